@@ -1,0 +1,2 @@
+def read_table(path):
+    raise NotImplementedError("loader landing shortly")

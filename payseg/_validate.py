@@ -1,3 +1,393 @@
-def map_columns(*a, **k):
-    raise NotImplementedError
-clean_payments = clean_bills = clean_customers = map_columns
+"""Column mapping and row validation for the loader (vectorised, one pass per column).
+
+Each ``clean_*`` function takes a raw frame whose headers are already canonical and
+returns ``(kept, rejected)``. A row is rejected for the first rule it breaks, in the
+order the rules are listed in ``clean_payments``, so every rejected row appears in the
+ledger exactly once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from . import channels as _channels
+from ._schema import HEADER_MAP
+
+# Reasons written to the ledger; tests and the synthetic defect injector rely on them.
+MISSING_ID = "missing customer id"
+BAD_DATE = "unparseable or impossible date"
+UNKNOWN_CHANNEL = "unknown channel"
+NEGATIVE_AMOUNT = "negative amount"
+NON_NUMERIC_AMOUNT = "non-numeric amount"
+DUPLICATE_ROW = "exact duplicate row"
+MISSING_PERIOD = "missing period"
+BAD_PERIOD = "unparseable period"
+BAD_FIELDS = "wrong number of fields"
+DUPLICATE_CUSTOMER = "duplicate customer id"
+
+# Dates outside this window are typing errors, not payments.
+_MIN_DATE = pd.Timestamp("1990-01-01")
+_MAX_DATE = pd.Timestamp("2100-01-01")
+
+_BRACKETS = re.compile(r"[\(（\[【].*?[\)）\]】]")
+
+
+def normalise_header(name: object) -> str:
+    """Lookup key of a header: NFKC, no spaces, lower case, units in brackets dropped.
+
+    >>> normalise_header(" 缴费金额（元） ")
+    '缴费金额'
+    """
+    text = unicodedata.normalize("NFKC", str(name))
+    text = _BRACKETS.sub("", text)
+    return "".join(text.split()).lower().lstrip("\ufeff")
+
+
+def map_columns(raw, columns, required, optional, *, source, error):
+    """Rename ``raw``'s headers to canonical names; raise ``error`` if one is missing."""
+    user = {normalise_header(k): v for k, v in (columns or {}).items()}
+    wanted = set(required) | set(optional)
+    rename, taken = {}, set()
+    for header in raw.columns:
+        key = normalise_header(header)
+        target = user.get(key) or HEADER_MAP.get(key)
+        if target is None and key in wanted:
+            target = key
+        # The first header that maps to a canonical name wins; later ones stay raw.
+        if target in wanted and target not in taken:
+            rename[header] = target
+            taken.add(target)
+    missing = [c for c in required if c not in taken]
+    if missing:
+        found = ", ".join(map(str, raw.columns)) or "(none)"
+        raise error(
+            f"{source}: required column {missing[0]!r} not found; headers found: "
+            f"{found}. Pass columns={{'<your header>': {missing[0]!r}}} to map it."
+        )
+    out = raw.rename(columns=rename)
+    out.attrs = raw.attrs
+    return out
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Series as stripped, NFKC-folded strings ('' for missing)."""
+    s = series.astype("str").fillna("")
+    if s.str.contains(r"[^\x00-\x7f]", regex=True).any():
+        uniques, inverse = np.unique(s.to_numpy(dtype=object), return_inverse=True)
+        folded = np.array([unicodedata.normalize("NFKC", u) for u in uniques], object)
+        s = pd.Series(folded[inverse], index=series.index, dtype="str")
+    return s.str.strip()
+
+
+def parse_ids(series: pd.Series) -> pd.Series:
+    """Customer ids as strings; numeric columns lose a spurious '.0', zeros are kept."""
+    if pd.api.types.is_float_dtype(series):
+        s = series.astype("Int64").astype("str")
+    else:
+        s = _text(series)
+    return s.replace({"<NA>": "", "nan": "", "None": ""})
+
+
+_DATE_RE = (
+    r"^(?P<y>\d{4})[-/.年]?(?P<m>\d{1,2})[-/.月]?(?P<d>\d{1,2})日?"
+    r"(?:[ T]+(?P<H>\d{1,2})[:时](?P<M>\d{1,2})(?:[:分](?P<S>\d{1,2}(?:\.\d+)?))?秒?)?$"
+)
+
+
+def parse_dates(series: pd.Series) -> pd.Series:
+    """Parse dates or date-times of the forms found in exports; NaT where impossible.
+
+    Handles 2025-04-01, 2025/4/1, 2025.4.1, 20250401, 2025年4月1日, each with an
+    optional time with or without seconds. Datetime columns pass through.
+    """
+    if pd.api.types.is_datetime64_any_dtype(series):
+        out = series.astype("datetime64[ns]")
+    else:
+        s = _text(series)
+        # Fast path: ISO strings, the common case of machine exports.
+        out = pd.to_datetime(s, format="ISO8601", errors="coerce")
+        retry = out.isna() & (s != "")
+        if retry.any():
+            parts = s[retry].str.extract(_DATE_RE)
+            nums = parts.apply(pd.to_numeric, errors="coerce")
+            frame = pd.DataFrame(
+                {
+                    "year": nums["y"], "month": nums["m"], "day": nums["d"],
+                    "hour": nums["H"].fillna(0), "minute": nums["M"].fillna(0),
+                    "second": nums["S"].fillna(0),
+                }
+            )
+            out = out.astype("datetime64[ns]")
+            out[retry] = pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]")
+        out = out.astype("datetime64[ns]")
+    return out.where((out >= _MIN_DATE) & (out < _MAX_DATE))
+
+
+_PERIOD_RE = r"^(?P<y>\d{4})\s*[-/.年]?\s*(?P<m>\d{1,2})\s*月?(?:[-/.]?\d{1,2}日?)?$"
+
+
+def parse_periods(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Billing months from 202401, 2024-01, 2024/1, 2024年1月 or a date.
+
+    Returns ``(periods, bad)`` where ``bad`` marks non-empty values that do not parse.
+    """
+    if isinstance(series.dtype, pd.PeriodDtype):
+        return series.astype("period[M]"), pd.Series(False, index=series.index)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.dt.to_period("M"), pd.Series(False, index=series.index)
+    s = _text(series).str.replace(r"\.0$", "", regex=True)
+    parts = s.str.extract(_PERIOD_RE)
+    year = pd.to_numeric(parts["y"], errors="coerce")
+    month = pd.to_numeric(parts["m"], errors="coerce")
+    ok = year.between(1990, 2099) & month.between(1, 12)
+    ordinal = ((year - 1970) * 12 + month - 1).where(ok)
+    periods = pd.Series(
+        pd.PeriodIndex.from_ordinals(ordinal.fillna(-1).astype("int64"), freq="M"),
+        index=series.index,
+    ).where(ok)
+    return periods.astype("period[M]"), (~ok) & (s != "")
+
+
+_AMOUNT_JUNK = r"[,\s元¥￥$]|RMB|CNY"
+
+
+def parse_amounts(series: pd.Series) -> pd.Series:
+    """Amounts in yuan: '1,000元', '¥88', full-width digits; NaN where not a number."""
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype("float64")
+    s = _text(series)
+    out = pd.to_numeric(s, errors="coerce")
+    retry = out.isna() & (s != "")
+    if retry.any():
+        cleaned = s[retry].str.replace(_AMOUNT_JUNK, "", regex=True, case=False)
+        out[retry] = pd.to_numeric(cleaned, errors="coerce")
+    return out.astype("float64")
+
+
+# ------------------------------------------------------------------------ validation
+
+
+class _Ledger:
+    """Collects rejected rows: every row is charged to the first rule it breaks."""
+
+    def __init__(self, raw: pd.DataFrame, source: str, offset: int):
+        self.raw = raw
+        self.source = source
+        lines = raw.attrs.get("lines")
+        self.lines = (
+            np.asarray(lines) if lines is not None and len(lines) == len(raw)
+            else np.arange(len(raw), dtype=np.int64) + offset
+        )
+        self.alive = np.ones(len(raw), dtype=bool)
+        self.parts: list[pd.DataFrame] = []
+        for line, text in raw.attrs.get("bad_lines", []):
+            self.parts.append(_entries(source, [line], "", [text], BAD_FIELDS))
+
+    def reject(self, mask, column: str, reason: str, values=None) -> np.ndarray:
+        mask = np.asarray(mask, dtype=bool) & self.alive
+        if mask.any():
+            if values is None:
+                values = self.raw[column] if column in self.raw else ""
+            vals = (
+                pd.Series(values).astype("str").fillna("").to_numpy()[mask]
+                if not isinstance(values, str) else [values] * int(mask.sum())
+            )
+            self.parts.append(
+                _entries(self.source, self.lines[mask], column, vals, reason)
+            )
+            self.alive &= ~mask
+        return mask
+
+    def frame(self) -> pd.DataFrame:
+        from .data import empty_rejected
+
+        if not self.parts:
+            return empty_rejected()
+        out = pd.concat(self.parts, ignore_index=True)
+        return out.sort_values("line", kind="stable", ignore_index=True)
+
+
+def _entries(source, lines, column, values, reason) -> pd.DataFrame:
+    n = len(lines)
+    return pd.DataFrame(
+        {
+            "source": pd.Series([source] * n, dtype="str"),
+            "line": np.asarray(lines, dtype=np.int64),
+            "column": pd.Series([column] * n, dtype="str"),
+            "value": pd.Series(np.asarray(values, dtype=object), dtype="str"),
+            "reason": pd.Series([reason] * n, dtype="str"),
+        }
+    )
+
+
+def _duplicates(ledger: _Ledger) -> None:
+    raw = ledger.raw
+    dup = raw.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return
+    # Name the first occurrence so a reader can find the twin.
+    keys = pd.util.hash_pandas_object(raw, index=False).to_numpy()
+    first_pos = pd.Series(np.arange(len(raw))).groupby(keys).transform("min").to_numpy()
+    twin = np.char.add("same as line ", ledger.lines[first_pos].astype(str))
+    ledger.reject(dup, "", DUPLICATE_ROW, values=twin)
+
+
+def _channel_column(raw, ledger, source):
+    if "channel" not in raw:
+        return None
+    text = _text(raw["channel"])
+    codes, unknown = _channels.resolve(text.to_numpy(dtype=object))
+    # An empty cell is a payment of unknown channel, kept with NaN; only spellings
+    # that are present but not registered are rejected.
+    unknown &= (text != "").to_numpy()
+    if (unknown & ledger.alive).any():
+        bad = text[unknown & ledger.alive]
+        lines = pd.Series(ledger.lines[unknown & ledger.alive], index=bad.index)
+        details = []
+        for value, idx in list(bad.groupby(bad, sort=True).groups.items())[:5]:
+            first = ", ".join(str(v) for v in lines[idx][:5])
+            more = " ..." if len(idx) > 5 else ""
+            details.append(f"{len(idx)} rows '{value}' (lines {first}{more})")
+        warnings.warn(
+            f"{source}: unknown channel spellings rejected: {'; '.join(details)}. "
+            "Add them with payseg.channels.register(code, aliases=[...]).",
+            UserWarning,
+            stacklevel=5,
+        )
+    ledger.reject(unknown, "channel", UNKNOWN_CHANNEL, values=text)
+    return codes
+
+
+def clean_payments(raw, *, source, offset, drop_duplicates=True):
+    """Validate payment rows; return (kept payments, rejected ledger)."""
+    ledger = _Ledger(raw, source, offset)
+    ids = parse_ids(raw["customer_id"])
+    ledger.reject((ids == "").to_numpy(), "customer_id", MISSING_ID)
+    paid_at = parse_dates(raw["paid_at"])
+    ledger.reject(paid_at.isna().to_numpy(), "paid_at", BAD_DATE)
+    amount = parse_amounts(raw["amount"])
+    ledger.reject(amount.isna().to_numpy(), "amount", NON_NUMERIC_AMOUNT)
+    ledger.reject((amount < 0).to_numpy(), "amount", NEGATIVE_AMOUNT)
+    codes = _channel_column(raw, ledger, source)
+    period = None
+    if "period" in raw:
+        period, bad_period = parse_periods(raw["period"])
+        ledger.reject(bad_period.to_numpy(), "period", BAD_PERIOD)
+    if drop_duplicates:
+        _duplicates(ledger)
+
+    keep = ledger.alive
+    out = pd.DataFrame(
+        {
+            "customer_id": ids[keep].astype("str").to_numpy(),
+            "paid_at": paid_at[keep].to_numpy(dtype="datetime64[ns]"),
+            "channel": (
+                codes[keep] if codes is not None
+                else pd.Categorical.from_codes(
+                    np.full(int(keep.sum()), -1), categories=_channels.codes()
+                )
+            ),
+            "amount": amount[keep].to_numpy(dtype="float64"),
+            "period": (
+                period[keep].to_numpy() if period is not None
+                else pd.array([pd.NaT] * int(keep.sum()), dtype="period[M]")
+            ),
+        }
+    )
+    out["customer_id"] = out["customer_id"].astype("str")
+    out["period"] = out["period"].astype("period[M]")
+    if "region" in raw:
+        region = _text(raw["region"])[keep].replace("", np.nan)
+        out["region"] = pd.Categorical(region.to_numpy())
+    return out, ledger.frame()
+
+
+def clean_bills(raw, *, source, offset, drop_duplicates=True):
+    """Validate bill rows; return (kept bills, rejected ledger)."""
+    ledger = _Ledger(raw, source, offset)
+    ids = parse_ids(raw["customer_id"])
+    ledger.reject((ids == "").to_numpy(), "customer_id", MISSING_ID)
+    period, bad_period = parse_periods(raw["period"])
+    ledger.reject(bad_period.to_numpy(), "period", BAD_PERIOD)
+    ledger.reject(period.isna().to_numpy(), "period", MISSING_PERIOD)
+    dates = {}
+    for col in ("issued_on", "due_on"):
+        if col in raw:
+            text = _text(raw[col]) if not pd.api.types.is_datetime64_any_dtype(
+                raw[col]) else None
+            dates[col] = parse_dates(raw[col])
+            given = (text != "") if text is not None else raw[col].notna()
+            ledger.reject((dates[col].isna() & given).to_numpy(), col, BAD_DATE)
+        else:
+            dates[col] = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    if "amount_due" in raw:
+        due = parse_amounts(raw["amount_due"])
+        ledger.reject(due.isna().to_numpy(), "amount_due", NON_NUMERIC_AMOUNT)
+        ledger.reject((due < 0).to_numpy(), "amount_due", NEGATIVE_AMOUNT)
+    else:
+        due = pd.Series(np.nan, index=raw.index)
+    if drop_duplicates:
+        _duplicates(ledger)
+    keep = ledger.alive
+    out = pd.DataFrame(
+        {
+            "customer_id": pd.Series(ids[keep].to_numpy(), dtype="str"),
+            "period": pd.Series(period[keep].to_numpy(), dtype="period[M]"),
+            "issued_on": dates["issued_on"][keep].to_numpy(dtype="datetime64[ns]"),
+            "due_on": dates["due_on"][keep].to_numpy(dtype="datetime64[ns]"),
+            "amount_due": due[keep].to_numpy(dtype="float64"),
+        }
+    )
+    if "region" in raw:
+        out["region"] = pd.Categorical(
+            _text(raw["region"])[keep].replace("", np.nan).to_numpy()
+        )
+    return out, ledger.frame()
+
+
+_METER = {
+    "prepaid": "prepaid", "预付费": "prepaid", "费控": "prepaid", "远程费控": "prepaid",
+    "本地费控": "prepaid", "智能费控": "prepaid", "卡表": "prepaid", "ic卡表": "prepaid",
+    "prepayment": "prepaid",
+    "postpaid": "postpaid", "后付费": "postpaid", "普通": "postpaid",
+    "普通表": "postpaid", "credit": "postpaid",
+}
+_TRUE = {"1", "true", "yes", "y", "是", "有", "t"}
+
+
+def clean_customers(raw, *, source, offset):
+    """Validate customer rows; return (customers indexed by customer_id, ledger)."""
+    ledger = _Ledger(raw, source, offset)
+    ids = parse_ids(raw["customer_id"])
+    ledger.reject((ids == "").to_numpy(), "customer_id", MISSING_ID)
+    ledger.reject(ids.duplicated(keep="first").to_numpy(), "customer_id",
+                  DUPLICATE_CUSTOMER)
+    keep = ledger.alive
+    out = pd.DataFrame(index=pd.Index(ids[keep].to_numpy(), dtype="str",
+                                      name="customer_id"))
+    for col in ("region", "tariff"):
+        if col in raw:
+            out[col] = pd.Categorical(
+                _text(raw[col])[keep].replace("", np.nan).to_numpy()
+            )
+    if "meter" in raw:
+        meter = _text(raw["meter"])[keep].str.lower().map(_METER)
+        out["meter"] = pd.Categorical(meter.to_numpy(),
+                                      categories=["postpaid", "prepaid"])
+    else:
+        out["meter"] = pd.Categorical([np.nan] * len(out),
+                                      categories=["postpaid", "prepaid"])
+    if "theft" in raw:
+        out["theft"] = _text(raw["theft"])[keep].str.lower().isin(_TRUE).to_numpy()
+    extra = [c for c in raw.columns if c not in out.columns and c != "customer_id"]
+    for col in extra:
+        out[col] = raw[col][keep].to_numpy()
+    return out, ledger.frame()

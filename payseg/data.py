@@ -230,7 +230,8 @@ def _load_table(obj, kind, columns, required, optional, cleaner, **kw):
         kept, bad = cleaner(mapped, source=name, offset=offset, **kw)
         frames.append(kept)
         rejected.append(bad)
-        counts[name if name != kind else kind] = {"read": len(raw), "kept": len(kept)}
+        n_read = len(raw) + len(raw.attrs.get("bad_lines", []))
+        counts[name] = {"read": n_read, "kept": len(kept)}
     table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     return table, rejected, counts
 

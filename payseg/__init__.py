@@ -20,7 +20,25 @@ _LAZY = {
     "synth": ("payseg.synth", None),
 }
 
-__all__ = sorted(["PaymentData", "PaymentDataError", "__version__", "load", *_LAZY])
+__all__ = [  # noqa: F822 - lazy names resolve through __getattr__
+    "PaymentData",
+    "PaymentDataError",
+    "SegmentationResult",
+    "Segmenter",
+    "__version__",
+    "build_features",
+    "calendar",
+    "channels",
+    "cluster",
+    "evaluate",
+    "features",
+    "labels",
+    "load",
+    "plot",
+    "report",
+    "segment",
+    "synth",
+]
 
 
 def __getattr__(name):

@@ -77,29 +77,78 @@ def map_columns(raw, columns, required, optional, *, source, error):
 # --------------------------------------------------------------------------- parsing
 
 
+def _fold(values) -> np.ndarray:
+    """NFKC-fold and strip each value (full-width digits, ideographic spaces)."""
+    return np.array(
+        [unicodedata.normalize("NFKC", str(v)).strip() for v in values], dtype=object
+    )
+
+
 def _text(series: pd.Series) -> pd.Series:
     """Series as stripped, NFKC-folded strings ('' for missing)."""
     s = series.astype("str").fillna("")
-    if s.str.contains(r"[^\x00-\x7f]", regex=True).any():
-        uniques, inverse = np.unique(s.to_numpy(dtype=object), return_inverse=True)
-        folded = np.array([unicodedata.normalize("NFKC", u) for u in uniques], object)
-        s = pd.Series(folded[inverse], index=series.index, dtype="str")
+    if not s.str.isascii().all():
+        # Fold each distinct spelling once: exports repeat a few names many times.
+        inverse, uniques = pd.factorize(s)
+        folded = np.append(_fold(uniques), "")
+        return pd.Series(folded[inverse], index=series.index, dtype="str")
     return s.str.strip()
+
+
+def _per_distinct(series: pd.Series, parse, missing) -> np.ndarray:
+    """Run ``parse`` (folded str Series -> ndarray) once per distinct raw value.
+
+    Dates, periods, amounts and channels repeat heavily in exports, so parsing the
+    distinct values and spreading them with the factorised codes is several times
+    faster than parsing every row. Columns that barely repeat (time stamps with
+    seconds) are parsed row by row, where factorising would only add work.
+    """
+    head = series.iloc[:20_000]
+    if len(series) < 1_000 or head.nunique() > 0.2 * len(head):
+        values = parse(_text(series))
+        return np.asarray(values)
+    codes, uniques = pd.factorize(series)
+    parsed = np.asarray(parse(_text(pd.Series(uniques, dtype="str"))))
+    return np.append(parsed, np.array([missing], dtype=parsed.dtype))[codes]
 
 
 def parse_ids(series: pd.Series) -> pd.Series:
     """Customer ids as strings; numeric columns lose a spurious '.0', zeros are kept."""
     if pd.api.types.is_float_dtype(series):
         s = series.astype("Int64").astype("str")
+    elif pd.api.types.is_integer_dtype(series):
+        s = series.astype("str")
     else:
-        s = _text(series)
-    return s.replace({"<NA>": "", "nan": "", "None": ""})
+        s = series.astype("str")
+        s = s.str.strip() if s.str.isascii().all() else _text(s)
+    return s.fillna("").replace({"<NA>": "", "nan": "", "None": ""})
 
 
 _DATE_RE = (
     r"^(?P<y>\d{4})[-/.年]?(?P<m>\d{1,2})[-/.月]?(?P<d>\d{1,2})日?"
     r"(?:[ T]+(?P<H>\d{1,2})[:时](?P<M>\d{1,2})(?:[:分](?P<S>\d{1,2}(?:\.\d+)?))?秒?)?$"
 )
+
+
+def _parse_date_text(s: pd.Series) -> np.ndarray:
+    # Fast path: ISO strings, the common case of machine exports.
+    out = pd.to_datetime(s, format="ISO8601", errors="coerce")
+    # Year 1 or 9999 parse at micro-second resolution; drop them before casting to ns.
+    out = out.where((out >= _MIN_DATE) & (out < _MAX_DATE)).astype("datetime64[ns]")
+    retry = (out.isna() & (s != "")).to_numpy()
+    if retry.any():
+        nums = s[retry].str.extract(_DATE_RE).apply(pd.to_numeric, errors="coerce")
+        frame = pd.DataFrame(
+            {
+                "year": nums["y"], "month": nums["m"], "day": nums["d"],
+                "hour": nums["H"].fillna(0), "minute": nums["M"].fillna(0),
+                "second": nums["S"].fillna(0),
+            }
+        )
+        parsed = pd.to_datetime(frame, errors="coerce")
+        parsed = parsed.where((parsed >= _MIN_DATE) & (parsed < _MAX_DATE))
+        out[retry] = parsed.astype("datetime64[ns]").to_numpy()
+    return out.to_numpy(dtype="datetime64[ns]")
 
 
 def parse_dates(series: pd.Series) -> pd.Series:
@@ -110,28 +159,25 @@ def parse_dates(series: pd.Series) -> pd.Series:
     """
     if pd.api.types.is_datetime64_any_dtype(series):
         out = series.astype("datetime64[ns]")
-    else:
-        s = _text(series)
-        # Fast path: ISO strings, the common case of machine exports.
-        out = pd.to_datetime(s, format="ISO8601", errors="coerce")
-        retry = out.isna() & (s != "")
-        if retry.any():
-            parts = s[retry].str.extract(_DATE_RE)
-            nums = parts.apply(pd.to_numeric, errors="coerce")
-            frame = pd.DataFrame(
-                {
-                    "year": nums["y"], "month": nums["m"], "day": nums["d"],
-                    "hour": nums["H"].fillna(0), "minute": nums["M"].fillna(0),
-                    "second": nums["S"].fillna(0),
-                }
-            )
-            out = out.astype("datetime64[ns]")
-            out[retry] = pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]")
-        out = out.astype("datetime64[ns]")
-    return out.where((out >= _MIN_DATE) & (out < _MAX_DATE))
+        out = out.where((out >= _MIN_DATE) & (out < _MAX_DATE))
+        return out
+    values = _per_distinct(series, _parse_date_text, np.datetime64("NaT", "ns"))
+    return pd.Series(values, index=series.index, dtype="datetime64[ns]")
 
 
 _PERIOD_RE = r"^(?P<y>\d{4})\s*[-/.年]?\s*(?P<m>\d{1,2})\s*月?(?:[-/.]?\d{1,2}日?)?$"
+_NAT_ORDINAL = np.iinfo(np.int64).min
+_BAD_ORDINAL = _NAT_ORDINAL + 1  # marks "present but unparseable"
+
+
+def _parse_period_text(s: pd.Series) -> np.ndarray:
+    parts = s.str.replace(r"\.0$", "", regex=True).str.extract(_PERIOD_RE)
+    year = pd.to_numeric(parts["y"], errors="coerce")
+    month = pd.to_numeric(parts["m"], errors="coerce")
+    ok = (year.between(1990, 2099) & month.between(1, 12)).to_numpy()
+    ordinal = ((year - 1970) * 12 + month - 1).fillna(0).to_numpy(dtype=np.int64)
+    blank = (s == "").to_numpy()
+    return np.where(ok, ordinal, np.where(blank, _NAT_ORDINAL, _BAD_ORDINAL))
 
 
 def parse_periods(series: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -143,33 +189,32 @@ def parse_periods(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         return series.astype("period[M]"), pd.Series(False, index=series.index)
     if pd.api.types.is_datetime64_any_dtype(series):
         return series.dt.to_period("M"), pd.Series(False, index=series.index)
-    s = _text(series).str.replace(r"\.0$", "", regex=True)
-    parts = s.str.extract(_PERIOD_RE)
-    year = pd.to_numeric(parts["y"], errors="coerce")
-    month = pd.to_numeric(parts["m"], errors="coerce")
-    ok = year.between(1990, 2099) & month.between(1, 12)
-    ordinal = ((year - 1970) * 12 + month - 1).where(ok)
-    periods = pd.Series(
-        pd.PeriodIndex.from_ordinals(ordinal.fillna(-1).astype("int64"), freq="M"),
-        index=series.index,
-    ).where(ok)
-    return periods.astype("period[M]"), (~ok) & (s != "")
+    ordinals = _per_distinct(series, _parse_period_text, _NAT_ORDINAL)
+    bad = ordinals == _BAD_ORDINAL
+    ordinals = np.where(bad, _NAT_ORDINAL, ordinals)
+    periods = pd.arrays.PeriodArray(ordinals, dtype=pd.PeriodDtype("M"))
+    return (pd.Series(periods, index=series.index),
+            pd.Series(bad, index=series.index))
 
 
 _AMOUNT_JUNK = r"[,\s元¥￥$]|RMB|CNY"
+
+
+def _parse_amount_text(s: pd.Series) -> np.ndarray:
+    out = pd.to_numeric(s, errors="coerce").astype("float64")
+    retry = out.isna() & (s != "")
+    if retry.any():
+        cleaned = s[retry].str.replace(_AMOUNT_JUNK, "", regex=True, case=False)
+        out[retry] = pd.to_numeric(cleaned, errors="coerce")
+    return out.to_numpy(dtype="float64")
 
 
 def parse_amounts(series: pd.Series) -> pd.Series:
     """Amounts in yuan: '1,000元', '¥88', full-width digits; NaN where not a number."""
     if pd.api.types.is_numeric_dtype(series):
         return series.astype("float64")
-    s = _text(series)
-    out = pd.to_numeric(s, errors="coerce")
-    retry = out.isna() & (s != "")
-    if retry.any():
-        cleaned = s[retry].str.replace(_AMOUNT_JUNK, "", regex=True, case=False)
-        out[retry] = pd.to_numeric(cleaned, errors="coerce")
-    return out.astype("float64")
+    values = _per_distinct(series, _parse_amount_text, np.nan)
+    return pd.Series(values, index=series.index, dtype="float64")
 
 
 # ------------------------------------------------------------------------ validation
@@ -243,16 +288,22 @@ def _duplicates(ledger: _Ledger) -> None:
 def _channel_column(raw, ledger, source):
     if "channel" not in raw:
         return None
-    text = _text(raw["channel"])
-    codes, unknown = _channels.resolve(text.to_numpy(dtype=object))
+    inverse, uniques = pd.factorize(raw["channel"])
+    folded = np.append(_fold(uniques), "")
+    u_codes, u_unknown = _channels.resolve(folded)
     # An empty cell is a payment of unknown channel, kept with NaN; only spellings
     # that are present but not registered are rejected.
-    unknown &= (text != "").to_numpy()
-    if (unknown & ledger.alive).any():
-        bad = text[unknown & ledger.alive]
-        lines = pd.Series(ledger.lines[unknown & ledger.alive], index=bad.index)
+    u_unknown &= folded != ""
+    codes = pd.Categorical.from_codes(u_codes.codes[inverse],
+                                      categories=u_codes.categories)
+    unknown = u_unknown[inverse]
+    text = folded[inverse] if unknown.any() else ""
+    hits = unknown & ledger.alive
+    if hits.any():
+        bad = pd.Series(text[hits])
+        lines = ledger.lines[hits]
         details = []
-        for value, idx in list(bad.groupby(bad, sort=True).groups.items())[:5]:
+        for value, idx in list(bad.groupby(bad, sort=True).indices.items())[:5]:
             first = ", ".join(str(v) for v in lines[idx][:5])
             more = " ..." if len(idx) > 5 else ""
             details.append(f"{len(idx)} rows '{value}' (lines {first}{more})")
@@ -264,6 +315,20 @@ def _channel_column(raw, ledger, source):
         )
     ledger.reject(unknown, "channel", UNKNOWN_CHANNEL, values=text)
     return codes
+
+
+def _categorical(series: pd.Series, keep: np.ndarray) -> pd.Categorical:
+    """Kept rows of a text column as a categorical of folded, non-empty labels."""
+    inverse, uniques = pd.factorize(series)
+    labels = np.append(_fold(uniques), "")
+    categories, to_cat = np.unique(labels, return_inverse=True)
+    codes = to_cat[inverse[keep]]
+    empty = categories == ""
+    if empty.any():
+        # '' is the first category after sorting: drop it and shift the codes.
+        codes = codes - 1
+        categories = categories[1:]
+    return pd.Categorical.from_codes(codes, categories=categories.astype(str))
 
 
 def clean_payments(raw, *, source, offset, drop_duplicates=True):
@@ -285,28 +350,26 @@ def clean_payments(raw, *, source, offset, drop_duplicates=True):
         _duplicates(ledger)
 
     keep = ledger.alive
+    n_kept = int(keep.sum())
     out = pd.DataFrame(
         {
-            "customer_id": ids[keep].astype("str").to_numpy(),
+            "customer_id": ids[keep].reset_index(drop=True),
             "paid_at": paid_at[keep].to_numpy(dtype="datetime64[ns]"),
             "channel": (
                 codes[keep] if codes is not None
                 else pd.Categorical.from_codes(
-                    np.full(int(keep.sum()), -1), categories=_channels.codes()
+                    np.full(n_kept, -1), categories=_channels.codes()
                 )
             ),
             "amount": amount[keep].to_numpy(dtype="float64"),
             "period": (
-                period[keep].to_numpy() if period is not None
-                else pd.array([pd.NaT] * int(keep.sum()), dtype="period[M]")
+                period.array[keep] if period is not None
+                else pd.array([pd.NaT] * n_kept, dtype="period[M]")
             ),
         }
     )
-    out["customer_id"] = out["customer_id"].astype("str")
-    out["period"] = out["period"].astype("period[M]")
     if "region" in raw:
-        region = _text(raw["region"])[keep].replace("", np.nan)
-        out["region"] = pd.Categorical(region.to_numpy())
+        out["region"] = _categorical(raw["region"], keep)
     return out, ledger.frame()
 
 
@@ -339,17 +402,15 @@ def clean_bills(raw, *, source, offset, drop_duplicates=True):
     keep = ledger.alive
     out = pd.DataFrame(
         {
-            "customer_id": pd.Series(ids[keep].to_numpy(), dtype="str"),
-            "period": pd.Series(period[keep].to_numpy(), dtype="period[M]"),
+            "customer_id": ids[keep].reset_index(drop=True),
+            "period": period.array[keep],
             "issued_on": dates["issued_on"][keep].to_numpy(dtype="datetime64[ns]"),
             "due_on": dates["due_on"][keep].to_numpy(dtype="datetime64[ns]"),
             "amount_due": due[keep].to_numpy(dtype="float64"),
         }
     )
     if "region" in raw:
-        out["region"] = pd.Categorical(
-            _text(raw["region"])[keep].replace("", np.nan).to_numpy()
-        )
+        out["region"] = _categorical(raw["region"], keep)
     return out, ledger.frame()
 
 
@@ -375,9 +436,7 @@ def clean_customers(raw, *, source, offset):
                                       name="customer_id"))
     for col in ("region", "tariff"):
         if col in raw:
-            out[col] = pd.Categorical(
-                _text(raw[col])[keep].replace("", np.nan).to_numpy()
-            )
+            out[col] = _categorical(raw[col], keep)
     if "meter" in raw:
         meter = _text(raw["meter"])[keep].str.lower().map(_METER)
         out["meter"] = pd.Categorical(meter.to_numpy(),

@@ -44,11 +44,7 @@ def make_export(n_rows: int, directory: Path, seed: int = 0) -> dict[str, Path]:
             "供电单位": np.array(["城东供电所", "城西供电所", "城北供电所"])[cust % 3],
         }
     )
-    paths = {
-        "csv": directory / "payments.csv",
-        "parquet-text": directory / "payments_text.parquet",
-        "parquet-typed": directory / "payments_typed.parquet",
-    }
+    paths = _paths(directory)
     frame.to_csv(paths["csv"], index=False)
     frame.to_parquet(paths["parquet-text"], index=False)
     # Warehouse exports keep native types: timestamps, floats, dictionary strings.
@@ -60,6 +56,14 @@ def make_export(n_rows: int, directory: Path, seed: int = 0) -> dict[str, Path]:
     )
     typed.to_parquet(paths["parquet-typed"], index=False)
     return paths
+
+
+def _paths(directory: Path) -> dict[str, Path]:
+    return {
+        "csv": directory / "payments.csv",
+        "parquet-text": directory / "payments_text.parquet",
+        "parquet-typed": directory / "payments_typed.parquet",
+    }
 
 
 _CHILD = r"""
@@ -93,10 +97,18 @@ def main(argv=None) -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--dir", type=Path, default=None,
                         help="where to write the files (default: a temp dir)")
+    parser.add_argument("--write-only", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.write_only:
+        make_export(args.rows, args.write_only)
+        return
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         t0 = time.perf_counter()
-        paths = make_export(args.rows, Path(tmp))
+        # Write the files from a child process: a child inherits its parent's peak
+        # RSS (getrusage survives fork and exec), which would mask the loader's own.
+        subprocess.run([sys.executable, __file__, "--write-only", tmp,
+                        "--rows", str(args.rows)], check=True)
+        paths = _paths(Path(tmp))
         print(f"wrote {args.rows:,} export rows in {time.perf_counter() - t0:.1f} s "
               f"(csv {os.path.getsize(paths['csv']) / 2**20:.0f} MiB)")
         print(f"{'format':14} {'plain s':>8} {'payseg s':>9} {'ratio':>6} "

@@ -112,6 +112,11 @@ def _per_distinct(series: pd.Series, parse, missing) -> np.ndarray:
     return np.append(parsed, np.array([missing], dtype=parsed.dtype))[codes]
 
 
+def _id_key(ids: pd.Series) -> np.ndarray:
+    """Cheap per-row number from the id text; only its length (hashing is costly)."""
+    return ids.str.len().to_numpy(dtype=np.int64)
+
+
 def parse_ids(series: pd.Series) -> pd.Series:
     """Customer ids as strings; numeric columns lose a spurious '.0', zeros are kept."""
     if pd.api.types.is_float_dtype(series):
@@ -201,6 +206,14 @@ _AMOUNT_JUNK = r"[,\s元¥￥$]|RMB|CNY"
 
 
 def _parse_amount_text(s: pd.Series) -> np.ndarray:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        # Clean numeric text (the common case) converts in C++ in one pass.
+        return pc.cast(pa.array(s.array), pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        pass
     out = pd.to_numeric(s, errors="coerce").astype("float64")
     retry = out.isna() & (s != "")
     if retry.any():
@@ -273,15 +286,44 @@ def _entries(source, lines, column, values, reason) -> pd.DataFrame:
     )
 
 
-def _duplicates(ledger: _Ledger) -> None:
+def _row_key(parsed) -> np.ndarray:
+    """A 64-bit key per row from already parsed numeric columns (collisions allowed)."""
+    key = np.zeros(len(parsed[0]), dtype=np.uint64)
+    for values in parsed:
+        v = np.asarray(values)
+        if v.dtype.kind == "f":
+            v = np.where(np.isnan(v), -1.0, v)
+        bits = v.view(np.uint64) if v.dtype.itemsize == 8 else v.astype(np.uint64)
+        key = (key ^ bits) * np.uint64(0x100000001B3)  # FNV-style mixing
+    return key
+
+
+def _duplicates(ledger: _Ledger, parsed) -> None:
+    """Reject rows that repeat an earlier row exactly.
+
+    Comparing raw text rows is costly on millions of rows, so rows are first grouped
+    by a key of their parsed values (equal raw rows have equal parsed values) and only
+    rows whose key repeats are compared as text.
+    """
     raw = ledger.raw
-    dup = raw.duplicated(keep="first").to_numpy()
-    if not dup.any():
+    with np.errstate(over="ignore"):
+        key = _row_key(parsed)
+    candidate = pd.Series(key).duplicated(keep=False).to_numpy()
+    if not candidate.any():
         return
+    subset = raw[candidate]
+    dup_sub = subset.duplicated(keep="first").to_numpy()
+    if not dup_sub.any():
+        return
+    dup = np.zeros(len(raw), dtype=bool)
+    dup[np.flatnonzero(candidate)[dup_sub]] = True
     # Name the first occurrence so a reader can find the twin.
-    keys = pd.util.hash_pandas_object(raw, index=False).to_numpy()
-    first_pos = pd.Series(np.arange(len(raw))).groupby(keys).transform("min").to_numpy()
-    twin = np.char.add("same as line ", ledger.lines[first_pos].astype(str))
+    groups = subset.groupby(list(subset.columns), dropna=False, sort=False).ngroup()
+    first_pos = pd.Series(np.flatnonzero(candidate)).groupby(
+        groups.to_numpy()).transform("min").to_numpy()
+    twin_line = np.zeros(len(raw), dtype=np.int64)
+    twin_line[candidate] = ledger.lines[first_pos]
+    twin = np.char.add("same as line ", twin_line.astype(str))
     ledger.reject(dup, "", DUPLICATE_ROW, values=twin)
 
 
@@ -347,7 +389,11 @@ def clean_payments(raw, *, source, offset, drop_duplicates=True):
         period, bad_period = parse_periods(raw["period"])
         ledger.reject(bad_period.to_numpy(), "period", BAD_PERIOD)
     if drop_duplicates:
-        _duplicates(ledger)
+        _duplicates(ledger, [
+            _id_key(ids), paid_at.to_numpy().view(np.int64), amount.to_numpy(),
+            codes.codes if codes is not None else np.zeros(len(raw), np.int8),
+            period.array.asi8 if period is not None else np.zeros(len(raw), np.int8),
+        ])
 
     keep = ledger.alive
     n_kept = int(keep.sum())
@@ -398,7 +444,10 @@ def clean_bills(raw, *, source, offset, drop_duplicates=True):
     else:
         due = pd.Series(np.nan, index=raw.index)
     if drop_duplicates:
-        _duplicates(ledger)
+        _duplicates(ledger, [
+            _id_key(ids), period.array.asi8, due.to_numpy(),
+            dates["issued_on"].to_numpy().view(np.int64),
+        ])
     keep = ledger.alive
     out = pd.DataFrame(
         {

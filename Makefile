@@ -19,7 +19,7 @@ demo: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check payseg tests benchmarks examples
-	$(BIN)/python -m pytest -n 2 tests
+	$(BIN)/python -m pytest -n 2
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check payseg tests benchmarks examples

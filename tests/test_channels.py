@@ -123,3 +123,15 @@ def test_table_with_aliases_lists_spellings():
     assert "网上银行" in t.loc["internet_banking", "aliases"]
     assert isinstance(t, pd.DataFrame)
     assert np.isin(["counter", "alipay"], t.index).all()
+
+
+def test_docs_channel_table_is_current():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "docs" / "_gen_channels.py"
+    spec = importlib.util.spec_from_file_location("_gen_channels", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    current = path.with_name("channels.md").read_text(encoding="utf-8")
+    assert current == module.render(), "run: python docs/_gen_channels.py"

@@ -1,0 +1,4 @@
+import matplotlib
+
+# Doctests draw figures without a screen.
+matplotlib.use("Agg")

@@ -1,0 +1,4 @@
+import matplotlib
+
+# Tests draw figures without a screen.
+matplotlib.use("Agg")

@@ -1,0 +1,38 @@
+"""Labellers: archetype names, value pyramid, value matrix, credit grade, warnings."""
+
+from ._actions import ACTION_COLUMNS, load_actions, recommend
+from ._archetype import ARCHETYPES, NOISE_LABEL, ArchetypeLabeller
+from ._credit import CreditGrade
+from ._migration import Migration, plot_migration
+from ._outlets import outlet_shares
+from ._pyramid import ValuePyramid
+from ._value_matrix import (
+    VALUE_CLASSES,
+    ValueMatrix,
+    backtest_high_value,
+    payment_stats,
+    rank_high_value,
+    value_metrics,
+)
+from ._warning import EarlyWarning
+
+__all__ = [
+    "ACTION_COLUMNS",
+    "ARCHETYPES",
+    "ArchetypeLabeller",
+    "CreditGrade",
+    "EarlyWarning",
+    "Migration",
+    "NOISE_LABEL",
+    "VALUE_CLASSES",
+    "ValueMatrix",
+    "ValuePyramid",
+    "backtest_high_value",
+    "load_actions",
+    "outlet_shares",
+    "payment_stats",
+    "plot_migration",
+    "rank_high_value",
+    "recommend",
+    "value_metrics",
+]

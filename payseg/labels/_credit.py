@@ -1,0 +1,171 @@
+"""Payment credit grade A/B/C/D from timeliness, arrears and their history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from ._common import as_frame, check_number, column
+
+__all__ = ["CreditGrade"]
+
+_DEFAULT_PENALTIES = {
+    "late_share": 40.0,
+    "recent_late_share": 20.0,
+    "unpaid_share": 30.0,
+    "max_months_in_arrears": 10.0,
+}
+
+
+class CreditGrade(BaseEstimator):
+    """Payment credit grade from timeliness, arrears and their history.
+
+    The score starts at 100 and loses ``penalties[feature] x value`` for each feature
+    (``max_months_in_arrears`` is capped at ``arrears_months``, so with the defaults
+    a customer late on every bill, recently too, with a third of bills unpaid and 3
+    months of arrears scores 100 - 40 - 20 - 10 - 30 = 0). A NaN feature (no bills,
+    e.g. prepaid) costs nothing. Then:
+
+    - **new customers** (``tenure_days < new_tenure_days``, or unknown tenure) get
+      ``new_score``, which sits in the middle grade by default;
+    - **forced lowest grade** for a theft flag or ``max_months_in_arrears >=
+      arrears_months`` (3 by default), whatever the score; ``forced_`` says why.
+
+    Grades come from the score: ``score >= cuts[0]`` is the first grade, ``>=
+    cuts[1]`` the second, and so on; a score equal to a cut gets the higher grade.
+
+    Parameters
+    ----------
+    grades : tuple of str, default ("A", "B", "C", "D")
+        Grade names, best first (e.g. ``("A", "B", "C")`` with two cuts).
+    cuts : tuple of float, default (85, 70, 50)
+        Score cut points, strictly decreasing, one fewer than grades.
+    penalties : mapping or None, default None
+        Points lost per unit of each feature; default ``{"late_share": 40,
+        "recent_late_share": 20, "unpaid_share": 30, "max_months_in_arrears": 10}``.
+    arrears_months : float, default 3
+        Months of arrears that force the lowest grade (and cap the arrears penalty).
+    new_tenure_days : float, default 180
+        Customers known for fewer days are new.
+    new_score : float, default 75
+        Score of a new customer (grade B with the default cuts).
+    theft_column : str, default "theft"
+        Column of ``X`` holding the theft flag, when ``theft`` is not passed to fit.
+
+    Attributes
+    ----------
+    scores_ : Series
+        customer_id -> score in [0, 100].
+    labels_ : Series
+        customer_id -> grade.
+    forced_ : Series
+        customer_id -> "theft", "arrears" or "" (grade not forced).
+    new_ : Series of bool
+        customer_id -> treated as a new customer.
+    counts_ : Series
+        grade -> customers, every grade present.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"late_share": [0.0, 0.5, 0.0],
+    ...                   "max_months_in_arrears": [0, 1, 4],
+    ...                   "tenure_days": [700, 700, 700]},
+    ...                  index=pd.Index(["a", "b", "c"], name="customer_id"))
+    >>> cg = CreditGrade().fit(X)
+    >>> cg.scores_.tolist(), cg.labels_.tolist()
+    ([100.0, 70.0, 70.0], ['A', 'B', 'D'])
+    >>> cg.forced_["c"]
+    'arrears'
+    """
+
+    def __init__(
+        self,
+        *,
+        grades=("A", "B", "C", "D"),
+        cuts=(85.0, 70.0, 50.0),
+        penalties=None,
+        arrears_months=3.0,
+        new_tenure_days=180.0,
+        new_score=75.0,
+        theft_column="theft",
+    ):
+        self.grades = grades
+        self.cuts = cuts
+        self.penalties = penalties
+        self.arrears_months = arrears_months
+        self.new_tenure_days = new_tenure_days
+        self.new_score = new_score
+        self.theft_column = theft_column
+
+    def _check_params(self):
+        grades = list(self.grades)
+        cuts = np.asarray(self.cuts, dtype="float64")
+        if len(grades) < 2 or len(set(grades)) != len(grades):
+            raise ValueError(f"grades must be >= 2 distinct names, got {self.grades!r}")
+        if len(cuts) != len(grades) - 1 or np.any(np.diff(cuts) >= 0):
+            raise ValueError(
+                f"cuts must be {len(grades) - 1} strictly decreasing scores "
+                f"(one per grade but the last), got {self.cuts!r}"
+            )
+        check_number(self.arrears_months, "arrears_months", low=0)
+        check_number(self.new_tenure_days, "new_tenure_days", low=0)
+        check_number(self.new_score, "new_score", low=0, high=100)
+
+    def fit(self, X, y=None, *, theft=None):
+        """Score and grade every customer of the feature table ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Features indexed by customer_id (``late_share``, ``recent_late_share``,
+            ``unpaid_share``, ``max_months_in_arrears``, ``tenure_days``; missing
+            columns cost nothing).
+        y : ignored
+        theft : Series of bool, optional
+            customer_id -> theft flag (e.g. ``data.customers["theft"]``); customers
+            absent from it are not flagged.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        X = as_frame(X)
+        penalties = dict(_DEFAULT_PENALTIES if self.penalties is None
+                         else self.penalties)
+        score = pd.Series(100.0, index=X.index)
+        months = column(X, "max_months_in_arrears")
+        for feat, points in penalties.items():
+            v = column(X, feat)
+            if feat == "max_months_in_arrears":
+                v = v.clip(upper=self.arrears_months)
+            score -= float(points) * v.fillna(0.0)
+        score = score.clip(0.0, 100.0)
+        tenure = column(X, "tenure_days")
+        new = ~(tenure >= self.new_tenure_days)
+        score = score.where(~new, float(self.new_score))
+        if theft is None and self.theft_column in X.columns:
+            theft = X[self.theft_column]
+        if theft is None:
+            stole = pd.Series(False, index=X.index)
+        else:
+            stole = theft.reindex(X.index).fillna(False).astype(bool)
+        in_arrears = months >= self.arrears_months
+        forced = np.select([stole.to_numpy(), in_arrears.to_numpy()],
+                           ["theft", "arrears"], "")
+        grades = np.asarray(self.grades, dtype=object)
+        cuts = np.asarray(self.cuts, dtype="float64")
+        pos = (score.to_numpy()[:, None] < cuts[None, :]).sum(axis=1)
+        pos = np.where(forced != "", len(grades) - 1, pos)
+        self.scores_ = score.rename("credit_score")
+        self.labels_ = pd.Series(grades[pos], index=X.index, dtype="str",
+                                 name="credit_grade")
+        self.forced_ = pd.Series(forced, index=X.index, dtype="str", name="forced")
+        self.new_ = new.rename("new_customer")
+        self.counts_ = (
+            self.labels_.value_counts().reindex(list(self.grades), fill_value=0)
+            .rename("customers")
+        )
+        return self

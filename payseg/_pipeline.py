@@ -319,9 +319,9 @@ def predict_saved(model, data: PaymentData) -> pd.DataFrame:
 
     Parameters
     ----------
-    model : str or Path
+    model : str, Path or Segmenter
         A file written by ``payseg segment`` / :meth:`SegmentationResult.save_model`
-        (or :meth:`Segmenter.save`).
+        (or :meth:`Segmenter.save`), or a Segmenter loaded from one.
     data : PaymentData
 
     Returns
@@ -332,7 +332,7 @@ def predict_saved(model, data: PaymentData) -> pd.DataFrame:
     from .cluster import Segmenter
     from .features import build_features
 
-    seg = Segmenter.load(model)
+    seg = model if isinstance(model, Segmenter) else Segmenter.load(model)
     X = build_features(data)
     out = seg.predict(X).rename("segment").to_frame()
     names = getattr(seg, "segment_names_", None)

@@ -222,12 +222,13 @@ def predict(payments, model, bills, customers, columns, out, quiet):
     import payseg
 
     with _user_errors():
+        segmenter = payseg.Segmenter.load(model)  # a bad model file fails first
         mapping = json.loads(Path(columns).read_text(encoding="utf-8")) if columns else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             data = payseg.load(list(payments), bills=list(bills) or None,
                                customers=list(customers) or None, columns=mapping)
-        assigned = payseg._pipeline.predict_saved(model, data)
+        assigned = payseg._pipeline.predict_saved(segmenter, data)
     if out:
         _write_csv(assigned, Path(out))
         _echo(quiet, f"wrote {len(assigned):,} customers to {out}")

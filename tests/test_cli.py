@@ -1,0 +1,118 @@
+"""End-to-end: export-style CSV files in, results and report out, through the CLI."""
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import payseg
+from payseg.cli import main
+
+
+@pytest.fixture(scope="module")
+def export_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("export")
+    result = CliRunner().invoke(
+        main, ["synth", "--customers", "400", "--months", "12", "--defects", "0.01",
+               "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def segmented(export_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    result = CliRunner().invoke(
+        main, ["segment", str(export_dir / "payments.csv"),
+               "--bills", str(export_dir / "bills.csv"),
+               "--customers", str(export_dir / "customers.csv"),
+               "--k", "6", "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_synth_writes_export_files_and_truth(export_dir):
+    for name in ("payments.csv", "bills.csv", "customers.csv", "truth.csv",
+                 "defects.json"):
+        assert (export_dir / name).exists(), name
+    header = (export_dir / "payments.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert "户号" in header
+    truth = pd.read_csv(export_dir / "truth.csv", dtype={"customer_id": str})
+    assert len(truth) == 400
+
+
+def test_segment_writes_every_output(segmented, export_dir):
+    for name in ("customers.csv", "segments.csv", "profiles.csv", "rejected.csv",
+                 "report.html", "model.payseg"):
+        assert (segmented / name).stat().st_size > 0, name
+    customers = pd.read_csv(segmented / "customers.csv", dtype={"customer_id": str},
+                            encoding="utf-8-sig")
+    assert customers["customer_id"].str.len().eq(10).all()  # leading zeros kept
+    assert customers["segment"].nunique() == 6
+    for col in ("name", "value_class", "pyramid_tier", "credit_grade",
+                "warning_score", "action"):
+        assert customers[col].notna().all(), col
+    # every injected defect is in rejected.csv, and nothing else
+    defects = json.loads((export_dir / "defects.json").read_text(encoding="utf-8"))
+    rejected = pd.read_csv(segmented / "rejected.csv", encoding="utf-8-sig")
+    assert len(rejected) == len(defects)
+    assert sorted(rejected["reason"]) == sorted(d["reason"] for d in defects)
+
+
+def test_report_escapes_and_is_self_contained(segmented):
+    html = (segmented / "report.html").read_text(encoding="utf-8")
+    assert "<img" in html and "data:image/png;base64," in html
+    assert 'src="http' not in html
+
+
+def test_predict_assigns_saved_segments(segmented, export_dir):
+    result = CliRunner().invoke(
+        main, ["predict", "--model", str(segmented / "model.payseg"),
+               str(export_dir / "payments.csv"), "--bills",
+               str(export_dir / "bills.csv"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("customer_id,segment,name")
+    fitted = pd.read_csv(segmented / "customers.csv", dtype={"customer_id": str},
+                         encoding="utf-8-sig").set_index("customer_id")["segment"]
+    assigned = pd.read_csv(pd.io.common.StringIO(result.output),
+                           dtype={"customer_id": str}).set_index("customer_id")
+    same = (assigned["segment"] == fitted.reindex(assigned.index)).mean()
+    assert same > 0.99  # the same data and model give the same segments
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["segment", "nope.csv", "--out", "o"], "file not found: nope.csv"),
+        (["segment", "{bad}", "--out", "o"], "required column 'paid_at' not found"),
+        (["segment", "x.csv", "--k", "one", "--out", "o"], "use 'auto' or a whole"),
+        (["segment", "x.csv", "--k", "1", "--out", "o"], "at least 2 segments"),
+        (["predict", "--model", "{bad}", "x.csv"], "not a payseg model file"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, args, match):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("户号,金额\n1,5\n", encoding="utf-8")
+    args = [str(bad) if a == "{bad}" else a for a in args]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert match in result.output
+    assert "Traceback" not in result.output
+
+
+def test_channels_lists_registry():
+    result = CliRunner().invoke(main, ["channels"])
+    assert result.exit_code == 0
+    assert "供电企业营业厅缴费" in result.output
+    assert "sgcc_app" in result.output
+
+
+def test_demo_runs_end_to_end(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--customers", "600", "--months", "12",
+                                       "--out", str(tmp_path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "report.html").exists()
+    seg = payseg.Segmenter.load(tmp_path / "model.payseg")
+    assert seg.n_clusters_ >= 2

@@ -1,0 +1,79 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import payseg
+
+CPH = Path(__file__).parents[2] / "shared" / "data" / "cph.csv"
+
+
+@pytest.fixture(scope="module")
+def generated():
+    data = payseg.synth.generate(2500, seed=3, months=24)
+    return data, payseg.segment(data, random_state=0, stability=3)
+
+
+def test_segment_recovers_planted_archetypes(generated):
+    data, result = generated
+    truth = data.truth["archetype"].reindex(result.labels.index)
+    assert payseg.evaluate.ari(truth, result.labels) >= 0.9
+    # the name given to each customer's segment is its planted archetype
+    named = result.customers["archetype"]
+    assert (named == truth).mean() >= 0.9
+
+
+def test_customers_table_has_one_row_per_customer(generated):
+    data, result = generated
+    c = result.customers
+    assert c.index.equals(result.features.index)
+    assert len(c) == data.n_customers
+    for col in ("segment", "name", "name_zh", "value_class", "pyramid_tier",
+                "credit_grade", "warning_score", "action"):
+        assert c[col].notna().all(), col
+    assert set(c["value_class"]) <= {"high_value", "mass", "potential", "low_value"}
+    assert set(c["pyramid_tier"]) <= {"A", "B", "C", "D"}
+
+
+def test_segments_table_sizes_add_up(generated):
+    _, result = generated
+    s = result.segments
+    assert s["size"].sum() == len(result.labels)
+    assert s["share"].sum() == pytest.approx(1.0)
+    assert result.names.index.equals(s.index)
+    assert s["rule"].str.len().gt(0).all()
+
+
+def test_result_surfaces(generated, tmp_path):
+    _, result = generated
+    assert "segment" in result.to_frame().columns
+    assert "delay_days_mean" in result.to_frame().columns
+    assert "<table" in result._repr_html_()
+    assert result.stability is not None and 0 <= result.stability.ari_mean <= 1
+    assert result.migration is not None  # 24 months span several half-years
+    md = result.report(tmp_path / "r.md")
+    assert Path(md).read_text(encoding="utf-8").startswith("#")
+    assert len(result.warnings) == 20
+
+
+def test_segment_on_cph_sample_without_channels_or_bills():
+    data = payseg.load(CPH)
+    result = payseg.segment(data, n_clusters=4, migration=False)
+    counts = result.customers["value_class"].value_counts()
+    assert counts.to_dict() == {"high_value": 39, "mass": 34, "low_value": 24,
+                                "potential": 3}
+    assert result.customers["dominant_channel"].isna().all()
+
+
+@pytest.mark.parametrize(
+    "data, error, match",
+    [
+        (pd.DataFrame(), TypeError, "needs a PaymentData"),
+        (payseg.PaymentData(payments=pd.DataFrame(
+            {"customer_id": pd.Series([], dtype="str")})), ValueError,
+         "no payments to segment"),
+    ],
+)
+def test_segment_bad_input(data, error, match):
+    with pytest.raises(error, match=match):
+        payseg.segment(data)

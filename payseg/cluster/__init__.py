@@ -1,0 +1,18 @@
+"""Segmenting customers: the Segmenter, its back-ends, choice of k and stability."""
+
+from ._backends import NOISE
+from ._persist import ModelFileError, ModelVersionWarning
+from ._preprocess import ClippedRobustScaler, SegmentInputError
+from ._segmenter import Segmenter
+from ._stability import StabilityResult, stability
+
+__all__ = [
+    "NOISE",
+    "ClippedRobustScaler",
+    "ModelFileError",
+    "ModelVersionWarning",
+    "SegmentInputError",
+    "Segmenter",
+    "StabilityResult",
+    "stability",
+]

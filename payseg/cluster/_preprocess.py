@@ -1,0 +1,299 @@
+"""Input checks and the preprocessing pipeline of the Segmenter.
+
+The feature table from :func:`payseg.build_features` holds NaN where a feature is
+undefined (no bills for a prepaid customer, no top-ups for a postpaid one) and
+heavy-tailed money columns. Preprocessing is a plain scikit-learn Pipeline so that it
+can be inspected, reused and saved: median imputation plus 0/1 indicator columns (the
+"was missing" pattern is itself a signal, e.g. prepaid vs postpaid), a scaler, and an
+optional PCA.
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import (
+    BaseEstimator,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    clone,
+)
+from sklearn.decomposition import PCA
+from sklearn.impute import MissingIndicator, SimpleImputer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+SCALERS = ("robust", "standard", "none")
+
+#: Column prefixes of the per-channel shares of payseg.build_features.
+CHANNEL_SHARE_PREFIX = "channel_share__"
+
+# The default feature set for a payseg feature table: *how* and *when* a customer pays
+# (timing, channel families, top-up rhythm, arrears pattern) rather than how much or
+# for how long. Money totals and tenure are heavy-tailed and vary within every
+# archetype; the per-channel shares duplicate the channel families at a finer grain
+# and would split one behaviour by favourite app. Columns missing from X are ignored.
+DEFAULT_FEATURES = (
+    # timing
+    "delay_days_mean",
+    "delay_days_median",
+    "delay_days_std",
+    "delay_days_p90",
+    "days_to_due_mean",
+    "late_share",
+    "unpaid_share",
+    "pay_day_regularity",
+    "payments_per_bill",
+    # channel families
+    "online_share",
+    "self_service_share",
+    "automatic_share",
+    "prepaid_share",
+    "counter_share",
+    "agent_share",
+    "channel_entropy",
+    "top_channel_share",
+    # value rhythm (not size)
+    "pay_count_per_year",
+    "recency_days",
+    # arrears
+    "max_months_in_arrears",
+    # prepaid
+    "topup_interval_mean",
+    "topup_interval_cv",
+    "topup_amount_mean",
+    "topups_per_month",
+)
+
+
+class SegmentInputError(ValueError):
+    """Raised for a feature table the Segmenter cannot use; the message says the fix."""
+
+
+def _names(columns) -> list[str]:
+    return [str(c) for c in columns]
+
+
+def select_columns(X: pd.DataFrame, features, categorical=()) -> list[str]:
+    """Return the numeric feature columns the Segmenter will use.
+
+    ``features=None`` takes the payseg default set when X looks like a payseg feature
+    table (at least three of its columns), else every column. A list is taken as
+    given. Non-numeric columns are an error unless left out or listed in
+    ``categorical`` (k-prototypes).
+    """
+    columns = _names(X.columns)
+    categorical = list(categorical)
+    if features is None:
+        known = [c for c in DEFAULT_FEATURES if c in columns]
+        if len(known) >= 3:
+            chosen = known
+        else:
+            chosen = [c for c in columns if c not in categorical]
+    else:
+        if isinstance(features, str):
+            features = [features]
+        chosen = [str(c) for c in features]
+        if not chosen:
+            raise SegmentInputError(
+                "features=[] selects no column; pass None for the default set or a "
+                "list of column names."
+            )
+        missing = [c for c in chosen if c not in columns]
+        if missing:
+            raise SegmentInputError(
+                f"features names {len(missing)} column(s) not in X: {missing[:10]}"
+                f"{_did_you_mean(missing, columns)}; X has {len(columns)} columns."
+            )
+    frame = X.set_axis(columns, axis=1)
+    # bool columns count as 0/1; text, categories, dates and complex are rejected
+    bad = [
+        c
+        for c in chosen
+        if not pd.api.types.is_numeric_dtype(frame[c])
+        or pd.api.types.is_complex_dtype(frame[c])
+    ]
+    if bad:
+        kinds = ", ".join(f"{c!r} ({frame[c].dtype})" for c in bad[:10])
+        raise SegmentInputError(
+            f"{len(bad)} non-numeric feature column(s): {kinds}. Leave them out with "
+            "features=[...] (numeric columns only), encode them as numbers, or list "
+            "them in method_params={'categorical': [...]} with method='kprototypes'."
+        )
+    return chosen
+
+
+def _did_you_mean(missing, columns) -> str:
+    hints = []
+    for name in missing[:5]:
+        close = difflib.get_close_matches(name, columns, n=1)
+        if close:
+            hints.append(f"{name!r} -> {close[0]!r}")
+    return f" (did you mean {', '.join(hints)}?)" if hints else ""
+
+
+def column_difference(expected, found) -> str:
+    """Describe how two column lists differ, for predict/transform errors."""
+    expected, found = list(expected), list(found)
+    missing = [c for c in expected if c not in set(found)]
+    extra = [c for c in found if c not in set(expected)]
+    parts = []
+    if missing:
+        parts.append(f"missing {missing[:10]}{' ...' if len(missing) > 10 else ''}")
+    if extra:
+        parts.append(f"not seen at fit {extra[:10]}{' ...' if len(extra) > 10 else ''}")
+    diff = "; ".join(parts)
+    return diff + _did_you_mean(missing, extra)
+
+
+def check_informative(X: np.ndarray, names, explicit: bool) -> None:
+    """Refuse all-NaN or constant columns the user asked for, or an inert table.
+
+    With the default feature set such columns are harmless (the imputer drops all-NaN
+    columns, the scaler maps constants to 0), so they are only an error when named
+    explicitly in ``features=`` or when no column varies at all.
+    """
+    if X.shape[1] == 0:
+        raise SegmentInputError(
+            "the feature table has no columns; pass the output of "
+            "payseg.build_features or a numeric table."
+        )
+    all_nan = np.isnan(X).all(axis=0)
+    with np.errstate(invalid="ignore"):
+        lo = np.where(all_nan, 0.0, np.nanmin(np.where(all_nan[None], 0.0, X), axis=0))
+        hi = np.where(all_nan, 0.0, np.nanmax(np.where(all_nan[None], 0.0, X), axis=0))
+    constant = ~all_nan & (lo == hi)
+    names = list(names)
+    if explicit and (all_nan.any() or constant.any()):
+        parts = []
+        if all_nan.any():
+            parts.append(f"all-NaN: {[n for n, b in zip(names, all_nan) if b][:10]}")
+        if constant.any():
+            parts.append(f"constant: {[n for n, b in zip(names, constant) if b][:10]}")
+        raise SegmentInputError(
+            f"feature column(s) carry no information ({'; '.join(parts)}); remove "
+            "them from features=[...] or check how the feature table was built."
+        )
+    if (all_nan | constant).all():
+        raise SegmentInputError(
+            "every feature column is all-NaN or constant, so there is nothing to "
+            "segment on; check the feature table (e.g. payments without dates)."
+        )
+
+
+class ClippedRobustScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Centre on the median, scale by a robust spread that never collapses.
+
+    The scale is the largest of three quantile-based estimates of the standard
+    deviation (each equal to it for normal data): ``IQR / 1.349``,
+    ``(p95 - p5) / 3.290`` and ``(p99 - p1) / 4.653``; then the std, then 1.
+
+    Why not scikit-learn's RobustScaler: payment-behaviour columns often have a
+    dense bulk and a distinct minority (``late_share`` is 0 for most customers and
+    near 1 for chronic late payers; ``topup_interval_mean`` is ~30 days for every
+    postpaid customer). Their IQR is 0 or tiny, so an IQR scale either leaves the
+    column in raw units or blows the minority up to dozens of units, and k-means then
+    spends its segments splitting that minority. The wider quantile ranges measure
+    the spread between bulk and minority instead, while the 1% tails still cannot
+    set the scale. Scaled values are clipped to ``[-clip, clip]`` so a handful of
+    extreme customers cannot pull a centroid of their own.
+
+    Parameters
+    ----------
+    clip : float or None, default=5.0
+        Bound on the absolute scaled value; None keeps the values as they are.
+
+    Attributes
+    ----------
+    center_ : ndarray of shape (n_features,)
+        Column medians.
+    scale_ : ndarray of shape (n_features,)
+        Column scales.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from payseg.cluster import ClippedRobustScaler
+    >>> X = np.r_[np.zeros(90), np.ones(10)].reshape(-1, 1)   # IQR is 0
+    >>> sc = ClippedRobustScaler(clip=None).fit(X)
+    >>> sc.transform([[0.0], [1.0]]).round(2).ravel().tolist()
+    [0.0, 3.29]
+    >>> ClippedRobustScaler().fit(X).transform([[1.0]]).item()
+    2.0
+    """
+
+    def __init__(self, *, clip=2.0):
+        self.clip = clip
+
+    def fit(self, X, y=None):
+        """Learn the medians and scales (NaN ignored)."""
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+        with warnings.catch_warnings():
+            # all-NaN columns: nan statistics, replaced below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.center_ = np.nan_to_num(np.nanmedian(X, axis=0))
+            q = np.nan_to_num(np.nanpercentile(X, [1, 5, 25, 75, 95, 99], axis=0))
+            std = np.nan_to_num(np.nanstd(X, axis=0))
+        scale = np.maximum.reduce(
+            [(q[3] - q[2]) / 1.349, (q[4] - q[1]) / 3.290, (q[5] - q[0]) / 4.653]
+        )
+        scale = np.where(scale > 0, scale, std)
+        self.scale_ = np.where(scale > 0, scale, 1.0)
+        return self
+
+    def transform(self, X):
+        """Centre, scale and clip."""
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False
+        )
+        Z = (X - self.center_) / self.scale_
+        if self.clip is not None:
+            np.clip(Z, -self.clip, self.clip, out=Z)
+        return Z
+
+
+def make_preprocessor(scaler: str, pca, random_state) -> Pipeline:
+    """Build the unfitted preprocessing Pipeline.
+
+    Median imputation and scaling of the values, side by side with 0/1 indicator
+    columns of the features that had NaN at fit (what ``SimpleImputer(
+    add_indicator=True)`` adds, but kept unscaled: a rare indicator scaled by its std
+    would outweigh every behaviour column), then an optional PCA.
+    """
+    if isinstance(scaler, str):
+        scale = {
+            "robust": ClippedRobustScaler(),
+            "standard": StandardScaler(),
+            "none": "passthrough",
+        }[scaler]
+    else:
+        scale = clone(scaler)
+    values = Pipeline(
+        [
+            # keep all-NaN columns (as 0) so the output width never depends on data
+            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+            ("scale", scale),
+        ]
+    )
+    steps = [
+        (
+            "features",
+            FeatureUnion(
+                [
+                    ("values", values),
+                    (
+                        "missing",
+                        MissingIndicator(features="missing-only", error_on_new=False),
+                    ),
+                ]
+            ),
+        )
+    ]
+    if pca is not None:
+        steps.append(("pca", PCA(n_components=pca, random_state=random_state)))
+    return Pipeline(steps)

@@ -1,0 +1,581 @@
+"""The Segmenter estimator."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _backends, _preprocess, _select_k
+from ._backends import NOISE
+from ._preprocess import CHANNEL_SHARE_PREFIX, SegmentInputError
+
+#: With more than SUBSAMPLE_ABOVE * sample_size customers, k is chosen on a seeded
+#: subsample of ``sample_size`` customers.
+SUBSAMPLE_ABOVE = 2
+
+
+def _n_rows(X) -> int:
+    if hasattr(X, "shape"):
+        return int(X.shape[0]) if len(X.shape) else 0
+    if hasattr(X, "__len__"):
+        return len(X)
+    return int(np.asarray(X).shape[0])
+
+
+class Segmenter(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+):
+    """Segment customers from their payment-behaviour features.
+
+    A scikit-learn style clusterer for the feature table of
+    :func:`payseg.build_features` (DataFrame indexed by ``customer_id``, NaN allowed).
+    Preprocessing (median imputation with missing-value indicators, scaling, optional
+    PCA) is a scikit-learn Pipeline exposed as ``preprocessor_``. The clustering
+    back-end is chosen by name or given as any scikit-learn clusterer instance, and
+    the number of segments can be chosen automatically.
+
+    Parameters
+    ----------
+    method : str or estimator, default="kmeans"
+        ``"kmeans"``, ``"minibatch_kmeans"``, ``"gmm"`` (Gaussian mixture),
+        ``"hdbscan"`` (density based, finds the number of segments itself and labels
+        noise :data:`payseg.cluster.NOISE`), ``"agglomerative"`` (Ward linkage,
+        fitted on at most 20,000 customers, the rest assigned to the nearest
+        centroid), ``"kprototypes"`` (numeric features plus categorical columns, the
+        dominant channel by default), or a scikit-learn clusterer instance (cloned;
+        its ``n_clusters``/``n_components`` is set when it has one).
+    n_clusters : int or "auto", default="auto"
+        Number of segments, or ``"auto"`` to score every k in ``k_range`` and pick
+        one with ``selection``. Ignored by methods that find it themselves.
+    features : list of str or None, default=None
+        Columns of X to segment on. None takes the behaviour columns of a payseg
+        feature table (timing, channel families, arrears, top-up rhythm; see
+        ``docs/segmenter.md``) when X is one, else every column. Every used column
+        must be numeric.
+    scaler : {"robust", "standard", "none"} or transformer, default="robust"
+        ``"robust"`` is :class:`ClippedRobustScaler`: median centring, a robust
+        spread that does not collapse for sparse columns, values winsorised at
+        +-2 (why: see its docstring). ``"standard"`` is z-scores, ``"none"`` leaves
+        the values; a transformer instance is cloned and used as the scaling step.
+    k_range : tuple of int, default=(2, 12)
+        Smallest and largest k tried by ``n_clusters="auto"`` (inclusive).
+    selection : str, default="silhouette"
+        Rule for ``n_clusters="auto"``: ``"silhouette"`` (max, computed on at most
+        5,000 customers), ``"calinski_harabasz"`` (max), ``"davies_bouldin"`` (min),
+        ``"bic"`` (min, gmm only) or ``"gap"`` (Tibshirani's one-standard-error
+        rule). Every score is computed either way and kept in ``k_scores_``.
+    pca : int, float or None, default=None
+        Components kept by a final PCA step (a float in (0, 1) keeps that share of
+        variance); None skips it.
+    sample_size : int, default=10000
+        When there are more than twice this many customers, k is chosen on a seeded
+        subsample of this size; the final model is then fitted on everyone.
+    method_params : dict or None, default=None
+        Parameters passed to the back-end estimator (``{"n_init": 10}``,
+        ``{"min_cluster_size": 50}``, ...). Two keys are payseg's own:
+        ``max_fit_samples`` (fit-size cap of agglomerative, hdbscan, kprototypes)
+        and ``categorical`` (kprototypes: columns of X used as categories).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the subsample, the back-end and the gap-statistic references.
+
+    Attributes
+    ----------
+    labels_ : Series or ndarray of shape (n_samples,)
+        Segment of each customer (Series named ``"segment"`` indexed like X when X
+        is a DataFrame).
+    profiles_ : DataFrame
+        One row per segment: ``size``, ``share``, ``median__<feature>`` and
+        ``mean__<feature>`` of each used feature, and ``dominant_channel`` (argmax of
+        the mean ``channel_share__*`` columns) when X has them.
+    preprocessor_ : sklearn.pipeline.Pipeline
+        The fitted preprocessing.
+    n_clusters_ : int
+        Number of segments found (noise not counted).
+    k_scores_ : DataFrame or None
+        Scores of every k tried by ``n_clusters="auto"`` (index k; columns
+        silhouette, calinski_harabasz, davies_bouldin, bic, gap, gap_se).
+    k_reason_ : str
+        Why this number of segments.
+    n_features_in_ : int
+        Number of feature columns used.
+    feature_names_in_ : ndarray of str
+        Their names (DataFrame input only).
+
+    See Also
+    --------
+    payseg.cluster.stability : bootstrap stability of the segments.
+    payseg.evaluate : agreement with a planted truth or another segmentation.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from payseg.cluster import Segmenter
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(
+    ...     np.r_[rng.normal(0, 1, (60, 2)), rng.normal(8, 1, (60, 2))],
+    ...     columns=["late_share", "online_share"],
+    ...     index=pd.Index([f"c{i:03d}" for i in range(120)], name="customer_id"),
+    ... )
+    >>> seg = Segmenter(random_state=0).fit(X)
+    >>> seg.n_clusters_
+    2
+    >>> seg.labels_.value_counts().sort_index().tolist()
+    [60, 60]
+    >>> seg.k_reason_.startswith("k=2:")
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        method="kmeans",
+        n_clusters="auto",
+        features=None,
+        scaler="robust",
+        k_range=(2, 12),
+        selection="silhouette",
+        pca=None,
+        sample_size=10_000,
+        method_params=None,
+        random_state=None,
+    ):
+        self.method = method
+        self.n_clusters = n_clusters
+        self.features = features
+        self.scaler = scaler
+        self.k_range = k_range
+        self.selection = selection
+        self.pca = pca
+        self.sample_size = sample_size
+        self.method_params = method_params
+        self.random_state = random_state
+
+    # -- validation -----------------------------------------------------------------
+    def _check_params(self):
+        if isinstance(self.scaler, str):
+            if self.scaler not in _preprocess.SCALERS:
+                raise SegmentInputError(
+                    f"scaler={self.scaler!r} is not one of "
+                    f"{list(_preprocess.SCALERS)} or a transformer instance."
+                )
+        elif not (hasattr(self.scaler, "fit") and hasattr(self.scaler, "transform")):
+            raise SegmentInputError(
+                f"scaler must be one of {list(_preprocess.SCALERS)} or a transformer "
+                f"instance, got {type(self.scaler).__name__}."
+            )
+        if self.selection not in _select_k.SELECTIONS:
+            raise SegmentInputError(
+                f"selection={self.selection!r} is not one of "
+                f"{list(_select_k.SELECTIONS)}."
+            )
+        if self.selection == "bic" and self.method != "gmm":
+            raise SegmentInputError(
+                "selection='bic' needs method='gmm'; use selection='silhouette' "
+                "for other methods."
+            )
+        k = self.n_clusters
+        if not (k == "auto" if isinstance(k, str) else isinstance(k, numbers.Integral)):
+            raise SegmentInputError(
+                f"n_clusters must be a positive int or 'auto', got {k!r}."
+            )
+        if isinstance(k, numbers.Integral) and k < 1:
+            raise SegmentInputError(f"n_clusters must be >= 1, got {k}.")
+        lo_hi = self.k_range
+        if (
+            not isinstance(lo_hi, (tuple, list))
+            or len(lo_hi) != 2
+            or not all(isinstance(v, numbers.Integral) for v in lo_hi)
+            or not 2 <= lo_hi[0] <= lo_hi[1]
+        ):
+            raise SegmentInputError(
+                f"k_range must be a pair (k_min, k_max) with 2 <= k_min <= k_max, "
+                f"got {lo_hi!r}."
+            )
+        if not isinstance(self.sample_size, numbers.Integral) or self.sample_size < 100:
+            raise SegmentInputError(
+                f"sample_size must be an int >= 100, got {self.sample_size!r}."
+            )
+        if self.method_params is not None and not isinstance(self.method_params, dict):
+            raise SegmentInputError(
+                "method_params must be a dict of back-end parameters, got "
+                f"{type(self.method_params).__name__}."
+            )
+
+    def _categorical_columns(self, X):
+        """kprototypes categories: named columns, or the dominant channel."""
+        if self.method != "kprototypes":
+            return [], None
+        names = (self.method_params or {}).get("categorical")
+        if names is not None:
+            return list(names), None
+        if isinstance(X, pd.DataFrame):
+            shares = [c for c in X.columns if str(c).startswith(CHANNEL_SHARE_PREFIX)]
+            if shares:
+                return [], shares
+        raise SegmentInputError(
+            "method='kprototypes' needs categorical columns: pass "
+            "method_params={'categorical': [...]} or channel_share__* columns."
+        )
+
+    def _categorical_codes(self, X, reset):
+        """Integer codes (n, c) of the categorical columns, -1 for unseen values."""
+        if isinstance(X, pd.DataFrame):
+            X = X.set_axis([str(c) for c in X.columns], axis=1)
+        if reset:
+            self._cat_columns, self._cat_shares = self._categorical_columns(X)
+        if self._cat_shares is not None:
+            missing = [c for c in self._cat_shares if c not in X.columns]
+            if missing:
+                raise SegmentInputError(
+                    f"X lacks channel share columns seen at fit: {missing[:10]}."
+                )
+            shares = X[self._cat_shares].fillna(0.0).to_numpy(float)
+            values = np.asarray(self._cat_shares, dtype=object)[shares.argmax(axis=1)]
+            frame = pd.DataFrame({"dominant_channel": values})
+        else:
+            if not isinstance(X, pd.DataFrame):
+                raise SegmentInputError(
+                    "method_params['categorical'] names columns, so X must be a "
+                    "DataFrame."
+                )
+            missing = [c for c in self._cat_columns if c not in X.columns]
+            if missing:
+                raise SegmentInputError(f"categorical columns not in X: {missing}.")
+            frame = X[self._cat_columns].astype(str).reset_index(drop=True)
+        if reset:
+            self._cat_levels = [
+                np.unique(frame[c].to_numpy(str)) for c in frame.columns
+            ]
+        codes = np.empty((len(frame), frame.shape[1]))
+        for j, (c, levels) in enumerate(zip(frame.columns, self._cat_levels)):
+            v = frame[c].to_numpy(str)
+            pos = np.searchsorted(levels, v).clip(0, len(levels) - 1)
+            codes[:, j] = np.where(levels[pos] == v, pos, -1)
+        return codes
+
+    def _numeric(self, X, *, reset):
+        """Select, check and convert the feature columns; returns (array, index)."""
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        if isinstance(X, pd.DataFrame):
+            if reset:
+                cats = self._categorical_columns(X)[0]
+                self._features = _preprocess.select_columns(X, self.features, cats)
+            else:
+                names = [str(c) for c in X.columns]
+                missing = [c for c in self._features if c not in names]
+                if missing:
+                    diff = _preprocess.column_difference(self._features, names)
+                    raise SegmentInputError(
+                        f"X has columns that differ from fit: {diff}. Pass a table "
+                        "built like the one used in fit (same payseg.build_features "
+                        "families and channels)."
+                    )
+            X = X.set_axis([str(c) for c in X.columns], axis=1)[self._features]
+        elif reset:
+            if self.features is not None:
+                raise SegmentInputError(
+                    "features= names columns, so X must be a DataFrame; got "
+                    f"{type(X).__name__}. Pass a DataFrame or leave features=None."
+                )
+            self._features = None
+        if isinstance(X, pd.DataFrame) and _n_rows(X) and X.shape[1]:
+            X = X.astype(float)
+        arr = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=np.float64,
+            ensure_all_finite="allow-nan",
+            ensure_min_samples=1,
+        )
+        return arr, index
+
+    def _empty_check(self, X):
+        if isinstance(X, pd.DataFrame) and (_n_rows(X) == 0 or X.shape[1] == 0):
+            raise SegmentInputError(
+                f"the feature table is empty ({X.shape[0]} rows x {X.shape[1]} "
+                "columns); build it with payseg.build_features(data) from data with "
+                "payments."
+            )
+
+    # -- fit ------------------------------------------------------------------------
+    def fit(self, X, y=None):
+        """Fit the preprocessing and the clustering, choosing k if asked.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Feature table, one row per customer.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : Segmenter
+        """
+        with _backends.limit_threads(_n_rows(X)):
+            return self._fit(X)
+
+    def _fit(self, X):
+        self._check_params()
+        self._empty_check(X)
+        rng = check_random_state(self.random_state)
+        arr, index = self._numeric(X, reset=True)
+        n = arr.shape[0]
+        names = (
+            self._features
+            if self._features is not None
+            else [f"x{j}" for j in range(arr.shape[1])]
+        )
+        if n < 2:
+            raise SegmentInputError(
+                f"n_samples={n}: need at least 2 customers to segment (got 1 sample)."
+            )
+        _preprocess.check_informative(arr, names, explicit=self.features is not None)
+        if isinstance(self.n_clusters, numbers.Integral) and n < self.n_clusters:
+            raise SegmentInputError(
+                f"n_samples={n} customers is fewer than n_clusters={self.n_clusters}; "
+                "lower n_clusters or segment more customers."
+            )
+
+        seed = int(rng.randint(2**31 - 1))
+        self.preprocessor_ = _preprocess.make_preprocessor(self.scaler, self.pca, seed)
+        Z = self.preprocessor_.fit_transform(arr)
+        cats = None
+        if self.method == "kprototypes":
+            cats = self._categorical_codes(X, reset=True)
+            Z = np.hstack([Z, cats])
+        n_cat = 0 if cats is None else cats.shape[1]
+
+        def new_backend():
+            return _backends.make_backend(self.method, self.method_params, n_cat)
+
+        backend = new_backend()
+        # fit-size cap (Ward, hdbscan, kprototypes): fit on a sample, predict the rest
+        fit_idx = None
+        if backend.max_fit is not None and n > backend.max_fit:
+            fit_idx = np.sort(rng.choice(n, backend.max_fit, replace=False))
+        Zfit = Z if fit_idx is None else Z[fit_idx]
+
+        self.k_scores_ = None
+        init, done = None, None
+        if not backend.takes_k:
+            if self.n_clusters != "auto":
+                raise SegmentInputError(
+                    f"method={backend.name!r} finds the number of segments itself; "
+                    "pass n_clusters='auto' and tune it with method_params "
+                    "(e.g. min_cluster_size)."
+                )
+            k = None
+        elif self.n_clusters == "auto":
+            k, init, done = self._choose_k(new_backend, Zfit, n_cat, rng, seed)
+        else:
+            k = int(self.n_clusters)
+            self.k_reason_ = f"k={k}: n_clusters={k} was given."
+
+        if done is not None:
+            backend, labels = done
+        else:
+            labels = backend.fit(Zfit, k, seed, init=init)
+        if fit_idx is not None:
+            full = backend.predict(Z)
+            full[fit_idx] = labels
+            labels = full
+        self._backend = backend
+        self.n_clusters_ = int(backend.segment_ids_.size)
+        if k is None:
+            n_noise = int((labels == NOISE).sum())
+            self.k_reason_ = (
+                f"k={self.n_clusters_}: found by {backend.name} "
+                f"({n_noise} customers left as noise, label {NOISE})."
+            )
+        self.labels_ = self._wrap(labels, index)
+        self.profiles_ = self._profiles(X, arr, labels, names)
+        return self
+
+    def _choose_k(self, new_backend, Z, n_cat, rng, seed):
+        n = Z.shape[0]
+        lo, hi = self.k_range
+        if n > SUBSAMPLE_ABOVE * self.sample_size:
+            idx = np.sort(rng.choice(n, self.sample_size, replace=False))
+            Zs, note = Z[idx], f"a seeded sample of {self.sample_size:,} customers"
+        else:
+            Zs, note = Z, f"all {n:,} customers"
+        ks = list(range(lo, min(hi, Zs.shape[0] - 1) + 1))
+        if not ks:
+            raise SegmentInputError(
+                f"n_samples={n} customers is too few for k_range={self.k_range}; "
+                "lower k_range or segment more customers."
+            )
+        # the (sub)sample is small: one thread, whatever the size of X
+        with _backends.limit_threads(Zs.shape[0]):
+            scores, fitted = _select_k.score_k(new_backend, Zs, ks, seed, n_cat)
+        k, reason = _select_k.choose_k(scores, self.selection, note)
+        self.k_scores_ = scores
+        self.k_reason_ = reason
+        if Zs is Z:
+            # k was chosen on everyone: keep that fit
+            return k, None, fitted[k]
+        init = None
+        if self.method in ("kmeans", "minibatch_kmeans", "gmm"):
+            init = fitted[k][0].centers_
+        return k, init, None
+
+    def _wrap(self, labels, index):
+        labels = np.asarray(labels, dtype=np.int64)
+        if index is None:
+            return labels
+        return pd.Series(labels, index=index, name="segment")
+
+    def _profiles(self, X, arr, labels, names):
+        frame = pd.DataFrame(arr, columns=names)
+        groups = frame.groupby(labels, sort=True)
+        size = groups.size()
+        out = pd.DataFrame({"size": size, "share": size / len(labels)})
+        med = groups.median().add_prefix("median__")
+        mean = groups.mean().add_prefix("mean__")
+        out = pd.concat([out, med, mean], axis=1)
+        if isinstance(X, pd.DataFrame):
+            shares = [c for c in X.columns if str(c).startswith(CHANNEL_SHARE_PREFIX)]
+            if shares:
+                s = X[shares].reset_index(drop=True).astype(float)
+                m = s.groupby(labels, sort=True).mean()
+                codes = [str(c)[len(CHANNEL_SHARE_PREFIX) :] for c in shares]
+                out["dominant_channel"] = np.asarray(codes, dtype=object)[
+                    np.nan_to_num(m.to_numpy(), nan=-1.0).argmax(axis=1)
+                ]
+        out.index = pd.Index(out.index.astype(np.int64), name="segment")
+        return out
+
+    # -- use ------------------------------------------------------------------------
+    def _z(self, X):
+        check_is_fitted(self, "preprocessor_")
+        self._empty_check(X)
+        arr, index = self._numeric(X, reset=False)
+        Z = self.preprocessor_.transform(arr)
+        if self.method == "kprototypes":
+            Z = np.hstack([Z, self._categorical_codes(X, reset=False)])
+        return Z, index
+
+    def predict(self, X):
+        """Assign customers to the fitted segments.
+
+        hdbscan uses ``approximate_predict`` (noise is :data:`NOISE`); agglomerative
+        and back-ends without ``predict`` use the nearest segment centroid.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : Series or ndarray of shape (n_samples,)
+        """
+        with _backends.limit_threads(_n_rows(X)):
+            Z, index = self._z(X)
+            return self._wrap(self._backend.predict(Z), index)
+
+    def predict_proba(self, X):
+        """Soft segment membership, one column per segment, rows summing to 1.
+
+        The Gaussian mixture's posterior for ``gmm``, hdbscan's membership vectors
+        for ``hdbscan``, the estimator's own ``predict_proba`` for instances that have
+        one; otherwise ``softmax(-d / t)`` of the Euclidean distances ``d`` to the
+        segment centroids in preprocessed space, with ``t`` the mean distance of the
+        training customers to their own centroid.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : DataFrame or ndarray of shape (n_samples, n_clusters_)
+        """
+        with _backends.limit_threads(_n_rows(X)):
+            Z, index = self._z(X)
+            p = np.asarray(self._backend.predict_proba(Z), dtype=float)
+        return self._wrap_matrix(p, index)
+
+    def transform(self, X):
+        """Euclidean distances to each segment centroid in preprocessed space.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        distances : DataFrame or ndarray of shape (n_samples, n_clusters_)
+        """
+        with _backends.limit_threads(_n_rows(X)):
+            Z, index = self._z(X)
+            return self._wrap_matrix(self._backend.transform(Z), index)
+
+    def _wrap_matrix(self, values, index):
+        if index is None:
+            return values
+        cols = pd.Index(self._backend.segment_ids_[: values.shape[1]], name="segment")
+        return pd.DataFrame(values, index=index, columns=cols)
+
+    # -- persistence ----------------------------------------------------------------
+    def save(self, path):
+        """Save the fitted Segmenter to ``path`` without pickle.
+
+        The file is a zip of a JSON manifest (payseg version, feature names,
+        parameters, sha256 of the payload) and a skops payload that loads without
+        executing code. See :meth:`load`.
+
+        Parameters
+        ----------
+        path : str or Path
+        """
+        from ._persist import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path, *, trusted=None):
+        """Load a Segmenter saved with :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or Path
+        trusted : list of str, optional
+            Extra type names to trust, for a custom clusterer instance as
+            ``method``; only pass types from a file you trust.
+
+        Returns
+        -------
+        Segmenter
+
+        Raises
+        ------
+        payseg.cluster.ModelFileError
+            When the file is not a payseg model, has been modified since it was
+            saved, or holds types outside the trusted list.
+        """
+        from ._persist import load
+
+        return load(path, trusted=trusted)
+
+    @property
+    def _n_features_out(self):
+        """Number of columns of :meth:`transform` (one per segment)."""
+        return self._backend.centers_.shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.non_deterministic = self.method in ("hdbscan",)
+        return tags

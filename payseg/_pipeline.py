@@ -97,9 +97,9 @@ class SegmentationResult:
         return summary_html(self)
 
     def __repr__(self) -> str:
-        sizes = ", ".join(
-            f"{r.name_en} {r.share:.0%}" for r in self.segments.itertuples()
-        )
+        seg = self.segments
+        share = seg["share"] if "share" in seg else pd.Series(np.nan, index=seg.index)
+        sizes = ", ".join(f"{n} {s:.0%}" for n, s in zip(seg["name_en"], share))
         return (f"SegmentationResult({len(self.labels):,} customers, "
                 f"{len(self.segments)} segments: {sizes})")
 

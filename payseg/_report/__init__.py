@@ -1,0 +1,1 @@
+"""Private pieces of :mod:`payseg.report`: document model, sections, renderers."""

@@ -1,0 +1,24 @@
+"""Synthetic resident customers with planted payment-behaviour archetypes."""
+
+from ._archetypes import (
+    ARCHETYPE_KEYS,
+    ARCHETYPE_NAMES_ZH,
+    Archetype,
+    default_archetypes,
+)
+from ._export import DEFECT_KINDS, write
+from ._generate import generate
+from ._markets import MARKETS, Market, get_market
+
+__all__ = [
+    "ARCHETYPE_KEYS",
+    "ARCHETYPE_NAMES_ZH",
+    "DEFECT_KINDS",
+    "MARKETS",
+    "Archetype",
+    "Market",
+    "default_archetypes",
+    "generate",
+    "get_market",
+    "write",
+]

@@ -1,0 +1,48 @@
+"""Arrears features: what a customer owes at ``as_of`` and the late fees it implies."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._index import DAYS_PER_MONTH, Block, seg_sum
+
+COLUMNS = ("arrears_amount", "max_months_in_arrears", "late_fee_est")
+
+#: Residential late fee per day of arrears (DOMAIN.md: 0.1%/day, at least 1 yuan).
+LATE_FEE_RATE = 0.001
+LATE_FEE_MIN = 1.0
+
+
+def overdue_days(ctx: Block) -> np.ndarray:
+    """Days each bill was (or still is, at ``as_of``) past its due date; 0 if never."""
+    b, mt = ctx.bills, ctx.match
+    end = np.where(mt.settled, mt.settle_day, ctx.as_of_day)
+    with np.errstate(invalid="ignore"):
+        days = end - b.due_day
+    return np.where(days > 0, days, 0.0)  # NaN due -> 0
+
+
+def compute(ctx: Block, *, late_fee_rate: float = LATE_FEE_RATE,
+            late_fee_min: float = LATE_FEE_MIN) -> dict[str, np.ndarray]:
+    """Arrears columns as arrays aligned with ``ctx.index``."""
+    n = ctx.n
+    out = {c: np.full(n, np.nan) for c in COLUMNS}
+    if not ctx.has_bills:
+        return out
+    b, mt = ctx.bills, ctx.match
+    known = b.req_cents >= 0
+    overdue = b.due_day < ctx.as_of_day
+    owed = np.where(known & overdue, np.maximum(b.req_cents - mt.paid_cents, 0), 0)
+    billed = ctx.billed
+    arrears = seg_sum(owed, b.bounds) / 100.0
+    days = overdue_days(ctx)
+    starts = b.bounds[:-1][billed]
+    months = np.full(n, np.nan)
+    months[billed] = np.maximum.reduceat(days, starts) / DAYS_PER_MONTH
+    base = np.where(known, np.maximum(b.req_cents - mt.paid_by_due_cents, 0), 0) / 100.0
+    fee = np.where((days > 0) & (base > 0),
+                   np.maximum(late_fee_rate * base * days, late_fee_min), 0.0)
+    out["arrears_amount"] = np.where(billed, arrears, np.nan)
+    out["max_months_in_arrears"] = months
+    out["late_fee_est"] = np.where(billed, seg_sum(fee, b.bounds), np.nan)
+    return out

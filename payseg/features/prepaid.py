@@ -1,0 +1,44 @@
+"""Prepaid (top-up) features: the rhythm and size of a customer's payments.
+
+Every payment counts as a top-up, so these columns are defined for customers without
+bills (prepaid meters); payments on the same calendar day form one top-up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._index import DAYS_PER_MONTH, Block, seg_count, seg_moments, seg_sum
+from .value import distinct_dates
+
+COLUMNS = (
+    "topup_interval_mean",
+    "topup_interval_cv",
+    "topup_amount_mean",
+    "topups_per_month",
+)
+
+
+def compute(ctx: Block) -> dict[str, np.ndarray]:
+    """Prepaid columns as arrays aligned with ``ctx.index``."""
+    n, pay = ctx.n, ctx.pay
+    # Rows are in time order per customer, so the gaps between distinct top-up days
+    # are exactly the non-zero day differences between consecutive payments.
+    gap = np.zeros(len(pay), dtype=np.float64)
+    gap[1:] = pay.day[1:] - pay.day[:-1]
+    is_gap = np.zeros(len(pay), dtype=bool)
+    is_gap[1:] = (pay.cust[1:] == pay.cust[:-1]) & (gap[1:] > 0)
+    _, mean, std = seg_moments(gap, pay.bounds, is_gap)
+    n_dates = seg_count(distinct_dates(ctx), pay.bounds).astype(np.float64)
+    total = seg_sum(pay.amount, pay.bounds)
+    has = n_dates > 0
+    first = np.full(n, np.nan)
+    first[has] = pay.day[pay.bounds[:-1][has]]
+    months = np.maximum((ctx.as_of_day - first) / DAYS_PER_MONTH, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "topup_interval_mean": mean,
+            "topup_interval_cv": std / mean,
+            "topup_amount_mean": np.where(has, total / np.maximum(n_dates, 1), np.nan),
+            "topups_per_month": np.where(has, n_dates / months, np.nan),
+        }

@@ -1,0 +1,55 @@
+"""Trend features: is a customer paying later, or less, than before (early warning)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._index import Block, seg_mean, seg_slope, segment_bounds
+
+COLUMNS = ("delay_trend", "recent_late_share", "amount_trend")
+
+#: Bills (delay_trend) and months (amount_trend) in the trend window.
+TREND_PERIODS = 12
+#: Due bills in the recent_late_share window.
+RECENT_PERIODS = 3
+
+
+def _last_k(cust: np.ndarray, n: int, k: int) -> np.ndarray:
+    """True on each customer's last ``k`` rows (``cust`` non-decreasing)."""
+    bounds = segment_bounds(cust, n)
+    from_end = bounds[cust + 1] - 1 - np.arange(len(cust))
+    return from_end < k
+
+
+def compute(ctx: Block, *, trend_periods: int = TREND_PERIODS,
+            recent_periods: int = RECENT_PERIODS) -> dict[str, np.ndarray]:
+    """Trend columns as arrays aligned with ``ctx.index``."""
+    n, pay = ctx.n, ctx.pay
+    out = {c: np.full(n, np.nan) for c in COLUMNS}
+    if ctx.has_bills:
+        b, mt = ctx.bills, ctx.match
+        done = np.flatnonzero(mt.settled & ~np.isnan(b.issue_day))
+        keep = done[_last_k(b.cust[done], n, trend_periods)]
+        delay = mt.settle_day[keep] - b.issue_day[keep]
+        x = (b.period[keep] - ctx.as_of_month).astype(np.float64)
+        out["delay_trend"] = seg_slope(x, delay, segment_bounds(b.cust[keep], n))
+        due = np.flatnonzero(b.due_day < ctx.as_of_day)
+        keep = due[_last_k(b.cust[due], n, recent_periods)]
+        with np.errstate(invalid="ignore"):
+            late = ~mt.settled[keep] | (mt.settle_day[keep] > b.due_day[keep])
+        out["recent_late_share"] = seg_mean(late, segment_bounds(b.cust[keep], n))
+    # Monthly amounts over the last `trend_periods` complete calendar months up to
+    # as_of (zeros included); a partial as_of month would bias every slope down.
+    k = int(trend_periods)
+    month = ctx.pay_month
+    last_month = ctx.as_of_month - (0 if ctx.as_of.is_month_end else 1)
+    offset = month - (last_month - k + 1)
+    inside = (offset >= 0) & (offset < k)
+    monthly = np.bincount(pay.cust[inside] * k + offset[inside],
+                          weights=pay.amount[inside], minlength=n * k).reshape(n, k)
+    x = np.arange(k) - (k - 1) / 2
+    mean = monthly.mean(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = (monthly * x).sum(axis=1) / (x @ x) if k > 1 else np.full(n, np.nan)
+        out["amount_trend"] = np.where(mean > 0, slope / mean, np.nan)
+    return out

@@ -1,0 +1,51 @@
+"""Value features: how much and how often a customer pays (no bills needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._index import Block, seg_count, seg_sum
+
+COLUMNS = (
+    "pay_count_per_year",
+    "amount_per_year",
+    "amount_total",
+    "amount_mean",
+    "recency_days",
+    "tenure_days",
+)
+
+
+def distinct_dates(ctx: Block) -> np.ndarray:
+    """True on the first payment of each (customer, calendar day)."""
+    pay = ctx.pay
+    new = np.ones(len(pay), dtype=bool)
+    new[1:] = (pay.cust[1:] != pay.cust[:-1]) | (pay.day[1:] != pay.day[:-1])
+    return new
+
+
+def compute(ctx: Block) -> dict[str, np.ndarray]:
+    """Value columns as arrays aligned with ``ctx.index``."""
+    n, pay = ctx.n, ctx.pay
+    count = np.diff(pay.bounds)
+    has = count > 0
+    total = seg_sum(pay.amount, pay.bounds)
+    n_dates = seg_count(distinct_dates(ctx), pay.bounds)
+    year = ctx.pay_year
+    new_year = np.ones(len(pay), dtype=bool)
+    new_year[1:] = (pay.cust[1:] != pay.cust[:-1]) | (year[1:] != year[:-1])
+    n_years = seg_count(new_year, pay.bounds).astype(np.float64)
+    n_years[~has] = np.nan
+    first = np.full(n, np.nan)
+    last = np.full(n, np.nan)
+    first[has] = pay.day[pay.bounds[:-1][has]]
+    last[has] = pay.day[pay.bounds[1:][has] - 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "pay_count_per_year": n_dates / n_years,
+            "amount_per_year": total / n_years,
+            "amount_total": total,
+            "amount_mean": np.where(has, total / np.maximum(count, 1), np.nan),
+            "recency_days": ctx.as_of_day - last,
+            "tenure_days": ctx.as_of_day - first,
+        }

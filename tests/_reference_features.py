@@ -1,0 +1,374 @@
+"""Slow, obvious reference implementations of the feature families (one loop per
+customer, plain Python) and a random PaymentData generator for property tests.
+
+The rules are the ones written in docs/features.md; nothing here reuses
+payseg.features internals.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+import payseg
+from payseg import channels
+
+DAYS_PER_MONTH = 30.4375
+NAN = float("nan")
+
+
+def _cents(x):
+    return None if pd.isna(x) else int(round(float(x) * 100))
+
+
+def _mean(xs):
+    return float(np.mean(xs)) if len(xs) else NAN
+
+
+def _std(xs):
+    return float(np.std(xs)) if len(xs) else NAN
+
+
+def _slope(xs, ys):
+    if len(set(xs)) < 2:
+        return NAN
+    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+    dx = xs - xs.mean()
+    return float((dx * (ys - ys.mean())).sum() / (dx * dx).sum())
+
+
+def _day(ts):
+    return ts.normalize()
+
+
+def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.0,
+                       trend_periods=12, recent_periods=3):
+    pay = data.payments
+    bills = data.bills
+    has_channel = "channel" in pay
+    has_period = "period" in pay
+    # Bills that take part: known period, amount due not zero.
+    kept_bills = []
+    for b in bills.itertuples(index=False):
+        if pd.isna(b.period):
+            continue
+        amount_due = getattr(b, "amount_due", NAN)
+        if _cents(amount_due) == 0:
+            continue
+        kept_bills.append(b)
+    if as_of is None:
+        dates = list(pay["paid_at"])
+        dates += [b.issued_on for b in kept_bills if not pd.isna(b.issued_on)]
+        as_of = max(dates) if dates else pd.Timestamp(0)
+    as_of = _day(pd.Timestamp(as_of))
+    as_of_month = pd.Period(as_of, freq="M")
+    kept_bills = [
+        b for b in kept_bills
+        if (b.period <= as_of_month if pd.isna(b.issued_on)
+            else _day(b.issued_on) <= as_of)
+    ]
+    ids = sorted(set(pay["customer_id"]) | set(bills["customer_id"])
+                 | set(data.customers.index))
+    present = [c for c in channels.codes()
+               if has_channel and (pay["channel"] == c).any()]
+    if has_channel:
+        present = [c for c in channels.codes()
+                   if c in set(pay.loc[pay["paid_at"].dt.normalize() <= as_of,
+                                       "channel"].dropna())]
+    groups = channels.table()["group"]
+    rows, dominant = {}, {}
+    for cid in ids:
+        ps = []
+        for p in pay[pay["customer_id"] == cid].itertuples(index=False):
+            if _day(p.paid_at) > as_of:
+                continue
+            ch = p.channel if has_channel and not pd.isna(p.channel) else None
+            per = p.period if has_period and not pd.isna(p.period) else None
+            ps.append({"t": p.paid_at, "day": _day(p.paid_at), "ch": ch,
+                       "amount": float(p.amount), "cents": _cents(p.amount),
+                       "period": per})
+        # Time order; at equal seconds, no channel first, then by code name.
+        ps.sort(key=lambda p: (p["t"].floor("s"), p["ch"] is not None, p["ch"] or ""))
+        bs = [b for b in kept_bills if b.customer_id == cid]
+        bs.sort(key=lambda b: (b.period, _day(b.issued_on).value
+                               if not pd.isna(b.issued_on) else 0))
+        bl = [{"period": b.period,
+               "issue": None if pd.isna(b.issued_on) else _day(b.issued_on),
+               "due": None if pd.isna(b.due_on) else _day(b.due_on),
+               "req": _cents(getattr(b, "amount_due", NAN)),
+               "pays": []} for b in bs]
+        # Matching.
+        for p in ps:
+            target = None
+            if p["period"] is not None:
+                for k, b in enumerate(bl):
+                    if b["period"] == p["period"]:
+                        target = k
+                        break
+            else:
+                before = sum(q["cents"] for q in ps if q["t"] < p["t"])
+                due = 0
+                for k, b in enumerate(bl):
+                    due += b["req"] if b["req"] is not None else 0
+                    if due > before:
+                        target = k
+                        break
+            if target is not None:
+                bl[target]["pays"].append(p)
+        for b in bl:
+            run, b["settle"] = 0, None
+            need = b["req"] if b["req"] is not None else 0
+            for p in b["pays"]:
+                run += p["cents"]
+                if run >= need:
+                    b["settle"] = p["day"]
+                    break
+            b["paid"] = sum(p["cents"] for p in b["pays"])
+            b["paid_by_due"] = sum(p["cents"] for p in b["pays"]
+                                   if b["due"] is not None and p["day"] <= b["due"])
+        f = {}
+        # ---- timing
+        f["weekend_share"] = _mean([p["day"].weekday() >= 5 for p in ps])
+        timed = any(p["t"] != p["day"] for p in ps)
+        f["evening_share"] = _mean([p["t"].hour >= 18 for p in ps]) if timed else NAN
+        settled = [b for b in bl if b["settle"] is not None and b["issue"] is not None]
+        delays = [(b["settle"] - b["issue"]).days for b in settled]
+        f["delay_days_mean"] = _mean(delays)
+        f["delay_days_median"] = float(np.median(delays)) if delays else NAN
+        f["delay_days_std"] = _std(delays)
+        f["delay_days_p90"] = float(np.percentile(delays, 90)) if delays else NAN
+        f["days_to_due_mean"] = _mean([(b["due"] - b["settle"]).days for b in bl
+                                       if b["settle"] is not None
+                                       and b["due"] is not None])
+        f["pay_day_regularity"] = _std([
+            (b["settle"] - b["issue"]).days / (b["due"] - b["issue"]).days
+            for b in settled if b["due"] is not None and b["due"] > b["issue"]])
+        overdue = [b for b in bl if b["due"] is not None and b["due"] < as_of]
+
+        def is_late(b):
+            return b["settle"] is None or b["settle"] > b["due"]
+
+        f["late_share"] = _mean([is_late(b) for b in overdue])
+        f["unpaid_share"] = _mean([b["settle"] is None for b in overdue])
+        f["payments_per_bill"] = _mean([len(b["pays"]) for b in bl if b["pays"]])
+        if not bl:
+            for c in ("delay_days_mean", "late_share", "unpaid_share",
+                      "payments_per_bill"):
+                assert math.isnan(f[c])
+        # ---- channel
+        known = [p for p in ps if p["ch"] is not None]
+        counts = {c: sum(p["ch"] == c for p in known) for c in present}
+        total = len(known)
+        if total:
+            shares = {c: counts[c] / total for c in present}
+            for g in channels.GROUPS:
+                f[f"{g}_share"] = sum(s for c, s in shares.items() if groups[c] == g)
+            f["channel_entropy"] = -sum(s * math.log2(s) for s in shares.values()
+                                        if s > 0)
+            f["top_channel_share"] = max(shares.values())
+            f["n_channels"] = float(sum(v > 0 for v in counts.values()))
+            best = max(counts.values())
+            dominant[cid] = next(c for c in present if counts[c] == best)
+        else:
+            shares = dict.fromkeys(present, NAN)
+            for g in channels.GROUPS:
+                f[f"{g}_share"] = NAN
+            f["channel_entropy"] = f["top_channel_share"] = f["n_channels"] = NAN
+            dominant[cid] = None
+        pairs = list(zip(known[:-1], known[1:]))
+        f["channel_switch_rate"] = (_mean([a["ch"] != b["ch"] for a, b in pairs])
+                                    if pairs else NAN)
+        for c in present:
+            f[f"channel_share__{c}"] = shares[c]
+        # ---- value
+        dates = sorted({p["day"] for p in ps})
+        years = {d.year for d in dates}
+        total_amount = sum(p["amount"] for p in ps)
+        f["pay_count_per_year"] = len(dates) / len(years) if years else NAN
+        f["amount_per_year"] = total_amount / len(years) if years else NAN
+        f["amount_total"] = float(total_amount)
+        f["amount_mean"] = total_amount / len(ps) if ps else NAN
+        f["recency_days"] = float((as_of - dates[-1]).days) if dates else NAN
+        f["tenure_days"] = float((as_of - dates[0]).days) if dates else NAN
+        # ---- arrears
+        if bl:
+            arrears, months, fee = 0, 0.0, 0.0
+            for b in bl:
+                if b["due"] is None:
+                    continue
+                end = b["settle"] if b["settle"] is not None else as_of
+                days = max((end - b["due"]).days, 0)
+                months = max(months, days / DAYS_PER_MONTH)
+                if b["req"] is None:
+                    continue
+                if b["due"] < as_of:
+                    arrears += max(b["req"] - b["paid"], 0)
+                base = max(b["req"] - b["paid_by_due"], 0) / 100
+                if days > 0 and base > 0:
+                    fee += max(late_fee_rate * base * days, late_fee_min)
+            f["arrears_amount"] = arrears / 100
+            f["max_months_in_arrears"] = months
+            f["late_fee_est"] = fee
+        else:
+            f["arrears_amount"] = f["max_months_in_arrears"] = f["late_fee_est"] = NAN
+        # ---- prepaid
+        gaps = [(b - a).days for a, b in zip(dates[:-1], dates[1:])]
+        f["topup_interval_mean"] = _mean(gaps)
+        f["topup_interval_cv"] = _std(gaps) / _mean(gaps) if gaps else NAN
+        f["topup_amount_mean"] = total_amount / len(dates) if dates else NAN
+        f["topups_per_month"] = (
+            len(dates) / max((as_of - dates[0]).days / DAYS_PER_MONTH, 1.0)
+            if dates else NAN)
+        # ---- trend
+        last = settled[-trend_periods:]
+        f["delay_trend"] = _slope([(b["period"] - as_of_month).n for b in last],
+                                  [(b["settle"] - b["issue"]).days for b in last])
+        recent = overdue[-recent_periods:]
+        f["recent_late_share"] = _mean([is_late(b) for b in recent])
+        last_month = as_of_month if as_of.is_month_end else as_of_month - 1
+        months_back = [last_month - (trend_periods - 1 - i)
+                       for i in range(trend_periods)]
+        monthly = [sum(p["amount"] for p in ps if pd.Period(p["day"], "M") == m)
+                   for m in months_back]
+        mean = float(np.mean(monthly))
+        f["amount_trend"] = (_slope(list(range(trend_periods)), monthly) / mean
+                             if mean > 0 and trend_periods > 1 else NAN)
+        rows[cid] = f
+    names = payseg.features.feature_names() + [f"channel_share__{c}" for c in present]
+    X = pd.DataFrame.from_dict(rows, orient="index", columns=names, dtype=float)
+    X.index = pd.Index(X.index, dtype="str", name="customer_id")
+    dom = pd.Series(dominant, dtype="str", name="dominant_channel")
+    dom.index = pd.Index(dom.index, dtype="str", name="customer_id")
+    return X, dom
+
+
+# --------------------------------------------------------------------------- data
+
+CHANNELS = ["alipay", "counter", "card_debit", "agent_outlet", "ic_card"]
+
+
+def random_data(seed: int, *, n_customers=None, with_bills=True, with_channel=True,
+                with_period=True, times=True) -> payseg.PaymentData:
+    """Small random PaymentData with the awkward cases the rules must handle.
+
+    One-payment customers, customers without bills or without payments, split
+    payments, payments before issue, payments without period, periods without a bill,
+    unknown amounts due, zero bills, equal timestamps.
+    """
+    rng = np.random.default_rng(seed)
+    n = n_customers or int(rng.integers(1, 6))
+    ids = [f"{int(i):03d}" for i in rng.choice(200, size=n, replace=False)]
+    base = pd.Timestamp("2024-01-01")
+    bill_rows, pay_rows = [], []
+    for cid in ids:
+        kind = rng.integers(0, 5)  # 0: no bills, 1: no payments, else both
+        n_bills = 0 if (kind == 0 or not with_bills) else int(rng.integers(0, 7))
+        periods = sorted(rng.choice(9, size=n_bills, replace=False))
+        for m in periods:
+            period = pd.Period("2024-01", "M") + int(m)
+            issue = period.to_timestamp() + pd.Timedelta(days=int(rng.integers(0, 4)))
+            due = issue + pd.Timedelta(days=int(rng.choice([0, 10, 20, 25])))
+            amount = float(rng.choice([0, 50, 120.5, 99.99, 200]))
+            if rng.random() < 0.1:
+                amount = np.nan
+            bill_rows.append({
+                "customer_id": cid, "period": period,
+                "issued_on": pd.NaT if rng.random() < 0.08 else issue,
+                "due_on": pd.NaT if rng.random() < 0.08 else due,
+                "amount_due": amount,
+            })
+        n_pay = 0 if kind == 1 else int(rng.choice([1, 1, 2, 4, 7, 10]))
+        bill_periods = [pd.Period("2024-01", "M") + int(m) for m in periods]
+        stamps = []
+        for _ in range(n_pay):
+            if stamps and rng.random() < 0.2:
+                t = stamps[int(rng.integers(len(stamps)))]  # a tie
+            else:
+                t = base + pd.Timedelta(days=int(rng.integers(-20, 300)))
+                if times and rng.random() < 0.7:
+                    t += pd.Timedelta(seconds=int(rng.integers(0, 86_400)))
+            stamps.append(t)
+            r = rng.random()
+            if bill_periods and r < 0.45:
+                period = bill_periods[int(rng.integers(len(bill_periods)))]
+            elif r < 0.55:
+                period = pd.Period("2023-06", "M")  # no such bill
+            else:
+                period = pd.NaT
+            pay_rows.append({
+                "customer_id": cid, "paid_at": t,
+                "channel": (CHANNELS[int(rng.integers(len(CHANNELS)))]
+                            if rng.random() < 0.9 else None),
+                "amount": float(rng.choice([50, 60.25, 100, 120.5, 99.99, 200, 0])),
+                "period": period,
+            })
+        # Payments that follow the bills: whole, split in two, early or late.
+        for m in (periods if kind != 1 else []):
+            bill = next(r for r in bill_rows if r["customer_id"] == cid
+                        and r["period"] == pd.Period("2024-01", "M") + int(m))
+            if rng.random() < 0.3 or pd.isna(bill["amount_due"]):
+                continue
+            t = (pd.Period("2024-01", "M") + int(m)).to_timestamp() + pd.Timedelta(
+                days=int(rng.integers(-5, 45)), seconds=int(rng.integers(0, 86_400)))
+            cents = int(round(bill["amount_due"] * 100))
+            parts = [cents] if rng.random() < 0.7 else [cents // 2, cents - cents // 2]
+            for i, part in enumerate(parts):
+                pay_rows.append({
+                    "customer_id": cid, "paid_at": t + pd.Timedelta(days=3 * i),
+                    "channel": CHANNELS[int(rng.integers(len(CHANNELS)))],
+                    "amount": part / 100,
+                    "period": bill["period"] if rng.random() < 0.6 else pd.NaT,
+                })
+    payments = pd.DataFrame(pay_rows, columns=["customer_id", "paid_at", "channel",
+                                               "amount", "period"])
+    payments = payments.astype({"customer_id": "str", "paid_at": "datetime64[ns]",
+                                "amount": "float64"})
+    payments["channel"] = pd.Categorical(payments["channel"],
+                                         categories=channels.codes())
+    payments["period"] = pd.PeriodIndex(payments["period"], freq="M")
+    if not with_channel:
+        payments["channel"] = pd.Categorical([None] * len(payments),
+                                             categories=channels.codes())
+    if not with_period:
+        payments = payments.drop(columns="period")
+    bills = pd.DataFrame(bill_rows, columns=["customer_id", "period", "issued_on",
+                                             "due_on", "amount_due"])
+    bills = bills.astype({"customer_id": "str", "issued_on": "datetime64[ns]",
+                          "due_on": "datetime64[ns]", "amount_due": "float64"})
+    bills["period"] = pd.PeriodIndex(bills["period"], freq="M")
+    extra = [f"x{int(i)}" for i in range(int(rng.integers(0, 2)))]
+    customers = pd.DataFrame(
+        {"region": pd.Categorical(["r"] * len(extra)),
+         "meter": pd.Categorical(["postpaid"] * len(extra))},
+        index=pd.Index(extra, dtype="str", name="customer_id"))
+    return payseg.PaymentData(payments=payments.reset_index(drop=True),
+                              bills=bills.reset_index(drop=True), customers=customers)
+
+
+def assert_frame_close(fast: pd.DataFrame, ref: pd.DataFrame, columns=None):
+    """Same index, and every column equal up to float rounding (NaN == NaN)."""
+    assert list(fast.index) == list(ref.index)
+    columns = list(ref.columns) if columns is None else columns
+    for c in columns:
+        a = fast[c].to_numpy(dtype=float)
+        b = ref[c].to_numpy(dtype=float)
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9, equal_nan=True,
+                                   err_msg=c)
+
+
+def check_family(family, seed, *, with_period=True, with_channel=True, with_bills=True,
+                 times=True, as_of=None, trend_periods=12):
+    """Assert build_features(families=[family]) equals the reference on random data."""
+    data = random_data(seed, with_period=with_period, with_channel=with_channel,
+                       with_bills=with_bills, times=times)
+    fast = payseg.build_features(data, families=[family], as_of=as_of,
+                                 trend_periods=trend_periods)
+    ref, _ = reference_features(data, as_of=as_of, trend_periods=trend_periods)
+    expected = payseg.features.feature_names([family])
+    if family == "channel":
+        expected += [c for c in ref.columns if c.startswith("channel_share__")]
+    assert sorted(fast.columns) == sorted(expected)
+    assert_frame_close(fast, ref, columns=expected)
+    return data, fast

@@ -11,7 +11,7 @@ import payseg
 from payseg.data import check_ledger
 
 DATA = Path(__file__).parent / "data"
-CPH = Path(__file__).parents[2] / "shared" / "data" / "cph.csv"
+CPH = Path(__file__).parents[1] / "examples" / "data" / "cph.csv"  # public sample
 
 
 def _load_export():

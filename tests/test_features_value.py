@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import payseg
 
-CPH = Path(__file__).parents[2] / "shared" / "data" / "cph.csv"
+CPH = Path(__file__).parents[1] / "examples" / "data" / "cph.csv"  # public sample
 
 
 def test_per_year_definitions_by_hand():

@@ -21,7 +21,7 @@ from payseg.labels import (
     value_metrics,
 )
 
-CPH = Path(__file__).resolve().parents[2] / "shared" / "data" / "cph.csv"
+CPH = Path(__file__).resolve().parents[1] / "examples" / "data" / "cph.csv"
 
 
 def _payments(rows):

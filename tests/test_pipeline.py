@@ -5,7 +5,7 @@ import pytest
 
 import payseg
 
-CPH = Path(__file__).parents[2] / "shared" / "data" / "cph.csv"
+CPH = Path(__file__).parents[1] / "examples" / "data" / "cph.csv"  # public sample
 
 
 @pytest.fixture(scope="module")

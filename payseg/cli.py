@@ -126,6 +126,8 @@ def main():
 @click.option("--customers", multiple=True, help="Customer file(s): 户号, 供电单位, 表计类型")
 @click.option("--columns", type=click.Path(exists=True, dir_okay=False),
               help="JSON file mapping your headers to canonical names.")
+@click.option("--id-width", type=int, default=None,
+              help="Left-pad all-digit customer ids with zeros to this width.")
 @click.option("--method", type=click.Choice(_METHODS), default="kmeans", show_default=True)
 @click.option("--k", "k", default="auto", callback=_parse_k, show_default=True,
               help="Number of segments, or 'auto'.")
@@ -133,7 +135,7 @@ def main():
 @click.option("--out", type=click.Path(file_okay=False), required=True,
               help="Directory for the results.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or messages.")
-def segment(payments, bills, customers, columns, method, k, seed, out, quiet):
+def segment(payments, bills, customers, columns, id_width, method, k, seed, out, quiet):
     """Segment the customers in PAYMENTS (CSV, Parquet or Excel files)."""
     import payseg
 
@@ -147,7 +149,8 @@ def segment(payments, bills, customers, columns, method, k, seed, out, quiet):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
             data = payseg.load(list(payments), bills=list(bills) or None,
-                               customers=list(customers) or None, columns=mapping)
+                               customers=list(customers) or None, columns=mapping,
+                               id_width=id_width)
         for w in caught:
             _echo(quiet, f"warning: {w.message}")
         if not quiet:

@@ -243,6 +243,7 @@ def load(
     columns: Mapping[str, str] | None = None,
     *,
     drop_duplicates: bool = True,
+    id_width: int | None = None,
 ) -> PaymentData:
     """Read payment records (and optionally bills and customers) into :class:`PaymentData`.
 
@@ -261,6 +262,10 @@ def load(
         ``{file header: canonical name}``, applied before the built-in map.
     drop_duplicates : bool, default True
         Reject rows that repeat an earlier row exactly (reason "exact duplicate row").
+    id_width : int, optional
+        Restore leading zeros that a spreadsheet ate: all-digit customer ids shorter
+        than this are left-padded with zeros (``12345`` -> ``0000012345`` for 10), in
+        every table, so the same account matches across files.
 
     Returns
     -------
@@ -303,6 +308,11 @@ def load(
         )
         rej += r
         counts.update(c)
+    if id_width is not None:
+        pay["customer_id"] = _pad_ids(pay["customer_id"], id_width)
+        bill_table["customer_id"] = _pad_ids(bill_table["customer_id"], id_width)
+        cust_table.index = pd.Index(_pad_ids(cust_table.index.to_series(), id_width),
+                                    name="customer_id")
     rejected = [r for r in rej if len(r)]
     ledger = (
         pd.concat(rejected, ignore_index=True) if rejected else empty_rejected()
@@ -314,6 +324,11 @@ def load(
         rejected=ledger,
         counts=counts,
     )
+
+
+def _pad_ids(ids: pd.Series, width: int) -> pd.Series:
+    short = ids.str.isdigit() & (ids.str.len() < width)
+    return ids.where(~short, ids.str.zfill(width)).astype("str")
 
 
 def check_ledger(data: PaymentData) -> None:

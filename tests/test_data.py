@@ -268,3 +268,14 @@ def test_property_csv_file_lines(tmp_path, rows, damaged):
     assert rej["line"].between(2, len(rows) + 1).all()
     bad = set(rej.loc[rej["reason"] == "wrong number of fields", "line"])
     assert bad == {i + 2 for i in set(damaged) if i < len(rows)}
+
+
+def test_id_width_restores_leading_zeros_across_tables():
+    pay = pd.DataFrame({"户号": ["12345", "0000012345", "A77"],
+                        "缴费日期": ["2024-01-01", "2024-02-01", "2024-01-05"],
+                        "金额": ["1", "2", "3"]})
+    bills = pd.DataFrame({"户号": [12345], "电费年月": ["202401"]})
+    data = payseg.load(pay, bills=bills, id_width=10)
+    assert data.payments["customer_id"].tolist() == ["0000012345", "0000012345", "A77"]
+    assert data.bills["customer_id"].tolist() == ["0000012345"]
+    assert data.n_customers == 2

@@ -17,6 +17,7 @@ _LAZY = {
     "labels": ("payseg.labels", None),
     "plot": ("payseg.plot", None),
     "report": ("payseg.report", None),
+    "scale": ("payseg.scale", None),
     "synth": ("payseg.synth", None),
 }
 
@@ -36,6 +37,7 @@ __all__ = [  # noqa: F822 - lazy names resolve through __getattr__
     "load",
     "plot",
     "report",
+    "scale",
     "segment",
     "synth",
 ]

@@ -1,0 +1,303 @@
+"""Out-of-core and Dask back-ends give the answers of the in-memory pandas path."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import payseg
+from payseg.data import PaymentDataError, check_ledger
+from payseg.scale import (
+    BucketedTable,
+    build_features_out_of_core,
+    dask_build_features,
+    dask_segment,
+    parse_bytes,
+    sample_mask,
+    segment_out_of_core,
+)
+
+# BLAS may sum the 12-month trend dot product in another order for another number of
+# rows (one ulp); everything else is bit for bit.
+TOL = {"check_exact": False, "rtol": 1e-12, "atol": 1e-15}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return payseg.synth.generate(400, seed=3, months=8)
+
+
+def _write_split(data, tmp_path):
+    """Payments in two files cut mid-customer, bills and customers in one each."""
+    pdir = tmp_path / "payments"
+    pdir.mkdir()
+    half = len(data.payments) // 2 + 7
+    data.payments.iloc[:half].to_parquet(pdir / "p1.parquet")
+    data.payments.iloc[half:].to_parquet(pdir / "p2.parquet")
+    data.bills.to_parquet(tmp_path / "bills.parquet")
+    data.customers.reset_index().to_parquet(tmp_path / "customers.parquet")
+    return pdir, tmp_path / "bills.parquet", tmp_path / "customers.parquet"
+
+
+def _load(paths):
+    pdir, bills, customers = paths
+    return payseg.load(pdir, bills=bills, customers=customers)
+
+
+@pytest.mark.parametrize("n_buckets", [1, 5])
+def test_out_of_core_equals_in_memory(data, tmp_path, n_buckets):
+    paths = _write_split(data, tmp_path)
+    ref_data = _load(paths)
+    ref = payseg.build_features(ref_data)
+    table = build_features_out_of_core(*paths, n_buckets=n_buckets,
+                                       out=tmp_path / "w", progress=False)
+    pd.testing.assert_frame_equal(table.to_pandas(), ref, **TOL)
+    assert table.counts == ref_data.counts
+    pd.testing.assert_frame_equal(table.rejected, ref_data.rejected)
+
+
+def test_two_processes_same_result(data, tmp_path):
+    paths = _write_split(data, tmp_path)
+    X = build_features_out_of_core(*paths, n_buckets=3, n_jobs=2, progress=False)
+    pd.testing.assert_frame_equal(X, payseg.build_features(_load(paths)), **TOL)
+
+
+def test_tiny_memory_budget_forces_buckets(data, tmp_path):
+    paths = _write_split(data, tmp_path)
+    table = build_features_out_of_core(*paths, memory_limit="600kB",
+                                       out=tmp_path / "work", progress=False)
+    assert len(table) > 3
+    sizes = [len(X) for X in table]
+    assert min(sizes) > 0 and sum(sizes) == data.n_customers
+    # Buckets hold disjoint customers and every bucket is sorted.
+    ids = pd.Index(np.concatenate([X.index.to_numpy() for X in table]))
+    assert ids.is_unique
+    assert all(X.index.is_monotonic_increasing for X in table)
+    ref = payseg.build_features(_load(paths))
+    pd.testing.assert_frame_equal(table.to_pandas(), ref, **TOL)
+    assert set(table.timings) == {"partition", "load", "features"}
+
+
+def test_export_files_with_defects_same_ledger(tmp_path):
+    data = payseg.synth.generate(150, seed=5, months=5)
+    payseg.synth.write(data, tmp_path, format="parquet", defects=0.05, seed=2)
+    files = [tmp_path / f"{k}.parquet" for k in ("payments", "bills", "customers")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ref_data = payseg.load(*files)
+    ref = payseg.build_features(ref_data)
+    with pytest.warns(UserWarning, match="unknown channel spellings rejected"):
+        table = build_features_out_of_core(*files, n_buckets=4, out=tmp_path / "w",
+                                           progress=False)
+    pd.testing.assert_frame_equal(table.to_pandas(), ref, **TOL)
+    rejected = table.rejected
+    assert len(rejected) > 20
+    pd.testing.assert_frame_equal(rejected, ref_data.rejected)
+    # Rows read = rows kept + rows rejected, per source file.
+    check_ledger(payseg.PaymentData(payments=ref_data.payments, rejected=rejected,
+                                    counts=table.counts))
+
+
+def _frame(rows):
+    frame = pd.DataFrame(rows, columns=["customer_id", "paid_at", "channel", "amount"])
+    return frame.assign(customer_id=frame["customer_id"].astype("str"),
+                        paid_at=pd.to_datetime(frame["paid_at"], format="ISO8601"))
+
+
+def test_data_wide_channels_time_and_ids(tmp_path):
+    # One customer alone uses alipay and alone pays at a time of day; ids are spelt
+    # differently across files. Buckets lacking them must still match, and the
+    # latest payment (the default as_of) sits in one bucket only.
+    ids = [f"{i:04d}" for i in range(40)]
+    first = _frame([(c, "2024-01-05", "counter", 10.0 + i) for i, c in
+                    enumerate(ids)] + [("0007", "2024-02-03 19:30", "alipay", 5.0)])
+    second = _frame([(" " + c, "2024-03-01", "wechat", 20.0) for c in ids[:20]]
+                    + [("００１２", "2024-03-09", "counter", 3.0),
+                       ("0031", "2024-04-30 08:00", "counter", 1.0)])
+    first.to_parquet(tmp_path / "a.parquet")
+    second.to_parquet(tmp_path / "b.parquet")
+    paths = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    ref = payseg.build_features(payseg.load(paths))
+    assert "channel_share__alipay" in ref and ref["channel_share__alipay"].notna().all()
+    assert ref["recency_days"].min() == 0
+    X = build_features_out_of_core(paths, n_buckets=9, progress=False)
+    pd.testing.assert_frame_equal(X, ref, **TOL)
+    assert len(X) == 40 and X.loc["0012", "amount_total"] == 10.0 + 12 + 20 + 3
+
+
+def test_as_of_families_fill(data, tmp_path):
+    paths = _write_split(data, tmp_path)
+    kw = {"families": ["value", "arrears", "channel"], "as_of": "2024-06-15",
+          "fill": -1.0, "late_fee_rate": 0.002}
+    ref = payseg.build_features(_load(paths), **kw)
+    X = build_features_out_of_core(*paths, n_buckets=3, progress=False, **kw)
+    pd.testing.assert_frame_equal(X, ref, **TOL)
+    assert not X.isna().any().any()
+
+
+def test_resume_skips_done_buckets_and_repairs(data, tmp_path):
+    paths = _write_split(data, tmp_path)
+    work = tmp_path / "work"
+    table = build_features_out_of_core(*paths, n_buckets=4, out=work, progress=False)
+    first = table.to_pandas()
+    stamp = {p.name: p.stat().st_mtime_ns for p in table.paths}
+    # An interrupted run: one features file lost, a half-written temp file left.
+    os.remove(table.paths[2])
+    (work / "features" / "b00002.parquet.tmp").write_bytes(b"garbage")
+    again = build_features_out_of_core(*paths, n_buckets=4, out=work, progress=False)
+    pd.testing.assert_frame_equal(again.to_pandas(), first)
+    after = {p.name: p.stat().st_mtime_ns for p in again.paths}
+    assert [after[n] == stamp[n] for n in sorted(stamp)] == [True, True, False, True]
+    # Other parameters: features are recomputed, not mixed with the old ones.
+    other = build_features_out_of_core(*paths, n_buckets=4, out=work, progress=False,
+                                       as_of="2024-05-31")
+    assert other.as_of == pd.Timestamp("2024-05-31")
+    assert not other.to_pandas().equals(first)
+
+
+def test_segment_out_of_core_matches_in_memory(data, tmp_path):
+    paths = _write_split(data, tmp_path)
+    table = build_features_out_of_core(*paths, n_buckets=3, out=tmp_path / "w",
+                                       progress=False)
+    seg = payseg.Segmenter(n_clusters=4, random_state=0)
+    fitted, labels = segment_out_of_core(table, seg, sample_size=150, random_state=1,
+                                         progress=False)
+    X = payseg.build_features(_load(paths))
+    mask = sample_mask(X.index, 150 / len(X), random_state=1)
+    ref = payseg.Segmenter(n_clusters=4, random_state=0).fit(X[mask])
+    got = labels.to_pandas()["segment"]
+    assert got.index.equals(X.index)
+    np.testing.assert_array_equal(got.to_numpy(), np.asarray(ref.predict(X)))
+    assert got.nunique() == 4 and not hasattr(seg, "labels_")
+
+
+def test_sample_mask_is_seeded_and_order_free():
+    ids = pd.Index([f"{i:07d}" for i in range(20_000)])
+    m = sample_mask(ids, 0.05, random_state=4)
+    assert 800 < m.sum() < 1200
+    rev = sample_mask(ids[::-1], 0.05, random_state=4)[::-1]
+    np.testing.assert_array_equal(m, rev)
+    assert not np.array_equal(m, sample_mask(ids, 0.05, random_state=5))
+    assert sample_mask(ids, 1.0).all()
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda p: build_features_out_of_core(p, fill="median", progress=False),
+         ValueError, "needs a statistic over all customers"),
+        (lambda p: build_features_out_of_core(p, n_buckets=0, progress=False),
+         ValueError, "n_buckets must be 'auto' or a positive int"),
+        (lambda p: build_features_out_of_core(p.with_suffix(".csv"), progress=False),
+         PaymentDataError, "is not a Parquet file"),
+        (lambda p: build_features_out_of_core(p.parent / "none.parquet"),
+         PaymentDataError, "file not found"),
+        (lambda p: build_features_out_of_core(p.parent / "*.pq"),
+         PaymentDataError, "no Parquet file"),
+        (lambda p: build_features_out_of_core(pd.DataFrame()),
+         TypeError, "for data that fits in memory use payseg.load"),
+        (lambda p: segment_out_of_core(pd.DataFrame()),
+         TypeError, "must be the BucketedTable"),
+        (lambda p: build_features_out_of_core(p, memory_limit="lots"),
+         ValueError, "memory_limit must be a positive size"),
+        (lambda p: sample_mask(["a"], 0.0), ValueError, r"fraction must be in \(0, 1\]"),
+    ],
+)
+def test_errors(tmp_path, call, error, match):
+    path = tmp_path / "payments.parquet"
+    _frame([("1", "2024-01-01", "counter", 1.0)]).to_parquet(path)
+    path.with_suffix(".csv").write_text("customer_id,paid_at,amount\n1,2024-01-01,1\n")
+    with pytest.raises(error, match=match):
+        call(path)
+
+
+def test_missing_id_column_names_file(tmp_path):
+    path = tmp_path / "p.parquet"
+    pd.DataFrame({"who": ["1"], "paid_at": ["2024-01-01"], "amount": [1.0]}).to_parquet(
+        path)
+    with pytest.raises(PaymentDataError, match="required column 'customer_id'"):
+        build_features_out_of_core(path, progress=False)
+    X = build_features_out_of_core(path, columns={"who": "customer_id"},
+                                   progress=False)
+    assert X.index.tolist() == ["1"]
+
+
+def test_parse_bytes():
+    assert parse_bytes("512MiB") == 512 * 2**20
+    assert parse_bytes("3 gb") == 3 * 10**9
+    with pytest.raises(ValueError, match="memory_limit must be positive"):
+        parse_bytes(-5)
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside dask's Parquet IO
+def test_bucketed_table_handle(data, tmp_path):
+    paths = _write_split(data, tmp_path)
+    table = build_features_out_of_core(*paths, n_buckets=2, out=tmp_path / "w",
+                                       progress=False)
+    assert isinstance(table, BucketedTable)
+    assert table.n_rows == data.n_customers
+    assert "late_share" in table.columns and "customer_id" not in table.columns
+    assert "2 buckets" in repr(table)
+    assert table.as_of == payseg.features._index.Context(data).as_of
+    ddf = table.to_dask()
+    assert ddf.npartitions == 2
+    assert len(ddf.compute()) == data.n_customers
+
+
+# ------------------------------------------------------------------------- dask
+
+
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as c:
+        yield c
+
+
+def test_dask_equals_pandas_and_segments(data, client):
+    ref = payseg.build_features(data)
+    X = dask_build_features(data.payments, data.bills, data.customers, npartitions=3)
+    assert X.npartitions == 3
+    got = X.compute().sort_index()
+    pd.testing.assert_frame_equal(got, ref, **TOL)
+
+    seg, labels = dask_segment(X, payseg.Segmenter(n_clusters=3, random_state=0),
+                               sample_size=200, random_state=2)
+    mask = sample_mask(ref.index, 200 / len(ref), random_state=2)
+    expect = payseg.Segmenter(n_clusters=3, random_state=0).fit(ref[mask]).predict(ref)
+    lab = labels.compute()["segment"].sort_index()
+    assert lab.index.equals(ref.index)
+    np.testing.assert_array_equal(lab.to_numpy(), np.asarray(expect))
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside dask's Parquet IO
+def test_dask_prepartitioned_inputs_and_parquet(data, client, tmp_path):
+    import dask.dataframe as dd
+
+    # Partition i of each input holds the same customers: no shuffle needed.
+    ids = data.customers.index
+    groups = np.arange(len(ids)) * 2 // len(ids)
+    frames = {"payments": [], "bills": [], "customers": []}
+    for g in range(2):
+        mine = ids[groups == g]
+        frames["payments"].append(data.payments[data.payments["customer_id"].isin(mine)])
+        frames["bills"].append(data.bills[data.bills["customer_id"].isin(mine)])
+        frames["customers"].append(data.customers.loc[mine])
+    pay, bills, cust = (dd.from_map(lambda f: f, frames[k])
+                        for k in ("payments", "bills", "customers"))
+    X = dask_build_features(pay, bills, cust, partitioned=True, families=["timing"],
+                            as_of="2024-07-31")
+    ref = payseg.build_features(data, families=["timing"], as_of="2024-07-31")
+    pd.testing.assert_frame_equal(X.compute().sort_index(), ref, **TOL)
+    _, labels = dask_segment(X, payseg.Segmenter(n_clusters=2, random_state=0),
+                             out=tmp_path / "labels")
+    assert len(list((tmp_path / "labels").glob("*.parquet"))) == 2
+    assert len(labels.compute()) == len(ref)
+    with pytest.raises(ValueError, match="partitioned=True needs inputs with equal"):
+        dask_build_features(pay, bills.repartition(npartitions=1), partitioned=True)

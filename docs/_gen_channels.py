@@ -40,6 +40,21 @@ def render() -> str:
             f"{r['online']:g} | {r['self_service']:g} | {r['automatic']:g} | "
             f"{r['prepaid']:g} | {r['operator']} | {aliases} |"
         )
+    lines += [
+        "",
+        "## Spellings that are not in the table",
+        "",
+        "A spelling that is not an alias is matched by keyword, the first rule that",
+        "applies winning (`payseg.channels.KEYWORDS`): `工商银行代扣` is a card debit,",
+        "`建行手机银行` mobile banking, `南网网上营业厅` the China Southern Grid app.",
+        "Register an alias to override a rule. A spelling no rule matches is rejected",
+        "with reason `unknown channel` and a warning; an empty cell, `-` or `NULL` is a",
+        "payment of unknown channel and is kept.",
+        "",
+        "| keyword | code |",
+        "|---|---|",
+    ]
+    lines += [f"| {word} | `{code}` |" for word, code in channels.KEYWORDS]
     return "\n".join(lines) + "\n"
 
 

@@ -8,23 +8,39 @@ kept + rows rejected, for every source.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from ._read import read_table
+from ._read import (
+    UnreadableFileError,
+    _unique_names,
+    find_header,
+    header_score,
+    read_sources,
+)
 from ._schema import (
     BILL_OPTIONAL,
     BILL_REQUIRED,
     CUSTOMER_OPTIONAL,
     CUSTOMER_REQUIRED,
+    HEADER_MAP,
     PAYMENT_OPTIONAL,
     PAYMENT_REQUIRED,
     REJECTED_COLUMNS,
 )
-from ._validate import clean_bills, clean_customers, clean_payments, map_columns
+from ._validate import (
+    clean_bills,
+    clean_customers,
+    clean_payments,
+    map_columns,
+    normalise_header,
+    parse_amounts,
+)
 
 __all__ = ["PaymentData", "PaymentDataError", "load"]
 
@@ -185,14 +201,15 @@ def _empty_customers() -> pd.DataFrame:
     )
 
 
-def _as_sources(obj, kind: str) -> list[tuple[str, pd.DataFrame, int]]:
+def _as_sources(obj, kind: str, keys=None) -> list[tuple[str, pd.DataFrame, int]]:
     """Turn a path, a list of paths, a glob or a DataFrame into (name, raw frame, offset).
 
     ``offset`` converts a row position into a 1-based file line: 2 for a file with a
-    header line, and also 2 for a DataFrame (the documented convention).
+    header line, and also 2 for a DataFrame (the documented convention). ``keys``
+    (see :func:`payseg._read.header_score`) lets a header below title rows be found.
     """
     if isinstance(obj, pd.DataFrame):
-        return [(kind, obj, 2)]
+        return [(kind, _frame_source(obj, keys), 2)]
     if isinstance(obj, (str, os.PathLike)):
         path = Path(obj)
         if path.is_dir():
@@ -209,11 +226,45 @@ def _as_sources(obj, kind: str) -> list[tuple[str, pd.DataFrame, int]]:
     for p in paths:
         if not p.exists():
             raise PaymentDataError(f"{kind}: file not found: {p}")
-        out.append((str(p), read_table(p), 2))
+        try:
+            out += [(name, raw, 2) for name, raw in read_sources(p, keys)]
+        except UnreadableFileError as exc:
+            raise PaymentDataError(f"{kind}: {exc}") from exc
     return out
 
 
-_SUFFIXES = {".csv", ".txt", ".tsv", ".parquet", ".pq", ".xlsx", ".xls"}
+def _frame_source(frame: pd.DataFrame, keys) -> pd.DataFrame:
+    """A DataFrame source: named index back to a column, header found under titles."""
+    named = [n for n in frame.index.names if n is not None]
+    if named and not set(named) & set(frame.columns):
+        frame = frame.reset_index()  # customers indexed by customer_id
+    if keys is None or header_score(frame.columns, keys)[0] == len(keys[1]):
+        return frame
+    # pd.read_excel(header=0) of a sheet with a title: the header is a row below.
+    head = frame.head(60).astype("str").fillna("").to_numpy().tolist()
+    at = find_header([list(frame.columns), *head], keys)
+    if at == 0:
+        return frame
+    body = frame.iloc[at:].astype("str").reset_index(drop=True)
+    body.columns = _unique_names(head[at - 1])
+    body.attrs["lines"] = np.arange(at + 2, at + 2 + len(body), dtype=np.int64)
+    body.attrs["title_lines"] = [
+        (i + 2, " ".join(c.strip() for c in row if c.strip() and c != "nan"))
+        for i, row in enumerate(head[:at - 1])
+    ]
+    return body
+
+
+def _header_keys(columns, required, optional):
+    """(lookup, required) for header detection, the same mapping as map_columns."""
+    wanted = set(required) | set(optional)
+    lookup = {k: v for k, v in HEADER_MAP.items() if v in wanted}
+    lookup.update({c: c for c in wanted})
+    lookup.update({normalise_header(k): v for k, v in (columns or {}).items()})
+    return lookup, tuple(required)
+
+
+_SUFFIXES = {".csv", ".txt", ".tsv", ".parquet", ".pq", ".xlsx", ".xls", ".xlsm"}
 
 
 def _glob(pattern: str) -> list[str]:
@@ -224,16 +275,131 @@ def _glob(pattern: str) -> list[str]:
 
 def _load_table(obj, kind, columns, required, optional, cleaner, **kw):
     frames, rejected, counts = [], [], {}
-    for name, raw, offset in _as_sources(obj, kind):
+    keys = _header_keys(columns, required, optional)
+    for name, raw, offset in _as_sources(obj, kind, keys):
         mapped = map_columns(raw, columns, required, optional, source=name,
                              error=PaymentDataError)
+        mapped = _join_time_column(raw, mapped)
+        mapped, skipped = _drop_non_data(raw, mapped, name, offset)
         kept, bad = cleaner(mapped, source=name, offset=offset, **kw)
         frames.append(kept)
+        if len(skipped):
+            bad = pd.concat([skipped, bad], ignore_index=True).sort_values(
+                "line", kind="stable", ignore_index=True)
         rejected.append(bad)
-        n_read = len(raw) + len(raw.attrs.get("bad_lines", []))
+        n_read = (len(raw) + len(raw.attrs.get("bad_lines", []))
+                  + len(raw.attrs.get("title_lines", [])))
         counts[name] = {"read": n_read, "kept": len(kept)}
     table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     return table, rejected, counts
+
+
+_DATE_ONLY = r"^\d{4}[-/.年]?\d{1,2}[-/.月]?\d{1,2}日?$"
+_TIME_ONLY = r"^\d{1,2}[:时]\d{2}(?:[:分]\d{2}(?:\.\d+)?)?秒?$|^\d{5,6}$"
+_TIME_HEADERS = {"时间", "时刻", "time", "交易时刻", "缴费时刻", "收费时刻", "支付时刻"}
+
+
+def _join_time_column(raw, mapped):
+    """Join a time-of-day column to a date-only ``paid_at`` (bank files).
+
+    Bank reconciliation files give 交易日期 20250401 and 交易时间 103000 in two
+    columns; the first maps to ``paid_at``, the second is appended when every
+    sampled value of the one is a bare date and of the other a bare time.
+    """
+    if "paid_at" not in mapped or not pd.api.types.is_string_dtype(mapped["paid_at"]):
+        return mapped
+    for orig, col in zip(raw.columns, mapped.columns):
+        key = normalise_header(orig)
+        if col == "paid_at" or not (key in _TIME_HEADERS
+                                    or HEADER_MAP.get(key) == "paid_at"):
+            continue
+        if not pd.api.types.is_string_dtype(mapped[col]):
+            continue
+        date = mapped["paid_at"].astype("str").str.strip()
+        time = mapped[col].astype("str").str.strip()
+        both = (date.head(200) != "") & (time.head(200) != "")
+        if not both.any() or not (
+            date.head(200)[both].str.fullmatch(_DATE_ONLY).all()
+            and time.head(200)[both].str.fullmatch(_TIME_ONLY).all()
+        ):
+            continue
+        digits = time.str.fullmatch(r"\d{5,6}").fillna(False)
+        if digits.any():
+            hms = time[digits].str.zfill(6)
+            time = time.where(~digits, hms.str.slice(0, 2) + ":" + hms.str.slice(2, 4)
+                              + ":" + hms.str.slice(4, 6))
+        mapped = mapped.assign(paid_at=(date + " " + time).str.strip())
+        break
+    return mapped
+
+
+def _drop_non_data(raw, mapped, name, offset):
+    """Take title, summary, footer, blank and repeated-header rows out of ``mapped``.
+
+    Returns the remaining rows (with their file lines in ``attrs["lines"]``) and the
+    ledger entries of the lines taken out, so that rows read = kept + rejected.
+    """
+    from ._validate import (
+        SCIENTIFIC_ID,
+        TITLE_ROW,
+        header_unit,
+        non_data_rows,
+        void_rows,
+    )
+
+    for orig, col in zip(raw.columns, mapped.columns):
+        unit = header_unit(orig) if col in ("amount", "amount_due") else None
+        if unit is not None:
+            # Bank reconciliation files state amounts in fen: "交易金额(分)".
+            scale = 0.01 if unit == "分" else 10_000.0
+            mapped[col] = parse_amounts(mapped[col]) * scale
+    lines = mapped.attrs.get("lines")
+    lines = (np.asarray(lines) if lines is not None and len(lines) == len(mapped)
+             else np.arange(len(mapped), dtype=np.int64) + offset)
+    id_header = raw.columns[list(mapped.columns).index("customer_id")]
+    mask, entries = non_data_rows(mapped, id_header)
+    # Status columns of bills ("未支付") are not about the row being void.
+    void, void_entries = (void_rows(mapped) if "paid_at" in mapped
+                          else (mask, None))
+    if (void & ~mask).any():
+        # One ledger entry per row: a reversed row that is also a non-data row
+        # keeps the non-data reason.
+        extra = void & ~mask
+        order = np.argsort(np.r_[np.flatnonzero(mask), np.flatnonzero(extra)],
+                           kind="stable")
+        entries = pd.concat(
+            [entries, void_entries[extra[void]]], ignore_index=True
+        ).iloc[order].reset_index(drop=True)
+        mask = mask | extra
+    titles = mapped.attrs.get("title_lines", [])
+    parts = [pd.DataFrame({
+        "source": pd.Series([name] * len(titles), dtype="str"),
+        "line": np.asarray([t[0] for t in titles], dtype=np.int64),
+        "column": pd.Series([""] * len(titles), dtype="str"),
+        "value": pd.Series([t[1] for t in titles], dtype="str"),
+        "reason": pd.Series([TITLE_ROW] * len(titles), dtype="str"),
+    })]
+    if mask.any():
+        parts.append(entries.assign(source=name, line=lines[mask])[
+            list(REJECTED_COLUMNS)].astype({"line": "int64"}))
+        sci = entries["reason"] == SCIENTIFIC_ID
+        if sci.any():
+            where = ", ".join(map(str, lines[mask][sci.to_numpy()][:5]))
+            warnings.warn(
+                f"{name}: {int(sci.sum())} customer ids are in scientific notation "
+                f"(e.g. {entries['value'][sci].iloc[0]!r}, lines {where}): a "
+                "spreadsheet turned the id column into numbers and dropped digits. "
+                "Export the id column as text; these rows are rejected.",
+                UserWarning, stacklevel=4,
+            )
+        attrs = dict(mapped.attrs)
+        mapped = mapped[~mask].reset_index(drop=True)
+        mapped.attrs = attrs
+        mapped.attrs["lines"] = lines[~mask]
+    elif titles:
+        mapped.attrs["lines"] = lines
+    skipped = pd.concat(parts, ignore_index=True) if mask.any() or titles else parts[0]
+    return mapped, skipped
 
 
 def load(

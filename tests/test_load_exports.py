@@ -1,0 +1,563 @@
+"""payseg.load on real-format exports of other utilities, banks and spreadsheets.
+
+Fixtures are written by the tests in the shapes these files really have: title rows
+above the header, totals and footers below, GBK with Windows line endings, UTF-16
+"Unicode text", HTML saved as .xls, Excel serial dates, accounting amounts, the
+channel spellings of State Grid provinces, China Southern Grid, county bureaus and
+bank reconciliation files.
+"""
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import payseg
+from payseg import channels
+from payseg.data import check_ledger
+
+TITLE = "title/notes row above the header"
+
+
+def _load(*args, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return payseg.load(*args, **kw)
+
+
+def _reasons(data, source):
+    rej = data.rejected[data.rejected["source"] == str(source)]
+    return dict(zip(rej["line"], rej["reason"]))
+
+
+# ------------------------------------------------------------ titles, totals, footers
+
+SG186_CSV = (
+    "国网XX县供电公司2025年4月电费实收明细表,,,,,,\r\n"
+    "制表日期：2025-05-02,,,,,,\r\n"
+    ",,,,,,\r\n"
+    "序号,供电单位,户号,户名,电费年月,实收电费(元),收费方式,收费日期\r\n"
+    "1,城关供电所,0012345601,张三,202503,\"1,200.50\",坐收,2025-04-01 08:15:00\r\n"
+    "2,城关供电所,0012345602,李四,202503,88.00,走收,2025-04-02\r\n"
+    "3,城关供电所,0012345603,王五,202503,95.00,银行代扣,2025-04-03\r\n"
+    ",城关供电所小计,,,,\"1,383.50\",,\r\n"
+    "4,河口供电所,0012345604,赵六,202503,70.00,网上国网,2025-04-05 10:00\r\n"
+    ",合计,,,,\"1,453.50\",,\r\n"
+    "制表人：张会计,,,,,,审核人：李主任,\r\n"
+)
+
+
+def test_gbk_crlf_export_with_title_total_and_footer(tmp_path):
+    path = tmp_path / "实收明细.csv"
+    path.write_bytes(SG186_CSV.replace(",,,,,,\r\n", ",,,,,,,\r\n")
+                     .encode("gbk"))
+    data = _load(path)
+    check_ledger(data)
+    p = data.payments
+    assert p["customer_id"].tolist() == [
+        "0012345601", "0012345602", "0012345603", "0012345604"]
+    assert p["amount"].tolist() == [1200.5, 88.0, 95.0, 70.0]
+    assert p["channel"].tolist() == ["counter", "door_to_door", "card_debit",
+                                     "sgcc_app"]
+    assert p["paid_at"].iloc[0] == pd.Timestamp("2025-04-01 08:15")
+    assert (p["period"].astype(str) == "2025-03").all()
+    assert p["region"].tolist() == ["城关供电所"] * 3 + ["河口供电所"]
+    assert _reasons(data, path) == {
+        1: TITLE, 2: TITLE, 3: TITLE,
+        8: "summary row (小计)", 10: "summary row (合计)", 11: "notes row (制表人)",
+    }
+    rej = data.rejected.set_index("line")
+    assert rej.loc[1, "value"] == "国网XX县供电公司2025年4月电费实收明细表"
+    assert rej.loc[10, "column"] == "region" and rej.loc[10, "value"] == "合计"
+    # every physical line but the header is a payment or a ledger entry
+    assert data.counts[str(path)] == {"read": 10, "kept": 4}
+
+
+def test_xlsx_with_title_rows_serial_dates_and_text_ids(tmp_path):
+    rows = [
+        ["XX供电局2025年4月电费回收明细", None, None, None, None],
+        ["单位：元", None, None, None, None],
+        ["用户编号", "交费时间", "缴费渠道", "本次实收", "所属期"],
+        ["'0012345601", 45748.5, "微信缴费", "¥1,234.50", "2025年3月"],
+        ["0012345602", "45749", "支付宝缴费", 88, 45717],
+        ["0012345603", "2025年04月03日 10时30分", "南网在线", "(12.00)", "2025.03"],
+        ["总计", None, None, 1310.5, None],
+    ]
+    path = tmp_path / "回收.xlsx"
+    pd.DataFrame(rows).to_excel(path, header=False, index=False)
+    data = _load(path)
+    check_ledger(data)
+    p = data.payments
+    assert p["customer_id"].tolist() == ["0012345601", "0012345602"]
+    assert p["paid_at"].tolist() == [pd.Timestamp("2025-04-01 12:00"),
+                                     pd.Timestamp("2025-04-02")]
+    assert p["amount"].tolist() == [1234.5, 88.0]
+    assert p["channel"].tolist() == ["wechat", "alipay"]
+    assert p["period"].astype(str).tolist() == ["2025-03", "2025-03"]
+    assert _reasons(data, path) == {1: TITLE, 2: TITLE, 6: "negative amount",
+                                    7: "summary row (总计)"}
+
+
+def test_utf16_tab_export_with_trailing_empty_columns(tmp_path):
+    text = ("户号\t缴费时间\t缴费方式\t缴费金额\t\t\r\n"
+            "0012345601\t2025/4/1 下午 3:05\t网上国网APP\t120.00\t\t\r\n"
+            "0012345602\t20250402103000\t农商行代扣\t1234.50元\t\t\r\n")
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(text.encode("utf-16"))
+    data = _load(path)
+    check_ledger(data)
+    p = data.payments
+    assert p["customer_id"].tolist() == ["0012345601", "0012345602"]
+    assert p["paid_at"].tolist() == [pd.Timestamp("2025-04-01 15:05"),
+                                     pd.Timestamp("2025-04-02 10:30")]
+    assert p["channel"].tolist() == ["sgcc_app", "card_debit"]
+    assert p["amount"].tolist() == [120.0, 1234.5]
+    assert len(data.rejected) == 0
+
+
+def test_quoted_commas_and_trailing_delimiter_on_data_lines(tmp_path):
+    text = ('户号,交易日期,交易渠道,交易金额\n'
+            '="0012345601",2025-04-01,"建设银行,网银","1,000.00",\n'
+            "'0012345602,2025-04-02,柜面,50,\n")
+    path = tmp_path / "bank.csv"
+    path.write_text(text, encoding="utf-8")
+    data = _load(path)
+    check_ledger(data)
+    p = data.payments
+    assert p["customer_id"].tolist() == ["0012345601", "0012345602"]
+    assert p["channel"].tolist() == ["internet_banking", "bank_counter"]
+    assert p["amount"].tolist() == [1000.0, 50.0]
+
+
+def test_repeated_header_and_blank_rows_between_pages(tmp_path):
+    text = ("户号,缴费日期,实收金额\n001,2025-04-01,10\n\n,,\n"
+            "户号,缴费日期,实收金额\n002,2025-04-02,20\n")
+    path = tmp_path / "pages.csv"
+    path.write_text(text, encoding="utf-8")
+    data = _load(path)
+    check_ledger(data)
+    assert data.payments["customer_id"].tolist() == ["001", "002"]
+    assert _reasons(data, path) == {3: "empty row", 4: "empty row",
+                                    5: "repeated header row"}
+
+
+def test_scientific_notation_ids_warn_and_are_rejected(tmp_path):
+    text = "户号,缴费日期,实收金额\n1.234567E+09,2025-04-01,10\n0012,2025-04-01,5\n"
+    path = tmp_path / "sci.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"1 customer ids are in scientific notation "
+                                         r"\(e\.g\. '1\.234567E\+09', lines 2\)"):
+        data = payseg.load(path)
+    check_ledger(data)
+    assert _reasons(data, path) == {2: "customer id in scientific notation "
+                                       "(digits lost)"}
+    assert data.payments["customer_id"].tolist() == ["0012"]
+
+
+def test_bank_reconciliation_file_date_time_columns_and_fen(tmp_path):
+    text = ("XX银行代收电费对账明细\n"
+            "交易日期|交易时间|缴费号|交易金额(分)|交易渠道|流水号\n"
+            "20250401|103000|0012345601|12050|手机银行|A001\n"
+            "20250401|93005|0012345602|8800|柜面|A002\n"
+            "20250402|10:00:00|0012345603|-500|ATM|A003\n"
+            "合计||3笔|20350||\n")
+    path = tmp_path / "对账.txt"
+    path.write_text(text, encoding="gb18030")
+    data = _load(path)
+    check_ledger(data)
+    p = data.payments
+    assert p["paid_at"].tolist() == [pd.Timestamp("2025-04-01 10:30"),
+                                     pd.Timestamp("2025-04-01 09:30:05")]
+    assert p["amount"].tolist() == [120.5, 88.0]
+    assert p["channel"].tolist() == ["mobile_banking", "bank_counter"]
+    assert _reasons(data, path) == {1: TITLE, 5: "negative amount",
+                                    6: "summary row (合计)"}
+
+
+def test_time_column_is_not_joined_to_full_timestamps():
+    raw = pd.DataFrame({"户号": ["1"], "收费时间": ["2025-04-01 08:00"],
+                        "交易时间": ["10:00"], "金额": ["1"]})
+    assert _load(raw).payments["paid_at"].iloc[0] == pd.Timestamp("2025-04-01 08:00")
+
+
+def test_float_ids_lose_their_point_zero():
+    raw = pd.DataFrame({"户号": ["12345601.0", "0012345602"],
+                        "缴费日期": ["2025-04-01"] * 2, "实收金额": ["1", "2"]})
+    assert _load(raw).payments["customer_id"].tolist() == ["12345601", "0012345602"]
+
+
+def test_amounts_in_fen_are_converted_to_yuan():
+    raw = pd.DataFrame({"缴费号": ["001", "002"], "交易日期": ["20250401", "20250402"],
+                        "交易金额(分)": ["12050", "8800"]})
+    data = _load(raw)
+    assert data.payments["amount"].tolist() == [120.5, 88.0]
+
+
+def test_html_saved_as_xls(tmp_path):
+    html = ("<html><head><meta charset='gbk'></head><body><table>"
+            "<tr><td colspan=3>XX供电所缴费明细</td></tr>"
+            "<tr><th>客户编号</th><th>收费时间</th><th>收费金额</th></tr>"
+            "<tr><td>0012345601</td><td>2025-04-01</td><td>10.00</td></tr>"
+            "<tr><td>合计</td><td></td><td>10.00</td></tr></table></body></html>")
+    path = tmp_path / "导出.xls"
+    path.write_bytes(html.encode("gbk"))
+    data = _load(path)
+    check_ledger(data)
+    assert data.payments["customer_id"].tolist() == ["0012345601"]
+    assert _reasons(data, path) == {1: TITLE, 4: "summary row (合计)"}
+
+
+def test_legacy_xls_without_reader_names_the_fix(tmp_path):
+    path = tmp_path / "old.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    with pytest.raises(payseg.PaymentDataError,
+                       match=r"legacy \.xls workbook.*(xlrd|save the sheet)"):
+        payseg.load(path)
+
+
+def test_dataframe_read_with_title_as_header():
+    # pd.read_excel(header=0) of a sheet whose first row is a title.
+    raw = pd.DataFrame({
+        "XX供电公司电费实收明细表": ["制表日期：2025-05-02", "户号", "001", "合计"],
+        "Unnamed: 1": [None, "收费日期", "2025-04-01", None],
+        "Unnamed: 2": [None, "实收金额", "10", "10"],
+    })
+    data = _load(raw)
+    check_ledger(data)
+    assert data.payments["customer_id"].tolist() == ["001"]
+    assert _reasons(data, "payments") == {2: TITLE, 5: "summary row (合计)"}
+
+
+def test_header_not_found_still_names_headers_of_first_line(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("标题\n甲,乙\n1,2\n", encoding="utf-8")
+    with pytest.raises(payseg.PaymentDataError, match="required column 'customer_id'"):
+        payseg.load(path)
+
+
+def test_parquet_with_named_index_and_indexed_customer_frame(tmp_path):
+    customers = pd.DataFrame({"region": ["东", "西"]},
+                             index=pd.Index(["001", "002"], name="customer_id"))
+    customers.to_parquet(tmp_path / "c.parquet")
+    pay = pd.DataFrame({"户号": ["001"], "缴费日期": ["2025-04-01"], "金额": ["1"]})
+    for source in (tmp_path / "c.parquet", customers):
+        data = _load(pay, customers=source)
+        check_ledger(data)
+        assert data.customers.index.tolist() == ["001", "002"]
+        assert data.customers["region"].tolist() == ["东", "西"]
+
+
+def test_placeholders_are_missing_not_unknown():
+    pay = pd.DataFrame({"户号": ["001", "002"], "缴费日期": ["2025-04-01"] * 2,
+                        "缴费方式": ["-", "NULL"], "金额": ["5", "6"],
+                        "电费年月": ["—", "202503"]})
+    bills = pd.DataFrame({"户号": ["001"], "电费年月": ["202503"],
+                          "缴费截止日期": ["--"], "应收金额": ["5"]})
+    data = _load(pay, bills=bills)
+    assert len(data.rejected) == 0
+    assert data.payments["channel"].isna().all()
+    assert data.payments["period"].isna().tolist() == [True, False]
+    assert data.bills["due_on"].isna().all()
+
+
+# ---------------------------------------------------------------- cell-level forms
+
+@pytest.mark.parametrize("header, canonical", [
+    (h, "customer_id") for h in
+    ["户号", "用户编号", "客户编号", "用户号", "电力户号", "户 号", "*户号", "缴费号",
+     "Customer No"]
+] + [
+    (h, "paid_at") for h in
+    ["缴费时间", "收费日期", "实收日期", "交费时间", "到账时间", "收费时间", "交易日期",
+     "入账时间", "Payment Date"]
+] + [
+    (h, "channel") for h in
+    ["收费方式", "缴费渠道", "缴费途径", "支付方式", "收费渠道", "缴费方式名称",
+     "交易渠道", "Payment Method"]
+] + [
+    (h, "amount") for h in
+    ["实收电费", "实收金额", "缴费金额", "收费金额", "交费金额", "本次实收",
+     "实收金额/元", "交易金额（元）", "Amount Paid"]
+] + [
+    (h, "period") for h in
+    ["电费年月", "应收年月", "账务年月", "电费月份", "所属期", "Billing Month"]
+])
+def test_header_variants(header, canonical):
+    from payseg._schema import HEADER_MAP
+    from payseg._validate import normalise_header
+
+    assert HEADER_MAP[normalise_header(header)] == canonical
+
+
+def test_first_mapped_header_wins_and_late_fee_stays_unmapped():
+    raw = pd.DataFrame({"户号": ["1"], "收费日期": ["2025-04-01"],
+                        "到账时间": ["2025-04-03"], "实收电费": ["9"],
+                        "违约金": ["1"], "应收电费": ["9"]})
+    data = _load(raw)
+    assert data.payments["paid_at"].iloc[0] == pd.Timestamp("2025-04-01")
+    assert data.payments["amount"].iloc[0] == 9.0
+    assert "违约金" not in data.payments
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("45748", "2025-04-01 00:00:00"),
+    ("45748.5", "2025-04-01 12:00:00"),
+    ("2025.04.01", "2025-04-01 00:00:00"),
+    ("2025-04-01T10:00:00", "2025-04-01 10:00:00"),
+    ("2025-04-01 10:00:00.000", "2025-04-01 10:00:00"),
+    ("2025-04-01 10:00:00.0", "2025-04-01 10:00:00"),
+    ("20250401103000", "2025-04-01 10:30:00"),
+    ("202504011030", "2025-04-01 10:30:00"),
+    ("2025年04月01日 10时30分", "2025-04-01 10:30:00"),
+    ("2025年4月1日10时30分15秒", "2025-04-01 10:30:15"),
+    ("2025/4/1 下午 3:05:09", "2025-04-01 15:05:09"),
+    ("2025/4/1 上午 12:05", "2025-04-01 00:05:00"),
+    ("2025/04/01 03:05 PM", "2025-04-01 15:05:00"),
+    ("'2025-04-01", "2025-04-01 00:00:00"),
+])
+def test_more_date_forms(raw, expected):
+    data = _load(pd.DataFrame({"户号": ["1"], "缴费时间": [raw], "金额": ["1"]}))
+    assert str(data.payments["paid_at"].iloc[0]) == expected
+
+
+def test_serial_dates_from_numeric_cells_and_bad_serials():
+    raw = pd.DataFrame({"户号": ["1", "2", "3"],
+                        "缴费时间": [45748.25, 12.0, 99999.0], "金额": [1, 1, 1]})
+    data = _load(raw)
+    assert data.payments["paid_at"].tolist() == [pd.Timestamp("2025-04-01 06:00")]
+    assert data.rejected["reason"].tolist() == ["unparseable or impossible date"] * 2
+
+
+@pytest.mark.parametrize("raw", ["202504", "2025-04", "2025年4月", "2025.04", "2025/4",
+                                 "2025年04月份", "45748", "2025-04-01 00:00:00",
+                                 "202504.0"])
+def test_period_forms(raw):
+    data = _load(pd.DataFrame({"户号": ["1"], "缴费时间": ["2025-05-01"], "金额": ["1"],
+                               "电费年月": [raw]}))
+    assert str(data.payments["period"].iloc[0]) == "2025-04"
+
+
+@pytest.mark.parametrize("raw, value", [
+    ("1,234.50", 1234.5), ("¥1,234.50", 1234.5), ("1234.50元", 1234.5),
+    ("１，２３４．５０", 1234.5), ("'88", 88.0), ("人民币88元", 88.0),
+])
+def test_more_amount_forms(raw, value):
+    data = _load(pd.DataFrame({"户号": ["1"], "缴费时间": ["2025-04-01"],
+                               "实收金额": [raw]}))
+    assert data.payments["amount"].iloc[0] == value
+
+
+@pytest.mark.parametrize("raw, reason", [
+    ("(12.00)", "negative amount"), ("12.00-", "negative amount"),
+    ("—", "non-numeric amount"), ("--", "non-numeric amount"),
+    ("-", "non-numeric amount"), ("", "non-numeric amount"),
+])
+def test_accounting_negatives_and_missing_amounts(raw, reason):
+    data = _load(pd.DataFrame({"户号": ["1"], "缴费时间": ["2025-04-01"],
+                               "实收金额": [raw]}))
+    assert data.rejected["reason"].tolist() == [reason]
+
+
+@pytest.mark.parametrize("raw, code", [
+    ("银行代扣", "card_debit"), ("代扣", "card_debit"), ("批量代扣", "card_debit"),
+    ("农信社代扣", "card_debit"), ("农商行代扣", "card_debit"),
+    ("工商银行代扣", "card_debit"), ("微信支付", "wechat"), ("微信缴费", "wechat"),
+    ("微信公众号", "wechat"), ("支付宝缴费", "alipay"), ("网上国网APP", "sgcc_app"),
+    ("网上国网", "sgcc_app"), ("掌上电力", "sgcc_app"), ("电e宝", "sgcc_app"),
+    ("95598", "sgcc_app"), ("银联", "unionpay"), ("云闪付", "unionpay"),
+    ("柜台收费", "counter"), ("坐收", "counter"), ("POS刷卡", "counter"),
+    ("现金", "counter"), ("走收", "door_to_door"), ("代收", "bank_counter"),
+    ("农业银行代收", "bank_counter"), ("充值卡", "recharge_card"),
+    ("自助终端", "utility_kiosk"), ("自助缴费机", "utility_kiosk"),
+    ("银行自助终端", "bank_kiosk"), ("电话银行", "phone_banking"),
+    ("网银", "internet_banking"), ("建行网银", "internet_banking"),
+    ("手机银行", "mobile_banking"), ("工行手机银行", "mobile_banking"),
+    ("京东", "ecommerce"), ("淘宝", "ecommerce"), ("拼多多", "ecommerce"),
+    ("抖音", "ecommerce"), ("邮政代收", "postal"), ("超市代收", "agent_outlet"),
+    ("南网在线", "csg_app"), ("南网网上营业厅", "csg_app"), ("特约委托收款", "entrusted_debit"),
+    ("卡表购电", "ic_card"), ("负控购电", "load_control"), ("营业厅自助终端", "utility_kiosk"),
+])
+def test_channel_spellings_of_other_utilities(raw, code):
+    data = payseg.load(pd.DataFrame({"户号": ["1"], "缴费时间": ["2025-04-01"],
+                                     "金额": ["1"], "收费方式": [raw]}))
+    assert data.payments["channel"].tolist() == [code]
+
+
+def test_registered_alias_beats_keyword_rule():
+    channels._reset()
+    try:
+        assert channels.get("建行代收").code == "bank_counter"
+        channels.register("agent_outlet", aliases=["建行代收"])
+        assert channels.get("建行代收").code == "agent_outlet"
+    finally:
+        channels._reset()
+
+
+# ---------------------------------------------------------------- property test
+
+_data_row = st.tuples(
+    st.sampled_from(["0012345601", "'0012345602", '="0012345603"', "", "合计"]),
+    st.sampled_from(["2025-04-01", "45748", "20250401103000", "2025年4月1日", "x"]),
+    st.sampled_from(["坐收", "微信支付", "农商行代扣", "-", "比特币"]),
+    st.sampled_from(["10", "1,234.50", "(5.00)", "—", "￥8"]),
+)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow,
+                                 HealthCheck.function_scoped_fixture])
+@given(titles=st.lists(st.sampled_from(["XX供电公司电费实收明细表", "制表日期：2025-05-01",
+                                        "", "单位：元"]), max_size=4),
+       rows=st.lists(_data_row, max_size=15),
+       footer=st.booleans(), encoding=st.sampled_from(["gbk", "utf-8-sig", "utf-8"]))
+def test_property_every_line_is_kept_or_in_the_ledger(tmp_path, titles, rows, footer,
+                                                      encoding):
+    lines = [t + ",,," for t in titles] + ["户号,收费日期,收费方式,实收电费"]
+    lines += [",".join(f'"{c}"' if "," in c else c for c in r) for r in rows]
+    if footer:
+        lines.append("制表人：张三,,,")
+    path = tmp_path / "p.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    data = _load(path)
+    check_ledger(data)
+    assert data.counts[str(path)]["read"] == len(lines) - 1
+    reasons = _reasons(data, path)
+    assert [reasons[i + 1] for i in range(len(titles))] == [TITLE] * len(titles)
+    assert len(data.rejected) == len(set(data.rejected["line"]))
+    for i, r in enumerate(rows):
+        line = len(titles) + 2 + i
+        if r[0] == "合计":
+            assert reasons[line] == "summary row (合计)"
+    p = data.payments
+    assert p["customer_id"].isin(["0012345601", "0012345602", "0012345603"]).all()
+    assert (p["amount"] >= 0).all() and p["paid_at"].notna().all()
+    assert set(p["channel"].dropna()) <= {"counter", "wechat", "card_debit"}
+    if footer:
+        assert reasons[len(lines)] == "notes row (制表人)"
+
+
+@pytest.mark.parametrize("text", ["户号,缴费日期,金额", "户号,缴费日期,金额\r\n",
+                                  "明细表\n户号,缴费日期,金额"])
+def test_header_only_files_load_empty(tmp_path, text):
+    path = tmp_path / "h.csv"
+    path.write_text(text, encoding="utf-8")
+    data = payseg.load(path)
+    check_ledger(data)
+    assert len(data.payments) == 0
+
+
+def test_empty_file_names_missing_column(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_bytes(b"")
+    with pytest.raises(payseg.PaymentDataError, match=r"headers found: \(none\)"):
+        payseg.load(path)
+
+
+def test_reversed_and_failed_transactions_are_not_payments(tmp_path):
+    text = ("流水号,缴费号,交易日期,交易金额,交易渠道,交易状态,冲正标志\n"
+            "A1,001,2025-04-01,10,微信,成功,否\n"
+            "A2,002,2025-04-01,20,微信,交易失败,否\n"
+            "A3,003,2025-04-02,30,支付宝,成功,是\n"
+            "A4,,,,,,\n"
+            "A5,004,2025-04-03,40,支付宝,成功,\n")
+    path = tmp_path / "recon.csv"
+    path.write_text(text, encoding="utf-8")
+    data = _load(path)
+    check_ledger(data)
+    assert data.payments["customer_id"].tolist() == ["001", "004"]
+    assert _reasons(data, path) == {
+        3: "reversed or failed transaction (交易失败)",
+        4: "reversed or failed transaction (冲正标志)",
+        5: "missing customer id",
+    }
+
+
+def test_bill_status_unpaid_is_kept():
+    bills = pd.DataFrame({"户号": ["001"], "电费年月": ["202503"], "状态": ["未支付"]})
+    pay = pd.DataFrame({"户号": ["001"], "缴费日期": ["2025-04-01"], "金额": ["1"]})
+    assert len(_load(pay, bills=bills).bills) == 1
+
+
+def test_workbook_with_monthly_sheets_and_a_totals_sheet(tmp_path):
+    path = tmp_path / "2025.xlsx"
+    with pd.ExcelWriter(path) as xw:
+        pd.DataFrame({"供电所": ["城东"], "合计金额": [30]}).to_excel(
+            xw, sheet_name="汇总", index=False)
+        for month, ids in (("4月", ["001", "002"]), ("5月", ["003"])):
+            pd.DataFrame({"户号": ids, "缴费日期": ["2025-04-01"] * len(ids),
+                          "实收金额": [10] * len(ids)}).to_excel(
+                xw, sheet_name=month, index=False)
+    data = _load(path)
+    check_ledger(data)
+    assert data.payments["customer_id"].tolist() == ["001", "002", "003"]
+    assert set(data.counts) == {f"{path}[4月]", f"{path}[5月]"}
+
+
+# ------------------------------------------------- stored fixtures (tests/data/exports)
+
+EXPORTS = Path(__file__).parent / "data" / "exports"
+
+
+def test_directory_of_mixed_exports():
+    with pytest.warns(UserWarning, match="scientific notation"):
+        data = payseg.load(EXPORTS)
+    check_ledger(data)
+    by_file = {Path(k).name: v for k, v in data.counts.items()}
+    assert by_file == {
+        "bank_duizhang_utf16.txt": {"read": 4, "kept": 2},
+        "county_daochu.xls": {"read": 5, "kept": 2},
+        "csg_huishou.xlsx": {"read": 7, "kept": 3},
+        "sg186_shilou_gbk.csv": {"read": 11, "kept": 5},
+    }
+    reasons = data.rejected["reason"].value_counts().to_dict()
+    assert reasons == {
+        TITLE: 5, "summary row (小计)": 2, "summary row (合计)": 2,
+        "summary row (总计)": 1, "notes row (制表人)": 1,
+        "reversed or failed transaction (交易失败)": 1,
+        "customer id in scientific notation (digits lost)": 1,
+        "negative amount": 1, "non-numeric amount": 1,
+    }
+    p = data.payments
+    assert p["amount"].sum() == pytest.approx(120.5 + 88 + 50 + 60 + 1234.5 + 88 + 95
+                                              + 120.5 + 88 + 95 + 1070 + 66.6)
+    assert p["channel"].notna().all()
+    assert p["customer_id"].str.fullmatch(r"\d{10}").all()
+    sg = p[p["region"].notna()]
+    assert sg["channel"].tolist() == ["counter", "door_to_door", "card_debit",
+                                      "sgcc_app", "counter"]
+
+
+def test_stored_fixtures_match_their_generator(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_make", EXPORTS / "_make.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "HERE", tmp_path)
+    module.main()
+    for name in ("sg186_shilou_gbk.csv", "bank_duizhang_utf16.txt",
+                 "county_daochu.xls"):
+        assert (tmp_path / name).read_bytes() == (EXPORTS / name).read_bytes(), name
+
+
+_FORMS = st.sampled_from([
+    "45748", "45748.5", "2025.04.01", "2025-04-01T10:00:00", "20250401103000",
+    "2025年04月01日 10时30分", "2025/4/1 下午 3:05", "2025-04-01 10:00:00.000", "x",
+    "-", "", "2025-02-30", "99999",
+])
+
+
+@settings(max_examples=30, deadline=None)
+@given(values=st.lists(_FORMS, min_size=1, max_size=12), n=st.integers(1000, 1500))
+def test_property_dates_same_per_distinct_and_per_value(values, n):
+    from payseg._validate import parse_dates
+
+    column = pd.Series([values[i % len(values)] for i in range(n)], dtype="str")
+    fast = parse_dates(column)  # the factorised path (long, repetitive column)
+    one_by_one = {v: parse_dates(pd.Series([v], dtype="str")).iloc[0]
+                  for v in set(values)}
+    expected = column.map(one_by_one).astype("datetime64[ns]")
+    pd.testing.assert_series_equal(fast, expected, check_names=False)

@@ -197,3 +197,184 @@ def test_loaded_export_files_build_features():
     np.testing.assert_allclose(X.loc[expected.index, "amount_total"], expected)
     with_channel = data.payments.dropna(subset=["channel"])["customer_id"].unique()
     assert dominant.loc[with_channel].notna().all()
+
+
+def _exactly_equal(a: pd.DataFrame, b: pd.DataFrame):
+    """Same index, columns and float64 bits (NaN == NaN): no tolerance at all."""
+    assert a.index.equals(b.index)
+    assert a.columns.tolist() == b.columns.tolist()
+    x, y = a.to_numpy(dtype=np.float64), b.to_numpy(dtype=np.float64)
+    same = (x == y) | (np.isnan(x) & np.isnan(y))
+    bad = [c for c, ok in zip(a.columns, same.all(axis=0)) if not ok]
+    assert not bad, f"columns differ in value or last bits: {bad}"
+
+
+def _customers_subset(data, keep):
+    return payseg.PaymentData(
+        payments=data.payments[data.payments["customer_id"].isin(keep)]
+        .reset_index(drop=True),
+        bills=data.bills[data.bills["customer_id"].isin(keep)].reset_index(drop=True),
+        customers=data.customers.loc[data.customers.index.isin(keep)])
+
+
+@pytest.mark.parametrize("block_rows", [None, 500])
+def test_subset_of_customers_gives_bit_identical_rows(block_rows):
+    # Out-of-core buckets compute features for a subset of customers; every column,
+    # amount_trend included, must not depend on which other customers were computed
+    # alongside (no BLAS or blocked reductions across customers).
+    data = payseg.synth.generate(400, seed=5, months=14)
+    as_of = payseg.features.default_as_of(data)
+    rng = np.random.default_rng(0)
+    ids = data.customers.index.to_numpy()
+    X = payseg.build_features(data, as_of=as_of)
+    with mock.patch.object(_index, "BLOCK_ROWS", block_rows or _index.BLOCK_ROWS):
+        for size in (1, 7, 150):
+            keep = rng.choice(ids, size=size, replace=False)
+            Y = payseg.build_features(_customers_subset(data, keep), as_of=as_of)
+            assert Y["amount_trend"].notna().any() or size == 1
+            shares = [c for c in X.columns if c.startswith("channel_share__")]
+            # The subset has only its own channel columns; the others are 0 or NaN.
+            missing = [c for c in shares if c not in Y.columns]
+            assert X.loc[Y.index, missing].fillna(0).eq(0).all().all()
+            _exactly_equal(Y, X.loc[Y.index, Y.columns])
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31), size=st.integers(1, 3))
+def test_subset_of_random_customers_is_bit_identical(seed, size):
+    data = random_data(seed, n_customers=4)
+    as_of = "2024-09-30"
+    X = payseg.build_features(data, as_of=as_of)
+    keep = X.index[:size]
+    Y = payseg.build_features(_customers_subset(data, keep), as_of=as_of)
+    _exactly_equal(Y, X.loc[Y.index, Y.columns])
+
+
+def _with_ids(data, mapping):
+    def rename(frame):
+        return frame.assign(customer_id=frame["customer_id"].map(mapping).astype("str"))
+
+    customers = data.customers.rename(index=mapping)
+    customers.index = customers.index.astype("str").rename("customer_id")
+    return payseg.PaymentData(payments=rename(data.payments),
+                              bills=rename(data.bills), customers=customers)
+
+
+@pytest.mark.parametrize("new_ids", [
+    ["7", "07", "70", "007", "1", "10", "100", "0"],  # digits of several widths
+    ["00012", "00003", "10000", "00100", "99999", "00000", "01000", "00010"],
+    ["b", "a1", "A", "é", "a", "10", "1a", "Z9"],  # not digits: hashed strings
+    # digits spread too widely for a dense table: hashed integer keys
+    ["12345678901234", "00000000000001", "99999999999999", "5", "50000000000000",
+     "12345678901233", "7", "70"],
+])
+def test_unsorted_rows_with_any_id_shape_give_the_sorted_result(new_ids):
+    data = random_data(21, n_customers=8)
+    old = sorted(set(data.payments["customer_id"]) | set(data.bills["customer_id"])
+                 | set(data.customers.index))
+    data = _with_ids(data, dict(zip(old, new_ids)))
+    by_customer = payseg.PaymentData(
+        payments=data.payments.sort_values("customer_id", kind="stable",
+                                           ignore_index=True),
+        bills=data.bills.sort_values("customer_id", kind="stable", ignore_index=True),
+        customers=data.customers.sort_index())
+    X = payseg.build_features(by_customer)
+    assert X.index.tolist() == sorted(new_ids[:len(old)])
+    by_date = payseg.PaymentData(
+        payments=data.payments.sort_values("paid_at", kind="stable",
+                                           ignore_index=True),
+        bills=data.bills.sort_values("issued_on", kind="stable", ignore_index=True),
+        customers=data.customers)
+    pd.testing.assert_frame_equal(payseg.build_features(by_date), X)
+    pd.testing.assert_frame_equal(payseg.build_features(_shuffled(data, 3)), X)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ids=st.lists(st.text("0123456789", min_size=1, max_size=17), min_size=1,
+                    max_size=40))
+def test_digit_keys_order_and_equality_match_the_strings(ids):
+    import pyarrow as pa
+
+    keys = _index._digit_keys(pa.chunked_array([pa.array(ids, pa.string())]))
+    assert keys is not None
+    # sorting by key sorts the strings; equal keys are equal strings
+    assert [ids[i] for i in np.argsort(keys, kind="stable")] == sorted(ids)
+    assert len(set(keys.tolist())) == len(set(ids))
+
+
+def test_digit_keys_refuse_other_ids():
+    import pyarrow as pa
+
+    for ids in (["12", "1a"], ["12", ""], ["1" * 18], ["12", None], ["-1", "2"]):
+        assert _index._digit_keys(pa.chunked_array([pa.array(ids, pa.string())])) \
+            is None
+
+
+@pytest.mark.parametrize("prefix", ["", "c"])  # digit ids, hashed strings
+def test_customer_index_unions_tables_without_a_superset(prefix):
+    data = random_data(4, n_customers=12)
+    every = set(data.payments["customer_id"]) | set(data.bills["customer_id"]) \
+        | set(data.customers.index)
+    data = _with_ids(data, {i: prefix + i for i in every})
+    ids = sorted(set(data.payments["customer_id"]) & set(data.bills["customer_id"]))
+    assert len(ids) >= 5
+    pay = data.payments[data.payments["customer_id"].isin(ids[:3])]
+    bills = data.bills[data.bills["customer_id"].isin(ids[2:-1])]
+    customers = data.customers.iloc[[0, -1]]
+    sub = payseg.PaymentData(payments=pay.reset_index(drop=True),
+                             bills=bills.reset_index(drop=True), customers=customers)
+    index, (_, pay_bounds), (_, bill_bounds) = _index.customer_index(sub)
+    expected = sorted(set(pay["customer_id"]) | set(bills["customer_id"])
+                      | set(customers.index))
+    assert len(expected) > max(pay["customer_id"].nunique(),
+                               bills["customer_id"].nunique(), len(customers))
+    assert index.tolist() == expected
+    counts = pay["customer_id"].value_counts().reindex(expected, fill_value=0)
+    assert np.diff(pay_bounds).tolist() == counts.tolist()
+    counts = bills["customer_id"].value_counts().reindex(expected, fill_value=0)
+    assert np.diff(bill_bounds).tolist() == counts.tolist()
+
+
+def test_default_as_of_is_the_rule_build_features_uses():
+    data = random_data(9, n_customers=4)
+    day = payseg.features.default_as_of(data)
+    assert day == day.normalize()
+    pd.testing.assert_frame_equal(payseg.build_features(data),
+                                  payseg.build_features(data, as_of=day))
+    # A later bill issue moves it; a zero bill or one without period does not.
+    bills = data.bills.copy()
+    late = pd.Timestamp("2031-05-06 13:00")
+    extra = bills.iloc[:3].assign(issued_on=late, due_on=late)
+    extra["amount_due"] = [0.0, 10.0, 10.0]
+    extra["period"] = extra["period"].astype(object)
+    extra.loc[extra.index[2], "period"] = None
+    extra["period"] = extra["period"].astype(bills["period"].dtype)
+    moved = payseg.PaymentData(payments=data.payments,
+                               bills=pd.concat([bills, extra], ignore_index=True))
+    assert payseg.features.default_as_of(moved) == pd.Timestamp("2031-05-06")
+    zero_only = payseg.PaymentData(payments=data.payments, bills=pd.concat(
+        [bills, extra.iloc[[0, 2]]], ignore_index=True))
+    assert payseg.features.default_as_of(zero_only) == day
+    empty = payseg.PaymentData(payments=data.payments.iloc[:0],
+                               bills=data.bills.iloc[:0])
+    assert pd.isna(payseg.features.default_as_of(empty))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31), rows=st.integers(1, 40),
+       cut=st.tuples(st.integers(0, 12), st.integers(0, 12)))
+def test_context_rows_group_unsorted_files_for_any_customer_range(seed, rows, cut):
+    data = _shuffled(random_data(seed, n_customers=12), seed)
+    with mock.patch.object(_index, "BLOCK_ROWS", rows):
+        ctx = _index.Context(data)
+    c0, c1 = min(cut[0], ctx.n), min(max(cut), ctx.n)
+    ids = ctx.index[c0:c1]
+    for table, frame in (("pay", data.payments), ("bill", data.bills)):
+        got = np.arange(len(frame))[ctx.rows(table, c0, c1)]
+        position = pd.Series(np.arange(ctx.n), index=ctx.index)
+        mine = frame["customer_id"].isin(ids).to_numpy()
+        expected = np.flatnonzero(mine)
+        # by customer in index order, each customer's rows in file order
+        key = position[frame["customer_id"].to_numpy()[expected]].to_numpy()
+        expected = expected[np.argsort(key, kind="stable")]
+        assert got.tolist() == expected.tolist()

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 
 from . import arrears, channel, prepaid, timing, trend, value
-from ._index import Block, Context
+from ._index import NS_PER_DAY, Block, Context, frame_latest_ns
 
-__all__ = ["FAMILIES", "build_features", "dominant_channel", "feature_names"]
+__all__ = ["FAMILIES", "build_features", "default_as_of", "dominant_channel",
+           "feature_names"]
 
 #: Feature families in column order.
 FAMILIES = ("timing", "channel", "value", "arrears", "prepaid", "trend")
@@ -37,6 +38,50 @@ def feature_names(families: Sequence[str] | None = None) -> list[str]:
     ['arrears_amount', 'max_months_in_arrears', 'late_fee_est']
     """
     return [c for f in _check_families(families) for c in _MODULES[f].COLUMNS]
+
+
+def default_as_of(data) -> pd.Timestamp:
+    """The reference day :func:`build_features` uses when ``as_of`` is None.
+
+    The day of the latest payment, or of the latest bill issue when a bill was issued
+    later. Only bills that take part in the features count: a known ``period`` and an
+    ``amount_due`` that does not round to 0 cents (a missing amount counts). Payments
+    without ``paid_at`` and bills without ``issued_on`` are ignored.
+
+    Parameters
+    ----------
+    data : PaymentData
+        Or any object with canonical ``payments`` and ``bills`` DataFrames.
+
+    Returns
+    -------
+    Timestamp
+        Midnight of that day; NaT when there is no dated payment or usable bill
+        (:func:`build_features` then uses 1970-01-01).
+
+    Examples
+    --------
+    >>> import pandas as pd, payseg
+    >>> pay = pd.DataFrame({
+    ...     "customer_id": pd.Series(["a", "b"], dtype="str"),
+    ...     "paid_at": pd.to_datetime(["2024-03-05 18:30", "2024-03-09 08:00"]),
+    ...     "amount": [100.0, 80.0]})
+    >>> bills = pd.DataFrame({
+    ...     "customer_id": pd.Series(["a", "b"], dtype="str"),
+    ...     "period": pd.PeriodIndex(["2024-03", "2024-03"], freq="M"),
+    ...     "issued_on": pd.to_datetime(["2024-04-12", "2024-04-15"]),
+    ...     "due_on": pd.to_datetime(["2024-04-30", "2024-04-30"]),
+    ...     "amount_due": [95.0, 0.0]})
+    >>> data = payseg.PaymentData(payments=pay, bills=bills)
+    >>> payseg.features.default_as_of(data)  # b's zero bill does not count
+    Timestamp('2024-04-12 00:00:00')
+    >>> payseg.features.default_as_of(payseg.PaymentData(payments=pay))
+    Timestamp('2024-03-09 00:00:00')
+    """
+    ns = frame_latest_ns(data.payments, data.bills)
+    if ns is None:
+        return pd.NaT
+    return pd.Timestamp(ns // NS_PER_DAY * NS_PER_DAY)
 
 
 def _check_families(families) -> tuple[str, ...]:
@@ -90,9 +135,9 @@ def build_features(
     families : sequence of str, optional
         Subset of :data:`FAMILIES`; default all, in that order.
     as_of : date-like, optional
-        Reference day for arrears, recency and "still unpaid". Default: the latest
-        payment or bill-issue date in the data. Payments after that day and bills
-        issued after it are ignored.
+        Reference day for arrears, recency and "still unpaid". Default:
+        :func:`default_as_of`, the latest payment or bill-issue date in the data.
+        Payments after that day and bills issued after it are ignored.
     fill : None, float, "median" or dict, default None
         How to replace NaN (an undefined feature, see docs/features.md): None keeps
         NaN, a number fills every column, "median" fills each column with its median

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._index import PERIOD_NAT, BillArrays, PaymentArrays, first_in_group
+from ._index import PERIOD_NAT, BillArrays, PaymentArrays, first_in_group, zero_unless
 
 # Dense (customer x month) lookup tables up to this many cells, else searchsorted.
 _DENSE_LIMIT = 300_000_000
@@ -38,6 +38,13 @@ class Matching:
     paid_by_due_cents: np.ndarray  # int64 per bill, matched payments on/before due
     settled: np.ndarray  # bool per bill
     settle_day: np.ndarray  # float64 per bill, NaN when not settled
+
+
+def _seg_total(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """int64 sum of ``values`` over the segments ``starts[i]:starts[i + 1]``."""
+    cum = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(values, out=cum[1:])
+    return cum[starts[1:]] - cum[starts[:-1]]
 
 
 def _tagged(pay: PaymentArrays, bills: BillArrays, n: int, rows: np.ndarray):
@@ -82,12 +89,9 @@ def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matc
         new_group = np.ones(len(pay), dtype=bool)
         new_group[1:] = ((pay.cust[1:] != pay.cust[:-1]) | (pay.day[1:] != pay.day[:-1])
                          | (pay.sec[1:] != pay.sec[:-1]))
-        excl = excl[first_in_group(new_group)]
-        seg_start = pay.bounds[:-1]
-        base = np.zeros(n, dtype=np.int64)
-        has = np.diff(pay.bounds) > 0
-        base[has] = cum[seg_start[has]] - pay.cents[seg_start[has]]
-        before = excl[rows] - base[pay.cust[rows]]
+        head = first_in_group(new_group)[rows]  # first payment at the same time
+        start = pay.bounds[:-1][pay.cust[rows]]  # the customer's first payment
+        before = excl[head] - excl[start]
         due = np.cumsum(np.maximum(bills.req_cents, 0))
         due_excl = np.concatenate([[0], due])[bills.bounds[:-1]]
         target = before + due_excl[pay.cust[rows]]
@@ -105,22 +109,20 @@ def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matc
     n_matched = np.bincount(m, minlength=nb)
     starts = np.zeros(nb + 1, dtype=np.int64)  # matched rows of bill i: starts[i:i+2]
     np.cumsum(n_matched, out=starts[1:])
-    # Bills hold one or two payments: bincount beats reduceat over so many segments.
-    paid = np.bincount(m, weights=cents, minlength=nb).astype(np.int64)
+    # Per-bill integer sums as differences of one running sum (bills hold one or two
+    # payments: cheaper than reduceat or weighted bincount over so many segments).
+    cum = np.zeros(len(m) + 1, dtype=np.int64)
+    np.cumsum(cents, out=cum[1:])
+    paid = cum[starts[1:]] - cum[starts[:-1]]
     on_time = day <= np.repeat(bills.due_day, n_matched)  # NaN due -> False
-    paid_by_due = np.bincount(m, weights=np.where(on_time, cents, 0),
-                              minlength=nb).astype(np.int64)
+    paid_by_due = _seg_total(zero_unless(cents, on_time), starts)
     # Running amount per bill; the settling payment is the first reaching the due.
-    cum = np.cumsum(cents)
-    if len(cum):
-        first_row = np.minimum(starts[:-1], len(cum) - 1)  # unused for empty bills
-        run = cum - np.repeat(cum[first_row] - cents[first_row], n_matched)
-    else:
-        run = cum
+    run = cum[1:] - np.repeat(cum[starts[:-1]], n_matched)
     reached = run >= np.repeat(np.maximum(bills.req_cents, 0), n_matched)
-    n_reached = np.bincount(m, weights=reached, minlength=nb).astype(np.int64)
+    n_reached = _seg_total(reached, starts)
     settled = n_reached > 0
-    settle_day = np.full(nb, np.nan)
-    first = starts[1:][settled] - n_reached[settled]
-    settle_day[settled] = day[first]
+    # Once reached, the running amount stays reached: the settling payment is the
+    # n_reached-th from the end of the bill's rows.
+    first = np.minimum(starts[1:] - n_reached, max(len(day) - 1, 0))
+    settle_day = np.where(settled, day[first] if len(day) else 0, np.nan)
     return Matching(pay_bill, n_matched, paid, paid_by_due, settled, settle_day)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._index import DAYS_PER_MONTH, Block, seg_sum
+from ._index import DAYS_PER_MONTH, Block, seg_sum, zero_unless
 
 COLUMNS = ("arrears_amount", "max_months_in_arrears", "late_fee_est")
 
@@ -19,7 +19,7 @@ def overdue_days(ctx: Block) -> np.ndarray:
     end = np.where(mt.settled, mt.settle_day, ctx.as_of_day)
     with np.errstate(invalid="ignore"):
         days = end - b.due_day
-    return np.where(days > 0, days, 0.0)  # NaN due -> 0
+    return zero_unless(days, days > 0)  # NaN due -> 0
 
 
 def compute(ctx: Block, *, late_fee_rate: float = LATE_FEE_RATE,
@@ -32,16 +32,16 @@ def compute(ctx: Block, *, late_fee_rate: float = LATE_FEE_RATE,
     b, mt = ctx.bills, ctx.match
     known = b.req_cents >= 0
     overdue = b.due_day < ctx.as_of_day
-    owed = np.where(known & overdue, np.maximum(b.req_cents - mt.paid_cents, 0), 0)
+    owed = zero_unless(np.maximum(b.req_cents - mt.paid_cents, 0), known & overdue)
     billed = ctx.billed
     arrears = seg_sum(owed, b.bounds) / 100.0
     days = overdue_days(ctx)
     starts = b.bounds[:-1][billed]
     months = np.full(n, np.nan)
     months[billed] = np.maximum.reduceat(days, starts) / DAYS_PER_MONTH
-    base = np.where(known, np.maximum(b.req_cents - mt.paid_by_due_cents, 0), 0) / 100.0
-    fee = np.where((days > 0) & (base > 0),
-                   np.maximum(late_fee_rate * base * days, late_fee_min), 0.0)
+    base = zero_unless(np.maximum(b.req_cents - mt.paid_by_due_cents, 0), known) / 100.0
+    fee = zero_unless(np.maximum(late_fee_rate * base * days, late_fee_min),
+               (days > 0) & (base > 0))
     out["arrears_amount"] = np.where(billed, arrears, np.nan)
     out["max_months_in_arrears"] = months
     out["late_fee_est"] = np.where(billed, seg_sum(fee, b.bounds), np.nan)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import channels as _channels
-from ._index import Block
+from ._index import Block, zero_unless
 
 COLUMNS = (
     "online_share",
@@ -73,7 +73,7 @@ def compute(ctx: Block) -> dict[str, np.ndarray]:
         out[_GROUP_COLUMNS[group]] = np.where(has, shares[:, members].sum(axis=1),
                                               np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        plogp = np.where(shares > 0, shares * np.log2(shares), 0.0)
+        plogp = zero_unless(shares * np.log2(shares), shares > 0)
     out["channel_entropy"] = np.where(has, 0.0 - plogp.sum(axis=1), np.nan)
     out["top_channel_share"] = np.where(has, np.nanmax(shares, axis=1, initial=0), np.nan)
     out["n_channels"] = np.where(has, (counts > 0).sum(axis=1), np.nan)

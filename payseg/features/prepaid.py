@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._index import DAYS_PER_MONTH, Block, seg_count, seg_moments, seg_sum
-from .value import distinct_dates
+from ._index import DAYS_PER_MONTH, Block, seg_moments
 
 COLUMNS = (
     "topup_interval_mean",
@@ -29,8 +28,8 @@ def compute(ctx: Block) -> dict[str, np.ndarray]:
     is_gap = np.zeros(len(pay), dtype=bool)
     is_gap[1:] = (pay.cust[1:] == pay.cust[:-1]) & (gap[1:] > 0)
     _, mean, std = seg_moments(gap, pay.bounds, is_gap)
-    n_dates = seg_count(distinct_dates(ctx), pay.bounds).astype(np.float64)
-    total = seg_sum(pay.amount, pay.bounds)
+    n_dates = ctx.n_dates.astype(np.float64)
+    total = ctx.amount_total
     has = n_dates > 0
     first = np.full(n, np.nan)
     first[has] = pay.day[pay.bounds[:-1][has]]

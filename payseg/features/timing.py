@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._index import Block, seg_count, seg_mean, seg_moments, seg_quantiles
+from ._index import Block, seg_count, seg_mean, seg_moments, seg_quantiles, zero_unless
 
 COLUMNS = (
     "delay_days_mean",
@@ -47,7 +47,7 @@ def compute(ctx: Block) -> dict[str, np.ndarray]:
     delay = mt.settle_day - b.issue_day
     _, out["delay_days_mean"], out["delay_days_std"] = seg_moments(delay, bounds, done)
     out["delay_days_median"], out["delay_days_p90"] = seg_quantiles(
-        np.where(done, delay, 0), bounds, done, (0.5, 0.9))
+        zero_unless(delay, done), bounds, done, (0.5, 0.9))
 
     with_due = mt.settled & ~np.isnan(b.due_day)
     out["days_to_due_mean"] = seg_mean(b.due_day - mt.settle_day, bounds, with_due)

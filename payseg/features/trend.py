@@ -50,6 +50,8 @@ def compute(ctx: Block, *, trend_periods: int = TREND_PERIODS,
     x = np.arange(k) - (k - 1) / 2
     mean = monthly.mean(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
+        # Row-wise sum, not the BLAS product `monthly @ x`: its blocking changes the
+        # last bits with the number of customers computed together (buckets vs all).
         slope = (monthly * x).sum(axis=1) / (x @ x) if k > 1 else np.full(n, np.nan)
         out["amount_trend"] = np.where(mean > 0, slope / mean, np.nan)
     return out

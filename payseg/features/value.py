@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._index import Block, seg_count, seg_sum
+from ._index import Block, seg_count
 
 COLUMNS = (
     "pay_count_per_year",
@@ -16,21 +16,13 @@ COLUMNS = (
 )
 
 
-def distinct_dates(ctx: Block) -> np.ndarray:
-    """True on the first payment of each (customer, calendar day)."""
-    pay = ctx.pay
-    new = np.ones(len(pay), dtype=bool)
-    new[1:] = (pay.cust[1:] != pay.cust[:-1]) | (pay.day[1:] != pay.day[:-1])
-    return new
-
-
 def compute(ctx: Block) -> dict[str, np.ndarray]:
     """Value columns as arrays aligned with ``ctx.index``."""
     n, pay = ctx.n, ctx.pay
     count = np.diff(pay.bounds)
     has = count > 0
-    total = seg_sum(pay.amount, pay.bounds)
-    n_dates = seg_count(distinct_dates(ctx), pay.bounds)
+    total = ctx.amount_total
+    n_dates = ctx.n_dates
     year = ctx.pay_year
     new_year = np.ones(len(pay), dtype=bool)
     new_year[1:] = (pay.cust[1:] != pay.cust[:-1]) | (year[1:] != year[:-1])

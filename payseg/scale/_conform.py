@@ -21,24 +21,15 @@ SHARE_PREFIX = "channel_share__"
 
 
 def default_as_of_ns(payments: pd.DataFrame, bills: pd.DataFrame) -> int | None:
-    """Latest payment or bill-issue time (ns), as ``build_features`` picks ``as_of``.
+    """:func:`payseg.features.default_as_of` of one bucket, as ns (None when the
+    bucket has no dated payment or usable bill); the maximum over buckets is the
+    ``as_of`` of the whole data."""
+    from types import SimpleNamespace
 
-    Payments need a date; bills need a period, an issue date and an amount due that
-    does not round to 0 cents (as in ``payseg.features._index.Context``).
-    """
-    last = []
-    if len(payments):
-        ok = payments["paid_at"].notna()
-        if ok.any():
-            last.append(int(payments["paid_at"][ok].max().value))
-    if len(bills) and "issued_on" in bills:
-        amount = bills["amount_due"].to_numpy(dtype=np.float64, na_value=np.nan) \
-            if "amount_due" in bills else np.full(len(bills), np.nan)
-        ok = (bills["period"].notna().to_numpy() & bills["issued_on"].notna().to_numpy()
-              & ~(np.abs(amount) * 100 <= 0.5))
-        if ok.any():
-            last.append(int(bills["issued_on"][ok].max().value))
-    return max(last) if last else None
+    from ..features import default_as_of
+
+    day = default_as_of(SimpleNamespace(payments=payments, bills=bills))
+    return None if pd.isna(day) else int(day.value)
 
 
 def cutoff_ns(as_of) -> int:

@@ -69,9 +69,11 @@ class Segmenter(
         the values; a transformer instance is cloned and used as the scaling step.
     k_range : tuple of int, default=(2, 12)
         Smallest and largest k tried by ``n_clusters="auto"`` (inclusive).
-    selection : str, default="silhouette"
-        Rule for ``n_clusters="auto"``: ``"silhouette"`` (max, computed on at most
-        5,000 customers), ``"calinski_harabasz"`` (max), ``"davies_bouldin"`` (min),
+    selection : str, default="parsimonious"
+        Rule for ``n_clusters="auto"``: ``"parsimonious"`` (the smallest k whose
+        silhouette is at least 95% of the best one: a segment split in two by noise
+        barely moves the silhouette, so the largest value over-segments),
+        ``"silhouette"`` (max; silhouettes are computed on at most 5,000 customers), ``"calinski_harabasz"`` (max), ``"davies_bouldin"`` (min),
         ``"bic"`` (min, gmm only) or ``"gap"`` (Tibshirani's one-standard-error
         rule). Every score is computed either way and kept in ``k_scores_``.
     pca : int, float or None, default=None
@@ -143,7 +145,7 @@ class Segmenter(
         features=None,
         scaler="robust",
         k_range=(2, 12),
-        selection="silhouette",
+        selection="parsimonious",
         pca=None,
         sample_size=10_000,
         method_params=None,
@@ -180,7 +182,7 @@ class Segmenter(
             )
         if self.selection == "bic" and self.method != "gmm":
             raise SegmentInputError(
-                "selection='bic' needs method='gmm'; use selection='silhouette' "
+                "selection='bic' needs method='gmm'; use selection='parsimonious' "
                 "for other methods."
             )
         k = self.n_clusters

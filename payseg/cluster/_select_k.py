@@ -23,7 +23,12 @@ SILHOUETTE_SIZE = 5_000
 GAP_SIZE = 3_000
 GAP_REFS = 5
 
+#: ``selection="parsimonious"``: the smallest k whose silhouette is at least this
+#: share of the best one.
+PARSIMONY = 0.95
+
 SELECTIONS = (
+    "parsimonious",
     "silhouette",
     "calinski_harabasz",
     "davies_bouldin",
@@ -122,6 +127,18 @@ def choose_k(scores: pd.DataFrame, selection: str, sample_note: str):
         return k, (
             f"k={k}: smallest k whose gap statistic ({scores.at[k, 'gap']:.3f}) is "
             f"within one standard error of the next k's, over {span}."
+        )
+    if selection == "parsimonious":
+        sil = scores["silhouette"]
+        if sil.isna().all():
+            raise ValueError("no silhouette scores; use selection='gap'.")
+        best = sil.idxmax()
+        floor = sil[best] - (1 - PARSIMONY) * abs(sil[best])
+        k = int(sil[sil >= floor].index.min())
+        return k, (
+            f"k={k}: smallest k whose silhouette ({sil[k]:.3f}) is within "
+            f"{1 - PARSIMONY:.0%} of the highest (k={best}, {sil[best]:.3f}) over "
+            f"{span}."
         )
     column = selection
     values = scores[column]

@@ -1,0 +1,104 @@
+"""Quality bar on harder planted data than the default generator (bench_quality.py).
+
+Seeds differ from the benchmark's (0-2) so that these check the defaults on data
+they were not chosen on. The previous defaults (full feature set, highest
+silhouette) averaged below every floor on the benchmark seeds: noise 3 gave ARI
+0.71, uk 0.59, us 0.71, 12 months 0.83, the imbalanced mix 0.68, and the
+three-archetype subset at its planted k 0.59.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import payseg
+from payseg.cluster import Segmenter, _select_k
+from payseg.cluster._preprocess import DEFAULT_FEATURES
+
+CN = {
+    "auto_debit": 0.18, "prompt_online": 0.28, "deadline": 0.17,
+    "chronic_late": 0.05, "counter_loyal": 0.07, "agent_rural": 0.08,
+    "prepaid_frequent": 0.08, "prepaid_occasional": 0.05, "dormant": 0.04,
+}
+IMBALANCED = {**CN, "chronic_late": 0.015, "prompt_online": 0.40}
+
+# (generate() arguments, seeds, ARI floor). The floors sit below the lowest ARI seen on
+# seeds 4-8 with the current defaults (noise3 0.962, months12 0.979, us 0.859, uk
+# 0.748, imbalanced 0.785) and above the previous defaults' mean on seeds 0-2 (noise3
+# 0.707, months12 0.830, us 0.710, uk 0.585, imbalanced 0.680). uk and imbalanced
+# are still fragile: on 2 of 5 seeds k-means splits the dominant archetype (auto
+# debit at 55%, prompt online at 40%) and merges two small ones.
+HARD = {
+    "noise3": ({"noise": 3.0}, (4, 8), 0.93),
+    "months12": ({"months": 12}, (4, 5), 0.93),
+    "us": ({"market": "us"}, (4, 5), 0.80),
+    "uk": ({"market": "uk"}, (4, 5), 0.70),
+    "imbalanced": ({"archetypes": IMBALANCED}, (4, 6), 0.75),
+}
+
+
+def _planted(n, seed, **kwargs):
+    data = payseg.synth.generate(n, seed=seed, **kwargs)
+    X = payseg.build_features(data)
+    return X, data.truth["archetype"].reindex(X.index)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "seed"), [(name, seed) for name in HARD for seed in HARD[name][1]]
+)
+def test_auto_k_recovers_hard_planted_archetypes(scenario, seed):
+    kwargs, _, floor = HARD[scenario]
+    X, truth = _planted(3000, seed, **kwargs)
+    seg = Segmenter(random_state=seed).fit(X)
+    ari = payseg.evaluate.ari(seg.labels_, truth)
+    assert ari >= floor, (scenario, ari, seg.k_reason_)
+    assert abs(seg.n_clusters_ - truth.nunique()) <= 2, seg.k_reason_
+
+
+def test_extract_end_artefacts_do_not_split_an_archetype():
+    # deadline payers differ in recency_days only by whether they have paid this
+    # month's bill before the extract ends; with that column in the default set
+    # k-means split them in two and merged the rest (ARI 0.59 at the planted k)
+    X, truth = _planted(
+        2000, 9, archetypes={"prompt_online": 0.6, "deadline": 0.3, "chronic_late": 0.1}
+    )
+    seg = Segmenter(n_clusters=3, random_state=0).fit(X)
+    assert payseg.evaluate.ari(seg.labels_, truth) >= 0.95
+    assert "recency_days" not in DEFAULT_FEATURES
+
+
+def _scores(sil):
+    ks = pd.Index(range(2, 2 + len(sil)), name="k")
+    return pd.DataFrame({"silhouette": sil}, index=ks)
+
+
+@pytest.mark.parametrize(
+    ("sil", "expected"),
+    [
+        # the best is k=6, but k=5 is within 5% of it: take the smaller
+        ([0.30, 0.40, 0.50, 0.60, 0.62, 0.40], 5),
+        # k=4 (0.55) is not within 5% of 0.62
+        ([0.30, 0.40, 0.55, 0.50, 0.62, 0.40], 6),
+        # a clear best at the smallest k
+        ([0.70, 0.40, 0.50, 0.60, 0.62, 0.40], 2),
+        # all negative: within 5% of the (negative) best
+        ([-0.50, -0.20, -0.205, -0.30], 3),
+    ],
+)
+def test_parsimonious_rule(sil, expected):
+    k, reason = _select_k.choose_k(_scores(sil), "parsimonious", "test")
+    assert k == expected
+    assert reason.startswith(f"k={expected}: smallest k whose silhouette")
+
+
+def test_parsimonious_rule_needs_silhouettes():
+    with pytest.raises(ValueError, match="no silhouette scores"):
+        _select_k.choose_k(_scores([np.nan, np.nan]), "parsimonious", "test")
+
+
+def test_silhouette_rule_still_takes_the_maximum():
+    k, reason = _select_k.choose_k(
+        _scores([0.30, 0.40, 0.50, 0.60, 0.62, 0.40]), "silhouette", "test"
+    )
+    assert k == 6
+    assert reason.startswith("k=6: highest silhouette")

@@ -35,7 +35,7 @@ class SegmentationResult:
         One row per customer: ``segment``, ``archetype``, ``name``, ``name_zh``,
         ``value_class``, ``pyramid_tier``, ``credit_grade``, ``credit_score``,
         ``warning_score``, ``warning_level``, ``warning_reasons``,
-        ``dominant_channel``, ``action``, ``action_zh``.
+        ``dominant_channel``, ``action``, ``action_zh``, ``action_en``.
     profiles : DataFrame
         Segment profiles from the segmenter (size, share, feature summaries).
     k_scores : DataFrame
@@ -169,7 +169,7 @@ def segment(
     >>> len(result.customers) == data.n_customers
     True
     >>> sorted(result.customers.columns)[:3]
-    ['action', 'action_zh', 'archetype']
+    ['action', 'action_en', 'action_zh']
     """
     from . import labels as lab
     from .cluster import Segmenter
@@ -254,6 +254,7 @@ def segment(
         )
         customers["action"] = rec["action"]
         customers["action_zh"] = rec["action_zh"]
+        customers["action_en"] = rec["action_en"]
         segments = _segments(namer, labels, customers)
         bar.update()
 

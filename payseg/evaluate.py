@@ -80,34 +80,67 @@ def _align(labels, truth, *, names=("labels", "truth")):
     return a, b
 
 
+def _partition_score(metric, labels, truth) -> float:
+    """``metric(truth, labels)`` on the aligned customers, as a float.
+
+    ARI and NMI are symmetric, so the order only matters for readability.
+    """
+    a, b = _align(labels, truth)
+    return float(metric(b.to_numpy(), a.to_numpy()))
+
+
 def ari(labels, truth) -> float:
     """Adjusted Rand index between ``labels`` and ``truth`` (1 = same partition).
+
+    Counts the pairs of customers both partitions put together or apart, corrected
+    for chance, so random labels score about 0 whatever the number of segments.
 
     Parameters
     ----------
     labels, truth : Series indexed by customer_id
+        Two partitions of the same customers; the ids and names need not match.
 
     Returns
     -------
     float
+        1 for identical partitions (segment ids need not match), about 0 for
+        chance agreement, negative below chance.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from payseg.evaluate import ari
+    >>> ari(pd.Series([0, 0, 1, 1]), pd.Series(["x", "x", "y", "y"]))
+    1.0
     """
-    a, b = _align(labels, truth)
-    return float(adjusted_rand_score(b.to_numpy(), a.to_numpy()))
+    return _partition_score(adjusted_rand_score, labels, truth)
 
 
 def nmi(labels, truth) -> float:
     """Normalised mutual information (arithmetic mean normalisation).
 
+    How much knowing a customer's segment tells about its truth class, scaled by the
+    mean entropy of the two partitions; unlike :func:`ari` it is not corrected for
+    chance, so many small segments score above 0 even when random.
+
     Parameters
     ----------
     labels, truth : Series indexed by customer_id
+        Two partitions of the same customers; ``truth`` is the reference.
 
     Returns
     -------
     float
+        In [0, 1]; 1 for identical partitions, 0 for independent ones.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from payseg.evaluate import nmi
+    >>> nmi(pd.Series([0, 1, 0, 1]), pd.Series(["x", "x", "y", "y"]))
+    0.0
     """
-    a, b = _align(labels, truth)
-    return float(normalized_mutual_info_score(b.to_numpy(), a.to_numpy()))
+    return _partition_score(normalized_mutual_info_score, labels, truth)
 
 
 def confusion_table(labels, truth) -> pd.DataFrame:
@@ -116,6 +149,7 @@ def confusion_table(labels, truth) -> pd.DataFrame:
     Parameters
     ----------
     labels, truth : Series indexed by customer_id
+        Segment id and truth class per customer.
 
     Returns
     -------
@@ -134,6 +168,7 @@ def purity(labels, truth) -> float:
     Parameters
     ----------
     labels, truth : Series indexed by customer_id
+        Segment id and truth class per customer; ``truth`` is the reference.
 
     Returns
     -------
@@ -151,6 +186,7 @@ def score(labels, truth) -> pd.Series:
     Parameters
     ----------
     labels, truth : Series indexed by customer_id
+        Segment id and planted truth class per customer.
 
     Returns
     -------
@@ -232,8 +268,8 @@ def agreement(a, b) -> pd.Series:
     matched = match_segments(x, y)["customers"].sum()
     return pd.Series(
         {
-            "ari": float(adjusted_rand_score(x.to_numpy(), y.to_numpy())),
-            "nmi": float(normalized_mutual_info_score(x.to_numpy(), y.to_numpy())),
+            "ari": ari(x, y),
+            "nmi": nmi(x, y),
             "matched_share": float(matched / len(x)),
             "n_customers": float(len(x)),
         },

@@ -16,6 +16,7 @@ from ._report._model import _int, _pct, _text
 from ._report._render import _plain, _to_html, _to_markdown
 from ._report._sections import (
     _action,
+    _action_texts,
     _colors,
     _document,
     _method,
@@ -145,6 +146,7 @@ def summary_html(result, *, max_rows=30) -> str:
     td = 'style="padding:2px 8px;text-align:{a};border-bottom:1px solid #ddd"'
     left, right = td.format(a="left"), td.format(a="right")
     nowrap = left[:-1] + ';white-space:nowrap"'
+    texts = _action_texts(result)
     rows = []
     for sid, r in segs.head(max_rows).iterrows():
         color = colors.get(sid, "#999999")
@@ -155,7 +157,7 @@ def summary_html(result, *, max_rows=30) -> str:
             f"<td {nowrap}>{_E(_text(r['name_zh']))}</td>"
             f"<td {left}>{_E(_text(r['name_en']))}</td>"
             f"<td {right}>{_int(r['size'])}</td><td {right}>{_pct(r['share'])}</td>"
-            f"<td {left}>{_E(_plain(_action(r['action'], r['key'])))}</td></tr>")
+            f"<td {left}>{_E(_plain(_action(r['action'], r['key'], texts)))}</td></tr>")
     more = (f"<p>... {len(segs) - max_rows} more segments</p>"
             if len(segs) > max_rows else "")
     header = "".join(f"<th {left if i < 3 or i == 5 else right}>{h}</th>" for i, h in

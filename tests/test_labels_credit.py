@@ -71,6 +71,7 @@ def test_empty_table():
     "params, match",
     [({"cuts": (50, 70, 85)}, "cuts must be 3 strictly decreasing"),
      ({"grades": ("A", "A")}, "grades must be >= 2 distinct"),
+     ({"cuts": (85, float("nan"), 50)}, "cuts must be 3 strictly decreasing"),
      ({"new_score": 120}, r"new_score must be a number in \[0, 100\]"),
      ({"arrears_months": -1}, "arrears_months must be a number")],
 )

@@ -61,7 +61,9 @@ def test_top_n_ties_keep_table_order_and_drop_zero():
 @pytest.mark.parametrize(
     "params, match",
     [({"weights": {"bogus": 1.0}}, r"unknown signals in weights: \['bogus'\]"),
-     ({"levels": (0.1, 0.5)}, "levels must be"),
+     ({"levels": (0.1, 0.5)}, r"levels must be 2 strictly decreasing scores \(the "
+                              r"high cut, then the medium cut\), got \(0.1, 0.5\)"),
+     ({"levels": (0.5,)}, "levels must be 2 strictly decreasing"),
      ({"delay_trend_full": 0}, "delay_trend_full must be a number")],
 )
 def test_bad_params(params, match):

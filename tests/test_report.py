@@ -318,3 +318,65 @@ def test_summary_html_is_compact_and_escaped():
     assert "<img" not in html
     short = report.summary_html(res, max_rows=2)
     assert "2 more segments" in short
+
+
+def _custom_action(res):
+    """Segment 2 (chronic_late) gets a code that is not in the bundled table."""
+    cust = res.customers
+    late = (cust["segment"] == 2).to_numpy()
+    cust["archetype"] = cust["segment"].map(res.segments["key"])
+    cust.loc[late, "action"] = "sms_then_visit"
+    # Bundled codes without wording here: the report falls back to the table.
+    cust["action_zh"] = np.where(late, "短信提醒后上门走访", None)
+    cust["action_en"] = np.where(late, "text reminder, then a <home> visit", None)
+    res.segments.loc[2, "action"] = "sms_then_visit"
+    res.warnings.index = pd.Index([cust.index[late][0], EVIL], name="customer_id")
+    return res
+
+
+def test_user_defined_actions_render_as_text(tmp_path, cheap_figures):
+    res = _custom_action(_result(migration=False))
+    html = report.render(res, tmp_path / "a.html").read_text("utf-8")
+    assert "sms_then_visit" not in html
+    # Segment table and the early-warning row of a chronic_late customer.
+    part = html[html.index('id="warnings"'):]
+    assert "短信提醒后上门走访" in html[:html.index('id="warnings"')]
+    assert "短信提醒后上门走访" in part
+    assert html.count("text reminder, then a &lt;home&gt; visit") >= 2
+    md = report.render(res, tmp_path / "a.md").read_text("utf-8")
+    assert "sms\\_then\\_visit" not in md and "sms_then_visit" not in md
+    assert "短信提醒后上门走访 / text reminder, then a &lt;home&gt; visit" in md
+    summary = report.summary_html(res)
+    assert "短信提醒后上门走访 (text reminder, then a &lt;home&gt; visit)" in summary
+    # Bundled codes keep their per-archetype wording.
+    assert "保持线上缴费，推送电子账单" in html
+
+
+def test_user_defined_action_with_chinese_only(tmp_path, cheap_figures):
+    res = _custom_action(_result(migration=False))
+    res.customers = res.customers.drop(columns="action_en")
+    html = report.render(res, tmp_path / "a.html").read_text("utf-8")
+    # The code stands in for the unknown English; bundled codes keep theirs.
+    assert '短信提醒后上门走访<br><span class="en">sms_then_visit</span>' in html
+    assert "keep paying online; e-bill" in html
+
+
+def test_segment_with_own_actions_csv_reports_their_text(tmp_path, cheap_figures):
+    data = payseg.synth.generate(300, seed=1, months=12)
+    table = payseg.labels.load_actions()
+    mine = pd.DataFrame([{"kind": "archetype", "key": "deadline", "priority": 0,
+                          "action": "wechat_due_date_nudge",
+                          "action_zh": "截止日前三天微信提醒",
+                          "action_en": "WeChat nudge three days before the due date"}])
+    path = tmp_path / "my_actions.csv"
+    pd.concat([mine, table]).to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = payseg.segment(data, random_state=0, n_clusters=9,
+                             actions=payseg.labels.load_actions(path))
+    assert "wechat_due_date_nudge" in set(res.segments["action"])
+    html = report.render(res, tmp_path / "r.html").read_text("utf-8")
+    # customers carries action_zh and action_en: both texts of the user's own row.
+    assert ('截止日前三天微信提醒<br><span class="en">WeChat nudge three days before '
+            'the due date') in html
+    assert "<td>wechat_due_date_nudge</td>" not in html

@@ -27,33 +27,78 @@ from ._model import (
 )
 
 # --------------------------------------------------------------- helpers on result
-_ACTIONS: dict | None = None
+_BUNDLED: dict | None = None
 
 
-def _action(value, key=None):
-    """Readable action: an action code of the actions table becomes 中文 / English.
-
-    ``key`` (the archetype, tier, ...) picks the row when several rows share a code
-    with different wording (``keep_e_bill`` for auto-debit and for online payers).
-    """
-    global _ACTIONS
-    if _isnan(value) or value == "":
-        return ""
-    if _ACTIONS is None:
+def _bundled_actions() -> dict:
+    """Wording of the bundled actions table: code and (code, key) -> (zh, en)."""
+    global _BUNDLED
+    if _BUNDLED is None:
         try:
             from ..labels import load_actions
 
             t = load_actions()
-            _ACTIONS = {}
-            for a, k, zh, en in zip(t["action"], t["key"], t["action_zh"],
-                                    t["action_en"]):
-                _ACTIONS.setdefault(a, (zh, en))  # first row of a code: the default
-                _ACTIONS[(a, str(k))] = (zh, en)
         except (ImportError, KeyError, OSError):  # pragma: no cover - no table
-            _ACTIONS = {}
-    base = None if _isnan(key) else re.sub(r" \d+$", "", str(key))
-    pair = _ACTIONS.get((str(value), base)) or _ACTIONS.get(str(value))
-    return _Two(pair[0], pair[1]) if pair else str(value)
+            t = pd.DataFrame(columns=["action", "key", "action_zh", "action_en"])
+        _BUNDLED = {}
+        for a, k, zh, en in zip(t["action"], t["key"], t["action_zh"], t["action_en"]):
+            _BUNDLED.setdefault(a, (zh, en))  # first row of a code: the default
+            _BUNDLED[(a, str(k))] = (zh, en)
+    return _BUNDLED
+
+
+def _base_key(key):
+    """Archetype key without its duplicate suffix ('deadline 2' -> 'deadline')."""
+    return None if _isnan(key) else re.sub(r" \d+$", "", str(key))
+
+
+def _action_texts(result) -> dict:
+    """Action code and (code, key) -> (中文, English) for the actions of ``result``.
+
+    The bundled table, overlaid with the wording the result itself carries: columns
+    ``action_zh``/``action_en`` beside ``action`` in ``result.customers`` (keyed by
+    ``archetype``) or ``result.segments`` (keyed by ``key``). So codes from the
+    user's own table (``payseg.segment(actions=...)``) read as text too, and a
+    re-worded default code shows the user's words.
+    """
+    texts = dict(_bundled_actions())
+    for frame, key_col in ((result.customers, "archetype"), (result.segments, "key")):
+        if not isinstance(frame, pd.DataFrame) or "action" not in frame:
+            continue
+        cols = [c for c in ("action", key_col, "action_zh", "action_en") if c in frame]
+        if len(cols) < 2 or not {"action_zh", "action_en"} & set(cols):
+            continue
+        # A few distinct (code, key, wording) rows, not one per customer.
+        for r in frame[cols].drop_duplicates().itertuples(index=False):
+            r = r._asdict()
+            code = _text(r["action"])
+            zh, en = _text(r.get("action_zh")), _text(r.get("action_en"))
+            if not code or not (zh or en):
+                continue
+            pair = (zh, en)
+            if not en:  # only the Chinese is known: the bundled English if it is
+                known = [v for k, v in texts.items() if k == code or k[:1] == (code,)]
+                pair = next(((z, e) for z, e in known if z == zh), (zh, code))
+            texts.setdefault(code, pair)
+            if key_col in r:
+                texts[(code, _base_key(r[key_col]))] = pair
+    return texts
+
+
+def _action(value, key=None, texts=None):
+    """Readable action: an action code becomes 中文 / English (see _action_texts).
+
+    ``key`` (the archetype, tier, ...) picks the wording when several rows share a
+    code (``keep_e_bill`` for auto-debit and for online payers).
+    """
+    if _isnan(value) or value == "":
+        return ""
+    texts = _bundled_actions() if texts is None else texts
+    pair = texts.get((str(value), _base_key(key))) or texts.get(str(value))
+    if not pair:
+        return str(value)
+    zh, en = pair
+    return _Two(zh, en) if zh else _Two(en, "")
 
 
 def _segment_table(result) -> pd.DataFrame:
@@ -270,12 +315,13 @@ def _section_segments(result, segs, colors, lang) -> _Section:
     X, labels = result.features, result.labels
     blocks: list = []
     main = _dominant_channel(result, segs)
+    texts = _action_texts(result)
     rows = []
     for sid, r in segs.iterrows():
         color = colors.get(sid, "#999999")
         rows.append([_Swatch(color, str(sid)), _text(r["name_zh"]), _text(r["name_en"]),
                      _int(r["size"]), _pct(r["share"]), _text(main.get(sid)),
-                     _action(r["action"], r["key"])])
+                     _action(r["action"], r["key"], texts)])
     blocks.append(_Para(
         f"{_n_segments(result)} segments over {int(segs['size'].sum()):,} customers. "
         "Each segment is named after the payment-behaviour archetype its profile "
@@ -499,6 +545,7 @@ def _section_warnings(result, segs, colors, top=20) -> _Section:
         w = raised
     w = w.head(top)
     cust = result.customers if isinstance(result.customers, pd.DataFrame) else None
+    texts = _action_texts(result)
     rows = []
     for cid, r in w.iterrows():
         sid = cust["segment"].get(cid) if cust is not None and "segment" in cust \
@@ -512,7 +559,7 @@ def _section_warnings(result, segs, colors, top=20) -> _Section:
             else None
         rows.append([_text(cid), seg_cell, _num(r.get(score), 2) if score else "–",
                      _text(r.get(level)) if level else "",
-                     _text(r.get("reasons")), _action(action, arche)])
+                     _text(r.get("reasons")), _action(action, arche, texts)])
     blocks.append(_Para(
         f"The {len(w)} customers with the highest early-warning score (rising delay, "
         "new arrears, falling consumption). 预警得分最高的客户。"))

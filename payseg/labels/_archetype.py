@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from ._common import as_frame, check_fitted, check_number, column
+from ._common import as_frame, check_fitted, check_number, check_numbers, column
 
 __all__ = ["ARCHETYPES", "ArchetypeLabeller", "NOISE_LABEL"]
 
@@ -193,12 +193,11 @@ class ArchetypeLabeller(BaseEstimator):
             raise ValueError(
                 f"statistic must be 'median' or 'mean', got {self.statistic!r}"
             )
-        for name in ("prepaid_min", "automatic_min", "late_min", "unpaid_min",
-                     "counter_min", "agent_min", "online_min"):
-            check_number(getattr(self, name), name, low=0, high=1)
-        for name in ("dormant_amount_max", "dormant_count_max", "topup_interval_max",
-                     "topup_amount_max", "prompt_delay_max"):
-            check_number(getattr(self, name), name, low=0)
+        check_numbers(self, ("prepaid_min", "automatic_min", "late_min", "unpaid_min",
+                             "counter_min", "agent_min", "online_min"), low=0, high=1)
+        check_numbers(self, ("dormant_amount_max", "dormant_count_max",
+                             "topup_interval_max", "topup_amount_max",
+                             "prompt_delay_max"), low=0)
         check_number(self.deadline_days_min, "deadline_days_min")
         check_number(self.deadline_days_max, "deadline_days_max",
                      low=self.deadline_days_min)

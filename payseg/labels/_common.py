@@ -77,6 +77,39 @@ def check_number(value, name: str, *, low=None, high=None, allow_none=False):
         raise ValueError(f"{name} must be a number in [{lo}, {hi}], got {value!r}")
 
 
+def check_numbers(est, names, *, low=None, high=None) -> None:
+    """:func:`check_number` on each parameter ``names`` of ``est``, same range."""
+    for name in names:
+        check_number(getattr(est, name), name, low=low, high=high)
+
+
+def check_names(names, param: str) -> list:
+    """Level names (grades, tiers): at least two, all distinct; returned as a list."""
+    out = list(names)
+    if len(out) < 2 or len(set(out)) != len(out):
+        raise ValueError(f"{param} must be >= 2 distinct names, got {names!r}")
+    return out
+
+
+def check_cuts(cuts, param: str, *, n: int, unit: str, which: str) -> np.ndarray:
+    """``n`` strictly decreasing cut points (best level first), as floats.
+
+    ``unit`` and ``which`` complete the message: "cuts must be 3 strictly decreasing
+    scores (one per grade but the last), got ...".
+    """
+    out = np.asarray(cuts, dtype="float64")
+    if len(out) != n or not np.all(np.diff(out) < 0):  # NaN cuts fail too
+        raise ValueError(
+            f"{param} must be {n} strictly decreasing {unit} ({which}), got {cuts!r}"
+        )
+    return out
+
+
+def level_counts(labels: pd.Series, levels) -> pd.Series:
+    """Customers per level, every level of ``levels`` present (0 when empty)."""
+    return labels.value_counts().reindex(list(levels), fill_value=0).rename("customers")
+
+
 def slope(y: pd.DataFrame) -> pd.Series:
     """Least-squares slope per row of ``y`` against its column positions, NaN-aware.
 

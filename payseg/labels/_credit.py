@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from ._common import as_frame, check_number, column
+from ._common import (
+    as_frame,
+    check_cuts,
+    check_names,
+    check_number,
+    check_numbers,
+    column,
+    level_counts,
+)
 
 __all__ = ["CreditGrade"]
 
@@ -100,17 +108,10 @@ class CreditGrade(BaseEstimator):
         self.theft_column = theft_column
 
     def _check_params(self):
-        grades = list(self.grades)
-        cuts = np.asarray(self.cuts, dtype="float64")
-        if len(grades) < 2 or len(set(grades)) != len(grades):
-            raise ValueError(f"grades must be >= 2 distinct names, got {self.grades!r}")
-        if len(cuts) != len(grades) - 1 or np.any(np.diff(cuts) >= 0):
-            raise ValueError(
-                f"cuts must be {len(grades) - 1} strictly decreasing scores "
-                f"(one per grade but the last), got {self.cuts!r}"
-            )
-        check_number(self.arrears_months, "arrears_months", low=0)
-        check_number(self.new_tenure_days, "new_tenure_days", low=0)
+        grades = check_names(self.grades, "grades")
+        check_cuts(self.cuts, "cuts", n=len(grades) - 1, unit="scores",
+                   which="one per grade but the last")
+        check_numbers(self, ("arrears_months", "new_tenure_days"), low=0)
         check_number(self.new_score, "new_score", low=0, high=100)
 
     def fit(self, X, y=None, *, theft=None):
@@ -164,8 +165,5 @@ class CreditGrade(BaseEstimator):
                                  name="credit_grade")
         self.forced_ = pd.Series(forced, index=X.index, dtype="str", name="forced")
         self.new_ = new.rename("new_customer")
-        self.counts_ = (
-            self.labels_.value_counts().reindex(list(self.grades), fill_value=0)
-            .rename("customers")
-        )
+        self.counts_ = level_counts(self.labels_, self.grades)
         return self

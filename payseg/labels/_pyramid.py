@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from ._common import as_payments, check_fitted
+from ._common import (
+    as_payments,
+    check_cuts,
+    check_fitted,
+    check_names,
+    level_counts,
+)
 
 __all__ = ["ValuePyramid"]
 
@@ -108,21 +114,15 @@ class ValuePyramid(BaseEstimator):
         self.amount_column = amount_column
 
     def _check_params(self):
-        tiers = list(self.tiers)
-        if len(tiers) < 2 or len(set(tiers)) != len(tiers):
-            raise ValueError(f"tiers must be >= 2 distinct names, got {self.tiers!r}")
+        n_cuts = len(check_names(self.tiers, "tiers")) - 1
         if self.thresholds is not None:
-            t = np.asarray(self.thresholds, dtype="float64")
-            if len(t) != len(tiers) - 1 or np.any(np.diff(t) >= 0):
-                raise ValueError(
-                    f"thresholds must be {len(tiers) - 1} strictly decreasing amounts "
-                    f"(one per tier but the last), got {self.thresholds!r}"
-                )
+            check_cuts(self.thresholds, "thresholds", n=n_cuts, unit="amounts",
+                       which="one per tier but the last")
         else:
             s = np.asarray(self.shares, dtype="float64")
-            if len(s) != len(tiers) - 1 or np.any(s <= 0) or s.sum() >= 1:
+            if len(s) != n_cuts or np.any(s <= 0) or s.sum() >= 1:
                 raise ValueError(
-                    f"shares must be {len(tiers) - 1} positive shares summing to < 1 "
+                    f"shares must be {n_cuts} positive shares summing to < 1 "
                     f"(one per tier but the last), got {self.shares!r}"
                 )
 
@@ -178,9 +178,7 @@ class ValuePyramid(BaseEstimator):
         self.thresholds_ = (
             value.groupby(self.labels_).min().reindex(tiers).rename("min_value")
         )
-        self.counts_ = (
-            self.labels_.value_counts().reindex(tiers, fill_value=0).rename("customers")
-        )
+        self.counts_ = level_counts(self.labels_, tiers)
         return self
 
     def predict(self, X, *, tariff=None) -> pd.Series:

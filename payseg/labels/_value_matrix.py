@@ -12,7 +12,13 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from ._common import as_payments, check_fitted, customer_codes, distinct_count
+from ._common import (
+    as_payments,
+    check_fitted,
+    customer_codes,
+    distinct_count,
+    level_counts,
+)
 
 __all__ = [
     "VALUE_CLASSES",
@@ -232,10 +238,7 @@ class ValueMatrix(BaseEstimator):
                                  self.amount_threshold_)
         self.names_ = self.labels_.map(VALUE_CLASSES["name_zh"]).rename("name_zh")
         self.metrics_ = m.assign(value_class=self.labels_, name_zh=self.names_)
-        self.counts_ = (
-            self.labels_.value_counts().reindex(VALUE_CLASSES.index, fill_value=0)
-            .rename("customers")
-        )
+        self.counts_ = level_counts(self.labels_, VALUE_CLASSES.index)
         return self
 
     def predict(self, payments) -> pd.Series:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from ._common import as_frame, check_fitted, check_number, column
+from ._common import as_frame, check_cuts, check_fitted, check_numbers, column
 
 __all__ = ["EarlyWarning"]
 
@@ -108,12 +108,10 @@ class EarlyWarning(BaseEstimator):
         self.levels = levels
 
     def _check_params(self):
-        for name in ("delay_trend_full", "late_increase_full", "amount_drop_full",
-                     "complaints_full"):
-            check_number(getattr(self, name), name, low=1e-12)
-        for name in ("delay_trend_min", "late_increase_min", "arrears_min",
-                     "amount_drop_min", "complaints_min"):
-            check_number(getattr(self, name), name, low=0)
+        check_numbers(self, ("delay_trend_full", "late_increase_full",
+                             "amount_drop_full", "complaints_full"), low=1e-12)
+        check_numbers(self, ("delay_trend_min", "late_increase_min", "arrears_min",
+                             "amount_drop_min", "complaints_min"), low=0)
         weights = dict(_DEFAULT_WEIGHTS if self.weights is None else self.weights)
         unknown = set(weights) - set(_DEFAULT_WEIGHTS)
         if unknown:
@@ -121,11 +119,8 @@ class EarlyWarning(BaseEstimator):
                 f"unknown signals in weights: {sorted(unknown)}; known: "
                 f"{sorted(_DEFAULT_WEIGHTS)}"
             )
-        lv = tuple(self.levels)
-        if len(lv) != 2 or not lv[0] > lv[1]:
-            raise ValueError(
-                f"levels must be (high cut, medium cut) with high > medium, got {lv!r}"
-            )
+        check_cuts(self.levels, "levels", n=2, unit="scores",
+                   which="the high cut, then the medium cut")
         return weights
 
     def fit(self, X, y=None, *, complaints=None):

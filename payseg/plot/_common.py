@@ -109,6 +109,48 @@ def get_ax(ax, figsize=(7.0, 4.5)):
     return ax
 
 
+def start(ax, figsize, title, lang: str):
+    """The Axes to draw on (``get_ax``) and the title (a (zh, en) pair) in ``lang``."""
+    return get_ax(ax, figsize), pick(title, lang)
+
+
+def finish(ax, title: str, lang: str, **title_kw):
+    """Set the title, draw Chinese texts with the CJK font and return ``ax``."""
+    ax.set_title(title, **title_kw)
+    apply_cjk(ax, lang)
+    return ax
+
+
+def colorbar(ax, mappable, label: str, lang: str, *, fontsize=None, **kwargs):
+    """A colour bar beside ``ax``, its label drawn with the CJK font in Chinese."""
+    cbar = ax.figure.colorbar(mappable, ax=ax, pad=0.02, **kwargs)
+    cbar.set_label(label, fontsize=fontsize)
+    if lang == "zh":
+        cbar.ax.yaxis.label.set_fontfamily(_fonts.font_family())
+    return cbar
+
+
+def annotate_cells(ax, im, values, texts, *, fontsize=8) -> None:
+    """Write ``texts[i, j]`` on each heatmap cell in black or white, whichever reads.
+
+    ``values`` are the coloured values of the image ``im`` (NaN cells get grey
+    text); empty texts are skipped. One label per cell: heatmaps are small.
+    """
+    cmap, norm = im.get_cmap(), im.norm
+    for (i, j), text in np.ndenumerate(np.asarray(texts, dtype=object)):
+        if not text:
+            continue
+        v = values[i, j]
+        color = text_color(cmap(norm(v))) if np.isfinite(v) else "0.4"
+        ax.text(j, i, text, ha="center", va="center", fontsize=fontsize, color=color)
+
+
+def rotated_xticks(ax, labels) -> None:
+    """Category labels under the x axis, slanted so long names do not overlap."""
+    ax.set_xticks(range(len(labels)), list(labels), rotation=30, ha="right",
+                  rotation_mode="anchor")
+
+
 def segment_colors(segments) -> dict:
     """Colour of each segment id; the same id gets the same colour in every plot.
 

@@ -8,15 +8,17 @@ import pandas as pd
 from .. import _fonts
 from ._common import (
     GROUP_NAMES,
-    apply_cjk,
+    annotate_cells,
+    colorbar,
     drawable,
-    get_ax,
+    finish,
     no_data,
     pick,
+    rotated_xticks,
     s,
     segment_names,
     shares_text,
-    text_color,
+    start,
 )
 
 
@@ -54,6 +56,7 @@ def plot_payment_calendar(payments, *, lang="auto", ax=None):
     Returns
     -------
     matplotlib.axes.Axes
+        The heatmap; the colour bar is a second Axes of the same figure.
 
     Examples
     --------
@@ -71,8 +74,9 @@ def plot_payment_calendar(payments, *, lang="auto", ax=None):
     paid = pd.to_datetime(p["paid_at"], errors="coerce").dropna() if len(p) else None
     n_months = 0 if paid is None or paid.empty else (
         paid.max().to_period("M").ordinal - paid.min().to_period("M").ordinal + 1)
-    ax = get_ax(ax, (8.0, 1.5 + 0.22 * min(max(n_months, 6), 36)))
-    title = pick(("缴费日历（每月各日缴费笔数）", "Payment calendar (payments per day)"), lang)
+    ax, title = start(ax, (8.0, 1.5 + 0.22 * min(max(n_months, 6), 36)),
+                      ("缴费日历（每月各日缴费笔数）", "Payment calendar (payments per day)"),
+                      lang)
     if not n_months:
         return no_data(ax, s("no_data", lang), title=title)
     # bincount over (month, day) cells: one pass, fast on tens of millions of rows.
@@ -96,13 +100,8 @@ def plot_payment_calendar(payments, *, lang="auto", ax=None):
                   [str(m) for m in months[::step]])
     ax.set_xlabel(pick(("日", "day of month"), lang))
     ax.set_ylabel(pick(("月份", "month"), lang))
-    ax.set_title(title)
-    cbar = ax.figure.colorbar(im, ax=ax, pad=0.02)
-    cbar.set_label(pick(("缴费笔数", "payments"), lang))
-    if lang == "zh":
-        cbar.ax.yaxis.label.set_fontfamily(_fonts.font_family())
-    apply_cjk(ax, lang)
-    return ax
+    colorbar(ax, im, pick(("缴费笔数", "payments"), lang), lang)
+    return finish(ax, title, lang)
 
 
 def plot_region_channel(payments, *, by="group", top=30, lang="auto", ax=None):
@@ -129,6 +128,7 @@ def plot_region_channel(payments, *, by="group", top=30, lang="auto", ax=None):
     Returns
     -------
     matplotlib.axes.Axes
+        The heatmap, one row per region and one column per channel family or channel.
 
     Examples
     --------
@@ -145,8 +145,8 @@ def plot_region_channel(payments, *, by="group", top=30, lang="auto", ax=None):
         raise ValueError(f"by must be 'group' or 'channel', got {by!r}")
     lang = _fonts.resolve_lang(lang)
     p = _payments(payments)
-    ax = get_ax(ax, (8.0, 5.0))
-    title = pick(("各地区缴费渠道构成", "Payment channels by region"), lang)
+    ax, title = start(ax, (8.0, 5.0), ("各地区缴费渠道构成", "Payment channels by region"),
+                      lang)
     if "channel" not in p or not p["channel"].notna().any():
         return no_data(ax, s("no_channel", lang), title=title)
     if "region" not in p or not p["region"].notna().any():
@@ -195,21 +195,15 @@ def plot_region_channel(payments, *, by="group", top=30, lang="auto", ax=None):
                 xt.append(drawable(name, lang, c))
     vals = share.to_numpy(dtype="float64")
     im = ax.imshow(vals, cmap="OrRd", vmin=0, vmax=1, aspect="auto")
-    cmap, norm = im.get_cmap(), im.norm
-    for (i, j), v in np.ndenumerate(vals):  # one label per cell, regions x groups
-        if v > 0:
-            ax.text(j, i, shares_text(v), ha="center", va="center", fontsize=8,
-                    color=text_color(cmap(norm(v))))
+    texts = np.where(vals > 0, [[shares_text(v) for v in row] for row in vals], "")
+    annotate_cells(ax, im, vals, texts)  # regions x groups: a few hundred cells
     yt = []
     for i, r in enumerate(share.index):
         fallback = f"{pick(('地区', 'region'), lang)} {i + 1}"
         yt.append(f"{drawable(r, lang, fallback)} (n={int(n[r]):,})")
     ax.set_yticks(range(len(share)), yt, fontsize=9)
-    ax.set_xticks(range(share.shape[1]), xt, rotation=30, ha="right",
-                  rotation_mode="anchor")
-    ax.set_title(title)
-    apply_cjk(ax, lang)
-    return ax
+    rotated_xticks(ax, xt)
+    return finish(ax, title, lang)
 
 
 def plot_migration(transitions, *, normalize=True, names=None, lang="auto", ax=None):
@@ -231,6 +225,7 @@ def plot_migration(transitions, *, normalize=True, names=None, lang="auto", ax=N
     Returns
     -------
     matplotlib.axes.Axes
+        The heatmap, rows the earlier segment and columns the later one.
 
     Examples
     --------
@@ -247,9 +242,9 @@ def plot_migration(transitions, *, normalize=True, names=None, lang="auto", ax=N
         transitions = transitions.transitions_
     counts = pd.DataFrame(transitions)
     k = max(counts.shape) if counts.size else 2
-    ax = get_ax(ax, (2.2 + 0.9 * k, 1.6 + 0.7 * k))
-    title = pick(("分群迁移（上期 → 本期）", "Segment migration (previous → current)"),
-                 lang)
+    ax, title = start(ax, (2.2 + 0.9 * k, 1.6 + 0.7 * k),
+                      ("分群迁移（上期 → 本期）", "Segment migration (previous → current)"),
+                      lang)
     counts = counts.apply(pd.to_numeric, errors="coerce").fillna(0)
     if counts.empty or counts.to_numpy().sum() <= 0:
         return no_data(ax, pick(("无迁移数据", "no migration data"), lang), title=title)
@@ -258,13 +253,10 @@ def plot_migration(transitions, *, normalize=True, names=None, lang="auto", ax=N
     vals = shares.to_numpy(dtype="float64") if normalize else counts.to_numpy(float)
     im = ax.imshow(vals, cmap="Blues", vmin=0, vmax=1 if normalize else None,
                    aspect="auto")
-    cmap, norm = im.get_cmap(), im.norm
     cnt = counts.to_numpy()
-    shr = shares.to_numpy()
-    for (i, j), v in np.ndenumerate(vals):  # one label per cell; empty cells blank
-        if cnt[i, j] > 0:
-            ax.text(j, i, f"{shr[i, j]:.0%}\n{int(cnt[i, j]):,}", ha="center",
-                    va="center", fontsize=8, color=text_color(cmap(norm(v))))
+    texts = np.where(cnt > 0, [[f"{v:.0%}\n{int(c):,}" for v, c in zip(sr, cr)]
+                               for sr, cr in zip(shares.to_numpy(), cnt)], "")
+    annotate_cells(ax, im, vals, texts)  # empty cells blank
     for d in range(min(counts.shape)):
         if counts.index[d] == counts.columns[d]:  # outline "stayed" cells
             ax.add_patch(_rect(d, d))
@@ -273,13 +265,10 @@ def plot_migration(transitions, *, normalize=True, names=None, lang="auto", ax=N
         x: drawable(x, lang, f"{s('segment', lang)} {i}") for i, x in enumerate(labels)
     }
     ax.set_yticks(range(len(counts)), [shown[x] for x in counts.index])
-    ax.set_xticks(range(counts.shape[1]), [shown[x] for x in counts.columns],
-                  rotation=30, ha="right", rotation_mode="anchor")
+    rotated_xticks(ax, [shown[x] for x in counts.columns])
     ax.set_ylabel(pick(("上期分群", "segment in the previous period"), lang))
     ax.set_xlabel(pick(("本期分群", "segment in the current period"), lang))
-    ax.set_title(title)
-    apply_cjk(ax, lang)
-    return ax
+    return finish(ax, title, lang)
 
 
 def _rect(i, j):

@@ -14,17 +14,20 @@ from ._common import (
     GROUP_NAMES,
     NOISE,
     align_labels,
-    apply_cjk,
+    annotate_cells,
+    colorbar,
     drawable,
-    get_ax,
+    finish,
     mathsafe,
     no_data,
     pick,
+    rotated_xticks,
     s,
     segment_colors,
     segment_names,
     segment_order,
     shares_text,
+    start,
     text_color,
 )
 
@@ -60,6 +63,7 @@ def plot_delay_distribution(features, labels, *, column="delay_days_mean", names
     Returns
     -------
     matplotlib.axes.Axes
+        One horizontal box per segment, first segment on top.
 
     Examples
     --------
@@ -75,9 +79,9 @@ def plot_delay_distribution(features, labels, *, column="delay_days_mean", names
     lang = _fonts.resolve_lang(lang)
     labels = align_labels(features, labels)
     order = segment_order(labels)
-    ax = get_ax(ax, (7.0, 1.2 + 0.45 * max(len(order), 2)))
     title = {"delay_days_mean": ("各分群平均缴费延迟", "Payment delay per segment")}
-    title = pick(title.get(column, (column, column)), lang)
+    ax, title = start(ax, (7.0, 1.2 + 0.45 * max(len(order), 2)),
+                      title.get(column, (column, column)), lang)
     values = (pd.to_numeric(features[column], errors="coerce").astype("float64")
               if column in features else pd.Series(np.nan, index=features.index))
     if not values.notna().any() or not order:
@@ -126,10 +130,8 @@ def plot_delay_distribution(features, labels, *, column="delay_days_mean", names
     xlabel = {"delay_days_mean": ("平均缴费延迟（天，负数为提前缴费）",
                                   "mean days paid after the due date (negative = early)")}
     ax.set_xlabel(pick(xlabel.get(column, (column, column)), lang))
-    ax.set_title(title, pad=14)  # room for the "due date" label above the axes
     ax.grid(axis="x", alpha=0.3)
-    apply_cjk(ax, lang)
-    return ax
+    return finish(ax, title, lang, pad=14)  # room for the "due date" label above
 
 
 def _channel_shares(features: pd.DataFrame, by: str, lang: str, top: int):
@@ -199,8 +201,8 @@ def plot_channel_mix(features, labels, *, names=None, by="group", top=8, lang="a
     lang = _fonts.resolve_lang(lang)
     labels = align_labels(features, labels)
     order = segment_order(labels)
-    ax = get_ax(ax, (8.0, 1.6 + 0.45 * max(len(order), 2)))
-    title = pick(("各分群缴费渠道构成", "Payment channel mix per segment"), lang)
+    ax, title = start(ax, (8.0, 1.6 + 0.45 * max(len(order), 2)),
+                      ("各分群缴费渠道构成", "Payment channel mix per segment"), lang)
     cols, shown, colors = _channel_shares(features, by, lang, top)
     block = features[cols].apply(pd.to_numeric, errors="coerce") if cols else None
     if block is None or not block.notna().to_numpy().any() or not order:
@@ -245,11 +247,9 @@ def plot_channel_mix(features, labels, *, names=None, by="group", top=8, lang="a
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel(pick(("缴费笔数占比（分群内客户平均）",
                         "share of payments (mean over the segment's customers)"), lang))
-    ax.set_title(title)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18),
               ncol=min(len(mix.columns), 5), frameon=False, fontsize=8)
-    apply_cjk(ax, lang)
-    return ax
+    return finish(ax, title, lang)
 
 
 _LOWER_BETTER = {"davies_bouldin", "bic", "aic", "inertia"}
@@ -282,6 +282,7 @@ def plot_k_scores(k_scores, *, chosen=None, lang="auto", ax=None):
     Returns
     -------
     matplotlib.axes.Axes
+        One line per score; the chosen k is a dashed vertical line.
 
     Examples
     --------
@@ -296,8 +297,8 @@ def plot_k_scores(k_scores, *, chosen=None, lang="auto", ax=None):
     3
     """
     lang = _fonts.resolve_lang(lang)
-    ax = get_ax(ax)
-    title = pick(("分群数 k 的选择", "Choosing the number of segments k"), lang)
+    ax, title = start(ax, (7.0, 4.5),
+                      ("分群数 k 的选择", "Choosing the number of segments k"), lang)
     if chosen is None and isinstance(k_scores, pd.DataFrame):
         chosen = k_scores.attrs.get("chosen")
     if not isinstance(k_scores, pd.DataFrame) or k_scores.empty:
@@ -331,11 +332,9 @@ def plot_k_scores(k_scores, *, chosen=None, lang="auto", ax=None):
     ax.set_xlabel(pick(("分群数 k", "number of segments k"), lang))
     ax.set_ylabel(pick(("得分（缩放到 0–1，越高越好）", "score scaled to [0, 1], higher is better"),
                        lang))
-    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right", framealpha=0.85)
-    apply_cjk(ax, lang)
-    return ax
+    return finish(ax, title, lang)
 
 
 _METHODS = ("pca", "tsne")
@@ -372,6 +371,7 @@ def plot_embedding(features, labels, *, method="pca", sample=5000, random_state=
     Returns
     -------
     matplotlib.axes.Axes
+        The scatter, one colour per segment; the legend lists segment sizes.
 
     Examples
     --------
@@ -388,9 +388,8 @@ def plot_embedding(features, labels, *, method="pca", sample=5000, random_state=
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     lang = _fonts.resolve_lang(lang)
     labels = align_labels(features, labels)
-    ax = get_ax(ax, (7.0, 5.5))
-    title = pick(("客户分布二维投影（按分群着色）", "Customers in 2-D, coloured by segment"),
-                 lang)
+    ax, title = start(ax, (7.0, 5.5), ("客户分布二维投影（按分群着色）",
+                                       "Customers in 2-D, coloured by segment"), lang)
     X = _numeric_matrix(features)
     keep = labels.notna().to_numpy()
     X, lab = X[keep], labels[keep]
@@ -438,7 +437,6 @@ def plot_embedding(features, labels, *, method="pca", sample=5000, random_state=
                    rasterized=len(Z) > 2000)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
     handles, texts = ax.get_legend_handles_labels()
     key = {f"{names_[sid]} ({int((codes == sid).sum()):,})": i
            for i, sid in enumerate(order)}
@@ -446,8 +444,7 @@ def plot_embedding(features, labels, *, method="pca", sample=5000, random_state=
     ax.legend([p[0] for p in pairs], [p[1] for p in pairs], fontsize=8,
               markerscale=max(1.0, 30 / size) ** 0.5, loc="best", framealpha=0.85)
     ax.grid(alpha=0.2)
-    apply_cjk(ax, lang)
-    return ax
+    return finish(ax, title, lang)
 
 
 _DEFAULT_PROFILE = (
@@ -507,6 +504,7 @@ def plot_profiles(features, labels, *, columns=None, names=None, lang="auto", ax
     Returns
     -------
     matplotlib.axes.Axes
+        The heatmap, features as rows and segments as columns.
 
     Examples
     --------
@@ -530,9 +528,10 @@ def plot_profiles(features, labels, *, columns=None, names=None, lang="auto", ax
             raise KeyError(f"columns not in features: {missing}; "
                            f"available: {list(features.columns)[:10]} ...")
         columns = list(columns)
-    ax = get_ax(ax, (1.6 + 1.1 * max(len(order), 2), 1.0 + 0.38 * max(len(columns), 3)))
-    title = pick(("分群画像（分群中位数与全体客户比较）",
-                  "Segment profiles (median vs. all customers)"), lang)
+    ax, title = start(ax, (1.6 + 1.1 * max(len(order), 2),
+                           1.0 + 0.38 * max(len(columns), 3)),
+                      ("分群画像（分群中位数与全体客户比较）",
+                       "Segment profiles (median vs. all customers)"), lang)
     if not columns or not order:
         return no_data(ax, s("no_data", lang), title=title)
     block = features[columns].apply(pd.to_numeric, errors="coerce").astype("float64")
@@ -540,27 +539,15 @@ def plot_profiles(features, labels, *, columns=None, names=None, lang="auto", ax
     center = block.median()
     scale = block.std(ddof=0).where(lambda v: v > 0, 1.0).fillna(1.0)
     z = ((med - center) / scale).clip(-3, 3)
-    im = ax.imshow(z.T.to_numpy(dtype=float), cmap="RdBu_r", vmin=-3, vmax=3,
-                   aspect="auto")
-    cmap, norm = im.get_cmap(), im.norm
-    for j, c in enumerate(columns):
-        for i, sid in enumerate(order):
-            val = med.at[sid, c]
-            zz = z.at[sid, c]
-            color = "0.4" if not np.isfinite(zz) else text_color(cmap(norm(zz)))
-            ax.text(i, j, _fmt_value(c, val), ha="center", va="center", fontsize=8,
-                    color=color)
+    zt = z.T.to_numpy(dtype=float)  # features x segments
+    im = ax.imshow(zt, cmap="RdBu_r", vmin=-3, vmax=3, aspect="auto")
+    texts = [[_fmt_value(c, v) for v in med[c]] for c in columns]
+    annotate_cells(ax, im, zt, texts)
     names_ = segment_names(order, names, lang)
-    ax.set_xticks(range(len(order)), [names_[sid] for sid in order], rotation=30,
-                  ha="right", rotation_mode="anchor")
+    rotated_xticks(ax, [names_[sid] for sid in order])
     ax.set_yticks(range(len(columns)),
                   [pick(FEATURE_NAMES[c], lang) if c in FEATURE_NAMES else mathsafe(c)
                    for c in columns])
-    cbar = ax.figure.colorbar(im, ax=ax, shrink=0.8, pad=0.02)
-    cbar.set_label(pick(("与全体中位数之差（标准差）", "difference from all customers (SD)"),
-                        lang), fontsize=8)
-    if lang == "zh":
-        cbar.ax.yaxis.label.set_fontfamily(_fonts.font_family())
-    ax.set_title(title)
-    apply_cjk(ax, lang)
-    return ax
+    colorbar(ax, im, pick(("与全体中位数之差（标准差）", "difference from all customers (SD)"),
+                          lang), lang, fontsize=8, shrink=0.8)
+    return finish(ax, title, lang)

@@ -9,13 +9,13 @@ from .. import _fonts
 from ._common import (
     TIER_COLORS,
     VALUE_CLASSES,
-    apply_cjk,
-    get_ax,
+    finish,
     mathsafe,
     no_data,
     pick,
     s,
     segment_colors,
+    start,
 )
 
 
@@ -53,6 +53,7 @@ def plot_value_matrix(count, amount, classes=None, *, sample=20000, random_state
     Returns
     -------
     matplotlib.axes.Axes
+        The scatter, with the two mean lines and the class names in the corners.
 
     Examples
     --------
@@ -63,9 +64,8 @@ def plot_value_matrix(count, amount, classes=None, *, sample=20000, random_state
     ['high value (n=1)', 'low value (n=1)', 'mass (n=1)', 'potential (n=1)']
     """
     lang = _fonts.resolve_lang(lang)
-    ax = get_ax(ax, (7.0, 5.5))
-    title = pick(("客户价值矩阵（缴费次数 × 缴费金额）", "Value matrix (payment count x amount)"),
-                 lang)
+    ax, title = start(ax, (7.0, 5.5), ("客户价值矩阵（缴费次数 × 缴费金额）",
+                                       "Value matrix (payment count x amount)"), lang)
     idx = count.index if isinstance(count, pd.Series) else None
     c = pd.Series(np.asarray(count, dtype="float64"), index=idx)
     a = pd.Series(np.asarray(amount, dtype="float64"), index=c.index)
@@ -123,13 +123,11 @@ def plot_value_matrix(count, amount, classes=None, *, sample=20000, random_state
                 color=color, bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})
     ax.set_xlabel(pick(("缴费次数", "payment count"), lang))
     ax.set_ylabel(pick(("缴费金额（元）", "amount paid (yuan)"), lang))
-    ax.set_title(title, pad=16)
     ax.grid(alpha=0.2)
     from matplotlib.ticker import StrMethodFormatter
 
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    apply_cjk(ax, lang)
-    return ax
+    return finish(ax, title, lang, pad=16)
 
 
 def plot_pyramid(tiers, *, amount=None, lang="auto", ax=None):
@@ -148,6 +146,7 @@ def plot_pyramid(tiers, *, amount=None, lang="auto", ax=None):
     Returns
     -------
     matplotlib.axes.Axes
+        Horizontal bars, one per tier, top tier first.
 
     Examples
     --------
@@ -158,8 +157,7 @@ def plot_pyramid(tiers, *, amount=None, lang="auto", ax=None):
     ['A', 'B', 'C', 'D']
     """
     lang = _fonts.resolve_lang(lang)
-    ax = get_ax(ax, (7.0, 4.0))
-    title = pick(("客户价值金字塔", "Customer value pyramid"), lang)
+    ax, title = start(ax, (7.0, 4.0), ("客户价值金字塔", "Customer value pyramid"), lang)
     t = pd.Series(np.asarray(tiers, dtype=object)).dropna().astype(str)
     if t.empty:
         return no_data(ax, s("no_data", lang), title=title)
@@ -195,6 +193,4 @@ def plot_pyramid(tiers, *, amount=None, lang="auto", ax=None):
     ax.set_xticks([])
     for side in ("top", "right", "bottom"):
         ax.spines[side].set_visible(False)
-    ax.set_title(title)
-    apply_cjk(ax, lang)
-    return ax
+    return finish(ax, title, lang)

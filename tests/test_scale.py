@@ -102,6 +102,33 @@ def test_export_files_with_defects_same_ledger(tmp_path):
                                     counts=table.counts))
 
 
+def test_many_files_validated_together_keep_per_file_ledger(tmp_path):
+    # A bucket's rows of all files go through the cleaner in one call: duplicates
+    # are still found within a file only, lines and sources stay per file, and a
+    # file with other headers (or other column types) still maps.
+    rows = [(f"{i:03d}", f"2024-0{1 + i % 6}-1{i % 9}", "counter", 10.0 + i)
+            for i in range(30)]
+    a = _frame(rows + [rows[3], rows[5], ("", "2024-01-02", "counter", 1.0)])
+    # Other headers and text dates in one file only.
+    b = pd.DataFrame(rows[:10] + [rows[7], ("004", "2024-13-01", "wechat", 2.0)],
+                     columns=["户号", "缴费日期", "缴费方式", "实收金额"])
+    c = a.iloc[[0, 1, 1]]
+    for name, frame in {"a": a, "b": b, "c": c}.items():
+        frame.to_parquet(tmp_path / f"{name}.parquet")
+    custs = pd.DataFrame({"customer_id": ["001", "002", "001"], "meter": "postpaid"})
+    custs.to_parquet(tmp_path / "cust.parquet")
+    paths = [tmp_path / f"{n}.parquet" for n in "abc"]
+    ref_data = payseg.load(paths, customers=tmp_path / "cust.parquet")
+    assert (ref_data.rejected["reason"] == "exact duplicate row").sum() == 4
+    table = build_features_out_of_core(paths, customers=tmp_path / "cust.parquet",
+                                       n_buckets=3, out=tmp_path / "w",
+                                       progress=False)
+    pd.testing.assert_frame_equal(table.rejected, ref_data.rejected)
+    assert table.counts == ref_data.counts
+    ref = payseg.build_features(ref_data)
+    pd.testing.assert_frame_equal(table.to_pandas(), ref, **TOL)
+
+
 def _frame(rows):
     frame = pd.DataFrame(rows, columns=["customer_id", "paid_at", "channel", "amount"])
     return frame.assign(customer_id=frame["customer_id"].astype("str"),

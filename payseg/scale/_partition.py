@@ -296,8 +296,11 @@ def bucket_pieces(directory: Path, kind: str, bucket: int) -> list[tuple[int, li
     return out
 
 
-def read_pieces(pieces: Sequence[Path]) -> tuple[pd.DataFrame, np.ndarray]:
-    """Rows of one input file in one bucket, in file order, and their 0-based rows."""
+def read_pieces(pieces: Sequence[Path], *, arrow: bool = False):
+    """Rows of one input file in one bucket, in file order, and their 0-based rows.
+
+    A DataFrame, or a ``pyarrow.Table`` with ``arrow=True``.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -308,7 +311,7 @@ def read_pieces(pieces: Sequence[Path]) -> tuple[pd.DataFrame, np.ndarray]:
         table, rows = table.take(pa.array(order)), rows[order]
     table = table.drop_columns([c for c in (FILE_COLUMN, ROW_COLUMN, _BUCKET)
                                 if c in table.column_names])
-    return table.to_pandas(), rows
+    return (table if arrow else table.to_pandas()), rows
 
 
 def write_json(path: Path, obj) -> None:

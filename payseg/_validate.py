@@ -582,9 +582,14 @@ class _Ledger:
         out = pd.concat(self.parts, ignore_index=True)
         if self.files is None:
             return out.sort_values("line", kind="stable", ignore_index=True)
-        rank = out["source"].map({s: i for i, s in enumerate(self.names)})
-        key = rank.to_numpy(dtype=np.int64) * (1 << 40) + out["line"].to_numpy()
-        return out.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
+        return sort_ledger(out, self.names)
+
+
+def sort_ledger(ledger: pd.DataFrame, order) -> pd.DataFrame:
+    """Ledger rows by file (in ``order``, a sequence of source names), then line."""
+    rank = ledger["source"].map({s: i for i, s in enumerate(order)})
+    key = rank.to_numpy(dtype=np.int64) * (1 << 40) + ledger["line"].to_numpy()
+    return ledger.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
 
 
 def _entries(source, lines, column, values, reason) -> pd.DataFrame:

@@ -660,6 +660,15 @@ class Block:
         return seg_sum(self.pay.amount, self.pay.bounds)
 
     @cached_property
+    def first_day(self) -> np.ndarray:
+        """Day number of each customer's first payment (NaN without payments)."""
+        pay = self.pay
+        has = np.diff(pay.bounds) > 0
+        first = np.full(self.n, np.nan)
+        first[has] = pay.day[pay.bounds[:-1][has]]
+        return first
+
+    @cached_property
     def n_dates(self) -> np.ndarray:
         """Distinct payment days per customer (int64)."""
         pay = self.pay

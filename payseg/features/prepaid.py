@@ -20,7 +20,7 @@ COLUMNS = (
 
 def compute(ctx: Block) -> dict[str, np.ndarray]:
     """Prepaid columns as arrays aligned with ``ctx.index``."""
-    n, pay = ctx.n, ctx.pay
+    pay = ctx.pay
     # Rows are in time order per customer, so the gaps between distinct top-up days
     # are exactly the non-zero day differences between consecutive payments.
     gap = np.zeros(len(pay), dtype=np.float64)
@@ -31,9 +31,7 @@ def compute(ctx: Block) -> dict[str, np.ndarray]:
     n_dates = ctx.n_dates.astype(np.float64)
     total = ctx.amount_total
     has = n_dates > 0
-    first = np.full(n, np.nan)
-    first[has] = pay.day[pay.bounds[:-1][has]]
-    months = np.maximum((ctx.as_of_day - first) / DAYS_PER_MONTH, 1.0)
+    months = np.maximum((ctx.as_of_day - ctx.first_day) / DAYS_PER_MONTH, 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return {
             "topup_interval_mean": mean,

@@ -28,9 +28,7 @@ def compute(ctx: Block) -> dict[str, np.ndarray]:
     new_year[1:] = (pay.cust[1:] != pay.cust[:-1]) | (year[1:] != year[:-1])
     n_years = seg_count(new_year, pay.bounds).astype(np.float64)
     n_years[~has] = np.nan
-    first = np.full(n, np.nan)
     last = np.full(n, np.nan)
-    first[has] = pay.day[pay.bounds[:-1][has]]
     last[has] = pay.day[pay.bounds[1:][has] - 1]
     with np.errstate(invalid="ignore", divide="ignore"):
         return {
@@ -39,5 +37,5 @@ def compute(ctx: Block) -> dict[str, np.ndarray]:
             "amount_total": total,
             "amount_mean": np.where(has, total / np.maximum(count, 1), np.nan),
             "recency_days": ctx.as_of_day - last,
-            "tenure_days": ctx.as_of_day - first,
+            "tenure_days": ctx.as_of_day - ctx.first_day,
         }

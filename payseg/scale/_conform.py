@@ -115,12 +115,9 @@ def fill_values(X: pd.DataFrame, fill) -> pd.DataFrame:
             "after reading the features (e.g. X.fillna(X.median())) or pass a number "
             "or a dict"
         )
-    if isinstance(fill, dict):
-        unknown = [c for c in fill if c not in X.columns]
-        if unknown:
-            raise ValueError(f"fill names unknown column {unknown[0]!r}")
-        return X.fillna(dict(fill))
-    return X.fillna(float(fill))
+    from ..features import _fill
+
+    return _fill(X, fill)
 
 
 __all__ = ["FAMILIES"]

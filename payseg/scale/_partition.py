@@ -175,15 +175,20 @@ def _select_list(schema) -> list[str]:
     return out
 
 
+def mapped_names(names: list[str], kind: str, columns, source: str) -> list[str]:
+    """Canonical names of a file's headers, as :func:`payseg.load` maps them."""
+    required, optional = TABLES[kind]
+    mapped = map_columns(pd.DataFrame(columns=names), columns, required, optional,
+                         source=source, error=PaymentDataError)
+    return [str(c) for c in mapped.columns]
+
+
 def id_column(path: Path, kind: str, columns: Mapping[str, str] | None) -> str:
     """Header of ``path`` that :func:`payseg.load` reads as ``customer_id``."""
     import pyarrow.parquet as pq
 
     names = pq.read_schema(path).names
-    required, optional = TABLES[kind]
-    mapped = map_columns(pd.DataFrame(columns=names), columns, required, optional,
-                         source=str(path), error=PaymentDataError)
-    return names[list(mapped.columns).index("customer_id")]
+    return names[mapped_names(names, kind, columns, str(path)).index("customer_id")]
 
 
 def _connect(memory_limit: int, threads: int | None, temp: Path):

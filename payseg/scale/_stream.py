@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _validate
-from ..data import PaymentData, PaymentDataError, empty_rejected
+from ..data import PaymentData, empty_rejected
 from . import _conform, _partition
 from ._partition import bucket_pieces, list_parquet, read_pieces, write_json
 
@@ -183,14 +183,6 @@ class _Lines:
         return self
 
 
-def _mapped_names(names: list[str], kind: str, columns, source: str) -> list[str]:
-    """Canonical names of a file's headers, as :func:`payseg.load` maps them."""
-    required, optional = _partition.TABLES[kind]
-    mapped = _validate.map_columns(pd.DataFrame(columns=names), columns, required,
-                                   optional, source=source, error=PaymentDataError)
-    return [str(c) for c in mapped.columns]
-
-
 def _clean_bucket(parts_dir: Path, bucket: int, kind: str, names: list[str],
                   columns, drop_duplicates: bool):
     """Validate one table of one bucket, as ``payseg.load`` does file by file.
@@ -207,7 +199,8 @@ def _clean_bucket(parts_dir: Path, bucket: int, kind: str, names: list[str],
     for file_index, pieces in bucket_pieces(parts_dir, kind, bucket):
         table, rows = read_pieces(pieces, arrow=True)
         table = table.rename_columns(
-            _mapped_names(table.column_names, kind, columns, names[file_index])
+            _partition.mapped_names(table.column_names, kind, columns,
+                                    names[file_index])
         ).replace_schema_metadata(None)
         tables, files, lines = groups.setdefault(table.schema, ([], [], []))
         tables.append(table)
@@ -339,10 +332,7 @@ def _combine_rejected(work: Path, n_buckets: int, order: list[str]) -> pd.DataFr
             parts.append(r)
     if not parts:
         return empty_rejected()
-    out = pd.concat(parts, ignore_index=True)
-    rank = out["source"].map({s: i for i, s in enumerate(order)})
-    key = rank.to_numpy(dtype=np.int64) * (1 << 40) + out["line"].to_numpy()
-    out = out.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
+    out = _validate.sort_ledger(pd.concat(parts, ignore_index=True), order)
     unknown = out[out["reason"] == _validate.UNKNOWN_CHANNEL]
     if len(unknown):
         top = unknown["value"].value_counts().head(5)

@@ -1,7 +1,8 @@
 """payseg: segment utility customers by when and through which channel they pay."""
 
 from ._version import __version__
-from .data import PaymentData, PaymentDataError, load
+from .data import PaymentData, load
+from .exceptions import ModelFileError, PaymentDataError
 
 # Heavier sub-packages load on first use, so `import payseg` stays fast.
 _LAZY = {
@@ -22,6 +23,7 @@ _LAZY = {
 }
 
 __all__ = [  # noqa: F822 - lazy names resolve through __getattr__
+    "ModelFileError",
     "PaymentData",
     "PaymentDataError",
     "SegmentationResult",
@@ -32,6 +34,7 @@ __all__ = [  # noqa: F822 - lazy names resolve through __getattr__
     "channels",
     "cluster",
     "evaluate",
+    "exceptions",
     "features",
     "labels",
     "load",

@@ -78,7 +78,7 @@ def find_header(rows, keys) -> int:
     with the most (at least two) mapped headers; failing that row 0, so that the
     loader's "required column not found" error lists the first line's headers.
 
-    >>> from payseg._schema import HEADER_MAP
+    >>> from payseg._headers import HEADER_MAP
     >>> find_header([["电费实收明细表"], ["户号", "缴费日期", "实收金额"]],
     ...             (HEADER_MAP, ("customer_id", "paid_at", "amount")))
     1

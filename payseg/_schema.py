@@ -1,6 +1,34 @@
-"""Canonical tables: column names, dtypes and the built-in header map of real exports."""
+"""The contract every layer imports: canonical tables, the ledger, shared names.
+
+Floor one of payseg: this module imports nothing from payseg. The loader writes
+tables in these shapes, the features read them, the later layers read the feature
+names and the noise label defined here. Nothing else keeps a copy.
+"""
 
 from __future__ import annotations
+
+import pandas as pd
+
+__all__ = [
+    "BILL_OPTIONAL",
+    "BILL_REQUIRED",
+    "CHANNEL_SHARE_PREFIX",
+    "CUSTOMER_OPTIONAL",
+    "CUSTOMER_REQUIRED",
+    "DTYPES",
+    "KINDS",
+    "NOISE",
+    "PAYMENT_OPTIONAL",
+    "PAYMENT_REQUIRED",
+    "REASONS",
+    "REJECTED_COLUMNS",
+    "empty",
+    "empty_rejected",
+]
+
+# ---------------------------------------------------------------- canonical tables
+#: The three input tables, in the order they are read.
+KINDS = ("payments", "bills", "customers")
 
 # Canonical columns of each table (DESIGN.md). Required ones first.
 PAYMENT_REQUIRED = ("customer_id", "paid_at", "amount")
@@ -10,86 +38,122 @@ BILL_OPTIONAL = ("issued_on", "due_on", "amount_due", "region")
 CUSTOMER_REQUIRED = ("customer_id",)
 CUSTOMER_OPTIONAL = ("region", "meter", "tariff", "theft")
 
+#: Meter types of the customers table, in category order.
+METER_TYPES = ("postpaid", "prepaid")
+
+#: dtype of every canonical column of a clean table ("channel" categories are the
+#: channel registry's codes, filled in by :func:`empty`).
+DTYPES = {
+    "payments": {
+        "customer_id": "str",
+        "paid_at": "datetime64[ns]",
+        "channel": "category",
+        "amount": "float64",
+        "period": "period[M]",
+    },
+    "bills": {
+        "customer_id": "str",
+        "period": "period[M]",
+        "issued_on": "datetime64[ns]",
+        "due_on": "datetime64[ns]",
+        "amount_due": "float64",
+    },
+    # customers are indexed by customer_id; these are its always-present columns
+    "customers": {"region": "category", "meter": "category"},
+}
+
+
+def empty(kind: str, *, channel_codes=None) -> pd.DataFrame:
+    """An empty clean table of ``kind`` with the canonical columns and dtypes.
+
+    Parameters
+    ----------
+    kind : {"payments", "bills", "customers"}
+    channel_codes : sequence of str, optional
+        Categories of the payments' ``channel`` column (the registry's codes).
+
+    Examples
+    --------
+    >>> empty("bills").dtypes.astype(str).to_dict()
+    {'customer_id': 'str', 'period': 'period[M]', 'issued_on': 'datetime64[ns]', 'due_on': 'datetime64[ns]', 'amount_due': 'float64'}
+    >>> empty("customers").index.name
+    'customer_id'
+    """
+    if kind not in DTYPES:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    cols = {}
+    for col, dtype in DTYPES[kind].items():
+        if col == "channel":
+            dtype = pd.CategoricalDtype(list(channel_codes or ()))
+        elif col == "meter":
+            dtype = pd.CategoricalDtype(list(METER_TYPES))
+        cols[col] = pd.Series(dtype=dtype)
+    if kind == "customers":
+        return pd.DataFrame(cols, index=pd.Index([], dtype="str", name="customer_id"))
+    return pd.DataFrame(cols)
+
+
+# ------------------------------------------------------------------------ the ledger
+#: Columns of ``PaymentData.rejected``: one row per input row not kept.
 REJECTED_COLUMNS = ("source", "line", "column", "value", "reason")
 
-# Headers found in Chinese utility marketing-system exports (SG186 / 营销系统, China
-# Southern Grid, county bureaus, bank and third-party reconciliation files) and English
-# ones, keyed by their normalised form (NFKC, no spaces, lower case, brackets and units
-# stripped). 违约金 (late fee), 户名, 地址, 票据号 and the like are left unmapped: the
-# loader keeps only canonical columns. When several headers map to one canonical
-# column, the first one in the file wins.
-HEADER_MAP = {
-    # customer id
-    "户号": "customer_id", "用户编号": "customer_id", "客户编号": "customer_id",
-    "用户号": "customer_id", "客户号": "customer_id", "户号编号": "customer_id",
-    "用户户号": "customer_id", "电费户号": "customer_id",
-    "电力户号": "customer_id", "用电户号": "customer_id", "客户户号": "customer_id",
-    "户籍号": "customer_id", "缴费号": "customer_id", "缴费户号": "customer_id",
-    "用户代码": "customer_id", "客户代码": "customer_id", "用户编码": "customer_id",
-    "客户编码": "customer_id", "电费账号": "customer_id", "缴费编号": "customer_id",
-    "cust_no": "customer_id", "customer_no": "customer_id", "customerno": "customer_id",
-    "account_no": "customer_id", "accountno": "customer_id", "consno": "customer_id",
-    "customer_id": "customer_id", "customerid": "customer_id", "account": "customer_id",
-    "account_id": "customer_id", "accountid": "customer_id", "cons_no": "customer_id",
-    # payment time
-    "缴费时间": "paid_at", "缴费日期": "paid_at", "收费时间": "paid_at",
-    "收费日期": "paid_at", "交费时间": "paid_at", "交费日期": "paid_at",
-    "实收时间": "paid_at", "实收日期": "paid_at", "到账时间": "paid_at",
-    "paid_at": "paid_at", "payment_date": "paid_at", "pay_date": "paid_at",
-    "paydate": "paid_at", "date": "paid_at",
-    "缴费日": "paid_at", "收费时刻": "paid_at", "到账日期": "paid_at",
-    "入账时间": "paid_at", "入账日期": "paid_at", "交易时间": "paid_at",
-    "交易日期": "paid_at", "支付时间": "paid_at", "支付日期": "paid_at",
-    "销账时间": "paid_at", "销账日期": "paid_at", "实收时刻": "paid_at",
-    "充值时间": "paid_at", "充值日期": "paid_at", "购电时间": "paid_at",
-    "购电日期": "paid_at", "payment_time": "paid_at", "paymentdate": "paid_at",
-    "paid_on": "paid_at", "transaction_date": "paid_at", "txn_date": "paid_at",
-    # channel
-    "缴费方式": "channel", "缴费渠道": "channel", "交费方式": "channel",
-    "交费渠道": "channel", "收费方式": "channel", "收费渠道": "channel",
-    "支付方式": "channel", "渠道": "channel",
-    "缴费途径": "channel", "交费途径": "channel", "缴费方式名称": "channel",
-    "收费方式名称": "channel", "缴费渠道名称": "channel", "收费渠道名称": "channel",
-    "支付渠道": "channel", "交易渠道": "channel",
-    "收费途径": "channel", "缴费渠道类型": "channel", "充值渠道": "channel",
-    "购电方式": "channel", "paymentmethod": "channel", "paymentchannel": "channel",
-    "pay_channel": "channel", "method": "channel",
-    "channel": "channel", "payment_channel": "channel", "payment_method": "channel",
-    # payment amount
-    "实收金额": "amount", "缴费金额": "amount", "交费金额": "amount",
-    "收费金额": "amount", "实收电费": "amount", "金额": "amount",
-    "amount": "amount", "paid_amount": "amount", "pay_amount": "amount",
-    "本次实收": "amount", "本次实收金额": "amount", "实收电费金额": "amount",
-    "实缴金额": "amount", "缴纳金额": "amount", "交易金额": "amount",
-    "支付金额": "amount", "充值金额": "amount", "购电金额": "amount",
-    "实收总金额": "amount", "收款金额": "amount", "到账金额": "amount",
-    "本次缴费金额": "amount", "amountpaid": "amount", "amount_paid": "amount",
-    "paidamount": "amount", "payment_amount": "amount",
-    # billing period
-    "电费年月": "period", "应收年月": "period", "账期": "period", "计费年月": "period",
-    "抄表年月": "period", "结算年月": "period", "period": "period",
-    "billing_period": "period", "bill_period": "period",
-    "账务年月": "period", "电费月份": "period", "所属期": "period",
-    "所属年月": "period", "所属月份": "period", "电费所属期": "period",
-    "应收月份": "period", "账单月份": "period", "账单年月": "period",
-    "费用年月": "period", "billing_month": "period", "billingmonth": "period",
-    "bill_month": "period",
-    # region / supply unit
-    "供电单位": "region", "供电所": "region", "管理单位": "region", "地区": "region",
-    "区域": "region", "region": "region", "supply_unit": "region",
-    "供电单位名称": "region", "管理单位名称": "region", "所属单位": "region",
-    "营业所": "region", "供电营业所": "region", "区县": "region",
-    # bills
-    "发行日期": "issued_on", "发行时间": "issued_on", "出账日期": "issued_on",
-    "账单日期": "issued_on", "issued_on": "issued_on", "issue_date": "issued_on",
-    "缴费截止日期": "due_on", "交费截止日期": "due_on", "截止日期": "due_on",
-    "缴费期限": "due_on", "到期日期": "due_on", "due_on": "due_on",
-    "due_date": "due_on",
-    "应收金额": "amount_due", "应收电费": "amount_due", "账单金额": "amount_due",
-    "应缴金额": "amount_due", "amount_due": "amount_due", "bill_amount": "amount_due",
-    "应收电费金额": "amount_due", "应交金额": "amount_due", "应收总金额": "amount_due",
-    # customers
-    "表计类型": "meter", "电表类型": "meter", "付费方式": "meter", "meter": "meter",
-    "电价类别": "tariff", "用电类别": "tariff", "tariff": "tariff",
-    "窃电标志": "theft", "窃电": "theft", "theft": "theft",
-}
+
+def empty_rejected() -> pd.DataFrame:
+    """An empty rejected-row ledger with the canonical columns and dtypes.
+
+    Examples
+    --------
+    >>> list(empty_rejected().columns)
+    ['source', 'line', 'column', 'value', 'reason']
+    """
+    return pd.DataFrame(
+        {
+            col: pd.Series(dtype="int64" if col == "line" else "str")
+            for col in REJECTED_COLUMNS
+        }
+    )
+
+
+# Reasons a row is rejected, as written in the ledger's ``reason`` column.
+MISSING_ID = "missing customer id"
+BAD_DATE = "unparseable or impossible date"
+UNKNOWN_CHANNEL = "unknown channel"
+NEGATIVE_AMOUNT = "negative amount"
+NON_NUMERIC_AMOUNT = "non-numeric amount"
+DUPLICATE_ROW = "exact duplicate row"
+MISSING_PERIOD = "missing period"
+BAD_PERIOD = "unparseable period"
+BAD_FIELDS = "wrong number of fields"
+DUPLICATE_CUSTOMER = "duplicate customer id"
+TITLE_ROW = "title/notes row above the header"
+EMPTY_ROW = "empty row"
+HEADER_ROW = "repeated header row"
+SCIENTIFIC_ID = "customer id in scientific notation (digits lost)"
+VOID_ROW = "reversed or failed transaction"
+
+#: Every ledger reason above, for tests and for code that injects defects.
+REASONS = (
+    MISSING_ID,
+    BAD_DATE,
+    UNKNOWN_CHANNEL,
+    NEGATIVE_AMOUNT,
+    NON_NUMERIC_AMOUNT,
+    DUPLICATE_ROW,
+    MISSING_PERIOD,
+    BAD_PERIOD,
+    BAD_FIELDS,
+    DUPLICATE_CUSTOMER,
+    TITLE_ROW,
+    EMPTY_ROW,
+    HEADER_ROW,
+    SCIENTIFIC_ID,
+    VOID_ROW,
+)
+
+# ------------------------------------------------------------------- shared names
+#: Segment label of customers a density method leaves out of every segment
+#: (scikit-learn's and hdbscan's outlier encoding).
+NOISE = -1
+
+#: Prefix of the per-channel share feature columns (``channel_share__alipay``, ...).
+CHANNEL_SHARE_PREFIX = "channel_share__"

@@ -16,19 +16,24 @@ import numpy as np
 import pandas as pd
 
 from . import channels as _channels
-from ._schema import HEADER_MAP
-
-# Reasons written to the ledger; tests and the synthetic defect injector rely on them.
-MISSING_ID = "missing customer id"
-BAD_DATE = "unparseable or impossible date"
-UNKNOWN_CHANNEL = "unknown channel"
-NEGATIVE_AMOUNT = "negative amount"
-NON_NUMERIC_AMOUNT = "non-numeric amount"
-DUPLICATE_ROW = "exact duplicate row"
-MISSING_PERIOD = "missing period"
-BAD_PERIOD = "unparseable period"
-BAD_FIELDS = "wrong number of fields"
-DUPLICATE_CUSTOMER = "duplicate customer id"
+from ._headers import HEADER_MAP
+from ._schema import (
+    BAD_DATE,
+    BAD_FIELDS,
+    BAD_PERIOD,
+    DUPLICATE_CUSTOMER,
+    DUPLICATE_ROW,
+    EMPTY_ROW,
+    HEADER_ROW,
+    MISSING_ID,
+    MISSING_PERIOD,
+    NEGATIVE_AMOUNT,
+    NON_NUMERIC_AMOUNT,
+    SCIENTIFIC_ID,
+    UNKNOWN_CHANNEL,
+    VOID_ROW,
+    empty_rejected,
+)
 
 # Dates outside this window are typing errors, not payments.
 _MIN_DATE = pd.Timestamp("1990-01-01")
@@ -343,10 +348,6 @@ def parse_amounts(series: pd.Series) -> pd.Series:
 # ------------------------------------------------------- rows that are not data rows
 
 # Reasons for lines of a report that are not payment rows (read_table / non_data_rows).
-TITLE_ROW = "title/notes row above the header"
-EMPTY_ROW = "empty row"
-HEADER_ROW = "repeated header row"
-SCIENTIFIC_ID = "customer id in scientific notation (digits lost)"
 
 # 合计 / 总计 / 小计 / 本页合计 / "城东供电所小计" ... in any cell of a row without an id.
 _SUMMARY_RE = (
@@ -462,7 +463,6 @@ def non_data_rows(raw: pd.DataFrame, id_header=None):
     return mask, entries
 
 
-VOID_ROW = "reversed or failed transaction"
 _STATUS_HEADERS = frozenset({
     "交易状态", "状态", "缴费状态", "收费状态", "处理状态", "对账结果", "对账状态",
     "记录状态", "支付状态", "到账状态", "交易结果", "缴费结果", "status",
@@ -575,8 +575,6 @@ class _Ledger:
             keep="first").to_numpy()
 
     def frame(self) -> pd.DataFrame:
-        from .data import empty_rejected
-
         if not self.parts:
             return empty_rejected()
         out = pd.concat(self.parts, ignore_index=True)

@@ -31,7 +31,7 @@ class _UserError(click.ClickException):
 
 @contextmanager
 def _user_errors():
-    from .data import PaymentDataError
+    from .exceptions import PaymentDataError
 
     try:
         yield

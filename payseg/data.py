@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._headers import HEADER_MAP
 from ._read import (
     UnreadableFileError,
     _unique_names,
@@ -28,38 +29,28 @@ from ._schema import (
     BILL_REQUIRED,
     CUSTOMER_OPTIONAL,
     CUSTOMER_REQUIRED,
-    HEADER_MAP,
     PAYMENT_OPTIONAL,
     PAYMENT_REQUIRED,
     REJECTED_COLUMNS,
+    SCIENTIFIC_ID,
+    TITLE_ROW,
+    empty,
+    empty_rejected,
 )
 from ._validate import (
     clean_bills,
     clean_customers,
     clean_payments,
+    header_unit,
     map_columns,
+    non_data_rows,
     normalise_header,
     parse_amounts,
+    void_rows,
 )
+from .exceptions import PaymentDataError
 
 __all__ = ["PaymentData", "PaymentDataError", "load"]
-
-
-class PaymentDataError(ValueError):
-    """Raised when an input cannot be read at all (missing column, unreadable file)."""
-
-
-def empty_rejected() -> pd.DataFrame:
-    """An empty rejected-row ledger with the canonical columns and dtypes."""
-    return pd.DataFrame(
-        {
-            "source": pd.Series(dtype="str"),
-            "line": pd.Series(dtype="int64"),
-            "column": pd.Series(dtype="str"),
-            "value": pd.Series(dtype="str"),
-            "reason": pd.Series(dtype="str"),
-        }
-    )
 
 
 @dataclass
@@ -102,8 +93,8 @@ class PaymentData:
     """
 
     payments: pd.DataFrame
-    bills: pd.DataFrame = field(default_factory=lambda: _empty_bills())
-    customers: pd.DataFrame = field(default_factory=lambda: _empty_customers())
+    bills: pd.DataFrame = field(default_factory=lambda: empty("bills"))
+    customers: pd.DataFrame = field(default_factory=lambda: empty("customers"))
     rejected: pd.DataFrame = field(default_factory=empty_rejected)
     truth: pd.DataFrame | None = None
     counts: dict = field(default_factory=dict)
@@ -180,25 +171,6 @@ def _payments_without_bill(payments: pd.DataFrame, bills: pd.DataFrame) -> int:
     keys = pd.MultiIndex.from_arrays([bills["customer_id"], bills["period"]])
     probe = pd.MultiIndex.from_arrays([with_period["customer_id"], with_period["period"]])
     return int((~probe.isin(keys)).sum())
-
-
-def _empty_bills() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "customer_id": pd.Series(dtype="str"),
-            "period": pd.Series(dtype="period[M]"),
-            "issued_on": pd.Series(dtype="datetime64[ns]"),
-            "due_on": pd.Series(dtype="datetime64[ns]"),
-            "amount_due": pd.Series(dtype="float64"),
-        }
-    )
-
-
-def _empty_customers() -> pd.DataFrame:
-    return pd.DataFrame(
-        {"region": pd.Series(dtype="category"), "meter": pd.Series(dtype="category")},
-        index=pd.Index([], dtype="str", name="customer_id"),
-    )
 
 
 def _as_sources(obj, kind: str, keys=None) -> list[tuple[str, pd.DataFrame, int]]:
@@ -339,14 +311,6 @@ def _drop_non_data(raw, mapped, name, offset):
     Returns the remaining rows (with their file lines in ``attrs["lines"]``) and the
     ledger entries of the lines taken out, so that rows read = kept + rejected.
     """
-    from ._validate import (
-        SCIENTIFIC_ID,
-        TITLE_ROW,
-        header_unit,
-        non_data_rows,
-        void_rows,
-    )
-
     for orig, col in zip(raw.columns, mapped.columns):
         unit = header_unit(orig) if col in ("amount", "amount_due") else None
         if unit is not None:
@@ -459,7 +423,7 @@ def load(
         payments, "payments", columns, PAYMENT_REQUIRED, PAYMENT_OPTIONAL,
         clean_payments, drop_duplicates=drop_duplicates,
     )
-    bill_table, cust_table = _empty_bills(), _empty_customers()
+    bill_table, cust_table = empty("bills"), empty("customers")
     if bills is not None:
         bill_table, r, c = _load_table(
             bills, "bills", columns, BILL_REQUIRED, BILL_OPTIONAL, clean_bills,

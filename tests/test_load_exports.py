@@ -286,7 +286,7 @@ def test_placeholders_are_missing_not_unknown():
     ["电费年月", "应收年月", "账务年月", "电费月份", "所属期", "Billing Month"]
 ])
 def test_header_variants(header, canonical):
-    from payseg._schema import HEADER_MAP
+    from payseg._headers import HEADER_MAP
     from payseg._validate import normalise_header
 
     assert HEADER_MAP[normalise_header(header)] == canonical

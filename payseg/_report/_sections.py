@@ -476,7 +476,7 @@ def _section_stability(result, segs, colors) -> _Section:
 
 def _section_value(result, lang) -> _Section:
     from .. import plot
-    from ..plot._common import VALUE_CLASSES
+    from ..plot._common import VALUE_STYLES
 
     X, cust = result.features, result.customers
     blocks: list = []
@@ -493,11 +493,11 @@ def _section_value(result, lang) -> _Section:
             "年缴费次数与金额，虚线为平均值。", (8.0, 5.6)))
         if classes is not None:
             keys = classes.map(lambda v: next((k for k, (zh, en, _) in
-                                               VALUE_CLASSES.items()
+                                               VALUE_STYLES.items()
                                                if v in (k, zh, en)), v))
             rows = []
             n = max(int(keys.notna().sum()), 1)
-            for key, (zh, en, color) in VALUE_CLASSES.items():
+            for key, (zh, en, color) in VALUE_STYLES.items():
                 m = (keys == key).to_numpy()
                 rows.append([_Swatch(color, zh), en, _int(m.sum()), _pct(m.sum() / n),
                              _num(count[m].mean(), 1), _money(amount[m].mean())])

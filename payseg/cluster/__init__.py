@@ -1,6 +1,6 @@
 """Segmenting customers: the Segmenter, its back-ends, choice of k and stability."""
 
-from ._backends import NOISE
+from .._schema import NOISE
 from ._persist import ModelFileError, ModelVersionWarning
 from ._preprocess import ClippedRobustScaler, SegmentInputError
 from ._segmenter import Segmenter

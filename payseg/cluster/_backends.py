@@ -19,6 +19,7 @@ from sklearn.metrics import pairwise_distances_argmin_min
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.mixture import GaussianMixture
 
+from .._schema import NOISE
 from ._preprocess import SegmentInputError
 
 #: Up to this many rows, BLAS/OpenMP run on one thread: thread start-up and
@@ -39,7 +40,6 @@ def limit_threads(n_rows: int):
 #: Label of customers a density back-end (hdbscan, or an instance such as DBSCAN)
 #: leaves unassigned. Kept as -1, as in hdbscan and scikit-learn, so that it never
 #: collides with a segment id (segments are numbered 0..k-1).
-NOISE = -1
 
 
 def _softmax_neg(d: np.ndarray, temperature: float) -> np.ndarray:

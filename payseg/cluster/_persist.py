@@ -28,14 +28,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..exceptions import ModelFileError
+
 FORMAT = "payseg.Segmenter"
 FORMAT_VERSION = 1
 _MANIFEST = "manifest.json"
 _PAYLOAD = "segmenter.skops"
-
-
-class ModelFileError(ValueError):
-    """A model file that is not a payseg Segmenter, was modified, or is unsafe."""
 
 
 class ModelVersionWarning(UserWarning):

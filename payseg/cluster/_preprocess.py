@@ -30,7 +30,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 SCALERS = ("robust", "standard", "none")
 
 #: Column prefixes of the per-channel shares of payseg.build_features.
-CHANNEL_SHARE_PREFIX = "channel_share__"
 
 # The default feature set for a payseg feature table: *how* and *when* a customer pays
 # (timing, channel families, top-up rhythm, arrears pattern) rather than how much or

@@ -15,9 +15,9 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._schema import CHANNEL_SHARE_PREFIX, NOISE
 from . import _backends, _preprocess, _select_k
-from ._backends import NOISE
-from ._preprocess import CHANNEL_SHARE_PREFIX, SegmentInputError
+from ._preprocess import SegmentInputError
 
 #: With more than SUBSAMPLE_ABOVE * sample_size customers, k is chosen on a seeded
 #: subsample of ``sample_size`` customers.

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import channels as _channels
+from .._schema import CHANNEL_SHARE_PREFIX
 from ._index import Block, zero_unless
 
 COLUMNS = (
@@ -26,7 +27,7 @@ COLUMNS = (
     "channel_switch_rate",
 )
 #: Prefix of the per-channel share columns (``channel_share__alipay``, ...).
-SHARE_PREFIX = "channel_share__"
+SHARE_PREFIX = CHANNEL_SHARE_PREFIX
 _GROUP_COLUMNS = {
     "online": "online_share",
     "self_service": "self_service_share",

@@ -1,7 +1,7 @@
 """Labellers: archetype names, value pyramid, value matrix, credit grade, warnings."""
 
 from ._actions import ACTION_COLUMNS, load_actions, recommend
-from ._archetype import ARCHETYPES, NOISE_LABEL, ArchetypeLabeller
+from ._archetype import ARCHETYPES, ArchetypeLabeller
 from ._credit import CreditGrade
 from ._migration import Migration, plot_migration
 from ._outlets import outlet_shares
@@ -23,7 +23,6 @@ __all__ = [
     "CreditGrade",
     "EarlyWarning",
     "Migration",
-    "NOISE_LABEL",
     "VALUE_CLASSES",
     "ValueMatrix",
     "ValuePyramid",

@@ -6,35 +6,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from .._schema import NOISE
+from .._vocab import ARCHETYPES
 from ._common import as_frame, check_fitted, check_number, check_numbers, column
 
-__all__ = ["ARCHETYPES", "ArchetypeLabeller", "NOISE_LABEL"]
-
-#: Segment label of noise points (hdbscan); such a segment is named ``mixed``.
-NOISE_LABEL = -1
-
-#: The archetype vocabulary shared with payseg.synth: key -> Chinese / English name.
-ARCHETYPES = pd.DataFrame(
-    {
-        "name_zh": [
-            "自动代扣型", "线上及时型", "截止日前缴费型", "长期逾期型", "柜台忠实型",
-            "代收点/农村型", "预付费小额频繁型", "预付费大额偶尔型", "休眠/空置户型",
-            "混合型",
-        ],
-        "name_en": [
-            "auto-debit", "prompt online", "deadline-driven", "chronically late",
-            "counter-loyal", "agent outlet / rural", "prepaid, frequent small top-ups",
-            "prepaid, occasional large top-ups", "dormant / vacant", "mixed",
-        ],
-    },
-    index=pd.Index(
-        [
-            "auto_debit", "prompt_online", "deadline", "chronic_late", "counter_loyal",
-            "agent_rural", "prepaid_frequent", "prepaid_occasional", "dormant", "mixed",
-        ],
-        name="archetype",
-    ),
-)
+__all__ = ["ARCHETYPES", "ArchetypeLabeller"]
 
 # Features the rules read; absent columns are NaN and a rule on NaN does not fire.
 _RULE_FEATURES = (
@@ -295,12 +271,12 @@ class ArchetypeLabeller(BaseEstimator):
              & c("days_to_due_mean", "<=", self.deadline_days_max)),
         ]
         empty = (prof["size"] == 0).to_numpy()
-        noise = np.asarray(prof.index == NOISE_LABEL)
+        noise = np.asarray(prof.index == NOISE)
         conds = [empty, noise] + [r.mask.to_numpy() for _, r in rules]
         keys = ["mixed", "mixed"] + [k for k, _ in rules]
         texts = [
             np.full(len(prof), "empty segment", dtype=object),
-            np.full(len(prof), f"noise label {NOISE_LABEL} (not a segment)",
+            np.full(len(prof), f"noise label {NOISE} (not a segment)",
                     dtype=object),
         ]
         texts += [r.text.to_numpy(dtype=object) for _, r in rules]

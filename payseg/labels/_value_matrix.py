@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from .._vocab import VALUE_CLASSES
 from ._common import (
     as_payments,
     check_fitted,
@@ -28,17 +29,6 @@ __all__ = [
     "rank_high_value",
     "value_metrics",
 ]
-
-#: The four classes: key -> (Chinese name, English name), in display order.
-VALUE_CLASSES = pd.DataFrame(
-    {
-        "name_zh": ["高价值型", "大众型", "潜力型", "低价值型"],
-        "name_en": ["high value", "mass", "potential", "low value"],
-        "count_above": [True, True, False, False],
-        "amount_above": [True, False, True, False],
-    },
-    index=pd.Index(["high_value", "mass", "potential", "low_value"], name="value_class"),
-)
 
 _PER = ("year", None)
 

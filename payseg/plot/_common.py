@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 
 from .. import _fonts
+from .._vocab import ARCHETYPES, GROUP_NAMES, VALUE_CLASSES
 
-#: Segment id of noise points (density methods).
-NOISE = -1
 NOISE_COLOR = "#9e9e9e"
 
 # tab10 first, then ten more distinct colours; segment id k always gets _PALETTE[k % 20]
@@ -33,21 +32,17 @@ GROUP_COLORS = {
     "agent": "#ff7f0e",
 }
 
-GROUP_NAMES = {
-    "automatic": ("自动代扣", "automatic debit"),
-    "online": ("线上", "online"),
-    "self_service": ("自助终端", "self-service"),
-    "prepaid": ("预付费", "prepaid"),
-    "counter": ("柜台", "counter"),
-    "agent": ("代收点", "agent outlet"),
+_VALUE_COLORS = {
+    "high_value": "#1b9e77",
+    "mass": "#7570b3",
+    "potential": "#d95f02",
+    "low_value": "#9e9e9e",
 }
 
-#: Value-matrix classes: key -> (Chinese, English, colour), display order.
-VALUE_CLASSES = {
-    "high_value": ("高价值型", "high value", "#1b9e77"),
-    "mass": ("大众型", "mass", "#7570b3"),
-    "potential": ("潜力型", "potential", "#d95f02"),
-    "low_value": ("低价值型", "low value", "#9e9e9e"),
+#: Value-matrix classes of payseg._vocab with their colour: key -> (zh, en, colour).
+VALUE_STYLES = {
+    key: (row.name_zh, row.name_en, _VALUE_COLORS[key])
+    for key, row in VALUE_CLASSES.iterrows()
 }
 
 TIER_COLORS = {"A": "#c9a227", "B": "#4e79a7", "C": "#76b7b2", "D": "#bab0ac"}
@@ -236,17 +231,12 @@ def _translations() -> dict[str, str]:
     if _TRANSLATIONS is None:
         from .. import channels
 
-        pairs = {zh: en for zh, en, _ in VALUE_CLASSES.values()}
+        pairs = dict(zip(VALUE_CLASSES["name_zh"], VALUE_CLASSES["name_en"]))
         pairs.update(dict(GROUP_NAMES.values()))
         pairs.update(dict(_STRINGS.values()))
         t = channels.table()
         pairs.update(dict(zip(t["name_zh"], t["name_en"])))
-        try:  # the labels package owns the archetype vocabulary
-            from ..labels._archetype import ARCHETYPES
-        except ImportError:  # pragma: no cover - labels always ships with payseg
-            pass
-        else:
-            pairs.update(dict(zip(ARCHETYPES["name_zh"], ARCHETYPES["name_en"])))
+        pairs.update(dict(zip(ARCHETYPES["name_zh"], ARCHETYPES["name_en"])))
         _TRANSLATIONS = dict(sorted(pairs.items(), key=lambda kv: -len(kv[0])))
     return _TRANSLATIONS
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from .. import _fonts
+from .._vocab import GROUP_NAMES
 from ._common import (
-    GROUP_NAMES,
     annotate_cells,
     colorbar,
     drawable,

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 
 from .. import _fonts
+from .._schema import NOISE
+from .._vocab import GROUP_NAMES
 from ._common import (
     FEATURE_NAMES,
     GROUP_COLORS,
-    GROUP_NAMES,
-    NOISE,
     align_labels,
     annotate_cells,
     colorbar,

@@ -8,7 +8,7 @@ import pandas as pd
 from .. import _fonts
 from ._common import (
     TIER_COLORS,
-    VALUE_CLASSES,
+    VALUE_STYLES,
     finish,
     mathsafe,
     no_data,
@@ -22,7 +22,7 @@ from ._common import (
 def _class_keys(classes: pd.Series) -> pd.Series:
     """Value-class keys from keys, Chinese or English names."""
     lookup = {}
-    for key, (zh, en, _) in VALUE_CLASSES.items():
+    for key, (zh, en, _) in VALUE_STYLES.items():
         lookup.update({key: key, zh: key, en: key})
     return classes.map(lambda v: lookup.get(v, v))
 
@@ -90,13 +90,13 @@ def plot_value_matrix(count, amount, classes=None, *, sample=20000, random_state
     cv, av, kv = c.to_numpy()[pos], a.to_numpy()[pos], cls.to_numpy()[pos]
     n_all = cls.value_counts()
     size = float(np.clip(3000 / max(len(pos), 1), 4, 40))
-    extra = [k for k in pd.unique(kv) if k not in VALUE_CLASSES]
+    extra = [k for k in pd.unique(kv) if k not in VALUE_STYLES]
     extra_colors = segment_colors(extra) if extra else {}
-    for key in list(VALUE_CLASSES) + extra:
+    for key in list(VALUE_STYLES) + extra:
         m = kv == key
         if not m.any():
             continue
-        zh, en, color = VALUE_CLASSES.get(key, (key, key, extra_colors.get(key)))
+        zh, en, color = VALUE_STYLES.get(key, (key, key, extra_colors.get(key)))
         name = mathsafe(zh if lang == "zh" else en)
         ax.scatter(cv[m], av[m], s=size, color=color, alpha=0.7, linewidths=0,
                    label=f"{name} ({int(n_all.get(key, 0)):,})",
@@ -117,7 +117,7 @@ def plot_value_matrix(count, amount, classes=None, *, sample=20000, random_state
                "mass": (0.98, 0.06, "right", "bottom"),
                "low_value": (0.02, 0.06, "left", "bottom")}
     for key, (x, y, ha, va) in corners.items():
-        zh, en, color = VALUE_CLASSES[key]
+        zh, en, color = VALUE_STYLES[key]
         ax.text(x, y, f"{zh if lang == 'zh' else en} (n={int(n_all.get(key, 0)):,})",
                 transform=ax.transAxes, ha=ha, va=va, fontsize=10, fontweight="bold",
                 color=color, bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})

@@ -14,10 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._schema import CHANNEL_SHARE_PREFIX as SHARE_PREFIX
 from ..features import FAMILIES, feature_names
 from ..features._index import NS_PER_DAY
-
-SHARE_PREFIX = "channel_share__"
 
 
 def default_as_of_ns(payments: pd.DataFrame, bills: pd.DataFrame) -> int | None:

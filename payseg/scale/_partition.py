@@ -32,7 +32,7 @@ from .._schema import (
     PAYMENT_REQUIRED,
 )
 from .._validate import map_columns
-from ..data import PaymentDataError
+from ..exceptions import PaymentDataError
 
 #: Extra columns carried through the buckets: input file number and 0-based row.
 FILE_COLUMN = "_payseg_file"

@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import _validate
-from ..data import PaymentData, empty_rejected
+from .. import _validate, channels
+from .._schema import empty, empty_rejected
+from ..data import PaymentData
 from . import _conform, _partition
 from ._partition import bucket_pieces, list_parquet, read_pieces, write_json
 
@@ -141,27 +142,6 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
 # ----------------------------------------------------------------------- stage 2
 
 
-def _empty_payments() -> pd.DataFrame:
-    from .. import channels
-
-    return pd.DataFrame(
-        {
-            "customer_id": pd.Series(dtype="str"),
-            "paid_at": pd.Series(dtype="datetime64[ns]"),
-            "channel": pd.Categorical([], categories=channels.codes()),
-            "amount": pd.Series(dtype="float64"),
-            "period": pd.Series(dtype="period[M]"),
-        }
-    )
-
-
-def _empty(kind: str) -> pd.DataFrame:
-    from ..data import _empty_bills, _empty_customers
-
-    return {"payments": _empty_payments, "bills": _empty_bills,
-            "customers": _empty_customers}[kind]()
-
-
 class _Lines:
     """File line of each row, as ``attrs["lines"]`` for the loader's ledger.
 
@@ -250,9 +230,11 @@ def load_bucket(work: Path, bucket: int, sources: dict[str, list[str]], columns,
             counts.update(c)
             if table is not None:
                 tables[kind] = table
-    pay = tables.get("payments", _empty("payments")).reset_index(drop=True)
-    bills = tables.get("bills", _empty("bills")).reset_index(drop=True)
-    cust = tables.get("customers", _empty("customers"))
+    pay = tables.get(
+        "payments", empty("payments", channel_codes=channels.codes())
+    ).reset_index(drop=True)
+    bills = tables.get("bills", empty("bills")).reset_index(drop=True)
+    cust = tables.get("customers", empty("customers"))
     pay.to_parquet(stage / "payments.parquet")
     bills.to_parquet(stage / "bills.parquet")
     cust.to_parquet(stage / "customers.parquet")

@@ -2,7 +2,6 @@
 
 from ._archetypes import (
     ARCHETYPE_KEYS,
-    ARCHETYPE_NAMES_ZH,
     Archetype,
     default_archetypes,
 )
@@ -12,7 +11,6 @@ from ._markets import MARKETS, Market, get_market
 
 __all__ = [
     "ARCHETYPE_KEYS",
-    "ARCHETYPE_NAMES_ZH",
     "DEFECT_KINDS",
     "MARKETS",
     "Archetype",

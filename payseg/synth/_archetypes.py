@@ -6,34 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-__all__ = ["ARCHETYPE_KEYS", "ARCHETYPE_NAMES_ZH", "Archetype", "default_archetypes"]
+from .._vocab import ARCHETYPE_KEYS
 
-#: The shared vocabulary of planted archetypes (synth, features, labels, cluster).
-ARCHETYPE_KEYS = (
-    "auto_debit",
-    "prompt_online",
-    "deadline",
-    "chronic_late",
-    "counter_loyal",
-    "agent_rural",
-    "prepaid_frequent",
-    "prepaid_occasional",
-    "dormant",
-)
-
-ARCHETYPE_NAMES_ZH = MappingProxyType({
-    "auto_debit": "自动代扣型",
-    "prompt_online": "线上及时型",
-    "deadline": "截止日前缴费型",
-    "chronic_late": "长期逾期型",
-    "counter_loyal": "柜台忠实型",
-    "agent_rural": "代收点/农村型",
-    "prepaid_frequent": "预付费小额频繁型",
-    "prepaid_occasional": "预付费大额偶尔型",
-    "dormant": "休眠/空置户型",
-    "mixed": "混合型",
-})
-
+__all__ = ["ARCHETYPE_KEYS", "Archetype", "default_archetypes"]
 
 def _frozen(mapping) -> Mapping[str, float]:
     return MappingProxyType({str(k): float(v) for k, v in dict(mapping).items()})

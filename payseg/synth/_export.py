@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import _schema as S
 from .. import channels as _channels
 
 __all__ = ["DEFECT_KINDS", "write"]
@@ -28,29 +29,28 @@ _HEADERS = {
                   "tariff": "电价类别", "theft": "窃电标志"},
 }
 
-#: Defects injected per table: kind -> (column, ledger reason). The reasons are the
-#: loader's (payseg._validate).
+#: Defects injected per table: kind -> (column, ledger reason of payseg._schema).
 DEFECT_KINDS = {
     "payments": {
-        "missing_id": ("customer_id", "missing customer id"),
-        "bad_date": ("paid_at", "unparseable or impossible date"),
-        "unknown_channel": ("channel", "unknown channel"),
-        "negative_amount": ("amount", "negative amount"),
-        "non_numeric_amount": ("amount", "non-numeric amount"),
-        "duplicate": ("", "exact duplicate row"),
+        "missing_id": ("customer_id", S.MISSING_ID),
+        "bad_date": ("paid_at", S.BAD_DATE),
+        "unknown_channel": ("channel", S.UNKNOWN_CHANNEL),
+        "negative_amount": ("amount", S.NEGATIVE_AMOUNT),
+        "non_numeric_amount": ("amount", S.NON_NUMERIC_AMOUNT),
+        "duplicate": ("", S.DUPLICATE_ROW),
     },
     "bills": {
-        "missing_id": ("customer_id", "missing customer id"),
-        "missing_period": ("period", "missing period"),
-        "bad_period": ("period", "unparseable period"),
-        "bad_date": ("due_on", "unparseable or impossible date"),
-        "negative_amount": ("amount_due", "negative amount"),
-        "non_numeric_amount": ("amount_due", "non-numeric amount"),
-        "duplicate": ("", "exact duplicate row"),
+        "missing_id": ("customer_id", S.MISSING_ID),
+        "missing_period": ("period", S.MISSING_PERIOD),
+        "bad_period": ("period", S.BAD_PERIOD),
+        "bad_date": ("due_on", S.BAD_DATE),
+        "negative_amount": ("amount_due", S.NEGATIVE_AMOUNT),
+        "non_numeric_amount": ("amount_due", S.NON_NUMERIC_AMOUNT),
+        "duplicate": ("", S.DUPLICATE_ROW),
     },
     "customers": {
-        "missing_id": ("customer_id", "missing customer id"),
-        "duplicate": ("customer_id", "duplicate customer id"),
+        "missing_id": ("customer_id", S.MISSING_ID),
+        "duplicate": ("customer_id", S.DUPLICATE_CUSTOMER),
     },
 }
 

@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from .. import channels as _channels
+from .._schema import empty, empty_rejected
 from ..calendar import BillingCalendar, _month_start_days, next_workday
-from ..data import PaymentData, empty_rejected
+from ..data import PaymentData
 from ._archetypes import Archetype
 from ._markets import Market, get_market
 
@@ -602,9 +603,7 @@ class _Gen:
 
     def _bills_frame(self, parts, ids, postpaid):
         if not parts:
-            from ..data import _empty_bills
-
-            return _empty_bills()
+            return empty("bills")
         # Every postpaid customer has one bill per period: scatter each archetype's
         # rows straight to their place (customer-major) instead of sorting.
         P = self.periods.size

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .data import PaymentData
 
-__all__ = ["SegmentationResult", "predict_saved", "segment"]
+__all__ = ["SegmentationResult", "predict_saved", "segment", "window_features"]
 
 
 @dataclass
@@ -309,10 +309,123 @@ def _migration(segmenter, data: PaymentData):
     if dates.empty or (dates.max() - dates.min()) < pd.Timedelta(days=360):
         return None
     try:
-        return Migration(segmenter, window_months=6).fit(data)
+        tables, windows = window_features(data, window_months=6, return_windows=True)
+        return Migration(segmenter).fit(tables, windows=windows)
     except ValueError as exc:  # e.g. fewer than two windows with customers
         warnings.warn(f"migration skipped: {exc}", RuntimeWarning, stacklevel=3)
         return None
+
+
+def _windows(data: PaymentData, months: int, min_coverage: float) -> pd.DataFrame:
+    """Calendar-aligned windows of ``months`` months covering the data enough."""
+    if not (isinstance(months, (int, np.integer)) and not isinstance(months, bool)
+            and 1 <= months <= 12 and 12 % months == 0):
+        raise ValueError(
+            f"window_months must divide 12 (1, 2, 3, 4, 6 or 12), got {months!r}"
+        )
+    if not (isinstance(min_coverage, (int, float, np.floating))
+            and not isinstance(min_coverage, bool) and 0 <= min_coverage <= 1):
+        raise ValueError(
+            f"min_coverage must be a number in [0, 1], got {min_coverage!r}"
+        )
+    dates = data.payments["paid_at"]
+    if "period" in data.payments.columns:
+        per = data.payments["period"]
+        dates = per.dt.to_timestamp().where(per.notna(), dates)
+    if len(data.bills):
+        dates = pd.concat([dates, data.bills["period"].dt.to_timestamp()])
+    if dates.empty:
+        raise ValueError("window_features: the data has no payments or bills")
+    lo, hi = dates.min(), dates.max()
+    m = months
+    rows, start = [], pd.Timestamp(lo.year, (lo.month - 1) // m * m + 1, 1)
+    while start <= hi:  # loop over windows, a handful
+        end = start + pd.DateOffset(months=m)
+        label = (f"{start:%Y}" if m == 12 else
+                 f"{start:%Y}H{(start.month - 1) // 6 + 1}" if m == 6 else
+                 f"{start:%Y}Q{(start.month - 1) // 3 + 1}" if m == 3 else
+                 f"{start:%Y-%m}")
+        span = min(hi + pd.Timedelta(days=1), end) - max(lo, start)
+        if span / (end - start) >= min_coverage:
+            rows.append((label, start, end))
+        start = end
+    return pd.DataFrame(rows, columns=["window", "start", "end"]).set_index("window")
+
+
+def window_features(data: PaymentData, *, window_months=6, min_coverage=0.5,
+                    features=None, return_windows=False):
+    """The feature table of each period window of ``data`` (oldest first).
+
+    What :class:`payseg.labels.Migration` segments with a frozen model. A payment
+    belongs to the window of the billing period it settles (so a bill of the
+    window's last month paid a few days later still counts as paid), else to the
+    window of its payment date; a bill to the window of its period.
+
+    Parameters
+    ----------
+    data : PaymentData
+    window_months : int, default 6
+        Window length in months. Windows are aligned on the calendar year (6: Jan-Jun
+        and Jul-Dec; 3: quarters; 12: years).
+    min_coverage : float, default 0.5
+        A window at either end of the data is kept only when the data span covers at
+        least this share of it (a half-year with two weeks of data would compare
+        unlike with like).
+    features : callable, optional
+        ``features(data, as_of=...) -> DataFrame``; default
+        :func:`payseg.build_features`. ``as_of`` is the window's last day, or its
+        last payment when later.
+    return_windows : bool, default False
+        Also return the windows: a DataFrame indexed by window label with ``start``
+        and ``end`` (exclusive), for ``Migration.fit(..., windows=)``.
+
+    Returns
+    -------
+    dict of window label -> DataFrame
+        Only customers with a payment or a bill in the window; windows without any
+        are left out. With ``return_windows``, a pair (tables, windows).
+
+    Examples
+    --------
+    >>> import payseg
+    >>> data = payseg.synth.generate(200, seed=0, months=12)
+    >>> tables = payseg.window_features(data)
+    >>> list(tables)
+    ['2024H1', '2024H2']
+    """
+    if not isinstance(data, PaymentData):
+        raise TypeError(
+            f"window_features needs a PaymentData (from payseg.load or "
+            f"payseg.synth.generate), got {type(data).__name__}"
+        )
+    build = features
+    if build is None:
+        from .features import build_features as build
+    p, b = data.payments, data.bills
+    when = p["paid_at"]
+    if "period" in p.columns:
+        when = p["period"].dt.to_timestamp().where(p["period"].notna(), when)
+    bill_when = b["period"].dt.to_timestamp() if len(b) else None
+    tables, kept = {}, []
+    for label, (start, end) in _windows(data, window_months, min_coverage).iterrows():
+        pw = p[(when >= start) & (when < end)]
+        bw = b[(bill_when >= start) & (bill_when < end)] if len(b) else b
+        if pw.empty and bw.empty:
+            continue
+        sub = PaymentData(payments=pw.reset_index(drop=True),
+                          bills=bw.reset_index(drop=True), customers=data.customers)
+        as_of = end - pd.Timedelta(days=1)
+        if len(pw):
+            as_of = max(as_of, pw["paid_at"].max().normalize())
+        X = build(sub, as_of=as_of)
+        # Only customers active in the window: no payment and no bill, no label.
+        active = pd.Index(pw["customer_id"]).union(pd.Index(bw["customer_id"]))
+        tables[label] = X.loc[X.index.isin(active)]
+        kept.append((label, start, end))
+    if not return_windows:
+        return tables
+    windows = pd.DataFrame(kept, columns=["window", "start", "end"]).set_index("window")
+    return tables, windows
 
 
 def predict_saved(model, data: PaymentData) -> pd.DataFrame:

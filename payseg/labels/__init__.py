@@ -3,7 +3,7 @@
 from ._actions import ACTION_COLUMNS, load_actions, recommend
 from ._archetype import ARCHETYPES, ArchetypeLabeller
 from ._credit import CreditGrade
-from ._migration import Migration, plot_migration
+from ._migration import Migration
 from ._outlets import outlet_shares
 from ._pyramid import ValuePyramid
 from ._value_matrix import (
@@ -30,7 +30,6 @@ __all__ = [
     "load_actions",
     "outlet_shares",
     "payment_stats",
-    "plot_migration",
     "rank_high_value",
     "recommend",
     "value_metrics",

@@ -5,11 +5,18 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from ._schema import NOISE, segment_order
+from ._vocab import NOISE_NAMES
 from .data import PaymentData
+
+if TYPE_CHECKING:
+    from .cluster import StabilityResult
+    from .labels import Migration
 
 __all__ = ["SegmentationResult", "predict_saved", "segment", "window_features"]
 
@@ -29,8 +36,11 @@ class SegmentationResult:
     labels : Series
         customer_id -> segment id (-1 = noise for density methods).
     segments : DataFrame
-        One row per segment id: ``key`` (archetype key), ``name_en``, ``name_zh``,
-        ``rule`` (why it got that name), ``size``, ``share``, ``action``.
+        One row per segment id, noise last: ``key`` (archetype key), ``name_en``,
+        ``name_zh``, ``rule`` (why it got that name), ``size``, ``share``,
+        ``action``. Computed once, when the result is made: ``size`` and ``share``
+        are counted from ``labels``, every id of ``labels`` has a row, and a
+        segment without a name is called ``segment <id>`` (noise: ``noise``).
     customers : DataFrame
         One row per customer: ``segment``, ``archetype``, ``name``, ``name_zh``,
         ``value_class``, ``pyramid_tier``, ``credit_grade``, ``credit_score``,
@@ -42,7 +52,7 @@ class SegmentationResult:
         Scores of every k tried (empty when k was fixed).
     k_reason : str
         Why that k was chosen.
-    stability : StabilityResult or None
+    stability : payseg.cluster.StabilityResult or None
         Bootstrap stability (per-segment Jaccard, ARI), when computed.
     warnings : DataFrame
         Top early-warning customers: ``score`` and ``reasons``.
@@ -61,10 +71,24 @@ class SegmentationResult:
     profiles: pd.DataFrame
     k_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     k_reason: str = ""
-    stability: object | None = None
+    stability: StabilityResult | None = None
     warnings: pd.DataFrame = field(default_factory=pd.DataFrame)
-    migration: object | None = None
+    migration: Migration | None = None
     dominant_channel: pd.Series | None = None
+
+    def __post_init__(self):
+        from .cluster import StabilityResult
+        from .labels import Migration
+
+        for name, kind in (("stability", StabilityResult), ("migration", Migration)):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, kind):
+                raise TypeError(
+                    f"SegmentationResult.{name} must be a "
+                    f"{kind.__module__.split('._')[0]}.{kind.__name__} or None, got "
+                    f"{type(value).__name__}"
+                )
+        self.segments = _segment_table(self.labels, self.segments)
 
     @property
     def names(self) -> pd.Series:
@@ -255,7 +279,7 @@ def segment(
         customers["action"] = rec["action"]
         customers["action_zh"] = rec["action_zh"]
         customers["action_en"] = rec["action_en"]
-        segments = _segments(namer, labels, customers)
+        segments = _segments(namer, customers)
         bar.update()
 
     return SegmentationResult(
@@ -275,30 +299,59 @@ def segment(
     )
 
 
+_SEGMENT_COLUMNS = ("key", "name_en", "name_zh", "rule", "size", "share", "action")
+
+
+def _segment_table(labels: pd.Series, segments: pd.DataFrame | None = None
+                  ) -> pd.DataFrame:
+    """One row per segment id of ``labels`` or ``segments``, noise last.
+
+    ``size`` and ``share`` are counted from ``labels``; the columns of
+    ``segments`` (names, rule, action, ...) are kept, the missing ones of
+    ``key, name_en, name_zh, rule, action`` added empty; a segment without an
+    English name is called ``segment <id>`` (the noise label: ``noise``/``噪声点``).
+    """
+    seg = segments if isinstance(segments, pd.DataFrame) else pd.DataFrame()
+    labels = pd.Series(dtype=object) if labels is None else labels
+    ids = list(dict.fromkeys(list(seg.index) + list(pd.unique(labels.dropna()))))
+    out = pd.DataFrame(index=pd.Index(segment_order(ids), name="segment"))
+    if len(seg.columns):
+        out = out.join(seg.drop(columns=["size", "share"], errors="ignore"),
+                       how="left")
+    sizes = labels.value_counts()
+    out["size"] = sizes.reindex(out.index).fillna(0).astype("int64")
+    out["share"] = out["size"] / max(int(sizes.sum()), 1)
+    for col in ("name_zh", "name_en", "key", "rule", "action"):
+        out[col] = (out[col].astype(object) if col in out
+                    else pd.Series(np.nan, index=out.index, dtype=object))
+    noise = [i for i in out.index if isinstance(i, (int, np.integer)) and i == NOISE]
+    out.loc[noise, "name_zh"] = out.loc[noise, "name_zh"].fillna(NOISE_NAMES[0])
+    out.loc[noise, "name_en"] = out.loc[noise, "name_en"].fillna(NOISE_NAMES[1])
+    out["name_en"] = out["name_en"].where(
+        out["name_en"].notna(), [f"segment {i}" for i in out.index])
+    first = [c for c in _SEGMENT_COLUMNS if c in out]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
 def _strip_suffix_map(namer) -> dict:
     """Display name ('deadline 2') -> archetype key ('deadline')."""
     return dict(zip(namer.names_.to_numpy(), namer.archetypes_.to_numpy()))
 
 
-def _segments(namer, labels: pd.Series, customers: pd.DataFrame) -> pd.DataFrame:
-    size = labels.value_counts().sort_index()
+def _segments(namer, customers: pd.DataFrame) -> pd.DataFrame:
+    """Names, rule and action per segment (size and share: _segment_table)."""
     # The most common action of a segment's customers is the segment's action.
     action = (customers.groupby("segment")["action"]
               .agg(lambda s: s.value_counts().index[0]))
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "key": namer.archetypes_,
             "name_en": namer.names_en_,
             "name_zh": namer.names_zh_,
             "rule": namer.rules_,
-            "size": size,
-            "share": size / size.sum(),
             "action": action,
         }
     )
-    out.index.name = "segment"
-    out["size"] = out["size"].fillna(0).astype("int64")
-    return out
 
 
 def _migration(segmenter, data: PaymentData):

@@ -1,6 +1,12 @@
 """Labellers: archetype names, value pyramid, value matrix, credit grade, warnings."""
 
-from ._actions import ACTION_COLUMNS, load_actions, recommend
+from ._actions import (
+    ACTION_COLUMNS,
+    action_text,
+    action_texts,
+    load_actions,
+    recommend,
+)
 from ._archetype import ARCHETYPES, ArchetypeLabeller
 from ._credit import CreditGrade
 from ._migration import Migration
@@ -26,6 +32,8 @@ __all__ = [
     "VALUE_CLASSES",
     "ValueMatrix",
     "ValuePyramid",
+    "action_text",
+    "action_texts",
     "backtest_high_value",
     "load_actions",
     "outlet_shares",

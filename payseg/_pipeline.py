@@ -147,6 +147,7 @@ def segment(
     stability: int = 0,
     migration: bool = True,
     actions=None,
+    n_warnings: int = 20,
     progress: bool = False,
 ) -> SegmentationResult:
     """Segment customers in one call: features, k, segments, names and labels.
@@ -178,6 +179,9 @@ def segment(
         Compute half-year migration between segments when possible.
     actions : DataFrame or path, optional
         Your own service-actions table (see :func:`payseg.labels.load_actions`).
+    n_warnings : int, default 20
+        Length of the early-warning list ``result.warnings``: the customers with
+        the highest early-warning scores (score > 0), highest first.
     progress : bool, default False
         Show a progress bar.
 
@@ -205,6 +209,9 @@ def segment(
             f"segment() needs a PaymentData (from payseg.load or payseg.synth.generate),"
             f" got {type(data).__name__}"
         )
+    if not (isinstance(n_warnings, (int, np.integer)) and not isinstance(n_warnings, bool)
+            and n_warnings >= 0):
+        raise ValueError(f"n_warnings must be an integer >= 0, got {n_warnings!r}")
     if len(data.payments) == 0:
         raise ValueError("no payments to segment: every row was rejected or the "
                          "input is empty; see data.rejected")
@@ -293,7 +300,7 @@ def segment(
         k_scores=getattr(seg, "k_scores_", pd.DataFrame()),
         k_reason=getattr(seg, "k_reason_", ""),
         stability=stab,
-        warnings=warn.top(20),
+        warnings=warn.top(n_warnings),
         migration=mig,
         dominant_channel=dominant,
     )

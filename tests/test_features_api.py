@@ -5,8 +5,8 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 import pytest
-from _reference_features import assert_frame_close, random_data
-from hypothesis import given, settings
+from _reference_features import assert_frame_close, random_data, reference_features
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import payseg
@@ -88,6 +88,27 @@ def test_blocks_of_customers_give_the_same_result(seed, rows):
     pd.testing.assert_series_equal(dom, dom_y)
     pd.testing.assert_frame_equal(X, Z)
     pd.testing.assert_series_equal(dom, dom_z)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31), rows=st.integers(1, 8), shuffle=st.booleans(),
+       as_of=st.sampled_from([None, "2024-05-15"]))
+def test_small_blocks_match_the_reference(seed, rows, shuffle, as_of):
+    # The oracle tests run on a few customers, all in one default block; here blocks
+    # of a few rows cut between customers (and, for unsorted files, through the
+    # grouping of rows by block), and every family is compared with the slow loop.
+    data = random_data(seed, n_customers=8)
+    if shuffle:
+        data = _shuffled(data, seed)
+    with mock.patch.object(_block, "BLOCK_ROWS", rows):
+        edges = _block.Context(data, as_of=as_of).block_edges()
+        X, dominant = payseg.build_features(data, as_of=as_of, return_dominant=True)
+    assume(sum(c1 > c0 for c0, c1 in edges) > 2)
+    ref, ref_dominant = reference_features(data, as_of=as_of)
+    assert sorted(X.columns) == sorted(ref.columns)
+    assert_frame_close(X, ref)
+    assert dominant.index.equals(X.index)
+    assert dominant.fillna("-").tolist() == ref_dominant.fillna("-").tolist()
 
 
 def test_index_is_all_customers_sorted_and_columns_are_float():

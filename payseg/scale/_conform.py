@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._schema import CHANNEL_SHARE_PREFIX as SHARE_PREFIX
 from ..features import FAMILIES, feature_names
-from ..features._index import NS_PER_DAY
+from ..features._arrays import NS_PER_DAY
 
 
 def default_as_of_ns(payments: pd.DataFrame, bills: pd.DataFrame) -> int | None:

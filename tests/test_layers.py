@@ -146,7 +146,6 @@ def test_every_module_has_a_layer():
 KNOWN_CYCLES = [
     ["payseg.cluster._persist", "payseg.cluster._segmenter"],
     ["payseg.features._index", "payseg.features._match"],
-    ["payseg.synth._archetypes", "payseg.synth._markets"],
 ]
 KNOWN_UPWARD = [
     "payseg.labels._migration (layer 4) imports payseg.plot (layer 5)",

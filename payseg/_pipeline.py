@@ -112,8 +112,8 @@ class SegmentationResult:
 
     def save_model(self, path) -> None:
         """Save the segmenter with the segment names, for ``payseg predict``."""
-        self.segmenter.segment_names_ = self.segments[["key", "name_en", "name_zh"]]
-        self.segmenter.save(path)
+        names = self.segments[["key", "name_en", "name_zh"]]
+        self.segmenter.save(path, segment_names=names)
 
     def _repr_html_(self) -> str:
         from .report import summary_html

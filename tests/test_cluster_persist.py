@@ -74,6 +74,44 @@ def test_manifest_carries_version_and_features(tmp_path):
         assert sorted(zf.namelist()) == ["manifest.json", "segmenter.skops"]
 
 
+def test_segment_names_live_in_the_manifest(tmp_path):
+    X = table()
+    seg = Segmenter(n_clusters=3, random_state=0).fit(X)
+    assert seg.segment_names_ is None
+    names = pd.DataFrame(
+        {"name_en": ["Online", "Counter", "Late"], "name_zh": ["线上", "柜台", "逾期"]},
+        index=pd.Index([0, 1, 2], name="segment"),
+    )
+    path = tmp_path / "m.payseg"
+    seg.save(path, segment_names=names)
+    # the estimator saved is not changed by saving
+    assert seg.segment_names_ is None
+    manifest = read_manifest(path)
+    assert manifest["segment_names"]["segment"] == [0, 1, 2]
+    assert manifest["segment_names"]["columns"]["name_zh"] == ["线上", "柜台", "逾期"]
+    assert manifest["features_used"] == list(seg.features_used_)
+    back = Segmenter.load(path)
+    pd.testing.assert_frame_equal(back.segment_names_, names, check_dtype=False)
+    assert Segmenter.load(tmp_path / "m.payseg").segment_names_.index.dtype == "int64"
+    seg.save(tmp_path / "plain.payseg")
+    assert Segmenter.load(tmp_path / "plain.payseg").segment_names_ is None
+
+
+@pytest.mark.parametrize(
+    ("names", "error", "match"),
+    [
+        (pd.Series(["a"], index=[7]), ValueError, r"segment ids the model does not "
+         r"have: \[7\]"),
+        (pd.Series(["a"], index=["x"]), ValueError, "indexed by segment id"),
+        ({0: "a"}, TypeError, "segment_names must be a DataFrame or Series"),
+    ],
+)
+def test_bad_segment_names(tmp_path, names, error, match):
+    seg = Segmenter(n_clusters=3, random_state=0).fit(table())
+    with pytest.raises(error, match=match):
+        seg.save(tmp_path / "m.payseg", segment_names=names)
+
+
 def test_numpy_fitted_round_trip(tmp_path):
     X = table().to_numpy()
     seg = Segmenter(n_clusters=3, random_state=0).fit(X)

@@ -6,7 +6,12 @@ import payseg
 from payseg import evaluate
 from payseg.cluster import Segmenter
 
-SEEDS = [0, 1, 2]
+# Held-out seeds: benchmarks/bench_quality.py tuned the defaults (features, the
+# parsimonious rule) on seeds 0-2, and docs/segmenter.md reports seeds 0-13; these
+# were never looked at while choosing them. On 102 auto-k picks 8 (prepaid
+# occasional merged into another segment: silhouette 0.588 at k=8 against 0.616 at 9),
+# inside the +-1 tolerance below.
+SEEDS = [101, 102, 103]
 
 
 @pytest.fixture(scope="module", params=SEEDS)
@@ -24,8 +29,10 @@ def test_default_pipeline_recovers_archetypes(planted):
     scores = evaluate.score(seg.labels_, truth)
     assert scores["ari"] >= 0.9, scores.to_dict()
     assert scores["purity"] >= 0.9, scores.to_dict()
-    # every archetype is the majority of some segment
+    # no two segments share a majority archetype, and with k >= the planted k every
+    # archetype is the majority of some segment
     table = evaluate.confusion_table(seg.labels_, truth)
-    assert set(table.idxmax(axis=1)) == set(table.columns)
+    majority = table.idxmax(axis=1)
+    assert majority.nunique() == min(seg.n_clusters_, planted_k), majority.to_dict()
     # new customers go to the same segments
     assert (seg.predict(X) == seg.labels_).mean() > 0.99

@@ -1,5 +1,7 @@
 """Segmenter: fitting, back-ends, automatic k, profiles, prediction, bad input."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,6 +9,8 @@ from sklearn.cluster import DBSCAN, Birch, KMeans
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import check_param_validation
 
 from payseg.cluster import NOISE, ClippedRobustScaler, Segmenter, SegmentInputError
 from payseg.cluster._preprocess import DEFAULT_FEATURES
@@ -271,10 +275,11 @@ def test_default_features_on_a_payseg_table():
     X.columns = ["late_share", "online_share", "delay_days_mean", "amount_total"]
     X["customer_note"] = "text is fine when not selected"
     seg = Segmenter(n_clusters=3, random_state=0).fit(X)
-    assert list(seg.feature_names_in_) == [
-        c for c in DEFAULT_FEATURES if c in X.columns
-    ]
-    assert "amount_total" not in seg.feature_names_in_
+    # n_features_in_/feature_names_in_ describe X; features_used_ the selection
+    assert seg.n_features_in_ == 5
+    assert list(seg.feature_names_in_) == list(X.columns)
+    assert list(seg.features_used_) == [c for c in DEFAULT_FEATURES if c in X.columns]
+    assert "amount_total" not in seg.features_used_
     # predict needs only the used columns, in any order
     assert (
         seg.predict(X[["online_share", "delay_days_mean", "late_share"]]) == seg.labels_
@@ -293,7 +298,7 @@ def test_bool_columns_count_as_numbers():
     X, y = blobs(n=200, centers=2)
     X["flag"] = y.astype(bool)
     seg = Segmenter(n_clusters=2, random_state=0).fit(X)
-    assert "flag" in seg.feature_names_in_
+    assert "flag" in seg.features_used_
     assert adjusted_rand_score(y, seg.labels_) > 0.95
 
 
@@ -335,41 +340,107 @@ BAD_FIT = [
         r"'when' \(datetime64",
     ),
     (lambda X: X, {"features": ["f0", "f9"]}, r"not in X: \['f9'\]"),
-    (lambda X: X, {"method": "kmean"}, r"unknown method 'kmean'; known methods: \["),
-    (lambda X: X, {"method": 42}, "method must be one of"),
-    (lambda X: X, {"scaler": "minmax"}, "scaler='minmax' is not one of"),
-    (lambda X: X, {"scaler": 3}, "scaler must be one of"),
-    (lambda X: X, {"selection": "elbow"}, "selection='elbow' is not one of"),
-    (lambda X: X, {"selection": "bic"}, "selection='bic' needs method='gmm'"),
-    (
-        lambda X: X,
-        {"n_clusters": "many"},
-        "n_clusters must be a positive int or 'auto'",
-    ),
-    (lambda X: X, {"n_clusters": 0}, "n_clusters must be >= 1"),
-    (lambda X: X, {"k_range": (1, 5)}, "k_range must be a pair"),
-    (lambda X: X, {"k_range": (6, 5)}, "k_range must be a pair"),
-    (lambda X: X, {"sample_size": 10}, "sample_size must be an int >= 100"),
-    (lambda X: X, {"method_params": [1]}, "method_params must be a dict"),
-    (
-        lambda X: X,
-        {"method": "hdbscan", "n_clusters": 3},
-        "finds the number of segments itself",
-    ),
     (
         lambda X: X,
         {"method": "kprototypes"},
         "kprototypes' needs categorical columns",
     ),
-    (lambda X: X.assign(f0=np.inf), {}, "Input X contains infinity"),
 ]
 
 
 @pytest.mark.parametrize(("make", "params", "match"), BAD_FIT)
 def test_fit_errors(make, params, match):
     X = make(_table())
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(SegmentInputError, match=match):
         Segmenter(**params).fit(X)
+
+
+def test_infinity_is_refused():
+    # scikit-learn's own input check (NaN is allowed, infinity is not)
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        Segmenter().fit(_table().assign(f0=np.inf))
+
+
+def _must(param, what, got):
+    return re.escape(
+        f"The '{param}' parameter of Segmenter must be {what}. Got {got} instead."
+    )
+
+
+# as sklearn/cluster/tests/test_k_means.py::test_wrong_params: the parameter, what it
+# accepts and the value given, refused at fit with InvalidParameterError
+WRONG_PARAMS = [
+    ({"n_clusters": True}, _must("n_clusters", "an int in the range [1, inf) or a "
+                                 "str among {'auto'}", "True")),
+    ({"n_clusters": 0}, _must("n_clusters", "an int in the range [1, inf) or a str "
+                              "among {'auto'}", "0")),
+    ({"n_clusters": 2.0}, r"'n_clusters' parameter of Segmenter must be an int .* "
+                          r"Got 2\.0 instead"),
+    ({"n_clusters": "many"}, r"'n_clusters' .* Got 'many' instead"),
+    ({"pca": "x"}, r"The 'pca' parameter of Segmenter must be an int in the range "
+                   r"\[1, inf\), a float in the range \(0\.0, 1\.0\), a str "
+                   r"among \{'mle'\} or None\. Got 'x' instead\."),
+    ({"pca": True}, r"'pca' parameter of Segmenter .* Got True instead"),
+    ({"pca": 1.5}, r"'pca' parameter of Segmenter .* Got 1\.5 instead"),
+    ({"pca": 0}, r"'pca' parameter of Segmenter .* Got 0 instead"),
+    ({"method": "kmean"}, r"'method' parameter of Segmenter must be a str among "
+                          r"\{.*'kmeans'.*\} or an object implementing 'fit' and "
+                          r"'get_params'\. Got 'kmean' instead"),
+    ({"method": 42}, r"'method' parameter .* Got 42 instead"),
+    ({"scaler": "minmax"}, r"'scaler' parameter of Segmenter must be a str among "
+                           r"\{.*'robust'.*\} or an object implementing 'fit' and "
+                           r"'transform'\. Got 'minmax' instead"),
+    ({"scaler": 3}, r"'scaler' parameter .* Got 3 instead"),
+    ({"selection": "elbow"}, r"'selection' parameter of Segmenter must be a str "
+                             r"among \{.*'parsimonious'.*\}\. Got 'elbow' instead"),
+    ({"k_range": 5}, r"'k_range' parameter of Segmenter must be an instance of "
+                     r"'tuple' or an instance of 'list'\. Got 5 instead"),
+    ({"k_range": (1, 5)}, _must("k_range", "a pair (k_min, k_max) of ints with "
+                                "2 <= k_min <= k_max", "(1, 5)")),
+    ({"k_range": (6, 5)}, r"'k_range' .* Got \(6, 5\) instead"),
+    ({"k_range": (2, 5, 8)}, r"'k_range' .* Got \(2, 5, 8\) instead"),
+    ({"k_range": (2.0, 5)}, r"'k_range' .* Got \(2\.0, 5\) instead"),
+    ({"sample_size": 10}, _must("sample_size", "an int in the range [100, inf)",
+                                "10")),
+    ({"method_params": [1]}, r"'method_params' parameter of Segmenter must be an "
+                             r"instance of 'dict' or None\. Got \[1\] instead"),
+    ({"features": 3}, r"'features' parameter of Segmenter must be an array-like, "
+                      r"an instance of 'str' or None\. Got 3 instead"),
+    ({"random_state": "seed"}, r"'random_state' parameter .* Got 'seed' instead"),
+    ({"selection": "bic"}, "selection='bic' needs method='gmm'"),
+    ({"method": "hdbscan", "n_clusters": 3}, "finds the number of segments itself"),
+    # back-end parameters are validated by the back-end estimator (nested
+    # validation is not skipped: see Segmenter.fit)
+    ({"method_params": {"n_init": 0}}, r"The 'n_init' parameter of KMeans must be"),
+]
+
+
+@pytest.mark.parametrize(("params", "match"), WRONG_PARAMS)
+def test_wrong_params(params, match):
+    X = _table()
+    with pytest.raises(InvalidParameterError, match=match):
+        Segmenter(**params).fit(X)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"clip": 0}, r"The 'clip' parameter of ClippedRobustScaler must be a float "
+                      r"in the range \(0\.0, inf\) or None\. Got 0 instead\."),
+        ({"clip": -1.0}, r"'clip' parameter .* Got -1\.0 instead"),
+        ({"clip": "2"}, r"'clip' parameter .* Got '2' instead"),
+    ],
+)
+def test_wrong_params_clipped_robust_scaler(params, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        ClippedRobustScaler(**params).fit(np.ones((5, 2)))
+
+
+def test_parameter_constraints_pass_sklearn_param_validation_check():
+    # the check scikit-learn runs on its own estimators: every constraint is
+    # enforced at fit and each invalid value gives InvalidParameterError
+    for est in (Segmenter(n_clusters=2, random_state=0), ClippedRobustScaler()):
+        check_param_validation(type(est).__name__, est)
 
 
 def test_features_with_numpy_input():
@@ -377,9 +448,12 @@ def test_features_with_numpy_input():
         Segmenter(features=["f0"]).fit(_table().to_numpy())
 
 
-def test_error_is_segment_input_error():
-    with pytest.raises(SegmentInputError, match="unknown method"):
+def test_parameter_errors_are_value_errors():
+    # InvalidParameterError is a ValueError (and a TypeError), so code catching
+    # ValueError keeps working; input errors stay SegmentInputError
+    with pytest.raises(ValueError, match="'method' parameter of Segmenter"):
         Segmenter(method="nope").fit(_table())
+    assert issubclass(SegmentInputError, ValueError)
 
 
 def test_predict_on_other_columns_shows_the_difference():
@@ -405,7 +479,60 @@ def test_predict_before_fit():
         Segmenter().predict(_table())
 
 
-def test_hdbscan_all_noise_is_explained():
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_hdbscan_all_noise_is_a_result(as_frame):
+    # as scikit-learn's HDBSCAN: every customer labelled NOISE, no error
     X = np.random.default_rng(0).uniform(size=(40, 5))
-    with pytest.raises(SegmentInputError, match="every customer in noise"):
-        Segmenter(method="hdbscan", method_params={"min_cluster_size": 30}).fit(X)
+    if as_frame:
+        X = pd.DataFrame(X, columns=[f"f{j}" for j in range(5)])
+    seg = Segmenter(method="hdbscan", method_params={"min_cluster_size": 30}).fit(X)
+    assert (np.asarray(seg.labels_) == NOISE).all()
+    assert seg.n_clusters_ == 0
+    assert seg.k_reason_.startswith("k=0: found by hdbscan (40 customers left as noise")
+    assert "lower min_cluster_size" in seg.k_reason_
+    assert seg.profiles_.index.tolist() == [NOISE]
+    assert (np.asarray(seg.predict(X)) == NOISE).all()
+    assert seg.transform(X).shape == (40, 0)
+    assert seg.predict_proba(X).shape == (40, 0)
+    assert seg.get_feature_names_out().tolist() == []
+
+
+def test_transform_columns_are_feature_names_out():
+    X, _ = blobs(n=200, centers=3)
+    seg = Segmenter(n_clusters=3, random_state=0).fit(X)
+    dist = seg.transform(X)
+    names = seg.get_feature_names_out()
+    assert names.tolist() == ["segmenter0", "segmenter1", "segmenter2"]
+    assert dist.columns.tolist() == names.tolist()
+    assert dist.index.equals(X.index)
+    # the same names through scikit-learn's set_output, for array input too
+    seg = Segmenter(n_clusters=3, random_state=0).fit(X.to_numpy())
+    seg.set_output(transform="pandas")
+    assert seg.transform(X.to_numpy()).columns.tolist() == names.tolist()
+
+
+def test_n_features_in_is_the_width_of_x():
+    X, _ = blobs(n=200, centers=3)
+    X["note"] = "text, not used"
+    seg = Segmenter(n_clusters=3, features=["f0", "f2"], random_state=0).fit(X)
+    assert seg.n_features_in_ == 6
+    assert seg.feature_names_in_.tolist() == [*(f"f{j}" for j in range(5)), "note"]
+    assert seg.features_used_.tolist() == ["f0", "f2"]
+    # a DataFrame at predict needs the used columns only, in any order
+    pd.testing.assert_series_equal(seg.predict(X[["f2", "f0"]]), seg.labels_)
+    # an array needs every column seen at fit
+    with (
+        pytest.warns(UserWarning, match="X does not have valid feature names"),
+        pytest.raises(
+            ValueError,
+            match="X has 2 features, but Segmenter is expecting 6 features as input",
+        ),
+    ):
+        seg.predict(X[["f0", "f2"]].to_numpy())
+
+
+def test_n_features_in_with_array_input():
+    X, _ = blobs(n=200, centers=3)
+    seg = Segmenter(n_clusters=3, random_state=0).fit(X.to_numpy())
+    assert seg.n_features_in_ == 5
+    assert seg.features_used_.tolist() == ["x0", "x1", "x2", "x3", "x4"]

@@ -141,20 +141,11 @@ def test_every_module_has_a_layer():
         layer(module)
 
 
-# Debts being paid (issue 13); each entry goes when its fix lands, and a new one
-# never comes in: the tests compare with these sets exactly.
-KNOWN_CYCLES = [
-    ["payseg.cluster._persist", "payseg.cluster._segmenter"],
-    ["payseg.synth._archetypes", "payseg.synth._markets"],
-]
-KNOWN_UPWARD: list[str] = []
-
-
 def test_no_import_cycles():
     # the package __init__ re-exports from its modules, and the CLI imports the
     # package: that pair is the only allowed loop through "payseg" itself
     graph = {m: {t for t in ts if t != "payseg"} for m, ts in GRAPH.items()}
-    assert _cycles(graph) == KNOWN_CYCLES
+    assert _cycles(graph) == []
 
 
 def test_imports_read_one_way():
@@ -164,7 +155,7 @@ def test_imports_read_one_way():
         for t in targets
         if layer(t) > layer(m)
     )
-    assert upward == KNOWN_UPWARD
+    assert upward == []
 
 
 def test_checker_sees_imports_inside_functions():

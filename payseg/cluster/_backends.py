@@ -10,9 +10,10 @@ do not depend on the units of ``Z``.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 
 import numpy as np
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.cluster import AgglomerativeClustering, KMeans, MiniBatchKMeans
 from sklearn.metrics import pairwise_distances_argmin_min
@@ -20,7 +21,6 @@ from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.mixture import GaussianMixture
 
 from .._schema import NOISE
-from ._preprocess import SegmentInputError
 
 #: Up to this many rows, BLAS/OpenMP run on one thread: thread start-up and
 #: spin-waiting cost more than they save on small matrices, and far more on a busy
@@ -35,6 +35,20 @@ def limit_threads(n_rows: int):
 
         return threadpool_limits(limits=1)
     return nullcontext()
+
+
+def numpy_context(n_rows: int) -> ExitStack:
+    """Context manager for the Segmenter's computations on its numpy matrices.
+
+    :func:`limit_threads`, and scikit-learn's array API dispatch off: the
+    Segmenter converts every input to numpy, and some back-ends refuse to run with
+    dispatch on (GaussianMixture's k-means initialisation), so a user's global
+    ``sklearn.set_config(array_api_dispatch=True)`` must not reach them.
+    """
+    stack = ExitStack()
+    stack.enter_context(limit_threads(n_rows))
+    stack.enter_context(config_context(array_api_dispatch=False))
+    return stack
 
 
 #: Label of customers a density back-end (hdbscan, or an instance such as DBSCAN)
@@ -77,12 +91,9 @@ class Backend:
         return labels
 
     def _set_centers(self, Z, labels):
+        # all noise is a result, not an error (as in scikit-learn's HDBSCAN): no
+        # segment, no centroid; predict then gives NOISE and transform 0 columns
         ids = np.unique(labels[labels != NOISE])
-        if ids.size == 0:
-            raise SegmentInputError(
-                f"{self.name} put every customer in noise ({NOISE}); lower "
-                "min_cluster_size in method_params or use method='kmeans'."
-            )
         self.segment_ids_ = ids
         inv = np.searchsorted(ids, labels[labels != NOISE])
         Zk = Z[labels != NOISE]
@@ -93,14 +104,25 @@ class Backend:
         own = np.sqrt(((Zk - self.centers_[inv]) ** 2).sum(axis=1))
         self.temperature_ = float(own.mean()) if own.size else 1.0
 
+    @property
+    def all_noise(self) -> bool:
+        """True when the fit found no segment (every customer is NOISE)."""
+        return self.segment_ids_.size == 0
+
     def predict(self, Z):
+        if self.all_noise:
+            return np.full(Z.shape[0], NOISE, dtype=np.int64)
         idx, _ = pairwise_distances_argmin_min(Z, self.centers_)
         return self.segment_ids_[idx]
 
     def transform(self, Z):
+        if self.all_noise:
+            return np.zeros((Z.shape[0], 0))
         return euclidean_distances(Z, self.centers_)
 
     def predict_proba(self, Z):
+        if self.all_noise:
+            return np.zeros((Z.shape[0], 0))
         return _softmax_neg(self.transform(Z), self.temperature_)
 
     def extra_scores(self, Z):
@@ -196,12 +218,16 @@ class HDBSCANBackend(Backend):
         return self.estimator_.labels_
 
     def predict(self, Z):
+        if self.all_noise:
+            return super().predict(Z)
         import hdbscan
 
         labels, _ = hdbscan.approximate_predict(self.estimator_, Z)
         return np.asarray(labels, dtype=np.int64)
 
     def predict_proba(self, Z):
+        if self.all_noise:
+            return super().predict_proba(Z)
         import hdbscan
 
         p = np.asarray(hdbscan.membership_vector(self.estimator_, Z), dtype=float)
@@ -320,19 +346,10 @@ BACKENDS = {
 
 def make_backend(method, params, n_categorical=0) -> Backend:
     """Return a fresh back-end for ``method`` (a name or a clusterer instance)."""
+    # ``method`` was validated by the Segmenter's _parameter_constraints
     params = dict(params or {})
-    if isinstance(method, str):
-        if method not in BACKENDS:
-            raise SegmentInputError(
-                f"unknown method {method!r}; known methods: {sorted(BACKENDS)}, or "
-                "pass a scikit-learn clusterer instance."
-            )
-        if method == "kprototypes":
-            return KPrototypesBackend(params, n_categorical=max(n_categorical, 1))
-        return BACKENDS[method](params)
-    if hasattr(method, "fit") and hasattr(method, "get_params"):
+    if not isinstance(method, str):
         return EstimatorBackend(method, params)
-    raise SegmentInputError(
-        f"method must be one of {sorted(BACKENDS)} or a scikit-learn clusterer "
-        f"instance, got {type(method).__name__}."
-    )
+    if method == "kprototypes":
+        return KPrototypesBackend(params, n_categorical=max(n_categorical, 1))
+    return BACKENDS[method](params)

@@ -146,8 +146,52 @@ def _manifest_digest(manifest: dict) -> str:
     return _sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode())
 
 
-def save(segmenter, path) -> None:
-    """Write ``segmenter`` (fitted) to ``path``; see the module docstring."""
+def _names_to_json(segment_names, segments) -> dict:
+    """Segment names (DataFrame or Series indexed by segment id) as plain JSON."""
+    if isinstance(segment_names, pd.Series):
+        segment_names = segment_names.to_frame(segment_names.name or "name")
+    if not isinstance(segment_names, pd.DataFrame):
+        raise TypeError(
+            "segment_names must be a DataFrame or Series indexed by segment id, got "
+            f"{type(segment_names).__name__}."
+        )
+    ids = segment_names.index
+    if not pd.api.types.is_integer_dtype(ids.dtype):
+        raise ValueError(
+            f"segment_names must be indexed by segment id (int), got index dtype "
+            f"{ids.dtype}; e.g. result.segments[['name_en', 'name_zh']]."
+        )
+    unknown = sorted(set(ids.tolist()) - {int(s) for s in segments})
+    if unknown:
+        raise ValueError(
+            f"segment_names has segment ids the model does not have: {unknown[:10]}; "
+            f"the model's segments are {[int(s) for s in segments]}."
+        )
+    return {
+        "segment": [int(i) for i in ids],
+        "columns": {
+            str(c): [None if pd.isna(v) else str(v) for v in segment_names[c]]
+            for c in segment_names.columns
+        },
+    }
+
+
+def names_from_json(obj) -> pd.DataFrame | None:
+    """The segment-name table stored in a manifest (None when there is none)."""
+    if obj is None:
+        return None
+    index = pd.Index(np.asarray(obj["segment"], dtype=np.int64), name="segment")
+    return pd.DataFrame(
+        {c: pd.array(v, dtype="str") for c, v in obj["columns"].items()}, index=index
+    )
+
+
+def save(segmenter, path, *, segment_names=None) -> None:
+    """Write ``segmenter`` (fitted) to ``path``; see the module docstring.
+
+    ``segment_names`` (a table indexed by segment id) goes into the manifest, so
+    that it can be read without loading the model.
+    """
     import sklearn
     import skops.io as sio
     from sklearn.utils.validation import check_is_fitted
@@ -155,7 +199,15 @@ def save(segmenter, path) -> None:
     from .._version import __version__
 
     check_is_fitted(segmenter, "preprocessor_")
-    state = {k: _encode(v) for k, v in vars(segmenter).items()}
+    names_json = (
+        None
+        if segment_names is None
+        else _names_to_json(segment_names, segmenter.profiles_.index)
+    )
+    # the names live in the manifest only (metadata, readable without the model)
+    state = {
+        k: _encode(v) for k, v in vars(segmenter).items() if k != "segment_names_"
+    }
     try:
         payload = sio.dumps(state)
     except Exception as exc:  # skops raises several types for objects it cannot store
@@ -173,8 +225,10 @@ def save(segmenter, path) -> None:
         "method": str(segmenter.method),
         "params": {k: repr(v) for k, v in segmenter.get_params(deep=False).items()},
         "feature_names": None if names is None else [str(n) for n in names],
+        "features_used": [str(n) for n in segmenter.features_used_],
         "n_features_in": int(segmenter.n_features_in_),
         "n_clusters": int(segmenter.n_clusters_),
+        "segment_names": names_json,
         "payload_sha256": _sha256(payload),
     }
     manifest["manifest_sha256"] = _manifest_digest(manifest)
@@ -228,12 +282,15 @@ def _read(path):
     return manifest, payload
 
 
-def load(path, *, trusted=None):
-    """Load a Segmenter written by :func:`save`."""
+def load_state(path, *, trusted=None) -> tuple[dict, dict]:
+    """Check and read a model file written by :func:`save`.
+
+    Returns the manifest and the fitted state (attribute name -> value) from which
+    :meth:`payseg.cluster.Segmenter.load` rebuilds the estimator.
+    """
     import skops.io as sio
 
     from .._version import __version__
-    from ._segmenter import Segmenter
 
     manifest, payload = _read(path)
     if manifest.get("payseg_version") != __version__:
@@ -255,6 +312,4 @@ def load(path, *, trusted=None):
     state = sio.loads(
         payload, trusted=sorted(allowed & set(sio.get_untrusted_types(data=payload)))
     )
-    seg = Segmenter.__new__(Segmenter)
-    seg.__dict__.update({k: _decode(v) for k, v in state.items()})
-    return seg
+    return manifest, {k: _decode(v) for k, v in state.items()}

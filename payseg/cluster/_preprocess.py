@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import warnings
+from numbers import Real
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,9 @@ from sklearn.decomposition import PCA
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
+
+from .._sklearn_compat import Interval, _fit_context, validate_data
 
 SCALERS = ("robust", "standard", "none")
 
@@ -203,8 +206,9 @@ class ClippedRobustScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
 
     Parameters
     ----------
-    clip : float or None, default=5.0
+    clip : float > 0 or None, default=2.0
         Bound on the absolute scaled value; None keeps the values as they are.
+        NaN passes through (fit ignores it, transform keeps it).
 
     Attributes
     ----------
@@ -225,9 +229,14 @@ class ClippedRobustScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
     2.0
     """
 
+    _parameter_constraints: dict = {
+        "clip": [Interval(Real, 0, None, closed="neither"), None],
+    }
+
     def __init__(self, *, clip=2.0):
         self.clip = clip
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the medians and scales (NaN ignored)."""
         X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
@@ -254,6 +263,11 @@ class ClippedRobustScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         if self.clip is not None:
             np.clip(Z, -self.clip, self.clip, out=Z)
         return Z
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
 
 
 def make_preprocessor(scaler: str, pca, random_state) -> Pipeline:

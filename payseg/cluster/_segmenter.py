@@ -13,10 +13,20 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._schema import CHANNEL_SHARE_PREFIX, NOISE
-from . import _backends, _preprocess, _select_k
+from .._sklearn_compat import (
+    HasMethods,
+    Interval,
+    IntInterval,
+    InvalidParameterError,
+    RealNotInt,
+    StrOptions,
+    _fit_context,
+    validate_data,
+)
+from . import _backends, _persist, _preprocess, _select_k
 from ._preprocess import SegmentInputError
 
 #: With more than SUBSAMPLE_ABOVE * sample_size customers, k is chosen on a seeded
@@ -54,10 +64,11 @@ class Segmenter(
         centroid), ``"kprototypes"`` (numeric features plus categorical columns, the
         dominant channel by default), or a scikit-learn clusterer instance (cloned;
         its ``n_clusters``/``n_components`` is set when it has one).
-    n_clusters : int or "auto", default="auto"
+    n_clusters : int >= 1 or "auto", default="auto"
         Number of segments, or ``"auto"`` to score every k in ``k_range`` and pick
-        one with ``selection``. Ignored by methods that find it themselves.
-    features : list of str or None, default=None
+        one with ``selection``. Methods that find it themselves (hdbscan, an
+        instance without ``n_clusters``) need ``"auto"``. A bool is refused.
+    features : str, list of str or None, default=None
         Columns of X to segment on. None takes the behaviour columns of a payseg
         feature table (timing, channel families, arrears, top-up rhythm; see
         ``docs/segmenter.md``) when X is one, else every column. Every used column
@@ -68,18 +79,21 @@ class Segmenter(
         +-2 (why: see its docstring). ``"standard"`` is z-scores, ``"none"`` leaves
         the values; a transformer instance is cloned and used as the scaling step.
     k_range : tuple of int, default=(2, 12)
-        Smallest and largest k tried by ``n_clusters="auto"`` (inclusive).
-    selection : str, default="parsimonious"
+        Smallest and largest k tried by ``n_clusters="auto"`` (inclusive); a pair
+        ``(k_min, k_max)`` with ``2 <= k_min <= k_max``.
+    selection : {"parsimonious", "silhouette", "calinski_harabasz", \
+            "davies_bouldin", "bic", "gap"}, default="parsimonious"
         Rule for ``n_clusters="auto"``: ``"parsimonious"`` (the smallest k whose
         silhouette is at least 95% of the best one: a segment split in two by noise
         barely moves the silhouette, so the largest value over-segments),
-        ``"silhouette"`` (max; silhouettes are computed on at most 5,000 customers), ``"calinski_harabasz"`` (max), ``"davies_bouldin"`` (min),
+        ``"silhouette"`` (max; silhouettes are computed on at most 5,000
+        customers), ``"calinski_harabasz"`` (max), ``"davies_bouldin"`` (min),
         ``"bic"`` (min, gmm only) or ``"gap"`` (Tibshirani's one-standard-error
         rule). Every score is computed either way and kept in ``k_scores_``.
-    pca : int, float or None, default=None
-        Components kept by a final PCA step (a float in (0, 1) keeps that share of
-        variance); None skips it.
-    sample_size : int, default=10000
+    pca : int >= 1, float in (0, 1), "mle" or None, default=None
+        Components kept by a final PCA step (a float keeps that share of
+        variance, "mle" is Minka's estimate); None skips it.
+    sample_size : int >= 100, default=10000
         When there are more than twice this many customers, k is chosen on a seeded
         subsample of this size; the final model is then fitted on everyone.
     method_params : dict or None, default=None
@@ -109,9 +123,25 @@ class Segmenter(
     k_reason_ : str
         Why this number of segments.
     n_features_in_ : int
-        Number of feature columns used.
-    feature_names_in_ : ndarray of str
-        Their names (DataFrame input only).
+        Number of columns of X seen at fit (all of them, used or not).
+    feature_names_in_ : ndarray of str of shape (n_features_in_,)
+        Names of the columns of X seen at fit (DataFrame input only).
+    features_used_ : ndarray of str of shape (n_features_used,)
+        The columns segmented on, chosen by ``features`` (see above): a subset of
+        ``feature_names_in_``, or ``x0, x1, ...`` (every column) for array input.
+        A DataFrame passed to ``predict``/``transform`` needs these columns only,
+        in any order; an array needs all ``n_features_in_`` columns.
+    segment_names_ : DataFrame or None
+        Segment names stored in the model file by ``save(segment_names=...)`` and
+        restored by :meth:`load` (index: segment id); None after ``fit``.
+
+    Notes
+    -----
+    Parameters are checked at ``fit`` against ``_parameter_constraints`` (as in
+    scikit-learn): a wrong value raises scikit-learn's ``InvalidParameterError``
+    (a ``ValueError`` and ``TypeError``) naming the parameter, what it accepts and
+    what it got. A feature table the Segmenter cannot use raises
+    :class:`SegmentInputError` (a ``ValueError``).
 
     See Also
     --------
@@ -136,6 +166,31 @@ class Segmenter(
     >>> seg.k_reason_.startswith("k=2:")
     True
     """
+
+    _parameter_constraints: dict = {
+        "method": [
+            StrOptions(set(_backends.BACKENDS)),
+            HasMethods(["fit", "get_params"]),
+        ],
+        "n_clusters": [IntInterval(1, None, closed="left"), StrOptions({"auto"})],
+        "features": ["array-like", str, None],
+        "scaler": [
+            StrOptions(set(_preprocess.SCALERS)),
+            HasMethods(["fit", "transform"]),
+        ],
+        # a pair (k_min, k_max) with 2 <= k_min <= k_max: checked in _check_params
+        "k_range": [tuple, list],
+        "selection": [StrOptions(set(_select_k.SELECTIONS))],
+        "pca": [
+            IntInterval(1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="neither"),
+            StrOptions({"mle"}),
+            None,
+        ],
+        "sample_size": [IntInterval(100, None, closed="left")],
+        "method_params": [dict, None],
+        "random_state": ["random_state"],
+    }
 
     def __init__(
         self,
@@ -164,53 +219,24 @@ class Segmenter(
 
     # -- validation -----------------------------------------------------------------
     def _check_params(self):
-        if isinstance(self.scaler, str):
-            if self.scaler not in _preprocess.SCALERS:
-                raise SegmentInputError(
-                    f"scaler={self.scaler!r} is not one of "
-                    f"{list(_preprocess.SCALERS)} or a transformer instance."
-                )
-        elif not (hasattr(self.scaler, "fit") and hasattr(self.scaler, "transform")):
-            raise SegmentInputError(
-                f"scaler must be one of {list(_preprocess.SCALERS)} or a transformer "
-                f"instance, got {type(self.scaler).__name__}."
-            )
-        if self.selection not in _select_k.SELECTIONS:
-            raise SegmentInputError(
-                f"selection={self.selection!r} is not one of "
-                f"{list(_select_k.SELECTIONS)}."
-            )
-        if self.selection == "bic" and self.method != "gmm":
-            raise SegmentInputError(
-                "selection='bic' needs method='gmm'; use selection='parsimonious' "
-                "for other methods."
-            )
-        k = self.n_clusters
-        if not (k == "auto" if isinstance(k, str) else isinstance(k, numbers.Integral)):
-            raise SegmentInputError(
-                f"n_clusters must be a positive int or 'auto', got {k!r}."
-            )
-        if isinstance(k, numbers.Integral) and k < 1:
-            raise SegmentInputError(f"n_clusters must be >= 1, got {k}.")
+        """What _parameter_constraints cannot say: the k_range pair, bic vs method."""
         lo_hi = self.k_range
         if (
-            not isinstance(lo_hi, (tuple, list))
-            or len(lo_hi) != 2
-            or not all(isinstance(v, numbers.Integral) for v in lo_hi)
+            len(lo_hi) != 2
+            or not all(
+                isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                for v in lo_hi
+            )
             or not 2 <= lo_hi[0] <= lo_hi[1]
         ):
-            raise SegmentInputError(
-                f"k_range must be a pair (k_min, k_max) with 2 <= k_min <= k_max, "
-                f"got {lo_hi!r}."
+            raise InvalidParameterError(
+                "The 'k_range' parameter of Segmenter must be a pair (k_min, k_max) "
+                f"of ints with 2 <= k_min <= k_max. Got {lo_hi!r} instead."
             )
-        if not isinstance(self.sample_size, numbers.Integral) or self.sample_size < 100:
-            raise SegmentInputError(
-                f"sample_size must be an int >= 100, got {self.sample_size!r}."
-            )
-        if self.method_params is not None and not isinstance(self.method_params, dict):
-            raise SegmentInputError(
-                "method_params must be a dict of back-end parameters, got "
-                f"{type(self.method_params).__name__}."
+        if self.selection == "bic" and self.method != "gmm":
+            raise InvalidParameterError(
+                "selection='bic' needs method='gmm'; use selection='parsimonious' "
+                "for other methods."
             )
 
     def _categorical_columns(self, X):
@@ -266,40 +292,56 @@ class Segmenter(
         return codes
 
     def _numeric(self, X, *, reset):
-        """Select, check and convert the feature columns; returns (array, index)."""
-        index = X.index if isinstance(X, pd.DataFrame) else None
-        if isinstance(X, pd.DataFrame):
-            if reset:
-                cats = self._categorical_columns(X)[0]
-                self._features = _preprocess.select_columns(X, self.features, cats)
-            else:
-                names = [str(c) for c in X.columns]
-                missing = [c for c in self._features if c not in names]
-                if missing:
-                    diff = _preprocess.column_difference(self._features, names)
-                    raise SegmentInputError(
-                        f"X has columns that differ from fit: {diff}. Pass a table "
-                        "built like the one used in fit (same payseg.build_features "
-                        "families and channels)."
-                    )
-            X = X.set_axis([str(c) for c in X.columns], axis=1)[self._features]
-        elif reset:
-            if self.features is not None:
+        """Check X, select the used columns and convert; returns (array, index).
+
+        ``n_features_in_``/``feature_names_in_`` describe the whole of X, the columns
+        segmented on are ``features_used_``. A DataFrame at predict needs only the
+        used columns, in any order (as scikit-learn's ColumnTransformer); an array
+        needs every column of fit, in order.
+        """
+        check = {
+            "dtype": np.float64,
+            "ensure_all_finite": "allow-nan",
+            "ensure_min_samples": 1,
+        }
+        if not isinstance(X, pd.DataFrame):
+            if reset and self.features is not None:
                 raise SegmentInputError(
                     "features= names columns, so X must be a DataFrame; got "
                     f"{type(X).__name__}. Pass a DataFrame or leave features=None."
                 )
-            self._features = None
-        if isinstance(X, pd.DataFrame) and _n_rows(X) and X.shape[1]:
+            arr = validate_data(self, X, reset=reset, **check)
+            if reset:
+                self.features_used_ = np.asarray(
+                    [f"x{j}" for j in range(arr.shape[1])], dtype=object
+                )
+                self._used_idx = np.arange(arr.shape[1])
+            return arr[:, self._used_idx], None
+        index = X.index
+        X = X.set_axis([str(c) for c in X.columns], axis=1)
+        if reset:
+            # the names and width of the whole table; the values are checked below,
+            # on the used columns only (others may be text)
+            validate_data(self, X, reset=True, skip_check_array=True)
+            cats = self._categorical_columns(X)[0]
+            used = _preprocess.select_columns(X, self.features, cats)
+            self.features_used_ = np.asarray(used, dtype=object)
+            self._used_idx = X.columns.get_indexer(used)
+        else:
+            used = list(self.features_used_)
+            names = list(X.columns)
+            missing = [c for c in used if c not in set(names)]
+            if missing:
+                diff = _preprocess.column_difference(used, names)
+                raise SegmentInputError(
+                    f"X has columns that differ from fit: {diff}. Pass a table "
+                    "built like the one used in fit (same payseg.build_features "
+                    "families and channels)."
+                )
+        X = X[used]
+        if _n_rows(X) and X.shape[1]:
             X = X.astype(float)
-        arr = validate_data(
-            self,
-            X,
-            reset=reset,
-            dtype=np.float64,
-            ensure_all_finite="allow-nan",
-            ensure_min_samples=1,
-        )
+        arr = check_array(X, input_name="X", estimator=self, **check)
         return arr, index
 
     def _empty_check(self, X):
@@ -311,6 +353,10 @@ class Segmenter(
             )
 
     # -- fit ------------------------------------------------------------------------
+    # Not prefer_skip_nested_validation=True: method_params and the method / scaler
+    # instances reach inner scikit-learn estimators unchecked by these constraints,
+    # so the inner estimators must keep validating them (KMeans refuses n_init=0).
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
         """Fit the preprocessing and the clustering, choosing k if asked.
 
@@ -325,7 +371,7 @@ class Segmenter(
         -------
         self : Segmenter
         """
-        with _backends.limit_threads(_n_rows(X)):
+        with _backends.numpy_context(_n_rows(X)):
             return self._fit(X)
 
     def _fit(self, X):
@@ -334,11 +380,7 @@ class Segmenter(
         rng = check_random_state(self.random_state)
         arr, index = self._numeric(X, reset=True)
         n = arr.shape[0]
-        names = (
-            self._features
-            if self._features is not None
-            else [f"x{j}" for j in range(arr.shape[1])]
-        )
+        names = list(self.features_used_)
         if n < 2:
             raise SegmentInputError(
                 f"n_samples={n}: need at least 2 customers to segment (got 1 sample)."
@@ -373,7 +415,7 @@ class Segmenter(
         init, done = None, None
         if not backend.takes_k:
             if self.n_clusters != "auto":
-                raise SegmentInputError(
+                raise InvalidParameterError(
                     f"method={backend.name!r} finds the number of segments itself; "
                     "pass n_clusters='auto' and tune it with method_params "
                     "(e.g. min_cluster_size)."
@@ -401,6 +443,12 @@ class Segmenter(
                 f"k={self.n_clusters_}: found by {backend.name} "
                 f"({n_noise} customers left as noise, label {NOISE})."
             )
+            if backend.all_noise:
+                self.k_reason_ += (
+                    " No segment: lower min_cluster_size in method_params or use "
+                    "method='kmeans'."
+                )
+        self.segment_names_ = None
         self.labels_ = self._wrap(labels, index)
         self.profiles_ = self._profiles(X, arr, labels, names)
         return self
@@ -483,7 +531,7 @@ class Segmenter(
         -------
         labels : Series or ndarray of shape (n_samples,)
         """
-        with _backends.limit_threads(_n_rows(X)):
+        with _backends.numpy_context(_n_rows(X)):
             Z, index = self._z(X)
             return self._wrap(self._backend.predict(Z), index)
 
@@ -504,13 +552,16 @@ class Segmenter(
         -------
         proba : DataFrame or ndarray of shape (n_samples, n_clusters_)
         """
-        with _backends.limit_threads(_n_rows(X)):
+        with _backends.numpy_context(_n_rows(X)):
             Z, index = self._z(X)
             p = np.asarray(self._backend.predict_proba(Z), dtype=float)
         return self._wrap_matrix(p, index)
 
     def transform(self, X):
         """Euclidean distances to each segment centroid in preprocessed space.
+
+        Columns are :meth:`get_feature_names_out` (``segmenter0``, ``segmenter1``,
+        ...: the distance to segment 0, 1, ...); none when every customer is noise.
 
         Parameters
         ----------
@@ -520,31 +571,37 @@ class Segmenter(
         -------
         distances : DataFrame or ndarray of shape (n_samples, n_clusters_)
         """
-        with _backends.limit_threads(_n_rows(X)):
+        with _backends.numpy_context(_n_rows(X)):
             Z, index = self._z(X)
-            return self._wrap_matrix(self._backend.transform(Z), index)
+            distances = self._backend.transform(Z)
+        return self._wrap_matrix(distances, index, self.get_feature_names_out())
 
-    def _wrap_matrix(self, values, index):
+    def _wrap_matrix(self, values, index, columns=None):
         if index is None:
             return values
-        cols = pd.Index(self._backend.segment_ids_[: values.shape[1]], name="segment")
-        return pd.DataFrame(values, index=index, columns=cols)
+        if columns is None:
+            columns = pd.Index(
+                self._backend.segment_ids_[: values.shape[1]], name="segment"
+            )
+        return pd.DataFrame(values, index=index, columns=columns)
 
     # -- persistence ----------------------------------------------------------------
-    def save(self, path):
+    def save(self, path, *, segment_names=None):
         """Save the fitted Segmenter to ``path`` without pickle.
 
         The file is a zip of a JSON manifest (payseg version, feature names,
-        parameters, sha256 of the payload) and a skops payload that loads without
-        executing code. See :meth:`load`.
+        parameters, segment names, sha256 of the payload) and a skops payload that
+        loads without executing code. See :meth:`load`.
 
         Parameters
         ----------
         path : str or Path
+        segment_names : DataFrame, Series or None, default=None
+            Names of the segments (index: segment id, one column per kind of name,
+            e.g. ``name_en`` and ``name_zh``), stored in the manifest and restored as
+            ``segment_names_`` by :meth:`load`.
         """
-        from ._persist import save
-
-        save(self, path)
+        _persist.save(self, path, segment_names=segment_names)
 
     @classmethod
     def load(cls, path, *, trusted=None):
@@ -560,6 +617,8 @@ class Segmenter(
         Returns
         -------
         Segmenter
+            Fitted, with ``segment_names_`` set from the file (None when it was
+            saved without names).
 
         Raises
         ------
@@ -567,9 +626,20 @@ class Segmenter(
             When the file is not a payseg model, has been modified since it was
             saved, or holds types outside the trusted list.
         """
-        from ._persist import load
-
-        return load(path, trusted=trusted)
+        manifest, state = _persist.load_state(path, trusted=trusted)
+        seg = cls.__new__(cls)
+        seg.__dict__.update(state)
+        if "features_used_" not in state:  # written by payseg 0.1.0
+            used = state.get("_features")
+            if used is None:
+                used = [f"x{j}" for j in range(seg.n_features_in_)]
+            seg.features_used_ = np.asarray(used, dtype=object)
+            seg._used_idx = np.arange(seg.features_used_.size)
+        if "segment_names" in manifest:
+            seg.segment_names_ = _persist.names_from_json(manifest["segment_names"])
+        else:  # files written before the names moved to the manifest
+            seg.segment_names_ = state.get("segment_names_")
+        return seg
 
     @property
     def _n_features_out(self):
@@ -579,5 +649,4 @@ class Segmenter(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
-        tags.non_deterministic = self.method in ("hdbscan",)
         return tags

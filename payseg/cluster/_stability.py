@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._schema import NOISE
+from .._sklearn_compat import HasMethods, IntInterval, validate_params
 
 
 @dataclass
@@ -69,6 +70,16 @@ def _best_jaccard(ref: np.ndarray, boot: np.ndarray, segments: np.ndarray):
     return jac.max(axis=1)
 
 
+@validate_params(
+    {
+        "segmenter": [HasMethods(["fit", "predict"])],
+        "X": ["array-like"],
+        "n_boot": [IntInterval(1, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    # the segmenter validates its own parameters when it is fitted
+    prefer_skip_nested_validation=False,
+)
 def stability(segmenter, X, n_boot=20, random_state=None):
     """Bootstrap stability of the segments of ``segmenter`` on ``X``.
 
@@ -86,7 +97,7 @@ def stability(segmenter, X, n_boot=20, random_state=None):
         Fitted or not.
     X : DataFrame or array-like of shape (n_samples, n_features)
         The feature table.
-    n_boot : int, default=20
+    n_boot : int >= 1, default=20
         Number of bootstrap refits.
     random_state : int, RandomState instance or None, default=None
         Seeds the bootstrap samples and the refits.
@@ -108,8 +119,6 @@ def stability(segmenter, X, n_boot=20, random_state=None):
     >>> res.jaccard["mean"].round(2).tolist()
     [1.0, 1.0]
     """
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ValueError(f"n_boot must be a positive int, got {n_boot!r}.")
     rng = check_random_state(random_state)
     try:
         check_is_fitted(segmenter, "preprocessor_")

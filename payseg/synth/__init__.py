@@ -1,13 +1,9 @@
 """Synthetic resident customers with planted payment-behaviour archetypes."""
 
-from ._archetypes import (
-    ARCHETYPE_KEYS,
-    Archetype,
-    default_archetypes,
-)
+from ._archetypes import ARCHETYPE_KEYS, Archetype
 from ._export import DEFECT_KINDS, write
 from ._generate import generate
-from ._markets import MARKETS, Market, get_market
+from ._markets import MARKETS, Market, default_archetypes, get_market
 
 __all__ = [
     "ARCHETYPE_KEYS",

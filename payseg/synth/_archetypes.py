@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 from .._vocab import ARCHETYPE_KEYS
 
-__all__ = ["ARCHETYPE_KEYS", "Archetype", "default_archetypes"]
+__all__ = ["ARCHETYPE_KEYS", "Archetype"]
 
 def _frozen(mapping) -> Mapping[str, float]:
     return MappingProxyType({str(k): float(v) for k, v in dict(mapping).items()})
@@ -211,29 +211,3 @@ def _cn() -> tuple[Archetype, ...]:
             late_prob=0.02, pay_every=(3, 8), rural_share=0.4, kwh=(8.0, 0.6),
         ),
     )
-
-
-def default_archetypes(market: str = "cn") -> dict[str, Archetype]:
-    """The default archetype specs of a market, keyed by archetype.
-
-    Parameters
-    ----------
-    market : {"cn", "us", "uk"}, default "cn"
-
-    Returns
-    -------
-    dict of str to Archetype
-        A fresh dict: edit it, or pass ``{key: share}`` to ``generate`` to change
-        shares only.
-
-    Examples
-    --------
-    >>> specs = default_archetypes()
-    >>> list(specs)[:3]
-    ['auto_debit', 'prompt_online', 'deadline']
-    >>> round(sum(a.share for a in specs.values()), 6)
-    1.0
-    """
-    from ._markets import get_market
-
-    return {a.key: a for a in get_market(market).archetypes}

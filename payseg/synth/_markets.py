@@ -9,7 +9,7 @@ from types import MappingProxyType
 from ..calendar import BillingCalendar
 from ._archetypes import Archetype, _cn, _frozen
 
-__all__ = ["MARKETS", "Market", "get_market"]
+__all__ = ["MARKETS", "Market", "default_archetypes", "get_market"]
 
 
 @dataclass(frozen=True)
@@ -189,3 +189,27 @@ def get_market(market) -> Market:
     if market not in MARKETS:
         raise ValueError(f"market must be one of {sorted(MARKETS)}, got {market!r}")
     return MARKETS[market]()
+
+
+def default_archetypes(market: str = "cn") -> dict[str, Archetype]:
+    """The default archetype specs of a market, keyed by archetype.
+
+    Parameters
+    ----------
+    market : {"cn", "us", "uk"}, default "cn"
+
+    Returns
+    -------
+    dict of str to Archetype
+        A fresh dict: edit it, or pass ``{key: share}`` to ``generate`` to change
+        shares only.
+
+    Examples
+    --------
+    >>> specs = default_archetypes()
+    >>> list(specs)[:3]
+    ['auto_debit', 'prompt_online', 'deadline']
+    >>> round(sum(a.share for a in specs.values()), 6)
+    1.0
+    """
+    return {a.key: a for a in get_market(market).archetypes}

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._headers import normalise_header
+
 _ENCODINGS = ("utf-8", "gb18030")
 _DELIMITERS = (",", "\t", ";", "|")
 _HEAD_LINES = 60  # the header is looked for among this many first lines
@@ -63,8 +65,6 @@ def header_score(cells, keys) -> tuple[int, int]:
     ``keys`` is ``(lookup, required)``: ``lookup`` maps a normalised header to its
     canonical name (built-in map, user ``columns`` and canonical names themselves).
     """
-    from ._validate import normalise_header
-
     lookup, required = keys
     targets = {lookup.get(normalise_header(c)) for c in cells if str(c).strip()}
     targets.discard(None)

@@ -16,7 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._headers import HEADER_MAP
+from ._clean import clean_bills, clean_customers, clean_payments
+from ._headers import HEADER_MAP, header_unit, map_columns, normalise_header
+from ._ledger import ledger_entries
+from ._nondata import non_data_rows, void_rows
+from ._parsers import parse_amounts
 from ._read import (
     UnreadableFileError,
     _unique_names,
@@ -36,17 +40,6 @@ from ._schema import (
     TITLE_ROW,
     empty,
     empty_rejected,
-)
-from ._validate import (
-    clean_bills,
-    clean_customers,
-    clean_payments,
-    header_unit,
-    map_columns,
-    non_data_rows,
-    normalise_header,
-    parse_amounts,
-    void_rows,
 )
 from .exceptions import PaymentDataError
 
@@ -336,13 +329,8 @@ def _drop_non_data(raw, mapped, name, offset):
         ).iloc[order].reset_index(drop=True)
         mask = mask | extra
     titles = mapped.attrs.get("title_lines", [])
-    parts = [pd.DataFrame({
-        "source": pd.Series([name] * len(titles), dtype="str"),
-        "line": np.asarray([t[0] for t in titles], dtype=np.int64),
-        "column": pd.Series([""] * len(titles), dtype="str"),
-        "value": pd.Series([t[1] for t in titles], dtype="str"),
-        "reason": pd.Series([TITLE_ROW] * len(titles), dtype="str"),
-    })]
+    parts = [ledger_entries(name, [t[0] for t in titles], "",
+                            [t[1] for t in titles], TITLE_ROW)]
     if mask.any():
         parts.append(entries.assign(source=name, line=lines[mask])[
             list(REJECTED_COLUMNS)].astype({"line": "int64"}))

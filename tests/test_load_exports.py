@@ -286,8 +286,7 @@ def test_placeholders_are_missing_not_unknown():
     ["电费年月", "应收年月", "账务年月", "电费月份", "所属期", "Billing Month"]
 ])
 def test_header_variants(header, canonical):
-    from payseg._headers import HEADER_MAP
-    from payseg._validate import normalise_header
+    from payseg._headers import HEADER_MAP, normalise_header
 
     assert HEADER_MAP[normalise_header(header)] == canonical
 
@@ -553,7 +552,7 @@ _FORMS = st.sampled_from([
 @settings(max_examples=30, deadline=None)
 @given(values=st.lists(_FORMS, min_size=1, max_size=12), n=st.integers(1000, 1500))
 def test_property_dates_same_per_distinct_and_per_value(values, n):
-    from payseg._validate import parse_dates
+    from payseg._parsers import parse_dates
 
     column = pd.Series([values[i % len(values)] for i in range(n)], dtype="str")
     fast = parse_dates(column)  # the factorised path (long, repetitive column)

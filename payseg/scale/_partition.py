@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._headers import map_columns
 from .._schema import (
     BILL_OPTIONAL,
     BILL_REQUIRED,
@@ -31,7 +32,6 @@ from .._schema import (
     PAYMENT_OPTIONAL,
     PAYMENT_REQUIRED,
 )
-from .._validate import map_columns
 from ..exceptions import PaymentDataError
 
 #: Extra columns carried through the buckets: input file number and 0-based row.
@@ -137,7 +137,7 @@ def _quote(name: str) -> str:
 def _id_expression(column: str, arrow_type) -> str:
     """SQL text of the normalised id that decides the bucket.
 
-    Mirrors :func:`payseg._validate.parse_ids` closely enough that two spellings the
+    Mirrors :func:`payseg._parsers.parse_ids` closely enough that two spellings the
     loader reads as one id ('007', ' 007', full-width digits, 7.0 in a float column)
     land in the same bucket.
     """

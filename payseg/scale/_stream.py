@@ -25,8 +25,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import _validate, channels
-from .._schema import empty, empty_rejected
+from .. import channels
+from .._clean import clean_bills, clean_customers, clean_payments
+from .._ledger import sort_ledger
+from .._schema import UNKNOWN_CHANNEL, empty, empty_rejected
 from ..data import PaymentData
 from . import _conform, _partition
 from ._partition import bucket_pieces, list_parquet, read_pieces, write_json
@@ -36,9 +38,9 @@ __all__ = ["BucketedTable", "build_features_out_of_core", "sample_mask",
 
 _KINDS = ("payments", "bills", "customers")
 _CLEANERS = {
-    "payments": _validate.clean_payments,
-    "bills": _validate.clean_bills,
-    "customers": _validate.clean_customers,
+    "payments": clean_payments,
+    "bills": clean_bills,
+    "customers": clean_customers,
 }
 
 
@@ -314,8 +316,8 @@ def _combine_rejected(work: Path, n_buckets: int, order: list[str]) -> pd.DataFr
             parts.append(r)
     if not parts:
         return empty_rejected()
-    out = _validate.sort_ledger(pd.concat(parts, ignore_index=True), order)
-    unknown = out[out["reason"] == _validate.UNKNOWN_CHANNEL]
+    out = sort_ledger(pd.concat(parts, ignore_index=True), order)
+    unknown = out[out["reason"] == UNKNOWN_CHANNEL]
     if len(unknown):
         top = unknown["value"].value_counts().head(5)
         spell = ", ".join(f"'{v}' ({n} rows)" for v, n in top.items())

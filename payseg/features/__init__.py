@@ -113,6 +113,9 @@ def _fill(frame: pd.DataFrame, fill) -> pd.DataFrame:
     return frame.fillna(float(fill))
 
 
+check_families, fill_features = _check_families, _fill  # public for payseg.scale
+
+
 def build_features(
     data,
     families: Sequence[str] | None = None,

@@ -16,7 +16,6 @@ import json
 import math
 import os
 import re
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from .._schema import (
     PAYMENT_REQUIRED,
 )
 from ..exceptions import PaymentDataError
+from ._workdir import remove_dir
 
 #: Extra columns carried through the buckets: input file number and 0-based row.
 FILE_COLUMN = "_payseg_file"
@@ -215,8 +215,7 @@ def partition_file(con, path: Path, index: int, kind: str, dest: Path,
                          schema.field(id_column(path, kind, columns)).type)
     select = ", ".join(_select_list(schema))
     stage = dest.with_name(dest.name + ".tmp")
-    if stage.exists():
-        shutil.rmtree(stage)
+    remove_dir(stage)  # left by an interrupted run
     src = str(path).replace("'", "''")
     con.execute(
         f"COPY (SELECT {select}, CAST({index} AS INTEGER) AS {FILE_COLUMN}, "
@@ -229,7 +228,9 @@ def partition_file(con, path: Path, index: int, kind: str, dest: Path,
     os.replace(stage, dest)
 
 
-def _fingerprint(paths: Sequence[Path]) -> list[list]:
+def fingerprint(paths: Sequence[Path]) -> list[list]:
+    """(path, size, modification time) of each file: a rerun on changed inputs
+    starts over."""
     out = []
     for p in paths:
         st = p.stat()
@@ -257,12 +258,12 @@ def partition(
     manifest = {
         "n_buckets": int(n_buckets),
         "columns": dict(columns or {}),
-        "inputs": {kind: _fingerprint(paths) for kind, paths in sources.items()},
+        "inputs": {kind: fingerprint(paths) for kind, paths in sources.items()},
     }
     mpath = directory / "manifest.json"
     if mpath.exists() and json.loads(mpath.read_text(encoding="utf-8")) != json.loads(
             json.dumps(manifest)):
-        shutil.rmtree(directory)  # buckets of other inputs or another bucket count
+        remove_dir(directory)  # buckets of other inputs or another bucket count
     directory.mkdir(parents=True, exist_ok=True)
     if not mpath.exists():
         write_json(mpath, manifest)
@@ -282,7 +283,7 @@ def partition(
             partition_file(con, path, i, kind, dest, n_buckets, columns)
     finally:
         con.close()
-        shutil.rmtree(temp, ignore_errors=True)
+        remove_dir(temp)
 
 
 def bucket_pieces(directory: Path, kind: str, bucket: int) -> list[tuple[int, list[Path]]]:

@@ -23,10 +23,10 @@ from ._nondata import non_data_rows, void_rows
 from ._parsers import parse_amounts
 from ._read import (
     UnreadableFileError,
-    _unique_names,
     find_header,
     header_score,
     read_sources,
+    unique_names,
 )
 from ._schema import (
     BILL_OPTIONAL,
@@ -211,7 +211,7 @@ def _frame_source(frame: pd.DataFrame, keys) -> pd.DataFrame:
     if at == 0:
         return frame
     body = frame.iloc[at:].astype("str").reset_index(drop=True)
-    body.columns = _unique_names(head[at - 1])
+    body.columns = unique_names(head[at - 1])
     body.attrs["lines"] = np.arange(at + 2, at + 2 + len(body), dtype=np.int64)
     body.attrs["title_lines"] = [
         (i + 2, " ".join(c.strip() for c in row if c.strip() and c != "nan"))

@@ -71,9 +71,10 @@ def _excel_serial(s: pd.Series) -> pd.Series:
     """Excel day serials as datetime64[ns]; NaT for text that is not one."""
     days = pd.to_numeric(s.where(s.str.fullmatch(_SERIAL_RE), ""), errors="coerce")
     days = days.where(days.between(_SERIAL_MIN, _SERIAL_MAX - 1))
-    # Round to the second: Excel stores times as fractions of a day.
-    ns = (days * 86_400).round() * 1_000_000_000
-    out = _EXCEL_EPOCH + ns.to_numpy().astype("timedelta64[ns]")
+    # Round to the second: Excel stores times as fractions of a day. Whole seconds
+    # are exact in float64; nanoseconds of 2050 are not (a float has 53 bits).
+    seconds = (days * 86_400).round().to_numpy()
+    out = _EXCEL_EPOCH + seconds.astype("timedelta64[s]")
     return pd.Series(out, index=s.index, dtype="datetime64[ns]")
 
 
@@ -93,7 +94,17 @@ def _from_parts(nums: pd.DataFrame) -> pd.Series:
             "minute": num["M"].fillna(0), "second": num["S"].fillna(0),
         }
     )
-    return pd.to_datetime(frame, errors="coerce")
+    # pandas rolls 25:00 or 10:61 over into the next hour or day: impossible times
+    # are not dates.
+    impossible = ((frame["hour"] > 23) | (frame["minute"] > 59)
+                  | (frame["second"] >= 60)).to_numpy()
+    return pd.to_datetime(frame, errors="coerce").where(~impossible)
+
+
+def _in_window(dates: pd.Series) -> pd.Series:
+    """``dates`` in [1990, 2100) as datetime64[ns]; NaT elsewhere."""
+    return dates.where((dates >= _MIN_DATE) & (dates < _MAX_DATE)).astype(
+        "datetime64[ns]")
 
 
 def _parse_date_text(s: pd.Series) -> np.ndarray:
@@ -105,10 +116,10 @@ def _parse_date_text(s: pd.Series) -> np.ndarray:
     if retry.any():
         rest = s[retry]
         parsed = _from_parts(rest.str.extract(_DATE_RE, flags=re.IGNORECASE))
-        parsed = parsed.where((parsed >= _MIN_DATE) & (parsed < _MAX_DATE))
+        parsed = _in_window(parsed)
         again = parsed.isna()
         if again.any():
-            compact = _from_parts(rest[again].str.extract(_COMPACT_RE))
+            compact = _in_window(_from_parts(rest[again].str.extract(_COMPACT_RE)))
             serial = _excel_serial(rest[again])
             parsed[again] = compact.fillna(serial)
         parsed = parsed.where((parsed >= _MIN_DATE) & (parsed < _MAX_DATE))

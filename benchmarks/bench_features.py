@@ -62,8 +62,9 @@ def read(directory: Path):
 def build_timed(data) -> tuple[pd.DataFrame, dict[str, float], int]:
     """build_features with the seconds of each step, summed over the blocks of
     consecutive customers that it processes in turn."""
-    from payseg.features import FAMILIES, _build
-    from payseg.features._index import Context
+    from payseg.features import FAMILIES
+    from payseg.features._block import Context
+    from payseg.features._build import build_blocks
 
     times = {"global pass (ids, as_of)": 0.0}
 
@@ -73,7 +74,7 @@ def build_timed(data) -> tuple[pd.DataFrame, dict[str, float], int]:
     t0 = time.perf_counter()
     ctx = Context(data)
     times["global pass (ids, as_of)"] = time.perf_counter() - t0
-    X, _ = _build(ctx, FAMILIES, {}, timer=timer)
+    X, _ = build_blocks(ctx, FAMILIES, {}, timer=timer)
     times["total build_features"] = time.perf_counter() - t0
     return X, times, len(ctx.block_edges())
 

@@ -224,9 +224,10 @@ The fitted model is frozen and applied to each half-year's features; movers betw
 segments are themselves a signal (for example counter payers moving to the app).
 """),
     ("code", """
-mig = payseg.labels.Migration(seg, window_months=6, names=names).fit(data)
+tables, windows = payseg.window_features(data, window_months=6, return_windows=True)
+mig = payseg.labels.Migration(seg, names=names).fit(tables, windows=windows)
 print(f"share of customers changing segment per half-year: {mig.mover_share_:.1%}")
-ax = payseg.labels.plot_migration(mig)
+ax = payseg.plot.plot_migration(mig)
 """),
     ("code", """
 mig.movers_.head()

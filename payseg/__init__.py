@@ -10,6 +10,7 @@ _LAZY = {
     "Segmenter": ("payseg.cluster", "Segmenter"),
     "segment": ("payseg._pipeline", "segment"),
     "SegmentationResult": ("payseg._pipeline", "SegmentationResult"),
+    "window_features": ("payseg._pipeline", "window_features"),
     "calendar": ("payseg.calendar", None),
     "channels": ("payseg.channels", None),
     "cluster": ("payseg.cluster", None),
@@ -43,6 +44,7 @@ __all__ = [  # noqa: F822 - lazy names resolve through __getattr__
     "scale",
     "segment",
     "synth",
+    "window_features",
 ]
 
 

@@ -5,13 +5,20 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from ._schema import NOISE, segment_order
+from ._vocab import NOISE_NAMES
 from .data import PaymentData
 
-__all__ = ["SegmentationResult", "predict_saved", "segment"]
+if TYPE_CHECKING:
+    from .cluster import StabilityResult
+    from .labels import Migration
+
+__all__ = ["SegmentationResult", "predict_saved", "segment", "window_features"]
 
 
 @dataclass
@@ -29,8 +36,11 @@ class SegmentationResult:
     labels : Series
         customer_id -> segment id (-1 = noise for density methods).
     segments : DataFrame
-        One row per segment id: ``key`` (archetype key), ``name_en``, ``name_zh``,
-        ``rule`` (why it got that name), ``size``, ``share``, ``action``.
+        One row per segment id, noise last: ``key`` (archetype key), ``name_en``,
+        ``name_zh``, ``rule`` (why it got that name), ``size``, ``share``,
+        ``action``. Computed once, when the result is made: ``size`` and ``share``
+        are counted from ``labels``, every id of ``labels`` has a row, and a
+        segment without a name is called ``segment <id>`` (noise: ``noise``).
     customers : DataFrame
         One row per customer: ``segment``, ``archetype``, ``name``, ``name_zh``,
         ``value_class``, ``pyramid_tier``, ``credit_grade``, ``credit_score``,
@@ -42,7 +52,7 @@ class SegmentationResult:
         Scores of every k tried (empty when k was fixed).
     k_reason : str
         Why that k was chosen.
-    stability : StabilityResult or None
+    stability : payseg.cluster.StabilityResult or None
         Bootstrap stability (per-segment Jaccard, ARI), when computed.
     warnings : DataFrame
         Top early-warning customers: ``score`` and ``reasons``.
@@ -61,10 +71,24 @@ class SegmentationResult:
     profiles: pd.DataFrame
     k_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     k_reason: str = ""
-    stability: object | None = None
+    stability: StabilityResult | None = None
     warnings: pd.DataFrame = field(default_factory=pd.DataFrame)
-    migration: object | None = None
+    migration: Migration | None = None
     dominant_channel: pd.Series | None = None
+
+    def __post_init__(self):
+        from .cluster import StabilityResult
+        from .labels import Migration
+
+        for name, kind in (("stability", StabilityResult), ("migration", Migration)):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, kind):
+                raise TypeError(
+                    f"SegmentationResult.{name} must be a "
+                    f"{kind.__module__.split('._')[0]}.{kind.__name__} or None, got "
+                    f"{type(value).__name__}"
+                )
+        self.segments = _segment_table(self.labels, self.segments)
 
     @property
     def names(self) -> pd.Series:
@@ -123,6 +147,7 @@ def segment(
     stability: int = 0,
     migration: bool = True,
     actions=None,
+    n_warnings: int = 20,
     progress: bool = False,
 ) -> SegmentationResult:
     """Segment customers in one call: features, k, segments, names and labels.
@@ -154,6 +179,9 @@ def segment(
         Compute half-year migration between segments when possible.
     actions : DataFrame or path, optional
         Your own service-actions table (see :func:`payseg.labels.load_actions`).
+    n_warnings : int, default 20
+        Length of the early-warning list ``result.warnings``: the customers with
+        the highest early-warning scores (score > 0), highest first.
     progress : bool, default False
         Show a progress bar.
 
@@ -181,6 +209,9 @@ def segment(
             f"segment() needs a PaymentData (from payseg.load or payseg.synth.generate),"
             f" got {type(data).__name__}"
         )
+    if not (isinstance(n_warnings, (int, np.integer)) and not isinstance(n_warnings, bool)
+            and n_warnings >= 0):
+        raise ValueError(f"n_warnings must be an integer >= 0, got {n_warnings!r}")
     if len(data.payments) == 0:
         raise ValueError("no payments to segment: every row was rejected or the "
                          "input is empty; see data.rejected")
@@ -255,7 +286,7 @@ def segment(
         customers["action"] = rec["action"]
         customers["action_zh"] = rec["action_zh"]
         customers["action_en"] = rec["action_en"]
-        segments = _segments(namer, labels, customers)
+        segments = _segments(namer, customers)
         bar.update()
 
     return SegmentationResult(
@@ -269,10 +300,44 @@ def segment(
         k_scores=getattr(seg, "k_scores_", pd.DataFrame()),
         k_reason=getattr(seg, "k_reason_", ""),
         stability=stab,
-        warnings=warn.top(20),
+        warnings=warn.top(n_warnings),
         migration=mig,
         dominant_channel=dominant,
     )
+
+
+_SEGMENT_COLUMNS = ("key", "name_en", "name_zh", "rule", "size", "share", "action")
+
+
+def _segment_table(labels: pd.Series, segments: pd.DataFrame | None = None
+                  ) -> pd.DataFrame:
+    """One row per segment id of ``labels`` or ``segments``, noise last.
+
+    ``size`` and ``share`` are counted from ``labels``; the columns of
+    ``segments`` (names, rule, action, ...) are kept, the missing ones of
+    ``key, name_en, name_zh, rule, action`` added empty; a segment without an
+    English name is called ``segment <id>`` (the noise label: ``noise``/``噪声点``).
+    """
+    seg = segments if isinstance(segments, pd.DataFrame) else pd.DataFrame()
+    labels = pd.Series(dtype=object) if labels is None else labels
+    ids = list(dict.fromkeys(list(seg.index) + list(pd.unique(labels.dropna()))))
+    out = pd.DataFrame(index=pd.Index(segment_order(ids), name="segment"))
+    if len(seg.columns):
+        out = out.join(seg.drop(columns=["size", "share"], errors="ignore"),
+                       how="left")
+    sizes = labels.value_counts()
+    out["size"] = sizes.reindex(out.index).fillna(0).astype("int64")
+    out["share"] = out["size"] / max(int(sizes.sum()), 1)
+    for col in ("name_zh", "name_en", "key", "rule", "action"):
+        out[col] = (out[col].astype(object) if col in out
+                    else pd.Series(np.nan, index=out.index, dtype=object))
+    noise = [i for i in out.index if isinstance(i, (int, np.integer)) and i == NOISE]
+    out.loc[noise, "name_zh"] = out.loc[noise, "name_zh"].fillna(NOISE_NAMES[0])
+    out.loc[noise, "name_en"] = out.loc[noise, "name_en"].fillna(NOISE_NAMES[1])
+    out["name_en"] = out["name_en"].where(
+        out["name_en"].notna(), [f"segment {i}" for i in out.index])
+    first = [c for c in _SEGMENT_COLUMNS if c in out]
+    return out[first + [c for c in out.columns if c not in first]]
 
 
 def _strip_suffix_map(namer) -> dict:
@@ -280,25 +345,20 @@ def _strip_suffix_map(namer) -> dict:
     return dict(zip(namer.names_.to_numpy(), namer.archetypes_.to_numpy()))
 
 
-def _segments(namer, labels: pd.Series, customers: pd.DataFrame) -> pd.DataFrame:
-    size = labels.value_counts().sort_index()
+def _segments(namer, customers: pd.DataFrame) -> pd.DataFrame:
+    """Names, rule and action per segment (size and share: _segment_table)."""
     # The most common action of a segment's customers is the segment's action.
     action = (customers.groupby("segment")["action"]
               .agg(lambda s: s.value_counts().index[0]))
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "key": namer.archetypes_,
             "name_en": namer.names_en_,
             "name_zh": namer.names_zh_,
             "rule": namer.rules_,
-            "size": size,
-            "share": size / size.sum(),
             "action": action,
         }
     )
-    out.index.name = "segment"
-    out["size"] = out["size"].fillna(0).astype("int64")
-    return out
 
 
 def _migration(segmenter, data: PaymentData):
@@ -309,10 +369,123 @@ def _migration(segmenter, data: PaymentData):
     if dates.empty or (dates.max() - dates.min()) < pd.Timedelta(days=360):
         return None
     try:
-        return Migration(segmenter, window_months=6).fit(data)
+        tables, windows = window_features(data, window_months=6, return_windows=True)
+        return Migration(segmenter).fit(tables, windows=windows)
     except ValueError as exc:  # e.g. fewer than two windows with customers
         warnings.warn(f"migration skipped: {exc}", RuntimeWarning, stacklevel=3)
         return None
+
+
+def _windows(data: PaymentData, months: int, min_coverage: float) -> pd.DataFrame:
+    """Calendar-aligned windows of ``months`` months covering the data enough."""
+    if not (isinstance(months, (int, np.integer)) and not isinstance(months, bool)
+            and 1 <= months <= 12 and 12 % months == 0):
+        raise ValueError(
+            f"window_months must divide 12 (1, 2, 3, 4, 6 or 12), got {months!r}"
+        )
+    if not (isinstance(min_coverage, (int, float, np.floating))
+            and not isinstance(min_coverage, bool) and 0 <= min_coverage <= 1):
+        raise ValueError(
+            f"min_coverage must be a number in [0, 1], got {min_coverage!r}"
+        )
+    dates = data.payments["paid_at"]
+    if "period" in data.payments.columns:
+        per = data.payments["period"]
+        dates = per.dt.to_timestamp().where(per.notna(), dates)
+    if len(data.bills):
+        dates = pd.concat([dates, data.bills["period"].dt.to_timestamp()])
+    if dates.empty:
+        raise ValueError("window_features: the data has no payments or bills")
+    lo, hi = dates.min(), dates.max()
+    m = months
+    rows, start = [], pd.Timestamp(lo.year, (lo.month - 1) // m * m + 1, 1)
+    while start <= hi:  # loop over windows, a handful
+        end = start + pd.DateOffset(months=m)
+        label = (f"{start:%Y}" if m == 12 else
+                 f"{start:%Y}H{(start.month - 1) // 6 + 1}" if m == 6 else
+                 f"{start:%Y}Q{(start.month - 1) // 3 + 1}" if m == 3 else
+                 f"{start:%Y-%m}")
+        span = min(hi + pd.Timedelta(days=1), end) - max(lo, start)
+        if span / (end - start) >= min_coverage:
+            rows.append((label, start, end))
+        start = end
+    return pd.DataFrame(rows, columns=["window", "start", "end"]).set_index("window")
+
+
+def window_features(data: PaymentData, *, window_months=6, min_coverage=0.5,
+                    features=None, return_windows=False):
+    """The feature table of each period window of ``data`` (oldest first).
+
+    What :class:`payseg.labels.Migration` segments with a frozen model. A payment
+    belongs to the window of the billing period it settles (so a bill of the
+    window's last month paid a few days later still counts as paid), else to the
+    window of its payment date; a bill to the window of its period.
+
+    Parameters
+    ----------
+    data : PaymentData
+    window_months : int, default 6
+        Window length in months. Windows are aligned on the calendar year (6: Jan-Jun
+        and Jul-Dec; 3: quarters; 12: years).
+    min_coverage : float, default 0.5
+        A window at either end of the data is kept only when the data span covers at
+        least this share of it (a half-year with two weeks of data would compare
+        unlike with like).
+    features : callable, optional
+        ``features(data, as_of=...) -> DataFrame``; default
+        :func:`payseg.build_features`. ``as_of`` is the window's last day, or its
+        last payment when later.
+    return_windows : bool, default False
+        Also return the windows: a DataFrame indexed by window label with ``start``
+        and ``end`` (exclusive), for ``Migration.fit(..., windows=)``.
+
+    Returns
+    -------
+    dict of window label -> DataFrame
+        Only customers with a payment or a bill in the window; windows without any
+        are left out. With ``return_windows``, a pair (tables, windows).
+
+    Examples
+    --------
+    >>> import payseg
+    >>> data = payseg.synth.generate(200, seed=0, months=12)
+    >>> tables = payseg.window_features(data)
+    >>> list(tables)
+    ['2024H1', '2024H2']
+    """
+    if not isinstance(data, PaymentData):
+        raise TypeError(
+            f"window_features needs a PaymentData (from payseg.load or "
+            f"payseg.synth.generate), got {type(data).__name__}"
+        )
+    build = features
+    if build is None:
+        from .features import build_features as build
+    p, b = data.payments, data.bills
+    when = p["paid_at"]
+    if "period" in p.columns:
+        when = p["period"].dt.to_timestamp().where(p["period"].notna(), when)
+    bill_when = b["period"].dt.to_timestamp() if len(b) else None
+    tables, kept = {}, []
+    for label, (start, end) in _windows(data, window_months, min_coverage).iterrows():
+        pw = p[(when >= start) & (when < end)]
+        bw = b[(bill_when >= start) & (bill_when < end)] if len(b) else b
+        if pw.empty and bw.empty:
+            continue
+        sub = PaymentData(payments=pw.reset_index(drop=True),
+                          bills=bw.reset_index(drop=True), customers=data.customers)
+        as_of = end - pd.Timedelta(days=1)
+        if len(pw):
+            as_of = max(as_of, pw["paid_at"].max().normalize())
+        X = build(sub, as_of=as_of)
+        # Only customers active in the window: no payment and no bill, no label.
+        active = pd.Index(pw["customer_id"]).union(pd.Index(bw["customer_id"]))
+        tables[label] = X.loc[X.index.isin(active)]
+        kept.append((label, start, end))
+    if not return_windows:
+        return tables
+    windows = pd.DataFrame(kept, columns=["window", "start", "end"]).set_index("window")
+    return tables, windows
 
 
 def predict_saved(model, data: PaymentData) -> pd.DataFrame:

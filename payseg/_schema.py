@@ -7,6 +7,8 @@ names and the noise label defined here. Nothing else keeps a copy.
 
 from __future__ import annotations
 
+import numbers
+
 import pandas as pd
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "REJECTED_COLUMNS",
     "empty",
     "empty_rejected",
+    "segment_order",
 ]
 
 # ---------------------------------------------------------------- canonical tables
@@ -154,6 +157,26 @@ REASONS = (
 #: Segment label of customers a density method leaves out of every segment
 #: (scikit-learn's and hdbscan's outlier encoding).
 NOISE = -1
+
+
+def segment_order(ids) -> list:
+    """Segment ids in display order: sorted, negative ids (noise) last.
+
+    Integer ids sort by value; any other ids (names) by their text. Missing values
+    and repeats are dropped. Plots, tables and the report list segments this way.
+
+    Examples
+    --------
+    >>> segment_order([2, -1, 0, 2, 1])
+    [0, 1, 2, -1]
+    """
+    ids = pd.unique(pd.Series(list(ids), dtype=object).dropna())
+    ints = [x for x in ids if isinstance(x, numbers.Integral) and not isinstance(
+        x, bool)]
+    if len(ints) == len(ids):
+        ids = sorted(int(x) for x in ids)
+        return [x for x in ids if x >= 0] + [x for x in ids if x < 0]
+    return sorted(ids, key=str)
 
 #: Prefix of the per-channel share feature columns (``channel_share__alipay``, ...).
 CHANNEL_SHARE_PREFIX = "channel_share__"

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["ARCHETYPES", "ARCHETYPE_KEYS", "GROUP_NAMES", "VALUE_CLASSES"]
+__all__ = [
+    "ARCHETYPES",
+    "ARCHETYPE_KEYS",
+    "GROUP_NAMES",
+    "NOISE_NAMES",
+    "VALUE_CLASSES",
+]
 
 #: Payment-behaviour archetypes: key -> Chinese and English name. The first nine are
 #: planted by :mod:`payseg.synth`; ``mixed`` names a segment no rule matches.
@@ -82,3 +88,6 @@ GROUP_NAMES = {
     "counter": ("柜台", "counter"),
     "agent": ("代收点", "agent outlet"),
 }
+
+#: Display name of the noise label (``payseg._schema.NOISE``): (Chinese, English).
+NOISE_NAMES = ("噪声点", "noise")

@@ -28,6 +28,7 @@ __all__ = [
     "bimonthly",
     "holidays",
     "is_workday",
+    "month_start_days",
     "monthly",
     "next_workday",
     "schedule",
@@ -225,8 +226,8 @@ class BillingCalendar:
         lag = self.settlement_lag
         lag = self.months_per_bill if lag is None else int(lag)
         settle = ordinals + lag
-        month_start = _month_start_days(settle)  # (p,)
-        month_end = _month_start_days(settle + 1) - 1
+        month_start = month_start_days(settle)  # (p,)
+        month_end = month_start_days(settle + 1) - 1
         read = month_start[None, :] + rday[:, None] - 1
         if self.roll_issue:
             # Readings move off public holidays (the Spring Festival week), not
@@ -286,8 +287,24 @@ def schedule(customer_ids, start, months: int, calendar=None, **kwargs) -> pd.Da
 # --------------------------------------------------------------------------- days off
 
 
-def _month_start_days(ordinals) -> np.ndarray:
-    """Day number of the first day of each monthly period ordinal."""
+def month_start_days(ordinals) -> np.ndarray:
+    """Day number (days since 1970-01-01) of the first day of each month.
+
+    Parameters
+    ----------
+    ordinals : array-like of int
+        Monthly period ordinals: months since 1970-01 (``pd.Period.ordinal``).
+
+    Returns
+    -------
+    ndarray of int64, of shape (n_months,)
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> month_start_days([0, 1, pd.Period("2024-03", "M").ordinal]).tolist()
+    [0, 31, 19783]
+    """
     months = np.asarray(ordinals, dtype=np.int64).astype("datetime64[M]")
     return months.astype("datetime64[D]").astype(np.int64)
 

@@ -223,6 +223,7 @@ def synth(n_customers, months, start, seed, market, fmt, defects, out, quiet):
 def predict(payments, model, bills, customers, columns, out, quiet):
     """Assign the customers in PAYMENTS to the segments of a saved model."""
     import payseg
+    from payseg._pipeline import predict_saved
 
     with _user_errors():
         segmenter = payseg.Segmenter.load(model)  # a bad model file fails first
@@ -231,7 +232,7 @@ def predict(payments, model, bills, customers, columns, out, quiet):
             warnings.simplefilter("ignore", UserWarning)
             data = payseg.load(list(payments), bills=list(bills) or None,
                                customers=list(customers) or None, columns=mapping)
-        assigned = payseg._pipeline.predict_saved(segmenter, data)
+        assigned = predict_saved(segmenter, data)
     if out:
         _write_csv(assigned, Path(out))
         _echo(quiet, f"wrote {len(assigned):,} customers to {out}")

@@ -1,20 +1,45 @@
-"""End-to-end: export-style CSV files in, results and report out, through the CLI."""
+"""End-to-end: export-style CSV files in, results and report out, through the CLI.
+
+Every command runs in a fresh process, as an analyst's shell would run it: a module
+imported by an earlier test in this process must not hide a missing import.
+"""
 
 import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 import payseg
-from payseg.cli import main
+
+_SCRIPT = Path(sys.executable).with_name("payseg")
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    output: str  # stdout and stderr together, as a terminal shows them
+
+
+def run(args) -> Run:
+    """``payseg ARGS`` in a fresh process (the installed console script)."""
+    cmd = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "payseg.cli"]
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "MPLBACKEND": "Agg"}
+    done = subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True,
+                          encoding="utf-8", env=env, timeout=600, check=False)
+    return Run(done.returncode, done.stdout, done.stdout + done.stderr)
 
 
 @pytest.fixture(scope="module")
 def export_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("export")
-    result = CliRunner().invoke(
-        main, ["synth", "--customers", "400", "--months", "12", "--defects", "0.01",
+    result = run(
+        ["synth", "--customers", "400", "--months", "12", "--defects", "0.01",
                "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     return out
@@ -23,8 +48,8 @@ def export_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def segmented(export_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
-    result = CliRunner().invoke(
-        main, ["segment", str(export_dir / "payments.csv"),
+    result = run(
+        ["segment", str(export_dir / "payments.csv"),
                "--bills", str(export_dir / "bills.csv"),
                "--customers", str(export_dir / "customers.csv"),
                "--k", "6", "--out", str(out), "--quiet"])
@@ -67,16 +92,16 @@ def test_report_escapes_and_is_self_contained(segmented):
 
 
 def test_predict_assigns_saved_segments(segmented, export_dir):
-    result = CliRunner().invoke(
-        main, ["predict", "--model", str(segmented / "model.payseg"),
+    result = run(
+        ["predict", "--model", str(segmented / "model.payseg"),
                str(export_dir / "payments.csv"), "--bills",
                str(export_dir / "bills.csv"), "--quiet"])
     assert result.exit_code == 0, result.output
-    lines = result.output.strip().splitlines()
+    lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("customer_id,segment,name")
     fitted = pd.read_csv(segmented / "customers.csv", dtype={"customer_id": str},
                          encoding="utf-8-sig").set_index("customer_id")["segment"]
-    assigned = pd.read_csv(pd.io.common.StringIO(result.output),
+    assigned = pd.read_csv(pd.io.common.StringIO(result.stdout),
                            dtype={"customer_id": str}).set_index("customer_id")
     same = (assigned["segment"] == fitted.reindex(assigned.index)).mean()
     assert same > 0.99  # the same data and model give the same segments
@@ -96,22 +121,22 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, match):
     bad = tmp_path / "bad.csv"
     bad.write_text("户号,金额\n1,5\n", encoding="utf-8")
     args = [str(bad) if a == "{bad}" else a for a in args]
-    result = CliRunner().invoke(main, args)
+    result = run(args)
     assert result.exit_code == 2
     assert match in result.output
     assert "Traceback" not in result.output
 
 
 def test_channels_lists_registry():
-    result = CliRunner().invoke(main, ["channels"])
+    result = run(["channels"])
     assert result.exit_code == 0
     assert "供电企业营业厅缴费" in result.output
     assert "sgcc_app" in result.output
 
 
 def test_demo_runs_end_to_end(tmp_path):
-    result = CliRunner().invoke(main, ["demo", "--customers", "600", "--months", "12",
-                                       "--out", str(tmp_path), "--quiet"])
+    result = run(["demo", "--customers", "600", "--months", "12",
+                  "--out", str(tmp_path), "--quiet"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "report.html").exists()
     seg = payseg.Segmenter.load(tmp_path / "model.payseg")

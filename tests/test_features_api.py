@@ -5,13 +5,14 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 import pytest
-from _reference_features import assert_frame_close, random_data
-from hypothesis import given, settings
+from _reference_features import assert_frame_close, random_data, reference_features
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import payseg
 from payseg import channels
-from payseg.features import _index
+from payseg._sklearn_compat import InvalidParameterError
+from payseg.features import _block, _grouping
 
 
 def _shuffled(data, seed):
@@ -80,13 +81,34 @@ def test_registering_a_new_alias_then_loading_gives_same_features():
 def test_blocks_of_customers_give_the_same_result(seed, rows):
     data = random_data(seed)
     X, dom = payseg.build_features(data, return_dominant=True)
-    with mock.patch.object(_index, "BLOCK_ROWS", rows):
+    with mock.patch.object(_block, "BLOCK_ROWS", rows):
         Y, dom_y = payseg.build_features(data, return_dominant=True)
         Z, dom_z = payseg.build_features(data, return_dominant=True, n_jobs=2)
     pd.testing.assert_frame_equal(X, Y)
     pd.testing.assert_series_equal(dom, dom_y)
     pd.testing.assert_frame_equal(X, Z)
     pd.testing.assert_series_equal(dom, dom_z)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31), rows=st.integers(1, 8), shuffle=st.booleans(),
+       as_of=st.sampled_from([None, "2024-05-15"]))
+def test_small_blocks_match_the_reference(seed, rows, shuffle, as_of):
+    # The oracle tests run on a few customers, all in one default block; here blocks
+    # of a few rows cut between customers (and, for unsorted files, through the
+    # grouping of rows by block), and every family is compared with the slow loop.
+    data = random_data(seed, n_customers=8)
+    if shuffle:
+        data = _shuffled(data, seed)
+    with mock.patch.object(_block, "BLOCK_ROWS", rows):
+        edges = _block.Context(data, as_of=as_of).block_edges()
+        X, dominant = payseg.build_features(data, as_of=as_of, return_dominant=True)
+    assume(sum(c1 > c0 for c0, c1 in edges) > 2)
+    ref, ref_dominant = reference_features(data, as_of=as_of)
+    assert sorted(X.columns) == sorted(ref.columns)
+    assert_frame_close(X, ref)
+    assert dominant.index.equals(X.index)
+    assert dominant.fillna("-").tolist() == ref_dominant.fillna("-").tolist()
 
 
 def test_index_is_all_customers_sorted_and_columns_are_float():
@@ -114,18 +136,69 @@ def test_families_subset_keeps_family_order():
     pd.testing.assert_frame_equal(X, full[names])
 
 
+_DATA = random_data(1)
+
+
 @pytest.mark.parametrize(
-    "kwargs, match",
+    "params, match",
     [
-        ({"families": ["timing", "astrology"]}, "unknown feature family 'astrology'"),
-        ({"fill": "mean"}, "fill must be None, a number, 'median' or a dict"),
+        ({"data": _DATA.payments},
+         r"The 'data' parameter of build_features must be a payseg.PaymentData; got a "
+         r"pandas DataFrame with columns \[customer_id, paid_at, .*\]\. Call "
+         r"payseg.load\(df\) first"),
+        ({"data": {"payments": None}},
+         r"must be a payseg.PaymentData; got an object of type dict\. Build one with "
+         r"payseg.load"),
+        ({"families": ["timing", "astrology"]},
+         "unknown feature family 'astrology'; choose from timing, channel"),
+        ({"families": "astrology"},
+         r"The 'families' parameter of build_features must be None, a str among .*"
+         r"Got 'astrology' instead"),
+        ({"families": 3}, r"The 'families' parameter .* Got 3 instead"),
+        ({"as_of": "not a date"},
+         r"The 'as_of' parameter of build_features must be a date such as "
+         r"'2024-06-30' or a Timestamp; got 'not a date'"),
+        ({"as_of": 20240101},
+         r"The 'as_of' parameter of build_features must be None, an instance of "
+         r"'str'.* Got 20240101 instead"),
+        ({"as_of": pd.NaT}, r"'as_of' parameter of build_features is NaT; pass None"),
+        ({"fill": "mean"},
+         r"The 'fill' parameter of build_features must be None, an instance of "
+         r"'float', a str among \{'median'\} .* Got 'mean' instead"),
         ({"fill": {"no_such_column": 0}}, "fill names unknown column 'no_such_column'"),
-        ({"n_jobs": 0}, "n_jobs must be None, a positive int or a negative int"),
+        ({"late_fee_rate": -0.001},
+         r"The 'late_fee_rate' parameter of build_features must be a float in the "
+         r"range \[0.0, inf\)\. Got -0.001 instead"),
+        ({"late_fee_min": "1"}, r"The 'late_fee_min' parameter .* Got '1' instead"),
+        ({"trend_periods": -1},
+         r"The 'trend_periods' parameter of build_features must be an int in the "
+         r"range \[1, inf\)\. Got -1 instead"),
+        ({"trend_periods": 2.5}, r"The 'trend_periods' parameter .* Got 2.5 instead"),
+        ({"recent_periods": 0}, r"The 'recent_periods' parameter .* Got 0 instead"),
+        ({"return_dominant": "yes"},
+         r"The 'return_dominant' parameter of build_features must be an instance of "
+         r"'bool'.* Got 'yes' instead"),
+        ({"n_jobs": 0},
+         r"The 'n_jobs' parameter of build_features must be None, a positive int or "
+         r"a negative int \(-1 for every core\); got 0"),
+        ({"n_jobs": 1.5},
+         r"The 'n_jobs' parameter of build_features must be an instance of 'int' or "
+         r"None\. Got 1.5 instead"),
     ],
 )
-def test_wrong_params(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        payseg.build_features(random_data(1), **kwargs)
+def test_wrong_params(params, match):
+    params = {"data": _DATA, **params}
+    # scikit-learn's error is both a ValueError and a TypeError
+    with pytest.raises(InvalidParameterError, match=match) as info:
+        payseg.build_features(**params)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
+
+
+def test_dominant_channel_refuses_a_dataframe_with_the_fix():
+    with pytest.raises(InvalidParameterError,
+                       match=r"'data' parameter of dominant_channel .* Call "
+                             r"payseg.load\(df\) first"):
+        payseg.features.dominant_channel(_DATA.payments)
 
 
 def test_fill_options():
@@ -227,7 +300,7 @@ def test_subset_of_customers_gives_bit_identical_rows(block_rows):
     rng = np.random.default_rng(0)
     ids = data.customers.index.to_numpy()
     X = payseg.build_features(data, as_of=as_of)
-    with mock.patch.object(_index, "BLOCK_ROWS", block_rows or _index.BLOCK_ROWS):
+    with mock.patch.object(_block, "BLOCK_ROWS", block_rows or _block.BLOCK_ROWS):
         for size in (1, 7, 150):
             keep = rng.choice(ids, size=size, replace=False)
             Y = payseg.build_features(_customers_subset(data, keep), as_of=as_of)
@@ -295,7 +368,7 @@ def test_unsorted_rows_with_any_id_shape_give_the_sorted_result(new_ids):
 def test_digit_keys_order_and_equality_match_the_strings(ids):
     import pyarrow as pa
 
-    keys = _index._digit_keys(pa.chunked_array([pa.array(ids, pa.string())]))
+    keys = _grouping._digit_keys(pa.chunked_array([pa.array(ids, pa.string())]))
     assert keys is not None
     # sorting by key sorts the strings; equal keys are equal strings
     assert [ids[i] for i in np.argsort(keys, kind="stable")] == sorted(ids)
@@ -306,7 +379,7 @@ def test_digit_keys_refuse_other_ids():
     import pyarrow as pa
 
     for ids in (["12", "1a"], ["12", ""], ["1" * 18], ["12", None], ["-1", "2"]):
-        assert _index._digit_keys(pa.chunked_array([pa.array(ids, pa.string())])) \
+        assert _grouping._digit_keys(pa.chunked_array([pa.array(ids, pa.string())])) \
             is None
 
 
@@ -323,7 +396,7 @@ def test_customer_index_unions_tables_without_a_superset(prefix):
     customers = data.customers.iloc[[0, -1]]
     sub = payseg.PaymentData(payments=pay.reset_index(drop=True),
                              bills=bills.reset_index(drop=True), customers=customers)
-    index, (_, pay_bounds), (_, bill_bounds) = _index.customer_index(sub)
+    index, (_, pay_bounds), (_, bill_bounds) = _grouping.customer_index(sub)
     expected = sorted(set(pay["customer_id"]) | set(bills["customer_id"])
                       | set(customers.index))
     assert len(expected) > max(pay["customer_id"].nunique(),
@@ -365,8 +438,8 @@ def test_default_as_of_is_the_rule_build_features_uses():
        cut=st.tuples(st.integers(0, 12), st.integers(0, 12)))
 def test_context_rows_group_unsorted_files_for_any_customer_range(seed, rows, cut):
     data = _shuffled(random_data(seed, n_customers=12), seed)
-    with mock.patch.object(_index, "BLOCK_ROWS", rows):
-        ctx = _index.Context(data)
+    with mock.patch.object(_block, "BLOCK_ROWS", rows):
+        ctx = _block.Context(data)
     c0, c1 = min(cut[0], ctx.n), min(max(cut), ctx.n)
     ids = ctx.index[c0:c1]
     for table, frame in (("pay", data.payments), ("bill", data.bills)):

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import payseg
-from payseg.features._index import Context
+from payseg.features._block import Context
 
 
 def _data(pay_rows, bill_rows):

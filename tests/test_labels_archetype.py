@@ -143,6 +143,9 @@ def test_bad_inputs():
         ArchetypeLabeller().fit(X.to_numpy(), [0, 1])
     with pytest.raises(NotFittedError, match="not fitted yet"):
         ArchetypeLabeller().transform([0])
+    with pytest.raises(ValueError, match=r"ArchetypeLabeller.fit: X has none of the "
+                       r"columns it reads \(amount_per_year, .*\); found \['x'\]"):
+        ArchetypeLabeller().fit(pd.DataFrame({"x": [0.0, 1.0]}, index=X.index), [0, 1])
 
 
 def test_generator_plants_the_shared_vocabulary():

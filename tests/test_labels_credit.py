@@ -83,3 +83,16 @@ def test_bad_params(params, match):
 def test_bad_input():
     with pytest.raises(TypeError, match="X must be a pandas DataFrame"):
         CreditGrade().fit(np.zeros((2, 2)))
+
+
+def test_none_of_its_columns_is_an_error_not_grade_b():
+    # Without any column it grades on, every customer used to get the same grade.
+    X = pd.DataFrame({"amount": [1.0, 2.0]},
+                     index=pd.Index(["a", "b"], name="customer_id"))
+    with pytest.raises(ValueError, match=r"CreditGrade.fit: X has none of the columns "
+                       r"it reads \(late_share, .*tenure_days\); found \['amount'\]\. "
+                       r"Pass the feature table of payseg.build_features\(data\)"):
+        CreditGrade().fit(X)
+    # One of them is enough: a missing column costs nothing.
+    X = X.assign(late_share=[0.0, 1.0], tenure_days=[1000.0, 1000.0])
+    assert CreditGrade().fit(X).labels_.nunique() == 2

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 import payseg
-from payseg.labels import ArchetypeLabeller, Migration, plot_migration
+from payseg.labels import ArchetypeLabeller, Migration
+from payseg.plot import plot_migration
 
 matplotlib.use("Agg")
 
@@ -45,6 +46,7 @@ def test_transitions_and_movers_known_answer():
     shares = mig.transition_shares()
     assert shares.loc[0].tolist() == [0.75, 0.25]
     assert mig.windows_["customers"].tolist() == [4, 4, 3]
+    assert mig.windows_["start"].isna().all()  # no windows= given
 
 
 def test_names_and_empty_segment_rows():
@@ -75,10 +77,16 @@ def test_bad_inputs():
     with pytest.raises(TypeError, match="model must have a predict"):
         Migration(object()).fit(_windows())
     data = payseg.synth.generate(50, seed=0, months=6)
+    # Labels only label: PaymentData is cut into windows and featurised outside.
+    with pytest.raises(TypeError, match=r"mapping of window label -> feature table, "
+                       r"got PaymentData; .*payseg.window_features\(data"):
+        Migration(_Rule()).fit(data)
     with pytest.raises(ValueError, match="window_months must divide 12"):
-        Migration(_Rule(), window_months=5).fit(data)
+        payseg.window_features(data, window_months=5)
     with pytest.raises(ValueError, match="min_coverage must be a number"):
-        Migration(_Rule(), min_coverage=2).fit(data)
+        payseg.window_features(data, min_coverage=2)
+    with pytest.raises(TypeError, match="window_features needs a PaymentData"):
+        payseg.window_features(data.payments)
 
 
 def test_generated_data_with_a_segmenter():
@@ -86,10 +94,14 @@ def test_generated_data_with_a_segmenter():
     X = payseg.build_features(data)
     seg = payseg.Segmenter(method="kmeans", n_clusters=6, random_state=0).fit(X)
     names = ArchetypeLabeller().fit(X, seg.labels_).names_
-    mig = Migration(seg, names=names).fit(data)
+    tables, windows = payseg.window_features(data, return_windows=True)
+    mig = Migration(seg, names=names).fit(tables, windows=windows)
     # 24 months from January: four half-years, the spill-over month dropped.
     assert mig.windows_.index.tolist() == ["2024H1", "2024H2", "2025H1", "2025H2"]
     assert mig.windows_["customers"].min() > 700
+    assert mig.windows_["start"].tolist() == list(pd.to_datetime(
+        ["2024-01-01", "2024-07-01", "2025-01-01", "2025-07-01"]))
+    assert (mig.windows_["end"] - mig.windows_["start"]).dt.days.between(181, 184).all()
     assert set(mig.transitions_.index) <= set(names)
     # A frozen model on stable customers: most stay where they are.
     assert 0 < mig.mover_share_ < 0.25

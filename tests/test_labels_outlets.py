@@ -58,3 +58,8 @@ def test_errors():
         outlet_shares(p.drop(columns="region"))
     with pytest.raises(ValueError, match="needs payment channels"):
         outlet_shares(p.assign(channel=None))
+    raw = p.rename(columns={"customer_id": "户号", "paid_at": "缴费日期"})
+    with pytest.raises(payseg.PaymentDataError,
+                       match=r"outlet_shares: the payments table lacks the canonical "
+                       r"columns \['customer_id', 'paid_at'\] \(found \['户号', "):
+        outlet_shares(raw)

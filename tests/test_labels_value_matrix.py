@@ -79,9 +79,22 @@ def test_cph_per_extract_matches_reference(cph):
     assert ref == {"high_value": 41, "mass": 29, "potential": 4, "low_value": 26}
 
 
-def test_raw_export_frame_goes_through_loader():
+def test_raw_export_frame_is_refused_with_the_fix():
+    # Labellers read canonical tables: the loader (and its rejected-row ledger) is
+    # the user's call, not a silent step inside a labeller.
     raw = pd.read_csv(CPH, dtype=str)
-    vm = ValueMatrix().fit(raw)
+    with pytest.raises(payseg.PaymentDataError,
+                       match=r"value_metrics: the payments table lacks "
+                       r"the canonical columns \['customer_id', 'paid_at', 'amount'\] "
+                       r"\(found \['用户编号', .*\); expected .* Read a raw export with "
+                       r"payseg.load\(frame\) first"):
+        ValueMatrix().fit(raw)
+    for func in (value_metrics, payment_stats, rank_high_value, backtest_high_value):
+        with pytest.raises(payseg.PaymentDataError, match=func.__name__):
+            func(raw)
+    with pytest.raises(TypeError, match="expected PaymentData or a canonical payments"):
+        value_metrics(raw.to_numpy())
+    vm = ValueMatrix().fit(payseg.load(raw))
     assert vm.counts_["high_value"] == 39
     assert vm.labels_.index[0] == "1000000001"
 
@@ -146,7 +159,7 @@ def test_bad_params(params, match):
 
 
 def test_bad_input_type():
-    with pytest.raises(TypeError, match="expected PaymentData or a payments"):
+    with pytest.raises(TypeError, match="expected PaymentData or a canonical payments"):
         ValueMatrix().fit([1, 2, 3])
 
 

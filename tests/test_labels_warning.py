@@ -77,3 +77,7 @@ def test_bad_inputs():
                            complaints=pd.DataFrame({"id": ["c0"]}))
     with pytest.raises(NotFittedError, match="not fitted yet"):
         EarlyWarning().top()
+    X = pd.DataFrame({"amount": [1.0]}, index=pd.Index(["c0"], name="customer_id"))
+    with pytest.raises(ValueError, match=r"EarlyWarning.fit: X has none of the columns "
+                       r"it reads \(delay_trend, .*\); found \['amount'\]"):
+        EarlyWarning().fit(X)

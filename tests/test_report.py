@@ -47,7 +47,25 @@ def _data(with_channel=True):
         return payseg.load(raw)
 
 
-def _result(*, with_channel=True, migration=True, stability="frame",
+def _migration(labels):
+    """A fitted Migration: every tenth customer moves to the next segment."""
+    from payseg.labels import Migration
+
+    class Frozen:  # the segmenter, frozen: reads the segment off the features
+        def predict(self, X):
+            return X["segment"].to_numpy()
+
+    before = labels[labels >= 0]
+    after = before.copy()
+    after.iloc[::10] = (after.iloc[::10] + 1) % 3
+    windows = pd.DataFrame({"start": pd.to_datetime(["2024-01-01", "2024-07-01"]),
+                            "end": pd.to_datetime(["2024-07-01", "2025-01-01"])},
+                           index=["2024H1", "2024H2"])
+    return Migration(Frozen()).fit({"2024H1": before.to_frame(),
+                                    "2024H2": after.to_frame()}, windows=windows)
+
+
+def _result(*, with_channel=True, migration=True, stability="object",
             k_scores=True, warnings_=True):
     data = _data(with_channel)
     rng = np.random.default_rng(1)
@@ -89,11 +107,8 @@ def _result(*, with_channel=True, migration=True, stability="frame",
                        "gap": [1.0, 1.2, 1.25], "gap_se": [0.01, 0.01, 0.01]},
                       index=pd.Index([2, 3, 4], name="k"))
     stab = None
-    if stability == "frame":
-        stab = pd.DataFrame({"jaccard": [0.91, 0.7, 0.5]}, index=[0, 1, 2])
-        stab.attrs["ari"] = 0.83
-    elif stability == "object":
-        from payseg.cluster._stability import StabilityResult
+    if stability == "object":
+        from payseg.cluster import StabilityResult
 
         stab = StabilityResult(
             jaccard=pd.DataFrame({"mean": [0.9, 0.8, 0.55], "min": [0.8, 0.6, 0.3],
@@ -104,8 +119,7 @@ def _result(*, with_channel=True, migration=True, stability="frame",
     warn = pd.DataFrame({"warning_score": [0.7, 0.9], "warning_level": ["high"] * 2,
                          "reasons": ["delay rising", f"arrears {EVIL}"]},
                         index=pd.Index([ids[0], EVIL], name="customer_id"))
-    mig = pd.DataFrame([[100, 5, 0], [3, 200, 10], [0, 7, 90]], index=[0, 1, 2],
-                       columns=[0, 1, 2]) if migration else None
+    mig = _migration(labels) if migration else None
     return SegmentationResult(
         data=data, features=X, segmenter=None, labels=labels, segments=segments,
         customers=customers, profiles=pd.DataFrame(),
@@ -154,10 +168,10 @@ def cheap_plots(monkeypatch):
 @pytest.fixture
 def cheap_figures(monkeypatch):
     """Text-only tests: each figure is a stored 1x1 PNG, so rendering is fast."""
-    from payseg._report import _model, _sections
+    from payseg.report import _model
 
     png = b"\x89PNG\r\n\x1a\n-stub"
-    monkeypatch.setattr(_sections, "_figure",
+    monkeypatch.setattr(_model, "_figure",
                         lambda name, draw, caption, size=None:
                         _model._Figure(name, png, caption))
 
@@ -380,3 +394,43 @@ def test_segment_with_own_actions_csv_reports_their_text(tmp_path, cheap_figures
     assert ('截止日前三天微信提醒<br><span class="en">WeChat nudge three days before '
             'the due date') in html
     assert "<td>wechat_due_date_nudge</td>" not in html
+
+
+def test_result_fields_are_typed():
+    res = _result(migration=False)
+    frame = pd.DataFrame({"jaccard": [0.9]}, index=[0])
+    with pytest.raises(TypeError, match=r"SegmentationResult.stability must be a "
+                       r"payseg.cluster.StabilityResult or None, got DataFrame"):
+        SegmentationResult(data=res.data, features=res.features, segmenter=None,
+                           labels=res.labels, segments=res.segments,
+                           customers=res.customers, profiles=pd.DataFrame(),
+                           stability=frame)
+    with pytest.raises(TypeError, match=r"SegmentationResult.migration must be a "
+                       r"payseg.labels.Migration or None, got DataFrame"):
+        SegmentationResult(data=res.data, features=res.features, segmenter=None,
+                           labels=res.labels, segments=res.segments,
+                           customers=res.customers, profiles=pd.DataFrame(),
+                           migration=frame)
+
+
+def test_segment_table_is_made_once_with_the_result():
+    ids = pd.Index(["a", "b", "c", "d"], name="customer_id")
+    labels = pd.Series([1, -1, 1, 0], index=ids)
+    res = SegmentationResult(
+        data=_data(), features=pd.DataFrame(index=ids), segmenter=None,
+        labels=labels, segments=pd.DataFrame({"name_en": ["one"]}, index=[1]),
+        customers=pd.DataFrame(index=ids), profiles=pd.DataFrame())
+    segs = res.segments
+    assert segs.index.tolist() == [0, 1, -1]  # sorted, noise last
+    assert segs["size"].tolist() == [1, 2, 1]
+    assert segs["share"].tolist() == [0.25, 0.5, 0.25]
+    assert segs["name_en"].tolist() == ["segment 0", "one", "noise"]
+    assert segs.columns[:7].tolist() == ["key", "name_en", "name_zh", "rule", "size",
+                                         "share", "action"]
+
+
+def test_migration_section_reads_the_fitted_migration(html_report):
+    part = html_report[html_report.index('id="migration"'):]
+    # every tenth of the 900 segmented customers moved: 90 movers
+    assert "10.0% of customers changed segment" in part
+    assert "2024H1" in part and "2024-07-01" in part

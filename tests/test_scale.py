@@ -270,7 +270,7 @@ def test_bucketed_table_handle(data, tmp_path):
     assert table.n_rows == data.n_customers
     assert "late_share" in table.columns and "customer_id" not in table.columns
     assert "2 buckets" in repr(table)
-    assert table.as_of == payseg.features._index.Context(data).as_of
+    assert table.as_of == payseg.features._block.Context(data).as_of
     ddf = table.to_dask()
     assert ddf.npartitions == 2
     assert len(ddf.compute()) == data.n_customers

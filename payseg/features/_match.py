@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._index import PERIOD_NAT, BillArrays, PaymentArrays, first_in_group, zero_unless
+from ._arrays import PERIOD_NAT, BillArrays, PaymentArrays
+from ._reduce import first_in_group, seg_total, zero_unless
 
 # Dense (customer x month) lookup tables up to this many cells, else searchsorted.
 _DENSE_LIMIT = 300_000_000
@@ -38,13 +39,6 @@ class Matching:
     paid_by_due_cents: np.ndarray  # int64 per bill, matched payments on/before due
     settled: np.ndarray  # bool per bill
     settle_day: np.ndarray  # float64 per bill, NaN when not settled
-
-
-def _seg_total(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """int64 sum of ``values`` over the segments ``starts[i]:starts[i + 1]``."""
-    cum = np.zeros(len(values) + 1, dtype=np.int64)
-    np.cumsum(values, out=cum[1:])
-    return cum[starts[1:]] - cum[starts[:-1]]
 
 
 def _tagged(pay: PaymentArrays, bills: BillArrays, n: int, rows: np.ndarray):
@@ -115,11 +109,11 @@ def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matc
     np.cumsum(cents, out=cum[1:])
     paid = cum[starts[1:]] - cum[starts[:-1]]
     on_time = day <= np.repeat(bills.due_day, n_matched)  # NaN due -> False
-    paid_by_due = _seg_total(zero_unless(cents, on_time), starts)
+    paid_by_due = seg_total(zero_unless(cents, on_time), starts)
     # Running amount per bill; the settling payment is the first reaching the due.
     run = cum[1:] - np.repeat(cum[starts[:-1]], n_matched)
     reached = run >= np.repeat(np.maximum(bills.req_cents, 0), n_matched)
-    n_reached = _seg_total(reached, starts)
+    n_reached = seg_total(reached, starts)
     settled = n_reached > 0
     # Once reached, the running amount stays reached: the settling payment is the
     # n_reached-th from the end of the bill's rows.

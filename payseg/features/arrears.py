@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._index import DAYS_PER_MONTH, Block, seg_sum, zero_unless
+from ._arrays import DAYS_PER_MONTH
+from ._block import Block
+from ._reduce import seg_sum, zero_unless
 
 COLUMNS = ("arrears_amount", "max_months_in_arrears", "late_fee_est")
 
@@ -13,29 +15,29 @@ LATE_FEE_RATE = 0.001
 LATE_FEE_MIN = 1.0
 
 
-def overdue_days(ctx: Block) -> np.ndarray:
+def overdue_days(block: Block) -> np.ndarray:
     """Days each bill was (or still is, at ``as_of``) past its due date; 0 if never."""
-    b, mt = ctx.bills, ctx.match
-    end = np.where(mt.settled, mt.settle_day, ctx.as_of_day)
+    b, mt = block.bills, block.match
+    end = np.where(mt.settled, mt.settle_day, block.as_of_day)
     with np.errstate(invalid="ignore"):
         days = end - b.due_day
     return zero_unless(days, days > 0)  # NaN due -> 0
 
 
-def compute(ctx: Block, *, late_fee_rate: float = LATE_FEE_RATE,
+def compute(block: Block, *, late_fee_rate: float = LATE_FEE_RATE,
             late_fee_min: float = LATE_FEE_MIN) -> dict[str, np.ndarray]:
-    """Arrears columns as arrays aligned with ``ctx.index``."""
-    n = ctx.n
+    """Arrears columns as arrays aligned with ``block.index``."""
+    n = block.n
     out = {c: np.full(n, np.nan) for c in COLUMNS}
-    if not ctx.has_bills:
+    if not block.has_bills:
         return out
-    b, mt = ctx.bills, ctx.match
+    b, mt = block.bills, block.match
     known = b.req_cents >= 0
-    overdue = b.due_day < ctx.as_of_day
+    overdue = b.due_day < block.as_of_day
     owed = zero_unless(np.maximum(b.req_cents - mt.paid_cents, 0), known & overdue)
-    billed = ctx.billed
+    billed = block.billed
     arrears = seg_sum(owed, b.bounds) / 100.0
-    days = overdue_days(ctx)
+    days = overdue_days(block)
     starts = b.bounds[:-1][billed]
     months = np.full(n, np.nan)
     months[billed] = np.maximum.reduceat(days, starts) / DAYS_PER_MONTH

@@ -12,7 +12,8 @@ import pandas as pd
 
 from .. import channels as _channels
 from .._schema import CHANNEL_SHARE_PREFIX
-from ._index import Block, zero_unless
+from ._block import Block
+from ._reduce import zero_unless
 
 COLUMNS = (
     "online_share",
@@ -38,39 +39,59 @@ _GROUP_COLUMNS = {
 }
 
 
-def _counts(ctx: Block) -> np.ndarray:
-    """(n_customers, n_channels) payment counts per present channel."""
-    pay, k = ctx.pay, len(ctx.channels)
-    known = pay.chan >= 0
-    flat = pay.cust[known] * k + pay.chan[known]
-    return np.bincount(flat, minlength=ctx.n * k).reshape(ctx.n, k)
+def top_channel(weights: np.ndarray, codes: list[str]) -> np.ndarray:
+    """The dominant channel rule: for each row of ``weights`` (payment counts or
+    shares, one column per code of ``codes`` in registry order), the code of the
+    largest weight, the first in registry order on ties; None for rows without a
+    positive weight (NaN counts as none)."""
+    weights = np.asarray(weights)
+    if weights.dtype.kind == "f":
+        weights = np.nan_to_num(weights, nan=0.0)
+    out = np.array(list(codes) + [None], dtype=object)
+    top = weights.argmax(axis=1) if weights.shape[1] else \
+        np.zeros(len(weights), np.int64)
+    return out[np.where((weights > 0).any(axis=1), top, len(codes))]
 
 
-def dominant_codes(ctx: Block, counts: np.ndarray | None = None) -> pd.Series:
-    """Most used channel per customer (ties: registry order); NaN without channels."""
-    if counts is None:
-        counts = getattr(ctx, "channel_counts", None)
-    if counts is None:
-        counts = _counts(ctx)
-    codes = np.array(ctx.channels + [None], dtype=object)
-    top = counts.argmax(axis=1) if counts.shape[1] else np.zeros(ctx.n, np.int64)
-    top = np.where(counts.sum(axis=1) > 0, top, len(ctx.channels))
-    return pd.Series(codes[top], index=ctx.index, dtype="str", name="dominant_channel")
+def dominant_codes(block: Block) -> pd.Series:
+    """Most used channel per customer of ``block`` (:func:`top_channel` of the
+    payment counts); NaN without a payment through a known channel."""
+    codes = top_channel(block.channel_counts, block.channels)
+    return pd.Series(codes, index=block.index, dtype="str", name="dominant_channel")
 
 
-def compute(ctx: Block) -> dict[str, np.ndarray]:
-    """Channel columns as arrays aligned with ``ctx.index``."""
-    n, pay = ctx.n, ctx.pay
+def dominant_from_shares(shares: pd.DataFrame) -> pd.Series:
+    """Dominant channel from ``channel_share__<code>`` columns (as ``build_features``
+    writes them, in registry order): the same rule as ``return_dominant=True``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"channel_share__alipay": [0.5, 0.2, float("nan")],
+    ...                   "channel_share__counter": [0.5, 0.8, float("nan")]},
+    ...                  index=pd.Index(["a", "b", "c"], name="customer_id"))
+    >>> dominant_from_shares(X).tolist()
+    ['alipay', 'counter', nan]
+    """
+    columns = [c for c in shares.columns if str(c).startswith(SHARE_PREFIX)]
+    codes = [str(c)[len(SHARE_PREFIX):] for c in columns]
+    top = top_channel(shares[columns].to_numpy(dtype=np.float64), codes)
+    return pd.Series(top, index=shares.index, dtype="str", name="dominant_channel")
+
+
+def compute(block: Block) -> dict[str, np.ndarray]:
+    """Channel columns as arrays aligned with ``block.index``."""
+    n, pay = block.n, block.pay
     out = {c: np.full(n, np.nan) for c in COLUMNS}
-    if not ctx.channels:
+    if not block.channels:
         return out
-    counts = _counts(ctx)
+    counts = block.channel_counts
     total = counts.sum(axis=1)
     has = total > 0
     shares = np.full(counts.shape, np.nan)
     shares[has] = counts[has] / total[has, None]
     for j, group in enumerate(_channels.GROUPS):  # group_matrix is in GROUPS order
-        members = np.flatnonzero(ctx.group_matrix[:, j])
+        members = np.flatnonzero(block.group_matrix[:, j])
         out[_GROUP_COLUMNS[group]] = np.where(has, shares[:, members].sum(axis=1),
                                               np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -87,7 +108,6 @@ def compute(ctx: Block) -> dict[str, np.ndarray]:
     n_switch = np.bincount(cust[1:][switch], minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["channel_switch_rate"] = np.where(n_pairs > 0, n_switch / n_pairs, np.nan)
-    for j, code in enumerate(ctx.channels):
+    for j, code in enumerate(block.channels):
         out[SHARE_PREFIX + code] = shares[:, j]
-    ctx.channel_counts = counts  # reused by dominant_codes
     return out

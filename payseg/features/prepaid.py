@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._index import DAYS_PER_MONTH, Block, seg_moments
+from ._arrays import DAYS_PER_MONTH
+from ._block import Block
+from ._reduce import seg_moments
 
 COLUMNS = (
     "topup_interval_mean",
@@ -18,9 +20,9 @@ COLUMNS = (
 )
 
 
-def compute(ctx: Block) -> dict[str, np.ndarray]:
-    """Prepaid columns as arrays aligned with ``ctx.index``."""
-    pay = ctx.pay
+def compute(block: Block) -> dict[str, np.ndarray]:
+    """Prepaid columns as arrays aligned with ``block.index``."""
+    pay = block.pay
     # Rows are in time order per customer, so the gaps between distinct top-up days
     # are exactly the non-zero day differences between consecutive payments.
     gap = np.zeros(len(pay), dtype=np.float64)
@@ -28,10 +30,10 @@ def compute(ctx: Block) -> dict[str, np.ndarray]:
     is_gap = np.zeros(len(pay), dtype=bool)
     is_gap[1:] = (pay.cust[1:] == pay.cust[:-1]) & (gap[1:] > 0)
     _, mean, std = seg_moments(gap, pay.bounds, is_gap)
-    n_dates = ctx.n_dates.astype(np.float64)
-    total = ctx.amount_total
+    n_dates = block.n_dates.astype(np.float64)
+    total = block.amount_total
     has = n_dates > 0
-    months = np.maximum((ctx.as_of_day - ctx.first_day) / DAYS_PER_MONTH, 1.0)
+    months = np.maximum((block.as_of_day - block.first_day) / DAYS_PER_MONTH, 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return {
             "topup_interval_mean": mean,

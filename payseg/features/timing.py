@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._index import Block, seg_count, seg_mean, seg_moments, seg_quantiles, zero_unless
+from ._block import Block
+from ._reduce import seg_count, seg_mean, seg_moments, seg_quantiles, zero_unless
 
 COLUMNS = (
     "delay_days_mean",
@@ -29,9 +30,9 @@ COLUMNS = (
 EVENING_HOUR = 18
 
 
-def compute(ctx: Block) -> dict[str, np.ndarray]:
-    """Timing columns as arrays aligned with ``ctx.index``."""
-    n, pay = ctx.n, ctx.pay
+def compute(block: Block) -> dict[str, np.ndarray]:
+    """Timing columns as arrays aligned with ``block.index``."""
+    n, pay = block.n, block.pay
     out = {c: np.full(n, np.nan) for c in COLUMNS}
     weekday = (pay.day + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
     out["weekend_share"] = seg_mean(weekday >= 5, pay.bounds)
@@ -39,9 +40,9 @@ def compute(ctx: Block) -> dict[str, np.ndarray]:
     timed = seg_count(pay.sec > 0, pay.bounds) > 0
     evening = seg_mean(pay.sec >= EVENING_HOUR * 3600, pay.bounds)
     out["evening_share"] = np.where(timed, evening, np.nan)
-    if not ctx.has_bills:
+    if not block.has_bills:
         return out
-    b, mt = ctx.bills, ctx.match
+    b, mt = block.bills, block.match
     bounds = b.bounds
     done = mt.settled & ~np.isnan(b.issue_day)
     delay = mt.settle_day - b.issue_day
@@ -58,7 +59,7 @@ def compute(ctx: Block) -> dict[str, np.ndarray]:
         position = (mt.settle_day - b.issue_day) / window
     _, _, out["pay_day_regularity"] = seg_moments(position, bounds, inside)
 
-    overdue = b.due_day < ctx.as_of_day  # NaN due -> False
+    overdue = b.due_day < block.as_of_day  # NaN due -> False
     with np.errstate(invalid="ignore"):
         late = ~mt.settled | (mt.settle_day > b.due_day)
     out["late_share"] = seg_mean(late, bounds, overdue)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._index import Block, seg_mean, seg_slope, segment_bounds
+from ._block import Block
+from ._grouping import segment_bounds
+from ._reduce import seg_mean, seg_slope
 
 COLUMNS = ("delay_trend", "recent_late_share", "amount_trend")
 
@@ -21,19 +23,19 @@ def _last_k(cust: np.ndarray, n: int, k: int) -> np.ndarray:
     return from_end < k
 
 
-def compute(ctx: Block, *, trend_periods: int = TREND_PERIODS,
+def compute(block: Block, *, trend_periods: int = TREND_PERIODS,
             recent_periods: int = RECENT_PERIODS) -> dict[str, np.ndarray]:
-    """Trend columns as arrays aligned with ``ctx.index``."""
-    n, pay = ctx.n, ctx.pay
+    """Trend columns as arrays aligned with ``block.index``."""
+    n, pay = block.n, block.pay
     out = {c: np.full(n, np.nan) for c in COLUMNS}
-    if ctx.has_bills:
-        b, mt = ctx.bills, ctx.match
+    if block.has_bills:
+        b, mt = block.bills, block.match
         done = np.flatnonzero(mt.settled & ~np.isnan(b.issue_day))
         keep = done[_last_k(b.cust[done], n, trend_periods)]
         delay = mt.settle_day[keep] - b.issue_day[keep]
-        x = (b.period[keep] - ctx.as_of_month).astype(np.float64)
+        x = (b.period[keep] - block.as_of_month).astype(np.float64)
         out["delay_trend"] = seg_slope(x, delay, segment_bounds(b.cust[keep], n))
-        due = np.flatnonzero(b.due_day < ctx.as_of_day)
+        due = np.flatnonzero(b.due_day < block.as_of_day)
         keep = due[_last_k(b.cust[due], n, recent_periods)]
         with np.errstate(invalid="ignore"):
             late = ~mt.settled[keep] | (mt.settle_day[keep] > b.due_day[keep])
@@ -41,8 +43,8 @@ def compute(ctx: Block, *, trend_periods: int = TREND_PERIODS,
     # Monthly amounts over the last `trend_periods` complete calendar months up to
     # as_of (zeros included); a partial as_of month would bias every slope down.
     k = int(trend_periods)
-    month = ctx.pay_month
-    last_month = ctx.as_of_month - (0 if ctx.as_of.is_month_end else 1)
+    month = block.pay_month
+    last_month = block.as_of_month - (0 if block.as_of.is_month_end else 1)
     offset = month - (last_month - k + 1)
     inside = (offset >= 0) & (offset < k)
     monthly = np.bincount(pay.cust[inside] * k + offset[inside],

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._index import Block, seg_count
+from ._block import Block
+from ._reduce import seg_count
 
 COLUMNS = (
     "pay_count_per_year",
@@ -16,14 +17,14 @@ COLUMNS = (
 )
 
 
-def compute(ctx: Block) -> dict[str, np.ndarray]:
-    """Value columns as arrays aligned with ``ctx.index``."""
-    n, pay = ctx.n, ctx.pay
+def compute(block: Block) -> dict[str, np.ndarray]:
+    """Value columns as arrays aligned with ``block.index``."""
+    n, pay = block.n, block.pay
     count = np.diff(pay.bounds)
     has = count > 0
-    total = ctx.amount_total
-    n_dates = ctx.n_dates
-    year = ctx.pay_year
+    total = block.amount_total
+    n_dates = block.n_dates
+    year = block.pay_year
     new_year = np.ones(len(pay), dtype=bool)
     new_year[1:] = (pay.cust[1:] != pay.cust[:-1]) | (year[1:] != year[:-1])
     n_years = seg_count(new_year, pay.bounds).astype(np.float64)
@@ -36,6 +37,6 @@ def compute(ctx: Block) -> dict[str, np.ndarray]:
             "amount_per_year": total / n_years,
             "amount_total": total,
             "amount_mean": np.where(has, total / np.maximum(count, 1), np.nan),
-            "recency_days": ctx.as_of_day - last,
-            "tenure_days": ctx.as_of_day - ctx.first_day,
+            "recency_days": block.as_of_day - last,
+            "tenure_days": block.as_of_day - block.first_day,
         }

@@ -1,9 +1,15 @@
 """Labellers: archetype names, value pyramid, value matrix, credit grade, warnings."""
 
-from ._actions import ACTION_COLUMNS, load_actions, recommend
+from ._actions import (
+    ACTION_COLUMNS,
+    action_text,
+    action_texts,
+    load_actions,
+    recommend,
+)
 from ._archetype import ARCHETYPES, ArchetypeLabeller
 from ._credit import CreditGrade
-from ._migration import Migration, plot_migration
+from ._migration import Migration
 from ._outlets import outlet_shares
 from ._pyramid import ValuePyramid
 from ._value_matrix import (
@@ -26,11 +32,12 @@ __all__ = [
     "VALUE_CLASSES",
     "ValueMatrix",
     "ValuePyramid",
+    "action_text",
+    "action_texts",
     "backtest_high_value",
     "load_actions",
     "outlet_shares",
     "payment_stats",
-    "plot_migration",
     "rank_high_value",
     "recommend",
     "value_metrics",

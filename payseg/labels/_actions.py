@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ACTION_COLUMNS", "load_actions", "recommend"]
+__all__ = ["ACTION_COLUMNS", "action_text", "action_texts", "load_actions", "recommend"]
 
 #: Columns of the actions table.
 ACTION_COLUMNS = ("kind", "key", "priority", "action", "action_zh", "action_en")
@@ -163,3 +164,105 @@ def recommend(customers, *, table=None, columns=None) -> pd.DataFrame:
         index=customers.index,
     )
     return out.astype("str")
+
+
+# ------------------------------------------------------------------ action wording
+_BUNDLED: dict | None = None
+
+
+def _missing(v) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+
+
+def _str(v) -> str:
+    return "" if _missing(v) else str(v)
+
+
+def _base_key(key):
+    """Archetype key without its duplicate suffix ('deadline 2' -> 'deadline')."""
+    return None if _missing(key) else re.sub(r" \d+$", "", str(key))
+
+
+def _bundled_texts() -> dict:
+    """Wording of the bundled table: code and (code, key) -> (zh, en), read once."""
+    global _BUNDLED
+    if _BUNDLED is None:
+        t = load_actions()
+        out: dict = {}
+        for a, k, zh, en in zip(t["action"], t["key"], t["action_zh"], t["action_en"]):
+            out.setdefault(a, (zh, en))  # first row of a code: the default
+            out[(a, str(k))] = (zh, en)
+        _BUNDLED = out
+    return dict(_BUNDLED)
+
+
+def action_texts(customers=None, segments=None) -> dict:
+    """Wording of action codes: code and (code, key) -> (中文, English).
+
+    The bundled table (:func:`load_actions`), overlaid with the wording carried by
+    ``customers`` (columns ``action``, ``action_zh``/``action_en``, keyed by
+    ``archetype``) and ``segments`` (keyed by ``key``), as :func:`payseg.segment`
+    makes them. So codes from your own actions table read as text too, and a
+    re-worded bundled code shows your words. When only the Chinese is given, the
+    bundled English of that wording is used, else the code.
+
+    Parameters
+    ----------
+    customers, segments : DataFrame, optional
+        ``SegmentationResult.customers`` and ``.segments`` (or any frame with an
+        ``action`` column and ``action_zh``/``action_en``).
+
+    Returns
+    -------
+    dict
+        Action code -> (zh, en), and (code, archetype key) -> (zh, en) where the
+        wording depends on the archetype.
+
+    Examples
+    --------
+    >>> texts = action_texts()
+    >>> texts["vip_green_channel"][1]
+    'green channel, regular account-manager visits, priority handling'
+    """
+    texts = _bundled_texts()
+    for frame, key_col in ((customers, "archetype"), (segments, "key")):
+        if not isinstance(frame, pd.DataFrame) or "action" not in frame:
+            continue
+        cols = [c for c in ("action", key_col, "action_zh", "action_en") if c in frame]
+        if not {"action_zh", "action_en"} & set(cols):
+            continue
+        # A few distinct (code, key, wording) rows, not one per customer.
+        for r in frame[cols].drop_duplicates().itertuples(index=False):
+            r = r._asdict()
+            code = _str(r["action"])
+            zh, en = _str(r.get("action_zh")), _str(r.get("action_en"))
+            if not code or not (zh or en):
+                continue
+            pair = (zh, en)
+            if not en:  # only the Chinese is known: the bundled English if it is
+                known = [v for k, v in texts.items() if k == code or k[:1] == (code,)]
+                pair = next(((z, e) for z, e in known if z == zh), (zh, code))
+            texts.setdefault(code, pair)
+            if key_col in r:
+                texts[(code, _base_key(r[key_col]))] = pair
+    return texts
+
+
+def action_text(code, key=None, texts=None) -> tuple[str, str] | None:
+    """(中文, English) wording of one action code, or None for an unknown code.
+
+    ``key`` (the archetype, with or without its duplicate suffix) picks the wording
+    when several rows share a code (``keep_e_bill`` for auto-debit and for online
+    payers); ``texts`` is :func:`action_texts` (default: the bundled table).
+
+    Examples
+    --------
+    >>> action_text("move_to_self_service", "counter_loyal 2")[1]
+    'guide to self-service terminals or the app; keep counter service for elderly customers'
+    >>> action_text("no_such_code") is None
+    True
+    """
+    if _missing(code) or code == "":
+        return None
+    texts = _bundled_texts() if texts is None else texts
+    return texts.get((str(code), _base_key(key))) or texts.get(str(code))

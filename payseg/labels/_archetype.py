@@ -8,7 +8,14 @@ from sklearn.base import BaseEstimator
 
 from .._schema import NOISE
 from .._vocab import ARCHETYPES
-from ._common import as_frame, check_fitted, check_number, check_numbers, column
+from ._common import (
+    as_frame,
+    check_columns,
+    check_fitted,
+    check_number,
+    check_numbers,
+    column,
+)
 
 __all__ = ["ARCHETYPES", "ArchetypeLabeller"]
 
@@ -214,6 +221,7 @@ class ArchetypeLabeller(BaseEstimator):
         """
         self._check_params()
         X = as_frame(X)
+        check_columns(X, _RULE_FEATURES, "ArchetypeLabeller.fit")
         if isinstance(labels, pd.Series):
             missing = X.index.difference(labels.index)
             if len(missing):

@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import NotFittedError
 
+from .._schema import PAYMENT_REQUIRED
+from ..exceptions import PaymentDataError
+
 
 def check_fitted(est, attr: str) -> None:
     """Raise NotFittedError naming the estimator when ``attr`` is not set yet."""
@@ -18,30 +21,53 @@ def check_fitted(est, attr: str) -> None:
         )
 
 
-def as_payments(data) -> pd.DataFrame:
-    """Canonical payments frame from PaymentData, a canonical frame or a raw export.
+def as_payments(data, who: str = "payments") -> pd.DataFrame:
+    """Canonical payments frame from PaymentData or a canonical payments DataFrame.
 
-    A DataFrame that lacks the canonical columns (``customer_id``, ``paid_at``,
-    ``amount``) is passed through :func:`payseg.load`, so a raw export with Chinese
-    headers (用户编号, 缴费日期, 缴费金额（元）) works directly.
+    Labellers read canonical tables only: a raw export (Chinese headers, text
+    amounts) is read with :func:`payseg.load` first, so its rejected rows are
+    counted and shown rather than silently dropped here.
     """
-    from ..data import PaymentData, load
+    from ..data import PaymentData
 
     if isinstance(data, PaymentData):
         return data.payments
     if isinstance(data, pd.DataFrame):
-        if {"customer_id", "paid_at", "amount"} <= set(data.columns):
-            p = data
-            if not pd.api.types.is_datetime64_any_dtype(p["paid_at"]):
-                p = p.assign(paid_at=pd.to_datetime(p["paid_at"]))
-            if not pd.api.types.is_string_dtype(p["customer_id"]):
-                p = p.assign(customer_id=p["customer_id"].astype("str"))
-            return p
-        return load(data).payments
+        missing = [c for c in PAYMENT_REQUIRED if c not in data.columns]
+        if missing:
+            found = list(map(str, data.columns[:8]))
+            more = " ..." if len(data.columns) > 8 else ""
+            raise PaymentDataError(
+                f"{who}: the payments table lacks the canonical columns {missing} "
+                f"(found {found}{more}); expected {list(PAYMENT_REQUIRED)}. Read a raw "
+                "export with payseg.load(frame) first and pass the PaymentData."
+            )
+        p = data
+        if not pd.api.types.is_datetime64_any_dtype(p["paid_at"]):
+            p = p.assign(paid_at=pd.to_datetime(p["paid_at"]))
+        if not pd.api.types.is_string_dtype(p["customer_id"]):
+            p = p.assign(customer_id=p["customer_id"].astype("str"))
+        return p
     raise TypeError(
-        f"expected PaymentData or a payments DataFrame, got {type(data).__name__}; "
-        "read files with payseg.load(path) first"
+        f"{who}: expected PaymentData or a canonical payments DataFrame, got "
+        f"{type(data).__name__}; read files with payseg.load(path) first"
     )
+
+
+def check_columns(X: pd.DataFrame, columns, who: str) -> None:
+    """Raise when ``X`` has none of ``columns`` (a labeller would label blindly).
+
+    A labeller reads the columns it knows and treats a missing one as "no signal";
+    with none of them present every customer would get the same default label.
+    """
+    if not any(c in X.columns for c in columns):
+        found = list(map(str, X.columns[:8]))
+        more = " ..." if len(X.columns) > 8 else ""
+        raise ValueError(
+            f"{who}: X has none of the columns it reads ({', '.join(columns)}); "
+            f"found {found}{more}. Pass the feature table of "
+            "payseg.build_features(data)."
+        )
 
 
 def as_frame(X, name: str = "X") -> pd.DataFrame:

@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator
 
 from ._common import (
     as_frame,
+    check_columns,
     check_cuts,
     check_names,
     check_number,
@@ -136,6 +137,7 @@ class CreditGrade(BaseEstimator):
         X = as_frame(X)
         penalties = dict(_DEFAULT_PENALTIES if self.penalties is None
                          else self.penalties)
+        check_columns(X, [*penalties, "tenure_days"], "CreditGrade.fit")
         score = pd.Series(100.0, index=X.index)
         months = column(X, "max_months_in_arrears")
         for feat, points in penalties.items():

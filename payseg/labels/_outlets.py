@@ -59,7 +59,7 @@ def outlet_shares(data, *, groups=("counter", "agent"), freq="Q", need_min=0.3,
     if freq not in _PER_YEAR:
         raise ValueError(f"freq must be one of {list(_PER_YEAR)}, got {freq!r}")
     check_number(need_min, "need_min", low=0, high=1)
-    p = as_payments(data)
+    p = as_payments(data, "outlet_shares")
     if "channel" not in p.columns or p["channel"].isna().all():
         raise ValueError(
             "outlet_shares needs payment channels; these payments have none "

@@ -25,7 +25,7 @@ def _amounts(X, amount_column: str) -> pd.Series:
     elif isinstance(X, PaymentData) or (
         isinstance(X, pd.DataFrame) and "paid_at" in X.columns
     ):
-        p = as_payments(X)
+        p = as_payments(X, "ValuePyramid")
         s = p.groupby("customer_id", sort=True)["amount"].sum()
     elif isinstance(X, pd.DataFrame):
         if amount_column not in X.columns:

@@ -39,7 +39,8 @@ def value_metrics(payments, *, per="year") -> pd.DataFrame:
     Parameters
     ----------
     payments : PaymentData or DataFrame
-        Payments (canonical columns, or a raw export that :func:`payseg.load` reads).
+        Payments with the canonical columns (``customer_id``, ``paid_at``,
+        ``amount``); read a raw export with :func:`payseg.load` first.
     per : {"year", None}, default "year"
         ``"year"``: count = distinct payment dates / distinct calendar years with a
         payment, amount = total paid / distinct calendar years. ``None``: count =
@@ -69,7 +70,7 @@ def value_metrics(payments, *, per="year") -> pd.DataFrame:
     """
     if per not in _PER:
         raise ValueError(f"per must be 'year' or None, got {per!r}")
-    m = _metrics(as_payments(payments))
+    m = _metrics(as_payments(payments, "value_metrics"))
     if per == "year":
         count = m["dates"] / m["years"]
         amount = m["amount"] / m["years"]
@@ -123,7 +124,7 @@ def payment_stats(payments) -> pd.DataFrame:
     >>> stats.attrs["mean"]["pay_count"]
     1.5
     """
-    p = as_payments(payments)
+    p = as_payments(payments, "payment_stats")
     g = p.groupby("customer_id", sort=True)["amount"]
     out = pd.DataFrame(
         {"pay_count": g.size(), "amount_mean": g.mean(), "amount_total": g.sum()}
@@ -210,7 +211,8 @@ class ValueMatrix(BaseEstimator):
         Parameters
         ----------
         payments : PaymentData or DataFrame
-            Payments, canonical or a raw export (read through :func:`payseg.load`).
+            Payments with the canonical columns; a raw export is refused with
+            :class:`payseg.PaymentDataError` (read it with :func:`payseg.load`).
         y : ignored
 
         Returns
@@ -379,7 +381,7 @@ def rank_high_value(payments, *, n=5, method="gap", per="year") -> pd.DataFrame:
     a               1   potential
     c               2   low_value
     """
-    p = as_payments(payments)
+    p = as_payments(payments, "rank_high_value")
     vm = ValueMatrix(per=per).fit(p)
     ids = vm.labels_.index
     s = _score(p, ids, method)
@@ -430,7 +432,7 @@ def backtest_high_value(payments, *, split=None, k=(5, 10), methods=("gap", "log
     >>> bt[["precision@1", "candidates", "positives"]].values.tolist()
     [[1.0, 2.0, 1.0], [0.5, 2.0, 1.0]]
     """
-    p = as_payments(payments)
+    p = as_payments(payments, "backtest_high_value")
     t = _split_point(p, split)
     hist, fut = p[p["paid_at"] < t], p[p["paid_at"] >= t]
     if hist.empty or fut.empty:

@@ -6,7 +6,18 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from ._common import as_frame, check_cuts, check_fitted, check_numbers, column
+from ._common import (
+    as_frame,
+    check_columns,
+    check_cuts,
+    check_fitted,
+    check_numbers,
+    column,
+)
+
+#: The feature columns the warning score reads.
+_SIGNAL_COLUMNS = ("delay_trend", "late_share", "recent_late_share",
+                   "arrears_amount", "amount_trend")
 
 __all__ = ["EarlyWarning"]
 
@@ -142,6 +153,7 @@ class EarlyWarning(BaseEstimator):
         """
         weights = self._check_params()
         X = as_frame(X)
+        check_columns(X, _SIGNAL_COLUMNS, "EarlyWarning.fit")
         idx = X.index
 
         def ramp(v, lo, full, strict=False):

@@ -6,7 +6,7 @@ colour in every plot (:func:`segment_colors`). matplotlib is imported only when 
 is drawn.
 """
 
-from ._common import segment_colors
+from ._common import segment_colors, value_colors
 from ._maps import plot_migration, plot_payment_calendar, plot_region_channel
 from ._segments import (
     plot_channel_mix,
@@ -14,6 +14,7 @@ from ._segments import (
     plot_embedding,
     plot_k_scores,
     plot_profiles,
+    profile_columns,
 )
 from ._value import plot_pyramid, plot_value_matrix
 
@@ -28,5 +29,7 @@ __all__ = [
     "plot_pyramid",
     "plot_region_channel",
     "plot_value_matrix",
+    "profile_columns",
     "segment_colors",
+    "value_colors",
 ]

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from .. import _fonts
-from .._vocab import ARCHETYPES, GROUP_NAMES, VALUE_CLASSES
+from .._schema import segment_order  # noqa: F401 - the plots' order, shared
+from .._vocab import ARCHETYPES, GROUP_NAMES, NOISE_NAMES, VALUE_CLASSES
 
 NOISE_COLOR = "#9e9e9e"
 
@@ -45,12 +46,32 @@ VALUE_STYLES = {
     for key, row in VALUE_CLASSES.iterrows()
 }
 
+
+
+def value_colors() -> dict:
+    """Colour of each value-matrix class, as the value plots draw it.
+
+    Returns
+    -------
+    dict
+        Value-class key (``payseg._vocab.VALUE_CLASSES``, display order) -> hex
+        colour.
+
+    Examples
+    --------
+    >>> from payseg.plot import value_colors
+    >>> value_colors()["high_value"]
+    '#1b9e77'
+    """
+    return {key: _VALUE_COLORS[key] for key in VALUE_CLASSES.index}
+
+
 TIER_COLORS = {"A": "#c9a227", "B": "#4e79a7", "C": "#76b7b2", "D": "#bab0ac"}
 
 # UI strings: key -> (Chinese, English).
 _STRINGS = {
     "segment": ("分群", "segment"),
-    "noise": ("噪声点", "noise"),
+    "noise": NOISE_NAMES,
     "no_channel": ("无缴费渠道数据（文件中没有渠道列）",
                    "no channel data (the file has no payment channel)"),
     "no_data": ("无数据", "no data"),
@@ -205,16 +226,6 @@ def align_labels(features: pd.DataFrame, labels) -> pd.Series:
         if (v == np.round(v)).all():
             out = out.astype("Int64")
     return out.rename("segment")
-
-
-def segment_order(labels: pd.Series) -> list:
-    """Segment ids sorted, noise (negative ids) last."""
-    ids = pd.unique(labels.dropna())
-    ints = [x for x in ids if _is_int(x)]
-    if len(ints) == len(ids):
-        ids = sorted(int(x) for x in ids)
-        return [x for x in ids if x >= 0] + [x for x in ids if x < 0]
-    return sorted(ids, key=str)
 
 
 def mathsafe(text) -> str:

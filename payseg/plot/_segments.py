@@ -455,8 +455,31 @@ _DEFAULT_PROFILE = (
 )
 
 
-def _profile_columns(features: pd.DataFrame, labels: pd.Series) -> list:
-    """Default heatmap rows: the readable features present that differ by segment."""
+def profile_columns(features: pd.DataFrame, labels) -> list:
+    """The rows :func:`plot_profiles` shows by default.
+
+    The readable features present in ``features`` whose segment medians differ
+    (a row where every segment has the same median says nothing).
+
+    Parameters
+    ----------
+    features : DataFrame
+        Feature table indexed by customer_id.
+    labels : Series or array-like of shape (n_customers,)
+        Segment id per customer.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"late_share": [0.0, 0.9], "online_share": [0.5, 0.5]})
+    >>> profile_columns(X, [0, 1])
+    ['late_share']
+    """
+    labels = align_labels(features, labels)
     columns = [c for c in _DEFAULT_PROFILE if c in features and features[c].notna().any()]
     if not columns:
         return columns
@@ -521,7 +544,7 @@ def plot_profiles(features, labels, *, columns=None, names=None, lang="auto", ax
     labels = align_labels(features, labels)
     order = segment_order(labels)
     if columns is None:
-        columns = _profile_columns(features, labels)
+        columns = profile_columns(features, labels)
     else:
         missing = [c for c in columns if c not in features]
         if missing:

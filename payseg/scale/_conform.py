@@ -18,16 +18,10 @@ import pandas as pd
 
 from .._schema import CHANNEL_SHARE_PREFIX as SHARE_PREFIX
 from ..channels import codes as channel_codes
-from ..features import (
-    FAMILIES,
-    check_families,
-    default_as_of,
-    feature_names,
-    fill_features,
-)
-
-#: Nanoseconds in a day (``as_of`` is a whole day).
-NS_PER_DAY = pd.Timedelta(days=1).value
+from ..features import FAMILIES, default_as_of, feature_names
+from ..features._arrays import NS_PER_DAY
+from ..features._build import fill_missing
+from ..features._families import check_families
 
 
 def default_as_of_ns(payments: pd.DataFrame, bills: pd.DataFrame) -> int | None:
@@ -117,7 +111,7 @@ def fill_values(X: pd.DataFrame, fill) -> pd.DataFrame:
             "after reading the features (e.g. X.fillna(X.median())) or pass a number "
             "or a dict"
         )
-    return fill_features(X, fill)
+    return fill_missing(X, fill)
 
 
 __all__ = ["FAMILIES"]

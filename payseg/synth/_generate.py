@@ -21,7 +21,7 @@ import pandas as pd
 
 from .. import channels as _channels
 from .._schema import empty, empty_rejected
-from ..calendar import BillingCalendar, _month_start_days, next_workday
+from ..calendar import BillingCalendar, month_start_days, next_workday
 from ..data import PaymentData
 from ._archetypes import Archetype
 from ._markets import Market, get_market
@@ -196,9 +196,9 @@ class _Gen:
         mpb = cal.months_per_bill
         lag = mpb if cal.settlement_lag is None else int(cal.settlement_lag)
         self.periods = cal.periods(start, months)
-        self.d0 = int(_month_start_days([start.ordinal])[0])
+        self.d0 = int(month_start_days([start.ordinal])[0])
         last = int(self.periods.asi8[-1])
-        self.d_end = int(_month_start_days([last + lag + 1])[0])  # exclusive
+        self.d_end = int(month_start_days([last + lag + 1])[0])  # exclusive
 
     # ------------------------------------------------------------------ helpers
     def _mix(self, mapping):

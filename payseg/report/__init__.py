@@ -12,18 +12,17 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from ._report._model import _int, _pct, _text
-from ._report._render import _plain, _to_html, _to_markdown
-from ._report._sections import (
+from ._common import (
     _action,
     _action_texts,
     _colors,
-    _document,
     _method,
     _n_segments,
     _n_warnings,
-    _segment_table,
 )
+from ._document import _document
+from ._model import _int, _pct, _text
+from ._render import _plain, _to_html, _to_markdown
 
 _E = html.escape
 
@@ -90,7 +89,7 @@ def render(result, path, *, title=None, lang="auto", embed_images=False) -> Path
             f"cannot tell the report format from {path.name!r}: use a .html, .htm or "
             ".md file name"
         )
-    from . import _fonts
+    from .. import _fonts
 
     lang = _fonts.resolve_lang(lang)
     title = title or "Payment-behaviour segmentation report · 缴费行为客户细分报告"
@@ -134,7 +133,7 @@ def summary_html(result, *, max_rows=30) -> str:
     >>> "a &lt;b&gt;" in summary_html(res)
     True
     """
-    segs = _segment_table(result)
+    segs = result.segments
     colors = _colors(list(segs.index))
     n_cust = int(segs["size"].sum())
     head = (f"<b>payseg segmentation</b>: {n_cust:,} customers, "

@@ -128,7 +128,7 @@ def _to_html(result, cards, meta, sections, title) -> str:
                  "check the actions against local rules before acting. "
                  "分群结果为统计分组，实施措施前请结合本地规定。</footer>")
     template = string.Template(
-        resources.files("payseg._report").joinpath("template.html").read_text("utf-8"))
+        resources.files("payseg.report").joinpath("template.html").read_text("utf-8"))
     return template.substitute(title=_E(title), version=_E(__version__),
                                body="\n".join(parts))
 

@@ -1,1 +1,0 @@
-"""Private pieces of :mod:`payseg.report`: document model, sections, renderers."""

@@ -1,0 +1,328 @@
+"""build_features: the feature families run block by block, and the dominant channel.
+
+:func:`build_features` validates its parameters (scikit-learn's ``validate_params``),
+makes one :class:`~payseg.features._block.Context` pass and runs the families over
+blocks of consecutive customers (:func:`build_blocks`), in threads with ``n_jobs``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import time
+from collections.abc import Mapping, Sequence
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+
+from .._sklearn_compat import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_params,
+)
+from ..data import PaymentData
+from . import arrears, channel, trend
+from ._block import Block, Context
+from ._families import FAMILIES, MODULES, check_families
+
+_AS_OF = [None, str, datetime.date, np.datetime64]
+
+
+def check_data(data, caller: str) -> None:
+    """Raise ``InvalidParameterError`` (a ``TypeError``) unless ``data`` is a
+    :class:`~payseg.PaymentData`, saying what was passed and how to make one."""
+    if isinstance(data, PaymentData):
+        return
+    if isinstance(data, pd.DataFrame):
+        cols = [str(c) for c in data.columns[:6]]
+        more = ", ..." if len(data.columns) > 6 else ""
+        found = f"a pandas DataFrame with columns [{', '.join(cols)}{more}]"
+        fix = ("Call payseg.load(df) first: it maps the columns (Chinese headers "
+               "too), checks every row and returns a PaymentData")
+    else:
+        found = f"an object of type {type(data).__name__}"
+        fix = ("Build one with payseg.load(payments, bills=..., customers=...) or "
+               "payseg.synth.generate(n_customers, seed)")
+    raise InvalidParameterError(
+        f"The 'data' parameter of {caller} must be a payseg.PaymentData; got {found}."
+        f" {fix}."
+    )
+
+
+def _check_as_of(as_of, caller: str):
+    """``as_of`` as a Timestamp (None stays None)."""
+    if as_of is None:
+        return None
+    try:
+        day = pd.Timestamp(as_of)
+    except (ValueError, TypeError) as exc:
+        raise InvalidParameterError(
+            f"The 'as_of' parameter of {caller} must be a date such as '2024-06-30' "
+            f"or a Timestamp; got {as_of!r}, which pandas cannot read ({exc})."
+        ) from exc
+    if pd.isna(day):
+        raise InvalidParameterError(
+            f"The 'as_of' parameter of {caller} is NaT; pass None to use "
+            "payseg.features.default_as_of(data), the latest date in the data."
+        )
+    return day
+
+
+def fill_missing(frame: pd.DataFrame, fill) -> pd.DataFrame:
+    """``frame`` with NaN replaced as ``build_features(fill=...)`` does."""
+    if fill is None:
+        return frame
+    if isinstance(fill, str):
+        if fill != "median":
+            raise ValueError(f"fill must be None, a number, 'median' or a dict; "
+                             f"got {fill!r}")
+        return frame.fillna(frame.median().fillna(0.0))
+    if isinstance(fill, Mapping):
+        unknown = [c for c in fill if c not in frame.columns]
+        if unknown:
+            raise InvalidParameterError(
+                f"fill names unknown column {unknown[0]!r}; the columns are those "
+                "of build_features (see payseg.features.feature_names())")
+        return frame.fillna(dict(fill))
+    return frame.fillna(float(fill))
+
+
+@validate_params(
+    {
+        # checked in the body, with a message that says how to build a PaymentData
+        "data": "no_validation",
+        "families": [None, StrOptions(set(FAMILIES)), "array-like"],
+        "as_of": _AS_OF,
+        "fill": [None, Real, StrOptions({"median"}), Mapping],
+        "late_fee_rate": [Interval(Real, 0, None, closed="left")],
+        "late_fee_min": [Interval(Real, 0, None, closed="left")],
+        "trend_periods": [Interval(Integral, 1, None, closed="left")],
+        "recent_periods": [Interval(Integral, 1, None, closed="left")],
+        "return_dominant": ["boolean"],
+        "n_jobs": [Integral, None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def build_features(
+    data,
+    families: Sequence[str] | None = None,
+    as_of=None,
+    fill=None,
+    *,
+    late_fee_rate: float = arrears.LATE_FEE_RATE,
+    late_fee_min: float = arrears.LATE_FEE_MIN,
+    trend_periods: int = trend.TREND_PERIODS,
+    recent_periods: int = trend.RECENT_PERIODS,
+    return_dominant: bool = False,
+    n_jobs: int | None = None,
+):
+    """One row of payment-behaviour features per customer.
+
+    Parameters
+    ----------
+    data : PaymentData
+        Payments (and optionally bills and customers) in canonical form, from
+        :func:`payseg.load` or :func:`payseg.synth.generate`.
+    families : str or sequence of str, optional
+        Subset of :data:`FAMILIES`; default all, in that order.
+    as_of : date-like, optional
+        Reference day for arrears, recency and "still unpaid". Default:
+        :func:`default_as_of`, the latest payment or bill-issue date in the data.
+        Payments after that day and bills issued after it are ignored.
+    fill : None, float, "median" or dict, default None
+        How to replace NaN (an undefined feature, see docs/features.md): None keeps
+        NaN, a number fills every column, "median" fills each column with its median
+        (0 when the whole column is NaN), a dict fills per column.
+    late_fee_rate : float >= 0, default 0.001
+        Late fee per day of arrears (0.1%/day for residents; 0.002 non-residential).
+    late_fee_min : float >= 0, default 1.0
+        Minimum late fee per overdue bill, in yuan.
+    trend_periods : int >= 1, default 12
+        Settled bills used by ``delay_trend`` and months used by ``amount_trend``.
+    recent_periods : int >= 1, default 3
+        Due bills used by ``recent_late_share``.
+    return_dominant : bool, default False
+        Also return the dominant channel code per customer (a str Series, NaN for
+        customers without a known channel), which stays out of the numeric matrix.
+    n_jobs : int, optional
+        Threads building blocks of customers at once (large data only; a block is
+        about a million rows). None means 1, -1 means every core. Results do not
+        depend on it.
+
+    Returns
+    -------
+    X : DataFrame of shape (n_customers, n_features)
+        float64 columns, indexed by ``customer_id`` (every customer in payments,
+        bills or customers, sorted).
+    dominant : Series
+        Only with ``return_dominant=True``.
+
+    Raises
+    ------
+    InvalidParameterError
+        scikit-learn's error (a ``ValueError`` and a ``TypeError``) naming the
+        parameter: ``data`` not a PaymentData, an unknown family, a negative
+        ``trend_periods``, ...
+
+    Examples
+    --------
+    >>> import pandas as pd, payseg
+    >>> pay = pd.DataFrame({
+    ...     "customer_id": pd.Series(["a", "a", "b"], dtype="str"),
+    ...     "paid_at": pd.to_datetime(["2024-01-05", "2024-02-20", "2024-01-31"]),
+    ...     "channel": pd.Categorical(["alipay", "counter", "alipay"]),
+    ...     "amount": [100.0, 120.0, 80.0]})
+    >>> X = payseg.build_features(payseg.PaymentData(payments=pay),
+    ...                           families=["value", "channel"])
+    >>> cols = ["amount_total", "online_share", "n_channels"]
+    >>> X[cols]  # doctest: +NORMALIZE_WHITESPACE
+                 amount_total  online_share  n_channels
+    customer_id
+    a                   220.0           0.5         2.0
+    b                    80.0           1.0         1.0
+    >>> X, dominant = payseg.build_features(payseg.PaymentData(payments=pay),
+    ...                                     families=["channel"], return_dominant=True)
+    >>> dominant.tolist()  # a tie goes to the first channel in registry order
+    ['counter', 'alipay']
+    """
+    check_data(data, "build_features")
+    as_of = _check_as_of(as_of, "build_features")
+    fams = check_families(families)
+    params = {"late_fee_rate": late_fee_rate, "late_fee_min": late_fee_min,
+              "trend_periods": trend_periods, "recent_periods": recent_periods}
+    n_threads(n_jobs, 1)  # refuse n_jobs=0 before the global pass
+    ctx = Context(data, as_of=as_of)
+    X, dominant = build_blocks(ctx, fams, params, return_dominant=return_dominant,
+                               n_jobs=n_jobs)
+    X = fill_missing(X, fill)
+    if not return_dominant:
+        return X
+    return X, dominant
+
+
+def build_blocks(ctx: Context, fams, params, *, return_dominant=False, n_jobs=None,
+                 timer=None):
+    """Run the families block by block; ``timer(step, seconds)`` sees each step.
+
+    Returns the feature DataFrame and the dominant channel Series (None unless
+    ``return_dominant``).
+    """
+    clock = time.perf_counter
+
+    def run(edge):
+        t = clock()
+        block = Block(ctx, *edge)
+        if timer:
+            timer("blocks: slice and sort", clock() - t)
+            t = clock()
+            _ = block.match
+            timer("blocks: match to bills", clock() - t)
+        columns = {}
+        for fam in fams:
+            t = clock()
+            columns.update(compute_family(block, fam, **params))
+            if timer:
+                timer(f"family {fam}", clock() - t)
+        found = channel.dominant_codes(block) if return_dominant else None
+        return edge, columns, found
+
+    edges = ctx.block_edges()
+    workers = n_threads(n_jobs, len(edges))
+    values, names, dominant = None, [], []
+    # Blocks of consecutive customers keep temporaries small (no loop per customer);
+    # numpy releases the GIL in its kernels, so threads can overlap blocks.
+    if workers > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=workers)
+        results = pool.map(run, edges)
+    else:
+        pool, results = None, map(run, edges)
+    try:
+        for (c0, c1), columns, found in results:
+            t = clock()
+            if values is None:
+                # Fortran order: each column contiguous, pandas' own block layout.
+                names = list(columns)
+                values = np.empty((ctx.n, len(names)), dtype=np.float64, order="F")
+            for j, name in enumerate(names):
+                values[c0:c1, j] = columns[name]
+            dominant.append(found)
+            if timer:
+                timer("assemble DataFrame", clock() - t)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    X = pd.DataFrame(values, index=ctx.index, columns=names, copy=False)
+    if not return_dominant:
+        return X, None
+    return X, (pd.concat(dominant) if len(dominant) > 1 else dominant[0])
+
+
+def n_threads(n_jobs, n_blocks: int) -> int:
+    """Threads for ``n_jobs`` (None: 1, -1: every core), at most one per block."""
+    if n_jobs is None:
+        return 1
+    n_jobs = int(n_jobs)
+    if n_jobs == 0:
+        raise InvalidParameterError(
+            "The 'n_jobs' parameter of build_features must be None, a positive int or "
+            "a negative int (-1 for every core); got 0.")
+    cores = os.cpu_count() or 1
+    wanted = n_jobs if n_jobs > 0 else max(cores + 1 + n_jobs, 1)
+    return max(1, min(wanted, n_blocks))
+
+
+def compute_family(block: Block, family: str, **params) -> dict[str, np.ndarray]:
+    """Columns of one family for one :class:`Block` of customers."""
+    if family == "arrears":
+        return arrears.compute(block, late_fee_rate=params.get("late_fee_rate",
+                                                               arrears.LATE_FEE_RATE),
+                               late_fee_min=params.get("late_fee_min",
+                                                       arrears.LATE_FEE_MIN))
+    if family == "trend":
+        return trend.compute(block, trend_periods=params.get("trend_periods",
+                                                             trend.TREND_PERIODS),
+                             recent_periods=params.get("recent_periods",
+                                                       trend.RECENT_PERIODS))
+    return MODULES[family].compute(block)
+
+
+@validate_params(
+    {"data": "no_validation", "as_of": _AS_OF},
+    prefer_skip_nested_validation=True,
+)
+def dominant_channel(data, as_of=None) -> pd.Series:
+    """The most used channel code per customer (ties: registry order).
+
+    The same Series as ``build_features(data, return_dominant=True)[1]``; the rule
+    is :func:`payseg.features.channel.top_channel`.
+
+    Parameters
+    ----------
+    data : PaymentData
+    as_of : date-like, optional
+        As in :func:`build_features`.
+
+    Returns
+    -------
+    Series of str indexed by ``customer_id``, NaN for customers without a payment
+    through a known channel.
+
+    Examples
+    --------
+    >>> import pandas as pd, payseg
+    >>> pay = pd.DataFrame({
+    ...     "customer_id": pd.Series(["a", "a", "a"], dtype="str"),
+    ...     "paid_at": pd.to_datetime(["2024-01-05", "2024-02-20", "2024-03-02"]),
+    ...     "channel": pd.Categorical(["alipay", "counter", "counter"]),
+    ...     "amount": [100.0, 120.0, 80.0]})
+    >>> dominant_channel(payseg.PaymentData(payments=pay)).to_dict()
+    {'a': 'counter'}
+    """
+    check_data(data, "dominant_channel")
+    ctx = Context(data, as_of=_check_as_of(as_of, "dominant_channel"))
+    found = [channel.dominant_codes(block) for block in ctx.blocks()]
+    return pd.concat(found) if len(found) > 1 else found[0]

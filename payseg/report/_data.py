@@ -1,0 +1,78 @@
+"""Section "Data summary": rows read, kept and rejected, the payment calendar."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _model
+from ._model import _Grid, _int, _Para, _pct, _Section, _Sub, _Table, _text
+
+
+def _section_data(result, lang) -> _Section:
+    from .. import plot
+
+    data = result.data
+    p = data.payments
+    blocks: list = []
+    counts = dict(data.counts) if data.counts else {}
+    if not counts:
+        counts = {"payments": {"read": len(p), "kept": len(p)}}
+        if len(data.bills):
+            counts["bills"] = {"read": len(data.bills), "kept": len(data.bills)}
+    rej = data.rejected
+    rows = []
+    for source, c in counts.items():
+        read, kept = c.get("read", np.nan), c.get("kept", np.nan)
+        rows.append([str(source), _int(read), _int(kept), _int(read - kept),
+                     _pct((read - kept) / read if read else np.nan)])
+    blocks.append(_Sub("Rows read and kept", "读取与保留的行数"))
+    blocks.append(_Table(["source 来源", "read 读取", "kept 保留", "rejected 拒收",
+                          "rejected % 拒收比例"], rows, num={1, 2, 3, 4}))
+    if len(rej):
+        g = rej.assign(_n=1).groupby(["source", "reason"], sort=False, dropna=False)
+        by = g.agg(rows=("_n", "size"), lines=("line", lambda s: list(s.head(3))),
+                   values=("value", lambda s: list(s.head(3)))).sort_values(
+            "rows", ascending=False)
+        rrows = []
+        for (source, reason), r in by.iterrows():
+            lines = ", ".join(_text(x) for x in r["lines"])
+            vals = ", ".join(repr(_text(x)) for x in r["values"])
+            rrows.append([_text(source), _text(reason), _int(r["rows"]), lines, vals])
+        blocks.append(_Sub("Rejected rows by reason", "拒收原因"))
+        blocks.append(_Table(["source 来源", "reason 原因", "rows 行数",
+                              "first lines 行号", "example values 示例值"],
+                             rrows, num={2}))
+    else:
+        blocks.append(_Para("No input row was rejected. 没有拒收的行。", "note"))
+    facts = []
+    if len(p):
+        facts.append(f"{len(p):,} payments from {p['paid_at'].min():%Y-%m-%d} to "
+                     f"{p['paid_at'].max():%Y-%m-%d}, {p['amount'].sum():,.2f} yuan in "
+                     f"total; {len(data.bills):,} bills.")
+    has_channel = "channel" in p and p["channel"].notna().any()
+    if has_channel:
+        facts.append(f"Payment channel known for {p['channel'].notna().mean():.1%} of "
+                     "payments.")
+    else:
+        facts.append("The data has no payment channel: segments are found from "
+                     "payment timing and amounts only, and the channel plots are "
+                     "left out. 数据中没有缴费渠道。")
+    if not len(data.bills):
+        facts.append("No bills: payment delay against the due date cannot be measured. "
+                     "没有账单数据，无法计算缴费延迟。")
+    blocks.append(_Para(" ".join(facts)))
+    has_region = ("region" in p and p["region"].notna().any()) or (
+        "region" in data.customers and data.customers["region"].notna().any())
+    both = has_channel and has_region
+    # Side by side when both maps exist; the calendar alone reads better full width.
+    figs = [_model._figure("calendar", lambda ax: plot.plot_payment_calendar(data, lang=lang,
+                                                                      ax=ax),
+                    "Payments per day of the month. 每月各日缴费笔数。",
+                    (6.4, 4.6) if both else (8.0, 4.6))]
+    if both:
+        figs.append(_model._figure("region_channel",
+                            lambda ax: plot.plot_region_channel(data, lang=lang, ax=ax),
+                            "Channel mix per region, most counter-bound first. "
+                            "各地区渠道构成（柜台占比高者在前）。", (6.4, 4.6)))
+    blocks.append(_Grid(figs) if len(figs) > 1 else figs[0])
+    return _Section("data", "Data summary", "数据概况", blocks)

@@ -1,0 +1,73 @@
+"""Section "Segments": the segment table, channel mix, delays and the embedding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import _model
+from ._common import _action, _action_texts, _has_values, _n_segments
+from ._model import _int, _isnan, _Para, _pct, _Section, _Swatch, _Table, _text
+
+
+def _dominant_channel(result, segs: pd.DataFrame) -> pd.Series:
+    prof = result.profiles if isinstance(result.profiles, pd.DataFrame) else None
+    if prof is None or "dominant_channel" not in prof:
+        return pd.Series(np.nan, index=segs.index, dtype=object)
+    from ..channels import table
+
+    t = table()
+    codes = prof["dominant_channel"].reindex(segs.index)
+    return codes.map(lambda c: c if _isnan(c) or c not in t.index
+                     else f"{t.at[c, 'name_zh']} ({t.at[c, 'name_en']})")
+
+
+def _section_segments(result, segs, colors, lang) -> _Section:
+    from .. import plot
+
+    X, labels = result.features, result.labels
+    blocks: list = []
+    main = _dominant_channel(result, segs)
+    texts = _action_texts(result)
+    rows = []
+    for sid, r in segs.iterrows():
+        color = colors.get(sid, "#999999")
+        rows.append([_Swatch(color, str(sid)), _text(r["name_zh"]), _text(r["name_en"]),
+                     _int(r["size"]), _pct(r["share"]), _text(main.get(sid)),
+                     _action(r["action"], r["key"], texts)])
+    blocks.append(_Para(
+        f"{_n_segments(result)} segments over {int(segs['size'].sum()):,} customers. "
+        "Each segment is named after the payment-behaviour archetype its profile "
+        "matches; the action is the service recommended for most of its customers."))
+    blocks.append(_Table(["segment 分群", "名称", "name", "customers 客户数",
+                          "share 占比", "main channel 主要渠道",
+                          "recommended action 建议措施"], rows, num={3, 4},
+                         nowrap={0, 1}))
+    names = segs[["name_zh", "name_en"]]
+    has = _has_values(X)
+    if has("online_share", "counter_share", "automatic_share"):
+        blocks.append(_model._figure(
+            "channel_mix",
+            lambda ax: plot.plot_channel_mix(X, labels, names=names, lang=lang, ax=ax),
+            "Channel families per segment (mean share of each customer's payments). "
+            "各分群缴费渠道构成。", (8.5, 1.9 + 0.42 * len(segs))))
+    else:
+        blocks.append(_Para("No channel mix: the data has no payment channel. "
+                            "无缴费渠道数据。", "note"))
+    if has("delay_days_mean"):
+        blocks.append(_model._figure(
+            "delay",
+            lambda ax: plot.plot_delay_distribution(X, labels, names=names, lang=lang,
+                                                    ax=ax),
+            "Mean payment delay per customer; boxes span the middle half of the "
+            "segment. 各分群平均缴费延迟分布。", (8.5, 1.5 + 0.42 * len(segs))))
+    else:
+        blocks.append(_Para("No payment delays: the data has no bills with due dates. "
+                            "无账单数据，无法计算缴费延迟。", "note"))
+    if X is not None and labels is not None and len(X):
+        blocks.append(_model._figure(
+            "embedding",
+            lambda ax: plot.plot_embedding(X, labels, names=names, lang=lang, ax=ax),
+            "Customers projected to two dimensions (PCA); nearby points pay alike. "
+            "客户二维投影，点越近缴费行为越相似。", (8.0, 6.0)))
+    return _Section("segments", "Segments", "客户分群", blocks)

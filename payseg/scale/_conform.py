@@ -19,9 +19,11 @@ import pandas as pd
 from .._schema import CHANNEL_SHARE_PREFIX as SHARE_PREFIX
 from ..channels import codes as channel_codes
 from ..features import FAMILIES, default_as_of, feature_names
-from ..features._arrays import NS_PER_DAY
 from ..features._build import fill_missing
 from ..features._families import check_families
+
+#: Nanoseconds in a day (``as_of`` is a whole day; a unit, not a feature setting).
+NS_PER_DAY = pd.Timedelta(days=1).value
 
 
 def default_as_of_ns(payments: pd.DataFrame, bills: pd.DataFrame) -> int | None:

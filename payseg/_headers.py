@@ -1,6 +1,17 @@
-"""The built-in header map: the headers of real exports and their canonical column."""
+"""Header mapping: the built-in header map and the rules that apply it.
+
+:data:`HEADER_MAP` lists the headers of real exports and their canonical column;
+:func:`normalise_header` is the lookup key of a header, :func:`map_columns` renames
+a raw frame's headers to canonical names, :func:`header_unit` reads the money unit a
+header states. Imports nothing from payseg.
+"""
 
 from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["HEADER_MAP", "header_unit", "map_columns", "normalise_header"]
 
 # Headers found in Chinese utility marketing-system exports (SG186 / 营销系统, China
 # Southern Grid, county bureaus, bank and third-party reconciliation files) and English
@@ -205,3 +216,62 @@ HEADER_MAP = {
     "窃电": "theft",
     "theft": "theft",
 }
+
+_BRACKETS = re.compile(r"[\(（\[【<《].*?[\)）\]】>》]")
+# A unit written after a slash ("金额/元"), required-field stars, a trailing colon.
+_HEADER_JUNK = re.compile(r"^[*＊]+|[*＊:：]+$")
+_HEADER_UNIT = re.compile(r"[/／](元|万元|分|yuan|rmb|cny)$")
+
+
+def normalise_header(name: object) -> str:
+    """Lookup key of a header: NFKC, no spaces, lower case, units in brackets dropped.
+
+    >>> normalise_header(" 缴费金额（元） ")
+    '缴费金额'
+    >>> normalise_header("*实收金额/元：")
+    '实收金额'
+    """
+    text = unicodedata.normalize("NFKC", str(name))
+    text = _BRACKETS.sub("", text)
+    text = "".join(text.split()).lower().lstrip("\ufeff")
+    return _HEADER_UNIT.sub("", _HEADER_JUNK.sub("", text))
+
+
+def header_unit(name: object) -> str | None:
+    """The money unit a header states, when it is not yuan: '分' or '万元'.
+
+    >>> header_unit("交易金额(分)"), header_unit("实收金额（元）")
+    ('分', None)
+    """
+    text = "".join(unicodedata.normalize("NFKC", str(name)).split()).lower()
+    unit = re.search(r"[\(\[【/](分|万元|cents?|fen)[\)\]】]?$", text)
+    if unit is None:
+        return None
+    return "万元" if unit.group(1) == "万元" else "分"
+
+
+def map_columns(raw, columns, required, optional, *, source, error):
+    """Rename ``raw``'s headers to canonical names; raise ``error`` if one is missing."""
+    user = {normalise_header(k): v for k, v in (columns or {}).items()}
+    wanted = set(required) | set(optional)
+    rename, taken = {}, set()
+    for header in raw.columns:
+        key = normalise_header(header)
+        target = user.get(key) or HEADER_MAP.get(key)
+        if target is None and key in wanted:
+            target = key
+        # The first header that maps to a canonical name wins; later ones stay raw.
+        if target in wanted and target not in taken:
+            rename[header] = target
+            taken.add(target)
+    missing = [c for c in required if c not in taken]
+    if missing:
+        found = ", ".join(map(str, raw.columns)) or "(none)"
+        raise error(
+            f"{source}: required column {missing[0]!r} not found; headers found: "
+            f"{found}. Pass columns={{'<your header>': {missing[0]!r}}} to map it."
+        )
+    out = raw.rename(columns=rename)
+    out.attrs = raw.attrs
+    return out
+

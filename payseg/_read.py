@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._headers import normalise_header
+
 _ENCODINGS = ("utf-8", "gb18030")
 _DELIMITERS = (",", "\t", ";", "|")
 _HEAD_LINES = 60  # the header is looked for among this many first lines
@@ -63,8 +65,6 @@ def header_score(cells, keys) -> tuple[int, int]:
     ``keys`` is ``(lookup, required)``: ``lookup`` maps a normalised header to its
     canonical name (built-in map, user ``columns`` and canonical names themselves).
     """
-    from ._validate import normalise_header
-
     lookup, required = keys
     targets = {lookup.get(normalise_header(c)) for c in cells if str(c).strip()}
     targets.discard(None)
@@ -95,7 +95,7 @@ def find_header(rows, keys) -> int:
     return best
 
 
-def _unique_names(cells) -> list[str]:
+def unique_names(cells) -> list[str]:
     """Header cells as unique names: blanks become 'Unnamed: i', repeats get '.k'."""
     names, seen = [], {}
     for i, cell in enumerate(cells):
@@ -144,7 +144,7 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
     if len(lines) > 1 and len(head) == 1 << 16:
         lines = lines[:-1]  # the last line of the sample may be cut
     at, delimiter = _sniff_layout(lines, keys)
-    names = _unique_names(_split(lines[at], delimiter) if lines else [])
+    names = unique_names(_split(lines[at], delimiter) if lines else [])
     # Some exporters end every data line (not the header) with a delimiter.
     sample = [_split(x, delimiter) for x in lines[at + 1:at + 21] if x.strip()]
     if sample and all(len(c) == len(names) + 1 and not c[-1].strip() for c in sample):
@@ -275,7 +275,7 @@ def _grid_frame(grid: list[list[str]], keys) -> pd.DataFrame:
     at = find_header(grid, keys) if grid else 0
     width = max((len(r) for r in grid), default=0)
     grid = [list(r) + [""] * (width - len(r)) for r in grid]
-    names = _unique_names(grid[at] if grid else [])
+    names = unique_names(grid[at] if grid else [])
     body = grid[at + 1:]
     frame = pd.DataFrame(body, columns=names, dtype=object).fillna("").astype("str")
     frame.attrs["lines"] = np.arange(at + 2, at + 2 + len(body), dtype=np.int64)

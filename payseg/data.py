@@ -16,13 +16,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._headers import HEADER_MAP
+from ._clean import clean_bills, clean_customers, clean_payments
+from ._headers import HEADER_MAP, header_unit, map_columns, normalise_header
+from ._ledger import ledger_entries
+from ._nondata import non_data_rows, void_rows
+from ._parsers import parse_amounts
 from ._read import (
     UnreadableFileError,
-    _unique_names,
     find_header,
     header_score,
     read_sources,
+    unique_names,
 )
 from ._schema import (
     BILL_OPTIONAL,
@@ -36,17 +40,6 @@ from ._schema import (
     TITLE_ROW,
     empty,
     empty_rejected,
-)
-from ._validate import (
-    clean_bills,
-    clean_customers,
-    clean_payments,
-    header_unit,
-    map_columns,
-    non_data_rows,
-    normalise_header,
-    parse_amounts,
-    void_rows,
 )
 from .exceptions import PaymentDataError
 
@@ -218,7 +211,7 @@ def _frame_source(frame: pd.DataFrame, keys) -> pd.DataFrame:
     if at == 0:
         return frame
     body = frame.iloc[at:].astype("str").reset_index(drop=True)
-    body.columns = _unique_names(head[at - 1])
+    body.columns = unique_names(head[at - 1])
     body.attrs["lines"] = np.arange(at + 2, at + 2 + len(body), dtype=np.int64)
     body.attrs["title_lines"] = [
         (i + 2, " ".join(c.strip() for c in row if c.strip() and c != "nan"))
@@ -336,13 +329,8 @@ def _drop_non_data(raw, mapped, name, offset):
         ).iloc[order].reset_index(drop=True)
         mask = mask | extra
     titles = mapped.attrs.get("title_lines", [])
-    parts = [pd.DataFrame({
-        "source": pd.Series([name] * len(titles), dtype="str"),
-        "line": np.asarray([t[0] for t in titles], dtype=np.int64),
-        "column": pd.Series([""] * len(titles), dtype="str"),
-        "value": pd.Series([t[1] for t in titles], dtype="str"),
-        "reason": pd.Series([TITLE_ROW] * len(titles), dtype="str"),
-    })]
+    parts = [ledger_entries(name, [t[0] for t in titles], "",
+                            [t[1] for t in titles], TITLE_ROW)]
     if mask.any():
         parts.append(entries.assign(source=name, line=lines[mask])[
             list(REJECTED_COLUMNS)].astype({"line": "int64"}))

@@ -140,6 +140,8 @@ def test_missing_file_and_empty_glob(tmp_path):
         ("2025-04-01 08:05", "2025-04-01 08:05:00"),
         ("2025/4/1 8:05:09", "2025-04-01 08:05:09"),
         ("２０２５-０４-０１", "2025-04-01 00:00:00"),
+        # an Excel serial of 2050 with a time: exact to the second
+        ("54789.438391204", "2050-01-01 10:31:17"),
     ],
 )
 def test_date_forms(raw, expected):
@@ -147,7 +149,9 @@ def test_date_forms(raw, expected):
     assert str(data.payments["paid_at"].iloc[0]) == expected
 
 
-@pytest.mark.parametrize("raw", ["2025-02-30", "2025-13-01", "1899-01-01", "abc", ""])
+@pytest.mark.parametrize("raw", ["2025-02-30", "2025-13-01", "1899-01-01", "abc", "",
+                                 "2025-04-01 25:00", "2025/4/1 10:61",
+                                 "20250401240000"])
 def test_impossible_dates_rejected(raw):
     data = payseg.load(pd.DataFrame({"户号": ["1"], "缴费时间": [raw], "金额": ["1"]}))
     assert data.rejected["reason"].tolist() == ["unparseable or impossible date"]
@@ -206,41 +210,70 @@ def test_memory_conscious_dtypes():
 
 # ---------------------------------------------------------------- property tests
 
-_good = st.fixed_dictionaries({
-    "户号": st.sampled_from(["001", "002", "1003"]),
-    "缴费时间": st.sampled_from(["2024-01-03", "2024/2/4", "20240305 10:00"]),
-    "缴费方式": st.sampled_from(["网银", "支付宝", "7", "营业厅", ""]),
-    "实收金额": st.sampled_from(["10", "1,000元", "¥5.5", "0"]),
-    "电费年月": st.sampled_from(["202401", "2024-02", ""]),
-})
+_GOOD = {
+    "户号": ["001", "002", "1003"],
+    "缴费时间": ["2024-01-03", "2024/2/4", "20240305 10:00"],
+    "缴费方式": ["网银", "支付宝", "7", "营业厅", ""],
+    "实收金额": ["10", "1,000元", "¥5.5", "0"],
+    "电费年月": ["202401", "2024-02", ""],
+}
+_HEADERS = list(_GOOD)
+# Cells that no rule lets through, per column: the row must be rejected.
+_SURELY_BAD = {
+    "户号": {"", "nan", "None", "\u3000"},
+    "缴费时间": {"", "2024-99-99", "比特币", "nan", "None", "\u3000"},
+    "缴费方式": {"比特币"},
+    "实收金额": {"", "-5", "2024-99-99", "比特币", "nan", "None", "\u3000"},
+    "电费年月": {"2024-99-99", "比特币"},
+}
+_good = st.fixed_dictionaries({k: st.sampled_from(v) for k, v in _GOOD.items()})
 _bad_cell = st.one_of(
     st.text(max_size=6),
     st.sampled_from(["", "-5", "2024-99-99", "比特币", "nan", "None", "\u3000"]),
 )
 _row = st.one_of(
     _good,
-    st.builds(lambda g, k, v: {**g, k: v}, _good,
-              st.sampled_from(["户号", "缴费时间", "缴费方式", "实收金额", "电费年月"]),
+    st.builds(lambda g, k, v: {**g, k: v}, _good, st.sampled_from(_HEADERS),
               _bad_cell),
 )
 
 
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(rows=st.lists(_row, min_size=0, max_size=30))
-def test_property_rows_read_equal_kept_plus_rejected(rows):
-    raw = pd.DataFrame(rows, columns=["户号", "缴费时间", "缴费方式", "实收金额", "电费年月"])
+@given(rows=st.lists(_row, min_size=0, max_size=30),
+       dropped=st.sampled_from([None, *_HEADERS]))
+def test_property_rows_read_equal_kept_plus_rejected(rows, dropped):
+    raw = pd.DataFrame(rows, columns=_HEADERS)
+    if dropped is not None:
+        raw = raw.drop(columns=dropped)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        try:
-            data = payseg.load(raw)
-        except payseg.PaymentDataError:
+        if dropped in ("户号", "缴费时间", "实收金额"):
+            # the only input that cannot be read: a required column is missing
+            canonical = {"户号": "customer_id", "缴费时间": "paid_at",
+                         "实收金额": "amount"}[dropped]
+            with pytest.raises(payseg.PaymentDataError,
+                               match=f"required column '{canonical}' not found"):
+                payseg.load(raw)
             return
+        data = payseg.load(raw)  # anything else loads, bad cells and all
     check_ledger(data)
+    assert data.counts["payments"] == {"read": len(raw), "kept": len(data.payments)}
     assert len(data.payments) + len(data.rejected) == len(raw)
-    assert data.rejected["line"].is_unique
+    rejected = data.rejected["line"]
+    assert rejected.is_unique and rejected.between(2, len(raw) + 1).all()
     assert (data.payments["amount"] >= 0).all()
     assert data.payments["paid_at"].notna().all()
+    # An oracle independent of the loader: the first of identical rows made only of
+    # good cells is kept; a row with a surely bad cell is rejected.
+    seen = set()
+    for line, row in enumerate(raw.itertuples(index=False, name=None), start=2):
+        cells = dict(zip(raw.columns, row, strict=True))
+        if all(v in _GOOD[k] for k, v in cells.items()) and row not in seen:
+            assert line not in set(rejected), (line, cells)
+        if any(v in _SURELY_BAD[k] for k, v in cells.items()):
+            assert line in set(rejected), (line, cells)
+        seen.add(row)
 
 
 @settings(max_examples=30, deadline=None,

@@ -7,6 +7,9 @@ channel spellings of State Grid provinces, China Southern Grid, county bureaus a
 bank reconciliation files.
 """
 
+import datetime
+import re
+import unicodedata
 import warnings
 from pathlib import Path
 
@@ -286,8 +289,7 @@ def test_placeholders_are_missing_not_unknown():
     ["电费年月", "应收年月", "账务年月", "电费月份", "所属期", "Billing Month"]
 ])
 def test_header_variants(header, canonical):
-    from payseg._headers import HEADER_MAP
-    from payseg._validate import normalise_header
+    from payseg._headers import HEADER_MAP, normalise_header
 
     assert HEADER_MAP[normalise_header(header)] == canonical
 
@@ -553,7 +555,7 @@ _FORMS = st.sampled_from([
 @settings(max_examples=30, deadline=None)
 @given(values=st.lists(_FORMS, min_size=1, max_size=12), n=st.integers(1000, 1500))
 def test_property_dates_same_per_distinct_and_per_value(values, n):
-    from payseg._validate import parse_dates
+    from payseg._parsers import parse_dates
 
     column = pd.Series([values[i % len(values)] for i in range(n)], dtype="str")
     fast = parse_dates(column)  # the factorised path (long, repetitive column)
@@ -561,3 +563,87 @@ def test_property_dates_same_per_distinct_and_per_value(values, n):
                   for v in set(values)}
     expected = column.map(one_by_one).astype("datetime64[ns]")
     pd.testing.assert_series_equal(fast, expected, check_names=False)
+
+
+# parse_dates against an independent reference: datetime.strptime over the explicit
+# formats the docstring promises, one value at a time.
+_REF_DAYS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日")
+_REF_TIMES = ("", " %H:%M", " %H:%M:%S", "T%H:%M:%S", " %H:%M:%S.%f", " %H时%M分",
+              " %H时%M分%S秒")
+_REF_WINDOW = (datetime.datetime(1990, 1, 1), datetime.datetime(2100, 1, 1))
+
+
+def _reference_date(text: str):
+    """The date ``text`` spells, or NaT: slow and obvious, no payseg code."""
+    s = unicodedata.normalize("NFKC", text).strip()
+    value = None
+    if re.fullmatch(r"\d{5}(\.\d+)?", s):  # an Excel day serial
+        seconds = round(float(s) * 86_400)
+        value = datetime.datetime(1899, 12, 30) + datetime.timedelta(seconds=seconds)
+    else:
+        half = None
+        for marker, pm in (("下午", True), ("上午", False), ("pm", True), ("am", False)):
+            if marker in s:
+                s, half = " ".join(s.replace(marker, " ").split()), pm
+        formats = [d + t for d in _REF_DAYS for t in _REF_TIMES] + ["%Y%m%d%H%M%S"]
+        for fmt in formats:
+            try:
+                value = datetime.datetime.strptime(s, fmt)
+                break
+            except ValueError:
+                continue
+        if value is not None and half is not None:
+            if half and value.hour < 12:
+                value += datetime.timedelta(hours=12)
+            elif not half and value.hour == 12:
+                value -= datetime.timedelta(hours=12)
+    if value is None or not _REF_WINDOW[0] <= value < _REF_WINDOW[1]:
+        return pd.NaT
+    return pd.Timestamp(value)
+
+
+@st.composite
+def _date_text(draw):
+    """A date-time spelled in one of the export forms (some outside 1990-2099)."""
+    when = draw(st.datetimes(min_value=datetime.datetime(1980, 1, 1),
+                             max_value=datetime.datetime(2110, 12, 31)))
+    when = when.replace(microsecond=0)
+    pad = draw(st.booleans())
+    m, d = (f"{when.month:02d}", f"{when.day:02d}") if pad else (when.month, when.day)
+    sep = draw(st.sampled_from(["-", "/", ".", "年"]))
+    day = f"{when.year}年{m}月{d}日" if sep == "年" else f"{when.year}{sep}{m}{sep}{d}"
+    h, mi, sec = when.hour, f"{when.minute:02d}", f"{when.second:02d}"
+    h12, half = (h % 12 or 12), draw(st.sampled_from([("上午", "下午"), ("am", "pm")]))
+    form = draw(st.sampled_from([
+        day, f"{when:%Y%m%d}", f"{day} {h}:{mi}", f"{day} {h:02d}:{mi}:{sec}",
+        f"{when:%Y-%m-%d}T{when:%H:%M:%S}", f"{day} {h:02d}:{mi}:{sec}.000",
+        f"{day} {h}时{mi}分", f"{day} {h}时{mi}分{sec}秒", f"{when:%Y%m%d%H%M%S}",
+        f"{day} {half[h >= 12]} {h12}:{mi}" if half[0] == "上午"
+        else f"{day} {h12}:{mi} {half[h >= 12]}",
+        str((when - datetime.datetime(1899, 12, 30)).days),
+        f"{(when - datetime.datetime(1899, 12, 30)).total_seconds() / 86_400:.6f}",
+    ]))
+    if draw(st.booleans()):  # full-width digits, as some exports write them
+        form = form.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    return form
+
+
+_NOT_DATES = st.sampled_from([
+    "", "x", "-", "NULL", "—", "2025-02-30", "2025-13-01", "2025/4/31", "99999",
+    "12345", "2025-04-01 25:00", "1899-12-31", "2100-01-01",
+])
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(st.one_of(_date_text(), _NOT_DATES), min_size=1, max_size=15),
+       long=st.booleans())
+def test_property_parse_dates_matches_strptime_reference(texts, long):
+    from payseg._parsers import parse_dates
+
+    # a long repetitive column takes the per-distinct path, a short one row by row
+    values = texts * (1_200 // len(texts) + 1) if long else texts
+    column = pd.Series(values, dtype="str")
+    reference = {t: _reference_date(t) for t in set(values)}
+    expected = pd.Series([reference[t] for t in values], dtype="datetime64[ns]")
+    pd.testing.assert_series_equal(parse_dates(column), expected, check_names=False)

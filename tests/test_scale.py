@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 
 import numpy as np
@@ -328,3 +329,84 @@ def test_dask_prepartitioned_inputs_and_parquet(data, client, tmp_path):
     assert len(labels.compute()) == len(ref)
     with pytest.raises(ValueError, match="partitioned=True needs inputs with equal"):
         dask_build_features(pay, bills.repartition(npartitions=1), partitioned=True)
+
+
+# ------------------------------------------------------------ folders payseg owns
+
+
+def test_out_folder_with_user_files_is_refused_and_kept(data, tmp_path):
+    paths = _write_split(data, tmp_path)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(PaymentDataError, match=r"already holds files payseg did not "
+                       r"create \(1 entries: notes.txt\).*new or empty folder"):
+        build_features_out_of_core(*paths, n_buckets=2, out=mine, progress=False)
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    assert (mine / "notes.txt").read_text() == "keep me"
+
+
+def test_segment_out_never_deletes_a_user_folder(data, tmp_path):
+    paths = _write_split(data, tmp_path)
+    table = build_features_out_of_core(*paths, n_buckets=2, out=tmp_path / "w",
+                                       progress=False)
+    seg = payseg.Segmenter(n_clusters=3, random_state=0)
+    mine = tmp_path / "results"
+    mine.mkdir()
+    (mine / "report.xlsx").write_bytes(b"user data")
+    with pytest.raises(PaymentDataError, match="did not create"):
+        segment_out_of_core(table, seg, out=mine, progress=False)
+    assert [p.name for p in mine.iterdir()] == ["report.xlsx"]
+    # a new folder is created and marked; a second fit replaces its labels only
+    new = tmp_path / "labels_new"
+    _, labels = segment_out_of_core(table, seg, out=new, progress=False)
+    assert (new / ".payseg-work").is_file() and len(labels) == 2
+    (new / "b00099.parquet").write_bytes(b"stale")
+    _, labels = segment_out_of_core(table, seg, out=new, progress=False)
+    assert sorted(p.name for p in new.iterdir()) == [
+        ".payseg-work", "b00000.parquet", "b00001.parquet"]
+    # the default folder sits inside the marked work folder
+    _, labels = segment_out_of_core(table, seg, progress=False)
+    assert labels.path == tmp_path / "w" / "labels" and len(labels) == 2
+
+
+def test_work_folder_is_marked_and_temporary_copies_cleaned(data, tmp_path,
+                                                           monkeypatch):
+    paths = _write_split(data, tmp_path)
+    empty_dir = tmp_path / "empty"
+    empty_dir.mkdir()
+    table = build_features_out_of_core(*paths, n_buckets=2, out=empty_dir,
+                                       progress=False)
+    assert (empty_dir / ".payseg-work").is_file()
+    # the raw bucket copies are removed once loaded; nothing half-written is left
+    assert not (empty_dir / "parts").exists()
+    assert not list(empty_dir.rglob("*.tmp"))
+    assert sorted(p.name for p in empty_dir.iterdir()) == [
+        ".payseg-work", "canon", "features"]
+    # other parameters: the stale features inside the marked folder are replaced
+    other = build_features_out_of_core(*paths, n_buckets=2, out=empty_dir,
+                                       progress=False, as_of="2024-05-31")
+    assert other.as_of == pd.Timestamp("2024-05-31") and len(table) == 2
+    # without out, the temporary folder is gone afterwards
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    X = build_features_out_of_core(*paths, n_buckets=2, progress=False)
+    assert len(X) == data.n_customers and list(tmp.iterdir()) == []
+
+
+def test_remove_dir_refuses_folders_payseg_did_not_create(tmp_path):
+    from payseg.scale._workdir import claim_dir, remove_dir
+
+    mine = tmp_path / "mine"
+    (mine / "sub").mkdir(parents=True)
+    with pytest.raises(PaymentDataError, match="refusing to delete"):
+        remove_dir(mine / "sub")
+    assert (mine / "sub").is_dir()
+    work = claim_dir(tmp_path / "work")
+    (work / "canon" / "b00000.tmp").mkdir(parents=True)
+    remove_dir(work / "canon")
+    assert not (work / "canon").exists() and work.is_dir()
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(PaymentDataError, match="is a file, not a folder"):
+        claim_dir(tmp_path / "f")

@@ -11,22 +11,25 @@ The out-of-core and Dask back-ends compute these once over all buckets, pass
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 
 from .._schema import CHANNEL_SHARE_PREFIX as SHARE_PREFIX
-from ..features import FAMILIES, feature_names
-from ..features._arrays import NS_PER_DAY
+from ..channels import codes as channel_codes
+from ..features import FAMILIES, default_as_of, feature_names
+from ..features._build import fill_missing
+from ..features._families import check_families
+
+#: Nanoseconds in a day (``as_of`` is a whole day; a unit, not a feature setting).
+NS_PER_DAY = pd.Timedelta(days=1).value
 
 
 def default_as_of_ns(payments: pd.DataFrame, bills: pd.DataFrame) -> int | None:
     """:func:`payseg.features.default_as_of` of one bucket, as ns (None when the
     bucket has no dated payment or usable bill); the maximum over buckets is the
     ``as_of`` of the whole data."""
-    from types import SimpleNamespace
-
-    from ..features import default_as_of
-
     day = default_as_of(SimpleNamespace(payments=payments, bills=bills))
     return None if pd.isna(day) else int(day.value)
 
@@ -62,19 +65,15 @@ def merge_first(parts) -> dict[str, int]:
 
 def used_channels(first_ns: dict[str, int], cutoff: int) -> list[str]:
     """Channels with a payment before ``cutoff``, in ``build_features`` column order."""
-    from .. import channels
-
-    order = {c: i for i, c in enumerate(channels.codes())}
+    order = {c: i for i, c in enumerate(channel_codes())}
     used = [c for c, ns in first_ns.items() if ns < cutoff]
     return sorted(used, key=lambda c: (order.get(c, len(order)), c))
 
 
 def columns_for(families, channels: list[str]) -> list[str]:
     """Column order of ``build_features`` for these families and channels."""
-    from ..features import _check_families
-
     out = []
-    for fam in _check_families(families):
+    for fam in check_families(families):
         out += feature_names([fam])
         if fam == "channel" and channels:
             out += [SHARE_PREFIX + c for c in channels]
@@ -114,9 +113,7 @@ def fill_values(X: pd.DataFrame, fill) -> pd.DataFrame:
             "after reading the features (e.g. X.fillna(X.median())) or pass a number "
             "or a dict"
         )
-    from ..features import _fill
-
-    return _fill(X, fill)
+    return fill_missing(X, fill)
 
 
 __all__ = ["FAMILIES"]

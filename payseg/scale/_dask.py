@@ -13,8 +13,11 @@ import numpy as np
 import pandas as pd
 
 from ..data import PaymentData
+from ..features import build_features
+from ..features._families import check_families
 from . import _conform
-from ._stream import _predict_bucket, sample_mask
+from ._sampling import sample_mask
+from ._segment import predict_bucket
 
 __all__ = ["dask_build_features", "dask_segment"]
 
@@ -100,8 +103,6 @@ def _partition_stats(pay: pd.DataFrame | None, bills: pd.DataFrame | None) -> di
 
 
 def _features_part(pay, bills, cust, params) -> pd.DataFrame:
-    from ..features import build_features
-
     pay = _restore(pay, "payments")
     bills = _restore(bills, "bills")
     cust = _restore(cust, "customers")
@@ -199,9 +200,7 @@ def dask_build_features(
     """
     import dask
 
-    from ..features import _check_families
-
-    fams = list(_check_families(families))
+    fams = list(check_families(families))
     if isinstance(fill, str):
         _conform.fill_values(pd.DataFrame(), fill)  # raises with the explanation
     pay = _as_dask(payments, "payments", npartitions)
@@ -313,7 +312,7 @@ def dask_segment(features, segmenter=None, *, sample_size=200_000, random_state=
                         index=pd.Index([], dtype="str", name="customer_id"))
     model = _ship(segmenter)
     labels = features.map_partitions(
-        lambda X, seg: _predict_bucket(seg, X), model, meta=meta)
+        lambda X, seg: predict_bucket(seg, X), model, meta=meta)
     if out is not None:
         labels.to_parquet(str(out))
         labels = _dd().read_parquet(str(out))

@@ -16,13 +16,13 @@ import json
 import math
 import os
 import re
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .._headers import map_columns
 from .._schema import (
     BILL_OPTIONAL,
     BILL_REQUIRED,
@@ -31,8 +31,8 @@ from .._schema import (
     PAYMENT_OPTIONAL,
     PAYMENT_REQUIRED,
 )
-from .._validate import map_columns
 from ..exceptions import PaymentDataError
+from ._workdir import remove_dir
 
 #: Extra columns carried through the buckets: input file number and 0-based row.
 FILE_COLUMN = "_payseg_file"
@@ -137,7 +137,7 @@ def _quote(name: str) -> str:
 def _id_expression(column: str, arrow_type) -> str:
     """SQL text of the normalised id that decides the bucket.
 
-    Mirrors :func:`payseg._validate.parse_ids` closely enough that two spellings the
+    Mirrors :func:`payseg._parsers.parse_ids` closely enough that two spellings the
     loader reads as one id ('007', ' 007', full-width digits, 7.0 in a float column)
     land in the same bucket.
     """
@@ -215,8 +215,7 @@ def partition_file(con, path: Path, index: int, kind: str, dest: Path,
                          schema.field(id_column(path, kind, columns)).type)
     select = ", ".join(_select_list(schema))
     stage = dest.with_name(dest.name + ".tmp")
-    if stage.exists():
-        shutil.rmtree(stage)
+    remove_dir(stage)  # left by an interrupted run
     src = str(path).replace("'", "''")
     con.execute(
         f"COPY (SELECT {select}, CAST({index} AS INTEGER) AS {FILE_COLUMN}, "
@@ -229,7 +228,9 @@ def partition_file(con, path: Path, index: int, kind: str, dest: Path,
     os.replace(stage, dest)
 
 
-def _fingerprint(paths: Sequence[Path]) -> list[list]:
+def fingerprint(paths: Sequence[Path]) -> list[list]:
+    """(path, size, modification time) of each file: a rerun on changed inputs
+    starts over."""
     out = []
     for p in paths:
         st = p.stat()
@@ -257,12 +258,12 @@ def partition(
     manifest = {
         "n_buckets": int(n_buckets),
         "columns": dict(columns or {}),
-        "inputs": {kind: _fingerprint(paths) for kind, paths in sources.items()},
+        "inputs": {kind: fingerprint(paths) for kind, paths in sources.items()},
     }
     mpath = directory / "manifest.json"
     if mpath.exists() and json.loads(mpath.read_text(encoding="utf-8")) != json.loads(
             json.dumps(manifest)):
-        shutil.rmtree(directory)  # buckets of other inputs or another bucket count
+        remove_dir(directory)  # buckets of other inputs or another bucket count
     directory.mkdir(parents=True, exist_ok=True)
     if not mpath.exists():
         write_json(mpath, manifest)
@@ -282,7 +283,7 @@ def partition(
             partition_file(con, path, i, kind, dest, n_buckets, columns)
     finally:
         con.close()
-        shutil.rmtree(temp, ignore_errors=True)
+        remove_dir(temp)
 
 
 def bucket_pieces(directory: Path, kind: str, bucket: int) -> list[tuple[int, list[Path]]]:

@@ -1,0 +1,144 @@
+"""The rejected-row ledger: every input row not kept, with its line and reason.
+
+A :class:`Ledger` follows one validation pass: each rule rejects the rows it
+catches among those still alive, so every row is charged to the first rule it
+breaks and appears in the ledger exactly once. Rows read = rows kept + rows
+rejected, always. Columns and reasons are those of :mod:`payseg._schema`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._schema import BAD_FIELDS, DUPLICATE_ROW, empty_rejected
+
+__all__ = ["Ledger", "ledger_entries", "reject_duplicates", "sort_ledger"]
+
+
+class Ledger:
+    """Collects rejected rows: every row is charged to the first rule it breaks."""
+
+    def __init__(self, raw: pd.DataFrame, source, offset: int, files=None):
+        self.raw = raw
+        # Rows of several files validated in one call (the out-of-core loader):
+        # ``files`` holds each row's index into the ``source`` names.
+        self.files = None if files is None else np.asarray(files)
+        self.names = None if files is None else np.asarray(source, dtype=object)
+        self.source = source
+        lines = raw.attrs.get("lines")
+        self.lines = (
+            np.asarray(lines) if lines is not None and len(lines) == len(raw)
+            else np.arange(len(raw), dtype=np.int64) + offset
+        )
+        self.alive = np.ones(len(raw), dtype=bool)
+        self.parts: list[pd.DataFrame] = []
+        for line, text in raw.attrs.get("bad_lines", []):
+            self.parts.append(ledger_entries(source, [line], "", [text], BAD_FIELDS))
+
+    def reject(self, mask, column: str, reason: str, values=None) -> np.ndarray:
+        mask = np.asarray(mask, dtype=bool) & self.alive
+        if mask.any():
+            if values is None:
+                values = self.raw[column] if column in self.raw else ""
+            vals = (
+                pd.Series(values).astype("str").fillna("").to_numpy()[mask]
+                if not isinstance(values, str) else [values] * int(mask.sum())
+            )
+            source = self.source if self.files is None else self.names[
+                self.files[mask]]
+            self.parts.append(
+                ledger_entries(source, self.lines[mask], column, vals, reason)
+            )
+            self.alive &= ~mask
+        return mask
+
+    def duplicated(self, ids: pd.Series) -> np.ndarray:
+        """Rows whose id repeats an earlier row of the same file."""
+        if self.files is None:
+            return ids.duplicated(keep="first").to_numpy()
+        return pd.DataFrame({"f": self.files, "id": ids.to_numpy()}).duplicated(
+            keep="first").to_numpy()
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return empty_rejected()
+        out = pd.concat(self.parts, ignore_index=True)
+        if self.files is None:
+            return out.sort_values("line", kind="stable", ignore_index=True)
+        return sort_ledger(out, self.names)
+
+
+def sort_ledger(ledger: pd.DataFrame, order) -> pd.DataFrame:
+    """Ledger rows by file (in ``order``, a sequence of source names), then line."""
+    rank = ledger["source"].map({s: i for i, s in enumerate(order)})
+    key = rank.to_numpy(dtype=np.int64) * (1 << 40) + ledger["line"].to_numpy()
+    return ledger.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
+
+
+def ledger_entries(source, lines, column, values, reason) -> pd.DataFrame:
+    """Ledger rows (``REJECTED_COLUMNS``) for ``lines`` of ``source``.
+
+    ``source`` is one name or one per line; ``column`` and ``reason`` are shared.
+
+    >>> ledger_entries("a.csv", [3, 5], "amount", ["x", "-1"], "bad").values.tolist()
+    [['a.csv', 3, 'amount', 'x', 'bad'], ['a.csv', 5, 'amount', '-1', 'bad']]
+    """
+    n = len(lines)
+    return pd.DataFrame(
+        {
+            "source": pd.Series(
+                [source] * n if isinstance(source, str) else source, dtype="str"
+            ),
+            "line": np.asarray(lines, dtype=np.int64),
+            "column": pd.Series([column] * n, dtype="str"),
+            "value": pd.Series(np.asarray(values, dtype=object), dtype="str"),
+            "reason": pd.Series([reason] * n, dtype="str"),
+        }
+    )
+
+
+def _row_key(parsed) -> np.ndarray:
+    """A 64-bit key per row from already parsed numeric columns (collisions allowed)."""
+    key = np.zeros(len(parsed[0]), dtype=np.uint64)
+    for values in parsed:
+        v = np.asarray(values)
+        if v.dtype.kind == "f":
+            v = np.where(np.isnan(v), -1.0, v)
+        bits = v.view(np.uint64) if v.dtype.itemsize == 8 else v.astype(np.uint64)
+        key = (key ^ bits) * np.uint64(0x100000001B3)  # FNV-style mixing
+    return key
+
+
+def reject_duplicates(ledger: Ledger, parsed) -> None:
+    """Reject rows that repeat an earlier row exactly.
+
+    Comparing raw text rows is costly on millions of rows, so rows are first grouped
+    by a key of their parsed values (equal raw rows have equal parsed values) and only
+    rows whose key repeats are compared as text.
+    """
+    raw = ledger.raw
+    if ledger.files is not None:
+        parsed = [*parsed, ledger.files]  # duplicates are found within a file
+    with np.errstate(over="ignore"):
+        key = _row_key(parsed)
+    candidate = pd.Series(key).duplicated(keep=False).to_numpy()
+    if not candidate.any():
+        return
+    subset = raw[candidate]
+    if ledger.files is not None:
+        subset = subset.assign(_payseg_file=ledger.files[candidate])
+    dup_sub = subset.duplicated(keep="first").to_numpy()
+    if not dup_sub.any():
+        return
+    dup = np.zeros(len(raw), dtype=bool)
+    dup[np.flatnonzero(candidate)[dup_sub]] = True
+    # Name the first occurrence so a reader can find the twin.
+    groups = subset.groupby(list(subset.columns), dropna=False, sort=False).ngroup()
+    first_pos = pd.Series(np.flatnonzero(candidate)).groupby(
+        groups.to_numpy()).transform("min").to_numpy()
+    twin_line = np.zeros(len(raw), dtype=np.int64)
+    twin_line[candidate] = ledger.lines[first_pos]
+    twin = np.char.add("same as line ", twin_line.astype(str))
+    ledger.reject(dup, "", DUPLICATE_ROW, values=twin)
+

@@ -1,0 +1,62 @@
+"""The seeded sample of customers a segmenter is fitted on, whatever the back-end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._buckets import BucketedTable
+
+__all__ = ["sample_mask", "sample_table"]
+
+
+def sample_mask(ids, fraction: float, random_state=0) -> np.ndarray:
+    """Seeded choice of customers, decided by a hash of the id alone.
+
+    A customer is in the sample or not whatever bucket or partition it sits in, so
+    the in-memory, out-of-core and Dask paths fit on the very same rows.
+
+    Parameters
+    ----------
+    ids : Index or array of str
+        Customer ids.
+    fraction : float in (0, 1]
+        Expected share of customers kept.
+    random_state : int, default 0
+        Seed of the hash.
+
+    Returns
+    -------
+    ndarray of bool
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from payseg.scale import sample_mask
+    >>> ids = pd.Index([f"{i:06d}" for i in range(10_000)])
+    >>> m = sample_mask(ids, 0.1, random_state=0)
+    >>> bool(900 < m.sum() < 1100), bool((m == sample_mask(ids[::-1], 0.1)[::-1]).all())
+    (True, True)
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
+    seed = int(random_state or 0)
+    key = f"{seed:016d}"[-16:]
+    values = np.asarray(pd.Index(ids).astype("str"), dtype=object)
+    if fraction >= 1:
+        return np.ones(len(values), dtype=bool)
+    h = pd.util.hash_array(values, hash_key=key, categorize=False)
+    return h < np.uint64(int(fraction * 2**64))
+
+
+def sample_table(table: BucketedTable, fraction: float, random_state,
+            progress: bool) -> pd.DataFrame:
+    """The rows of ``table`` that :func:`sample_mask` keeps, sorted by id."""
+    from tqdm.auto import tqdm
+
+    parts = []
+    for X in tqdm(table, total=len(table), desc="sample", unit="bucket",
+                  disable=not progress):
+        parts.append(X[sample_mask(X.index, fraction, random_state)])
+    return pd.concat(parts).sort_index(kind="stable")
+

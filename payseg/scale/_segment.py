@@ -1,0 +1,103 @@
+"""Stage 4 of the out-of-core path: fit on a seeded sample, label every bucket."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._buckets import BucketedTable, write_parquet
+from ._sampling import sample_table
+from ._workdir import claim_dir
+
+__all__ = ["predict_bucket", "segment_out_of_core"]
+
+
+def predict_bucket(segmenter, X: pd.DataFrame) -> pd.DataFrame:
+    """Segment of each row of one bucket (column ``segment``, index kept)."""
+    if not len(X):
+        return pd.DataFrame({"segment": pd.Series(dtype="int64")}, index=X.index)
+    labels = np.asarray(segmenter.predict(X))
+    return pd.DataFrame({"segment": labels}, index=X.index)
+
+
+def segment_out_of_core(features, segmenter=None, *, sample_size=200_000,
+                        random_state=0, out=None, progress=True):
+    """Fit a Segmenter on a seeded sample of customers and label every bucket.
+
+    Parameters
+    ----------
+    features : BucketedTable
+        From :func:`build_features_out_of_core` with ``out`` given.
+    segmenter : Segmenter, optional
+        Unfitted; default ``payseg.Segmenter(random_state=random_state)``.
+    sample_size : int, default 200_000
+        Expected number of customers the segmenter is fitted on (chosen with
+        :func:`sample_mask`, so the choice does not depend on the bucketing).
+    random_state : int, default 0
+        Seed of the sample.
+    out : str or path, optional
+        Folder of the ``b<k>.parquet`` label files; default ``labels`` beside the
+        features. A new or empty folder, or one payseg created (its labels of an
+        earlier fit are replaced); payseg marks the folders it creates with a
+        ``.payseg-work`` file and never deletes any other.
+    progress : bool, default True
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    segmenter : Segmenter
+        Fitted on the sample.
+    labels : BucketedTable
+        Column ``segment`` per customer.
+
+    Raises
+    ------
+    PaymentDataError
+        When ``out`` is a folder holding files payseg did not write.
+
+    Examples
+    --------
+    >>> import tempfile, payseg
+    >>> from payseg.scale import build_features_out_of_core, segment_out_of_core
+    >>> data = payseg.synth.generate(300, seed=0, months=6)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     data.payments.to_parquet(f"{tmp}/payments.parquet")
+    ...     data.bills.to_parquet(f"{tmp}/bills.parquet")
+    ...     X = build_features_out_of_core(f"{tmp}/payments.parquet",
+    ...                                    bills=f"{tmp}/bills.parquet", n_buckets=2,
+    ...                                    out=f"{tmp}/work", progress=False)
+    ...     seg, labels = segment_out_of_core(
+    ...         X, payseg.Segmenter(n_clusters=3, random_state=0), progress=False)
+    ...     print(labels.to_pandas()["segment"].nunique())
+    3
+    """
+    from tqdm.auto import tqdm
+
+    if not isinstance(features, BucketedTable):
+        raise TypeError(
+            "features must be the BucketedTable of build_features_out_of_core(..., "
+            f"out=...), got {type(features).__name__}; for a DataFrame in memory use "
+            "payseg.Segmenter directly"
+        )
+    if segmenter is None:
+        from ..cluster import Segmenter
+
+        segmenter = Segmenter(random_state=random_state)
+    from sklearn.base import clone
+
+    segmenter = clone(segmenter)
+    n = features.n_rows
+    fraction = min(1.0, sample_size / max(n, 1))
+    segmenter.fit(sample_table(features, fraction, random_state, progress))
+    ldir = Path(out) if out is not None else features.path.parent / "labels"
+    # Labels of an earlier fit are stale: a folder payseg made is emptied, any other
+    # folder with files in it is refused, never deleted.
+    ldir = claim_dir(ldir, fresh=True)
+    for i, path in enumerate(tqdm(features.paths, desc="segment", unit="bucket",
+                                  disable=not progress)):
+        write_parquet(predict_bucket(segmenter, features.read(i)),
+                       ldir / path.name)
+    return segmenter, BucketedTable(ldir)
+

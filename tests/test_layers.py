@@ -215,18 +215,6 @@ def test_labels_plot_report_share_public_names_only(module):
     assert _private_imports(module) == set()
 
 
-# Public names scale still takes from features' private modules: they go when
-# payseg.features re-exports check_families and fill_missing.
-KNOWN_PRIVATE = {
-    "payseg.scale._conform": {
-        "payseg.features._build.fill_missing",
-        "payseg.features._families.check_families",
-    },
-    "payseg.scale._dask": {"payseg.features._families.check_families"},
-    "payseg.scale._out_of_core": {"payseg.features._families.check_families"},
-}
-
-
 @pytest.mark.parametrize(
     "module",
     sorted(m for m in MODULES if m.startswith("payseg.scale")
@@ -235,4 +223,4 @@ KNOWN_PRIVATE = {
 def test_loader_and_scale_share_public_names_only(module):
     # The loader's modules share public names (map_columns, parse_dates, Ledger,
     # clean_payments, ...); scale reaches the loader and features through them.
-    assert _private_imports(module) == KNOWN_PRIVATE.get(module, set())
+    assert _private_imports(module) == set()

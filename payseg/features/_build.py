@@ -71,7 +71,32 @@ def _check_as_of(as_of, caller: str):
 
 
 def fill_missing(frame: pd.DataFrame, fill) -> pd.DataFrame:
-    """``frame`` with NaN replaced as ``build_features(fill=...)`` does."""
+    """``frame`` with NaN replaced as ``build_features(fill=...)`` does.
+
+    The out-of-core path fills its feature table with this same rule.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A feature table.
+    fill : None, float, "median" or dict
+        None keeps NaN; a number fills every column with it; ``"median"`` fills
+        each column with its median (0 where the whole column is NaN); a dict maps
+        column names to their fill value.
+
+    Returns
+    -------
+    DataFrame
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> X = pd.DataFrame({"late_share": [0.5, np.nan, 1.0]})
+    >>> fill_missing(X, "median")["late_share"].tolist()
+    [0.5, 0.75, 1.0]
+    >>> fill_missing(X, {"late_share": 0.0})["late_share"].tolist()
+    [0.5, 0.0, 1.0]
+    """
     if fill is None:
         return frame
     if isinstance(fill, str):

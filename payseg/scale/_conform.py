@@ -18,9 +18,13 @@ import pandas as pd
 
 from .._schema import CHANNEL_SHARE_PREFIX as SHARE_PREFIX
 from ..channels import codes as channel_codes
-from ..features import FAMILIES, default_as_of, feature_names
-from ..features._build import fill_missing
-from ..features._families import check_families
+from ..features import (
+    FAMILIES,
+    check_families,
+    default_as_of,
+    feature_names,
+    fill_missing,
+)
 
 #: Nanoseconds in a day (``as_of`` is a whole day; a unit, not a feature setting).
 NS_PER_DAY = pd.Timedelta(days=1).value

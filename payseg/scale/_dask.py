@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import PaymentData
-from ..features import build_features
-from ..features._families import check_families
+from ..features import build_features, check_families
 from . import _conform
 from ._sampling import sample_mask
 from ._segment import predict_bucket

@@ -29,7 +29,7 @@ import pandas as pd
 
 from .._ledger import sort_ledger
 from .._schema import KINDS, UNKNOWN_CHANNEL, empty_rejected
-from ..features._families import check_families
+from ..features import check_families
 from . import _conform, _partition
 from ._buckets import BucketedTable
 from ._partition import list_parquet, write_json

@@ -474,7 +474,7 @@ def spring_festival(years) -> pd.DataFrame:
     """
     import chinese_calendar as cc
 
-    years = [int(years)] if np.isscalar(years) else [int(y) for y in years]
+    years = [int(years)] if np.isscalar(years) else [int(y) for y in years]  # type: ignore[arg-type]
     lo, hi = _covered_years()
     bad = [y for y in years if not lo <= y <= hi]
     if bad:

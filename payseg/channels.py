@@ -405,7 +405,7 @@ def resolve(names) -> tuple[pd.Categorical, np.ndarray]:
     categories = codes()
     position = {code: i for i, code in enumerate(categories)}
     lookup = np.array(
-        [position.get(_lookup(normalise_name(u)), -1) for u in uniques]
+        [position.get(_lookup(normalise_name(u)) or "", -1) for u in uniques]
         + [-1],  # raw code -1 (missing) indexes this last slot
         dtype=np.int32,
     )
@@ -427,7 +427,7 @@ def table(*, include_aliases: bool = False) -> pd.DataFrame:
     """
     rows = []
     for ch in _REGISTRY.values():
-        row = {
+        row: dict[str, object] = {
             "code": ch.code, "number": ch.number, "name_zh": ch.name_zh,
             "name_en": ch.name_en, "group": ch.group, "online": ch.online,
             "self_service": ch.self_service, "automatic": ch.automatic,

@@ -70,7 +70,7 @@ class Backend:
     #: whether the number of segments is a parameter (False: the method finds it)
     takes_k = True
     #: how many customers the method can fit on; the rest get ``predict``
-    max_fit_samples = None
+    max_fit_samples: int | None = None
 
     def __init__(self, params=None):
         params = dict(params or {})

@@ -54,16 +54,24 @@ def _section_segments(result, segs, colors, lang) -> _Section:
     else:
         blocks.append(_Para("No channel mix: the data has no payment channel. "
                             "无缴费渠道数据。", "note"))
-    if has("delay_days_mean"):
+    delay_col = next((c for c in ("days_to_due_mean", "delay_days_mean") if has(c)),
+                     None)
+    if delay_col is not None:
+        caption = (
+            "Payment day relative to the due date, per customer (mean over its bills): "
+            "negative = paid before the due date, positive = days late; boxes span the "
+            "middle half of the segment. 各分群缴费日相对截止日的天数（负数为截止日前缴费）。"
+            if delay_col == "days_to_due_mean" else
+            "Days from bill issue to payment, per customer (the bills carry no due "
+            "date); boxes span the middle half of the segment. 各分群账单发行后缴费天数。")
         blocks.append(_model._figure(
             "delay",
-            lambda ax: plot.plot_delay_distribution(X, labels, names=names, lang=lang,
-                                                    ax=ax),
-            "Mean payment delay per customer; boxes span the middle half of the "
-            "segment. 各分群平均缴费延迟分布。", (8.5, 1.5 + 0.42 * len(segs))))
+            lambda ax: plot.plot_delay_distribution(X, labels, column=delay_col,
+                                                    names=names, lang=lang, ax=ax),
+            caption, (8.5, 1.5 + 0.42 * len(segs))))
     else:
-        blocks.append(_Para("No payment delays: the data has no bills with due dates. "
-                            "无账单数据，无法计算缴费延迟。", "note"))
+        blocks.append(_Para("No payment timing: the data has no bills with due dates. "
+                            "无账单数据，无法计算缴费时间。", "note"))
     if X is not None and labels is not None and len(X):
         blocks.append(_model._figure(
             "embedding",

@@ -38,14 +38,18 @@ class SegmentationResult:
     segments : DataFrame
         One row per segment id, noise last: ``key`` (archetype key), ``name_en``,
         ``name_zh``, ``rule`` (why it got that name), ``size``, ``share``,
-        ``action``. Computed once, when the result is made: ``size`` and ``share``
+        ``action``, ``action_zh``, ``action_en``. Computed once, when the result is made: ``size`` and ``share``
         are counted from ``labels``, every id of ``labels`` has a row, and a
         segment without a name is called ``segment <id>`` (noise: ``noise``).
     customers : DataFrame
-        One row per customer: ``segment``, ``archetype``, ``name``, ``name_zh``,
-        ``value_class``, ``pyramid_tier``, ``credit_grade``, ``credit_score``,
-        ``warning_score``, ``warning_level``, ``warning_reasons``,
-        ``dominant_channel``, ``action``, ``action_zh``, ``action_en``.
+        One row per customer: first the attributes of ``data.customers`` that
+        are present (``customer_name`` 户名, ``address`` 用电地址, ``region``
+        供电单位, ``collector`` 收费员, ``meter``, ``tariff``), then ``segment``,
+        ``archetype``, ``name_zh``, ``name_en`` (the segment's names, identical
+        to ``segments``), ``value_class``, ``pyramid_tier``, ``credit_grade``,
+        ``credit_score``, ``warning_score``, ``warning_level``,
+        ``warning_reasons``, ``dominant_channel``, ``arrears_amount``, ``action``,
+        ``action_zh``, ``action_en``.
     profiles : DataFrame
         Segment profiles from the segmenter (size, share, feature summaries).
     k_scores : DataFrame
@@ -102,7 +106,8 @@ class SegmentationResult:
 
     def to_frame(self) -> pd.DataFrame:
         """Features and labels side by side, one row per customer."""
-        return self.customers.join(self.features, how="left")
+        extra = self.features.columns.difference(self.customers.columns, sort=False)
+        return self.customers.join(self.features[extra], how="left")
 
     def report(self, path, **kwargs) -> Path:
         """Write the report: HTML (one self-contained file) or Markdown, by suffix."""
@@ -147,6 +152,7 @@ def segment(
     stability: int = 0,
     migration: bool = True,
     actions=None,
+    small_arrears: float = 100.0,
     n_warnings: int = 20,
     progress: bool = False,
 ) -> SegmentationResult:
@@ -179,6 +185,9 @@ def segment(
         Compute half-year migration between segments when possible.
     actions : DataFrame or path, optional
         Your own service-actions table (see :func:`payseg.labels.load_actions`).
+    small_arrears : float, default 100
+        Arrears (yuan) below this get a payment reminder, never a cut-off notice
+        (the ``arrears,small`` row of the actions table).
     n_warnings : int, default 20
         Length of the early-warning list ``result.warnings``: the customers with
         the highest early-warning scores (score > 0), highest first.
@@ -198,6 +207,9 @@ def segment(
     True
     >>> sorted(result.customers.columns)[:3]
     ['action', 'action_en', 'action_zh']
+    >>> bool((result.customers["name_en"]
+    ...       == result.customers["segment"].map(result.segments["name_en"])).all())
+    True
     """
     from . import labels as lab
     from .cluster import Segmenter
@@ -257,12 +269,14 @@ def segment(
             mig = _migration(seg, data)
             bar.update()
 
+        seg_names = pd.DataFrame({"name_zh": namer.names_zh_,
+                                  "name_en": namer.names_en_})
         customers = pd.DataFrame(
             {
                 "segment": labels,
                 "archetype": namer.labels_.map(_strip_suffix_map(namer)),
-                "name": namer.labels_,
-                "name_zh": labels.map(namer.names_zh_),
+                "name_zh": labels.map(seg_names["name_zh"]),
+                "name_en": labels.map(seg_names["name_en"]),
                 "value_class": value.labels_.reindex(X.index),
                 "pyramid_tier": pyramid.labels_.reindex(X.index),
                 "credit_grade": credit.labels_.reindex(X.index),
@@ -274,6 +288,8 @@ def segment(
             },
             index=X.index,
         )
+        if "arrears_amount" in X:
+            customers["arrears_amount"] = X["arrears_amount"]
         table = None
         if actions is not None:
             table = (actions if isinstance(actions, pd.DataFrame)
@@ -281,11 +297,12 @@ def segment(
         rec = lab.recommend(
             customers.rename(columns={"pyramid_tier": "tier", "credit_grade": "grade",
                                       "warning_level": "warning"}),
-            table=table,
+            table=table, small_arrears=small_arrears,
         )
         customers["action"] = rec["action"]
         customers["action_zh"] = rec["action_zh"]
         customers["action_en"] = rec["action_en"]
+        customers = _with_attributes(customers, data)
         segments = _segments(namer, customers)
         bar.update()
 
@@ -350,7 +367,7 @@ def _segments(namer, customers: pd.DataFrame) -> pd.DataFrame:
     # The most common action of a segment's customers is the segment's action.
     action = (customers.groupby("segment")["action"]
               .agg(lambda s: s.value_counts().index[0]))
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "key": namer.archetypes_,
             "name_en": namer.names_en_,
@@ -359,6 +376,43 @@ def _segments(namer, customers: pd.DataFrame) -> pd.DataFrame:
             "action": action,
         }
     )
+    # The wording of each segment's action beside its code (customers carry it).
+    words = (customers.drop_duplicates("action").set_index("action")
+             [["action_zh", "action_en"]])
+    out["action_zh"] = out["action"].map(words["action_zh"])
+    out["action_en"] = out["action"].map(words["action_en"])
+    return out
+
+
+#: Customer attributes carried from ``data.customers`` into ``result.customers``,
+#: in this order, first: 户名, 用电地址, 供电单位, 收费员, 表计类型, 电价类别.
+ATTRIBUTES = ("customer_name", "address", "region", "collector", "meter", "tariff")
+
+
+def _with_attributes(customers: pd.DataFrame, data: PaymentData) -> pd.DataFrame:
+    """The input's customer attributes (name, address, region, ...) first.
+
+    From ``data.customers``; without a region there, the region of the customer's
+    latest payment that has one.
+    """
+    table = data.customers
+    table = table[~table.index.duplicated(keep="first")]
+    p = data.payments
+    if (("region" not in table or table["region"].isna().all())
+            and "region" in p and p["region"].notna().any()):
+        last = (p.loc[p["region"].notna(), ["customer_id", "paid_at", "region"]]
+                .sort_values("paid_at").drop_duplicates("customer_id", keep="last")
+                .set_index("customer_id")["region"].astype(object))
+        table = table.drop(columns="region", errors="ignore").join(
+            last.rename("region"), how="outer")
+    cols = [c for c in ATTRIBUTES if c in table.columns and c not in customers]
+    if not cols:
+        return customers
+    attrs = table[cols].reindex(customers.index)
+    for c in cols:
+        if isinstance(attrs[c].dtype, pd.CategoricalDtype):
+            attrs[c] = attrs[c].astype(object)
+    return pd.concat([attrs, customers], axis=1)
 
 
 def _migration(segmenter, data: PaymentData):
@@ -501,7 +555,7 @@ def predict_saved(model, data: PaymentData) -> pd.DataFrame:
     Returns
     -------
     DataFrame indexed by customer_id: ``segment`` and, when the model carries them,
-    ``name`` and ``name_zh``.
+    ``name_zh`` and ``name_en`` (as in ``customers.csv`` and ``segments.csv``).
     """
     from .cluster import Segmenter
     from .features import build_features
@@ -513,6 +567,6 @@ def predict_saved(model, data: PaymentData) -> pd.DataFrame:
     if isinstance(names, pd.DataFrame) and len(names):
         names = names.copy()
         names.index = names.index.astype(np.int64)
-        out["name"] = out["segment"].map(names["name_en"])
         out["name_zh"] = out["segment"].map(names["name_zh"])
+        out["name_en"] = out["segment"].map(names["name_en"])
     return out

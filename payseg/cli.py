@@ -7,6 +7,7 @@ interrupted run never leaves a half-written file behind.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import sys
@@ -57,10 +58,66 @@ def atomic_path(path: Path):
             os.unlink(tmp)
 
 
-def _write_csv(frame, path: Path, *, index=True) -> None:
+def _write_csv(frame, path: Path, *, index=True, quote_text=False) -> None:
     with atomic_path(path) as tmp:
-        # utf-8-sig so that Excel opens the Chinese names correctly.
-        frame.to_csv(tmp, index=index, encoding="utf-8-sig")
+        # utf-8-sig so that Excel opens the Chinese names correctly. With
+        # quote_text, every text cell (ids first) is quoted and numbers are not:
+        # csv readers that honour quoting (Python's csv with QUOTE_NONNUMERIC,
+        # LibreOffice's "quoted field as text") keep 0531000011 as text; pandas
+        # needs dtype={"customer_id": str} (docs/cli.md).
+        kw = {"quoting": csv.QUOTE_NONNUMERIC} if quote_text else {}
+        frame.to_csv(tmp, index=index, encoding="utf-8-sig", **kw)
+
+
+# Headers of customer attributes the loader leaves out, carried into the outputs.
+_ATTRIBUTE_HEADERS = {
+    "customer_name": ("户名", "用户名称", "客户名称", "用户名", "客户名", "户主",
+                      "customer name", "account name"),
+    "address": ("用电地址", "地址", "用户地址", "客户地址", "address",
+                "service address"),
+    "collector": ("收费员", "抄表员", "收费人员", "抄表收费员", "催费员", "collector"),
+}
+
+
+def _customer_attributes(paths, columns, id_width):
+    """户名, 用电地址, 收费员 of the customer files, indexed by customer_id (or None)."""
+    import pandas as pd
+
+    from ._headers import HEADER_MAP
+    from ._read import read_table
+    from ._validate import normalise_header, parse_ids
+
+    wanted = {normalise_header(h): canon for canon, heads in _ATTRIBUTE_HEADERS.items()
+              for h in heads}
+    user = {normalise_header(k): v for k, v in (columns or {}).items()}
+    frames = []
+    for path in paths:
+        try:
+            raw = read_table(path)
+        except Exception:  # the loader has read (or rejected) it already
+            continue
+        rename, id_col = {}, None
+        for col in raw.columns:
+            key = normalise_header(col)
+            canon = user.get(key) or HEADER_MAP.get(key)
+            if canon == "customer_id" and id_col is None:
+                id_col = col
+            elif key in wanted and wanted[key] not in rename.values():
+                rename[col] = wanted[key]
+        if id_col is None or not rename:
+            continue
+        ids = parse_ids(raw[id_col]).str.strip()
+        if id_width is not None:
+            short = ids.str.isdigit() & (ids.str.len() < id_width)
+            ids = ids.where(~short, ids.str.zfill(id_width))
+        part = raw[list(rename)].rename(columns=rename).astype(str)
+        part = part.apply(lambda c: c.str.strip()).replace("", None)
+        part.index = pd.Index(ids.to_numpy(), name="customer_id")
+        frames.append(part[part.index != ""])
+    if not frames:
+        return None
+    out = pd.concat(frames)
+    return out[~out.index.duplicated(keep="first")]
 
 
 def _echo(quiet: bool, message: str) -> None:
@@ -79,8 +136,8 @@ def write_outputs(result, out: Path, *, quiet: bool = False) -> dict[str, Path]:
         "report": out / "report.html",
         "model": out / "model.payseg",
     }
-    _write_csv(result.customers, paths["customers"])
-    _write_csv(result.segments, paths["segments"])
+    _write_csv(result.customers, paths["customers"], quote_text=True)
+    _write_csv(result.segments, paths["segments"], quote_text=True)
     _write_csv(result.profiles, paths["profiles"])
     _write_csv(result.rejected, paths["rejected"], index=False)
     with atomic_path(paths["report"]) as tmp:
@@ -153,6 +210,12 @@ def segment(payments, bills, customers, columns, id_width, method, k, seed, out,
                                id_width=id_width)
         for w in caught:
             _echo(quiet, f"warning: {w.message}")
+        if customers:
+            attrs = _customer_attributes(customers, mapping, id_width)
+            if attrs is not None:
+                for col in attrs.columns:
+                    if col not in data.customers:
+                        data.customers[col] = attrs[col].reindex(data.customers.index)
         if not quiet:
             data.summary(file=sys.stderr)
         result = payseg.segment(data, **_segment_kwargs(method, k, seed, quiet))

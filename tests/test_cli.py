@@ -46,12 +46,24 @@ def export_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def segmented(export_dir, tmp_path_factory):
+def customers_file(export_dir):
+    """The export's customers table with 户名, 用电地址 and 收费员, as real ones have."""
+    raw = pd.read_csv(export_dir / "customers.csv", dtype=str, encoding="utf-8-sig")
+    raw["户名"] = "张" + raw["户号"].str[-3:]
+    raw["用电地址"] = "幸福路" + raw["户号"].str[-4:] + "号"
+    raw["收费员"] = "李" + raw["户号"].str[-1:]
+    path = export_dir / "customers_full.csv"
+    raw.to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+@pytest.fixture(scope="module")
+def segmented(export_dir, customers_file, tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
     result = run(
         ["segment", str(export_dir / "payments.csv"),
                "--bills", str(export_dir / "bills.csv"),
-               "--customers", str(export_dir / "customers.csv"),
+               "--customers", str(customers_file),
                "--k", "6", "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     return out
@@ -75,7 +87,7 @@ def test_segment_writes_every_output(segmented, export_dir):
                             encoding="utf-8-sig")
     assert customers["customer_id"].str.len().eq(10).all()  # leading zeros kept
     assert customers["segment"].nunique() == 6
-    for col in ("name", "value_class", "pyramid_tier", "credit_grade",
+    for col in ("name_zh", "name_en", "value_class", "pyramid_tier", "credit_grade",
                 "warning_score", "action"):
         assert customers[col].notna().all(), col
     # every injected defect is in rejected.csv, and nothing else
@@ -83,6 +95,43 @@ def test_segment_writes_every_output(segmented, export_dir):
     rejected = pd.read_csv(segmented / "rejected.csv", encoding="utf-8-sig")
     assert len(rejected) == len(defects)
     assert sorted(rejected["reason"]) == sorted(d["reason"] for d in defects)
+
+
+def test_customer_ids_read_back_as_text(segmented):
+    """Issue 17: 户号 was written unquoted; 0010000001 came back as 10000001."""
+    import csv
+
+    path = segmented / "customers.csv"
+    first = path.read_text(encoding="utf-8-sig").splitlines()[1]
+    assert first.startswith('"00')  # the id is a quoted text cell
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f, quoting=csv.QUOTE_NONNUMERIC))
+    ids = [r[0] for r in rows[1:]]
+    assert all(isinstance(i, str) and len(i) == 10 and i.startswith("00") for i in ids)
+    # the documented way to read it with pandas
+    customers = pd.read_csv(path, dtype={"customer_id": str}, encoding="utf-8-sig")
+    assert customers["customer_id"].str.startswith("00").all()
+
+
+def test_customers_carry_attributes_and_the_segment_names(segmented, export_dir):
+    customers = pd.read_csv(segmented / "customers.csv", dtype={"customer_id": str},
+                            encoding="utf-8-sig").set_index("customer_id")
+    raw = pd.read_csv(export_dir / "customers.csv", dtype=str,
+                      encoding="utf-8-sig").set_index("户号")
+    assert list(customers.columns[:4]) == ["customer_name", "address", "region",
+                                           "collector"]
+    cid = customers.index[0]
+    assert customers.at[cid, "customer_name"] == "张" + cid[-3:]
+    assert customers.at[cid, "address"] == "幸福路" + cid[-4:] + "号"
+    assert customers.at[cid, "collector"] == "李" + cid[-1:]
+    assert customers.at[cid, "region"] == raw.at[cid, "供电单位"]
+    segments = pd.read_csv(segmented / "segments.csv", encoding="utf-8-sig",
+                           index_col=0)
+    for lang in ("name_zh", "name_en"):
+        assert customers[lang].equals(customers["segment"].map(segments[lang])
+                                      .rename(lang))
+    assert "name" not in customers
+    assert segments["action_zh"].notna().all() and segments["action_en"].notna().all()
 
 
 def test_report_escapes_and_is_self_contained(segmented):
@@ -98,7 +147,7 @@ def test_predict_assigns_saved_segments(segmented, export_dir):
                str(export_dir / "bills.csv"), "--quiet"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
-    assert lines[0].startswith("customer_id,segment,name")
+    assert lines[0].startswith("customer_id,segment,name_zh,name_en")
     fitted = pd.read_csv(segmented / "customers.csv", dtype={"customer_id": str},
                          encoding="utf-8-sig").set_index("customer_id")["segment"]
     assigned = pd.read_csv(pd.io.common.StringIO(result.stdout),

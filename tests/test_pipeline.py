@@ -30,7 +30,7 @@ def test_customers_table_has_one_row_per_customer(generated):
     c = result.customers
     assert c.index.equals(result.features.index)
     assert len(c) == data.n_customers
-    for col in ("segment", "name", "name_zh", "value_class", "pyramid_tier",
+    for col in ("segment", "name_zh", "name_en", "value_class", "pyramid_tier",
                 "credit_grade", "warning_score", "action"):
         assert c[col].notna().all(), col
     assert set(c["value_class"]) <= {"high_value", "mass", "potential", "low_value"}
@@ -112,3 +112,24 @@ def test_segment_bad_input(data, error, match):
 def test_segment_bad_n_warnings():
     with pytest.raises(ValueError, match="n_warnings must be an integer >= 0, got -1"):
         payseg.segment(payseg.load(CPH), n_warnings=-1)
+
+
+def test_customer_names_are_the_segment_names_and_attributes_are_carried():
+    """Issue 17: customers' name ('chronic_late 4') differed from segments' name_en
+    ('chronically late 4'); 供电单位 and the other attributes were dropped."""
+    data = payseg.synth.generate(600, seed=3, months=12)
+    data.customers["customer_name"] = "户" + data.customers.index.str[-4:]
+    data.customers["address"] = "幸福路" + data.customers.index.str[-3:] + "号"
+    result = payseg.segment(data, n_clusters=6, random_state=0, migration=False)
+    c, s = result.customers, result.segments
+    assert "name" not in c
+    for lang in ("name_zh", "name_en"):
+        assert c[lang].equals(c["segment"].map(s[lang]).rename(lang))
+    assert list(c.columns[:3]) == ["customer_name", "address", "region"]
+    assert c["region"].equals(
+        data.customers["region"].astype(object).reindex(c.index).rename("region"))
+    # segments carry the wording of their action code
+    texts = payseg.labels.action_texts()
+    for code, zh in zip(s["action"], s["action_zh"]):
+        assert zh == texts[code][0]
+    assert s["action_en"].notna().all()

@@ -2,8 +2,10 @@
 
 from ._actions import (
     ACTION_COLUMNS,
+    SMALL_ARREARS,
     action_text,
     action_texts,
+    arrears_class,
     load_actions,
     recommend,
 )
@@ -26,6 +28,7 @@ __all__ = [
     "ACTION_COLUMNS",
     "ARCHETYPES",
     "ArchetypeLabeller",
+    "SMALL_ARREARS",
     "CreditGrade",
     "EarlyWarning",
     "Migration",
@@ -34,6 +37,7 @@ __all__ = [
     "ValuePyramid",
     "action_text",
     "action_texts",
+    "arrears_class",
     "backtest_high_value",
     "load_actions",
     "outlet_shares",

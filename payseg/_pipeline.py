@@ -270,7 +270,7 @@ def segment(
             bar.update()
 
         seg_names = pd.DataFrame({"name_zh": namer.names_zh_,
-                                  "name_en": namer.names_en_})
+                                  "name_en": namer.names_en_})  # final names below
         customers = pd.DataFrame(
             {
                 "segment": labels,
@@ -302,8 +302,12 @@ def segment(
         customers["action"] = rec["action"]
         customers["action_zh"] = rec["action_zh"]
         customers["action_en"] = rec["action_en"]
+        segments = _segments(namer, customers, X)
+        # One name per language, the same in customers and segments.
+        customers["name_zh"] = labels.map(segments["name_zh"])
+        customers["name_en"] = labels.map(segments["name_en"])
+        customers["warning_reasons_zh"] = warn.reasons_zh_.reindex(X.index)
         customers = _with_attributes(customers, data)
-        segments = _segments(namer, customers)
         bar.update()
 
     return SegmentationResult(
@@ -362,25 +366,38 @@ def _strip_suffix_map(namer) -> dict:
     return dict(zip(namer.names_.to_numpy(), namer.archetypes_.to_numpy()))
 
 
-def _segments(namer, customers: pd.DataFrame) -> pd.DataFrame:
-    """Names, rule and action per segment (size and share: _segment_table)."""
+def _segments(namer, customers: pd.DataFrame, X: pd.DataFrame) -> pd.DataFrame:
+    """Names, rule and action per segment (size and share: _segment_table).
+
+    Segments sharing an archetype are named by what sets them apart
+    (:func:`payseg.labels.distinct_names`); ``rule`` keeps the rule in feature
+    codes, ``rule_zh``/``rule_en`` say it in words.
+    """
+    from .labels import action_text, action_texts, distinct_names, plain_rules
+
     # The most common action of a segment's customers is the segment's action.
     action = (customers.groupby("segment")["action"]
               .agg(lambda s: s.value_counts().index[0]))
+    names = distinct_names(namer, X)
+    rules = plain_rules(namer)
     out = pd.DataFrame(
         {
             "key": namer.archetypes_,
-            "name_en": namer.names_en_,
-            "name_zh": namer.names_zh_,
+            "name_en": names["name_en"],
+            "name_zh": names["name_zh"],
             "rule": namer.rules_,
+            "rule_zh": rules["rule_zh"],
+            "rule_en": rules["rule_en"],
+            "differs_by": names["differs_by"],
             "action": action,
         }
     )
     # The wording of each segment's action beside its code (customers carry it).
-    words = (customers.drop_duplicates("action").set_index("action")
-             [["action_zh", "action_en"]])
-    out["action_zh"] = out["action"].map(words["action_zh"])
-    out["action_en"] = out["action"].map(words["action_en"])
+    texts = action_texts(customers)
+    pairs = [action_text(a, k, texts) or ("", "")
+             for a, k in zip(out["action"], out["key"])]
+    out["action_zh"] = [zh for zh, _ in pairs]
+    out["action_en"] = [en for _, en in pairs]
     return out
 
 

@@ -129,7 +129,26 @@ def test_customer_names_are_the_segment_names_and_attributes_are_carried():
     assert c["region"].equals(
         data.customers["region"].astype(object).reindex(c.index).rename("region"))
     # segments carry the wording of their action code
-    texts = payseg.labels.action_texts()
-    for code, zh in zip(s["action"], s["action_zh"]):
-        assert zh == texts[code][0]
+    for code, key, zh in zip(s["action"], s["key"], s["action_zh"]):
+        assert zh == payseg.labels.action_text(code, key)[0]
     assert s["action_en"].notna().all()
+
+
+def test_names_and_rules_read_in_words_and_twins_say_how_they_differ():
+    """Issue 17: rules were feature codes; two segments both called 柜台忠实型."""
+    data = payseg.synth.generate(1500, seed=0, months=12)
+    result = payseg.segment(data, n_clusters=12, random_state=0, migration=False)
+    s = result.segments
+    assert not s["rule_en"].str.contains(r"_share|>=|<=").any()
+    assert not s["rule_zh"].str.contains(r"_share|>=|<=").any()
+    real = s[s["size"] > 0]
+    assert real["name_zh"].is_unique and real["name_en"].is_unique
+    twins = real[real["key"].duplicated(keep=False)]
+    assert len(twins), "12 segments on 9 archetypes: some share an archetype"
+    for _, r in twins.iterrows():
+        assert r["differs_by"] in payseg.labels.FEATURE_WORDS
+        word_zh, word_en = payseg.labels.FEATURE_WORDS[r["differs_by"]]
+        assert word_zh in r["name_zh"] and word_en in r["name_en"]
+        assert not r["name_en"][-1].isdigit() or r["name_en"].count(",") == 1
+    assert result.customers["warning_reasons_zh"].str.contains("欠费|逾期|延迟|下降",
+                                                               regex=True).any()

@@ -11,6 +11,7 @@ from ._actions import (
 )
 from ._archetype import ARCHETYPES, ArchetypeLabeller
 from ._credit import CreditGrade
+from ._explain import FEATURE_WORDS, distinct_names, plain_rules
 from ._migration import Migration
 from ._outlets import outlet_shares
 from ._pyramid import ValuePyramid
@@ -31,6 +32,7 @@ __all__ = [
     "SMALL_ARREARS",
     "CreditGrade",
     "EarlyWarning",
+    "FEATURE_WORDS",
     "Migration",
     "VALUE_CLASSES",
     "ValueMatrix",
@@ -39,9 +41,11 @@ __all__ = [
     "action_texts",
     "arrears_class",
     "backtest_high_value",
+    "distinct_names",
     "load_actions",
     "outlet_shares",
     "payment_stats",
+    "plain_rules",
     "rank_high_value",
     "recommend",
     "value_metrics",

@@ -115,6 +115,12 @@ class SegmentationResult:
 
         return render(self, path, **kwargs)
 
+    def workbook(self, path, **kwargs) -> Path:
+        """Write the field-staff workbook (see :func:`payseg.report.write_workbook`)."""
+        from .report import write_workbook
+
+        return write_workbook(self, path, **kwargs)
+
     def save_model(self, path) -> None:
         """Save the segmenter with the segment names, for ``payseg predict``."""
         self.segmenter.segment_names_ = self.segments[["key", "name_en", "name_zh"]]

@@ -23,10 +23,11 @@ from ._common import (
 from ._document import _document
 from ._model import _int, _pct, _text
 from ._render import _plain, _to_html, _to_markdown
+from ._workbook import write_workbook
 
 _E = html.escape
 
-__all__ = ["render", "summary_html"]
+__all__ = ["render", "summary_html", "write_workbook"]
 
 _SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
 

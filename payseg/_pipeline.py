@@ -115,6 +115,38 @@ class SegmentationResult:
 
         return render(self, path, **kwargs)
 
+    def explain(self, customer_id, lang="zh") -> str:
+        """Why a customer is in its segment, and the reasons for its grade and warning.
+
+        The segment and the rule that named it, the two or three features on which
+        the customer stands furthest from the median customer, the credit grade
+        with what set it, and the early-warning signals (``customers`` columns
+        ``explanation_zh`` / ``explanation_en``).
+
+        Parameters
+        ----------
+        customer_id : str
+        lang : {"zh", "en", "both"}, default "zh"
+
+        Examples
+        --------
+        >>> import payseg
+        >>> data = payseg.synth.generate(300, seed=1, months=12)
+        >>> res = payseg.segment(data, n_clusters=5, migration=False)
+        >>> cid = res.customers.index[0]
+        >>> res.explain(cid, lang="en").startswith(res.customers.at[cid, "name_en"])
+        True
+        """
+        cid = str(customer_id)
+        if cid not in self.customers.index:
+            raise KeyError(f"no customer {customer_id!r} in this result")
+        row = self.customers.loc[cid]
+        if lang not in ("zh", "en", "both"):
+            raise ValueError(f"lang must be 'zh', 'en' or 'both', got {lang!r}")
+        zh = str(row.get("explanation_zh", ""))
+        en = str(row.get("explanation_en", ""))
+        return {"zh": zh, "en": en, "both": f"{zh}\n{en}"}[lang]
+
     def workbook(self, path, **kwargs) -> Path:
         """Write the field-staff workbook (see :func:`payseg.report.write_workbook`)."""
         from .report import write_workbook
@@ -313,6 +345,8 @@ def segment(
         customers["name_zh"] = labels.map(segments["name_zh"])
         customers["name_en"] = labels.map(segments["name_en"])
         customers["warning_reasons_zh"] = warn.reasons_zh_.reindex(X.index)
+        customers = customers.join(lab.explain_customers(X, customers, segments,
+                                                         credit=credit))
         customers = _with_attributes(customers, data)
         bar.update()
 

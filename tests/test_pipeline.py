@@ -152,3 +152,21 @@ def test_names_and_rules_read_in_words_and_twins_say_how_they_differ():
         assert not r["name_en"][-1].isdigit() or r["name_en"].count(",") == 1
     assert result.customers["warning_reasons_zh"].str.contains("欠费|逾期|延迟|下降",
                                                                regex=True).any()
+
+
+def test_explain_names_segment_rule_features_grade_and_warning():
+    data = payseg.synth.generate(800, seed=4, months=12)
+    result = payseg.segment(data, n_clusters=8, random_state=0, migration=False)
+    c = result.customers
+    late = c.index[(c["warning_reasons_zh"] != "")][0]
+    text = result.explain(late)
+    seg = result.segments.loc[c.at[late, "segment"]]
+    assert text.startswith(f"{seg['name_zh']}：{seg['rule_zh']}")
+    assert "突出特征" in text and f"信用 {c.at[late, 'credit_grade']}" in text
+    assert c.at[late, "warning_reasons_zh"] in text
+    en = result.explain(late, lang="en")
+    assert en.startswith(seg["name_en"]) and "Stands out by" in en
+    assert en.count("median") >= 1
+    assert c["explanation_zh"].str.len().gt(20).all()
+    with pytest.raises(KeyError, match="no customer"):
+        result.explain("nope")

@@ -11,7 +11,7 @@ from ._actions import (
 )
 from ._archetype import ARCHETYPES, ArchetypeLabeller
 from ._credit import CreditGrade
-from ._explain import FEATURE_WORDS, distinct_names, plain_rules
+from ._explain import FEATURE_WORDS, distinct_names, explain_customers, plain_rules
 from ._migration import Migration
 from ._outlets import outlet_shares
 from ._pyramid import ValuePyramid
@@ -42,6 +42,7 @@ __all__ = [
     "arrears_class",
     "backtest_high_value",
     "distinct_names",
+    "explain_customers",
     "load_actions",
     "outlet_shares",
     "payment_stats",

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .._vocab import ARCHETYPES
 
-__all__ = ["FEATURE_WORDS", "distinct_names", "plain_rules"]
+__all__ = ["FEATURE_WORDS", "distinct_names", "explain_customers", "plain_rules"]
 
 #: Feature -> (Chinese, English) noun used in names and explanations.
 FEATURE_WORDS = {
@@ -208,3 +208,128 @@ def distinct_names(namer, X: pd.DataFrame) -> pd.DataFrame:
                 if suffix.isdigit():
                     names[sid] = f"{names[sid]} {suffix}"
     return pd.DataFrame({"name_zh": zh, "name_en": en, "differs_by": by})
+
+
+def _fmt(col: str, v: float) -> str:
+    if np.isnan(v):
+        return "?"
+    if col.endswith("_share"):
+        return f"{v:.0%}"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.1f}"
+
+
+def explain_customers(X: pd.DataFrame, customers: pd.DataFrame,
+                      segments: pd.DataFrame, *, n_features=3, credit=None
+                      ) -> pd.DataFrame:
+    """Why each customer got its segment, grade and warning, in Chinese and English.
+
+    The segment and its rule (``segments["rule_zh"]``/``rule_en``); the
+    ``n_features`` features of :data:`FEATURE_WORDS` on which the customer stands
+    furthest from the median of all customers (in robust standard deviations), with
+    the customer's value and the median; the credit grade with the features behind
+    its score (and a forced grade: theft, long arrears, new customer); the
+    early-warning reasons.
+
+    Parameters
+    ----------
+    X : DataFrame
+        Feature table.
+    customers : DataFrame
+        ``SegmentationResult.customers`` (segment, credit_grade, credit_score,
+        warning_level, warning_reasons, warning_reasons_zh).
+    segments : DataFrame
+        ``SegmentationResult.segments`` (name_zh, name_en, rule_zh, rule_en).
+    n_features : int, default 3
+    credit : CreditGrade, optional
+        The fitted grader, for its ``forced_`` and ``new_``.
+
+    Returns
+    -------
+    DataFrame indexed like ``customers``: ``explanation_zh``, ``explanation_en``.
+    """
+    ids = customers.index
+    cols = [c for c in FEATURE_WORDS if c in X.columns]
+    F = X.reindex(ids)[cols].apply(pd.to_numeric, errors="coerce").astype("float64")
+    med = F.median()
+    spread = (F - med).abs().median() * 1.4826
+    spread = spread.where(spread > 0, F.std()).replace(0, np.nan)
+    Z = ((F - med) / spread).to_numpy()
+    Z = np.where(np.isnan(Z), 0.0, Z)
+    order = np.argsort(-np.abs(Z), axis=1, kind="stable")[:, :n_features]
+    vals = F.to_numpy()
+    seg = customers.get("segment", pd.Series(np.nan, index=ids))
+    s_zh = seg.map(segments.get("name_zh", pd.Series(dtype=object)))
+    s_en = seg.map(segments.get("name_en", pd.Series(dtype=object)))
+    r_zh = seg.map(segments.get("rule_zh", pd.Series(dtype=object)))
+    r_en = seg.map(segments.get("rule_en", pd.Series(dtype=object)))
+    grade = customers.get("credit_grade", pd.Series("", index=ids)).astype(str)
+    score = pd.to_numeric(customers.get("credit_score", pd.Series(np.nan, index=ids)),
+                          errors="coerce")
+    forced = (credit.forced_.reindex(ids).fillna("").astype(str)
+              if credit is not None and hasattr(credit, "forced_")
+              else pd.Series("", index=ids))
+    new = (credit.new_.reindex(ids).fillna(False).astype(bool)
+           if credit is not None and hasattr(credit, "new_")
+           else pd.Series(False, index=ids))
+    late = pd.to_numeric(X.reindex(ids).get("late_share"), errors="coerce") \
+        if "late_share" in X else pd.Series(np.nan, index=ids)
+    months = pd.to_numeric(X.reindex(ids).get("max_months_in_arrears"),
+                           errors="coerce") if "max_months_in_arrears" in X \
+        else pd.Series(np.nan, index=ids)
+    w_zh = customers.get("warning_reasons_zh", pd.Series("", index=ids)).fillna("")
+    w_en = customers.get("warning_reasons", pd.Series("", index=ids)).fillna("")
+    level = customers.get("warning_level", pd.Series("", index=ids)).astype(str)
+    # Plain lists: the loop below reads them per customer without pandas overhead.
+    s_zh, s_en, r_zh, r_en, grade, forced, w_zh, w_en, level = (
+        list(x) for x in (s_zh, s_en, r_zh, r_en, grade, forced, w_zh, w_en, level))
+    score, late, months = (np.asarray(x, dtype="float64") for x in (score, late, months))
+    new = np.asarray(new, dtype=bool)
+    med = med.to_dict()
+    out_zh, out_en = [], []
+    for i in range(len(ids)):  # text per customer: one pass, no pandas inside
+        feats_zh, feats_en = [], []
+        for j in order[i]:
+            z = Z[i, j]
+            if abs(z) < 0.5:
+                continue
+            col = cols[j]
+            wzh, wen = FEATURE_WORDS[col]
+            v, m = vals[i, j], med[col]
+            feats_zh.append(f"{wzh}{'高' if z > 0 else '低'}（{_fmt(col, v)}，"
+                            f"全体中位 {_fmt(col, m)}）")
+            feats_en.append(f"{'high' if z > 0 else 'low'} {wen} ({_fmt(col, v)} vs "
+                            f"median {_fmt(col, m)})")
+        g, f = grade[i], forced[i]
+        why_zh, why_en = [], []
+        if f == "theft":
+            why_zh.append("有窃电记录，强制最低级")
+            why_en.append("theft on record forces the lowest grade")
+        elif f == "arrears":
+            why_zh.append(f"欠费 {months[i]:.1f} 个月，强制最低级")
+            why_en.append(f"{months[i]:.1f} months in arrears forces the lowest "
+                          "grade")
+        elif new[i]:
+            why_zh.append("新客户，给予中间等级")
+            why_en.append("new customer: middle grade")
+        else:
+            if not np.isnan(late[i]):
+                why_zh.append(f"逾期比例 {late[i]:.0%}")
+                why_en.append(f"{late[i]:.0%} of bills late")
+            if not np.isnan(months[i]) and months[i] > 0:
+                why_zh.append(f"最长欠费 {months[i]:.1f} 个月")
+                why_en.append(f"longest arrears {months[i]:.1f} months")
+        sc = "" if np.isnan(score[i]) else f" {score[i]:.0f}"
+        credit_zh = f"信用 {g}（得分{sc}；{'，'.join(why_zh) or '无账单记录'}）"
+        credit_en = f"credit {g} (score{sc}; {', '.join(why_en) or 'no bills'})"
+        warn_zh = (f"预警 {level[i]}：{w_zh[i]}" if w_zh[i]
+                   else "无预警信号")
+        warn_en = (f"warning {level[i]}: {w_en[i]}" if w_en[i]
+                   else "no warning signal")
+        out_zh.append(f"{s_zh[i]}：{r_zh[i]}。突出特征：" +
+                      ("；".join(feats_zh) or "与全体接近") + f"。{credit_zh}。{warn_zh}。")
+        out_en.append(f"{s_en[i]}: {r_en[i]}. Stands out by: " +
+                      ("; ".join(feats_en) or "close to the median customer") +
+                      f". {credit_en}. {warn_en}.")
+    return pd.DataFrame({"explanation_zh": out_zh, "explanation_en": out_en}, index=ids)

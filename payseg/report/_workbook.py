@@ -261,6 +261,10 @@ def _frame(rows: pd.DataFrame, cols, lang, channel_names) -> pd.DataFrame:
                 out["warning_reasons"] = rows[src]
             elif "warning_reasons" in rows:
                 out["warning_reasons"] = rows["warning_reasons"]
+        elif col == "explanation":
+            src = "explanation_zh" if lang == "zh" else "explanation_en"
+            if src in rows:
+                out["explanation"] = rows[src]
         elif col == "dominant_channel" and col in rows:
             out[col] = rows[col].map(lambda v: channel_names.get(v, v))
         elif col in rows:

@@ -80,7 +80,7 @@ def render(result, path, *, title=None, lang="auto", embed_images=False) -> Path
     ...                          segments=segs, customers=pd.DataFrame(index=ids),
     ...                          profiles=pd.DataFrame())
     >>> out = render(res, pathlib.Path(tempfile.mkdtemp()) / "report.html", lang="en")
-    >>> "Data summary" in out.read_text(encoding="utf-8")
+    >>> "Data health" in out.read_text(encoding="utf-8")
     True
     """
     path = Path(path)

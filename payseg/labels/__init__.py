@@ -2,13 +2,16 @@
 
 from ._actions import (
     ACTION_COLUMNS,
+    SMALL_ARREARS,
     action_text,
     action_texts,
+    arrears_class,
     load_actions,
     recommend,
 )
 from ._archetype import ARCHETYPES, ArchetypeLabeller
 from ._credit import CreditGrade
+from ._explain import FEATURE_WORDS, distinct_names, explain_customers, plain_rules
 from ._migration import Migration
 from ._outlets import outlet_shares
 from ._pyramid import ValuePyramid
@@ -26,18 +29,24 @@ __all__ = [
     "ACTION_COLUMNS",
     "ARCHETYPES",
     "ArchetypeLabeller",
+    "SMALL_ARREARS",
     "CreditGrade",
     "EarlyWarning",
+    "FEATURE_WORDS",
     "Migration",
     "VALUE_CLASSES",
     "ValueMatrix",
     "ValuePyramid",
     "action_text",
     "action_texts",
+    "arrears_class",
     "backtest_high_value",
+    "distinct_names",
+    "explain_customers",
     "load_actions",
     "outlet_shares",
     "payment_stats",
+    "plain_rules",
     "rank_high_value",
     "recommend",
     "value_metrics",

@@ -73,6 +73,8 @@ class EarlyWarning(BaseEstimator):
     reasons_ : Series
         customer_id -> the fired signals with their values, "; "-separated ("" when
         none fired).
+    reasons_zh_ : Series
+        The same reasons in Chinese, e.g. ``缴费延迟上升，每期增加 6 天；欠费 120 元``.
     labels_ : Series
         customer_id -> "high", "medium" or "low".
 
@@ -188,19 +190,34 @@ class EarlyWarning(BaseEstimator):
             "falling_amount": ("amount falling ", -amount, "{:.1%}", "/month"),
             "complaints": ("", n_compl, "{:.0f}", " complaints"),
         }
-        reasons = pd.Series("", index=idx, dtype="str")
-        for k in sig.columns:  # loop over the 5 signals, not customers
-            fired = (sig[k] > 0) & (w[k] > 0)
-            pre, vals, fmt, suf = texts[k]
-            # Format only the customers where the signal fired (few of them).
-            piece = pd.Series("", index=idx, dtype="str")
-            if fired.any():
-                text = pre + vals[fired].map(fmt.format).astype("str") + suf
-                if k == "more_late":
-                    text += column(X, "late_share")[fired].map("{:.0%}".format)
-                piece[fired] = text
-            sep = pd.Series(np.where((reasons != "") & fired, "; ", ""), index=idx)
-            reasons = reasons + sep + piece
+        texts_zh = {
+            "rising_delay": ("缴费延迟上升，每期增加 ", delay, "{:.3g}", " 天"),
+            "more_late": ("近期逾期比例 ", column(X, "recent_late_share"), "{:.0%}",
+                          "，历史为 "),
+            "arrears": ("欠费 ", arrears, "{:.4g}", " 元"),
+            "falling_amount": ("缴费金额下降，每月 ", -amount, "{:.1%}", ""),
+            "complaints": ("投诉 ", n_compl, "{:.0f}", " 次"),
+        }
+
+        def reasons_in(texts, sep_text):
+            reasons = pd.Series("", index=idx, dtype="str")
+            for k in sig.columns:  # loop over the 5 signals, not customers
+                fired = (sig[k] > 0) & (w[k] > 0)
+                pre, vals, fmt, suf = texts[k]
+                # Format only the customers where the signal fired (few of them).
+                piece = pd.Series("", index=idx, dtype="str")
+                if fired.any():
+                    text = pre + vals[fired].map(fmt.format).astype("str") + suf
+                    if k == "more_late":
+                        text += column(X, "late_share")[fired].map("{:.0%}".format)
+                    piece[fired] = text
+                sep = pd.Series(np.where((reasons != "") & fired, sep_text, ""),
+                                index=idx)
+                reasons = reasons + sep + piece
+            return reasons
+
+        reasons = reasons_in(texts, "; ")
+        self.reasons_zh_ = reasons_in(texts_zh, "；").rename("reasons_zh")
         hi, med = self.levels
         self.signals_ = sig
         self.scores_ = pd.Series(score, index=idx, name="warning_score")

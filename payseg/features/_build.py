@@ -226,9 +226,14 @@ def build_blocks(ctx: Context, fams, params, *, return_dominant=False, n_jobs=No
             if timer:
                 timer(f"family {fam}", clock() - t)
         found = channel.dominant_codes(block) if return_dominant else None
+        if not ctx.pay_bill_ids:
+            ids, periods = block.multi_bill_periods()
+            if len(ids):
+                multi.append((ids, periods))
         return edge, columns, found
 
     edges = ctx.block_edges()
+    multi = []  # (customer ids, periods) with several bills in one period
     workers = n_threads(n_jobs, len(edges))
     values, names, dominant = None, [], []
     # Blocks of consecutive customers keep temporaries small (no loop per customer);
@@ -256,9 +261,27 @@ def build_blocks(ctx: Context, fams, params, *, return_dominant=False, n_jobs=No
         if pool is not None:
             pool.shutdown()
     X = pd.DataFrame(values, index=ctx.index, columns=names, copy=False)
+    if multi:
+        ctx.note(_multi_bill_note(multi))
+    X.attrs.update(ctx.attrs())
     if not return_dominant:
         return X, None
     return X, (pd.concat(dominant) if len(dominant) > 1 else dominant[0])
+
+
+def _multi_bill_note(multi) -> str:
+    """The warning for customers with several bills in one period and no bill ids."""
+    ids = np.concatenate([np.asarray(i, dtype=object) for i, _ in multi])
+    periods = np.concatenate([p for _, p in multi])
+    n_cust = len(pd.unique(ids))
+    shown = ", ".join(f"{c} {pd.Period.from_ordinal(int(p), freq='M')}"
+                      for c, p in zip(ids[:5], periods[:5]))
+    more = ", ..." if len(ids) > 5 else ""
+    return (f"{n_cust:,} customers have several bills in one period ({len(ids):,} "
+            f"customer-periods, e.g. {shown}{more}) and the payments carry no bill_id: "
+            "each period's payments settle its bills oldest first (docs/features.md, "
+            "allocation). Map the invoice or bill number to bill_id on both tables "
+            "to match payments to bills exactly.")
 
 
 def n_threads(n_jobs, n_blocks: int) -> int:

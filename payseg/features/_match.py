@@ -1,19 +1,30 @@
-"""Payment -> bill matching and bill settlement, vectorised.
+"""Payment -> bill allocation and bill settlement, vectorised.
 
-Matching rule (documented in docs/features.md):
+Allocation rule (documented in docs/features.md):
 
-1. A payment whose ``period`` is known pays the customer's bill of that period; when
-   the customer has no bill of that period the payment is unmatched.
-2. A payment whose ``period`` is NaT pays the customer's *oldest bill still unpaid at
-   the payment time*, read as a running account: bills are queued by period, and the
-   payment goes to the first bill whose cumulative amount due exceeds everything the
-   customer paid strictly before this payment (all payments, with or without period;
-   payments at the same timestamp count as simultaneous). When every bill is already
-   covered, the payment is unmatched (a credit). Amounts are compared in whole cents;
-   a bill without ``amount_due`` adds nothing to the queue.
-3. A bill is *settled* by the matched payment (in time order) at which the amount
-   matched to it reaches its amount due; a bill without ``amount_due`` is settled by
-   its first matched payment.
+1. A payment with a ``bill_id`` that is one of its customer's bills pays that bill.
+2. Otherwise a payment whose ``period`` is known pays the customer's bills of that
+   period: when there are several (invoice-level bills, split or supplementary bills)
+   that period's payments settle them oldest first (issue date, then file order), each
+   payment's amount going to the first bill still open until it is used. Anything
+   paid beyond the period's bills stays on its last bill. When the customer has no
+   bill of that period the payment is unmatched.
+3. A payment without period (a file without a ``period`` column, or a lump payment)
+   settles the customer's open bills oldest first (period, then issue date) until its
+   amount is used, read as a running account: the bills queue up in that order and
+   the payment covers the stretch of the queue from everything the customer paid
+   strictly before it (all payments, with or without period or bill id; payments at
+   the same timestamp count as simultaneous, those without period or bill id among
+   them in order of channel then amount) to that plus its own amount. A payment can
+   so settle several bills (a catch-up payment) or leave the last one partly open; an
+   amount beyond every bill is unmatched (a credit). A bill without ``amount_due``
+   takes nothing in such a queue.
+4. A bill is *settled* by the allocated payment (in time order) at which the amount
+   allocated to it reaches its amount due; a bill without ``amount_due`` is settled by
+   its first payment.
+
+Amounts are compared in whole cents. Every step is a cumulative sum, a searchsorted or
+a bincount: no loop over customers or payments.
 """
 
 from __future__ import annotations
@@ -33,16 +44,16 @@ _DENSE_LIMIT = 300_000_000
 class Matching:
     """Result of :func:`match_payments` (per-payment and per-bill arrays)."""
 
-    pay_bill: np.ndarray  # int64 matched bill per payment, -1 unmatched
-    n_matched: np.ndarray  # int64 per bill
-    paid_cents: np.ndarray  # int64 per bill, all matched payments
-    paid_by_due_cents: np.ndarray  # int64 per bill, matched payments on/before due
+    pay_bill: np.ndarray  # int64 first bill each payment goes to, -1 unmatched
+    n_matched: np.ndarray  # int64 per bill: payments allocated to it
+    paid_cents: np.ndarray  # int64 per bill, all allocated amounts
+    paid_by_due_cents: np.ndarray  # int64 per bill, allocated on/before due
     settled: np.ndarray  # bool per bill
     settle_day: np.ndarray  # float64 per bill, NaN when not settled
 
 
 def _tagged(pay: PaymentArrays, bills: BillArrays, n: int, rows: np.ndarray):
-    """Bill index of each tagged payment in ``rows`` (by customer and period)."""
+    """First bill (sort order) of each tagged payment's customer and period, or -1."""
     cust, per = pay.cust[rows], pay.period[rows]
     lo, hi = int(bills.period.min()), int(bills.period.max())
     span = hi - lo + 1
@@ -50,69 +61,159 @@ def _tagged(pay: PaymentArrays, bills: BillArrays, n: int, rows: np.ndarray):
     out = np.full(len(rows), -1, dtype=np.int64)
     if n * span <= _DENSE_LIMIT:
         table = np.full(n * span, -1, dtype=np.int64)
-        # Duplicate (customer, period) bills: the first in sort order wins.
+        # Several bills of one (customer, period): the first in sort order.
         flat = bills.cust * span + (bills.period - lo)
         table[flat[::-1]] = np.arange(len(bills))[::-1]
         out[inside] = table[cust[inside] * span + (per[inside] - lo)]
         return out
     keys = bills.cust * span + (bills.period - lo)
     probe = cust[inside] * span + (per[inside] - lo)
-    pos = np.searchsorted(keys, probe)
+    pos = np.searchsorted(keys, probe)  # left: the first of equal keys
     pos_c = np.minimum(pos, len(keys) - 1)
     out[inside] = np.where(keys[pos_c] == probe, pos_c, -1)
     return out
 
 
+def _by_bill_id(pay: PaymentArrays, bills: BillArrays, rows: np.ndarray):
+    """Bill of each payment in ``rows`` with the same customer and bill id, or -1."""
+    out = np.full(len(rows), -1, dtype=np.int64)
+    has = bills.bill >= 0
+    if not has.any():
+        return out
+    width = int(max(bills.bill.max(), pay.bill[rows].max())) + 1
+    idx = np.flatnonzero(has)
+    keys = bills.cust[idx] * width + bills.bill[idx]
+    order = np.argsort(keys, kind="stable")  # equal ids: the first bill wins
+    keys, idx = keys[order], idx[order]
+    probe = pay.cust[rows] * width + pay.bill[rows]
+    pos = np.minimum(np.searchsorted(keys, probe), len(keys) - 1)
+    return np.where(keys[pos] == probe, idx[pos], -1)
+
+
+def period_runs(bills: BillArrays) -> np.ndarray:
+    """For each bill, the end (exclusive) of its run of bills of one customer and
+    period (bills are sorted by customer and period)."""
+    nb = len(bills)
+    new = np.ones(nb, dtype=bool)
+    new[1:] = (bills.cust[1:] != bills.cust[:-1]) | (bills.period[1:] != bills.period[:-1])
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], nb)
+    return np.repeat(ends, ends - starts)
+
+
 def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matching:
-    """Match each payment to one bill and settle bills; see the module docstring."""
+    """Allocate payments to bills and settle bills; see the module docstring."""
+    npay = len(pay)
     if bills is None:
         z = np.zeros(0, dtype=np.int64)
-        return Matching(np.full(len(pay), -1, np.int64), z, z, z,
+        return Matching(np.full(npay, -1, np.int64), z, z, z,
                         np.zeros(0, bool), np.zeros(0))
     nb = len(bills)
-    pay_bill = np.full(len(pay), -1, dtype=np.int64)
-    tagged = pay.period != PERIOD_NAT
+    width = np.maximum(bills.req_cents, 0)
+    cum = np.zeros(nb + 1, dtype=np.int64)  # bill k spans [cum[k], cum[k + 1])
+    np.cumsum(width, out=cum[1:])
+    run_end = period_runs(bills)
+
+    # The queue of bills [qlo, qhi) each payment pays into, and where it starts.
+    qlo = np.full(npay, -1, dtype=np.int64)
+    qhi = np.full(npay, -1, dtype=np.int64)
+    by_id = np.zeros(npay, dtype=bool)
+    if pay.bill is not None and bills.bill is not None:
+        rows = np.flatnonzero(pay.bill >= 0)
+        if len(rows):
+            k = _by_bill_id(pay, bills, rows)
+            ok = k >= 0
+            rows, k = rows[ok], k[ok]
+            by_id[rows] = True
+            qlo[rows], qhi[rows] = k, k + 1
+    tagged = (pay.period != PERIOD_NAT) & ~by_id
     rows = np.flatnonzero(tagged)
     if len(rows):
-        pay_bill[rows] = _tagged(pay, bills, n, rows)
-    rows = np.flatnonzero(~tagged)
-    if len(rows):
-        # Amount paid strictly before each payment (ties = simultaneous).
-        cum = np.cumsum(pay.cents)
-        excl = cum - pay.cents
-        new_group = np.ones(len(pay), dtype=bool)
-        new_group[1:] = ((pay.cust[1:] != pay.cust[:-1]) | (pay.day[1:] != pay.day[:-1])
-                         | (pay.sec[1:] != pay.sec[:-1]))
-        head = first_in_group(new_group)[rows]  # first payment at the same time
-        start = pay.bounds[:-1][pay.cust[rows]]  # the customer's first payment
-        before = excl[head] - excl[start]
-        due = np.cumsum(np.maximum(bills.req_cents, 0))
-        due_excl = np.concatenate([[0], due])[bills.bounds[:-1]]
-        target = before + due_excl[pay.cust[rows]]
-        pos = np.searchsorted(due, target, side="right")
-        pay_bill[rows] = np.where(pos < bills.bounds[1:][pay.cust[rows]], pos, -1)
+        k = _tagged(pay, bills, n, rows)
+        ok = k >= 0
+        rows, k = rows[ok], k[ok]
+        qlo[rows], qhi[rows] = k, run_end[k]
+    start = np.where(qlo >= 0, cum[np.maximum(qlo, 0)], 0)
 
-    m_rows = np.flatnonzero(pay_bill >= 0)
-    m = pay_bill[m_rows]
-    # Matched payments grouped by bill, in time order (stable, adaptive sort).
+    # Several bills in one (customer, period): that period's payments fill them in
+    # time order (payment rows are sorted by customer and time).
+    multi = np.flatnonzero(tagged & (qhi - qlo > 1))
+    if len(multi):
+        multi = multi[np.argsort(qlo[multi], kind="stable")]
+        c = pay.cents[multi]
+        excl = np.cumsum(c) - c
+        new_q = np.ones(len(multi), dtype=bool)
+        new_q[1:] = qlo[multi][1:] != qlo[multi][:-1]
+        start[multi] += excl - excl[first_in_group(new_q)]
+
+    # Payments without period or bill id: the customer's running account.
+    acct = (pay.period == PERIOD_NAT) & ~by_id
+    rows = np.flatnonzero(acct)
+    if len(rows):
+        cust = pay.cust[rows]
+        lo_b, hi_b = bills.bounds[:-1][cust], bills.bounds[1:][cust]
+        cum_all = np.cumsum(pay.cents)
+        excl = cum_all - pay.cents
+        new_t = np.ones(npay, dtype=bool)
+        new_t[1:] = ((pay.cust[1:] != pay.cust[:-1]) | (pay.day[1:] != pay.day[:-1])
+                     | (pay.sec[1:] != pay.sec[:-1]))
+        head = first_in_group(new_t)[rows]  # first payment at the same time
+        first = pay.bounds[:-1][cust]  # the customer's first payment
+        before = excl[head] - excl[first]
+        # Simultaneous payments without period or bill id follow one another.
+        u = zero_unless(pay.cents, acct)
+        u_excl = np.cumsum(u) - u
+        pos = cum[lo_b] + before + (u_excl[rows] - u_excl[head])
+        open_ = pos < cum[hi_b]  # else every bill is covered: a credit
+        rows, pos = rows[open_], pos[open_]
+        qlo[rows], qhi[rows], start[rows] = lo_b[open_], hi_b[open_], pos
+
+    # Each payment covers [start, start + cents) of the bill axis, clipped to its
+    # queue; tagged payments keep any excess on their queue's last bill.
+    rows = np.flatnonzero(qlo >= 0)
+    ql, qh = qlo[rows], qhi[rows]
+    s = start[rows]
+    e = s + pay.cents[rows]
+    k1 = np.minimum(np.searchsorted(cum[1:], s, side="right"), qh - 1)
+    k1 = np.maximum(k1, ql)
+    k2 = np.searchsorted(cum[:-1], e, side="left") - 1
+    k2 = np.clip(k2, k1, qh - 1)
+    pay_bill = np.full(npay, -1, dtype=np.int64)
+    pay_bill[rows] = k1
+    spread = k2 - k1
+    if spread.any():  # some payments settle several bills: one pair per bill
+        reps = spread + 1
+        off = np.repeat(np.cumsum(reps) - reps, reps)
+        pr = np.repeat(np.arange(len(rows)), reps)
+        m = k1[pr] + (np.arange(len(pr)) - off)
+        keep = (m == k1[pr]) | (width[m] > 0)  # unknown amounts take nothing
+        pr, m = pr[keep], m[keep]
+    else:
+        pr, m = np.arange(len(rows)), k1
+    s_p, e_p = s[pr], e[pr]
+    over = (m == qh[pr] - 1) & ~acct[rows[pr]]  # excess stays on the last bill
+    top = np.where(over, e_p, np.minimum(e_p, cum[m + 1]))
+    cents = top - np.maximum(s_p, cum[m])
+    m_rows = rows[pr]
+
+    # Allocations grouped by bill, in time order (stable, adaptive sort).
     if len(m) > 1 and np.any(m[1:] < m[:-1]):
-        m_rows = m_rows[np.argsort(m, kind="stable")]
-        m = pay_bill[m_rows]
-    cents = pay.cents[m_rows]
+        order = np.argsort(m, kind="stable")
+        m, m_rows, cents = m[order], m_rows[order], cents[order]
     day = pay.day[m_rows]
     n_matched = np.bincount(m, minlength=nb)
-    starts = np.zeros(nb + 1, dtype=np.int64)  # matched rows of bill i: starts[i:i+2]
+    starts = np.zeros(nb + 1, dtype=np.int64)  # allocations of bill i: starts[i:i+2]
     np.cumsum(n_matched, out=starts[1:])
     # Per-bill integer sums as differences of one running sum (bills hold one or two
     # payments: cheaper than reduceat or weighted bincount over so many segments).
-    cum = np.zeros(len(m) + 1, dtype=np.int64)
-    np.cumsum(cents, out=cum[1:])
-    paid = cum[starts[1:]] - cum[starts[:-1]]
+    run_all = np.zeros(len(m) + 1, dtype=np.int64)
+    np.cumsum(cents, out=run_all[1:])
+    paid = run_all[starts[1:]] - run_all[starts[:-1]]
     on_time = day <= np.repeat(bills.due_day, n_matched)  # NaN due -> False
     paid_by_due = seg_total(zero_unless(cents, on_time), starts)
     # Running amount per bill; the settling payment is the first reaching the due.
-    run = cum[1:] - np.repeat(cum[starts[:-1]], n_matched)
-    reached = run >= np.repeat(np.maximum(bills.req_cents, 0), n_matched)
+    run = run_all[1:] - np.repeat(run_all[starts[:-1]], n_matched)
+    reached = run >= np.repeat(width, n_matched)
     n_reached = seg_total(reached, starts)
     settled = n_reached > 0
     # Once reached, the running amount stays reached: the settling payment is the

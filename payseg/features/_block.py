@@ -73,7 +73,7 @@ class Context:
     in :meth:`blocks` of consecutive customers.
     """
 
-    def __init__(self, data, *, as_of=None):
+    def __init__(self, data, *, as_of=None, as_of_bills=True):
         self.index, pay, bill = customer_index(data)
         self.n = len(self.index)
         p, b = data.payments, data.bills
@@ -98,14 +98,18 @@ class Context:
                                                        na_value=np.nan)
                               if "amount_due" in b else np.full(nb, np.nan))
         self._pay_bill, self._b_bill = bill_id_codes(p, b)
+        #: Reported per-bill amounts (欠费金额, 滞纳金) when the bills carry them.
+        self._b_reported = {
+            col: b[col].to_numpy(dtype=np.float64, na_value=np.nan)
+            for col in REPORTED if nb and col in b and b[col].notna().any()}
 
         #: Data-health notes of this run (each also a UserWarning), see attrs().
         self.notes: list[str] = []
         self.as_of_rule = "given"
         # as_of: latest payment or bill-issue date; data after it is ignored.
         if as_of is None:
-            issue = (np.where(self._bill_usable(), self._b_issue, PERIOD_NAT) if nb
-                     else self._ns[:0])
+            issue = (np.where(self._bill_usable(), self._b_issue, PERIOD_NAT)
+                     if nb and as_of_bills else self._ns[:0])
             latest = robust_latest(self._ns, issue)
             if latest.ns is None:
                 if self.n:
@@ -142,6 +146,7 @@ class Context:
             self.channels, self._chan_lookup, self._chan_rank = [], \
                 np.array([-1], np.int64), np.array([0], np.int64)
         self.has_bills = nb > 0
+        self.nonresidential = nonresidential(data.customers, self.index)
         #: Payments carry bill ids (then several bills per period are expected).
         self.pay_bill_ids = self._pay_bill is not None
         # Unsorted files: group rows by block once (blocks are cut by BLOCK_ROWS now).
@@ -231,8 +236,16 @@ class Block:
         self.pay = self._payments(ctx, c0, c1)
         self.bills = self._bills(ctx, c0, c1) if ctx.has_bills else None
         self.has_bills = self.bills is not None and len(self.bills) > 0
+        self.reported = {}
+        #: Bills inferred from payment periods (no bills table): nothing unpaid is
+        #: visible, so unpaid_share and arrears_amount are NaN.
+        self.calendar_inferred = bool(getattr(ctx, "calendar_inferred", False))
+        self.nonresidential = (None if ctx.nonresidential is None
+                               else ctx.nonresidential[c0:c1])
         if self.has_bills:
             self.billed = np.diff(self.bills.bounds) > 0
+            self.reported = {col: v[self.bills.rows]
+                             for col, v in ctx._b_reported.items()}
         else:
             self.bills = None
             self.billed = np.zeros(self.n, dtype=bool)
@@ -378,6 +391,32 @@ def _tie_order(cust, day, sec, rank, cents):
         return None
     group = np.concatenate([[0], np.cumsum(~tie)])
     return lex_order(group, cents)
+
+
+#: Optional bill columns reported by the billing system: arrears (欠费金额) and late
+#: fee (滞纳金) per bill, in yuan; the arrears family uses them when known.
+REPORTED = ("arrears", "late_fee")
+
+#: ``customers["customer_type"]`` values (lower case, stripped) that mean a
+#: non-residential customer (late fee 0.2 %/day, 0.3 %/day across a year end);
+#: anything else, or no such column, is residential (0.1 %/day).
+NONRESIDENTIAL = frozenset({
+    "non-residential", "nonresidential", "non_residential", "non residential",
+    "非居民", "commercial", "industrial", "business", "工商业", "一般工商业", "大工业",
+})
+
+
+def nonresidential(customers: pd.DataFrame, index: pd.Index) -> np.ndarray | None:
+    """bool per customer of ``index``: non-residential by ``customer_type``; None
+    when no customer is."""
+    if "customer_type" not in customers or not len(customers):
+        return None
+    kind = customers["customer_type"]
+    if not kind.index.is_unique:
+        kind = kind[~kind.index.duplicated()]
+    flag = kind.astype("str").str.strip().str.lower().isin(NONRESIDENTIAL)
+    out = flag.reindex(index, fill_value=False).to_numpy(dtype=bool)
+    return out if out.any() else None
 
 
 def bill_id_codes(payments: pd.DataFrame, bills: pd.DataFrame):

@@ -315,7 +315,7 @@ def _multi_bill_note(multi) -> str:
     shown = ", ".join(f"{c} {pd.Period(ordinal=int(p), freq='M')}"
                       for c, p in zip(ids[:5], periods[:5]))
     more = ", ..." if len(ids) > 5 else ""
-    return (f"{n_cust:,} customers have several bills in one period ({len(ids):,} "
+    return (f"{n_cust:,} customer(s) have several bills in one period ({len(ids):,} "
             f"customer-periods, e.g. {shown}{more}) and the payments carry no bill_id: "
             "each period's payments settle its bills oldest first (docs/features.md, "
             "allocation). Map the invoice or bill number to bill_id on both tables "

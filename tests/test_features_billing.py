@@ -229,6 +229,7 @@ def test_one_mistyped_date_does_not_move_as_of():
         X = payseg.build_features(data, families=["value"])
     assert X.attrs["as_of"] == pd.Timestamp("2024-12-10")
     assert X.attrs["as_of_rule"] == "default, outliers ignored"
+    assert X.attrs["extract_days"] == 335  # 2024-01-10 to 2024-12-10
     assert (X["recency_days"] == 0).all()
     assert X.loc["c0", "amount_total"] == 1200.0  # the outlier is after as_of
     assert payseg.features.default_as_of(data) == pd.Timestamp("2024-12-10")

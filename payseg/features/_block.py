@@ -164,10 +164,22 @@ class Context:
     def attrs(self) -> dict:
         """What ``X.attrs`` records about this run: ``as_of`` (Timestamp),
         ``as_of_rule`` ("given", "default" or "default, outliers ignored"),
+        ``extract_days`` (float, first dated row to ``as_of``),
         ``calendar_inferred`` (bool) and ``notes`` (the warnings, as text)."""
         return {"as_of": self.as_of, "as_of_rule": self.as_of_rule,
+                "extract_days": self.extract_days(),
                 "calendar_inferred": bool(getattr(self, "calendar_inferred", False)),
                 "notes": list(self.notes)}
+
+    def extract_days(self) -> float:
+        """Days from the first dated payment or bill issue to ``as_of`` (NaN
+        without any): the length of the extract, for the credit grade's "new"."""
+        firsts = [a[a != PERIOD_NAT].min() for a in
+                  (self._ns, self._b_issue if self.has_bills else self._ns[:0])
+                  if np.any(a != PERIOD_NAT)]
+        if not firsts:
+            return float("nan")
+        return float(self.as_of_day - min(firsts) // NS_PER_DAY)
 
     def _group(self, codes: np.ndarray | None):
         """Rows grouped by default block (file order within a block) and the first

@@ -73,15 +73,21 @@ def robust_latest(*ns_arrays: np.ndarray) -> Latest:
     rows, at most :data:`OUTLIER_SHARE` of them, that come more than
     :data:`OUTLIER_GAP_DAYS` days after every other row (one mistyped date a year
     ahead), are outliers. One ``np.partition``: no sort of the data."""
-    values = [a[a != PERIOD_NAT] for a in ns_arrays if len(a)]
-    values = np.concatenate(values) if values else np.zeros(0, np.int64)
     none = np.zeros(0, np.int64)
-    n = len(values)
-    if n == 0:
+    arrays = [a for a in ns_arrays if len(a)]
+    tops = [int(a.max()) for a in arrays]  # NaT is the smallest int64
+    if not tops or max(tops) == PERIOD_NAT:
         return Latest(None, none)
+    latest = max(tops)
+    n = sum(int(np.count_nonzero(a != PERIOD_NAT)) for a in arrays)
     k = max(1, int(n * OUTLIER_SHARE))
     if n < OUTLIER_MIN_ROWS or n <= k:
-        return Latest(int(values.max()), none)
+        return Latest(latest, none)
+    # More than k rows within the gap of the latest: no gap among the k + 1 latest.
+    near = latest - OUTLIER_GAP_DAYS * NS_PER_DAY
+    if sum(int(np.count_nonzero(a >= near)) for a in arrays) >= k + 1:
+        return Latest(latest, none)
+    values = np.concatenate([a[a != PERIOD_NAT] for a in arrays])
     top = np.sort(np.partition(values, n - k - 1)[n - k - 1:])  # the k + 1 latest
     days = np.floor_divide(top, NS_PER_DAY)
     big = np.flatnonzero(np.diff(days) > OUTLIER_GAP_DAYS)

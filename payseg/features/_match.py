@@ -101,6 +101,128 @@ def period_runs(bills: BillArrays) -> np.ndarray:
     return np.repeat(ends, ends - starts)
 
 
+def _queues(pay: PaymentArrays, bills: BillArrays, n: int, cum: np.ndarray):
+    """The queue of bills ``[qlo, qhi)`` each payment pays into (-1: unmatched), the
+    running-account mask and, for payments of queues of several bills, where on the
+    bill axis they start (``start``, None when no payment needs it)."""
+    npay = len(pay)
+    qlo = np.full(npay, -1, dtype=np.int64)
+    qhi = np.full(npay, -1, dtype=np.int64)
+    by_id = None
+    if pay.bill is not None and bills.bill is not None:
+        rows = np.flatnonzero(pay.bill >= 0)
+        if len(rows):
+            k = _by_bill_id(pay, bills, rows)
+            ok = k >= 0
+            rows, k = rows[ok], k[ok]
+            by_id = np.zeros(npay, dtype=bool)
+            by_id[rows] = True
+            qlo[rows], qhi[rows] = k, k + 1
+    tagged = pay.period != PERIOD_NAT
+    if by_id is not None:
+        tagged &= ~by_id
+    rows = np.flatnonzero(tagged)
+    multi = rows[:0]
+    if len(rows):
+        k = _tagged(pay, bills, n, rows)
+        ok = k >= 0
+        rows, k = rows[ok], k[ok]
+        end = period_runs(bills)[k]
+        qlo[rows], qhi[rows] = k, end
+        multi = rows[end - k > 1]
+    acct = pay.period == PERIOD_NAT
+    if by_id is not None:
+        acct &= ~by_id
+    start = None
+    if len(multi):
+        # Several bills in one (customer, period): that period's payments fill them
+        # in time order (payment rows are sorted by customer and time).
+        start = np.zeros(npay, dtype=np.int64)
+        multi = multi[np.argsort(qlo[multi], kind="stable")]
+        c = pay.cents[multi]
+        excl = np.cumsum(c) - c
+        new_q = np.ones(len(multi), dtype=bool)
+        new_q[1:] = qlo[multi][1:] != qlo[multi][:-1]
+        start[multi] = cum[qlo[multi]] + excl - excl[first_in_group(new_q)]
+    if acct.any():
+        if start is None:
+            start = np.zeros(npay, dtype=np.int64)
+        _running_account(pay, bills, cum, acct, qlo, qhi, start)
+    return qlo, qhi, acct, start
+
+
+def _running_account(pay, bills, cum, acct, qlo, qhi, start) -> None:
+    """Queue and start of payments without period or bill id (in place): the
+    customer's bills, from everything the customer paid strictly before."""
+    rows = np.flatnonzero(acct)
+    cust = pay.cust[rows]
+    lo_b, hi_b = bills.bounds[:-1][cust], bills.bounds[1:][cust]
+    excl = np.cumsum(pay.cents)
+    excl -= pay.cents
+    new_t = np.ones(len(pay), dtype=bool)
+    new_t[1:] = ((pay.cust[1:] != pay.cust[:-1]) | (pay.day[1:] != pay.day[:-1])
+                 | (pay.sec[1:] != pay.sec[:-1]))
+    head = first_in_group(new_t)[rows]  # first payment at the same time
+    before = excl[head] - excl[pay.bounds[:-1][cust]]  # since the customer's first
+    # Simultaneous payments without period or bill id follow one another.
+    u = zero_unless(pay.cents, acct)
+    u_excl = np.cumsum(u)
+    u_excl -= u
+    pos = cum[lo_b] + before + (u_excl[rows] - u_excl[head])
+    open_ = pos < cum[hi_b]  # else every bill is covered: a credit
+    rows = rows[open_]
+    qlo[rows], qhi[rows], start[rows] = lo_b[open_], hi_b[open_], pos[open_]
+
+
+def _allocate(pay: PaymentArrays, cum: np.ndarray, width: np.ndarray, queues):
+    """(payment -> first bill, bill of each allocation, its payment row, its cents).
+
+    Each payment covers [start, start + cents) of the bill axis, clipped to its
+    queue; tagged payments keep any excess on their queue's last bill. A tagged
+    payment with a one-bill queue (the usual case) simply pays that bill.
+    """
+    qlo, qhi, acct, start = queues
+    rows = np.flatnonzero(qlo >= 0)
+    ql, qh = qlo[rows], qhi[rows]
+    row_cents = pay.cents[rows]
+    k1, k2 = ql, ql
+    complex_ = qh - ql > 1
+    complex_ |= acct[rows]
+    cx = np.flatnonzero(complex_)
+    if len(cx):
+        k1, k2 = ql.copy(), ql.copy()
+        s = start[rows[cx]]
+        e = s + row_cents[cx]
+        lo_q, hi_q = ql[cx], qh[cx] - 1
+        first = np.clip(np.searchsorted(cum[1:], s, side="right"), lo_q, hi_q)
+        k1[cx] = first
+        k2[cx] = np.clip(np.searchsorted(cum[:-1], e, side="left") - 1, first, hi_q)
+    pay_bill = np.full(len(pay), -1, dtype=np.int64)
+    pay_bill[rows] = k1
+    if not len(cx):
+        return pay_bill, k1, rows, row_cents
+    spread = k2 - k1
+    if spread.any():  # some payments settle several bills: one allocation each
+        reps = spread + 1
+        off = np.repeat(np.cumsum(reps) - reps, reps)
+        pr = np.repeat(np.arange(len(rows)), reps)
+        m = k1[pr] + (np.arange(len(pr)) - off)
+        keep = (m == k1[pr]) | (width[m] > 0)  # unknown amounts take nothing
+        pr, m = pr[keep], m[keep]
+        m_rows, cents, idx = rows[pr], row_cents[pr], np.flatnonzero(complex_[pr])
+        r = pr[idx]
+    else:
+        m, m_rows, cents, idx = k1, rows, row_cents.copy(), cx
+        r = cx
+    mm = m[idx]
+    s = start[rows[r]]
+    e = s + row_cents[r]
+    over = (mm == qh[r] - 1) & ~acct[rows[r]]  # excess stays on the last bill
+    top = np.where(over, e, np.minimum(e, cum[mm + 1]))
+    cents[idx] = top - np.maximum(s, cum[mm])
+    return pay_bill, m, m_rows, cents
+
+
 def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matching:
     """Allocate payments to bills and settle bills; see the module docstring."""
     npay = len(pay)
@@ -112,89 +234,8 @@ def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matc
     width = np.maximum(bills.req_cents, 0)
     cum = np.zeros(nb + 1, dtype=np.int64)  # bill k spans [cum[k], cum[k + 1])
     np.cumsum(width, out=cum[1:])
-    run_end = period_runs(bills)
-
-    # The queue of bills [qlo, qhi) each payment pays into, and where it starts.
-    qlo = np.full(npay, -1, dtype=np.int64)
-    qhi = np.full(npay, -1, dtype=np.int64)
-    by_id = np.zeros(npay, dtype=bool)
-    if pay.bill is not None and bills.bill is not None:
-        rows = np.flatnonzero(pay.bill >= 0)
-        if len(rows):
-            k = _by_bill_id(pay, bills, rows)
-            ok = k >= 0
-            rows, k = rows[ok], k[ok]
-            by_id[rows] = True
-            qlo[rows], qhi[rows] = k, k + 1
-    tagged = (pay.period != PERIOD_NAT) & ~by_id
-    rows = np.flatnonzero(tagged)
-    if len(rows):
-        k = _tagged(pay, bills, n, rows)
-        ok = k >= 0
-        rows, k = rows[ok], k[ok]
-        qlo[rows], qhi[rows] = k, run_end[k]
-    start = np.where(qlo >= 0, cum[np.maximum(qlo, 0)], 0)
-
-    # Several bills in one (customer, period): that period's payments fill them in
-    # time order (payment rows are sorted by customer and time).
-    multi = np.flatnonzero(tagged & (qhi - qlo > 1))
-    if len(multi):
-        multi = multi[np.argsort(qlo[multi], kind="stable")]
-        c = pay.cents[multi]
-        excl = np.cumsum(c) - c
-        new_q = np.ones(len(multi), dtype=bool)
-        new_q[1:] = qlo[multi][1:] != qlo[multi][:-1]
-        start[multi] += excl - excl[first_in_group(new_q)]
-
-    # Payments without period or bill id: the customer's running account.
-    acct = (pay.period == PERIOD_NAT) & ~by_id
-    rows = np.flatnonzero(acct)
-    if len(rows):
-        cust = pay.cust[rows]
-        lo_b, hi_b = bills.bounds[:-1][cust], bills.bounds[1:][cust]
-        cum_all = np.cumsum(pay.cents)
-        excl = cum_all - pay.cents
-        new_t = np.ones(npay, dtype=bool)
-        new_t[1:] = ((pay.cust[1:] != pay.cust[:-1]) | (pay.day[1:] != pay.day[:-1])
-                     | (pay.sec[1:] != pay.sec[:-1]))
-        head = first_in_group(new_t)[rows]  # first payment at the same time
-        first = pay.bounds[:-1][cust]  # the customer's first payment
-        before = excl[head] - excl[first]
-        # Simultaneous payments without period or bill id follow one another.
-        u = zero_unless(pay.cents, acct)
-        u_excl = np.cumsum(u) - u
-        pos = cum[lo_b] + before + (u_excl[rows] - u_excl[head])
-        open_ = pos < cum[hi_b]  # else every bill is covered: a credit
-        rows, pos = rows[open_], pos[open_]
-        qlo[rows], qhi[rows], start[rows] = lo_b[open_], hi_b[open_], pos
-
-    # Each payment covers [start, start + cents) of the bill axis, clipped to its
-    # queue; tagged payments keep any excess on their queue's last bill.
-    rows = np.flatnonzero(qlo >= 0)
-    ql, qh = qlo[rows], qhi[rows]
-    s = start[rows]
-    e = s + pay.cents[rows]
-    k1 = np.minimum(np.searchsorted(cum[1:], s, side="right"), qh - 1)
-    k1 = np.maximum(k1, ql)
-    k2 = np.searchsorted(cum[:-1], e, side="left") - 1
-    k2 = np.clip(k2, k1, qh - 1)
-    pay_bill = np.full(npay, -1, dtype=np.int64)
-    pay_bill[rows] = k1
-    spread = k2 - k1
-    if spread.any():  # some payments settle several bills: one pair per bill
-        reps = spread + 1
-        off = np.repeat(np.cumsum(reps) - reps, reps)
-        pr = np.repeat(np.arange(len(rows)), reps)
-        m = k1[pr] + (np.arange(len(pr)) - off)
-        keep = (m == k1[pr]) | (width[m] > 0)  # unknown amounts take nothing
-        pr, m = pr[keep], m[keep]
-    else:
-        pr, m = np.arange(len(rows)), k1
-    s_p, e_p = s[pr], e[pr]
-    over = (m == qh[pr] - 1) & ~acct[rows[pr]]  # excess stays on the last bill
-    top = np.where(over, e_p, np.minimum(e_p, cum[m + 1]))
-    cents = top - np.maximum(s_p, cum[m])
-    m_rows = rows[pr]
+    pay_bill, m, m_rows, cents = _allocate(pay, cum, width,
+                                           _queues(pay, bills, n, cum))
 
     # Allocations grouped by bill, in time order (stable, adaptive sort).
     if len(m) > 1 and np.any(m[1:] < m[:-1]):

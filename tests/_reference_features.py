@@ -150,7 +150,7 @@ def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.
                "id": _bill_id(getattr(b, "bill_id", None)),
                "pays": []} for b in bs]
         # Allocation: by bill id, else over the period's bills, else the account.
-        for p in ps:
+        for i, p in enumerate(ps):
             by_id = [k for k, b in enumerate(bl)
                      if has_ids and p["bill"] is not None and b["id"] == p["bill"]]
             p["kind"] = "id" if by_id else ("period" if p["period"] is not None
@@ -160,12 +160,12 @@ def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.
                 continue
             if p["kind"] == "period":
                 queue = [b for b in bl if b["period"] == p["period"]]
-                pos = sum(q["cents"] for q in ps[:ps.index(p)]
+                pos = sum(q["cents"] for q in ps[:i]
                           if q.get("kind") == "period" and q["period"] == p["period"])
                 _allocate(queue, p, pos, overflow=True)
             else:
                 pos = sum(q["cents"] for q in ps if q["t"] < p["t"])
-                pos += sum(q["cents"] for q in ps[:ps.index(p)]
+                pos += sum(q["cents"] for q in ps[:i]
                            if q["t"] == p["t"] and q.get("kind") == "account")
                 _allocate(bl, p, pos, overflow=False)
         for b in bl:

@@ -175,52 +175,55 @@ def _running_account(pay, bills, cum, acct, qlo, qhi, start) -> None:
 
 
 def _allocate(pay: PaymentArrays, cum: np.ndarray, width: np.ndarray, queues):
-    """(payment -> first bill, bill of each allocation, its payment row, its cents).
+    """(payment -> first bill, bill of each allocation, its payment row, its cents,
+    whether a payment was split over several bills).
 
     Each payment covers [start, start + cents) of the bill axis, clipped to its
     queue; tagged payments keep any excess on their queue's last bill. A tagged
-    payment with a one-bill queue (the usual case) simply pays that bill.
+    payment with a one-bill queue (the usual case) simply pays that bill. One
+    allocation per payment comes first, in payment order; the further bills of a
+    payment that settles several follow at the end.
     """
     qlo, qhi, acct, start = queues
     rows = np.flatnonzero(qlo >= 0)
-    ql, qh = qlo[rows], qhi[rows]
+    k1 = qlo[rows]
     row_cents = pay.cents[rows]
-    k1, k2 = ql, ql
-    complex_ = qh - ql > 1
+    pay_bill = np.full(len(pay), -1, dtype=np.int64)
+    qh = qhi[rows]
+    complex_ = qh - k1 > 1
     complex_ |= acct[rows]
     cx = np.flatnonzero(complex_)
-    if len(cx):
-        k1, k2 = ql.copy(), ql.copy()
-        s = start[rows[cx]]
-        e = s + row_cents[cx]
-        lo_q, hi_q = ql[cx], qh[cx] - 1
-        first = np.clip(np.searchsorted(cum[1:], s, side="right"), lo_q, hi_q)
-        k1[cx] = first
-        k2[cx] = np.clip(np.searchsorted(cum[:-1], e, side="left") - 1, first, hi_q)
-    pay_bill = np.full(len(pay), -1, dtype=np.int64)
-    pay_bill[rows] = k1
     if not len(cx):
-        return pay_bill, k1, rows, row_cents
-    spread = k2 - k1
-    if spread.any():  # some payments settle several bills: one allocation each
-        reps = spread + 1
-        off = np.repeat(np.cumsum(reps) - reps, reps)
-        pr = np.repeat(np.arange(len(rows)), reps)
-        m = k1[pr] + (np.arange(len(pr)) - off)
-        keep = (m == k1[pr]) | (width[m] > 0)  # unknown amounts take nothing
-        pr, m = pr[keep], m[keep]
-        m_rows, cents, idx = rows[pr], row_cents[pr], np.flatnonzero(complex_[pr])
-        r = pr[idx]
-    else:
-        m, m_rows, cents, idx = k1, rows, row_cents.copy(), cx
-        r = cx
-    mm = m[idx]
-    s = start[rows[r]]
-    e = s + row_cents[r]
-    over = (mm == qh[r] - 1) & ~acct[rows[r]]  # excess stays on the last bill
-    top = np.where(over, e, np.minimum(e, cum[mm + 1]))
-    cents[idx] = top - np.maximum(s, cum[mm])
-    return pay_bill, m, m_rows, cents
+        pay_bill[rows] = k1
+        return pay_bill, k1, rows, row_cents, False
+    s = start[rows[cx]]
+    e = s + row_cents[cx]
+    lo_q, hi_q = k1[cx], qh[cx] - 1
+    over_ok = ~acct[rows[cx]]  # tagged: the excess stays on the last bill
+    first = np.clip(np.searchsorted(cum[1:], s, side="right"), lo_q, hi_q)
+    last = np.clip(np.searchsorted(cum[:-1], e, side="left") - 1, first, hi_q)
+    k1[cx] = first
+    pay_bill[rows] = k1
+
+    def part(m, s, e, at_end):
+        top = np.where(at_end, e, np.minimum(e, cum[m + 1]))
+        return top - np.maximum(s, cum[m])
+
+    cents = row_cents.copy()
+    cents[cx] = part(first, s, e, over_ok & (first == hi_q))
+    spread = last - first
+    if not spread.any():
+        return pay_bill, k1, rows, cents, False
+    ex = np.flatnonzero(spread)  # positions in cx of payments settling several bills
+    reps = spread[ex]
+    pe = np.repeat(ex, reps)
+    m_e = np.repeat(first[ex] + 1, reps) + (
+        np.arange(len(pe)) - np.repeat(np.cumsum(reps) - reps, reps))
+    keep = width[m_e] > 0  # unknown amounts take nothing
+    pe, m_e = pe[keep], m_e[keep]
+    c_e = part(m_e, s[pe], e[pe], over_ok[pe] & (m_e == hi_q[pe]))
+    return (pay_bill, np.concatenate([k1, m_e]),
+            np.concatenate([rows, rows[cx[pe]]]), np.concatenate([cents, c_e]), True)
 
 
 def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matching:
@@ -234,11 +237,15 @@ def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matc
     width = np.maximum(bills.req_cents, 0)
     cum = np.zeros(nb + 1, dtype=np.int64)  # bill k spans [cum[k], cum[k + 1])
     np.cumsum(width, out=cum[1:])
-    pay_bill, m, m_rows, cents = _allocate(pay, cum, width,
-                                           _queues(pay, bills, n, cum))
+    pay_bill, m, m_rows, cents, split = _allocate(pay, cum, width,
+                                                  _queues(pay, bills, n, cum))
 
-    # Allocations grouped by bill, in time order (stable, adaptive sort).
-    if len(m) > 1 and np.any(m[1:] < m[:-1]):
+    # Allocations grouped by bill, in time order (stable, adaptive sort; by bill and
+    # payment row when split payments put allocations out of payment order).
+    if split:
+        order = np.argsort(m * max(npay, 1) + m_rows)  # unique keys
+        m, m_rows, cents = m[order], m_rows[order], cents[order]
+    elif len(m) > 1 and np.any(m[1:] < m[:-1]):
         order = np.argsort(m, kind="stable")
         m, m_rows, cents = m[order], m_rows[order], cents[order]
     day = pay.day[m_rows]

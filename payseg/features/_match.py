@@ -102,12 +102,13 @@ def period_runs(bills: BillArrays) -> np.ndarray:
 
 
 def _queues(pay: PaymentArrays, bills: BillArrays, n: int, cum: np.ndarray):
-    """The queue of bills ``[qlo, qhi)`` each payment pays into (-1: unmatched), the
-    running-account mask and, for payments of queues of several bills, where on the
-    bill axis they start (``start``, None when no payment needs it)."""
+    """The first bill of the queue each payment pays into (``qlo``, -1: unmatched)
+    and, for the payments whose queue has several bills or is the running account
+    (the only ones that need more), their rows (ascending), the end of their queue,
+    where on the bill axis they start and whether they are on the running account.
+    """
     npay = len(pay)
     qlo = np.full(npay, -1, dtype=np.int64)
-    qhi = np.full(npay, -1, dtype=np.int64)
     by_id = None
     if pay.bill is not None and bills.bill is not None:
         rows = np.flatnonzero(pay.bill >= 0)
@@ -117,43 +118,51 @@ def _queues(pay: PaymentArrays, bills: BillArrays, n: int, cum: np.ndarray):
             rows, k = rows[ok], k[ok]
             by_id = np.zeros(npay, dtype=bool)
             by_id[rows] = True
-            qlo[rows], qhi[rows] = k, k + 1
+            qlo[rows] = k
     tagged = pay.period != PERIOD_NAT
     if by_id is not None:
         tagged &= ~by_id
     rows = np.flatnonzero(tagged)
-    multi = rows[:0]
+    parts = []  # (rows, queue end, start, on the running account)
     if len(rows):
         k = _tagged(pay, bills, n, rows)
         ok = k >= 0
         rows, k = rows[ok], k[ok]
+        qlo[rows] = k
         end = period_runs(bills)[k]
-        qlo[rows], qhi[rows] = k, end
-        multi = rows[end - k > 1]
-    acct = pay.period == PERIOD_NAT
+        several = end - k > 1
+        if several.any():
+            # Several bills in one (customer, period): that period's payments fill
+            # them in time order (payment rows are sorted by customer and time).
+            multi, k, end = rows[several], k[several], end[several]
+            order = np.argsort(k, kind="stable")
+            c = pay.cents[multi[order]]
+            excl = np.cumsum(c) - c
+            new_q = np.ones(len(c), dtype=bool)
+            new_q[1:] = k[order][1:] != k[order][:-1]
+            start = np.empty(len(c), dtype=np.int64)
+            start[order] = cum[k[order]] + excl - excl[first_in_group(new_q)]
+            parts.append((multi, end, start, np.zeros(len(multi), dtype=bool)))
+    acct = ~tagged
     if by_id is not None:
         acct &= ~by_id
-    start = None
-    if len(multi):
-        # Several bills in one (customer, period): that period's payments fill them
-        # in time order (payment rows are sorted by customer and time).
-        start = np.zeros(npay, dtype=np.int64)
-        multi = multi[np.argsort(qlo[multi], kind="stable")]
-        c = pay.cents[multi]
-        excl = np.cumsum(c) - c
-        new_q = np.ones(len(multi), dtype=bool)
-        new_q[1:] = qlo[multi][1:] != qlo[multi][:-1]
-        start[multi] = cum[qlo[multi]] + excl - excl[first_in_group(new_q)]
     if acct.any():
-        if start is None:
-            start = np.zeros(npay, dtype=np.int64)
-        _running_account(pay, bills, cum, acct, qlo, qhi, start)
-    return qlo, qhi, acct, start
+        rows, end, start = _running_account(pay, bills, cum, acct)
+        qlo[rows] = bills.bounds[:-1][pay.cust[rows]]
+        parts.append((rows, end, start, np.ones(len(rows), dtype=bool)))
+    if not parts:
+        return qlo, None
+    if len(parts) == 1:
+        return qlo, parts[0]
+    rows, end, start, on_acct = (np.concatenate(x) for x in zip(*parts))
+    order = np.argsort(rows)
+    return qlo, (rows[order], end[order], start[order], on_acct[order])
 
 
-def _running_account(pay, bills, cum, acct, qlo, qhi, start) -> None:
-    """Queue and start of payments without period or bill id (in place): the
-    customer's bills, from everything the customer paid strictly before."""
+def _running_account(pay, bills, cum, acct):
+    """Rows, queue end and start of the payments without period or bill id that
+    find an open bill: the customer's bills, from everything the customer paid
+    strictly before."""
     rows = np.flatnonzero(acct)
     cust = pay.cust[rows]
     lo_b, hi_b = bills.bounds[:-1][cust], bills.bounds[1:][cust]
@@ -170,8 +179,7 @@ def _running_account(pay, bills, cum, acct, qlo, qhi, start) -> None:
     u_excl -= u
     pos = cum[lo_b] + before + (u_excl[rows] - u_excl[head])
     open_ = pos < cum[hi_b]  # else every bill is covered: a credit
-    rows = rows[open_]
-    qlo[rows], qhi[rows], start[rows] = lo_b[open_], hi_b[open_], pos[open_]
+    return rows[open_], hi_b[open_], pos[open_]
 
 
 def _allocate(pay: PaymentArrays, cum: np.ndarray, width: np.ndarray, queues):
@@ -184,26 +192,22 @@ def _allocate(pay: PaymentArrays, cum: np.ndarray, width: np.ndarray, queues):
     allocation per payment comes first, in payment order; the further bills of a
     payment that settles several follow at the end.
     """
-    qlo, qhi, acct, start = queues
+    qlo, complex_ = queues
     rows = np.flatnonzero(qlo >= 0)
     k1 = qlo[rows]
     row_cents = pay.cents[rows]
-    pay_bill = np.full(len(pay), -1, dtype=np.int64)
-    qh = qhi[rows]
-    complex_ = qh - k1 > 1
-    complex_ |= acct[rows]
-    cx = np.flatnonzero(complex_)
-    if not len(cx):
-        pay_bill[rows] = k1
-        return pay_bill, k1, rows, row_cents, False
-    s = start[rows[cx]]
+    if complex_ is None:
+        return qlo, k1, rows, row_cents, False
+    c_rows, c_end, s, on_acct = complex_
+    cx = np.searchsorted(rows, c_rows)  # their positions in rows
     e = s + row_cents[cx]
-    lo_q, hi_q = k1[cx], qh[cx] - 1
-    over_ok = ~acct[rows[cx]]  # tagged: the excess stays on the last bill
+    lo_q, hi_q = k1[cx], c_end - 1
+    over_ok = ~on_acct  # tagged: the excess stays on the last bill
     first = np.clip(np.searchsorted(cum[1:], s, side="right"), lo_q, hi_q)
     last = np.clip(np.searchsorted(cum[:-1], e, side="left") - 1, first, hi_q)
     k1[cx] = first
-    pay_bill[rows] = k1
+    pay_bill = qlo.copy()
+    pay_bill[c_rows] = first
 
     def part(m, s, e, at_end):
         top = np.where(at_end, e, np.minimum(e, cum[m + 1]))
@@ -223,7 +227,7 @@ def _allocate(pay: PaymentArrays, cum: np.ndarray, width: np.ndarray, queues):
     pe, m_e = pe[keep], m_e[keep]
     c_e = part(m_e, s[pe], e[pe], over_ok[pe] & (m_e == hi_q[pe]))
     return (pay_bill, np.concatenate([k1, m_e]),
-            np.concatenate([rows, rows[cx[pe]]]), np.concatenate([cents, c_e]), True)
+            np.concatenate([rows, c_rows[pe]]), np.concatenate([cents, c_e]), True)
 
 
 def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matching:

@@ -370,3 +370,35 @@ def test_incomplete_set_is_detected_by_predict_and_rerun(export_dir, tmp_path):
     assert "were incomplete" in r.output
     assert not (out / ".payseg-incomplete").exists()
     assert (out / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("kill_at, intact", [(2, True), (6, False), (11, False)])
+def test_kill_9_leaves_the_old_set_or_a_marked_one(export_dir, tmp_path, kill_at,
+                                                   intact):
+    """kill -9 after the kill_at-th rename: renames 1-4 are inside the temporary
+    folder (the CSV files), 5-11 move the set in, 12 is the manifest."""
+    out = tmp_path / "res"
+    assert _segment_limited(export_dir, out).returncode == 0
+    code = (
+        "import os, signal, sys\n"
+        "import payseg.cli as c\n"
+        "real, n = os.replace, [0]\n"
+        "def replace(a, b):\n"
+        "    real(a, b)\n"
+        "    n[0] += 1\n"
+        f"    if n[0] == {kill_at}: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "c.os.replace = replace\n"
+        "sys.argv = ['payseg'] + sys.argv[1:]\n"
+        "c.main()\n")
+    done = subprocess.run(
+        [sys.executable, "-c", code, "segment", str(export_dir / "payments.csv"),
+         "--k", "3", "--out", str(out), "-q"],
+        capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "MPLBACKEND": "Agg"})
+    assert done.returncode == -9, done.stderr
+    r = run(["predict", "--model", out / "model.payseg", export_dir / "payments.csv"])
+    if intact:
+        assert r.exit_code == 0, r.output
+        assert not (out / ".payseg-incomplete").exists()
+    else:
+        assert r.exit_code == 2 and "incomplete" in r.output, r.output

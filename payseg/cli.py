@@ -25,7 +25,6 @@ import click
 
 from ._version import __version__
 
-_BUG_URL = "https://github.com/payseg/payseg/issues"
 MANIFEST = "manifest.json"
 INCOMPLETE = ".payseg-incomplete"
 
@@ -56,10 +55,16 @@ def _user_errors():
         raise _UserError(_first_line(exc)) from None
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A warning as one line an analyst reads, not Python's source-location form."""
+    click.echo(f"payseg: warning: {message}", err=True)
+
+
 class _Group(click.Group):
     """Usage errors in one line; a real bug shows its traceback and asks to report."""
 
     def main(self, args=None, prog_name=None, **kwargs):
+        warnings.showwarning = _show_warning
         try:
             rv = super().main(args=args, prog_name=prog_name or "payseg",
                               standalone_mode=False, **kwargs)
@@ -82,8 +87,8 @@ class _Group(click.Group):
         except Exception:  # a bug: show everything, ask for a report
             traceback.print_exc()
             click.echo(f"payseg: internal error (payseg {__version__}). This is a bug: "
-                       f"please report it with the command and the traceback above at "
-                       f"{_BUG_URL}", err=True)
+                       "please report it to the payseg developers with the command "
+                       "and the traceback above.", err=True)
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 
@@ -130,9 +135,9 @@ def _customer_attributes(paths, columns, id_width):
     """户名, 用电地址, 收费员 of the customer files, indexed by customer_id (or None)."""
     import pandas as pd
 
-    from ._headers import HEADER_MAP
+    from ._headers import HEADER_MAP, normalise_header
+    from ._parsers import parse_ids
     from ._read import read_table
-    from ._validate import normalise_header, parse_ids
 
     wanted = {normalise_header(h): canon for canon, heads in _ATTRIBUTE_HEADERS.items()
               for h in heads}

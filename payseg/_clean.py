@@ -35,6 +35,7 @@ from ._schema import (
     DTYPES,
     DUPLICATE_CUSTOMER,
     IMPLAUSIBLE_AMOUNT,
+    INEXACT_ID,
     METER_TYPES,
     MISSING_ID,
     MISSING_PERIOD,
@@ -87,8 +88,36 @@ def _where(source) -> str:
     return source if isinstance(source, str) else "payments"
 
 
+def _cell_flags(raw, ledger, columns):
+    """Reject rows with a workbook cell that does not read as its value (a merged
+    cell, a formula without a stored value, a rounded big number), in ``columns``.
+
+    The reader lists them in ``raw.attrs["cell_flags"]`` as (line, column position,
+    reason, value); an inexact number only matters in the id column.
+    """
+    flags = raw.attrs.get("cell_flags")
+    if not flags:
+        return
+    names = list(raw.columns)
+    line_at = {int(line): i for i, line in enumerate(ledger.lines)}
+    groups: dict = {}
+    for line, pos, reason, value in flags:
+        col = names[pos] if pos < len(names) else None
+        i = line_at.get(int(line))
+        if i is None or col not in columns or (
+                reason == INEXACT_ID and col != "customer_id"):
+            continue
+        mask, values = groups.setdefault((col, reason), (
+            np.zeros(len(raw), dtype=bool), np.full(len(raw), "", dtype=object)))
+        mask[i], values[i] = True, value
+    for (col, reason), (mask, values) in groups.items():
+        ledger.reject(mask, col, reason, values=values)
+
+
 def _ids(raw, ledger):
     """Parsed ids; untrustworthy and missing ones go to the ledger."""
+    _cell_flags(raw, ledger, ("customer_id", "paid_at", "amount", "period",
+                              "amount_due", "issued_on", "due_on", "channel"))
     ids = parse_ids(raw["customer_id"])
     for mask, reason in id_problems(raw["customer_id"], ids):
         ledger.reject(mask, "customer_id", reason)

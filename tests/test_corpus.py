@@ -286,9 +286,6 @@ XFAIL: dict[str, str] = {
     "lost_quoted_two_newlines_shifts_lines": "ledger lines shift after a quoted field of 3 lines: the bad row is reported two lines early",
     "lost_unclosed_quote_line_12_of_2000": "rows lost: unclosed quote on line 12 swallows the rest (2000 written, 10 kept + 1 rejected)",
     # values misread
-    "excel_19_digit_ids_as_numbers": "misread: 19-digit ids stored as Excel numbers kept after float rounding (6 ids into 2)",
-    "excel_formula_without_cached_value": "ledger reason 'non-numeric amount' does not say 'formula'",
-    "excel_merged_id_cells": "ledger reason 'missing customer id' does not say 'merged'",
     # most rows rejected
     "rejected_10pct_bad_date": "no warning names the file and the top reason 'unparseable or impossible date'",
     "rejected_20pct_negative": "no warning names the file and the top reason 'negative amount'",

@@ -32,7 +32,10 @@ def id_key(ids: pd.Series) -> np.ndarray:
 def parse_ids(series: pd.Series) -> pd.Series:
     """Customer ids as strings; numeric columns lose a spurious '.0', zeros are kept."""
     if pd.api.types.is_float_dtype(series):
-        s = series.astype("Int64").astype("str")
+        # Only whole numbers a 64-bit integer holds are ids; others are rejected
+        # (:func:`id_problems`) and read as missing here.
+        whole = (series % 1 == 0) & (series.abs() < 2.0**63)
+        s = series.where(whole).astype("Int64").astype("str")
     elif pd.api.types.is_integer_dtype(series):
         s = series.astype("str")
     else:
@@ -396,7 +399,13 @@ def id_problems(raw: pd.Series, ids: pd.Series) -> list[tuple[np.ndarray, str]]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from ._schema import INEXACT_ID, INVISIBLE_ID, NESTED_ID, SCIENTIFIC_ID
+    from ._schema import (
+        FRACTION_ID,
+        INEXACT_ID,
+        INVISIBLE_ID,
+        NESTED_ID,
+        SCIENTIFIC_ID,
+    )
 
     out = []
     kind = (pd.api.types.infer_dtype(raw, skipna=True) if raw.dtype == object
@@ -408,13 +417,14 @@ def id_problems(raw: pd.Series, ids: pd.Series) -> list[tuple[np.ndarray, str]]:
     numbers = None
     if pd.api.types.is_float_dtype(raw):
         numbers = raw
-    elif kind in ("floating", "mixed-integer-float", "mixed"):
+    elif kind is not None and kind not in ("string", "empty", "integer", "boolean"):
         numbers = pd.to_numeric(raw.where(raw.map(lambda v: isinstance(v, float))),
                                 errors="coerce")
     if numbers is not None:
+        values = numbers.to_numpy(dtype="float64", na_value=np.nan)
         with np.errstate(invalid="ignore"):
-            big = np.abs(numbers.to_numpy(dtype="float64", na_value=np.nan)) >= 2.0**53
-        out.append((big, INEXACT_ID))
+            out.append((np.abs(values) >= 2.0**53, INEXACT_ID))
+            out.append((np.isfinite(values) & (values % 1 != 0), FRACTION_ID))
     arr = pa.array(ids.array)
     odd = ~np.asarray(pc.fill_null(pc.ascii_is_decimal(arr), True), dtype=bool)
     if odd.any():

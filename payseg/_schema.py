@@ -138,6 +138,7 @@ BAD_GROUPING = "ambiguous amount: commas do not group thousands (12,34 or 1,2,3)
 NESTED_ID = "customer id is a list or record, not one value"
 INEXACT_ID = "customer id stored as a number too large to be exact (digits lost)"
 INVISIBLE_ID = "customer id with control or invisible characters"
+FRACTION_ID = "customer id is a number with a fraction (12345602.5), not an id"
 MERGED_CELL = "merged cell (the value is in the first row of the merge)"
 FORMULA_NO_VALUE = "formula without a stored value (save the file in Excel first)"
 
@@ -163,6 +164,7 @@ REASONS = (
     NESTED_ID,
     INEXACT_ID,
     INVISIBLE_ID,
+    FRACTION_ID,
     MERGED_CELL,
     FORMULA_NO_VALUE,
 )

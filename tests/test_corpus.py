@@ -273,11 +273,8 @@ XFAIL: dict[str, str] = {
     "api_load_int_5": "crash TypeError: 'int' object is not iterable",
     "api_load_none": "crash TypeError: 'NoneType' object is not iterable",
     "bytes_path": "crash TypeError: expected str, bytes or os.PathLike object, not int",
-    "typed_df_float_ids_with_fraction": "crash TypeError: cannot safely cast non-equivalent float64 to int64",
-    "typed_df_object_ids_mixed_int_float_str": "misread: object id 12345602.5 kept as '12345602.5'",
     "typed_df_two_amount_columns_same_name": "crash AttributeError: 'DataFrame' object has no attribute 'str'",
     "typed_df_two_id_columns": "crash AttributeError: 'DataFrame' object has no attribute 'array'",
-    "typed_parquet_float_ids_with_fraction": "crash TypeError: cannot safely cast non-equivalent float64 to int64",
     # date order
     # rows lost
     "lost_quote_in_first_data_row_of_300": "rows lost: 300 written, 0 kept + 1 rejected",

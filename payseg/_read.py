@@ -231,12 +231,90 @@ class _Tables(html.parser.HTMLParser):
             self._cell.append(data)
 
 
+class _Grid(list):
+    """Rows of a sheet; ``flags`` lists cells whose text is not their value."""
+
+    flags: list = []
+
+
+_XML_ATTR = r'\b{}="([^"]*)"'
+_MERGE_RE = re.compile(r'<mergeCell\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+# A formula cell without a cached value: <c r="D4"><f>10*8.8</f><v /></c>.
+_FORMULA_RE = re.compile(
+    r'<c\b[^>]*\br="([A-Z]+)(\d+)"[^>]*>\s*<f\b[^>]*(?:/>|>([^<]*)</f>)\s*'
+    r'(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
+# A number too large for a float to keep every digit (19-digit ids typed as numbers).
+_BIG_NUMBER_RE = re.compile(
+    r'<c\b[^>]*\br="([A-Z]+)(\d+)"(?:(?!\bt=)[^>])*(?:\bt="n")?(?:(?!\bt=)[^>])*>'
+    r'\s*<v>(-?\d(?:\.\d+)?[eE]\+?(?:1[6-9]|[2-9]\d|\d{3,})|-?\d{16,}(?:\.\d*)?)</v>')
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _cell_flags(path: Path) -> dict[str, list[tuple[int, int, str, str]]]:
+    """``{sheet: [(row, column, reason, value), ...]}`` (0-based) of the cells that
+    pandas reads as something else: the covered cells of a merge (read empty), a
+    formula without a cached value (read empty) and numbers of 2^53 or more (read
+    rounded). Read from the sheet XML; {} when the workbook cannot be read so."""
+    import zipfile
+
+    from ._schema import FORMULA_NO_VALUE, INEXACT_ID, MERGED_CELL
+
+    out: dict[str, list] = {}
+    try:
+        with zipfile.ZipFile(path) as z:
+            book = z.read("xl/workbook.xml").decode("utf-8", "replace")
+            rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+            targets = {}
+            for tag in re.findall(r"<Relationship\b[^>]*>", rels):
+                rid = re.search(_XML_ATTR.format("Id"), tag)
+                target = re.search(_XML_ATTR.format("Target"), tag)
+                if rid and target:
+                    t = target.group(1)
+                    targets[rid.group(1)] = t.lstrip("/") if t.startswith("/") else (
+                        "xl/" + t)
+            for tag in re.findall(r"<sheet\b[^>]*>", book):
+                name = re.search(_XML_ATTR.format("name"), tag)
+                rid = re.search(_XML_ATTR.format("r:id"), tag)
+                if not (name and rid and rid.group(1) in targets):
+                    continue
+                xml = z.read(targets[rid.group(1)]).decode("utf-8", "replace")
+                flags = []
+                if "<f" in xml:
+                    for col, row, formula in _FORMULA_RE.findall(xml):
+                        flags.append((int(row) - 1, _col_index(col), FORMULA_NO_VALUE,
+                                      "=" + html.unescape(formula)))
+                for col, row, value in _BIG_NUMBER_RE.findall(xml):
+                    flags.append((int(row) - 1, _col_index(col), INEXACT_ID, value))
+                for c0, r0, c1, r1 in _MERGE_RE.findall(xml):
+                    ref = f"{c0}{r0}:{c1}{r1}"
+                    for r in range(int(r0) - 1, int(r1)):
+                        for c in range(_col_index(c0), _col_index(c1) + 1):
+                            if (r, c) != (int(r0) - 1, _col_index(c0)):
+                                flags.append((r, c, MERGED_CELL, f"merged {ref}"))
+                out[html.unescape(name.group(1))] = flags
+    except (KeyError, OSError, zipfile.BadZipFile, ValueError):
+        return {}
+    return out
+
+
 def _read_sheets(path: Path) -> dict[str, list[list[str]]]:
     """Cells of every sheet as text rows, whatever the workbook really is."""
     magic = _head(path, 8)
     kw = {"sheet_name": None, "header": None, "dtype": str, "keep_default_na": False}
     if magic.startswith(b"PK"):
         sheets = pd.read_excel(path, engine="openpyxl", **kw)
+        flags = _cell_flags(path)
+        out = {}
+        for k, v in sheets.items():
+            out[str(k)] = grid = _Grid(v.to_numpy(dtype=object).tolist())
+            grid.flags = flags.get(str(k), [])
+        return out
     elif magic.startswith(b"\xd0\xcf\x11\xe0"):
         try:
             sheets = pd.read_excel(path, **kw)
@@ -272,6 +350,7 @@ def _pick_sheets(sheets: dict, keys) -> list[tuple[str | None, list[list[str]]]]
 
 def _grid_frame(grid: list[list[str]], keys) -> pd.DataFrame:
     """A raw frame from sheet rows: header found, title rows kept aside."""
+    flags = getattr(grid, "flags", [])
     at = find_header(grid, keys) if grid else 0
     width = max((len(r) for r in grid), default=0)
     grid = [list(r) + [""] * (width - len(r)) for r in grid]
@@ -280,6 +359,9 @@ def _grid_frame(grid: list[list[str]], keys) -> pd.DataFrame:
     frame = pd.DataFrame(body, columns=names, dtype=object).fillna("").astype("str")
     frame.attrs["lines"] = np.arange(at + 2, at + 2 + len(body), dtype=np.int64)
     frame.attrs["bad_lines"] = []
+    # (line, column position, reason, value) of cells that are not what they read.
+    frame.attrs["cell_flags"] = [(r + 1, c, why, v) for r, c, why, v in
+                                 flags if r > at]
     frame.attrs["title_lines"] = [
         (i + 1, " ".join(str(c).strip() for c in row if str(c).strip()))
         for i, row in enumerate(grid[:at])

@@ -133,6 +133,14 @@ EMPTY_ROW = "empty row"
 HEADER_ROW = "repeated header row"
 SCIENTIFIC_ID = "customer id in scientific notation (digits lost)"
 VOID_ROW = "reversed or failed transaction"
+IMPLAUSIBLE_AMOUNT = "non-finite or implausible amount"
+BAD_GROUPING = "ambiguous amount: commas do not group thousands (12,34 or 1,2,3)"
+NESTED_ID = "customer id is a list or record, not one value"
+INEXACT_ID = "customer id stored as a number too large to be exact (digits lost)"
+INVISIBLE_ID = "customer id with control or invisible characters"
+FRACTION_ID = "customer id is a number with a fraction (12345602.5), not an id"
+MERGED_CELL = "merged cell (the value is in the first row of the merge)"
+FORMULA_NO_VALUE = "formula without a stored value (save the file in Excel first)"
 
 #: Every ledger reason above, for tests and for code that injects defects.
 REASONS = (
@@ -151,6 +159,14 @@ REASONS = (
     HEADER_ROW,
     SCIENTIFIC_ID,
     VOID_ROW,
+    IMPLAUSIBLE_AMOUNT,
+    BAD_GROUPING,
+    NESTED_ID,
+    INEXACT_ID,
+    INVISIBLE_ID,
+    FRACTION_ID,
+    MERGED_CELL,
+    FORMULA_NO_VALUE,
 )
 
 # ------------------------------------------------------------------- shared names

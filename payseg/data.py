@@ -20,7 +20,7 @@ from ._clean import clean_bills, clean_customers, clean_payments
 from ._headers import HEADER_MAP, header_unit, map_columns, normalise_header
 from ._ledger import ledger_entries
 from ._nondata import non_data_rows, void_rows
-from ._parsers import parse_amounts
+from ._parsers import DEFAULT_TZ, parse_amounts
 from ._read import (
     UnreadableFileError,
     find_header,
@@ -71,6 +71,9 @@ class PaymentData:
         ``archetype`` plus the drawn parameters); None for real data.
     counts : dict
         Rows read and kept per source, for :meth:`summary`.
+    notes : list of str
+        What the loader decided and the summary states: the date order of each
+        date column (month first, day first), times converted to local time.
 
     Examples
     --------
@@ -91,6 +94,7 @@ class PaymentData:
     rejected: pd.DataFrame = field(default_factory=empty_rejected)
     truth: pd.DataFrame | None = None
     counts: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
 
     @property
     def customer_ids(self) -> pd.Index:
@@ -141,6 +145,8 @@ class PaymentData:
                 f"  {source}: read {c['read']:,}, kept {c['kept']:,}, "
                 f"rejected {c['read'] - c['kept']:,}"
             )
+        for note in self.notes:
+            lines.append(f"  note: {note}")
         if len(self.rejected):
             lines.append("  rejected rows by reason:")
             by_reason = self.rejected.groupby(["source", "reason"]).size()
@@ -362,6 +368,9 @@ def load(
     *,
     drop_duplicates: bool = True,
     id_width: int | None = None,
+    tz: str = DEFAULT_TZ,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
 ) -> PaymentData:
     """Read payment records (and optionally bills and customers) into :class:`PaymentData`.
 
@@ -384,6 +393,19 @@ def load(
         Restore leading zeros that a spreadsheet ate: all-digit customer ids shorter
         than this are left-padded with zeros (``12345`` -> ``0000012345`` for 10), in
         every table, so the same account matches across files.
+    tz : str, default "Asia/Shanghai"
+        Time zone of the market. Times with a UTC offset (``+08:00``, ``+0800``,
+        ``Z``) and time-zone-aware columns are converted to its local time; times
+        without an offset are taken as local already. Dates come out naive.
+    dayfirst : bool, optional
+        Order of dates written 15/01/2013 or 1/15/2013. By default it is detected
+        per column from values that read only one way (a first number above 12 means
+        day first, a second above 12 month first); a column where every value reads
+        both ways is read month first with a warning. ``summary()`` states the order
+        used.
+    date_format : str, optional
+        A :func:`~datetime.datetime.strptime` format (``"%d.%m.%Y %H:%M"``) for every
+        date column, replacing the detection; values that do not match are rejected.
 
     Returns
     -------
@@ -407,15 +429,17 @@ def load(
     >>> data.rejected[["line", "column", "reason"]].values.tolist()
     [[3, 'paid_at', 'unparseable or impossible date'], [4, 'customer_id', 'missing customer id']]
     """
+    dates = _date_options(tz, dayfirst, date_format)
+    notes: list[str] = []
     pay, rej, counts = _load_table(
         payments, "payments", columns, PAYMENT_REQUIRED, PAYMENT_OPTIONAL,
-        clean_payments, drop_duplicates=drop_duplicates,
+        clean_payments, drop_duplicates=drop_duplicates, dates=dates, notes=notes,
     )
     bill_table, cust_table = empty("bills"), empty("customers")
     if bills is not None:
         bill_table, r, c = _load_table(
             bills, "bills", columns, BILL_REQUIRED, BILL_OPTIONAL, clean_bills,
-            drop_duplicates=drop_duplicates,
+            drop_duplicates=drop_duplicates, dates=dates, notes=notes,
         )
         rej += r
         counts.update(c)
@@ -441,7 +465,29 @@ def load(
         customers=cust_table,
         rejected=ledger,
         counts=counts,
+        notes=notes,
     )
+
+
+def _date_options(tz, dayfirst, date_format) -> dict:
+    """Check the date parameters of :func:`load`; PaymentDataError says what to pass."""
+    try:
+        pd.Timestamp("2000-01-01").tz_localize(tz)
+    except Exception as exc:
+        raise PaymentDataError(
+            f"tz={tz!r} is not a time zone ({exc}); expected a name such as "
+            "'Asia/Shanghai' or 'UTC'.") from None
+    if dayfirst is not None and not isinstance(dayfirst, (bool, np.bool_)):
+        raise PaymentDataError(
+            f"dayfirst={dayfirst!r}: expected True (15/01/2013), False (1/15/2013) "
+            "or None (detect per column).")
+    if date_format is not None and (not isinstance(date_format, str)
+                                    or "%" not in date_format):
+        raise PaymentDataError(
+            f"date_format={date_format!r}: expected a strptime format such as "
+            "'%d/%m/%Y' or None.")
+    return {"tz": tz, "dayfirst": None if dayfirst is None else bool(dayfirst),
+            "date_format": date_format}
 
 
 def _pad_ids(ids: pd.Series, width: int) -> pd.Series:

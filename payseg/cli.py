@@ -128,6 +128,11 @@ def main():
               help="JSON file mapping your headers to canonical names.")
 @click.option("--id-width", type=int, default=None,
               help="Left-pad all-digit customer ids with zeros to this width.")
+@click.option("--sheet", "sheet", default=None,
+              help="Workbook sheet of the payments (default: every sheet whose headers "
+                   "are payments).")
+@click.option("--bills-sheet", default=None, help="Workbook sheet of the bills.")
+@click.option("--customers-sheet", default=None, help="Workbook sheet of the customers.")
 @click.option("--method", type=click.Choice(_METHODS), default="kmeans", show_default=True)
 @click.option("--k", "k", default="auto", callback=_parse_k, show_default=True,
               help="Number of segments, or 'auto'.")
@@ -135,7 +140,8 @@ def main():
 @click.option("--out", type=click.Path(file_okay=False), required=True,
               help="Directory for the results.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or messages.")
-def segment(payments, bills, customers, columns, id_width, method, k, seed, out, quiet):
+def segment(payments, bills, customers, columns, id_width, sheet, bills_sheet,
+            customers_sheet, method, k, seed, out, quiet):
     """Segment the customers in PAYMENTS (CSV, Parquet or Excel files)."""
     import payseg
 
@@ -148,9 +154,12 @@ def segment(payments, bills, customers, columns, id_width, method, k, seed, out,
                                  '{"your header": "canonical name"}')
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
+            sheets = {role: name for role, name in (
+                ("payments", sheet), ("bills", bills_sheet),
+                ("customers", customers_sheet)) if name is not None}
             data = payseg.load(list(payments), bills=list(bills) or None,
                                customers=list(customers) or None, columns=mapping,
-                               id_width=id_width)
+                               id_width=id_width, sheet=sheets or None)
         for w in caught:
             _echo(quiet, f"warning: {w.message}")
         if not quiet:

@@ -236,16 +236,19 @@ def _as_sources(obj, kind: str, keys=None, *, columns=None, sheet=None, cache=No
     for p in paths:
         if not p.exists():
             raise PaymentDataError(f"{kind}: file not found: {p}")
-        try:
-            if layout is not None and p.suffix.lower() in (".csv", ".txt", ".tsv",
-                                                           ".dat", ""):
+        if layout is not None and p.suffix.lower() in (".csv", ".txt", ".tsv", ".dat",
+                                                       ""):
+            try:
                 raw = read_plain(p, **layout)
-                out.append((str(p), raw, 2, raw.attrs["encoding"]))
-                continue
+            except ValueError as exc:
+                raise PaymentDataError(f"{kind}: {exc}") from exc
+            out.append((str(p), raw, 2, raw.attrs["encoding"]))
+            continue
+        try:
             encoding = _encoding_of(p)
             out += [(name, raw, 2, encoding) for name, raw in read_sources(
                 p, keys, role=kind, columns=columns, sheet=sheet, cache=cache)]
-        except (UnreadableFileError, ValueError) as exc:
+        except UnreadableFileError as exc:
             raise PaymentDataError(f"{kind}: {exc}") from exc
     return out
 

@@ -28,10 +28,12 @@ from ._parsers import (
     parse_ids,
     parse_periods,
 )
+from ._reversals import match_reversals
 from ._schema import (
     BAD_DATE,
     BAD_GROUPING,
     BAD_PERIOD,
+    CUSTOMER_TYPES,
     DTYPES,
     DUPLICATE_CUSTOMER,
     IMPLAUSIBLE_AMOUNT,
@@ -125,13 +127,18 @@ def _ids(raw, ledger):
     return ids
 
 
-def _amounts(raw, col, ledger):
-    """Parsed amounts of ``col``; unreadable, implausible and negative ones rejected."""
+def _amounts(raw, col, ledger, *, negative_ok=False):
+    """Parsed amounts of ``col``; unreadable, implausible and negative ones rejected.
+
+    ``negative_ok`` leaves negative amounts alive: payments pair them with the
+    payment they reverse first (:func:`payseg._reversals.match_reversals`).
+    """
     amount = parse_amounts(raw[col])
     ledger.reject(bad_grouping(raw[col], amount), col, BAD_GROUPING)
     ledger.reject(amount.isna().to_numpy(), col, NON_NUMERIC_AMOUNT)
     ledger.reject(implausible_amounts(amount), col, IMPLAUSIBLE_AMOUNT)
-    ledger.reject((amount < 0).to_numpy(), col, NEGATIVE_AMOUNT)
+    if not negative_ok:
+        ledger.reject((amount < 0).to_numpy(), col, NEGATIVE_AMOUNT)
     return amount
 
 
@@ -185,8 +192,12 @@ def _categorical(series: pd.Series, keep: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=categories.astype(str))
 
 
+def _text_column(raw, col, keep):
+    return as_text(raw[col])[keep].to_numpy(dtype=object).astype("str")
+
+
 def clean_payments(raw, *, source, offset, drop_duplicates=True, files=None,
-                   dates=None, notes=None):
+                   dates=None, notes=None, reversal_window=90):
     """Validate payment rows; return (kept payments, rejected ledger).
 
     ``files`` (optional) gives each row's index into ``source``, then a list of file
@@ -194,23 +205,42 @@ def clean_payments(raw, *, source, offset, drop_duplicates=True, files=None,
     of one per file) with the ledger and duplicate check still per file.
     ``dates`` ({"tz", "dayfirst", "date_format"}) configures date parsing and
     ``notes`` (a list) receives the date order and time zone used.
+
+    Negative amounts and rows a status column marks as reversals or refunds
+    (column ``_reversal`` of the mapped frame: "action" or "reversed") are paired
+    with the payment they cancel (:func:`payseg._reversals.match_reversals`).
+    Exact repeats are rejected when the file has transaction ids or times to the
+    second; otherwise they are real second payments of the day, kept and counted.
+    The counts are in ``kept.attrs["health"]``.
     """
     ledger = Ledger(raw, source, offset, files)
     ids = _ids(raw, ledger)
     paid_at = _dates(raw, "paid_at", source, dates or {}, notes)
     ledger.reject(paid_at.isna().to_numpy(), "paid_at", BAD_DATE)
-    amount = _amounts(raw, "amount", ledger)
+    amount = _amounts(raw, "amount", ledger, negative_ok=True)
     codes = _channel_column(raw, ledger, source)
     period = None
     if "period" in raw:
         period, bad_period = parse_periods(raw["period"])
         ledger.reject(bad_period.to_numpy(), "period", BAD_PERIOD)
+    txn = as_text(raw["txn_id"]) if "txn_id" in raw else None
+    health = {"same_day_kept": 0}
     if drop_duplicates:
-        reject_duplicates(ledger, [
-            id_key(ids), paid_at.to_numpy().view(np.int64), amount.to_numpy(),
+        stamp = paid_at.to_numpy().view(np.int64)
+        # A time of day (or a transaction id) tells an export's repeated row from a
+        # second payment; a date alone does not: those repeats are kept, counted.
+        timed = (stamp % 86_400_000_000_000 != 0) | (txn is not None)
+        dup = reject_duplicates(ledger, [
+            id_key(ids), stamp, amount.to_numpy(),
             codes.codes if codes is not None else np.zeros(len(raw), np.int8),
             period.array.asi8 if period is not None else np.zeros(len(raw), np.int8),
-        ])
+        ], reject=timed)
+        health["same_day_kept"] = int((dup & ~timed & ledger.alive).sum())
+    status = (raw["_reversal"].to_numpy(dtype=object) if "_reversal" in raw
+              else None)
+    health.update(match_reversals(ledger, ids, paid_at, amount, status, txn,
+                                  window_days=reversal_window))
+    ledger.reject((amount < 0).to_numpy(), "amount", NEGATIVE_AMOUNT)
 
     keep = ledger.alive
     n_kept = int(keep.sum())
@@ -233,18 +263,31 @@ def clean_payments(raw, *, source, offset, drop_duplicates=True, files=None,
     )
     if "region" in raw:
         out["region"] = _categorical(raw["region"], keep)
+    for col in ("bill_id", "txn_id"):
+        if col in raw:
+            out[col] = pd.Series(_text_column(raw, col, keep), dtype="str")
+    out.attrs["health"] = health
     return out, ledger.frame()
 
 
 def clean_bills(raw, *, source, offset, drop_duplicates=True, files=None,
                 dates=None, notes=None):
     """Validate bill rows; ``files``, ``dates`` and ``notes`` as in
-    :func:`clean_payments`."""
+    :func:`clean_payments`.
+
+    A bill needs a period, a bill id or an issue date: a file without a period
+    column takes the issue month. ``arrears`` and ``late_fee`` are amounts >= 0 (a
+    negative balance is a credit, read as 0; text that is no number is NaN, the bill
+    is kept).
+    """
     ledger = Ledger(raw, source, offset, files)
     ids = _ids(raw, ledger)
-    period, bad_period = parse_periods(raw["period"])
-    ledger.reject(bad_period.to_numpy(), "period", BAD_PERIOD)
-    ledger.reject(period.isna().to_numpy(), "period", MISSING_PERIOD)
+    if "period" in raw:
+        period, bad_period = parse_periods(raw["period"])
+        ledger.reject(bad_period.to_numpy(), "period", BAD_PERIOD)
+    else:
+        period = pd.Series(pd.array([pd.NaT] * len(raw), dtype="period[M]"),
+                           index=raw.index)
     parsed = {}
     for col in ("issued_on", "due_on"):
         if col in raw:
@@ -255,6 +298,16 @@ def clean_bills(raw, *, source, offset, drop_duplicates=True, files=None,
             ledger.reject((parsed[col].isna() & given).to_numpy(), col, BAD_DATE)
         else:
             parsed[col] = pd.Series(pd.NaT, index=raw.index, dtype=_BILL[col])
+    if "period" not in raw:
+        # Invoice-level receivables without a billing month: the issue month. (A
+        # blank cell of a period column stays missing: 电费年月 202503 is issued
+        # in April.)
+        period = parsed["issued_on"].dt.to_period("M")
+    bill_id = as_text(raw["bill_id"]) if "bill_id" in raw else None
+    no_key = period.isna().to_numpy().copy()
+    if bill_id is not None:
+        no_key &= (bill_id == "").to_numpy()
+    ledger.reject(no_key, "period", MISSING_PERIOD)
     if "amount_due" in raw:
         due = _amounts(raw, "amount_due", ledger)
     else:
@@ -263,6 +316,7 @@ def clean_bills(raw, *, source, offset, drop_duplicates=True, files=None,
         reject_duplicates(ledger, [
             id_key(ids), period.array.asi8, due.to_numpy(),
             parsed["issued_on"].to_numpy().view(np.int64),
+            id_key(bill_id) if bill_id is not None else np.zeros(len(raw), np.int8),
         ])
     keep = ledger.alive
     out = pd.DataFrame(
@@ -276,6 +330,13 @@ def clean_bills(raw, *, source, offset, drop_duplicates=True, files=None,
     )
     if "region" in raw:
         out["region"] = _categorical(raw["region"], keep)
+    if bill_id is not None:
+        out["bill_id"] = pd.Series(bill_id[keep].to_numpy(dtype=object).astype("str"),
+                                   dtype="str")
+    for col in ("arrears", "late_fee"):
+        if col in raw:
+            value = parse_amounts(raw[col])[keep].to_numpy(dtype="float64")
+            out[col] = np.where(value < 0, 0.0, value)
     return out, ledger.frame()
 
 
@@ -286,7 +347,31 @@ _METER = {
     "postpaid": "postpaid", "后付费": "postpaid", "普通": "postpaid",
     "普通表": "postpaid", "credit": "postpaid",
 }
-_TRUE = {"1", "true", "yes", "y", "是", "有", "t"}
+# Spellings not in _METER: 智能费控表, 远程费控电能表, 预付费表, IC卡预付费表 ...
+_PREPAID_PART = r"预付|费控|预购|卡表|ic卡|prepa|pay.as.you.go|token"
+_POSTPAID_PART = r"后付|普通|postpaid|credit|机械|standard"
+_TRUE = {"1", "true", "yes", "y", "是", "有", "t", "√", "✓", "✔", "有窃电", "窃电",
+         "存在窃电", "窃电用户"}
+_RESIDENTIAL = r"^(?:城镇|乡村|农村|城市)?居民|^resid|^domestic|^household"
+
+
+def _meter(text: pd.Series) -> pd.Categorical:
+    low = text.str.lower()
+    meter = low.map(_METER)
+    rest = meter.isna() & (low != "")
+    if rest.any():
+        pre = low[rest].str.contains(_PREPAID_PART)
+        post = low[rest].str.contains(_POSTPAID_PART)
+        meter[rest] = np.where(pre, "prepaid", np.where(post, "postpaid", None))
+    return pd.Categorical(meter.to_numpy(), categories=list(METER_TYPES))
+
+
+def _customer_type(text: pd.Series) -> pd.Categorical:
+    """用户类型: 居民 (any 居民 tariff) is residential, every other kind is not."""
+    low = text.str.lower()
+    res = low.str.contains(_RESIDENTIAL) & ~low.str.contains("非")
+    kind = np.where(low == "", None, np.where(res, "residential", "non_residential"))
+    return pd.Categorical(kind, categories=list(CUSTOMER_TYPES))
 
 
 def clean_customers(raw, *, source, offset, files=None):
@@ -301,14 +386,22 @@ def clean_customers(raw, *, source, offset, files=None):
         if col in raw:
             out[col] = _categorical(raw[col], keep)
     if "meter" in raw:
-        meter = as_text(raw["meter"])[keep].str.lower().map(_METER)
-        out["meter"] = pd.Categorical(meter.to_numpy(),
-                                      categories=list(METER_TYPES))
+        out["meter"] = _meter(as_text(raw["meter"])[keep])
     else:
         out["meter"] = pd.Categorical([np.nan] * len(out),
                                       categories=list(METER_TYPES))
     if "theft" in raw:
-        out["theft"] = as_text(raw["theft"])[keep].str.lower().isin(_TRUE).to_numpy()
+        flag = as_text(raw["theft"])[keep].str.lower()
+        out["theft"] = (flag.isin(_TRUE) | (flag.str.contains("窃电")
+                        & ~flag.str.contains("^[无否未没非]|不"))).to_numpy()
+    if "customer_type" in raw:
+        out["customer_type"] = _customer_type(as_text(raw["customer_type"])[keep])
+    for col in ("customer_name", "address", "collector", "voltage"):
+        if col in raw:
+            out[col] = pd.Series(_text_column(raw, col, keep), index=out.index,
+                                 dtype="str")
+    if "kwh" in raw:
+        out["kwh"] = parse_amounts(raw["kwh"])[keep].to_numpy(dtype="float64")
     extra = [c for c in raw.columns if c not in out.columns and c != "customer_id"]
     for col in extra:
         out[col] = raw[col][keep].to_numpy()

@@ -328,13 +328,42 @@ def _read_sheets(path: Path) -> dict[str, list[list[str]]]:
     return {str(k): v.to_numpy(dtype=object).tolist() for k, v in sheets.items()}
 
 
-def _pick_sheets(sheets: dict, keys) -> list[tuple[str | None, list[list[str]]]]:
+def _pick_sheets(sheets: dict, keys, role=None, columns=None, sheet=None
+                 ) -> list[tuple[str | None, list[list[str]]]]:
     """Sheets holding the table: every one whose header maps, else the first.
 
     Monthly workbooks keep one sheet per month with the same layout; a "汇总"
-    (totals) sheet has no id column and is left out.
+    (totals) sheet has no id column and is left out. With ``role`` (payments, bills
+    or customers), a workbook whose sheets hold different tables gives only the
+    sheets of that role (:func:`payseg._roles.sheet_role`): a 缴费明细 sheet is
+    never read as bills. ``sheet`` (a name, a 0-based position or a list of them)
+    names the sheets to read. The sheet name is returned when the workbook has
+    more than one sheet with a table, None otherwise.
     """
     items = list(sheets.items())
+    if sheet is not None:
+        wanted = [sheet] if isinstance(sheet, (str, int)) else list(sheet)
+        picked = []
+        for w in wanted:
+            if isinstance(w, int) and not isinstance(w, bool) and w < len(items):
+                picked.append(items[w])
+            elif str(w) in sheets:
+                picked.append((str(w), sheets[str(w)]))
+            else:
+                raise UnreadableFileError(
+                    f"no sheet {w!r}; sheets: {', '.join(sheets) or '(none)'}")
+        named = len(items) > 1
+        return [(name if named else None, grid) for name, grid in picked]
+    if keys is not None and role is not None:
+        from ._roles import sheet_role
+
+        roles = {name: sheet_role(grid, columns, role, find_header) if grid else None
+                 for name, grid in items}
+        tables = [name for name, r in roles.items() if r is not None]
+        mine = [(name, sheets[name]) for name in tables if roles[name] == role]
+        if mine:
+            named = len(tables) > 1
+            return [(name if named else None, grid) for name, grid in mine]
     if keys is not None:
         hits = [
             (name, grid) for name, grid in items
@@ -369,23 +398,39 @@ def _grid_frame(grid: list[list[str]], keys) -> pd.DataFrame:
     return frame
 
 
-def read_sources(path, keys=None) -> list[tuple[str, pd.DataFrame]]:
+def read_sources(path, keys=None, *, role=None, columns=None, sheet=None,
+                 cache=None) -> list[tuple[str, pd.DataFrame]]:
     """``(source name, raw frame)`` of each table in a file.
 
-    One per file, except for a workbook whose several sheets hold the table: then
-    one per sheet, named ``path[sheet]``.
+    One per file, except for a workbook whose several sheets hold tables: then one
+    per sheet of ``role`` (see :func:`_pick_sheets`), named ``path[sheet]``.
+    ``cache`` (a dict) keeps the cells of workbooks already read, so a workbook
+    passed for two roles is opened once.
     """
     path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm") or (
-        path.suffix.lower() == ".xls"
-        and _head(path, 8).startswith((b"PK", b"\xd0\xcf\x11\xe0"))
-    ):
-        picked = _pick_sheets(_read_sheets(path), keys)
+    if is_workbook(path):
+        key = str(path.resolve())
+        if cache is None or key not in cache:
+            cells = _read_sheets(path)
+            if cache is not None:
+                cache[key] = cells
+        else:
+            cells = cache[key]
+        picked = _pick_sheets(cells, keys, role, columns, sheet)
         return [
             (str(path) if sheet is None else f"{path}[{sheet}]", _grid_frame(g, keys))
             for sheet, g in picked
         ]
     return [(str(path), read_table(path, keys))]
+
+
+def is_workbook(path) -> bool:
+    """An .xlsx/.xlsm file, or an .xls that is a real workbook (not HTML or text)."""
+    path = Path(path)
+    return path.suffix.lower() in (".xlsx", ".xlsm") or (
+        path.suffix.lower() == ".xls"
+        and _head(path, 8).startswith((b"PK", b"\xd0\xcf\x11\xe0"))
+    )
 
 
 def read_table(path, keys=None) -> pd.DataFrame:

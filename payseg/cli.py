@@ -121,57 +121,6 @@ def _write_csv(frame, path: Path, *, index=True, quote_text=False) -> None:
         frame.to_csv(tmp, index=index, encoding="utf-8-sig", **kw)
 
 
-# Headers of customer attributes the loader leaves out, carried into the outputs.
-_ATTRIBUTE_HEADERS = {
-    "customer_name": ("户名", "用户名称", "客户名称", "用户名", "客户名", "户主",
-                      "customer name", "account name"),
-    "address": ("用电地址", "地址", "用户地址", "客户地址", "address",
-                "service address"),
-    "collector": ("收费员", "抄表员", "收费人员", "抄表收费员", "催费员", "collector"),
-}
-
-
-def _customer_attributes(paths, columns, id_width):
-    """户名, 用电地址, 收费员 of the customer files, indexed by customer_id (or None)."""
-    import pandas as pd
-
-    from ._headers import HEADER_MAP, normalise_header
-    from ._parsers import parse_ids
-    from ._read import read_table
-
-    wanted = {normalise_header(h): canon for canon, heads in _ATTRIBUTE_HEADERS.items()
-              for h in heads}
-    user = {normalise_header(k): v for k, v in (columns or {}).items()}
-    frames = []
-    for path in paths:
-        try:
-            raw = read_table(path)
-        except Exception:  # the loader has read (or rejected) it already
-            continue
-        rename, id_col = {}, None
-        for col in raw.columns:
-            key = normalise_header(col)
-            canon = user.get(key) or HEADER_MAP.get(key)
-            if canon == "customer_id" and id_col is None:
-                id_col = col
-            elif key in wanted and wanted[key] not in rename.values():
-                rename[col] = wanted[key]
-        if id_col is None or not rename:
-            continue
-        ids = parse_ids(raw[id_col]).str.strip()
-        if id_width is not None:
-            short = ids.str.isdigit() & (ids.str.len() < id_width)
-            ids = ids.where(~short, ids.str.zfill(id_width))
-        part = raw[list(rename)].rename(columns=rename).astype(str)
-        part = part.apply(lambda c: c.str.strip()).replace("", None)
-        part.index = pd.Index(ids.to_numpy(), name="customer_id")
-        frames.append(part[part.index != ""])
-    if not frames:
-        return None
-    out = pd.concat(frames)
-    return out[~out.index.duplicated(keep="first")]
-
-
 def _echo(quiet: bool, message: str) -> None:
     if not quiet:
         click.echo(message, err=True)
@@ -573,12 +522,19 @@ def _list_outputs(paths: dict, out: Path) -> None:
 @click.option("--id-width", type=click.IntRange(min=1), default=None,
               help=_h("Left-pad all-digit customer ids with zeros to this width.",
                       "将纯数字户号左侧补零到此长度。"))
+@click.option("--sheet", "sheet", default=None,
+              help=_h("Workbook sheet of the payments (default: every sheet whose "
+                      "headers are payments).", "缴费明细所在工作表（默认按表头识别）。"))
+@click.option("--bills-sheet", default=None,
+              help=_h("Workbook sheet of the bills.", "应收明细所在工作表。"))
+@click.option("--customers-sheet", default=None,
+              help=_h("Workbook sheet of the customers.", "客户档案所在工作表。"))
 @click.option("--out", type=click.Path(file_okay=False), required=True,
               help=_h("Directory for the results.", "结果输出目录。"))
 @_segment_options
-def segment(payments, bills, customers, columns, channels_file, id_width, out, method,
-            k, seed, stability, as_of, actions_file, small_arrears, sheets, lang,
-            quiet):
+def segment(payments, bills, customers, columns, channels_file, id_width, sheet,
+            bills_sheet, customers_sheet, out, method, k, seed, stability, as_of,
+            actions_file, small_arrears, sheets, lang, quiet):
     import payseg
 
     lang = lang or "zh"
@@ -590,17 +546,14 @@ def segment(payments, bills, customers, columns, channels_file, id_width, out, m
         actions = _load_actions(actions_file)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
+            sheet_names = {role: name for role, name in (
+                ("payments", sheet), ("bills", bills_sheet),
+                ("customers", customers_sheet)) if name is not None}
             data = payseg.load(list(payments), bills=list(bills) or None,
                                customers=list(customers) or None, columns=mapping,
-                               id_width=id_width)
+                               id_width=id_width, sheet=sheet_names or None)
         for w in caught:
             _echo(quiet, f"warning: {w.message}")
-        if customers:
-            attrs = _customer_attributes(customers, mapping, id_width)
-            if attrs is not None:
-                for col in attrs.columns:
-                    if col not in data.customers:
-                        data.customers[col] = attrs[col].reindex(data.customers.index)
         if not quiet:
             data.summary(file=sys.stderr)
         result = payseg.segment(data, **_segment_kwargs(

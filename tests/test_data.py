@@ -1,3 +1,4 @@
+import sys
 import warnings
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def test_export_file_row_by_row():
         6: "missing customer id",
         7: "unparseable or impossible date",
         8: "unknown channel",
-        9: "negative amount",
+        9: "negative amount without a matching payment",
         10: "non-numeric amount",
         11: "exact duplicate row",
         12: "wrong number of fields",
@@ -89,6 +90,9 @@ def test_unknown_channel_warning_names_value_lines_and_fix():
 def test_summary_counts_by_reason(capsys):
     data = _load_export()
     text = data.summary()
+    assert capsys.readouterr().out == ""  # returned, not printed
+    assert repr(data) == text
+    data.summary(file=sys.stdout)
     assert "read 15, kept 7, rejected 8" in text
     assert "unknown channel: 1" in text
     assert "payments whose period has no bill: 3" in text

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 import payseg
 from payseg import channels
+from payseg._schema import UNMATCHED_NEGATIVE
 from payseg.data import check_ledger
 
 TITLE = "title/notes row above the header"
@@ -102,7 +103,7 @@ def test_xlsx_with_title_rows_serial_dates_and_text_ids(tmp_path):
     assert p["amount"].tolist() == [1234.5, 88.0]
     assert p["channel"].tolist() == ["wechat", "alipay"]
     assert p["period"].astype(str).tolist() == ["2025-03", "2025-03"]
-    assert _reasons(data, path) == {1: TITLE, 2: TITLE, 6: "negative amount",
+    assert _reasons(data, path) == {1: TITLE, 2: TITLE, 6: UNMATCHED_NEGATIVE,
                                     7: "summary row (总计)"}
 
 
@@ -178,7 +179,7 @@ def test_bank_reconciliation_file_date_time_columns_and_fen(tmp_path):
                                      pd.Timestamp("2025-04-01 09:30:05")]
     assert p["amount"].tolist() == [120.5, 88.0]
     assert p["channel"].tolist() == ["mobile_banking", "bank_counter"]
-    assert _reasons(data, path) == {1: TITLE, 5: "negative amount",
+    assert _reasons(data, path) == {1: TITLE, 5: UNMATCHED_NEGATIVE,
                                     6: "summary row (合计)"}
 
 
@@ -355,7 +356,7 @@ def test_more_amount_forms(raw, value):
 
 
 @pytest.mark.parametrize("raw, reason", [
-    ("(12.00)", "negative amount"), ("12.00-", "negative amount"),
+    ("(12.00)", UNMATCHED_NEGATIVE), ("12.00-", UNMATCHED_NEGATIVE),
     ("—", "non-numeric amount"), ("--", "non-numeric amount"),
     ("-", "non-numeric amount"), ("", "non-numeric amount"),
 ])
@@ -474,7 +475,8 @@ def test_reversed_and_failed_transactions_are_not_payments(tmp_path):
     assert data.payments["customer_id"].tolist() == ["001", "004"]
     assert _reasons(data, path) == {
         3: "reversed or failed transaction (交易失败)",
-        4: "reversed or failed transaction (冲正标志)",
+        # Flagged as reversed, its reversal not in the file: cancelled.
+        4: "reversed payment",
         5: "missing customer id",
     }
 
@@ -522,7 +524,7 @@ def test_directory_of_mixed_exports():
         "summary row (总计)": 1, "notes row (制表人)": 1,
         "reversed or failed transaction (交易失败)": 1,
         "customer id in scientific notation (digits lost)": 1,
-        "negative amount": 1, "non-numeric amount": 1,
+        UNMATCHED_NEGATIVE: 1, "non-numeric amount": 1,
     }
     p = data.payments
     assert p["amount"].sum() == pytest.approx(120.5 + 88 + 50 + 60 + 1234.5 + 88 + 95

@@ -133,6 +133,8 @@ EMPTY_ROW = "empty row"
 HEADER_ROW = "repeated header row"
 SCIENTIFIC_ID = "customer id in scientific notation (digits lost)"
 VOID_ROW = "reversed or failed transaction"
+UNDECODABLE = "undecodable bytes"
+FRACTIONAL_ID = "customer id with a fraction (not a whole number)"
 
 #: Every ledger reason above, for tests and for code that injects defects.
 REASONS = (
@@ -151,6 +153,8 @@ REASONS = (
     HEADER_ROW,
     SCIENTIFIC_ID,
     VOID_ROW,
+    UNDECODABLE,
+    FRACTIONAL_ID,
 )
 
 # ------------------------------------------------------------------- shared names

@@ -25,7 +25,6 @@ import pandas as pd
 
 from ._headers import normalise_header
 
-_ENCODINGS = ("utf-8", "gb18030")
 _DELIMITERS = (",", "\t", ";", "|")
 _HEAD_LINES = 60  # the header is looked for among this many first lines
 _MAX_SPAN = 100  # a quoted field may run over at most this many physical lines
@@ -54,17 +53,17 @@ def _sniff_bytes(head: bytes) -> str:
         if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd):
             return "utf-16-be"
     # A multi-byte character may be cut at the end of the sample: ignore that tail.
-    for enc in _ENCODINGS:
-        try:
-            head.decode(enc)
-            return enc
-        except UnicodeDecodeError as exc:
-            if exc.start >= len(head) - 4:
-                return enc
-    # Neither decodes every line: the encoding of most non-ASCII lines.
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:
+            return "utf-8"
+    # Not all UTF-8: the encoding of most non-ASCII lines. (UTF-8 Chinese often
+    # decodes as GB18030 mojibake, so GB18030 decoding the sample proves little.)
     lines = [x for x in head.split(b"\n")[:-1] if not x.isascii()]
     utf8 = sum(_decodes(x, "utf-8") for x in lines)
-    return "utf-8" if utf8 * 2 >= len(lines) else "gb18030"
+    return "utf-8" if lines and utf8 * 2 > len(lines) else "gb18030"
 
 
 def _decodes(data: bytes, encoding: str) -> bool:

@@ -148,9 +148,19 @@ def segment(payments, bills, customers, columns, id_width, method, k, seed, out,
                                  '{"your header": "canonical name"}')
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
-            data = payseg.load(list(payments), bills=list(bills) or None,
-                               customers=list(customers) or None, columns=mapping,
-                               id_width=id_width)
+            try:
+                data = payseg.load(list(payments), bills=list(bills) or None,
+                                   customers=list(customers) or None, columns=mapping,
+                                   id_width=id_width)
+            except payseg.PaymentDataError as exc:
+                for w in caught:
+                    _echo(quiet, f"warning: {w.message}")
+                if getattr(exc, "rejected", None) is not None:
+                    # Nothing kept: the ledger still says why, row by row.
+                    path = Path(out) / "rejected.csv"
+                    _write_csv(exc.rejected, path, index=False)
+                    _echo(quiet, f"wrote {path} ({len(exc.rejected):,} rejected rows)")
+                raise
         for w in caught:
             _echo(quiet, f"warning: {w.message}")
         if not quiet:

@@ -208,7 +208,20 @@ def _as_sources(obj, kind: str, keys=None) -> list[tuple[str, pd.DataFrame, int]
                 f"{kind}: no CSV, Parquet or Excel file at {obj} (expected files "
                 f"ending in {', '.join(sorted(_SUFFIXES))}); check the path")
     else:
-        paths = [Path(os.fsdecode(p)) for p in obj]
+        paths = []
+        for item in obj:  # a folder or a glob in a list (payseg segment <folder>)
+            item = os.fsdecode(item)
+            if Path(item).is_dir():
+                paths += _folder_files(sorted(Path(item).iterdir()), kind, item)
+            elif any(ch in item for ch in "*?[") and not Path(item).exists():
+                paths += _folder_files(sorted(Path(p) for p in _glob(item)), kind,
+                                       item, any_suffix=True)
+            else:
+                paths.append(Path(item))
+        if not paths:
+            raise PaymentDataError(
+                f"{kind}: no CSV, Parquet or Excel file in {list(obj)}; check the "
+                "paths")
     out = []
     for p in paths:
         if not p.exists():
@@ -631,6 +644,7 @@ def load(
         customers=cust_table,
         rejected=ledger,
         counts=counts,
+        encodings=encodings,
     )
 
 

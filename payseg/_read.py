@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import html.parser
+import os
 import re
 from pathlib import Path
 
@@ -243,11 +244,28 @@ def _show(path) -> str:
             return raw.decode("utf-8", "replace")
 
 
-def _physical_lines(data: bytes) -> int:
-    """Lines of a byte string ending in \\n, \\r\\n or \\r (a last line may lack one)."""
-    n_lf, n_cr = data.count(b"\n"), data.count(b"\r")
-    breaks = n_lf + n_cr - (data.count(b"\r\n") if n_cr else 0)
-    return breaks + (1 if data and not data.endswith((b"\n", b"\r")) else 0)
+def map_bytes(path: Path):
+    """The bytes of a file, memory-mapped (no copy); errors as :func:`read_bytes`."""
+    import mmap
+
+    try:
+        with open(path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size == 0:
+                return b""
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except OSError:
+        return read_bytes(path)  # raises UnreadableFileError saying why
+
+
+def _physical_lines(data) -> int:
+    """Lines of a buffer ending in \\n, \\r\\n or \\r (a last line may lack one)."""
+    a = np.frombuffer(data, dtype=np.uint8)
+    if not len(a):
+        return 0
+    n_lf, n_cr = np.count_nonzero(a == 10), np.count_nonzero(a == 13)
+    if n_cr:
+        n_cr -= np.count_nonzero((a[:-1] == 13) & (a[1:] == 10))
+    return int(n_lf + n_cr + (a[-1] not in (10, 13)))
 
 
 def read_csv(path: Path, keys=None) -> pd.DataFrame:
@@ -262,17 +280,18 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    data = read_bytes(path)
-    seems = describe_binary(path, data[:1 << 16])
+    mapped = map_bytes(path)
+    seems = describe_binary(path, mapped[:1 << 16])
     if seems is not None:
         what, fix = seems
         raise UnreadableFileError(
             f"{_show(path)} seems to be {what}, not a CSV text file; {fix}")
-    encoding = _sniff_bytes(data[:1 << 20])
+    encoding = _sniff_bytes(mapped[:1 << 20])
+    data = pa.py_buffer(mapped)  # no copy of the file
     if encoding.startswith("utf-16"):
         # Arrow reads UTF-8 only: transcode (the line-by-line path marks the bad).
-        text = data.decode(encoding, errors="replace")
-        data = text.lstrip("\ufeff").encode("utf-8")
+        text = bytes(mapped).decode(encoding, errors="replace")
+        data = pa.py_buffer(text.lstrip("\ufeff").encode("utf-8"))
         found = encoding.replace("utf-16", "UTF-16") + (" with BOM" if encoding ==
                                                          "utf-16" else "")
         encoding = "utf-8"
@@ -280,9 +299,9 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
         found = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM",
                  "gb18030": "GB18030/GBK"}[encoding]
         if encoding == "utf-8-sig":
-            data = data[3:]
+            data = data.slice(3)
             encoding = "utf-8"
-    head = data[:1 << 16]
+    head = data.slice(0, min(1 << 16, data.size)).to_pybytes()
     text = head.decode(encoding, errors="replace").lstrip("\ufeff")
     lines = re.split(r"\r\n|\r|\n", text)
     if len(lines) > 1 and len(head) == 1 << 16:
@@ -293,7 +312,12 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
     sample = [_split(x, delimiter) for x in lines[at + 1:at + 21] if x.strip()]
     if sample and all(len(c) == len(names) + 1 and not c[-1].strip() for c in sample):
         names.append(f"Unnamed: {len(names)}")
-    n_body = _physical_lines(data) - (at + 1)  # lines under the header
+    # Without a quote character every line is one record: the parser's count
+    # must equal the line count, checked after parsing. With quotes, the lines are
+    # counted on the bytes (a quoted field may hold line breaks, or a quote be
+    # left open).
+    quoted = mapped.find(b'"') >= 0
+    n_body = _physical_lines(data) - (at + 1) if quoted else None
     bad: list[tuple[int, str]] = []
 
     def keep_bad(row):
@@ -322,7 +346,7 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
         )
 
     table = None
-    if n_body <= 0:
+    if n_body is not None and n_body <= 0:
         # Nothing under the header (or an empty file): an empty table.
         table = pa.table({n: pa.array([], pa.string()) for n in names})
     else:
@@ -333,10 +357,13 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
                 table = read(use_threads=False)
         except (pa.ArrowException, UnicodeError, csv.Error):
             table = None
-        if table is not None and table.num_rows + len(bad) != n_body:
+        if table is not None and n_body is None:
+            n_body = table.num_rows + len(bad)  # one record per line
+        elif table is not None and table.num_rows + len(bad) != n_body:
             table = None  # a quoted line break or an unclosed quote: count lines
     if table is None:
-        frame, bad, other = _read_lines(data, encoding, at, delimiter, names)
+        frame, bad, other = _read_lines(data.to_pybytes(), encoding, at, delimiter,
+                                        names)
         if other:
             found += f"; {other} line{'s' if other > 1 else ''} in " + (
                 "GB18030/GBK" if encoding == "utf-8" else "UTF-8")

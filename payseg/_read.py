@@ -302,8 +302,12 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
             data = data.slice(3)
             encoding = "utf-8"
     head = data.slice(0, min(1 << 16, data.size)).to_pybytes()
-    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
-    lines = re.split(r"\r\n|\r|\n", text)
+    try:
+        text = head.decode(encoding)
+    except UnicodeDecodeError:  # mixed encodings: each line in its own
+        text = "\n".join(_decode_line(x, encoding) for x in _LINE_BREAK.split(head)
+                         [0::2])
+    lines = re.split(r"\r\n|\r|\n", text.lstrip("\ufeff"))
     if len(lines) > 1 and len(head) == 1 << 16:
         lines = lines[:-1]  # the last line of the sample may be cut
     at, delimiter = _sniff_layout(lines, keys)
@@ -386,6 +390,16 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
     return frame
 
 
+def _decode_line(raw: bytes, encoding: str) -> str:
+    """One line as UTF-8, else GB18030, else with replacement characters."""
+    for enc in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            pass
+    return raw.decode(encoding, errors="replace")
+
+
 def _read_lines(data: bytes, encoding: str, at: int, delimiter: str, names):
     """The careful path: (frame, bad lines, lines decoded with the other encoding).
 
@@ -413,7 +427,7 @@ def _read_lines(data: bytes, encoding: str, at: int, delimiter: str, names):
         for enc in order:
             try:
                 texts.append(raw.decode(enc) + brk.decode("ascii"))
-                other += enc != encoding and i > at
+                other += enc != encoding
                 break
             except UnicodeDecodeError:
                 pass

@@ -592,7 +592,16 @@ def load(
     ------
     PaymentDataError
         When a required column is missing (the message names it and lists the headers
-        found) or a file cannot be read at all.
+        found), a file cannot be read at all (the message names the file and what it
+        seems to be), an argument has the wrong type, or rows were read but none is
+        kept: then ``err.rejected`` holds the ledger and ``err.counts`` the counts.
+        Nothing else escapes.
+
+    Warns
+    -----
+    UserWarning
+        When one reason rejects more than 5% (and at least 3) of a file's rows, and
+        when a folder's lock files or sub-folders are skipped.
 
     Examples
     --------

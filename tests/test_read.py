@@ -166,3 +166,11 @@ def test_nothing_kept_raises_with_the_ledger(tmp_path):
             payseg.load(path)
     assert err.value.rejected["line"].tolist() == [2, 3, 4, 5, 6]
     assert err.value.counts == {str(path): {"read": 5, "kept": 0}}
+
+
+def test_a_gbk_header_over_utf8_rows(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes(HEADER.encode("gbk") + "".join(_row(i) for i in range(4)).encode())
+    data = _load(path)
+    assert data.counts[str(path)] == {"read": 4, "kept": 4}
+    assert data.payments["channel"].tolist() == ["alipay"] * 4

@@ -301,7 +301,6 @@ XFAIL: dict[str, str] = {
     "tz_xlsx_zulu": "crash TypeError: Invalid comparison between dtype=datetime64[us, UTC] and Timestamp",
     "tz_xlsx_zulu_mixed": "crash ValueError: Mixed timezones detected",
     # encodings
-    "enc_gbk_header_utf8_rows": "crash UnicodeDecodeError: 'gb18030' codec can't decode byte 0xb0 in position 77: illegal multibyte sequence",
     # huge cells
     # disguised or broken files, folders
     # typed and API inputs

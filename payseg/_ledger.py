@@ -33,8 +33,11 @@ class Ledger:
         )
         self.alive = np.ones(len(raw), dtype=bool)
         self.parts: list[pd.DataFrame] = []
-        for line, text in raw.attrs.get("bad_lines", []):
-            self.parts.append(ledger_entries(source, [line], "", [text], BAD_FIELDS))
+        for line, text, *why in raw.attrs.get("bad_lines", []):
+            # (line, text) of a line with a wrong number of fields, or
+            # (line, text, reason) when the reader knows better (undecodable).
+            self.parts.append(ledger_entries(source, [line], "", [text],
+                                             why[0] if why else BAD_FIELDS))
 
     def reject(self, mask, column: str, reason: str, values=None) -> np.ndarray:
         mask = np.asarray(mask, dtype=bool) & self.alive

@@ -157,6 +157,8 @@ FORMULA_NO_VALUE = "formula without a stored value (save the file in Excel first
 REVERSED_PAYMENT = "reversed payment"
 REVERSAL = "reversal"
 UNMATCHED_NEGATIVE = "negative amount without a matching payment"
+UNDECODABLE = "undecodable bytes"
+FRACTIONAL_ID = "customer id with a fraction (not a whole number)"
 
 #: Every ledger reason above, for tests and for code that injects defects.
 REASONS = (
@@ -186,6 +188,8 @@ REASONS = (
     REVERSED_PAYMENT,
     REVERSAL,
     UNMATCHED_NEGATIVE,
+    UNDECODABLE,
+    FRACTIONAL_ID,
 )
 
 # ------------------------------------------------------------------- shared names

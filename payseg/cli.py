@@ -549,9 +549,19 @@ def segment(payments, bills, customers, columns, channels_file, id_width, sheet,
             sheet_names = {role: name for role, name in (
                 ("payments", sheet), ("bills", bills_sheet),
                 ("customers", customers_sheet)) if name is not None}
-            data = payseg.load(list(payments), bills=list(bills) or None,
-                               customers=list(customers) or None, columns=mapping,
-                               id_width=id_width, sheet=sheet_names or None)
+            try:
+                data = payseg.load(list(payments), bills=list(bills) or None,
+                                   customers=list(customers) or None, columns=mapping,
+                                   id_width=id_width, sheet=sheet_names or None)
+            except payseg.PaymentDataError as exc:
+                for w in caught:
+                    _echo(quiet, f"warning: {w.message}")
+                if getattr(exc, "rejected", None) is not None:
+                    # Nothing kept: the ledger still says why, row by row.
+                    path = Path(out) / "rejected.csv"
+                    _write_csv(exc.rejected, path, index=False)
+                    _echo(quiet, f"wrote {path} ({len(exc.rejected):,} rejected rows)")
+                raise
         for w in caught:
             _echo(quiet, f"warning: {w.message}")
         if not quiet:

@@ -33,13 +33,23 @@ from ._read import (
 )
 from ._roles import ROLE_COLUMNS, header_keys
 from ._schema import (
+    BAD_DATE,
+    BAD_FIELDS,
     BILL_KEYS,
     CUSTOMER_ATTRIBUTES,
     CUSTOMER_TYPES,
+    EMPTY_ROW,
+    FRACTIONAL_ID,
+    HEADER_ROW,
     METER_TYPES,
+    MISSING_ID,
+    NEGATIVE_AMOUNT,
+    NON_NUMERIC_AMOUNT,
     REJECTED_COLUMNS,
     SCIENTIFIC_ID,
     TITLE_ROW,
+    UNDECODABLE,
+    UNKNOWN_CHANNEL,
     empty,
     empty_rejected,
 )
@@ -82,6 +92,10 @@ class PaymentData:
     health : dict
         Counts of the assumptions that did not hold (reversed pairs, same-day
         repeats kept, duplicated bills, reused ids, ...), for :meth:`summary`.
+    encodings : dict
+        The text encoding found in each CSV source ("UTF-8", "GB18030/GBK",
+        "UTF-16-LE", ..., with the number of lines in another encoding), shown
+        by :meth:`summary`.
 
     Examples
     --------
@@ -105,6 +119,7 @@ class PaymentData:
     notes: list = field(default_factory=list)
     sources: dict = field(default_factory=dict)
     health: dict = field(default_factory=dict)
+    encodings: dict = field(default_factory=dict)
 
     @property
     def customer_ids(self) -> pd.Index:
@@ -163,7 +178,7 @@ class PaymentData:
             lines.append(
                 f"    {source}: {role + ', ' if role else ''}read {c['read']:,}, "
                 f"kept {c['kept']:,}, rejected {c['read'] - c['kept']:,}"
-                + (f" ({enc})" if enc else "")
+                + (f" (encoding {enc})" if enc else "")
             )
         for note in self.notes:
             lines.append(f"  note: {note}")
@@ -225,23 +240,43 @@ def _as_sources(obj, kind: str, keys=None, *, columns=None, sheet=None, cache=No
     ``layout`` (header, names, sep) reads text files with an explicit layout.
     """
     if isinstance(obj, pd.DataFrame):
-        return [(kind, _frame_source(obj, keys), 2, "DataFrame")]
+        return [(kind, _frame_source(obj, keys, kind), 2, "DataFrame")]
+    if isinstance(obj, bytes):
+        obj = os.fsdecode(obj)
     if isinstance(obj, (str, os.PathLike)):
         path = Path(obj)
         if path.is_dir():
-            paths = sorted(p for p in path.iterdir() if p.suffix.lower() in _SUFFIXES)
+            paths = _folder_files(sorted(path.iterdir()), kind, str(obj))
         elif any(ch in str(obj) for ch in "*?["):
-            paths = sorted(Path(p) for p in _glob(str(obj)))
+            paths = _folder_files(sorted(Path(p) for p in _glob(str(obj))), kind,
+                                  str(obj), any_suffix=True)
         else:
             paths = [path]
         if not paths:
-            raise PaymentDataError(f"{kind}: no CSV, Parquet or Excel file at {obj}")
+            raise PaymentDataError(
+                f"{kind}: no CSV, Parquet or Excel file at {obj} (expected files "
+                f"ending in {', '.join(sorted(_SUFFIXES))}); check the path")
     else:
-        paths = [Path(p) for p in obj]
+        paths = []
+        for item in obj:  # a folder or a glob in a list (payseg segment <folder>)
+            item = os.fsdecode(item)
+            if Path(item).is_dir():
+                paths += _folder_files(sorted(Path(item).iterdir()), kind, item)
+            elif any(ch in item for ch in "*?[") and not Path(item).exists():
+                paths += _folder_files(sorted(Path(p) for p in _glob(item)), kind,
+                                       item, any_suffix=True)
+            else:
+                paths.append(Path(item))
+        if not paths:
+            raise PaymentDataError(
+                f"{kind}: no CSV, Parquet or Excel file in {list(obj)}; check the "
+                "paths")
     out = []
     for p in paths:
         if not p.exists():
-            raise PaymentDataError(f"{kind}: file not found: {p}")
+            raise PaymentDataError(
+                f"{kind}: file not found: {p}. Check the path and the current folder "
+                f"({os.getcwd()})")
         if layout is not None and p.suffix.lower() in (".csv", ".txt", ".tsv", ".dat",
                                                        ""):
             try:
@@ -251,11 +286,19 @@ def _as_sources(obj, kind: str, keys=None, *, columns=None, sheet=None, cache=No
             out.append((str(p), raw, 2, raw.attrs["encoding"]))
             continue
         try:
+            found = read_sources(p, keys, role=kind, columns=columns, sheet=sheet,
+                                 cache=cache)
             encoding = _encoding_of(p)
-            out += [(name, raw, 2, encoding) for name, raw in read_sources(
-                p, keys, role=kind, columns=columns, sheet=sheet, cache=cache)]
+            out += [(name, raw, 2, encoding) for name, raw in found]
         except UnreadableFileError as exc:
             raise PaymentDataError(f"{kind}: {exc}") from exc
+        except PaymentDataError:
+            raise
+        except Exception as exc:  # only PaymentDataError leaves load
+            raise PaymentDataError(
+                f"{kind}: {p} cannot be read ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); expected a CSV, Parquet or Excel table. Export "
+                "it again, or report the file if it opens in Excel") from exc
     return out
 
 
@@ -271,11 +314,42 @@ def _encoding_of(path: Path) -> str:
         return "unknown"
 
 
-def _frame_source(frame: pd.DataFrame, keys) -> pd.DataFrame:
+def _folder_files(entries, kind, where, any_suffix=False) -> list[Path]:
+    """The table files among a folder's entries; sub-folders and lock files skipped.
+
+    Excel's owner files (``~$book.xlsx``), LibreOffice lock files, hidden files
+    (``.DS_Store``) and sub-folders are skipped with a warning that names them;
+    other files are kept when their suffix is one payseg reads.
+    """
+    keep, skipped = [], []
+    for p in entries:
+        name = p.name
+        if p.is_dir():
+            skipped.append(f"{name}/ (a sub-folder; its files are not read)")
+        elif name.startswith(("~$", ".~lock")):
+            skipped.append(f"{name} (a lock file of an open workbook)")
+        elif name.startswith(".") or name.lower() in ("desktop.ini", "thumbs.db"):
+            continue  # system files: skipped silently
+        elif any_suffix or p.suffix.lower() in _SUFFIXES:
+            keep.append(p)
+    if skipped:
+        warnings.warn(f"{kind}: skipped in {where}: {'; '.join(skipped)}",
+                      UserWarning, stacklevel=5)
+    return keep
+
+
+def _frame_source(frame: pd.DataFrame, keys, kind="payments") -> pd.DataFrame:
     """A DataFrame source: named index back to a column, header found under titles."""
+    repeated = frame.columns[frame.columns.duplicated()].unique().tolist()
+    if repeated:
+        raise PaymentDataError(
+            f"{kind}: the DataFrame has several columns named "
+            f"{', '.join(map(repr, repeated))}; expected each column once. Rename "
+            "or drop the extra ones (df.loc[:, ~df.columns.duplicated()]) first")
     named = [n for n in frame.index.names if n is not None]
     if named and not set(named) & set(frame.columns):
         frame = frame.reset_index()  # customers indexed by customer_id
+    frame = _out_of_range_dates_as_text(frame)
     if keys is None or header_score(frame.columns, keys)[0] == len(keys[1]):
         return frame
     # pd.read_excel(header=0) of a sheet with a title: the header is a row below.
@@ -291,6 +365,25 @@ def _frame_source(frame: pd.DataFrame, keys) -> pd.DataFrame:
         for i, row in enumerate(head[:at - 1])
     ]
     return body
+
+
+def _out_of_range_dates_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Time stamps of year 1 or 9999 (placeholders) as text, rejected by the parser.
+
+    A datetime64[us] column holds them; nanoseconds, which validation uses, do not.
+    """
+    lo, hi = pd.Timestamp.min, pd.Timestamp.max
+    for i, dtype in enumerate(frame.dtypes):
+        if not (isinstance(dtype, np.dtype) and dtype.kind == "M"
+                and np.datetime_data(dtype)[0] != "ns"):
+            continue
+        col = frame.iloc[:, i]
+        if col.notna().any() and (col.min() < lo or col.max() > hi):
+            text = col.astype("object").map(
+                lambda v: "" if pd.isna(v) else v.isoformat(sep=" "))
+            frame = frame.copy(deep=False)
+            frame.isetitem(i, text.astype("str"))
+    return frame
 
 
 _SUFFIXES = {".csv", ".txt", ".tsv", ".parquet", ".pq", ".xlsx", ".xls", ".xlsm"}
@@ -311,6 +404,7 @@ def _load_table(obj, kind, columns, cleaner, *, sheet=None, cache=None, layout=N
     or bill rows.
     """
     frames, rejected, counts, sources, attributes = [], [], {}, {}, []
+    encodings = kw.pop("encodings", {})
     health = {"same_day_kept": 0, "reversed_pairs": 0, "unmatched_negative": 0,
               "cancelled": 0}
     required, optional = ROLE_COLUMNS[kind]
@@ -319,21 +413,30 @@ def _load_table(obj, kind, columns, cleaner, *, sheet=None, cache=None, layout=N
     keys = header_keys(kind, columns)
     for name, raw, offset, encoding in _as_sources(
             obj, kind, keys, columns=columns, sheet=sheet, cache=cache, layout=layout):
-        mapped = map_columns(raw, columns, required, optional, source=name,
-                             error=PaymentDataError)
-        if kind == "bills" and not set(BILL_KEYS) & set(mapped.columns):
-            found = ", ".join(map(str, raw.columns)) or "(none)"
+        try:
+            mapped = map_columns(raw, columns, required, optional, source=name,
+                                 error=PaymentDataError)
+            if kind == "bills" and not set(BILL_KEYS) & set(mapped.columns):
+                found = ", ".join(map(str, raw.columns)) or "(none)"
+                raise PaymentDataError(
+                    f"{name}: required column 'period' not found (bills need a "
+                    f"period, a bill id or an issue date); headers found: {found}. "
+                    "Pass columns={'<your header>': 'period'} to map it.")
+            mapped = _join_time_column(raw, mapped)
+            mapped, skipped = _drop_non_data(raw, mapped, name, offset)
+            if id_with_region and "region" in mapped:
+                mapped = _region_ids(mapped)
+            if kind != "customers":
+                attributes.append(_attributes(mapped))
+            kept, bad = cleaner(mapped, source=name, offset=offset, **kw)
+        except PaymentDataError:
+            raise
+        except Exception as exc:  # only PaymentDataError leaves load
             raise PaymentDataError(
-                f"{name}: required column 'period' not found (bills need a period, "
-                f"a bill id or an issue date); headers found: {found}. Pass "
-                "columns={'<your header>': 'period'} to map it.")
-        mapped = _join_time_column(raw, mapped)
-        mapped, skipped = _drop_non_data(raw, mapped, name, offset)
-        if id_with_region and "region" in mapped:
-            mapped = _region_ids(mapped)
-        if kind != "customers":
-            attributes.append(_attributes(mapped))
-        kept, bad = cleaner(mapped, source=name, offset=offset, **kw)
+                f"{name}: could not be validated ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); expected a table payseg can read. This is an "
+                "input payseg does not understand yet: please report it with the "
+                "first lines of the file") from exc
         for k, v in kept.attrs.pop("health", {}).items():
             health[k] = health.get(k, 0) + v
         frames.append(kept)
@@ -344,7 +447,10 @@ def _load_table(obj, kind, columns, cleaner, *, sheet=None, cache=None, layout=N
         n_read = (len(raw) + len(raw.attrs.get("bad_lines", []))
                   + len(raw.attrs.get("title_lines", [])))
         counts[name] = {"read": n_read, "kept": len(kept)}
-        sources[name] = {"role": kind, "encoding": encoding}
+        if raw.attrs.get("encoding"):
+            encodings[name] = raw.attrs["encoding"]
+        sources[name] = {"role": kind, "encoding": encodings.get(name, encoding)}
+        _warn_rejections(name, n_read, bad)
     table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     return table, rejected, counts, sources, health, attributes
 
@@ -420,6 +526,73 @@ _TIME_ONLY = r"^\d{1,2}[:时]\d{2}(?:[:分]\d{2}(?:\.\d+)?)?秒?$|^\d{5,6}$"
 _TIME_HEADERS = {"时间", "时刻", "time", "交易时刻", "缴费时刻", "收费时刻", "支付时刻"}
 
 
+#: Reasons about the layout of a file, not its values: never worth a warning.
+_LAYOUT_REASONS = (TITLE_ROW, EMPTY_ROW, HEADER_ROW, "summary row", "notes row")
+_WARN_SHARE = 0.05  # warn when more than this share of a file has one reason
+_WARN_MIN_ROWS = 3  # ... and at least this many rows
+
+_FIXES = {
+    BAD_DATE: "check the date format of the column (day or month first?); pass "
+              "the dates in a form like 2025-04-01 14:30",
+    UNKNOWN_CHANNEL: "register the channel texts with payseg.channels.register",
+    NON_NUMERIC_AMOUNT: "check that the amount column holds numbers (yuan) and that "
+                        "the right column is mapped (columns=...)",
+    NEGATIVE_AMOUNT: "refunds and reversals are rejected; check the sign convention "
+                     "of the export",
+    MISSING_ID: "check that the customer id column is mapped (columns=...) and "
+                "filled on every row",
+    BAD_FIELDS: "check the delimiter and the quoting of the file",
+    UNDECODABLE: "save the file again in one encoding (UTF-8 or GBK)",
+}
+
+
+def _fix_for(reason: str) -> str:
+    for key, fix in _FIXES.items():
+        if reason.startswith(key):
+            return fix
+    return "see data.rejected for the rows and values"
+
+
+def _warn_rejections(name, n_read, bad) -> None:
+    """Warn when more than 5% of a file is rejected for one (value) reason."""
+    if not len(bad) or not n_read:
+        return
+    counts = bad["reason"].value_counts()
+    for reason, n in counts.items():
+        if (n <= _WARN_SHARE * n_read or n < _WARN_MIN_ROWS
+                or str(reason).startswith(_LAYOUT_REASONS)):
+            continue
+        lines = bad.loc[bad["reason"] == reason, "line"].head(5).tolist()
+        warnings.warn(
+            f"{name}: {n:,} of {n_read:,} rows ({n / n_read:.0%}) rejected as "
+            f"{reason!r} (lines {', '.join(map(str, lines))}"
+            f"{', ...' if n > len(lines) else ''}). Likely fix: {_fix_for(reason)}.",
+            UserWarning, stacklevel=4)
+
+
+def _nothing_kept(kind, table, rejected, counts) -> None:
+    """PaymentDataError when rows were read but none kept (ledger attached)."""
+    if len(table):
+        return
+    n_read = sum(c["read"] for c in counts.values())
+    ledger = (pd.concat([r for r in rejected if len(r)], ignore_index=True)
+              if any(len(r) for r in rejected) else empty_rejected())
+    if not ledger["reason"].map(
+            lambda r: not str(r).startswith(_LAYOUT_REASONS)).any():
+        return  # only titles, blank lines, totals: a file with no data rows
+    top = ledger["reason"].value_counts().head(3)
+    reasons = "; ".join(f"{r!r}: {n:,} rows" for r, n in top.items())
+    files = ", ".join(counts)
+    fix = _fix_for(str(top.index[0])) if len(top) else "check the file"
+    err = PaymentDataError(
+        f"{kind}: every one of the {n_read:,} rows read from {files} was rejected "
+        f"(top reasons: {reasons}); expected at least one valid row. Likely fix: "
+        f"{fix}. The rejected rows are in err.rejected.")
+    err.rejected = ledger
+    err.counts = dict(counts)
+    raise err
+
+
 def _join_time_column(raw, mapped):
     """Join a time-of-day column to a date-only ``paid_at`` (bank files).
 
@@ -452,6 +625,18 @@ def _join_time_column(raw, mapped):
         mapped = mapped.assign(paid_at=(date + " " + time).str.strip())
         break
     return mapped
+
+
+def _fractional_ids(ids: pd.Series) -> np.ndarray:
+    """Rows whose id is a number with a fraction (typed float or object columns)."""
+    if pd.api.types.is_float_dtype(ids):
+        v = ids.to_numpy(dtype="float64", na_value=np.nan)
+        return np.isfinite(v) & (v != np.floor(v)) | np.isinf(v)
+    if ids.dtype == object:
+        return np.fromiter(
+            (isinstance(v, float) and not (v != v or v.is_integer()) for v in ids),
+            dtype=bool, count=len(ids))
+    return np.zeros(len(ids), dtype=bool)
 
 
 def _drop_non_data(raw, mapped, name, offset):
@@ -495,6 +680,19 @@ def _drop_non_data(raw, mapped, name, offset):
             [entries, void_entries[extra[void]]], ignore_index=True
         ).iloc[order].reset_index(drop=True)
         mask = mask | extra
+    frac = _fractional_ids(mapped["customer_id"]) & ~mask
+    if frac.any():
+        # Typed inputs (DataFrame, Parquet): a float id such as 12345602.5 is no
+        # account number; it must not be kept as '12345602.5' nor crash.
+        order = np.argsort(np.r_[np.flatnonzero(mask), np.flatnonzero(frac)],
+                           kind="stable")
+        extra = pd.DataFrame({
+            "column": "customer_id",
+            "value": mapped["customer_id"][frac].astype("str").to_numpy(),
+            "reason": FRACTIONAL_ID}, dtype="str")
+        entries = pd.concat([entries, extra], ignore_index=True).iloc[
+            order].reset_index(drop=True)
+        mask = mask | frac
     titles = mapped.attrs.get("title_lines", [])
     parts = [ledger_entries(name, [t[0] for t in titles], "",
                             [t[1] for t in titles], TITLE_ROW)]
@@ -608,7 +806,16 @@ def load(
     ------
     PaymentDataError
         When a required column is missing (the message names it and lists the headers
-        found) or a file cannot be read at all.
+        found), a file cannot be read at all (the message names the file and what it
+        seems to be), an argument has the wrong type, or rows were read but none is
+        kept: then ``err.rejected`` holds the ledger and ``err.counts`` the counts.
+        Nothing else escapes.
+
+    Warns
+    -----
+    UserWarning
+        When one reason rejects more than 5% (and at least 3) of a file's rows, and
+        when a folder's lock files or sub-folders are skipped.
 
     Examples
     --------
@@ -622,6 +829,8 @@ def load(
     >>> data.rejected[["line", "column", "reason"]].values.tolist()
     [[3, 'paid_at', 'unparseable or impossible date'], [4, 'customer_id', 'missing customer id']]
     """
+    _check_arguments(payments, bills, customers, columns, id_width)
+    encodings: dict[str, str] = {}
     dates = _date_options(tz, dayfirst, date_format)
     notes: list[str] = []
     sheets = sheet if isinstance(sheet, Mapping) else {"payments": sheet}
@@ -639,14 +848,17 @@ def load(
     pay, rej, counts, sources, health, attrs = _load_table(
         payments, "payments", columns, clean_payments, sheet=sheets.get("payments"),
         drop_duplicates=drop_duplicates, reversal_window=reversal_window,
-        dates=dates, notes=notes, **common,
+        dates=dates, notes=notes, encodings=encodings, **common,
     )
+    _nothing_kept("payments", pay, rej, counts)
     bill_table, cust_table = empty("bills"), empty("customers")
     if bills is not None:
         bill_table, r, c, src, _, a = _load_table(
             bills, "bills", columns, clean_bills, sheet=sheets.get("bills"),
-            drop_duplicates=drop_duplicates, dates=dates, notes=notes, **common,
+            drop_duplicates=drop_duplicates, dates=dates, notes=notes, encodings=encodings,
+            **common,
         )
+        _nothing_kept("bills", bill_table, r, c)
         rej += r
         counts.update(c)
         sources.update(src)
@@ -654,7 +866,7 @@ def load(
     if customers is not None:
         cust_table, r, c, src, _, _ = _load_table(
             customers, "customers", columns, clean_customers,
-            sheet=sheets.get("customers"), **common,
+            sheet=sheets.get("customers"), encodings=encodings, **common,
         )
         rej += r
         counts.update(c)
@@ -677,6 +889,7 @@ def load(
         counts=counts,
         notes=notes,
         sources=sources,
+        encodings=encodings,
     )
     data.health = _health(data, health, id_with_region)
     return data
@@ -743,6 +956,67 @@ def _date_options(tz, dayfirst, date_format) -> dict:
             "'%d/%m/%Y' or None.")
     return {"tz": tz, "dayfirst": None if dayfirst is None else bool(dayfirst),
             "date_format": date_format}
+
+
+_INPUT = ("a path (str or pathlib.Path), a list of paths, a glob such as "
+          "'exports/*.csv', a folder or a pandas DataFrame")
+
+
+def _check_input(obj, kind: str, required: bool) -> None:
+    """PaymentDataError unless ``obj`` is something :func:`load` can read."""
+    if obj is None and not required:
+        return
+    example = f"payseg.load({'' if kind == 'payments' else 'pay, ' + kind + '='}"
+    if obj is None or isinstance(obj, (bool, int, float, complex)):
+        raise PaymentDataError(
+            f"{kind}: got {obj!r} ({type(obj).__name__}); expected {_INPUT}. "
+            f"Pass the export file, e.g. {example}'{kind}.csv')")
+    if isinstance(obj, Mapping):
+        raise PaymentDataError(
+            f"{kind}: got a {type(obj).__name__}; expected {_INPUT}. Wrap the "
+            f"columns in a DataFrame: {example}pd.DataFrame(...))")
+    if isinstance(obj, (pd.DataFrame, str, bytes, os.PathLike)):
+        if isinstance(obj, str) and not obj.strip():
+            raise PaymentDataError(
+                f"{kind}: got an empty path ''; expected {_INPUT}. Pass the export "
+                f"file, e.g. {example}'{kind}.csv')")
+        return
+    if isinstance(obj, (list, tuple)):
+        if not obj:
+            raise PaymentDataError(
+                f"{kind}: got an empty list; expected at least one file. Check the "
+                "glob or folder that built the list")
+        wrong = [x for x in obj if not isinstance(x, (str, bytes, os.PathLike))]
+        if wrong:
+            raise PaymentDataError(
+                f"{kind}: the list holds {wrong[0]!r} ({type(wrong[0]).__name__}); "
+                "expected paths only. Pass file paths, or concatenate DataFrames "
+                "with pd.concat first")
+        return
+    raise PaymentDataError(
+        f"{kind}: got a {type(obj).__name__}; expected {_INPUT}")
+
+
+def _check_arguments(payments, bills, customers, columns, id_width) -> None:
+    _check_input(payments, "payments", True)
+    _check_input(bills, "bills", False)
+    _check_input(customers, "customers", False)
+    if columns is not None and not (
+        isinstance(columns, Mapping)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items())
+    ):
+        raise PaymentDataError(
+            f"columns: got {columns!r} ({type(columns).__name__}); expected a "
+            "mapping {file header: canonical name}, e.g. columns={'用户号': "
+            "'customer_id', '交易时间': 'paid_at'}")
+    if id_width is not None and (
+        isinstance(id_width, bool) or not isinstance(id_width, (int, np.integer))
+        or id_width < 1
+    ):
+        raise PaymentDataError(
+            f"id_width: got {id_width!r} ({type(id_width).__name__}); expected a "
+            "positive whole number of digits, e.g. id_width=10, or None to keep "
+            "ids as written")
 
 
 def _pad_ids(ids: pd.Series, width: int) -> pd.Series:

@@ -429,3 +429,33 @@ def check_family(family, seed, *, with_period=True, with_channel=True, with_bill
     assert sorted(fast.columns) == sorted(expected)
     assert_frame_close(fast, ref, columns=expected)
     return data, fast
+
+
+def with_invoices(data, seed: int, *, payment_ids=True) -> payseg.PaymentData:
+    """``data`` with invoice-level bills: a second bill in some periods (issued up to
+    10 days later, some without amount), a ``bill_id`` on most bills and, with
+    ``payment_ids``, on some payments (a few naming no bill)."""
+    rng = np.random.default_rng(seed + 1_000_003)
+    bills = data.bills
+    second = bills[rng.random(len(bills)) < 0.4].copy()
+    second["issued_on"] = second["issued_on"] + pd.to_timedelta(
+        rng.integers(0, 11, len(second)), unit="D")
+    second["amount_due"] = rng.choice([30.0, 45.5, 80.0, np.nan], len(second))
+    bills = pd.concat([bills, second], ignore_index=True)
+    bills = bills.iloc[np.argsort(bills["customer_id"].to_numpy(), kind="stable")]
+    ids = pd.Series([f"B{i}" if r > 0.2 else None
+                     for i, r in enumerate(rng.random(len(bills)))], dtype="str")
+    bills = bills.reset_index(drop=True).assign(bill_id=ids)
+    pay = data.payments.copy()
+    if payment_ids:
+        own = bills.dropna(subset=["bill_id"]).groupby("customer_id")["bill_id"]
+        own = {c: list(v) for c, v in own}
+        choice = []
+        for cid in pay["customer_id"]:
+            r = rng.random()
+            if r < 0.45 and own.get(cid):
+                choice.append(own[cid][int(rng.integers(len(own[cid])))])
+            else:
+                choice.append("nope" if r < 0.55 else None)
+        pay["bill_id"] = pd.Series(choice, dtype="str")
+    return payseg.PaymentData(payments=pay, bills=bills, customers=data.customers)

@@ -149,7 +149,8 @@ def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.
                "req": _cents(getattr(b, "amount_due", NAN)),
                "id": _bill_id(getattr(b, "bill_id", None)),
                "pays": []} for b in bs]
-        # Allocation: by bill id, else over the period's bills, else the account.
+        # Allocation: by bill id, else over the period's bills; then the running
+        # account over what those leave open.
         for i, p in enumerate(ps):
             by_id = [k for k, b in enumerate(bl)
                      if has_ids and p["bill"] is not None and b["id"] == p["bill"]]
@@ -157,17 +158,20 @@ def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.
                                             else "account")
             if by_id:
                 bl[by_id[0]]["pays"].append((p, p["cents"]))
-                continue
-            if p["kind"] == "period":
+            elif p["kind"] == "period":
                 queue = [b for b in bl if b["period"] == p["period"]]
                 pos = sum(q["cents"] for q in ps[:i]
                           if q.get("kind") == "period" and q["period"] == p["period"])
                 _allocate(queue, p, pos, overflow=True)
-            else:
-                pos = sum(q["cents"] for q in ps if q["t"] < p["t"])
-                pos += sum(q["cents"] for q in ps[:i]
-                           if q["t"] == p["t"] and q.get("kind") == "account")
-                _allocate(bl, p, pos, overflow=False)
+        left = [dict(b, req=max((b["req"] or 0) - sum(c for _, c in b["pays"]), 0),
+                     pays=[]) for b in bl]
+        for i, p in enumerate(ps):
+            if p["kind"] == "account":
+                pos = sum(q["cents"] for q in ps[:i] if q["kind"] == "account")
+                _allocate(left, p, pos, overflow=False)
+        order = {id(q): i for i, q in enumerate(ps)}
+        for b, lb in zip(bl, left):
+            b["pays"] = sorted(b["pays"] + lb["pays"], key=lambda pc: order[id(pc[0])])
         for b in bl:
             run, b["settle"] = 0, None
             need = b["req"] if b["req"] is not None else 0

@@ -250,7 +250,7 @@ def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matc
     # Allocations grouped by bill, in time order (stable, adaptive sort; by bill and
     # payment row when split payments put allocations out of payment order).
     if split:
-        order = np.argsort(m * max(npay, 1) + m_rows)  # unique keys
+        order = np.argsort(m * max(npay, 1) + m_rows, kind="stable")  # nearly sorted
         m, m_rows, cents = m[order], m_rows[order], cents[order]
     elif len(m) > 1 and np.any(m[1:] < m[:-1]):
         order = np.argsort(m, kind="stable")

@@ -197,7 +197,8 @@ class PaymentData:
         return self.summary()
 
 
-_HEALTH = (
+#: Data-health counts of PaymentData.health: key -> what it counts (summary, report).
+HEALTH_CHECKS = (
     ("reversed_pairs", "reversed payments cancelled by a reversal or refund row "
                        "(both rows rejected)"),
     ("cancelled", "payments marked reversed whose reversal is not in the file "
@@ -214,7 +215,7 @@ _HEALTH = (
 
 
 def _health_lines(health: dict) -> list[str]:
-    found = [(text, health[key]) for key, text in _HEALTH if health.get(key)]
+    found = [(text, health[key]) for key, text in HEALTH_CHECKS if health.get(key)]
     if not found:
         return []
     return ["  data health (assumptions that did not hold):"] + [

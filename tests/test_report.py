@@ -460,3 +460,19 @@ def test_regions_outlets_and_data_health_as_text(tmp_path):
     # the segment x region table counts customers: its total is every customer
     total = f"{len(result.customers):,}"
     assert "total 合计" in region_sec and total in region_sec
+
+
+def test_data_health_lists_loader_checks_notes_and_as_of(tmp_path, cheap_figures):
+    res = _result(migration=False)
+    res.data.health = {"reversed_pairs": 3, "same_day_kept": 0}
+    res.data.notes = ["payments: paid_at read month first (detected from '1/15/2013')"]
+    res.features.attrs = {"as_of": pd.Timestamp("2025-01-31"),
+                          "as_of_rule": "default, outliers ignored",
+                          "notes": ["1 isolated row dated 2025-09-01 ignored"]}
+    text = report.render(res, tmp_path / "h.html").read_text("utf-8")
+    health = text[text.index('id="data"'):text.index('id="segments"')]
+    assert "reversed payments cancelled by a reversal or refund row" in health
+    assert "same-day repeats" not in health  # a zero count is no finding
+    assert "read month first" in health
+    assert "1 isolated row dated 2025-09-01 ignored" in health
+    assert "as of 2025-01-31 (default, outliers ignored)" in health

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data import HEALTH_CHECKS
 from . import _model
 from ._model import _Grid, _int, _Para, _pct, _Section, _Sub, _Table, _text
 
@@ -60,6 +61,11 @@ def _section_data(result, lang) -> _Section:
     if not len(data.bills):
         facts.append("No bills: payment delay against the due date cannot be measured. "
                      "没有账单数据，无法计算缴费延迟。")
+    attrs = getattr(result.features, "attrs", {}) or {}
+    if attrs.get("as_of") is not None:
+        facts.append(f"Features computed as of {attrs['as_of']:%Y-%m-%d} "
+                     f"({attrs.get('as_of_rule', 'given')}). "
+                     f"特征基准日 {attrs['as_of']:%Y-%m-%d}。")
     blocks.append(_Para(" ".join(facts)))
     checks = _assumptions(result)
     if checks:
@@ -131,6 +137,17 @@ def _assumptions(result) -> list:
         out.append([_Two("region (供电单位) known", "有供电单位"), "no region column",
                      _Two("no region or outlet tables; pass a customers file with "
                           "供电单位", "无法按供电单位分析网点")])
+    # what the loader found and handled (reversals, repeats, duplicated bills, ...)
+    health = getattr(data, "health", None) or {}
+    for key, text in HEALTH_CHECKS:
+        if health.get(key):
+            out.append([_Two("loader check", "读取检查"), f"{health[key]:,}",
+                        text])
+    for note in [*getattr(data, "notes", []),
+                 *(getattr(result.features, "attrs", {}) or {}).get("notes", [])]:
+        out.append([_Two("note", "说明"), _text(note),
+                    _Two("decided by payseg; see the guide to change it",
+                         "由 payseg 自动判断，可按文档修改")])
     rej = len(data.rejected)
     read = sum(v.get("read", 0) for v in (data.counts or {}).values())
     if read and rej / read > 0.05:

@@ -58,10 +58,12 @@ def run(seeds, rules, n, dims, ks, k_max):
                 seg = Segmenter(k_range=(2, k_max), random_state=seed).fit(X)
             seconds = time.perf_counter() - t
             st = seg.structure_
+            scores = seg.k_scores_.join(seg.null_scores_[["log_w", "null_silhouette"]])
+            scores.attrs = dict(seg.k_scores_.attrs)
             for rule in rules:
                 rows.append({
                     "seed": seed, "case": case, "k_true": k, "rule": rule,
-                    "k_found": choose_k(seg.k_scores_, rule, "")[0],
+                    "k_found": choose_k(scores, rule, "")[0],
                     "no_structure": seg.no_structure_,
                     "gap_excess": st["gap_excess"],
                     "sil_excess": st["silhouette_excess"],

@@ -186,7 +186,10 @@ def test_separated_blobs_have_structure():
     assert seg.structure_["silhouette_excess"] > 0.3
     assert seg.structure_["reason"].startswith("segment structure:")
     assert "No clear segment structure" not in seg.k_reason_
-    assert {"log_w", "null_silhouette"} <= set(seg.k_scores_.columns)
+    table = seg.null_scores_
+    assert table.index.tolist() == seg.k_scores_.index.tolist()
+    assert {"log_w", "null_silhouette", "silhouette_excess"} <= set(table.columns)
+    assert not {"log_w", "null_silhouette"} & set(seg.k_scores_.columns)
 
 
 @pytest.mark.parametrize("n_features", [2, 6])
@@ -213,6 +216,7 @@ def test_structure_not_tested_for_a_given_k():
     seg = Segmenter(n_clusters=3, random_state=0).fit(X)
     assert seg.structure_ is None
     assert seg.no_structure_ is None
+    assert seg.null_scores_ is None
 
 
 def test_elbow_reason():

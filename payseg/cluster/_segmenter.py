@@ -127,15 +127,17 @@ class Segmenter(
         Number of segments found (noise not counted).
     k_scores_ : DataFrame or None
         Scores of every k tried by ``n_clusters="auto"`` (index k; columns
-        silhouette, calinski_harabasz, davies_bouldin, bic, gap, gap_se, log_w,
-        null_silhouette).
+        silhouette, calinski_harabasz, davies_bouldin, bic, gap, gap_se).
     k_reason_ : str
         Why this number of segments.
     structure_ : dict or None
         The test of ``n_clusters="auto"`` against data with no segment structure
         (uniform in the box of the principal axes): ``structured``, ``k``,
-        ``gap_excess``, ``silhouette_excess``, ``reason`` (see
+        ``silhouette_excess``, ``gap_excess`` and ``reason`` (see
         ``docs/segmenter.md``). None when k was given or found by the method.
+    null_scores_ : DataFrame or None
+        The test by k (index k; columns silhouette, null_silhouette,
+        silhouette_excess, gap_excess, log_w); None when not tested.
     no_structure_ : bool or None
         True when ``n_clusters="auto"`` found no clear segment structure; a
         :class:`NoStructureWarning` is then issued and ``k_reason_`` says so. The
@@ -431,7 +433,7 @@ class Segmenter(
         Zfit = Z if fit_idx is None else Z[fit_idx]
 
         self.k_scores_ = None
-        self.structure_, self.no_structure_ = None, None
+        self.structure_, self.no_structure_, self.null_scores_ = None, None, None
         init, done = None, None
         if not backend.takes_k:
             if self.n_clusters != "auto":
@@ -491,8 +493,9 @@ class Segmenter(
         with _backends.limit_threads(Zs.shape[0]):
             scores, fitted = _select_k.score_k(new_backend, Zs, ks, seed, n_cat)
         k, reason = _select_k.choose_k(scores, self.selection, note)
-        self.k_scores_ = scores
         self.structure_ = _select_k.structure_test(scores)
+        self.null_scores_ = self.structure_.pop("table")
+        self.k_scores_ = scores.drop(columns=_select_k.NULL_COLUMNS)
         self.no_structure_ = not self.structure_["structured"]
         if self.no_structure_:
             reason += " No clear segment structure: " + self.structure_["reason"][
@@ -669,6 +672,7 @@ class Segmenter(
             seg._used_idx = np.arange(seg.features_used_.size)
         seg.__dict__.setdefault("structure_", None)  # before payseg 0.2.0
         seg.__dict__.setdefault("no_structure_", None)
+        seg.__dict__.setdefault("null_scores_", None)
         if "segment_names" in manifest:
             seg.segment_names_ = _persist.names_from_json(manifest["segment_names"])
         else:  # files written before the names moved to the manifest

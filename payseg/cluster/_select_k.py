@@ -62,6 +62,8 @@ _COLUMNS = [
     "log_w",
     "null_silhouette",
 ]
+#: Columns of score_k kept in ``Segmenter.null_scores_``, not in ``k_scores_``.
+NULL_COLUMNS = ["log_w", "null_silhouette"]
 
 
 def _log_dispersion(Z: np.ndarray, labels: np.ndarray) -> float:
@@ -167,7 +169,8 @@ def structure_test(scores: pd.DataFrame) -> dict:
 
     Returns a dict: ``structured`` (bool), ``k`` (the k with the largest
     silhouette excess), ``silhouette_excess`` there, ``gap_excess`` (gap(k) -
-    gap(1) in standard errors, for information) and ``reason``.
+    gap(1) in standard errors, for information), ``reason`` and ``table`` (by k:
+    silhouette, null_silhouette, silhouette_excess, gap_excess, log_w).
     """
     gap1 = scores.attrs.get("gap_1", np.nan)
     gap_z = (scores["gap"] - gap1) / scores["gap_se"].where(scores["gap_se"] > 0)
@@ -180,6 +183,13 @@ def structure_test(scores: pd.DataFrame) -> dict:
         "k": k,
         "silhouette_excess": excess,
         "gap_excess": float(gap_z.get(k, np.nan)),
+        "table": pd.DataFrame({
+            "silhouette": scores["silhouette"],
+            "null_silhouette": scores["null_silhouette"],
+            "silhouette_excess": sil_excess,
+            "gap_excess": gap_z,
+            "log_w": scores["log_w"],
+        }),
     }
     detail = (
         f"the best silhouette excess over uniform reference data is {excess:.3f} "

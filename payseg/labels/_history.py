@@ -66,7 +66,7 @@ def _bill_rows(data, as_of) -> pd.DataFrame:
     per = (
         pd.DataFrame({
             "customer_id": pay["customer_id"].to_numpy(),
-            "period": pay["period"].to_numpy(),
+            "period": pay["period"].array,
             "paid": pay["amount"].to_numpy(float),
             "auto_paid": np.where(is_auto, pay["amount"].to_numpy(float), 0.0),
             "last_paid": pay["paid_at"].to_numpy(),

@@ -38,14 +38,18 @@ class SegmentationResult:
     segments : DataFrame
         One row per segment id, noise last: ``key`` (archetype key), ``name_en``,
         ``name_zh``, ``rule`` (why it got that name), ``size``, ``share``,
-        ``action``. Computed once, when the result is made: ``size`` and ``share``
+        ``action``, ``action_zh``, ``action_en``. Computed once, when the result is made: ``size`` and ``share``
         are counted from ``labels``, every id of ``labels`` has a row, and a
         segment without a name is called ``segment <id>`` (noise: ``noise``).
     customers : DataFrame
-        One row per customer: ``segment``, ``archetype``, ``name``, ``name_zh``,
-        ``value_class``, ``pyramid_tier``, ``credit_grade``, ``credit_score``,
-        ``warning_score``, ``warning_level``, ``warning_reasons``,
-        ``dominant_channel``, ``action``, ``action_zh``, ``action_en``.
+        One row per customer: first the attributes of ``data.customers`` that
+        are present (``customer_name`` 户名, ``address`` 用电地址, ``region``
+        供电单位, ``collector`` 收费员, ``meter``, ``tariff``), then ``segment``,
+        ``archetype``, ``name_zh``, ``name_en`` (the segment's names, identical
+        to ``segments``), ``value_class``, ``pyramid_tier``, ``credit_grade``,
+        ``credit_score``, ``warning_score``, ``warning_level``,
+        ``warning_reasons``, ``dominant_channel``, ``arrears_amount``, ``action``,
+        ``action_zh``, ``action_en``.
     profiles : DataFrame
         Segment profiles from the segmenter (size, share, feature summaries).
     k_scores : DataFrame
@@ -102,13 +106,52 @@ class SegmentationResult:
 
     def to_frame(self) -> pd.DataFrame:
         """Features and labels side by side, one row per customer."""
-        return self.customers.join(self.features, how="left")
+        extra = self.features.columns.difference(self.customers.columns, sort=False)
+        return self.customers.join(self.features[extra], how="left")
 
     def report(self, path, **kwargs) -> Path:
         """Write the report: HTML (one self-contained file) or Markdown, by suffix."""
         from .report import render
 
         return render(self, path, **kwargs)
+
+    def explain(self, customer_id, lang="zh") -> str:
+        """Why a customer is in its segment, and the reasons for its grade and warning.
+
+        The segment and the rule that named it, the two or three features on which
+        the customer stands furthest from the median customer, the credit grade
+        with what set it, and the early-warning signals (``customers`` columns
+        ``explanation_zh`` / ``explanation_en``).
+
+        Parameters
+        ----------
+        customer_id : str
+        lang : {"zh", "en", "both"}, default "zh"
+
+        Examples
+        --------
+        >>> import payseg
+        >>> data = payseg.synth.generate(300, seed=1, months=12)
+        >>> res = payseg.segment(data, n_clusters=5, migration=False)
+        >>> cid = res.customers.index[0]
+        >>> res.explain(cid, lang="en").startswith(res.customers.at[cid, "name_en"])
+        True
+        """
+        cid = str(customer_id)
+        if cid not in self.customers.index:
+            raise KeyError(f"no customer {customer_id!r} in this result")
+        row = self.customers.loc[cid]
+        if lang not in ("zh", "en", "both"):
+            raise ValueError(f"lang must be 'zh', 'en' or 'both', got {lang!r}")
+        zh = str(row.get("explanation_zh", ""))
+        en = str(row.get("explanation_en", ""))
+        return {"zh": zh, "en": en, "both": f"{zh}\n{en}"}[lang]
+
+    def workbook(self, path, **kwargs) -> Path:
+        """Write the field-staff workbook (see :func:`payseg.report.write_workbook`)."""
+        from .report import write_workbook
+
+        return write_workbook(self, path, **kwargs)
 
     def save_model(self, path) -> None:
         """Save the segmenter with the segment names, for ``payseg predict``."""
@@ -147,6 +190,7 @@ def segment(
     stability: int = 0,
     migration: bool = True,
     actions=None,
+    small_arrears: float = 100.0,
     n_warnings: int = 20,
     progress: bool = False,
 ) -> SegmentationResult:
@@ -179,6 +223,9 @@ def segment(
         Compute half-year migration between segments when possible.
     actions : DataFrame or path, optional
         Your own service-actions table (see :func:`payseg.labels.load_actions`).
+    small_arrears : float, default 100
+        Arrears (yuan) below this get a payment reminder, never a cut-off notice
+        (the ``arrears,small`` row of the actions table).
     n_warnings : int, default 20
         Length of the early-warning list ``result.warnings``: the customers with
         the highest early-warning scores (score > 0), highest first.
@@ -198,6 +245,9 @@ def segment(
     True
     >>> sorted(result.customers.columns)[:3]
     ['action', 'action_en', 'action_zh']
+    >>> bool((result.customers["name_en"]
+    ...       == result.customers["segment"].map(result.segments["name_en"])).all())
+    True
     """
     from . import labels as lab
     from .cluster import Segmenter
@@ -257,12 +307,14 @@ def segment(
             mig = _migration(seg, data)
             bar.update()
 
+        seg_names = pd.DataFrame({"name_zh": namer.names_zh_,
+                                  "name_en": namer.names_en_})  # final names below
         customers = pd.DataFrame(
             {
                 "segment": labels,
                 "archetype": namer.labels_.map(_strip_suffix_map(namer)),
-                "name": namer.labels_,
-                "name_zh": labels.map(namer.names_zh_),
+                "name_zh": labels.map(seg_names["name_zh"]),
+                "name_en": labels.map(seg_names["name_en"]),
                 "value_class": value.labels_.reindex(X.index),
                 "pyramid_tier": pyramid.labels_.reindex(X.index),
                 "credit_grade": credit.labels_.reindex(X.index),
@@ -274,6 +326,8 @@ def segment(
             },
             index=X.index,
         )
+        if "arrears_amount" in X:
+            customers["arrears_amount"] = X["arrears_amount"]
         table = None
         if actions is not None:
             table = (actions if isinstance(actions, pd.DataFrame)
@@ -281,12 +335,19 @@ def segment(
         rec = lab.recommend(
             customers.rename(columns={"pyramid_tier": "tier", "credit_grade": "grade",
                                       "warning_level": "warning"}),
-            table=table,
+            table=table, small_arrears=small_arrears,
         )
         customers["action"] = rec["action"]
         customers["action_zh"] = rec["action_zh"]
         customers["action_en"] = rec["action_en"]
-        segments = _segments(namer, customers)
+        segments = _segments(namer, customers, X)
+        # One name per language, the same in customers and segments.
+        customers["name_zh"] = labels.map(segments["name_zh"])
+        customers["name_en"] = labels.map(segments["name_en"])
+        customers["warning_reasons_zh"] = warn.reasons_zh_.reindex(X.index)
+        customers = customers.join(lab.explain_customers(X, customers, segments,
+                                                         credit=credit))
+        customers = _with_attributes(customers, data)
         bar.update()
 
     return SegmentationResult(
@@ -345,20 +406,70 @@ def _strip_suffix_map(namer) -> dict:
     return dict(zip(namer.names_.to_numpy(), namer.archetypes_.to_numpy()))
 
 
-def _segments(namer, customers: pd.DataFrame) -> pd.DataFrame:
-    """Names, rule and action per segment (size and share: _segment_table)."""
+def _segments(namer, customers: pd.DataFrame, X: pd.DataFrame) -> pd.DataFrame:
+    """Names, rule and action per segment (size and share: _segment_table).
+
+    Segments sharing an archetype are named by what sets them apart
+    (:func:`payseg.labels.distinct_names`); ``rule`` keeps the rule in feature
+    codes, ``rule_zh``/``rule_en`` say it in words.
+    """
+    from .labels import action_text, action_texts, distinct_names, plain_rules
+
     # The most common action of a segment's customers is the segment's action.
     action = (customers.groupby("segment")["action"]
               .agg(lambda s: s.value_counts().index[0]))
-    return pd.DataFrame(
+    names = distinct_names(namer, X)
+    rules = plain_rules(namer)
+    out = pd.DataFrame(
         {
             "key": namer.archetypes_,
-            "name_en": namer.names_en_,
-            "name_zh": namer.names_zh_,
+            "name_en": names["name_en"],
+            "name_zh": names["name_zh"],
             "rule": namer.rules_,
+            "rule_zh": rules["rule_zh"],
+            "rule_en": rules["rule_en"],
+            "differs_by": names["differs_by"],
             "action": action,
         }
     )
+    # The wording of each segment's action beside its code (customers carry it).
+    texts = action_texts(customers)
+    pairs = [action_text(a, k, texts) or ("", "")
+             for a, k in zip(out["action"], out["key"])]
+    out["action_zh"] = [zh for zh, _ in pairs]
+    out["action_en"] = [en for _, en in pairs]
+    return out
+
+
+#: Customer attributes carried from ``data.customers`` into ``result.customers``,
+#: in this order, first: 户名, 用电地址, 供电单位, 收费员, 表计类型, 电价类别.
+ATTRIBUTES = ("customer_name", "address", "region", "collector", "meter", "tariff")
+
+
+def _with_attributes(customers: pd.DataFrame, data: PaymentData) -> pd.DataFrame:
+    """The input's customer attributes (name, address, region, ...) first.
+
+    From ``data.customers``; without a region there, the region of the customer's
+    latest payment that has one.
+    """
+    table = data.customers
+    table = table[~table.index.duplicated(keep="first")]
+    p = data.payments
+    if (("region" not in table or table["region"].isna().all())
+            and "region" in p and p["region"].notna().any()):
+        last = (p.loc[p["region"].notna(), ["customer_id", "paid_at", "region"]]
+                .sort_values("paid_at").drop_duplicates("customer_id", keep="last")
+                .set_index("customer_id")["region"].astype(object))
+        table = table.drop(columns="region", errors="ignore").join(
+            last.rename("region"), how="outer")
+    cols = [c for c in ATTRIBUTES if c in table.columns and c not in customers]
+    if not cols:
+        return customers
+    attrs = table[cols].reindex(customers.index)
+    for c in cols:
+        if isinstance(attrs[c].dtype, pd.CategoricalDtype):
+            attrs[c] = attrs[c].astype(object)
+    return pd.concat([attrs, customers], axis=1)
 
 
 def _migration(segmenter, data: PaymentData):
@@ -501,7 +612,7 @@ def predict_saved(model, data: PaymentData) -> pd.DataFrame:
     Returns
     -------
     DataFrame indexed by customer_id: ``segment`` and, when the model carries them,
-    ``name`` and ``name_zh``.
+    ``name_zh`` and ``name_en`` (as in ``customers.csv`` and ``segments.csv``).
     """
     from .cluster import Segmenter
     from .features import build_features
@@ -513,6 +624,6 @@ def predict_saved(model, data: PaymentData) -> pd.DataFrame:
     if isinstance(names, pd.DataFrame) and len(names):
         names = names.copy()
         names.index = names.index.astype(np.int64)
-        out["name"] = out["segment"].map(names["name_en"])
         out["name_zh"] = out["segment"].map(names["name_zh"])
+        out["name_en"] = out["segment"].map(names["name_en"])
     return out

@@ -1,16 +1,22 @@
 """The ``payseg`` command line: segment files, run the demo, generate data, predict.
 
-Exit codes: 0 ok, 2 bad input (one line on stderr saying what and how to fix it).
-Every output file is written to a temporary name and renamed when complete, so an
-interrupted run never leaves a half-written file behind.
+Exit codes: 0 ok, 2 bad input or an output folder that cannot be written (one line on
+stderr saying what and how to fix it), 1 a bug in payseg (its traceback and a line
+asking to report it). ``segment`` and ``demo`` write their outputs as one set: every
+file is written into a temporary folder beside ``--out``, then moved into place, and
+``manifest.json`` is written last; a set without it is incomplete.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
+import traceback
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +24,10 @@ from pathlib import Path
 import click
 
 from ._version import __version__
+
+_BUG_URL = "https://github.com/payseg/payseg/issues"
+MANIFEST = "manifest.json"
+INCOMPLETE = ".payseg-incomplete"
 
 
 class _UserError(click.ClickException):
@@ -29,15 +39,53 @@ class _UserError(click.ClickException):
         click.echo(f"payseg: error: {self.format_message()}", err=True)
 
 
+def _first_line(exc) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else repr(exc)
+
+
 @contextmanager
 def _user_errors():
     from .exceptions import PaymentDataError
 
     try:
         yield
+    except _UserError:
+        raise
     except (PaymentDataError, FileNotFoundError, ValueError, KeyError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-        raise _UserError(message) from None
+        raise _UserError(_first_line(exc)) from None
+
+
+class _Group(click.Group):
+    """Usage errors in one line; a real bug shows its traceback and asks to report."""
+
+    def main(self, args=None, prog_name=None, **kwargs):
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "payseg",
+                              standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            hint = ""
+            if exc.ctx is not None:
+                hint = f" (see '{exc.ctx.command_path} --help')"
+            click.echo(f"payseg: error: {_first_line(exc.format_message())}{hint}",
+                       err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("payseg: aborted", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("payseg: interrupted", err=True)
+            sys.exit(130)
+        except Exception:  # a bug: show everything, ask for a report
+            traceback.print_exc()
+            click.echo(f"payseg: internal error (payseg {__version__}). This is a bug: "
+                       f"please report it with the command and the traceback above at "
+                       f"{_BUG_URL}", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
 
 @contextmanager
@@ -57,10 +105,66 @@ def atomic_path(path: Path):
             os.unlink(tmp)
 
 
-def _write_csv(frame, path: Path, *, index=True) -> None:
+def _write_csv(frame, path: Path, *, index=True, quote_text=False) -> None:
     with atomic_path(path) as tmp:
-        # utf-8-sig so that Excel opens the Chinese names correctly.
-        frame.to_csv(tmp, index=index, encoding="utf-8-sig")
+        # utf-8-sig so that Excel opens the Chinese names correctly. With
+        # quote_text, every text cell (ids first) is quoted and numbers are not:
+        # csv readers that honour quoting (Python's csv with QUOTE_NONNUMERIC,
+        # LibreOffice's "quoted field as text") keep 0531000011 as text; pandas
+        # needs dtype={"customer_id": str} (docs/cli.md).
+        kw = {"quoting": csv.QUOTE_NONNUMERIC} if quote_text else {}
+        frame.to_csv(tmp, index=index, encoding="utf-8-sig", **kw)
+
+
+# Headers of customer attributes the loader leaves out, carried into the outputs.
+_ATTRIBUTE_HEADERS = {
+    "customer_name": ("户名", "用户名称", "客户名称", "用户名", "客户名", "户主",
+                      "customer name", "account name"),
+    "address": ("用电地址", "地址", "用户地址", "客户地址", "address",
+                "service address"),
+    "collector": ("收费员", "抄表员", "收费人员", "抄表收费员", "催费员", "collector"),
+}
+
+
+def _customer_attributes(paths, columns, id_width):
+    """户名, 用电地址, 收费员 of the customer files, indexed by customer_id (or None)."""
+    import pandas as pd
+
+    from ._headers import HEADER_MAP
+    from ._read import read_table
+    from ._validate import normalise_header, parse_ids
+
+    wanted = {normalise_header(h): canon for canon, heads in _ATTRIBUTE_HEADERS.items()
+              for h in heads}
+    user = {normalise_header(k): v for k, v in (columns or {}).items()}
+    frames = []
+    for path in paths:
+        try:
+            raw = read_table(path)
+        except Exception:  # the loader has read (or rejected) it already
+            continue
+        rename, id_col = {}, None
+        for col in raw.columns:
+            key = normalise_header(col)
+            canon = user.get(key) or HEADER_MAP.get(key)
+            if canon == "customer_id" and id_col is None:
+                id_col = col
+            elif key in wanted and wanted[key] not in rename.values():
+                rename[col] = wanted[key]
+        if id_col is None or not rename:
+            continue
+        ids = parse_ids(raw[id_col]).str.strip()
+        if id_width is not None:
+            short = ids.str.isdigit() & (ids.str.len() < id_width)
+            ids = ids.where(~short, ids.str.zfill(id_width))
+        part = raw[list(rename)].rename(columns=rename).astype(str)
+        part = part.apply(lambda c: c.str.strip()).replace("", None)
+        part.index = pd.Index(ids.to_numpy(), name="customer_id")
+        frames.append(part[part.index != ""])
+    if not frames:
+        return None
+    out = pd.concat(frames)
+    return out[~out.index.duplicated(keep="first")]
 
 
 def _echo(quiet: bool, message: str) -> None:
@@ -68,35 +172,177 @@ def _echo(quiet: bool, message: str) -> None:
         click.echo(message, err=True)
 
 
-def write_outputs(result, out: Path, *, quiet: bool = False) -> dict[str, Path]:
-    """Write customers.csv, segments.csv, profiles.csv, rejected.csv, report.html, model."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "customers": out / "customers.csv",
-        "segments": out / "segments.csv",
-        "profiles": out / "profiles.csv",
-        "rejected": out / "rejected.csv",
-        "report": out / "report.html",
-        "model": out / "model.payseg",
-    }
-    _write_csv(result.customers, paths["customers"])
-    _write_csv(result.segments, paths["segments"])
+_OUTPUTS = {  # name -> file, in writing order (the manifest comes last)
+    "customers": "customers.csv",
+    "segments": "segments.csv",
+    "profiles": "profiles.csv",
+    "rejected": "rejected.csv",
+    "workbook": "workbook.xlsx",
+    "report": "report.html",
+    "model": "model.payseg",
+}
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_result_set(folder: Path) -> str | None:
+    """None when ``folder`` holds a complete result set, else what is wrong."""
+    folder = Path(folder)
+    if (folder / INCOMPLETE).exists():
+        return "an earlier run was interrupted while replacing the results"
+    mpath = folder / MANIFEST
+    if not mpath.exists():
+        return f"{MANIFEST} is missing"
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        files = manifest["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{MANIFEST} is unreadable"
+    for name, entry in files.items():
+        f = folder / name
+        if not f.exists():
+            return f"{name} is missing"
+        if f.stat().st_size != entry.get("size"):
+            return f"{name} does not match {MANIFEST}"
+    return None
+
+
+def _write_set(result, staging: Path, *, lang: str, sheets) -> dict[str, Path]:
+    paths = {k: staging / v for k, v in _OUTPUTS.items()}
+    _write_csv(result.customers, paths["customers"], quote_text=True)
+    _write_csv(result.segments, paths["segments"], quote_text=True)
     _write_csv(result.profiles, paths["profiles"])
     _write_csv(result.rejected, paths["rejected"], index=False)
-    with atomic_path(paths["report"]) as tmp:
-        result.report(tmp.with_suffix(".html"))
-        os.replace(tmp.with_suffix(".html"), tmp)
-    with atomic_path(paths["model"]) as tmp:
-        result.save_model(tmp)
-    for name, path in paths.items():
-        _echo(quiet, f"  {name:9} {path}")
+    result.workbook(paths["workbook"], lang=lang, sheets=sheets)
+    result.report(paths["report"], lang="en" if lang == "en" else "auto")
+    result.save_model(paths["model"])
+    manifest = {
+        "payseg": __version__,
+        "complete": True,
+        "files": {p.name: {"size": p.stat().st_size, "sha256": _sha256(p)}
+                  for p in paths.values()},
+    }
+    mpath = staging / MANIFEST
+    mpath.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    for p in [*paths.values(), mpath]:
+        with open(p, "rb") as f:
+            os.fsync(f.fileno())
     return paths
 
 
-def _segment_kwargs(method, k, seed, quiet):
+def _collect_quietly() -> None:
+    import gc
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
+def _writable_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise _UserError(f"--out {out}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _UserError(f"--out {out}: cannot create the folder "
+                         f"({exc.strerror or exc})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise _UserError(f"--out {out}: the folder is not writable")
+
+
+def write_outputs(result, out: Path, *, quiet: bool = False, lang: str = "zh",
+                  sheets=None) -> dict[str, Path]:
+    """Write every output of ``result`` into ``out`` as one set.
+
+    All files are written into a temporary folder beside ``out`` (unique name); only
+    when all of them are complete are they moved into ``out``, ``manifest.json``
+    (names, sizes, SHA-256) last. While the files are moved, ``out`` holds a
+    ``.payseg-incomplete`` marker, so a run killed at that moment leaves a set that
+    ``predict`` and the next run recognise as incomplete. A failure while writing
+    (full disk, no permission) leaves the previous set as it was.
+    """
+    out = Path(out)
+    _writable_folder(out)
+    problem = None
+    if any((out / f).exists() for f in _OUTPUTS.values()):
+        problem = check_result_set(out)
+        if problem:
+            _echo(quiet, f"warning: the results in {out} were incomplete "
+                         f"({problem}); replacing them")
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.payseg-", dir=out.parent
+                                        if out.parent != out else out))
+    except OSError as exc:
+        raise _UserError(f"--out {out}: cannot write beside it "
+                         f"({exc.strerror or exc})") from None
+    try:
+        try:
+            paths = _write_set(result, staging, lang=lang, sheets=sheets)
+        except OSError as exc:
+            err = _UserError(
+                f"could not write the results for {out} ({exc.strerror or exc}); "
+                "the previous results there are unchanged")
+        else:
+            err = None
+        if err is not None:
+            # Writers abandoned half-way (openpyxl's XML generators) complain when
+            # collected; the one line above says all there is to say.
+            _collect_quietly()
+            raise err
+        try:
+            (out / INCOMPLETE).touch()
+            (out / MANIFEST).unlink(missing_ok=True)
+            for key, src in paths.items():
+                os.replace(src, out / src.name)
+                paths[key] = out / src.name
+            os.replace(staging / MANIFEST, out / MANIFEST)
+            (out / INCOMPLETE).unlink()
+        except OSError as exc:
+            raise _UserError(
+                f"could not move the results into {out} ({exc.strerror or exc}); "
+                f"the set there is incomplete ({INCOMPLETE} marks it)") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return paths
+
+
+def _initial_lang() -> str:
+    """Language of help texts: --lang on the command line, else the locale."""
+    argv = sys.argv[1:]
+    for i, a in enumerate(argv):
+        if a == "--lang" and i + 1 < len(argv):
+            return "zh" if argv[i + 1].lower().startswith("zh") else "en"
+        if a.startswith("--lang="):
+            return "zh" if a.split("=", 1)[1].lower().startswith("zh") else "en"
+    for var in ("PAYSEG_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        v = os.environ.get(var, "")
+        if v:
+            return "zh" if v.lower().startswith("zh") else "en"
+    return "en"
+
+
+_HELP_LANG = _initial_lang()
+
+
+def _h(en: str, zh: str) -> str:
+    return zh if _HELP_LANG == "zh" else en
+
+
+def _segment_kwargs(method, k, seed, quiet, stability=0, as_of=None, actions=None,
+                    small_arrears=100.0):
     n_clusters = "auto" if k == "auto" else int(k)
     return {"method": method, "n_clusters": n_clusters, "random_state": seed,
-            "progress": not quiet}
+            "progress": not quiet, "stability": stability, "as_of": as_of,
+            "actions": actions, "small_arrears": small_arrears}
 
 
 def _parse_k(ctx, param, value):
@@ -111,41 +357,232 @@ def _parse_k(ctx, param, value):
     return k
 
 
+def _parse_month(ctx, param, value):
+    import pandas as pd
+
+    try:
+        return str(pd.Period(str(value), freq="M"))
+    except (ValueError, TypeError):
+        raise click.BadParameter(
+            f"{value!r} is not a month: use YYYY-MM, e.g. 2024-01") from None
+
+
+def _parse_day(ctx, param, value):
+    if value is None:
+        return None
+    import pandas as pd
+
+    try:
+        day = pd.Timestamp(str(value))
+    except (ValueError, TypeError):
+        day = pd.NaT
+    if pd.isna(day):
+        raise click.BadParameter(
+            f"{value!r} is not a date: use YYYY-MM-DD, e.g. 2025-06-30")
+    return day
+
+
+def _read_text(path: str, option: str) -> str:
+    raw = Path(path).read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise _UserError(f"{option} {path}: not a text file in UTF-8 or GBK/GB18030")
+
+
+def _read_columns(path: str | None) -> dict | None:
+    """The --columns JSON file: {"your header": "canonical name"}."""
+    if not path:
+        return None
+    try:
+        mapping = json.loads(_read_text(path, "--columns"))
+    except json.JSONDecodeError as exc:
+        raise _UserError(f"--columns {path}: not valid JSON ({exc.msg} at line "
+                         f"{exc.lineno}, column {exc.colno})") from None
+    if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+        raise _UserError(f'--columns {path}: expected a JSON object '
+                         '{"your header": "canonical name", ...}')
+    return mapping
+
+
+def _register_channels(path: str | None) -> int:
+    """--channels FILE: JSON {code: [aliases]} (or {code: {...}}) or CSV code,alias."""
+    if not path:
+        return 0
+    from . import channels as registry
+
+    text = _read_text(path, "--channels")
+    entries: dict = {}
+    if Path(path).suffix.lower() == ".json" or text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise _UserError(f"--channels {path}: not valid JSON ({exc.msg} at line "
+                             f"{exc.lineno}, column {exc.colno})") from None
+        if not isinstance(data, dict):
+            raise _UserError(f'--channels {path}: expected {{"code": ["alias", ...]}}')
+        for code, spec in data.items():
+            if isinstance(spec, str):
+                spec = {"aliases": [spec]}
+            elif isinstance(spec, list):
+                spec = {"aliases": spec}
+            if not isinstance(spec, dict):
+                raise _UserError(f"--channels {path}: entry {code!r} must be a list of "
+                                 "spellings or an object")
+            entries[str(code)] = spec
+    else:
+        rows = list(csv.DictReader(text.splitlines()))
+        if not rows or "code" not in rows[0] or not (
+                {"alias", "aliases"} & set(rows[0])):
+            raise _UserError(f"--channels {path}: a CSV needs the columns code and "
+                             "alias (optional: name_zh, name_en, group)")
+        for r in rows:
+            spec = entries.setdefault(r["code"].strip(), {"aliases": []})
+            alias = (r.get("alias") or r.get("aliases") or "").strip()
+            if alias:
+                spec["aliases"].extend(a.strip() for a in alias.split("|") if a.strip())
+            for key in ("name_zh", "name_en", "group"):
+                if r.get(key):
+                    spec[key] = r[key].strip()
+    known = set(registry.codes())
+    for code, spec in entries.items():
+        aliases = [str(a) for a in spec.get("aliases", [])]
+        kw = {}
+        if code not in known:  # a new channel: an app unless told otherwise
+            group = spec.get("group", "online")
+            kw = {"group": group,
+                  "online": float(spec.get("online", group == "online")),
+                  "self_service": float(spec.get("self_service",
+                                                 group in ("online", "self_service"))),
+                  "automatic": float(spec.get("automatic", group == "automatic")),
+                  "prepaid": float(spec.get("prepaid", group == "prepaid"))}
+        try:
+            registry.register(code, spec.get("name_zh"), spec.get("name_en"),
+                              aliases=aliases, **kw)
+        except (ValueError, TypeError) as exc:
+            raise _UserError(f"--channels {path}: {code!r}: {_first_line(exc)}") \
+                from None
+    return len(entries)
+
+
+def _load_actions(path):
+    if not path:
+        return None
+    from .labels import load_actions
+
+    try:
+        return load_actions(path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _UserError(f"--actions {path}: {_first_line(exc)}") from None
+
+
 _METHODS = ["kmeans", "minibatch_kmeans", "gmm", "hdbscan", "agglomerative"]
+_SHEET_KINDS = ["all", "action", "region", "vip", "bad_credit", "reminders",
+                "warnings", "movers"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _parse_sheets(ctx, param, value):
+    if not value:
+        return None
+    kinds = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [k for k in kinds if k not in _SHEET_KINDS]
+    if bad:
+        raise click.BadParameter(f"unknown sheet kinds {bad}; choose from "
+                                 f"{', '.join(_SHEET_KINDS)}")
+    return kinds
+
+
+_LANG_OPTION = click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default=None,
+    help=_h("Language of help, workbook and report labels (default: Chinese outputs; "
+            "help from the locale).", "帮助、工作簿与报告的语言（默认输出中文）。"))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]},
+             help=_h("Segment utility customers by when and through which channel "
+                     "they pay.", "按缴费时间与缴费渠道对电力客户分群。"))
 @click.version_option(__version__, prog_name="payseg")
 def main():
-    """Segment utility customers by when and through which channel they pay."""
+    pass
 
 
-@main.command()
+def _segment_options(f):
+    for opt in reversed([
+        click.option("--method", type=click.Choice(_METHODS), default="kmeans",
+                     show_default=True, help=_h("Clustering method.", "聚类方法。")),
+        click.option("--k", "k", default="auto", callback=_parse_k, show_default=True,
+                     help=_h("Number of segments, or 'auto'.", "分群数，或 auto 自动选择。")),
+        click.option("--seed", default=0, show_default=True,
+                     help=_h("Random seed.", "随机种子。")),
+        click.option("--stability", type=click.IntRange(min=0), default=0,
+                     show_default=True,
+                     help=_h("Bootstrap refits to measure segment stability (0: skip; "
+                             "20 is a good start).",
+                             "评估分群稳定性的自助重抽样次数（0 不计算，建议 20）。")),
+        click.option("--as-of", "as_of", callback=_parse_day, default=None,
+                     help=_h("Reference day of the features (default: the last date "
+                             "in the data).", "特征计算基准日（默认数据中最后日期）。")),
+        click.option("--actions", "actions_file",
+                     type=click.Path(exists=True, dir_okay=False),
+                     help=_h("Your own service-actions table (CSV; see docs/labels.md).",
+                             "自定义服务措施表（CSV，见 docs/labels.md）。")),
+        click.option("--small-arrears", type=click.FloatRange(min=0), default=100.0,
+                     show_default=True,
+                     help=_h("Arrears (yuan) below this get a reminder, never a "
+                             "cut-off notice.", "低于此金额（元）的欠费只提醒，不发停电通知。")),
+        click.option("--sheets", callback=_parse_sheets, default=None,
+                     help=_h("Workbook sheets, comma-separated: "
+                             + ",".join(_SHEET_KINDS) + " (default: all).",
+                             "工作簿包含的工作表，逗号分隔（默认全部）：" + ",".join(_SHEET_KINDS))),
+        _LANG_OPTION,
+        click.option("--quiet", "-q", is_flag=True,
+                     help=_h("No progress bars or messages.", "不显示进度与提示。")),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _list_outputs(paths: dict, out: Path) -> None:
+    """Every output file, on stdout (scripts can read it)."""
+    for path in [*paths.values(), Path(out) / MANIFEST]:
+        click.echo(str(path))
+
+
+@main.command(help=_h("Segment the customers in PAYMENTS (CSV, Parquet or Excel files).",
+                      "对 PAYMENTS（CSV、Parquet 或 Excel 缴费文件）中的客户分群。"))
 @click.argument("payments", nargs=-1, required=True)
-@click.option("--bills", multiple=True, help="Bill file(s): 户号, 电费年月, 发行日期, ...")
-@click.option("--customers", multiple=True, help="Customer file(s): 户号, 供电单位, 表计类型")
+@click.option("--bills", multiple=True,
+              help=_h("Bill file(s): 户号, 电费年月, 发行日期, ...", "应收（账单）文件。"))
+@click.option("--customers", multiple=True,
+              help=_h("Customer file(s): 户号, 户名, 用电地址, 供电单位, 收费员, 表计类型",
+                      "客户档案文件：户号、户名、用电地址、供电单位、收费员、表计类型。"))
 @click.option("--columns", type=click.Path(exists=True, dir_okay=False),
-              help="JSON file mapping your headers to canonical names.")
-@click.option("--id-width", type=int, default=None,
-              help="Left-pad all-digit customer ids with zeros to this width.")
-@click.option("--method", type=click.Choice(_METHODS), default="kmeans", show_default=True)
-@click.option("--k", "k", default="auto", callback=_parse_k, show_default=True,
-              help="Number of segments, or 'auto'.")
-@click.option("--seed", default=0, show_default=True, help="Random seed.")
+              help=_h("JSON file mapping your headers to canonical names.",
+                      "表头映射 JSON 文件。"))
+@click.option("--channels", "channels_file", type=click.Path(exists=True, dir_okay=False),
+              help=_h("Register channel spellings: JSON {code: [aliases]} or CSV "
+                      "code,alias.", "登记新的缴费渠道写法：JSON {代码: [别名]} 或 CSV。"))
+@click.option("--id-width", type=click.IntRange(min=1), default=None,
+              help=_h("Left-pad all-digit customer ids with zeros to this width.",
+                      "将纯数字户号左侧补零到此长度。"))
 @click.option("--out", type=click.Path(file_okay=False), required=True,
-              help="Directory for the results.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars or messages.")
-def segment(payments, bills, customers, columns, id_width, method, k, seed, out, quiet):
-    """Segment the customers in PAYMENTS (CSV, Parquet or Excel files)."""
+              help=_h("Directory for the results.", "结果输出目录。"))
+@_segment_options
+def segment(payments, bills, customers, columns, channels_file, id_width, out, method,
+            k, seed, stability, as_of, actions_file, small_arrears, sheets, lang,
+            quiet):
     import payseg
 
+    lang = lang or "zh"
     with _user_errors():
-        mapping = None
-        if columns:
-            mapping = json.loads(Path(columns).read_text(encoding="utf-8"))
-            if not isinstance(mapping, dict):
-                raise ValueError(f"{columns}: expected a JSON object "
-                                 '{"your header": "canonical name"}')
+        mapping = _read_columns(columns)
+        n_channels = _register_channels(channels_file)
+        if n_channels:
+            _echo(quiet, f"registered {n_channels} channel(s) from {channels_file}")
+        actions = _load_actions(actions_file)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
             data = payseg.load(list(payments), bills=list(bills) or None,
@@ -153,97 +590,132 @@ def segment(payments, bills, customers, columns, id_width, method, k, seed, out,
                                id_width=id_width)
         for w in caught:
             _echo(quiet, f"warning: {w.message}")
+        if customers:
+            attrs = _customer_attributes(customers, mapping, id_width)
+            if attrs is not None:
+                for col in attrs.columns:
+                    if col not in data.customers:
+                        data.customers[col] = attrs[col].reindex(data.customers.index)
         if not quiet:
             data.summary(file=sys.stderr)
-        result = payseg.segment(data, **_segment_kwargs(method, k, seed, quiet))
+        result = payseg.segment(data, **_segment_kwargs(
+            method, k, seed, quiet, stability, as_of, actions, small_arrears))
     _echo(quiet, f"{result.segmenter.n_clusters_} segments; {result.k_reason}")
-    write_outputs(result, Path(out), quiet=quiet)
+    paths = write_outputs(result, Path(out), quiet=quiet, lang=lang, sheets=sheets)
+    _list_outputs(paths, Path(out))
 
 
-@main.command()
+@main.command(help=_h("Generate customers with planted archetypes and segment them end "
+                      "to end.", "生成带已知类型的模拟客户并完整分群。"))
 @click.option("--out", type=click.Path(file_okay=False), default="out", show_default=True)
-@click.option("--customers", "n_customers", default=20_000, show_default=True,
-              help="Number of generated customers.")
-@click.option("--months", default=24, show_default=True)
-@click.option("--seed", default=0, show_default=True)
-@click.option("--method", type=click.Choice(_METHODS), default="kmeans", show_default=True)
-@click.option("--quiet", "-q", is_flag=True)
-def demo(out, n_customers, months, seed, method, quiet):
-    """Generate customers with planted archetypes and segment them end to end."""
+@click.option("--customers", "n_customers", type=click.IntRange(min=10), default=20_000,
+              show_default=True, help=_h("Number of generated customers.", "模拟客户数。"))
+@click.option("--months", type=click.IntRange(min=1), default=24, show_default=True)
+@_segment_options
+def demo(out, n_customers, months, method, k, seed, stability, as_of, actions_file,
+         small_arrears, sheets, lang, quiet):
     import payseg
 
+    lang = lang or "zh"
     with _user_errors():
+        actions = _load_actions(actions_file)
         _echo(quiet, f"generating {n_customers:,} customers x {months} months ...")
         data = payseg.synth.generate(n_customers, seed=seed, months=months)
         if not quiet:
             data.summary(file=sys.stderr)
-        result = payseg.segment(data, **_segment_kwargs(method, "auto", seed, quiet))
+        result = payseg.segment(data, **_segment_kwargs(
+            method, k, seed, quiet, stability, as_of, actions, small_arrears))
     ari = payseg.evaluate.ari(data.truth["archetype"], result.labels)
     _echo(quiet, f"{result.segmenter.n_clusters_} segments ({result.k_reason}); "
                  f"agreement with the planted archetypes: ARI {ari:.3f}")
-    write_outputs(result, Path(out), quiet=quiet)
-    click.echo(Path(out) / "report.html")
+    paths = write_outputs(result, Path(out), quiet=quiet, lang=lang, sheets=sheets)
+    _list_outputs(paths, Path(out))
 
 
-@main.command()
-@click.option("--customers", "n_customers", default=10_000, show_default=True)
-@click.option("--months", default=24, show_default=True)
-@click.option("--start", default="2024-01", show_default=True)
+@main.command(help=_h("Write generated customers as utility-export files (Chinese "
+                      "headers).", "将模拟客户写成营销系统导出格式的文件（中文表头）。"))
+@click.option("--customers", "n_customers", type=click.IntRange(min=1), default=10_000,
+              show_default=True)
+@click.option("--months", type=click.IntRange(min=1), default=24, show_default=True)
+@click.option("--start", default="2024-01", show_default=True, callback=_parse_month,
+              help=_h("First month, YYYY-MM.", "起始月份 YYYY-MM。"))
 @click.option("--seed", default=0, show_default=True)
 @click.option("--market", type=click.Choice(["cn", "us", "uk"]), default="cn",
               show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
               show_default=True)
-@click.option("--defects", default=0.0, show_default=True,
-              help="Fraction of defective rows to inject (each kind the loader rejects).")
+@click.option("--defects", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help=_h("Fraction of defective rows to inject (each kind the loader "
+                      "rejects).", "注入的缺陷行比例。"))
 @click.option("--out", type=click.Path(file_okay=False), required=True)
 @click.option("--quiet", "-q", is_flag=True)
 def synth(n_customers, months, start, seed, market, fmt, defects, out, quiet):
-    """Write generated customers as utility-export files (Chinese headers)."""
     import payseg
 
+    _writable_folder(Path(out))
     with _user_errors():
         data = payseg.synth.generate(n_customers, seed=seed, start=start, months=months,
                                      market=market)
-        payseg.synth.write(data, out, format=fmt, defects=defects, seed=seed)
-        data.truth.to_csv(Path(out) / "truth.csv", encoding="utf-8-sig")
+        try:
+            payseg.synth.write(data, out, format=fmt, defects=defects, seed=seed)
+            data.truth.to_csv(Path(out) / "truth.csv", encoding="utf-8-sig")
+        except OSError as exc:
+            raise _UserError(f"--out {out}: could not write ({exc.strerror or exc})") \
+                from None
     _echo(quiet, f"wrote {len(data.payments):,} payments, {len(data.bills):,} bills, "
                  f"{n_customers:,} customers to {out}")
 
 
-@main.command()
+@main.command(help=_h("Assign the customers in PAYMENTS to the segments of a saved "
+                      "model.", "用已保存的模型为 PAYMENTS 中的客户分配分群。"))
 @click.argument("payments", nargs=-1, required=True)
 @click.option("--model", type=click.Path(exists=True, dir_okay=False), required=True)
 @click.option("--bills", multiple=True)
 @click.option("--customers", multiple=True)
 @click.option("--columns", type=click.Path(exists=True, dir_okay=False))
+@click.option("--channels", "channels_file", type=click.Path(exists=True, dir_okay=False),
+              help=_h("Channel spellings to register (as for segment).",
+                      "登记渠道写法（同 segment）。"))
+@click.option("--id-width", type=click.IntRange(min=1), default=None)
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="CSV to write (default: print to stdout).")
+              help=_h("CSV to write (default: print to stdout).",
+                      "输出 CSV（默认打印到标准输出）。"))
 @click.option("--quiet", "-q", is_flag=True)
-def predict(payments, model, bills, customers, columns, out, quiet):
-    """Assign the customers in PAYMENTS to the segments of a saved model."""
+def predict(payments, model, bills, customers, columns, channels_file, id_width, out,
+            quiet):
     import payseg
     from payseg._pipeline import predict_saved
 
+    folder = Path(model).parent
+    if (folder / INCOMPLETE).exists() or (folder / MANIFEST).exists():
+        problem = check_result_set(folder)
+        if problem:
+            raise _UserError(f"--model {model}: the result set in {folder} is "
+                             f"incomplete ({problem}); run payseg segment again")
     with _user_errors():
         segmenter = payseg.Segmenter.load(model)  # a bad model file fails first
-        mapping = json.loads(Path(columns).read_text(encoding="utf-8")) if columns else None
+        mapping = _read_columns(columns)
+        _register_channels(channels_file)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             data = payseg.load(list(payments), bills=list(bills) or None,
-                               customers=list(customers) or None, columns=mapping)
+                               customers=list(customers) or None, columns=mapping,
+                               id_width=id_width)
         assigned = predict_saved(segmenter, data)
     if out:
-        _write_csv(assigned, Path(out))
+        try:
+            _write_csv(assigned, Path(out), quote_text=True)
+        except OSError as exc:
+            raise _UserError(f"--out {out}: could not write ({exc.strerror or exc})") \
+                from None
         _echo(quiet, f"wrote {len(assigned):,} customers to {out}")
     else:
         click.echo(assigned.to_csv(), nl=False)
 
 
-@main.command()
+@main.command(help=_h("List the payment-channel registry.", "列出缴费渠道登记表。"))
 @click.option("--aliases", is_flag=True, help="Also list every recognised spelling.")
 def channels(aliases):
-    """List the payment-channel registry."""
     from . import channels as registry
 
     table = registry.table(include_aliases=aliases)

@@ -46,8 +46,8 @@ def test_adding_a_customer_does_not_change_existing_rows(seed, other):
         payments=pd.concat([data.payments, extra.payments], ignore_index=True),
         bills=pd.concat([data.bills, extra.bills], ignore_index=True),
         customers=data.customers)
-    X = payseg.build_features(data, as_of=as_of)
-    Y = payseg.build_features(both, as_of=as_of)
+    X = payseg.build_features(data, as_of=as_of, calendar=False)
+    Y = payseg.build_features(both, as_of=as_of, calendar=False)
     assert "zz_new" in Y.index or (len(extra.payments) + len(extra.bills) == 0)
     assert_frame_close(Y.loc[X.index], X)
 
@@ -102,7 +102,7 @@ def test_small_blocks_match_the_reference(seed, rows, shuffle, as_of):
         data = _shuffled(data, seed)
     with mock.patch.object(_block, "BLOCK_ROWS", rows):
         edges = _block.Context(data, as_of=as_of).block_edges()
-        X, dominant = payseg.build_features(data, as_of=as_of, return_dominant=True)
+        X, dominant = payseg.build_features(data, as_of=as_of, return_dominant=True, calendar=False)
     assume(sum(c1 > c0 for c0, c1 in edges) > 2)
     ref, ref_dominant = reference_features(data, as_of=as_of)
     assert sorted(X.columns) == sorted(ref.columns)
@@ -203,15 +203,15 @@ def test_dominant_channel_refuses_a_dataframe_with_the_fix():
 
 def test_fill_options():
     data = random_data(7, n_customers=5, with_bills=False)
-    X = payseg.build_features(data)
+    X = payseg.build_features(data, calendar=False)
     assert X.isna().any().any()
-    assert not payseg.build_features(data, fill=0.0).isna().any().any()
-    med = payseg.build_features(data, fill="median")
+    assert not payseg.build_features(data, fill=0.0, calendar=False).isna().any().any()
+    med = payseg.build_features(data, fill="median", calendar=False)
     col = "weekend_share"
     expected = X[col].fillna(X[col].median() if X[col].notna().any() else 0.0)
     pd.testing.assert_series_equal(med[col], expected)
     assert med["delay_days_mean"].eq(0.0).all()  # an all-NaN column becomes 0
-    one = payseg.build_features(data, fill={"late_share": -1.0})
+    one = payseg.build_features(data, fill={"late_share": -1.0}, calendar=False)
     assert one["late_share"].eq(-1.0).all()
     assert one["delay_days_mean"].isna().all()
 
@@ -299,11 +299,11 @@ def test_subset_of_customers_gives_bit_identical_rows(block_rows):
     as_of = payseg.features.default_as_of(data)
     rng = np.random.default_rng(0)
     ids = data.customers.index.to_numpy()
-    X = payseg.build_features(data, as_of=as_of)
+    X = payseg.build_features(data, as_of=as_of, calendar=False)
     with mock.patch.object(_block, "BLOCK_ROWS", block_rows or _block.BLOCK_ROWS):
         for size in (1, 7, 150):
             keep = rng.choice(ids, size=size, replace=False)
-            Y = payseg.build_features(_customers_subset(data, keep), as_of=as_of)
+            Y = payseg.build_features(_customers_subset(data, keep), as_of=as_of, calendar=False)
             assert Y["amount_trend"].notna().any() or size == 1
             shares = [c for c in X.columns if c.startswith("channel_share__")]
             # The subset has only its own channel columns; the others are 0 or NaN.
@@ -317,9 +317,9 @@ def test_subset_of_customers_gives_bit_identical_rows(block_rows):
 def test_subset_of_random_customers_is_bit_identical(seed, size):
     data = random_data(seed, n_customers=4)
     as_of = "2024-09-30"
-    X = payseg.build_features(data, as_of=as_of)
+    X = payseg.build_features(data, as_of=as_of, calendar=False)
     keep = X.index[:size]
-    Y = payseg.build_features(_customers_subset(data, keep), as_of=as_of)
+    Y = payseg.build_features(_customers_subset(data, keep), as_of=as_of, calendar=False)
     _exactly_equal(Y, X.loc[Y.index, Y.columns])
 
 

@@ -68,15 +68,15 @@ def test_split_payment_settles_on_last_part_and_counts_parts():
     assert X.loc["a", "delay_days_median"] == pytest.approx((24 + 1) / 2)
 
 
-def test_payment_before_issue_gives_negative_delay_and_ties_are_simultaneous():
+def test_payment_before_issue_gives_negative_delay_and_ties_follow_channel_order():
     data = _data([
-        ("a", "2024-01-20 09:00", "alipay", 100.0, None),
-        ("a", "2024-01-20 09:00", "counter", 50.0, None),  # same second: both Jan
+        ("a", "2024-01-20 09:00", "counter", 50.0, None),  # same second: after alipay
+        ("a", "2024-01-20 09:00", "alipay", 100.0, None),  # settles January
     ], BILLS)
-    assert _match(data).pay_bill.tolist() == [0, 0]
+    assert sorted(_match(data).pay_bill.tolist()) == [0, 1]
     X = payseg.build_features(data, families=["timing"])
-    assert X.loc["a", "delay_days_mean"] == -12
-    assert X.loc["a", "payments_per_bill"] == 2
+    assert X.loc["a", "delay_days_mean"] == (-12 + -41) / 2  # Feb issued 03-01
+    assert X.loc["a", "payments_per_bill"] == 1
 
 
 def test_tagged_payment_without_its_bill_is_unmatched():

@@ -45,7 +45,13 @@ def _cph():
 
 def test_cph_value_defined_timing_channel_arrears_nan():
     data, raw = _cph()
-    X = payseg.build_features(data)
+    # One payment of the sample is dated 2019-12-04, 267 days after all the others:
+    # the default as_of leaves it out, with a warning naming it.
+    with pytest.warns(UserWarning, match=r"2019-12-04 \(1 row\)"):
+        X = payseg.build_features(data)
+    assert X.attrs["as_of"] == pd.Timestamp("2019-03-12")
+    assert X.attrs["as_of_rule"] == "default, outliers ignored"
+    raw = raw[pd.to_datetime(raw["缴费日期"]) <= X.attrs["as_of"]]
     assert len(X) == raw["用户编号"].nunique() == 100
     value = payseg.features.feature_names(["value", "prepaid"])
     assert X[["pay_count_per_year", "amount_per_year", "amount_total",

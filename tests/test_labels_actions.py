@@ -74,3 +74,38 @@ def test_bad_tables():
         recommend(pd.DataFrame({"archetype": ["x"]}), table=bad)
     with pytest.raises(TypeError, match="customers must be a DataFrame"):
         recommend(["x"])
+
+
+def test_vacant_homes_get_a_vacancy_check_not_a_cut_off_notice():
+    """Issue 17: the dormant segment got 欠费催收 with a cut-off notice (grade D)."""
+    c = pd.DataFrame({"archetype": ["dormant", "dormant 2"], "grade": ["D", "D"],
+                      "warning": ["high", "low"], "arrears_amount": [600.0, 20.0]},
+                     index=["v1", "v2"])
+    r = recommend(c)
+    assert r["action"].tolist() == ["vacancy_check", "vacancy_check"]
+    assert not r["action_zh"].str.contains("停电前").any()
+
+
+def test_small_arrears_get_a_reminder_never_a_cut_off_notice():
+    c = pd.DataFrame({"archetype": ["chronic_late"] * 3, "grade": ["D"] * 3,
+                      "arrears_amount": [20.0, 99.0, 450.0]}, index=["a", "b", "c"])
+    r = recommend(c)
+    assert r["action"].tolist() == ["small_arrears_reminder", "small_arrears_reminder",
+                                    "arrears_recovery"]
+    assert "不发停电通知" in r.loc["a", "action_zh"]
+    assert "停电前" in r.loc["c", "action_zh"]
+    # the amount is a parameter
+    r = recommend(c, small_arrears=500)
+    assert (r["action"] == "small_arrears_reminder").all()
+    r = recommend(c, small_arrears=10)
+    assert (r["action"] == "arrears_recovery").all()
+    with pytest.raises(ValueError, match="small_arrears"):
+        recommend(c, small_arrears=-1)
+
+
+def test_action_table_in_docs_matches_the_bundled_table():
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "docs" / "labels.md").read_text(encoding="utf-8")
+    for row in load_actions().itertuples():
+        assert f"| {row.kind} | {row.key} | {row.priority:g} | `{row.action}` |" in doc

@@ -33,10 +33,26 @@ def test_score_on_a_cut_gets_the_higher_grade():
 
 def test_new_customers_start_in_the_middle():
     X = _X(late_share=[1.0, 0.0, 0.0], tenure_days=[30, 30, np.nan])
-    cg = CreditGrade().fit(X)
+    cg = CreditGrade(extract_days=730).fit(X)  # two years of data
     assert cg.scores_.tolist() == [75.0, 75.0, 75.0]
     assert cg.labels_.tolist() == ["B", "B", "B"]
     assert cg.new_.all()
+    assert cg.new_threshold_days_ == 180
+
+
+def test_new_is_relative_to_the_length_of_the_extract():
+    # A 6-month extract: customers seen from its first two months are not new;
+    # the threshold is min(180, 182 - 62) = 120 days of tenure.
+    X = _X(late_share=[0.0, 0.0, 0.0, 0.0], tenure_days=[182, 150, 119, np.nan])
+    cg = CreditGrade().fit(X)
+    assert cg.new_threshold_days_ == 120
+    assert cg.new_.tolist() == [False, False, True, True]
+    assert cg.labels_.tolist() == ["A", "A", "B", "B"]
+    X.attrs["extract_days"] = 730.0  # build_features writes it: two years of data
+    assert CreditGrade().fit(X).new_.tolist() == [False, True, True, True]
+    # two months of data: nobody can be told new, except without any payment
+    short = _X(late_share=[0.0, 0.0], tenure_days=[60, 5])
+    assert CreditGrade().fit(short).new_.tolist() == [False, False]
 
 
 def test_theft_and_arrears_force_lowest():

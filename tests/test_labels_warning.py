@@ -160,3 +160,21 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match=r"EarlyWarning.fit: X has none of the columns "
                        r"it reads \(delay_trend, .*\); found \['amount'\]"):
         EarlyWarning().fit(X)
+
+
+def test_reasons_in_chinese_too():
+    """Issue 17: early-warning signals were in English only."""
+    import pandas as pd
+
+    from payseg.labels import EarlyWarning
+
+    X = pd.DataFrame({"delay_trend": [6.0, 0.0], "late_share": [0.1, 0.0],
+                      "recent_late_share": [0.6, 0.0], "arrears_amount": [120.0, 0.0],
+                      "amount_trend": [-0.1, 0.0]},
+                     index=pd.Index(["a", "b"], name="customer_id"))
+    ew = EarlyWarning().fit(X)
+    zh = ew.reasons_zh_
+    assert zh["a"] == ("缴费延迟上升，每期增加 6 天；近期逾期比例 60%，历史为 10%；"
+                       "欠费 120 元；缴费金额下降，每月 10.0%")
+    assert zh["b"] == ""
+    assert ew.reasons_["a"].startswith("delay rising 6 days/bill; ")

@@ -30,7 +30,7 @@ def test_customers_table_has_one_row_per_customer(generated):
     c = result.customers
     assert c.index.equals(result.features.index)
     assert len(c) == data.n_customers
-    for col in ("segment", "name", "name_zh", "value_class", "pyramid_tier",
+    for col in ("segment", "name_zh", "name_en", "value_class", "pyramid_tier",
                 "credit_grade", "warning_score", "action"):
         assert c[col].notna().all(), col
     assert set(c["value_class"]) <= {"high_value", "mass", "potential", "low_value"}
@@ -112,3 +112,61 @@ def test_segment_bad_input(data, error, match):
 def test_segment_bad_n_warnings():
     with pytest.raises(ValueError, match="n_warnings must be an integer >= 0, got -1"):
         payseg.segment(payseg.load(CPH), n_warnings=-1)
+
+
+def test_customer_names_are_the_segment_names_and_attributes_are_carried():
+    """Issue 17: customers' name ('chronic_late 4') differed from segments' name_en
+    ('chronically late 4'); 供电单位 and the other attributes were dropped."""
+    data = payseg.synth.generate(600, seed=3, months=12)
+    data.customers["customer_name"] = "户" + data.customers.index.str[-4:]
+    data.customers["address"] = "幸福路" + data.customers.index.str[-3:] + "号"
+    result = payseg.segment(data, n_clusters=6, random_state=0, migration=False)
+    c, s = result.customers, result.segments
+    assert "name" not in c
+    for lang in ("name_zh", "name_en"):
+        assert c[lang].equals(c["segment"].map(s[lang]).rename(lang))
+    assert list(c.columns[:3]) == ["customer_name", "address", "region"]
+    assert c["region"].equals(
+        data.customers["region"].astype(object).reindex(c.index).rename("region"))
+    # segments carry the wording of their action code
+    for code, key, zh in zip(s["action"], s["key"], s["action_zh"]):
+        assert zh == payseg.labels.action_text(code, key)[0]
+    assert s["action_en"].notna().all()
+
+
+def test_names_and_rules_read_in_words_and_twins_say_how_they_differ():
+    """Issue 17: rules were feature codes; two segments both called 柜台忠实型."""
+    data = payseg.synth.generate(1500, seed=0, months=12)
+    result = payseg.segment(data, n_clusters=12, random_state=0, migration=False)
+    s = result.segments
+    assert not s["rule_en"].str.contains(r"_share|>=|<=").any()
+    assert not s["rule_zh"].str.contains(r"_share|>=|<=").any()
+    real = s[s["size"] > 0]
+    assert real["name_zh"].is_unique and real["name_en"].is_unique
+    twins = real[real["key"].duplicated(keep=False)]
+    assert len(twins), "12 segments on 9 archetypes: some share an archetype"
+    for _, r in twins.iterrows():
+        assert r["differs_by"] in payseg.labels.FEATURE_WORDS
+        word_zh, word_en = payseg.labels.FEATURE_WORDS[r["differs_by"]]
+        assert word_zh in r["name_zh"] and word_en in r["name_en"]
+        assert not r["name_en"][-1].isdigit() or r["name_en"].count(",") == 1
+    assert result.customers["warning_reasons_zh"].str.contains("欠费|逾期|延迟|下降",
+                                                               regex=True).any()
+
+
+def test_explain_names_segment_rule_features_grade_and_warning():
+    data = payseg.synth.generate(800, seed=4, months=12)
+    result = payseg.segment(data, n_clusters=8, random_state=0, migration=False)
+    c = result.customers
+    late = c.index[(c["warning_reasons_zh"] != "")][0]
+    text = result.explain(late)
+    seg = result.segments.loc[c.at[late, "segment"]]
+    assert text.startswith(f"{seg['name_zh']}：{seg['rule_zh']}")
+    assert "突出特征" in text and f"信用 {c.at[late, 'credit_grade']}" in text
+    assert c.at[late, "warning_reasons_zh"] in text
+    en = result.explain(late, lang="en")
+    assert en.startswith(seg["name_en"]) and "Stands out by" in en
+    assert en.count("median") >= 1
+    assert c["explanation_zh"].str.len().gt(20).all()
+    with pytest.raises(KeyError, match="no customer"):
+        result.explain("nope")

@@ -50,7 +50,8 @@ def _features(seed=0):
     counter = 1 - online
     X = pd.DataFrame(
         {
-            "delay_days_mean": delay,
+            "delay_days_mean": delay + 20,  # days after issue, due 20 days later
+            "days_to_due_mean": -delay,
             "late_share": np.clip(delay / 30, 0, 1),
             "online_share": online,
             "counter_share": counter,
@@ -250,9 +251,33 @@ def test_delay_distribution_marks_segments_without_bills(no_cjk):
 
 def test_delay_distribution_without_bills_is_a_note(no_cjk):
     X, labels = _features()
-    X["delay_days_mean"] = np.nan
+    X["days_to_due_mean"] = np.nan
     ax = P.plot_delay_distribution(X, labels)
     assert any("payment delay needs bills" in t for t in _texts(ax))
+
+
+def test_delay_distribution_draws_days_after_the_due_date(no_cjk):
+    """Issue 17: the axis says "after the due date" and shows exactly that.
+
+    Deadline payers settle 2 days before the due date, 18 days after the bill was
+    issued: the box must sit at -2, not at +18.
+    """
+    ids = pd.Index([f"{i}" for i in range(40)], name="customer_id")
+    X = pd.DataFrame({"delay_days_mean": np.r_[np.full(20, 18.0), np.full(20, 25.0)],
+                      "days_to_due_mean": np.r_[np.full(20, 2.0), np.full(20, -5.0)]},
+                     index=ids)
+    labels = pd.Series(np.repeat([0, 1], 20), index=ids)
+    ax = P.plot_delay_distribution(X, labels, lang="en")
+    assert "after the due date" in ax.get_xlabel()
+    assert "negative = before" in ax.get_xlabel()
+    drawn = {float(x) for ln in ax.lines if ln.get_color() == "black"
+             for x in ln.get_xdata()}
+    assert drawn == {-2.0, 5.0}
+    assert any(t.get_text().strip() == "due date" for t in ax.texts)
+    # days after issue: drawn as such, labelled as such, no due-date line
+    ax2 = P.plot_delay_distribution(X, labels, column="delay_days_mean", lang="en")
+    assert "issue" in ax2.get_xlabel() and "due" not in ax2.get_xlabel()
+    assert not any(t.get_text().strip() == "due date" for t in ax2.texts)
 
 
 def test_channel_mix_without_channels_is_a_note(no_cjk):
@@ -487,14 +512,14 @@ def test_dollar_in_names_is_not_mathtext(no_cjk):
 def test_delay_outliers_are_thinned_on_big_data(no_cjk):
     rng = np.random.default_rng(0)
     n = 20_000
-    X = pd.DataFrame({"delay_days_mean": rng.standard_cauchy(n)})
+    X = pd.DataFrame({"days_to_due_mean": rng.standard_cauchy(n)})
     ax = P.plot_delay_distribution(X, np.zeros(n, dtype=int))
     fliers = [line for line in ax.lines if line.get_marker() not in ("", "None", None)]
     assert len(fliers) == 1
     y = fliers[0].get_xdata()
     assert len(y) == 300
-    assert y.min() == X["delay_days_mean"].min()
-    assert y.max() == X["delay_days_mean"].max()
+    assert y.min() == -X["days_to_due_mean"].max()
+    assert y.max() == -X["days_to_due_mean"].min()
 
 
 def test_float_labels_with_missing_customers(no_cjk):

@@ -130,7 +130,8 @@ def _result(*, with_channel=True, migration=True, stability="object",
     )
 
 
-SECTIONS = ["Data summary", "Segments", "Segment profiles",
+SECTIONS = ["Data health", "Segments", "Regions and outlets",
+            "Segment profiles",
             "Choosing the number of segments", "Stability", "Customer value",
             "Early warnings", "Segment migration"]
 
@@ -434,3 +435,28 @@ def test_migration_section_reads_the_fitted_migration(html_report):
     # every tenth of the 900 segmented customers moved: 90 movers
     assert "10.0% of customers changed segment" in part
     assert "2024H1" in part and "2024-07-01" in part
+
+
+def test_regions_outlets_and_data_health_as_text(tmp_path):
+    """Issue 17: where outlets are needed and why, as copyable text tables; the
+    data-health section first; the delay plot's caption speaks of the due date."""
+    import payseg
+
+    data = payseg.synth.generate(1500, seed=5, months=24)
+    result = payseg.segment(data, n_clusters=8, random_state=0, migration=False)
+    path = _render(result, tmp_path / "r.md")
+    text = path.read_text(encoding="utf-8")
+    assert text.index("## 1. Data health") < text.index("## 2. Segments")
+    region_sec = text[text.index("Regions and outlets"):]
+    region_sec = region_sec[:region_sec.index("\n## ")]
+    regions = result.customers["region"].dropna().astype(str).unique()
+    assert all(r in region_sec for r in regions)
+    assert "Customers per segment and region" in region_sec
+    assert "outlets needed?" in region_sec
+    assert ("需要" in region_sec) or ("可精简" in region_sec)
+    assert "Action mix of each segment" in text
+    assert "relative to the due date" in text
+    assert "stability=True" not in text
+    # the segment x region table counts customers: its total is every customer
+    total = f"{len(result.customers):,}"
+    assert "total 合计" in region_sec and total in region_sec

@@ -53,6 +53,7 @@ class PaymentArrays:
     chan: np.ndarray  # int64 index into Context.channels, -1 unknown
     period: np.ndarray  # int64 month ordinal, PERIOD_NAT unknown
     bounds: np.ndarray  # customer segment offsets
+    bill: np.ndarray | None = None  # int64 bill id code, -1 unknown; None: no ids
 
     def __len__(self) -> int:
         return len(self.cust)
@@ -68,6 +69,8 @@ class BillArrays:
     due_day: np.ndarray  # float64 days since epoch, NaN unknown
     req_cents: np.ndarray  # int64 amount due in cents, -1 when unknown
     bounds: np.ndarray
+    bill: np.ndarray | None = None  # int64 bill id code, -1 unknown; None: no ids
+    rows: np.ndarray | None = None  # int64 row of each bill in ``data.bills``
 
     def __len__(self) -> int:
         return len(self.cust)

@@ -8,6 +8,8 @@ per bucket and take the maximum (:func:`frame_latest_ns`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -32,15 +34,88 @@ def latest_ns(pay_ns: np.ndarray, issue_ns: np.ndarray, bill_usable) -> int | No
     return last
 
 
-def frame_latest_ns(payments: pd.DataFrame, bills: pd.DataFrame) -> int | None:
-    """:func:`latest_ns` of canonical payments and bills tables."""
-    pay_ns = ns_view(payments["paid_at"]) if len(payments) else np.zeros(0, np.int64)
+#: Isolated latest dates (:func:`robust_latest`): at most this share of the dated
+#: rows (at least one row) ...
+OUTLIER_SHARE = 0.001
+#: ... later than every other row by more than this many days ...
+OUTLIER_GAP_DAYS = 62
+#: ... in data of at least this many dated rows.
+OUTLIER_MIN_ROWS = 50
+
+
+@dataclass
+class Latest:
+    """The default ``as_of`` in ns (None without dated rows) and the isolated
+    outlier rows it ignores (their day numbers, one per row, sorted)."""
+
+    ns: int | None
+    outlier_days: np.ndarray
+
+    def describe(self) -> str:
+        """The warning text naming the outlier dates, '' when there are none."""
+        if not len(self.outlier_days):
+            return ""
+        days, counts = np.unique(self.outlier_days, return_counts=True)
+        shown = ", ".join(f"{pd.Timestamp(int(d) * NS_PER_DAY):%Y-%m-%d} ({c} row"
+                          f"{'s' if c > 1 else ''})" for d, c in zip(days[:5],
+                                                                     counts[:5]))
+        more = ", ..." if len(days) > 5 else ""
+        as_of = pd.Timestamp(self.ns // NS_PER_DAY * NS_PER_DAY)
+        return (f"default as_of is {as_of:%Y-%m-%d}: {len(self.outlier_days):,} "
+                f"isolated row(s) dated more than {OUTLIER_GAP_DAYS} days after all "
+                f"other data are ignored as outliers (mistyped dates?): {shown}{more}. "
+                "Pass as_of= to keep them.")
+
+
+def robust_latest(*ns_arrays: np.ndarray) -> Latest:
+    """The latest of the dated rows (int64 ns, NaT ignored) once isolated outliers
+    are set aside: in data of at least :data:`OUTLIER_MIN_ROWS` rows, the latest
+    rows, at most :data:`OUTLIER_SHARE` of them, that come more than
+    :data:`OUTLIER_GAP_DAYS` days after every other row (one mistyped date a year
+    ahead), are outliers. One ``np.partition``: no sort of the data."""
+    none = np.zeros(0, np.int64)
+    arrays = [a for a in ns_arrays if len(a)]
+    tops = [int(a.max()) for a in arrays]  # NaT is the smallest int64
+    if not tops or max(tops) == PERIOD_NAT:
+        return Latest(None, none)
+    latest = max(tops)
+    n = sum(int(np.count_nonzero(a != PERIOD_NAT)) for a in arrays)
+    k = max(1, int(n * OUTLIER_SHARE))
+    if n < OUTLIER_MIN_ROWS or n <= k:
+        return Latest(latest, none)
+    # More than k rows within the gap of the latest: no gap among the k + 1 latest.
+    near = latest - OUTLIER_GAP_DAYS * NS_PER_DAY
+    if sum(int(np.count_nonzero(a >= near)) for a in arrays) >= k + 1:
+        return Latest(latest, none)
+    values = np.concatenate([a[a != PERIOD_NAT] for a in arrays])
+    top = np.sort(np.partition(values, n - k - 1)[n - k - 1:])  # the k + 1 latest
+    days = np.floor_divide(top, NS_PER_DAY)
+    big = np.flatnonzero(np.diff(days) > OUTLIER_GAP_DAYS)
+    if not len(big):
+        return Latest(int(top[-1]), none)
+    cut = int(big[0])  # the earliest such gap: every row after it is an outlier
+    return Latest(int(top[cut]), days[cut + 1:])
+
+
+def usable_issue_ns(bills: pd.DataFrame) -> np.ndarray:
+    """Issue dates (ns) of the bills that take part (NaT for the others)."""
     if not len(bills) or "issued_on" not in bills:
-        return latest_ns(pay_ns, np.zeros(0, np.int64), None)
+        return np.zeros(0, np.int64)
     amount = (bills["amount_due"].to_numpy(dtype=np.float64, na_value=np.nan)
               if "amount_due" in bills else np.full(len(bills), np.nan))
-    return latest_ns(pay_ns, ns_view(bills["issued_on"]), lambda: (
-        bills["period"].notna().to_numpy() & ~zero_cents(amount)))
+    usable = bills["period"].notna().to_numpy() & ~zero_cents(amount)
+    return np.where(usable, ns_view(bills["issued_on"]), PERIOD_NAT)
+
+
+def frame_latest(payments: pd.DataFrame, bills: pd.DataFrame) -> Latest:
+    """:func:`robust_latest` of canonical payments and bills tables."""
+    pay_ns = ns_view(payments["paid_at"]) if len(payments) else np.zeros(0, np.int64)
+    return robust_latest(pay_ns, usable_issue_ns(bills))
+
+
+def frame_latest_ns(payments: pd.DataFrame, bills: pd.DataFrame) -> int | None:
+    """The default ``as_of`` of canonical payments and bills tables, in ns."""
+    return frame_latest(payments, bills).ns
 
 
 def as_of_day(as_of, latest) -> int:
@@ -60,7 +135,10 @@ def default_as_of(data) -> pd.Timestamp:
     The day of the latest payment, or of the latest bill issue when a bill was issued
     later. Only bills that take part in the features count: a known ``period`` and an
     ``amount_due`` that does not round to 0 cents (a missing amount counts). Payments
-    without ``paid_at`` and bills without ``issued_on`` are ignored.
+    without ``paid_at`` and bills without ``issued_on`` are ignored. Isolated outlier
+    dates are ignored too (:func:`robust_latest`: in data of at least 50 dated rows,
+    the latest rows, at most 0.1 % of them, that come more than 62 days after every
+    other row); :func:`build_features` warns naming them.
 
     Parameters
     ----------
@@ -71,7 +149,7 @@ def default_as_of(data) -> pd.Timestamp:
     -------
     Timestamp
         Midnight of that day; NaT when there is no dated payment or usable bill
-        (:func:`build_features` then uses 1970-01-01).
+        (:func:`build_features` then raises ``PaymentDataError``).
 
     Examples
     --------

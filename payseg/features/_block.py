@@ -12,12 +12,14 @@ or rows.
 
 from __future__ import annotations
 
+import warnings
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from .. import channels
+from ..exceptions import PaymentDataError
 from ._arrays import (
     NS_PER_DAY,
     NS_PER_SECOND,
@@ -29,7 +31,7 @@ from ._arrays import (
     period_ordinals,
     zero_cents,
 )
-from ._as_of import as_of_day, latest_ns
+from ._as_of import robust_latest
 from ._grouping import customer_index, lex_order, segment_bounds, stable_order
 from ._match import Matching, match_payments
 from ._reduce import seg_count, seg_sum, zero_unless
@@ -71,7 +73,7 @@ class Context:
     in :meth:`blocks` of consecutive customers.
     """
 
-    def __init__(self, data, *, as_of=None):
+    def __init__(self, data, *, as_of=None, as_of_bills=True):
         self.index, pay, bill = customer_index(data)
         self.n = len(self.index)
         p, b = data.payments, data.bills
@@ -95,10 +97,35 @@ class Context:
             self._b_amount = (b["amount_due"].to_numpy(dtype=np.float64,
                                                        na_value=np.nan)
                               if "amount_due" in b else np.full(nb, np.nan))
+        self._pay_bill, self._b_bill = bill_id_codes(p, b)
+        #: Reported per-bill amounts (欠费金额, 滞纳金) when the bills carry them.
+        self._b_reported = {
+            col: b[col].to_numpy(dtype=np.float64, na_value=np.nan)
+            for col in REPORTED if nb and col in b and b[col].notna().any()}
 
+        #: Data-health notes of this run (each also a UserWarning), see attrs().
+        self.notes: list[str] = []
+        self.as_of_rule = "given"
         # as_of: latest payment or bill-issue date; data after it is ignored.
-        self.as_of_day = as_of_day(as_of, lambda: latest_ns(
-            self._ns, self._b_issue if nb else self._ns[:0], self._bill_usable))
+        if as_of is None:
+            issue = (np.where(self._bill_usable(), self._b_issue, PERIOD_NAT)
+                     if nb and as_of_bills else self._ns[:0])
+            latest = robust_latest(self._ns, issue)
+            if latest.ns is None:
+                if self.n:
+                    raise PaymentDataError(
+                        "as_of cannot be inferred: no payment has a date and no bill "
+                        "has an issue date (with a period and an amount due that is "
+                        "not 0). Pass as_of= to build_features, e.g. the extract date.")
+                latest.ns = 0
+            self.as_of_rule = "default"
+            if len(latest.outlier_days):
+                self.as_of_rule = "default, outliers ignored"
+                self.note(latest.describe())
+            as_of_ns = latest.ns
+        else:
+            as_of_ns = int(pd.Timestamp(as_of).value)
+        self.as_of_day = as_of_ns // NS_PER_DAY
         self.as_of = pd.Timestamp(self.as_of_day * NS_PER_DAY)
         self.as_of_month = int(pd.Period(self.as_of, freq="M").ordinal)
         self._cutoff = (self.as_of_day + 1) * NS_PER_DAY  # the whole as_of day counts
@@ -119,12 +146,40 @@ class Context:
             self.channels, self._chan_lookup, self._chan_rank = [], \
                 np.array([-1], np.int64), np.array([0], np.int64)
         self.has_bills = nb > 0
+        self.nonresidential = nonresidential(data.customers, self.index)
+        #: Payments carry bill ids (then several bills per period are expected).
+        self.pay_bill_ids = self._pay_bill is not None
         # Unsorted files: group rows by block once (blocks are cut by BLOCK_ROWS now).
         self._pay_group = self._group(self._pay_codes)
         self._bill_group = self._group(self._bill_codes) if nb else None
         attrs = channels.attributes(self.channels)
         #: (n_channels, n_groups) one-hot of each present channel's group.
         self.group_matrix = attrs[[f"group_{g}" for g in channels.GROUPS]].to_numpy()
+
+    def note(self, text: str) -> None:
+        """Record a data-health note and warn with it (UserWarning)."""
+        self.notes.append(text)
+        warnings.warn(text, UserWarning, stacklevel=4)
+
+    def attrs(self) -> dict:
+        """What ``X.attrs`` records about this run: ``as_of`` (Timestamp),
+        ``as_of_rule`` ("given", "default" or "default, outliers ignored"),
+        ``extract_days`` (float, first dated row to ``as_of``),
+        ``calendar_inferred`` (bool) and ``notes`` (the warnings, as text)."""
+        return {"as_of": self.as_of, "as_of_rule": self.as_of_rule,
+                "extract_days": self.extract_days(),
+                "calendar_inferred": bool(getattr(self, "calendar_inferred", False)),
+                "notes": list(self.notes)}
+
+    def extract_days(self) -> float:
+        """Days from the first dated payment or bill issue to ``as_of`` (NaN
+        without any): the length of the extract, for the credit grade's "new"."""
+        firsts = [a[a != PERIOD_NAT].min() for a in
+                  (self._ns, self._b_issue if self.has_bills else self._ns[:0])
+                  if np.any(a != PERIOD_NAT)]
+        if not firsts:
+            return float("nan")
+        return float(self.as_of_day - min(firsts) // NS_PER_DAY)
 
     def _group(self, codes: np.ndarray | None):
         """Rows grouped by default block (file order within a block) and the first
@@ -193,8 +248,16 @@ class Block:
         self.pay = self._payments(ctx, c0, c1)
         self.bills = self._bills(ctx, c0, c1) if ctx.has_bills else None
         self.has_bills = self.bills is not None and len(self.bills) > 0
+        self.reported = {}
+        #: Bills inferred from payment periods (no bills table): nothing unpaid is
+        #: visible, so unpaid_share and arrears_amount are NaN.
+        self.calendar_inferred = bool(getattr(ctx, "calendar_inferred", False))
+        self.nonresidential = (None if ctx.nonresidential is None
+                               else ctx.nonresidential[c0:c1])
         if self.has_bills:
             self.billed = np.diff(self.bills.bounds) > 0
+            self.reported = {col: v[self.bills.rows]
+                             for col, v in ctx._b_reported.items()}
         else:
             self.bills = None
             self.billed = np.zeros(self.n, dtype=bool)
@@ -208,24 +271,36 @@ class Block:
         chan_code = ctx._chan_codes[rows].astype(np.int64) + 1
         period = (ctx._period[rows] if ctx._period is not None
                   else np.full(len(ns), PERIOD_NAT, np.int64))
+        bill = (ctx._pay_bill[rows] if ctx._pay_bill is not None
+                else np.zeros(0, np.int64))
         keep = (ns != PERIOD_NAT) & (ns < ctx._cutoff) & ~np.isnan(amount)
         # Offsets of each customer's rows: the global ones unless rows were dropped.
         bounds = ctx._pay_bounds[c0:c1 + 1] - ctx._pay_bounds[c0]
+        cols = [cust, ns, amount, chan_code, period]
+        if len(bill):
+            cols.append(bill)
         if not keep.all():
-            cust, ns, amount, chan_code, period = (
-                a[keep] for a in (cust, ns, amount, chan_code, period))
-            bounds = segment_bounds(cust, self.n)
+            cols = [a[keep] for a in cols]
+            bounds = segment_bounds(cols[0], self.n)
+        cust, ns, amount, chan_code = cols[:4]
         day = np.floor_divide(ns, NS_PER_DAY)
         sec = (ns - day * NS_PER_DAY) // NS_PER_SECOND
-        order = lex_order(cust, day * 86_400 + sec, ctx._chan_rank[chan_code])
+        cents = np.round(amount * 100).astype(np.int64)
+        rank = ctx._chan_rank[chan_code]
+        cols[1:1] = [day, sec, cents]
+        order = lex_order(cust, day * 86_400 + sec, rank)
         if order is not None:
-            cust, day, sec, amount, chan_code, period = (
-                a[order] for a in (cust, day, sec, amount, chan_code, period))
+            cols = [a[order] for a in cols]
+        order = _tie_order(cols[0], cols[1], cols[2], rank if order is None
+                           else rank[order], cols[3])
+        if order is not None:
+            cols = [a[order] for a in cols]
+        cust, day, sec, cents, _, amount, chan_code, period = cols[:8]
         return PaymentArrays(
-            cust=cust, day=day, sec=sec, cents=np.round(amount * 100).astype(np.int64),
+            cust=cust, day=day, sec=sec, cents=cents,
             amount=np.asarray(amount, dtype=np.float64),
             chan=ctx._chan_lookup[chan_code], period=np.asarray(period, np.int64),
-            bounds=bounds,
+            bounds=bounds, bill=cols[8] if len(cols) > 8 else None,
         )
 
     def _bills(self, ctx: Context, c0: int, c1: int) -> BillArrays:
@@ -239,21 +314,36 @@ class Block:
                 # Bills without an issue date count once their period has started.
                 & ((issue != PERIOD_NAT) | (period <= ctx.as_of_month)))
         bounds = ctx._bill_bounds[c0:c1 + 1] - ctx._bill_bounds[c0]
+        if isinstance(rows, slice):
+            rows = np.arange(rows.start, rows.stop, dtype=np.int64)
+        cols = [cust, issue, due, period, amount, rows]
+        if ctx._b_bill is not None:
+            cols.append(ctx._b_bill[rows])
         if not keep.all():
-            cust, issue, due, period, amount = (
-                a[keep] for a in (cust, issue, due, period, amount))
-            bounds = segment_bounds(cust, self.n)
+            cols = [a[keep] for a in cols]
+            bounds = segment_bounds(cols[0], self.n)
+        cust, issue, period = cols[0], cols[1], cols[3]
         issue_key = zero_unless(issue // NS_PER_DAY, issue != PERIOD_NAT)
         order = lex_order(cust, period, issue_key)
         if order is not None:
-            cust, issue, due, period, amount = (
-                a[order] for a in (cust, issue, due, period, amount))
+            cols = [a[order] for a in cols]
+        cust, issue, due, period, amount, rows = cols[:6]
         req = np.where(np.isnan(amount), -1, np.round(amount * 100))
         return BillArrays(
             cust=cust, period=np.asarray(period, np.int64), issue_day=day_numbers(issue),
             due_day=day_numbers(due), req_cents=req.astype(np.int64),
-            bounds=bounds,
+            bounds=bounds, bill=cols[6] if len(cols) > 6 else None, rows=rows,
         )
+
+    def multi_bill_periods(self):
+        """(customer ids, periods) with several bills in one period, one row each."""
+        if not self.has_bills:
+            return self.index[:0], np.zeros(0, np.int64)
+        b = self.bills
+        dup = np.zeros(len(b), dtype=bool)
+        dup[1:] = (b.cust[1:] == b.cust[:-1]) & (b.period[1:] == b.period[:-1])
+        first = dup & ~np.concatenate([[False], dup[:-1]])  # second bill of a run
+        return self.index[b.cust[first]], b.period[first]
 
     @cached_property
     def match(self) -> Matching:
@@ -299,6 +389,60 @@ class Block:
         new = np.ones(len(pay), dtype=bool)
         new[1:] = (pay.cust[1:] != pay.cust[:-1]) | (pay.day[1:] != pay.day[:-1])
         return seg_count(new, pay.bounds)
+
+
+def _tie_order(cust, day, sec, rank, cents):
+    """Order putting payments of one customer, second and channel by amount (None
+    when no such tie or already in that order), so that allocation never depends on
+    row order."""
+    if len(cust) < 2:
+        return None
+    tie = ((cust[1:] == cust[:-1]) & (day[1:] == day[:-1]) & (sec[1:] == sec[:-1])
+           & (rank[1:] == rank[:-1]))
+    if not tie.any() or not np.any(tie & (cents[1:] < cents[:-1])):
+        return None
+    group = np.concatenate([[0], np.cumsum(~tie)])
+    return lex_order(group, cents)
+
+
+#: Optional bill columns reported by the billing system: arrears (欠费金额) and late
+#: fee (滞纳金) per bill, in yuan; the arrears family uses them when known.
+REPORTED = ("arrears", "late_fee")
+
+#: ``customers["customer_type"]`` values (lower case, stripped) that mean a
+#: non-residential customer (late fee 0.2 %/day, 0.3 %/day across a year end);
+#: anything else, or no such column, is residential (0.1 %/day).
+NONRESIDENTIAL = frozenset({
+    "non-residential", "nonresidential", "non_residential", "non residential",
+    "非居民", "commercial", "industrial", "business", "工商业", "一般工商业", "大工业",
+})
+
+
+def nonresidential(customers: pd.DataFrame, index: pd.Index) -> np.ndarray | None:
+    """bool per customer of ``index``: non-residential by ``customer_type``; None
+    when no customer is."""
+    if "customer_type" not in customers or not len(customers):
+        return None
+    kind = customers["customer_type"]
+    if not kind.index.is_unique:
+        kind = kind[~kind.index.duplicated()]
+    flag = kind.astype("str").str.strip().str.lower().isin(NONRESIDENTIAL)
+    out = flag.reindex(index, fill_value=False).to_numpy(dtype=bool)
+    return out if out.any() else None
+
+
+def bill_id_codes(payments: pd.DataFrame, bills: pd.DataFrame):
+    """int64 codes of the ``bill_id`` columns of payments and bills (one code per
+    distinct id over both, -1 for a missing id), or None for a table without ids."""
+    has_p = "bill_id" in payments and len(payments) and payments["bill_id"].notna().any()
+    has_b = "bill_id" in bills and len(bills) and bills["bill_id"].notna().any()
+    if not (has_p and has_b):
+        return None, None
+    both = pd.concat([payments["bill_id"], bills["bill_id"]], ignore_index=True)
+    both = both.astype("str").str.strip().replace("", None)
+    codes, _ = pd.factorize(both)
+    codes = codes.astype(np.int64)
+    return codes[:len(payments)], codes[len(payments):]
 
 
 def _calendar(day: np.ndarray, unit: str) -> np.ndarray:

@@ -7,6 +7,7 @@ blocks of consecutive customers (:func:`build_blocks`), in threads with ``n_jobs
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import time
@@ -22,10 +23,12 @@ from .._sklearn_compat import (
     StrOptions,
     validate_params,
 )
+from ..calendar import BillingCalendar
 from ..data import PaymentData
 from . import arrears, channel, trend
 from ._block import Block, Context
 from ._families import FAMILIES, MODULES, check_families
+from ._infer import describe, inferred_bills
 
 _AS_OF = [None, str, datetime.date, np.datetime64]
 
@@ -123,10 +126,13 @@ def fill_missing(frame: pd.DataFrame, fill) -> pd.DataFrame:
         "fill": [None, Real, StrOptions({"median"}), Mapping],
         "late_fee_rate": [Interval(Real, 0, None, closed="left")],
         "late_fee_min": [Interval(Real, 0, None, closed="left")],
+        "nonresidential_late_fee_rate": [Interval(Real, 0, None, closed="left")],
+        "carried_late_fee_rate": [Interval(Real, 0, None, closed="left")],
         "trend_periods": [Interval(Integral, 1, None, closed="left")],
         "recent_periods": [Interval(Integral, 1, None, closed="left")],
         "return_dominant": ["boolean"],
         "n_jobs": [Integral, None],
+        "calendar": [None, BillingCalendar, bool],
     },
     prefer_skip_nested_validation=True,
 )
@@ -138,10 +144,13 @@ def build_features(
     *,
     late_fee_rate: float = arrears.LATE_FEE_RATE,
     late_fee_min: float = arrears.LATE_FEE_MIN,
+    nonresidential_late_fee_rate: float = arrears.NONRESIDENTIAL_RATE,
+    carried_late_fee_rate: float = arrears.CARRIED_RATE,
     trend_periods: int = trend.TREND_PERIODS,
     recent_periods: int = trend.RECENT_PERIODS,
     return_dominant: bool = False,
     n_jobs: int | None = None,
+    calendar: BillingCalendar | bool | None = None,
 ):
     """One row of payment-behaviour features per customer.
 
@@ -161,9 +170,16 @@ def build_features(
         NaN, a number fills every column, "median" fills each column with its median
         (0 when the whole column is NaN), a dict fills per column.
     late_fee_rate : float >= 0, default 0.001
-        Late fee per day of arrears (0.1%/day for residents; 0.002 non-residential).
+        Late fee per day of arrears of residential customers (0.1%/day), and of
+        every customer when ``data.customers`` has no ``customer_type``.
     late_fee_min : float >= 0, default 1.0
         Minimum late fee per overdue bill, in yuan.
+    nonresidential_late_fee_rate : float >= 0, default 0.002
+        Late fee per day for customers whose ``customer_type`` is non-residential
+        (非居民), on arrears of the due date's year.
+    carried_late_fee_rate : float >= 0, default 0.003
+        Late fee per day for non-residential customers on arrears carried across a
+        year end (from 1 January after the due date on).
     trend_periods : int >= 1, default 12
         Settled bills used by ``delay_trend`` and months used by ``amount_trend``.
     recent_periods : int >= 1, default 3
@@ -175,6 +191,12 @@ def build_features(
         Threads building blocks of customers at once (large data only; a block is
         about a million rows). None means 1, -1 means every core. Results do not
         depend on it.
+    calendar : BillingCalendar, None or False, default None
+        For payments-only data (no bills table, payments carrying ``period``): the
+        billing calendar whose issue and due dates are inferred for each customer
+        and period paid (None: :class:`payseg.calendar.BillingCalendar`, monthly,
+        due at the end of the settlement month); ``X.attrs["calendar_inferred"]``
+        says so. False turns inference off (then no bill-based timing columns).
 
     Returns
     -------
@@ -216,9 +238,25 @@ def build_features(
     as_of = _check_as_of(as_of, "build_features")
     fams = check_families(families)
     params = {"late_fee_rate": late_fee_rate, "late_fee_min": late_fee_min,
+              "nonresidential_rate": nonresidential_late_fee_rate,
+              "carried_rate": carried_late_fee_rate,
               "trend_periods": trend_periods, "recent_periods": recent_periods}
     n_threads(n_jobs, 1)  # refuse n_jobs=0 before the global pass
-    ctx = Context(data, as_of=as_of)
+    bills = None
+    if calendar is not False and not len(data.bills):
+        bills = inferred_bills(data.payments, None if calendar is True else calendar)
+    if bills is None:
+        ctx = Context(data, as_of=as_of)
+    else:
+        # as_of from the payments: inferred issue dates are not data.
+        ctx = Context(dataclasses.replace(data, bills=bills), as_of=as_of,
+                      as_of_bills=False)
+        ctx.calendar_inferred = True
+        cal = BillingCalendar() if calendar in (None, True) else calendar
+        ctx.note(f"no bills table: {len(bills):,} bills of "
+                 f"{bills['customer_id'].nunique():,} customers inferred from the "
+                 f"payments' periods with the standard calendar ({describe(cal)}); "
+                 "pass calendar= to change it, calendar=False to turn this off")
     X, dominant = build_blocks(ctx, fams, params, return_dominant=return_dominant,
                                n_jobs=n_jobs)
     X = fill_missing(X, fill)
@@ -251,9 +289,14 @@ def build_blocks(ctx: Context, fams, params, *, return_dominant=False, n_jobs=No
             if timer:
                 timer(f"family {fam}", clock() - t)
         found = channel.dominant_codes(block) if return_dominant else None
+        if not ctx.pay_bill_ids:
+            ids, periods = block.multi_bill_periods()
+            if len(ids):
+                multi.append((ids, periods))
         return edge, columns, found
 
     edges = ctx.block_edges()
+    multi = []  # (customer ids, periods) with several bills in one period
     workers = n_threads(n_jobs, len(edges))
     values, names, dominant = None, [], []
     # Blocks of consecutive customers keep temporaries small (no loop per customer);
@@ -281,9 +324,27 @@ def build_blocks(ctx: Context, fams, params, *, return_dominant=False, n_jobs=No
         if pool is not None:
             pool.shutdown()
     X = pd.DataFrame(values, index=ctx.index, columns=names, copy=False)
+    if multi:
+        ctx.note(_multi_bill_note(multi))
+    X.attrs.update(ctx.attrs())
     if not return_dominant:
         return X, None
     return X, (pd.concat(dominant) if len(dominant) > 1 else dominant[0])
+
+
+def _multi_bill_note(multi) -> str:
+    """The warning for customers with several bills in one period and no bill ids."""
+    ids = np.concatenate([np.asarray(i, dtype=object) for i, _ in multi])
+    periods = np.concatenate([p for _, p in multi])
+    n_cust = len(pd.unique(ids))
+    shown = ", ".join(f"{c} {pd.Period(ordinal=int(p), freq='M')}"
+                      for c, p in zip(ids[:5], periods[:5]))
+    more = ", ..." if len(ids) > 5 else ""
+    return (f"{n_cust:,} customer(s) have several bills in one period ({len(ids):,} "
+            f"customer-periods, e.g. {shown}{more}) and the payments carry no bill_id: "
+            "each period's payments settle its bills oldest first (docs/features.md, "
+            "allocation). Map the invoice or bill number to bill_id on both tables "
+            "to match payments to bills exactly.")
 
 
 def n_threads(n_jobs, n_blocks: int) -> int:
@@ -303,10 +364,8 @@ def n_threads(n_jobs, n_blocks: int) -> int:
 def compute_family(block: Block, family: str, **params) -> dict[str, np.ndarray]:
     """Columns of one family for one :class:`Block` of customers."""
     if family == "arrears":
-        return arrears.compute(block, late_fee_rate=params.get("late_fee_rate",
-                                                               arrears.LATE_FEE_RATE),
-                               late_fee_min=params.get("late_fee_min",
-                                                       arrears.LATE_FEE_MIN))
+        keys = ("late_fee_rate", "late_fee_min", "nonresidential_rate", "carried_rate")
+        return arrears.compute(block, **{k: params[k] for k in keys if k in params})
     if family == "trend":
         return trend.compute(block, trend_periods=params.get("trend_periods",
                                                              trend.TREND_PERIODS),

@@ -63,6 +63,7 @@ def compute(block: Block) -> dict[str, np.ndarray]:
     with np.errstate(invalid="ignore"):
         late = ~mt.settled | (mt.settle_day > b.due_day)
     out["late_share"] = seg_mean(late, bounds, overdue)
-    out["unpaid_share"] = seg_mean(~mt.settled, bounds, overdue)
+    if not block.calendar_inferred:  # inferred bills are all paid: unknown
+        out["unpaid_share"] = seg_mean(~mt.settled, bounds, overdue)
     out["payments_per_bill"] = seg_mean(mt.n_matched, bounds, mt.n_matched > 0)
     return out

@@ -3,13 +3,16 @@ lifecycle stage and churn warning."""
 
 from ._actions import (
     ACTION_COLUMNS,
+    SMALL_ARREARS,
     action_text,
     action_texts,
+    arrears_class,
     load_actions,
     recommend,
 )
 from ._archetype import ARCHETYPES, ArchetypeLabeller
 from ._credit import CreditGrade
+from ._explain import FEATURE_WORDS, distinct_names, explain_customers, plain_rules
 from ._lifecycle import LIFECYCLE_STAGES, Lifecycle
 from ._migration import Migration
 from ._outlets import outlet_shares
@@ -28,8 +31,10 @@ __all__ = [
     "ACTION_COLUMNS",
     "ARCHETYPES",
     "ArchetypeLabeller",
+    "SMALL_ARREARS",
     "CreditGrade",
     "EarlyWarning",
+    "FEATURE_WORDS",
     "LIFECYCLE_STAGES",
     "Lifecycle",
     "Migration",
@@ -38,10 +43,14 @@ __all__ = [
     "ValuePyramid",
     "action_text",
     "action_texts",
+    "arrears_class",
     "backtest_high_value",
+    "distinct_names",
+    "explain_customers",
     "load_actions",
     "outlet_shares",
     "payment_stats",
+    "plain_rules",
     "rank_high_value",
     "recommend",
     "value_metrics",

@@ -8,7 +8,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-__all__ = ["ACTION_COLUMNS", "action_text", "action_texts", "load_actions", "recommend"]
+__all__ = ["ACTION_COLUMNS", "SMALL_ARREARS", "action_text", "action_texts",
+           "arrears_class", "load_actions", "recommend"]
 
 #: Columns of the actions table.
 ACTION_COLUMNS = ("kind", "key", "priority", "action", "action_zh", "action_en")
@@ -20,14 +21,40 @@ DEFAULT_COLUMNS = {
     "grade": "grade",
     "value_class": "value_class",
     "warning": "warning",
+    "arrears": "arrears",
 }
+
+#: Arrears (yuan) below which a customer gets a reminder, never a cut-off notice.
+SMALL_ARREARS = 100.0
+
+
+def arrears_class(amount, small=SMALL_ARREARS) -> pd.Series:
+    """``none``, ``small`` (0 < arrears < ``small`` yuan) or ``large`` per customer.
+
+    The ``arrears`` kind of the actions table keys on it: the bundled table gives
+    ``small`` arrears a payment reminder (``small_arrears_reminder``) ahead of the
+    collection action of grade D, so 20 yuan owed never brings a cut-off notice.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> arrears_class(pd.Series([0.0, 20.0, 350.0, None])).tolist()
+    ['none', 'small', 'large', 'none']
+    """
+    if not (isinstance(small, (int, float, np.integer, np.floating))
+            and not isinstance(small, bool) and small >= 0):
+        raise ValueError(f"small_arrears must be a number of yuan >= 0, got {small!r}")
+    a = pd.to_numeric(pd.Series(amount), errors="coerce").fillna(0.0)
+    out = np.where(a <= 0, "none", np.where(a < small, "small", "large"))
+    return pd.Series(out, index=a.index, name="arrears", dtype="str")
 
 
 def load_actions(path=None) -> pd.DataFrame:
     """The service-actions table: the bundled default, or your own edited copy.
 
     Each row maps one value of one customer attribute (``kind``: archetype, tier,
-    grade, value_class or warning; ``key``: e.g. ``chronic_late``, ``A``) to an
+    grade, value_class, warning or arrears; ``key``: e.g. ``chronic_late``, ``A``,
+    ``small``) to an
     action with a ``priority`` (lower wins). The row ``*,*`` is the default action.
     To change the actions, save this table (``load_actions().to_csv("my.csv",
     index=False)``), edit it in a spreadsheet and pass ``load_actions("my.csv")`` to
@@ -77,7 +104,8 @@ def _check_table(table: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def recommend(customers, *, table=None, columns=None) -> pd.DataFrame:
+def recommend(customers, *, table=None, columns=None,
+              small_arrears=SMALL_ARREARS) -> pd.DataFrame:
     """The service action per customer, from its archetype, tier, grade, value class.
 
     Every row of the actions table whose ``kind``/``key`` matches the customer is a
@@ -93,7 +121,12 @@ def recommend(customers, *, table=None, columns=None) -> pd.DataFrame:
         Actions table (default :func:`load_actions`).
     columns : mapping, optional
         kind -> column of ``customers`` (default: ``archetype``, ``tier``,
-        ``grade``, ``value_class``, ``warning``); missing columns are skipped.
+        ``grade``, ``value_class``, ``warning``, ``arrears``); missing columns are
+        skipped. Without an ``arrears`` column, an ``arrears_amount`` column (yuan)
+        is classed by :func:`arrears_class`.
+    small_arrears : float, default 100
+        Arrears below this many yuan are ``small``: a reminder, never a cut-off
+        notice (with the bundled table).
 
     Returns
     -------
@@ -119,6 +152,12 @@ def recommend(customers, *, table=None, columns=None) -> pd.DataFrame:
         )
     table = load_actions() if table is None else _check_table(table)
     cols = dict(DEFAULT_COLUMNS if columns is None else columns)
+    arrears_col = cols.get("arrears")
+    if (arrears_col is not None and arrears_col not in customers.columns
+            and "arrears_amount" in customers.columns):
+        customers = customers.assign(
+            **{arrears_col: arrears_class(customers["arrears_amount"],
+                                          small_arrears).to_numpy()})
     n = len(customers)
     parts = []
     for kind, col in cols.items():  # loop over the few attribute kinds

@@ -36,8 +36,15 @@ class CreditGrade(BaseEstimator):
     months of arrears scores 100 - 40 - 20 - 10 - 30 = 0). A NaN feature (no bills,
     e.g. prepaid) costs nothing. Then:
 
-    - **new customers** (``tenure_days < new_tenure_days``, or unknown tenure) get
-      ``new_score``, which sits in the middle grade by default;
+    - **new customers** get ``new_score``, which sits in the middle grade by
+      default: unknown tenure, or ``tenure_days`` below ``new_tenure_days`` *and*
+      below the length of the extract less ``new_grace_days`` (first seen well
+      after the extract began). The extract length is ``extract_days``, else
+      ``X.attrs["extract_days"]`` (written by :func:`payseg.build_features`: days
+      from the first dated row to ``as_of``), else the largest ``tenure_days``.
+      So a 6-month extract does not make every customer new: only those first
+      seen more than ``new_grace_days`` after its start are; on two years of data
+      the threshold is ``new_tenure_days``;
     - **forced lowest grade** for a theft flag or ``max_months_in_arrears >=
       arrears_months`` (3 by default), whatever the score; ``forced_`` says why.
 
@@ -56,7 +63,14 @@ class CreditGrade(BaseEstimator):
     arrears_months : float, default 3
         Months of arrears that force the lowest grade (and cap the arrears penalty).
     new_tenure_days : float, default 180
-        Customers known for fewer days are new.
+        Customers known for fewer days are new (on an extract long enough).
+    new_grace_days : float, default 62
+        Customers first seen within this many days of the extract's start are not
+        new, whatever the extract length (a monthly payer shows up within two
+        months): the threshold is ``min(new_tenure_days, extract - new_grace_days)``.
+    extract_days : float or None, default None
+        Length of the extract in days; None reads ``X.attrs["extract_days"]`` or
+        takes the largest ``tenure_days``.
     new_score : float, default 75
         Score of a new customer (grade B with the default cuts).
     theft_column : str, default "theft"
@@ -72,6 +86,8 @@ class CreditGrade(BaseEstimator):
         customer_id -> "theft", "arrears" or "" (grade not forced).
     new_ : Series of bool
         customer_id -> treated as a new customer.
+    new_threshold_days_ : float
+        The tenure below which a customer was new in this fit.
     counts_ : Series
         grade -> customers, every grade present.
 
@@ -99,6 +115,8 @@ class CreditGrade(BaseEstimator):
         new_tenure_days=180.0,
         new_score=75.0,
         theft_column="theft",
+        new_grace_days=62.0,
+        extract_days=None,
     ):
         self.grades = grades
         self.cuts = cuts
@@ -107,12 +125,17 @@ class CreditGrade(BaseEstimator):
         self.new_tenure_days = new_tenure_days
         self.new_score = new_score
         self.theft_column = theft_column
+        self.new_grace_days = new_grace_days
+        self.extract_days = extract_days
 
     def _check_params(self):
         grades = check_names(self.grades, "grades")
         check_cuts(self.cuts, "cuts", n=len(grades) - 1, unit="scores",
                    which="one per grade but the last")
-        check_numbers(self, ("arrears_months", "new_tenure_days"), low=0)
+        check_numbers(self, ("arrears_months", "new_tenure_days", "new_grace_days"),
+                      low=0)
+        if self.extract_days is not None:
+            check_number(self.extract_days, "extract_days", low=0)
         check_number(self.new_score, "new_score", low=0, high=100)
 
     def fit(self, X, y=None, *, theft=None):
@@ -147,7 +170,16 @@ class CreditGrade(BaseEstimator):
             score -= float(points) * v.fillna(0.0)
         score = score.clip(0.0, 100.0)
         tenure = column(X, "tenure_days")
-        new = ~(tenure >= self.new_tenure_days)
+        extract = self.extract_days
+        if extract is None:
+            extract = X.attrs.get("extract_days")
+        if extract is None or pd.isna(extract):
+            extract = tenure.max()
+        extract = 0.0 if pd.isna(extract) else float(extract)
+        threshold = min(float(self.new_tenure_days),
+                        extract - float(self.new_grace_days))
+        self.new_threshold_days_ = threshold
+        new = ~(tenure >= threshold)
         score = score.where(~new, float(self.new_score))
         if theft is None and self.theft_column in X.columns:
             theft = X[self.theft_column]

@@ -161,6 +161,8 @@ class EarlyWarning(BaseEstimator):
     reasons_ : Series
         customer_id -> the fired signals with their values, "; "-separated ("" when
         none fired).
+    reasons_zh_ : Series
+        The same reasons in Chinese, e.g. ``缴费延迟上升，每期增加 6 天；欠费 120 元``.
     labels_ : Series
         customer_id -> "high", "medium" or "low".
     history_ : DataFrame or None
@@ -331,28 +333,49 @@ class EarlyWarning(BaseEstimator):
         texts["complaints"] = ("", n_compl, "{:.0f}", " complaints")
         w = pd.Series({k: float(weights.get(k, 0.0)) for k in sig.columns})
         score = sig.to_numpy() @ w.to_numpy()
-        reasons = pd.Series("", index=idx, dtype="str")
-        for k in sig.columns:  # loop over the signals, not customers
-            fired = (sig[k] > 0) & (w[k] > 0)
-            piece = pd.Series("", index=idx, dtype="str")
-            if fired.any():
-                spec = texts[k]
-                if len(spec) == 3:  # a change reason: (key, value, earlier value)
-                    key, v, earlier = spec
-                    fmt = CHANGE_REASONS[key][0]
-                    vv = v[fired].to_numpy(float)
-                    ww = (np.zeros(len(vv)) if earlier is None
-                          else earlier[fired].to_numpy(float))
-                    text = pd.Series([fmt.format(v=a, w=b) for a, b in zip(vv, ww)],
-                                     index=fired[fired].index, dtype="str")
-                else:
-                    pre, vals, fmt, suf = spec
-                    text = pre + vals[fired].map(fmt.format).astype("str") + suf
-                    if k == "more_late":
-                        text += column(X, "late_share")[fired].map("{:.0%}".format)
-                piece[fired] = text
-            sep = pd.Series(np.where((reasons != "") & fired, "; ", ""), index=idx)
-            reasons = reasons + sep + piece
+        # Chinese wording of the level/trend reasons (the change reasons carry
+        # theirs in CHANGE_REASONS)
+        zh_words = {
+            "rising_delay": ("缴费延迟上升，每期增加 ", " 天"),
+            "more_late": ("近期逾期比例 ", "，历史为 "),
+            "arrears": ("欠费 ", " 元"),
+            "falling_amount": ("缴费金额下降，每月 ", ""),
+            "complaints": ("投诉 ", " 次"),
+        }
+
+        def reasons_in(lang, sep_text):
+            reasons = pd.Series("", index=idx, dtype="str")
+            for k in sig.columns:  # loop over the signals, not customers
+                fired = (sig[k] > 0) & (w[k] > 0)
+                piece = pd.Series("", index=idx, dtype="str")
+                if fired.any():
+                    spec = texts[k]
+                    if len(spec) == 3:  # a change reason: (key, value, earlier)
+                        key, v, earlier = spec
+                        fmt = CHANGE_REASONS[key][lang]
+                        vv = v[fired].to_numpy(float)
+                        ww = (np.zeros(len(vv)) if earlier is None
+                              else earlier[fired].to_numpy(float))
+                        text = pd.Series(
+                            [fmt.format(v=a, w=b) for a, b in zip(vv, ww)],
+                            index=fired[fired].index, dtype="str")
+                    else:
+                        pre, vals, fmt, suf = spec
+                        if lang:
+                            pre, suf = zh_words[k]
+                        # Format only the customers where the signal fired.
+                        text = pre + vals[fired].map(fmt.format).astype("str") + suf
+                        if k == "more_late":
+                            text += column(X, "late_share")[fired].map(
+                                "{:.0%}".format)
+                    piece[fired] = text
+                sep = pd.Series(np.where((reasons != "") & fired, sep_text, ""),
+                                index=idx)
+                reasons = reasons + sep + piece
+            return reasons
+
+        reasons = reasons_in(0, "; ")
+        self.reasons_zh_ = reasons_in(1, "；").rename("reasons_zh")
         hi, med = self.levels
         strong = ((sig.to_numpy() >= self.single_signal) & (w.to_numpy() > 0)).any(
             axis=1)

@@ -81,9 +81,9 @@ _STRINGS = {
 
 # Readable names of the features the default profile heatmap shows.
 FEATURE_NAMES = {
-    "delay_days_mean": ("平均缴费延迟（天）", "mean delay (days)"),
-    "delay_days_median": ("缴费延迟中位数（天）", "median delay (days)"),
-    "days_to_due_mean": ("距截止日天数", "days before due date"),
+    "delay_days_mean": ("发行后缴费天数", "days from issue to payment"),
+    "delay_days_median": ("发行后缴费天数中位数", "median days from issue to payment"),
+    "days_to_due_mean": ("截止日前缴费天数（负数为逾期）", "days before due (negative = late)"),
     "late_share": ("逾期缴费占比", "late payments"),
     "unpaid_share": ("未缴账单占比", "unpaid bills"),
     "pay_day_regularity": ("缴费日规律性", "pay-day regularity"),

@@ -40,9 +40,26 @@ _CHANNEL_COLORS = (
 )
 
 
-def plot_delay_distribution(features, labels, *, column="delay_days_mean", names=None,
+# How each timing feature is drawn: sign applied, title, axis label, due-date line.
+# ``days_to_due_mean`` is (due day - settlement day), positive = paid before the due
+# date; it is drawn negated, so that the axis reads "days after the due date".
+_DELAY_SPECS = {
+    "days_to_due_mean": (
+        -1.0, ("各分群缴费时间（相对截止日）", "Payment day relative to the due date"),
+        ("缴费日距截止日天数（负数 = 截止日前缴费，正数 = 逾期天数）",
+         "days paid after the due date (negative = before the due date)"), True),
+    "delay_days_mean": (
+        1.0, ("各分群发行后缴费天数", "Days from bill issue to payment"),
+        ("账单发行后平均缴费天数", "mean days from bill issue to payment"), False),
+    "delay_days_median": (
+        1.0, ("各分群发行后缴费天数", "Days from bill issue to payment"),
+        ("账单发行后缴费天数中位数", "median days from bill issue to payment"), False),
+}
+
+
+def plot_delay_distribution(features, labels, *, column="days_to_due_mean", names=None,
                             lang="auto", ax=None):
-    """Box plot of a timing feature (default the mean payment delay) per segment.
+    """Box plot of a timing feature (default: days relative to the due date) per segment.
 
     Parameters
     ----------
@@ -50,9 +67,12 @@ def plot_delay_distribution(features, labels, *, column="delay_days_mean", names
         Feature table indexed by customer_id (:func:`payseg.build_features`).
     labels : Series or array-like of shape (n_customers,)
         Segment id per customer (-1 = noise).
-    column : str, default "delay_days_mean"
-        Feature to show. Without bills the delay is unknown: the plot then shows a
-        note instead of boxes.
+    column : str, default "days_to_due_mean"
+        Feature to show. ``days_to_due_mean`` (due day minus settlement day) is drawn
+        as days *after* the due date: negative = paid before it, with the due date as
+        a dashed line at 0. ``delay_days_mean`` (days after the bill was issued) is
+        drawn as is, without a due-date line. Without bills the timing is unknown:
+        the plot then shows a note instead of boxes.
     names : Series, dict or DataFrame, optional
         Segment id -> display name, or a frame with ``name_zh``/``name_en``.
     lang : {"auto", "zh", "en"}, default "auto"
@@ -70,7 +90,7 @@ def plot_delay_distribution(features, labels, *, column="delay_days_mean", names
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from payseg.plot import plot_delay_distribution
-    >>> X = pd.DataFrame({"delay_days_mean": [-5.0, -3, 2, 9, 12]},
+    >>> X = pd.DataFrame({"days_to_due_mean": [5.0, 3, -2, -9, -12]},
     ...                  index=pd.Index(list("abcde"), name="customer_id"))
     >>> ax = plot_delay_distribution(X, [0, 0, 1, 1, 1], lang="en")
     >>> [t.get_text() for t in ax.get_yticklabels()]
@@ -79,10 +99,10 @@ def plot_delay_distribution(features, labels, *, column="delay_days_mean", names
     lang = _fonts.resolve_lang(lang)
     labels = align_labels(features, labels)
     order = segment_order(labels)
-    title = {"delay_days_mean": ("各分群平均缴费延迟", "Payment delay per segment")}
-    ax, title = start(ax, (7.0, 1.2 + 0.45 * max(len(order), 2)),
-                      title.get(column, (column, column)), lang)
-    values = (pd.to_numeric(features[column], errors="coerce").astype("float64")
+    sign, title, xlabel, due_line = _DELAY_SPECS.get(
+        column, (1.0, (column, column), (column, column), False))
+    ax, title = start(ax, (7.0, 1.2 + 0.45 * max(len(order), 2)), title, lang)
+    values = (sign * pd.to_numeric(features[column], errors="coerce").astype("float64")
               if column in features else pd.Series(np.nan, index=features.index))
     if not values.notna().any() or not order:
         msg = pick((f"无 {column} 数据（需要账单数据才能计算缴费延迟）",
@@ -120,16 +140,16 @@ def plot_delay_distribution(features, labels, *, column="delay_days_mean", names
         ax.text(0.5, pos, pick(("无账单数据", "no bills: delay unknown"), lang),
                 transform=ax.get_yaxis_transform(),
                 ha="center", va="center", color="0.4")
-    ax.axvline(0, color="0.3", lw=1, ls="--")
-    ax.text(0, 1.0, " " + pick(("截止日", "due date"), lang), color="0.3", fontsize=8,
-            transform=ax.get_xaxis_transform(), ha="left", va="bottom")
+    if due_line:
+        ax.axvline(0, color="0.3", lw=1, ls="--")
+        ax.text(0, 1.0, " " + pick(("截止日", "due date"), lang), color="0.3",
+                fontsize=8, transform=ax.get_xaxis_transform(), ha="left",
+                va="bottom")
     counts = labels.value_counts()
     ax.set_yticks(range(len(order)),
                   [f"{names_[sid]} (n={int(counts.get(sid, 0)):,})" for sid in order])
     ax.set_ylim(len(order) - 0.5, -0.5)  # first segment on top
-    xlabel = {"delay_days_mean": ("平均缴费延迟（天，负数为提前缴费）",
-                                  "mean days paid after the due date (negative = early)")}
-    ax.set_xlabel(pick(xlabel.get(column, (column, column)), lang))
+    ax.set_xlabel(pick(xlabel, lang))
     ax.grid(axis="x", alpha=0.3)
     return finish(ax, title, lang, pad=14)  # room for the "due date" label above
 

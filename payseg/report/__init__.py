@@ -23,10 +23,11 @@ from ._common import (
 from ._document import _document
 from ._model import _int, _pct, _text
 from ._render import _plain, _to_html, _to_markdown
+from ._workbook import write_workbook
 
 _E = html.escape
 
-__all__ = ["render", "summary_html"]
+__all__ = ["render", "summary_html", "write_workbook"]
 
 _SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
 
@@ -79,7 +80,7 @@ def render(result, path, *, title=None, lang="auto", embed_images=False) -> Path
     ...                          segments=segs, customers=pd.DataFrame(index=ids),
     ...                          profiles=pd.DataFrame())
     >>> out = render(res, pathlib.Path(tempfile.mkdtemp()) / "report.html", lang="en")
-    >>> "Data summary" in out.read_text(encoding="utf-8")
+    >>> "Data health" in out.read_text(encoding="utf-8")
     True
     """
     path = Path(path)

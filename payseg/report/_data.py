@@ -1,4 +1,4 @@
-"""Section "Data summary": rows read, kept and rejected, the payment calendar."""
+"""Section "Data health": rows read, kept and rejected, checks that failed, calendar."""
 
 from __future__ import annotations
 
@@ -61,6 +61,15 @@ def _section_data(result, lang) -> _Section:
         facts.append("No bills: payment delay against the due date cannot be measured. "
                      "没有账单数据，无法计算缴费延迟。")
     blocks.append(_Para(" ".join(facts)))
+    checks = _assumptions(result)
+    if checks:
+        blocks.append(_Sub("Assumptions that did not hold", "未满足的假设"))
+        blocks.append(_Table(["check 检查项", "found 发现", "what it means 影响"],
+                             checks))
+    else:
+        blocks.append(_Para("Every data check held: bills for every customer who pays, "
+                            "known channels, due dates, regions. 数据检查全部通过。",
+                            "note"))
     has_region = ("region" in p and p["region"].notna().any()) or (
         "region" in data.customers and data.customers["region"].notna().any())
     both = has_channel and has_region
@@ -75,4 +84,58 @@ def _section_data(result, lang) -> _Section:
                             "Channel mix per region, most counter-bound first. "
                             "各地区渠道构成（柜台占比高者在前）。", (6.4, 4.6)))
     blocks.append(_Grid(figs) if len(figs) > 1 else figs[0])
-    return _Section("data", "Data summary", "数据概况", blocks)
+    return _Section("data", "Data health", "数据质量", blocks)
+
+
+def _assumptions(result) -> list:
+    """Rows of (check, what was found, what it means) for checks that failed."""
+    from ._model import _Two
+
+    data = result.data
+    p, b, c = data.payments, data.bills, data.customers
+    out = []
+    n_pay = len(p)
+    if n_pay and "channel" in p:
+        unknown = float(p["channel"].isna().mean())
+        if unknown > 0.05:
+            out.append([_Two("payment channel known", "缴费渠道可识别"),
+                        f"{unknown:.1%} of payments without a channel",
+                        _Two("channel shares are computed on the rest",
+                             "渠道占比只按可识别渠道计算")])
+    if len(b):
+        if "due_on" in b:
+            miss = float(b["due_on"].isna().mean())
+            if miss > 0.05:
+                out.append([_Two("bills have a due date", "账单有缴费截止日"),
+                            f"{miss:.1%} of bills without a due date",
+                            _Two("lateness is measured on the others",
+                                 "逾期只按有截止日的账单计算")])
+        payers = set(p["customer_id"])
+        billed = set(b["customer_id"])
+        no_bill = len(payers - billed) / max(len(payers), 1)
+        if no_bill > 0.05:
+            out.append([_Two("every payer has bills", "缴费客户都有账单"),
+                        f"{no_bill:.1%} of paying customers have no bill",
+                        _Two("prepaid meters, or bills missing from the export",
+                             "预付费表，或导出缺少账单")])
+    if len(c):
+        idle = len(set(c.index) - set(p["customer_id"])) / max(len(c), 1)
+        if idle > 0.01:
+            out.append([_Two("every customer pays", "档案客户都有缴费"),
+                        f"{idle:.1%} of the customers table has no payment",
+                        _Two("they are in no segment and on no list",
+                             "这些客户不参与分群，不在任何名单中")])
+    has_region = ("region" in c and c["region"].notna().any()) or (
+        "region" in p and p["region"].notna().any())
+    if not has_region:
+        out.append([_Two("region (供电单位) known", "有供电单位"), "no region column",
+                     _Two("no region or outlet tables; pass a customers file with "
+                          "供电单位", "无法按供电单位分析网点")])
+    rej = len(data.rejected)
+    read = sum(v.get("read", 0) for v in (data.counts or {}).values())
+    if read and rej / read > 0.05:
+        out.append([_Two("rows are readable", "数据行可读"),
+                    f"{rej / read:.1%} of rows rejected",
+                    _Two("see the reasons above; fix the export if one dominates",
+                         "见上表拒收原因")])
+    return out

@@ -9,6 +9,7 @@ from ._header import _header, _key_points
 from ._migration import _section_migration
 from ._model import _Bullets
 from ._profiles import _section_profiles
+from ._regions import _section_regions
 from ._segments import _section_segments
 from ._stability import _section_stability
 from ._value import _section_value
@@ -23,6 +24,11 @@ def _document(result, lang):
     sections = [
         _section_data(result, lang),
         _section_segments(result, segs, colors, lang),
+    ]
+    regions = _section_regions(result, segs)
+    if regions is not None:
+        sections.append(regions)
+    sections += [
         _section_profiles(result, segs, colors, lang),
         _section_k(result, lang),
         _section_stability(result, segs, colors),

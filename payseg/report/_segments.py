@@ -7,7 +7,7 @@ import pandas as pd
 
 from . import _model
 from ._common import _action, _action_texts, _has_values, _n_segments
-from ._model import _int, _isnan, _Para, _pct, _Section, _Swatch, _Table, _text
+from ._model import _int, _isnan, _Para, _pct, _Section, _Sub, _Swatch, _Table, _text
 
 
 def _dominant_channel(result, segs: pd.DataFrame) -> pd.Series:
@@ -43,6 +43,34 @@ def _section_segments(result, segs, colors, lang) -> _Section:
                           "share 占比", "main channel 主要渠道",
                           "recommended action 建议措施"], rows, num={3, 4},
                          nowrap={0, 1}))
+    cust = result.customers
+    if isinstance(cust, pd.DataFrame) and {"segment", "action"} <= set(cust.columns) \
+            and len(cust):
+        mix = pd.crosstab(cust["segment"], cust["action"], normalize="index")
+        counts = cust["action"].value_counts()
+        acts = [a for a in counts.index if a in mix.columns][:8]
+        keys = cust.groupby("action")["archetype"].first() if "archetype" in cust \
+            else pd.Series(dtype=object)
+        header = ["segment 分群"]
+        for a in acts:
+            cell = _action(a, keys.get(a), texts)
+            header.append(cell.main if hasattr(cell, "main") else str(cell))
+        mrows = []
+        for sid in segs.index:
+            if sid not in mix.index:
+                continue
+            mrows.append([_Swatch(colors.get(sid, "#999999"),
+                                  _text(segs.at[sid, "name_zh"])),
+                          *[_pct(mix.at[sid, a]) if mix.at[sid, a] > 0 else "–"
+                            for a in acts]])
+        blocks.append(_Sub("Action mix of each segment", "各分群建议措施构成"))
+        blocks.append(_Para(
+            "Share of each segment's customers per recommended action (the most "
+            "common actions): a segment's action is what most of its customers get, "
+            "VIPs, bad credit, small arrears and warnings get their own. "
+            "各分群客户的建议措施构成。"))
+        blocks.append(_Table(header, mrows, num=set(range(1, len(header))),
+                             nowrap={0}))
     names = segs[["name_zh", "name_en"]]
     has = _has_values(X)
     if has("online_share", "counter_share", "automatic_share"):
@@ -54,16 +82,24 @@ def _section_segments(result, segs, colors, lang) -> _Section:
     else:
         blocks.append(_Para("No channel mix: the data has no payment channel. "
                             "无缴费渠道数据。", "note"))
-    if has("delay_days_mean"):
+    delay_col = next((c for c in ("days_to_due_mean", "delay_days_mean") if has(c)),
+                     None)
+    if delay_col is not None:
+        caption = (
+            "Payment day relative to the due date, per customer (mean over its bills): "
+            "negative = paid before the due date, positive = days late; boxes span the "
+            "middle half of the segment. 各分群缴费日相对截止日的天数（负数为截止日前缴费）。"
+            if delay_col == "days_to_due_mean" else
+            "Days from bill issue to payment, per customer (the bills carry no due "
+            "date); boxes span the middle half of the segment. 各分群账单发行后缴费天数。")
         blocks.append(_model._figure(
             "delay",
-            lambda ax: plot.plot_delay_distribution(X, labels, names=names, lang=lang,
-                                                    ax=ax),
-            "Mean payment delay per customer; boxes span the middle half of the "
-            "segment. 各分群平均缴费延迟分布。", (8.5, 1.5 + 0.42 * len(segs))))
+            lambda ax: plot.plot_delay_distribution(X, labels, column=delay_col,
+                                                    names=names, lang=lang, ax=ax),
+            caption, (8.5, 1.5 + 0.42 * len(segs))))
     else:
-        blocks.append(_Para("No payment delays: the data has no bills with due dates. "
-                            "无账单数据，无法计算缴费延迟。", "note"))
+        blocks.append(_Para("No payment timing: the data has no bills with due dates. "
+                            "无账单数据，无法计算缴费时间。", "note"))
     if X is not None and labels is not None and len(X):
         blocks.append(_model._figure(
             "embedding",

@@ -23,8 +23,10 @@ def _section_stability(result, segs, colors) -> _Section:
     st = result.stability
     blocks: list = []
     if st is None:
-        blocks.append(_Para("Stability was not computed (pass stability=True to "
-                            "payseg.segment). 未计算稳定性。", "note"))
+        blocks.append(_Para("Stability was not computed: pass stability=20 (the number "
+                            "of bootstrap refits) to payseg.segment, or --stability 20 "
+                            "to payseg segment. 未计算稳定性（设置 stability=20 或 "
+                            "--stability 20）。", "note"))
         return _Section("stability", "Stability", "稳定性", blocks)
     # A payseg.cluster.StabilityResult (SegmentationResult types the field).
     ari, jac = st.ari_mean, st.jaccard

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ._common import _action, _action_texts
-from ._model import _isnan, _num, _Para, _Section, _Swatch, _Table, _text
+from ._model import _isnan, _num, _Para, _Section, _Swatch, _Table, _text, _Two
 
 
 def _section_warnings(result, segs, colors, top=20) -> _Section:
@@ -41,13 +41,25 @@ def _section_warnings(result, segs, colors, top=20) -> _Section:
             else None
         arche = cust["archetype"].get(cid) if cust is not None and "archetype" in cust \
             else None
-        rows.append([_text(cid), seg_cell, _num(r.get(score), 2) if score else "–",
+        def attr(col, cid=cid):
+            return _text(cust[col].get(cid)) if cust is not None and col in cust else ""
+
+        reasons = _text(r.get("reasons"))
+        zh = attr("warning_reasons_zh")
+        rows.append([_text(cid), attr("customer_name"), attr("address"),
+                     attr("region"), seg_cell,
+                     _num(r.get(score), 2) if score else "–",
                      _text(r.get(level)) if level else "",
-                     _text(r.get("reasons")), _action(action, arche, texts)])
+                     _Two(zh, reasons) if zh else reasons,
+                     _action(action, arche, texts)])
     blocks.append(_Para(
         f"The {len(w)} customers with the highest early-warning score (rising delay, "
         "new arrears, falling consumption). 预警得分最高的客户。"))
-    blocks.append(_Table(["customer 客户编号", "segment 分群", "score 得分",
+    blocks.append(_Table(["customer 户号", "name 户名", "address 用电地址",
+                          "region 供电单位", "segment 分群", "score 得分",
                           "level 等级", "signals 预警信号", "action 建议措施"], rows,
-                         num={2}, nowrap={0, 1}))
+                         num={5}, nowrap={0, 1, 4}))
+    blocks.append(_Para("The full list, with every medium and high warning, is the "
+                        "预警名单 sheet of workbook.xlsx. 完整名单见工作簿“预警名单”。",
+                        "note"))
     return _Section("warnings", "Early warnings", "预警客户", blocks)

@@ -17,12 +17,27 @@ import pandas as pd
 
 from . import channels as _channels
 from ._ledger import Ledger, reject_duplicates
-from ._parsers import id_key, parse_amounts, parse_dates, parse_ids, parse_periods
+from ._parsers import (
+    DEFAULT_TZ,
+    bad_grouping,
+    id_key,
+    id_problems,
+    implausible_amounts,
+    parse_amounts,
+    parse_dates,
+    parse_ids,
+    parse_periods,
+)
+from ._reversals import match_reversals
 from ._schema import (
     BAD_DATE,
+    BAD_GROUPING,
     BAD_PERIOD,
+    CUSTOMER_TYPES,
     DTYPES,
     DUPLICATE_CUSTOMER,
+    IMPLAUSIBLE_AMOUNT,
+    INEXACT_ID,
     METER_TYPES,
     MISSING_ID,
     MISSING_PERIOD,
@@ -71,6 +86,98 @@ def _channel_column(raw, ledger, source):
     return codes
 
 
+def _where(source) -> str:
+    return source if isinstance(source, str) else "payments"
+
+
+def _cell_flags(raw, ledger, columns):
+    """Reject rows with a workbook cell that does not read as its value (a merged
+    cell, a formula without a stored value, a rounded big number), in ``columns``.
+
+    The reader lists them in ``raw.attrs["cell_flags"]`` as (line, column position,
+    reason, value); an inexact number only matters in the id column.
+    """
+    flags = raw.attrs.get("cell_flags")
+    if not flags:
+        return
+    names = list(raw.columns)
+    line_at = {int(line): i for i, line in enumerate(ledger.lines)}
+    groups: dict = {}
+    for line, pos, reason, value in flags:
+        col = names[pos] if pos < len(names) else None
+        i = line_at.get(int(line))
+        if i is None or col not in columns or (
+                reason == INEXACT_ID and col != "customer_id"):
+            continue
+        mask, values = groups.setdefault((col, reason), (
+            np.zeros(len(raw), dtype=bool), np.full(len(raw), "", dtype=object)))
+        mask[i], values[i] = True, value
+    for (col, reason), (mask, values) in groups.items():
+        ledger.reject(mask, col, reason, values=values)
+
+
+def _ids(raw, ledger):
+    """Parsed ids; untrustworthy and missing ones go to the ledger."""
+    _cell_flags(raw, ledger, ("customer_id", "paid_at", "amount", "period",
+                              "amount_due", "issued_on", "due_on", "channel"))
+    ids = parse_ids(raw["customer_id"])
+    for mask, reason in id_problems(raw["customer_id"], ids):
+        ledger.reject(mask, "customer_id", reason)
+    ledger.reject((ids == "").to_numpy(), "customer_id", MISSING_ID)
+    return ids
+
+
+def _amounts(raw, col, ledger, *, negative_ok=False):
+    """Parsed amounts of ``col``; unreadable, implausible and negative ones rejected.
+
+    ``negative_ok`` leaves negative amounts alive: payments pair them with the
+    payment they reverse first (:func:`payseg._reversals.match_reversals`).
+    """
+    amount = parse_amounts(raw[col])
+    ledger.reject(bad_grouping(raw[col], amount), col, BAD_GROUPING)
+    ledger.reject(amount.isna().to_numpy(), col, NON_NUMERIC_AMOUNT)
+    ledger.reject(implausible_amounts(amount), col, IMPLAUSIBLE_AMOUNT)
+    if not negative_ok:
+        ledger.reject((amount < 0).to_numpy(), col, NEGATIVE_AMOUNT)
+    return amount
+
+
+def _dates(raw, col, source, dates, notes):
+    """Parse ``raw[col]`` with the date options; note the order and time zone used.
+
+    ``dates`` holds ``tz``, ``dayfirst`` and ``date_format`` of :func:`payseg.load`;
+    ``notes`` (a list or None) receives what the summary should say.
+    """
+    info: dict = {}
+    out = parse_dates(raw[col], info=info, **dates)
+    where = _where(source)
+    said = []
+    order = info.get("order")
+    if order == "mixed":
+        said.append(f"{where}: {col} has dates in both orders (e.g. "
+                    f"'{info['example']}'); values that read both ways are rejected")
+    elif order is not None:
+        how = ("as given (dayfirst=" + str(dates.get("dayfirst")) + ")"
+               if dates.get("dayfirst") is not None else
+               f"assumed, e.g. '{info['example']}'" if info.get("ambiguous")
+               else f"detected from '{info['example']}'")
+        said.append(f"{where}: {col} read {order} ({how})")
+        if info.get("ambiguous"):
+            other = "True" if order.startswith("month") else "False"
+            fmt = "%d/%m/%Y" if other == "True" else "%m/%d/%Y"
+            warnings.warn(
+                f"{where}: every date of column {col} reads both month first and "
+                f"day first (e.g. '{info['example']}'); assumed {order}. If the "
+                f"file is the other way, pass dayfirst={other} to payseg.load "
+                f"(or date_format='{fmt}').", UserWarning, stacklevel=5)
+    if info.get("offsets"):
+        said.append(f"{where}: {info['offsets']:,} {col} values with a time zone "
+                    f"converted to {dates.get('tz') or DEFAULT_TZ} local time")
+    if notes is not None:
+        notes.extend(said)
+    return out
+
+
 def _categorical(series: pd.Series, keep: np.ndarray) -> pd.Categorical:
     """Kept rows of a text column as a categorical of folded, non-empty labels."""
     inverse, uniques = pd.factorize(series)
@@ -85,32 +192,55 @@ def _categorical(series: pd.Series, keep: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=categories.astype(str))
 
 
-def clean_payments(raw, *, source, offset, drop_duplicates=True, files=None):
+def _text_column(raw, col, keep):
+    return as_text(raw[col])[keep].to_numpy(dtype=object).astype("str")
+
+
+def clean_payments(raw, *, source, offset, drop_duplicates=True, files=None,
+                   dates=None, notes=None, reversal_window=90):
     """Validate payment rows; return (kept payments, rejected ledger).
 
     ``files`` (optional) gives each row's index into ``source``, then a list of file
     names: rows of several files are validated in one call (one fixed cost instead
     of one per file) with the ledger and duplicate check still per file.
+    ``dates`` ({"tz", "dayfirst", "date_format"}) configures date parsing and
+    ``notes`` (a list) receives the date order and time zone used.
+
+    Negative amounts and rows a status column marks as reversals or refunds
+    (column ``_reversal`` of the mapped frame: "action" or "reversed") are paired
+    with the payment they cancel (:func:`payseg._reversals.match_reversals`).
+    Exact repeats are rejected when the file has transaction ids or times to the
+    second; otherwise they are real second payments of the day, kept and counted.
+    The counts are in ``kept.attrs["health"]``.
     """
     ledger = Ledger(raw, source, offset, files)
-    ids = parse_ids(raw["customer_id"])
-    ledger.reject((ids == "").to_numpy(), "customer_id", MISSING_ID)
-    paid_at = parse_dates(raw["paid_at"])
+    ids = _ids(raw, ledger)
+    paid_at = _dates(raw, "paid_at", source, dates or {}, notes)
     ledger.reject(paid_at.isna().to_numpy(), "paid_at", BAD_DATE)
-    amount = parse_amounts(raw["amount"])
-    ledger.reject(amount.isna().to_numpy(), "amount", NON_NUMERIC_AMOUNT)
-    ledger.reject((amount < 0).to_numpy(), "amount", NEGATIVE_AMOUNT)
+    amount = _amounts(raw, "amount", ledger, negative_ok=True)
     codes = _channel_column(raw, ledger, source)
     period = None
     if "period" in raw:
         period, bad_period = parse_periods(raw["period"])
         ledger.reject(bad_period.to_numpy(), "period", BAD_PERIOD)
+    txn = as_text(raw["txn_id"]) if "txn_id" in raw else None
+    health = {"same_day_kept": 0}
     if drop_duplicates:
-        reject_duplicates(ledger, [
-            id_key(ids), paid_at.to_numpy().view(np.int64), amount.to_numpy(),
+        stamp = paid_at.to_numpy().view(np.int64)
+        # A time of day (or a transaction id) tells an export's repeated row from a
+        # second payment; a date alone does not: those repeats are kept, counted.
+        timed = (stamp % 86_400_000_000_000 != 0) | (txn is not None)
+        dup = reject_duplicates(ledger, [
+            id_key(ids), stamp, amount.to_numpy(),
             codes.codes if codes is not None else np.zeros(len(raw), np.int8),
             period.array.asi8 if period is not None else np.zeros(len(raw), np.int8),
-        ])
+        ], reject=timed)
+        health["same_day_kept"] = int((dup & ~timed & ledger.alive).sum())
+    status = (raw["_reversal"].to_numpy(dtype=object) if "_reversal" in raw
+              else None)
+    health.update(match_reversals(ledger, ids, paid_at, amount, status, txn,
+                                  window_days=reversal_window))
+    ledger.reject((amount < 0).to_numpy(), "amount", NEGATIVE_AMOUNT)
 
     keep = ledger.alive
     n_kept = int(keep.sum())
@@ -133,50 +263,80 @@ def clean_payments(raw, *, source, offset, drop_duplicates=True, files=None):
     )
     if "region" in raw:
         out["region"] = _categorical(raw["region"], keep)
+    for col in ("bill_id", "txn_id"):
+        if col in raw:
+            out[col] = pd.Series(_text_column(raw, col, keep), dtype="str")
+    out.attrs["health"] = health
     return out, ledger.frame()
 
 
-def clean_bills(raw, *, source, offset, drop_duplicates=True, files=None):
-    """Validate bill rows; ``files`` as in :func:`clean_payments`."""
+def clean_bills(raw, *, source, offset, drop_duplicates=True, files=None,
+                dates=None, notes=None):
+    """Validate bill rows; ``files``, ``dates`` and ``notes`` as in
+    :func:`clean_payments`.
+
+    A bill needs a period, a bill id or an issue date: a file without a period
+    column takes the issue month. ``arrears`` and ``late_fee`` are amounts >= 0 (a
+    negative balance is a credit, read as 0; text that is no number is NaN, the bill
+    is kept).
+    """
     ledger = Ledger(raw, source, offset, files)
-    ids = parse_ids(raw["customer_id"])
-    ledger.reject((ids == "").to_numpy(), "customer_id", MISSING_ID)
-    period, bad_period = parse_periods(raw["period"])
-    ledger.reject(bad_period.to_numpy(), "period", BAD_PERIOD)
-    ledger.reject(period.isna().to_numpy(), "period", MISSING_PERIOD)
-    dates = {}
+    ids = _ids(raw, ledger)
+    if "period" in raw:
+        period, bad_period = parse_periods(raw["period"])
+        ledger.reject(bad_period.to_numpy(), "period", BAD_PERIOD)
+    else:
+        period = pd.Series(pd.array([pd.NaT] * len(raw), dtype="period[M]"),
+                           index=raw.index)
+    parsed = {}
     for col in ("issued_on", "due_on"):
         if col in raw:
             text = as_text(raw[col]) if not pd.api.types.is_datetime64_any_dtype(
                 raw[col]) else None
-            dates[col] = parse_dates(raw[col])
+            parsed[col] = _dates(raw, col, source, dates or {}, notes)
             given = (text != "") if text is not None else raw[col].notna()
-            ledger.reject((dates[col].isna() & given).to_numpy(), col, BAD_DATE)
+            ledger.reject((parsed[col].isna() & given).to_numpy(), col, BAD_DATE)
         else:
-            dates[col] = pd.Series(pd.NaT, index=raw.index, dtype=_BILL[col])
+            parsed[col] = pd.Series(pd.NaT, index=raw.index, dtype=_BILL[col])
+    if "period" not in raw:
+        # Invoice-level receivables without a billing month: the issue month. (A
+        # blank cell of a period column stays missing: 电费年月 202503 is issued
+        # in April.)
+        period = parsed["issued_on"].dt.to_period("M")
+    bill_id = as_text(raw["bill_id"]) if "bill_id" in raw else None
+    no_key = period.isna().to_numpy().copy()
+    if bill_id is not None:
+        no_key &= (bill_id == "").to_numpy()
+    ledger.reject(no_key, "period", MISSING_PERIOD)
     if "amount_due" in raw:
-        due = parse_amounts(raw["amount_due"])
-        ledger.reject(due.isna().to_numpy(), "amount_due", NON_NUMERIC_AMOUNT)
-        ledger.reject((due < 0).to_numpy(), "amount_due", NEGATIVE_AMOUNT)
+        due = _amounts(raw, "amount_due", ledger)
     else:
         due = pd.Series(np.nan, index=raw.index)
     if drop_duplicates:
         reject_duplicates(ledger, [
             id_key(ids), period.array.asi8, due.to_numpy(),
-            dates["issued_on"].to_numpy().view(np.int64),
+            parsed["issued_on"].to_numpy().view(np.int64),
+            id_key(bill_id) if bill_id is not None else np.zeros(len(raw), np.int8),
         ])
     keep = ledger.alive
     out = pd.DataFrame(
         {
             "customer_id": ids[keep].reset_index(drop=True),
             "period": period.array[keep],
-            "issued_on": dates["issued_on"][keep].to_numpy(dtype=_BILL["issued_on"]),
-            "due_on": dates["due_on"][keep].to_numpy(dtype=_BILL["due_on"]),
+            "issued_on": parsed["issued_on"][keep].to_numpy(dtype=_BILL["issued_on"]),
+            "due_on": parsed["due_on"][keep].to_numpy(dtype=_BILL["due_on"]),
             "amount_due": due[keep].to_numpy(dtype=_BILL["amount_due"]),
         }
     )
     if "region" in raw:
         out["region"] = _categorical(raw["region"], keep)
+    if bill_id is not None:
+        out["bill_id"] = pd.Series(bill_id[keep].to_numpy(dtype=object).astype("str"),
+                                   dtype="str")
+    for col in ("arrears", "late_fee"):
+        if col in raw:
+            value = parse_amounts(raw[col])[keep].to_numpy(dtype="float64")
+            out[col] = np.where(value < 0, 0.0, value)
     return out, ledger.frame()
 
 
@@ -187,14 +347,37 @@ _METER = {
     "postpaid": "postpaid", "后付费": "postpaid", "普通": "postpaid",
     "普通表": "postpaid", "credit": "postpaid",
 }
-_TRUE = {"1", "true", "yes", "y", "是", "有", "t"}
+# Spellings not in _METER: 智能费控表, 远程费控电能表, 预付费表, IC卡预付费表 ...
+_PREPAID_PART = r"预付|费控|预购|卡表|ic卡|prepa|pay.as.you.go|token"
+_POSTPAID_PART = r"后付|普通|postpaid|credit|机械|standard"
+_TRUE = {"1", "true", "yes", "y", "是", "有", "t", "√", "✓", "✔", "有窃电", "窃电",
+         "存在窃电", "窃电用户"}
+_RESIDENTIAL = r"^(?:城镇|乡村|农村|城市)?居民|^resid|^domestic|^household"
+
+
+def _meter(text: pd.Series) -> pd.Categorical:
+    low = text.str.lower()
+    meter = low.map(_METER)
+    rest = meter.isna() & (low != "")
+    if rest.any():
+        pre = low[rest].str.contains(_PREPAID_PART)
+        post = low[rest].str.contains(_POSTPAID_PART)
+        meter[rest] = np.where(pre, "prepaid", np.where(post, "postpaid", None))
+    return pd.Categorical(meter.to_numpy(), categories=list(METER_TYPES))
+
+
+def _customer_type(text: pd.Series) -> pd.Categorical:
+    """用户类型: 居民 (any 居民 tariff) is residential, every other kind is not."""
+    low = text.str.lower()
+    res = low.str.contains(_RESIDENTIAL) & ~low.str.contains("非")
+    kind = np.where(low == "", None, np.where(res, "residential", "non_residential"))
+    return pd.Categorical(kind, categories=list(CUSTOMER_TYPES))
 
 
 def clean_customers(raw, *, source, offset, files=None):
     """Validate customer rows (indexed by customer_id); ``files`` as for payments."""
     ledger = Ledger(raw, source, offset, files)
-    ids = parse_ids(raw["customer_id"])
-    ledger.reject((ids == "").to_numpy(), "customer_id", MISSING_ID)
+    ids = _ids(raw, ledger)
     ledger.reject(ledger.duplicated(ids), "customer_id", DUPLICATE_CUSTOMER)
     keep = ledger.alive
     out = pd.DataFrame(index=pd.Index(ids[keep].to_numpy(), dtype=_ID,
@@ -203,14 +386,22 @@ def clean_customers(raw, *, source, offset, files=None):
         if col in raw:
             out[col] = _categorical(raw[col], keep)
     if "meter" in raw:
-        meter = as_text(raw["meter"])[keep].str.lower().map(_METER)
-        out["meter"] = pd.Categorical(meter.to_numpy(),
-                                      categories=list(METER_TYPES))
+        out["meter"] = _meter(as_text(raw["meter"])[keep])
     else:
         out["meter"] = pd.Categorical([np.nan] * len(out),
                                       categories=list(METER_TYPES))
     if "theft" in raw:
-        out["theft"] = as_text(raw["theft"])[keep].str.lower().isin(_TRUE).to_numpy()
+        flag = as_text(raw["theft"])[keep].str.lower()
+        out["theft"] = (flag.isin(_TRUE) | (flag.str.contains("窃电")
+                        & ~flag.str.contains("^[无否未没非]|不"))).to_numpy()
+    if "customer_type" in raw:
+        out["customer_type"] = _customer_type(as_text(raw["customer_type"])[keep])
+    for col in ("customer_name", "address", "collector", "voltage"):
+        if col in raw:
+            out[col] = pd.Series(_text_column(raw, col, keep), index=out.index,
+                                 dtype="str")
+    if "kwh" in raw:
+        out["kwh"] = parse_amounts(raw["kwh"])[keep].to_numpy(dtype="float64")
     extra = [c for c in raw.columns if c not in out.columns and c != "customer_id"]
     for col in extra:
         out[col] = raw[col][keep].to_numpy()

@@ -33,8 +33,11 @@ class Ledger:
         )
         self.alive = np.ones(len(raw), dtype=bool)
         self.parts: list[pd.DataFrame] = []
-        for line, text in raw.attrs.get("bad_lines", []):
-            self.parts.append(ledger_entries(source, [line], "", [text], BAD_FIELDS))
+        for line, text, *why in raw.attrs.get("bad_lines", []):
+            # (line, text) of a line with a wrong number of fields, or
+            # (line, text, reason) when the reader knows better (undecodable).
+            self.parts.append(ledger_entries(source, [line], "", [text],
+                                             why[0] if why else BAD_FIELDS))
 
     def reject(self, mask, column: str, reason: str, values=None) -> np.ndarray:
         mask = np.asarray(mask, dtype=bool) & self.alive
@@ -110,8 +113,12 @@ def _row_key(parsed) -> np.ndarray:
     return key
 
 
-def reject_duplicates(ledger: Ledger, parsed) -> None:
-    """Reject rows that repeat an earlier row exactly.
+def reject_duplicates(ledger: Ledger, parsed, reject=True) -> np.ndarray:
+    """Reject rows that repeat an earlier row exactly; return the repeats.
+
+    ``reject=False`` only finds them; a boolean array rejects only the repeats it
+    marks (same-day repeats without a time or a transaction id are real second
+    payments: counted, kept).
 
     Comparing raw text rows is costly on millions of rows, so rows are first grouped
     by a key of their parsed values (equal raw rows have equal parsed values) and only
@@ -122,17 +129,20 @@ def reject_duplicates(ledger: Ledger, parsed) -> None:
         parsed = [*parsed, ledger.files]  # duplicates are found within a file
     with np.errstate(over="ignore"):
         key = _row_key(parsed)
-    candidate = pd.Series(key).duplicated(keep=False).to_numpy()
+    candidate = pd.Series(key).duplicated(keep=False).to_numpy() & ledger.alive
+    none = np.zeros(len(raw), dtype=bool)
     if not candidate.any():
-        return
+        return none
     subset = raw[candidate]
     if ledger.files is not None:
         subset = subset.assign(_payseg_file=ledger.files[candidate])
     dup_sub = subset.duplicated(keep="first").to_numpy()
     if not dup_sub.any():
-        return
+        return none
     dup = np.zeros(len(raw), dtype=bool)
     dup[np.flatnonzero(candidate)[dup_sub]] = True
+    if reject is False:
+        return dup
     # Name the first occurrence so a reader can find the twin.
     groups = subset.groupby(list(subset.columns), dropna=False, sort=False).ngroup()
     first_pos = pd.Series(np.flatnonzero(candidate)).groupby(
@@ -140,5 +150,7 @@ def reject_duplicates(ledger: Ledger, parsed) -> None:
     twin_line = np.zeros(len(raw), dtype=np.int64)
     twin_line[candidate] = ledger.lines[first_pos]
     twin = np.char.add("same as line ", twin_line.astype(str))
-    ledger.reject(dup, "", DUPLICATE_ROW, values=twin)
+    ledger.reject(dup if reject is True else dup & reject, "", DUPLICATE_ROW,
+                  values=twin)
+    return dup
 

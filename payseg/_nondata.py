@@ -18,7 +18,8 @@ from ._headers import HEADER_MAP, normalise_header
 from ._schema import EMPTY_ROW, HEADER_ROW, SCIENTIFIC_ID, VOID_ROW
 from ._text import as_text, fold
 
-__all__ = ["non_data_rows", "void_rows"]
+__all__ = ["REVERSAL_ACTIONS", "REVERSED_MARKS", "non_data_rows", "reversal_kind",
+           "void_rows"]
 
 # 合计 / 总计 / 小计 / 本页合计 / "城东供电所小计" ... in any cell of a row without an id.
 _SUMMARY_RE = (
@@ -137,6 +138,7 @@ def non_data_rows(raw: pd.DataFrame, id_header=None):
 _STATUS_HEADERS = frozenset({
     "交易状态", "状态", "缴费状态", "收费状态", "处理状态", "对账结果", "对账状态",
     "记录状态", "支付状态", "到账状态", "交易结果", "缴费结果", "status",
+    "收费类型", "交易类型", "缴费类型", "业务类型", "收费状态名称", "type",
 })
 _FLAG_HEADERS = frozenset({
     "冲正标志", "冲正标识", "是否冲正", "撤销标志", "是否撤销", "作废标志", "是否作废",
@@ -146,9 +148,20 @@ _VOID_WORDS = frozenset({
     "失败", "交易失败", "支付失败", "缴费失败", "冲正", "已冲正", "被冲正", "冲红",
     "已冲红", "红冲", "撤销", "已撤销", "作废", "已作废", "退款", "已退款", "退费",
     "已退费", "无效", "未成功", "未到账", "未支付", "已关闭", "failed", "fail",
-    "reversed", "cancelled", "canceled", "refunded", "void",
+    "reversed", "cancelled", "canceled", "refunded", "void", "reversal", "refund",
 })
 _FLAG_YES = frozenset({"是", "1", "y", "yes", "true", "t"})
+#: Status words of a row that reverses or refunds an earlier payment (its amount
+#: may be negative or not): the loader pairs it with that payment.
+REVERSAL_ACTIONS = frozenset({
+    "冲正", "冲红", "红冲", "撤销", "作废", "退款", "退费", "reversal", "refund", "void",
+})
+#: Status words of a payment that was reversed or refunded later (and flag columns
+#: such as 是否冲正 = 是): the payment of a pair, or cancelled on its own.
+REVERSED_MARKS = frozenset({
+    "已冲正", "被冲正", "已冲红", "已撤销", "已作废", "已退款", "已退费", "reversed",
+    "cancelled", "canceled", "refunded",
+})
 
 
 def void_rows(raw: pd.DataFrame):
@@ -197,3 +210,18 @@ def void_rows(raw: pd.DataFrame):
     )
     return mask, entries
 
+
+
+def reversal_kind(values) -> np.ndarray:
+    """Per void row (the ``value`` of :func:`void_rows`' entries): "action" for a
+    row that reverses or refunds (冲正, 撤销, 退费), "reversed" for a payment marked
+    as reversed (已冲正, or a flag column such as 是否冲正), "" for a failed one.
+
+    >>> reversal_kind(["冲正", "已冲正", "是否冲正", "失败"]).tolist()
+    ['action', 'reversed', 'reversed', '']
+    """
+    low = np.array([str(v).lower() for v in values], dtype=object)
+    flag = ~np.isin(low, list(_VOID_WORDS))  # the value is a flag column's name
+    return np.where(np.isin(low, list(REVERSAL_ACTIONS)), "action",
+                    np.where(np.isin(low, list(REVERSED_MARKS)) | flag,
+                             "reversed", "")).astype(object)

@@ -14,7 +14,10 @@ import pandas as pd
 
 from ._text import PLACEHOLDERS, STRIP, as_text, per_distinct
 
-__all__ = ["id_key", "parse_amounts", "parse_dates", "parse_ids", "parse_periods"]
+__all__ = [
+    "bad_grouping", "id_key", "id_problems", "implausible_amounts", "parse_amounts",
+    "parse_dates", "parse_ids", "parse_periods",
+]
 
 # Dates outside this window are typing errors, not payments.
 _MIN_DATE = pd.Timestamp("1990-01-01")
@@ -29,7 +32,10 @@ def id_key(ids: pd.Series) -> np.ndarray:
 def parse_ids(series: pd.Series) -> pd.Series:
     """Customer ids as strings; numeric columns lose a spurious '.0', zeros are kept."""
     if pd.api.types.is_float_dtype(series):
-        s = series.astype("Int64").astype("str")
+        # Only whole numbers a 64-bit integer holds are ids; others are rejected
+        # (:func:`id_problems`) and read as missing here.
+        whole = (series % 1 == 0) & (series.abs() < 2.0**63)
+        s = series.where(whole).astype("Int64").astype("str")
     elif pd.api.types.is_integer_dtype(series):
         s = series.astype("str")
     else:
@@ -52,11 +58,14 @@ def parse_ids(series: pd.Series) -> pd.Series:
 _NULL_IDS = ("<NA>", "nan", "None", "-", "--", "NULL", "null")
 
 
-_DATE_RE = (
-    r"^(?P<y>\d{4})[-/.年]?(?P<m>\d{1,2})[-/.月]?(?P<d>\d{1,2})[日号]?"
-    r"(?:[ T]*(?P<ap>上午|下午|am|pm)?\s*(?P<H>\d{1,2})[:时点](?P<M>\d{1,2})分?"
-    r"(?::?(?P<S>\d{1,2}(?:\.\d+)?)秒?)?\s*(?P<ap2>am|pm)?)?$"
-)
+_AMPM = r"(?:[ T]*(?P<ap>上午|下午|am|pm)?\s*(?P<H>\d{1,2})[:时点](?P<M>\d{1,2})分?" \
+        r"(?::?(?P<S>\d{1,2}(?:\.\d+)?)秒?)?\s*(?P<ap2>am|pm)?)?$"
+_DATE_RE = r"^(?P<y>\d{4})[-/.年]?(?P<m>\d{1,2})[-/.月]?(?P<d>\d{1,2})[日号]?" + _AMPM
+# 1/15/2013 (month first, US) or 15/01/2013 (day first): the order is per column.
+_DMY_RE = r"^(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})" + _AMPM
+# A UTC offset after a time: +08:00, +0800, Z, UTC.
+_OFFSET_RE = (r"^(?P<body>.*\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*"
+              r"(?:(?P<z>Z|UTC|GMT)|(?P<sign>[+-])(?P<oh>\d{2}):?(?P<om>\d{2}))$")
 # 20250401103000 (database time stamps without separators).
 _COMPACT_RE = (
     r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})[ T]?(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?$"
@@ -65,6 +74,10 @@ _COMPACT_RE = (
 _SERIAL_RE = r"^\d{5}(?:\.\d+)?$"
 _SERIAL_MIN, _SERIAL_MAX = 32874, 73051
 _EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "ns")
+
+#: Time zone of the market: times with a UTC offset are converted to it.
+DEFAULT_TZ = "Asia/Shanghai"
+MONTH_FIRST, DAY_FIRST = "month first", "day first"
 
 
 def _excel_serial(s: pd.Series) -> pd.Series:
@@ -80,9 +93,13 @@ def _excel_serial(s: pd.Series) -> pd.Series:
 
 def _from_parts(nums: pd.DataFrame) -> pd.Series:
     hour = pd.to_numeric(nums["H"], errors="coerce").fillna(0)
+    # 下午 13:05 or 13:05 pm: a 12-hour marker on a 24-hour time is not a time.
+    bad_ap = np.zeros(len(nums), dtype=bool)
     for col in ("ap", "ap2"):
         if col in nums:
             ap = nums[col].astype("str").str.lower()
+            marked = ap.isin(["pm", "下午", "am", "上午"]).to_numpy()
+            bad_ap |= marked & (hour > 12).to_numpy()
             pm = ap.isin(["pm", "下午"]).to_numpy() & (hour < 12).to_numpy()
             am12 = ap.isin(["am", "上午"]).to_numpy() & (hour == 12).to_numpy()
             hour = hour.where(~pm, hour + 12).where(~am12, 0)
@@ -97,7 +114,7 @@ def _from_parts(nums: pd.DataFrame) -> pd.Series:
     # pandas rolls 25:00 or 10:61 over into the next hour or day: impossible times
     # are not dates.
     impossible = ((frame["hour"] > 23) | (frame["minute"] > 59)
-                  | (frame["second"] >= 60)).to_numpy()
+                  | (frame["second"] >= 60)).to_numpy() | bad_ap
     return pd.to_datetime(frame, errors="coerce").where(~impossible)
 
 
@@ -107,11 +124,92 @@ def _in_window(dates: pd.Series) -> pd.Series:
         "datetime64[ns]")
 
 
-def _parse_date_text(s: pd.Series) -> np.ndarray:
+def _nat(index) -> pd.Series:
+    return pd.Series(np.datetime64("NaT", "ns"), index=index, dtype="datetime64[ns]")
+
+
+def _parse_dmy(rest: pd.Series, opts: dict) -> pd.Series:
+    """1/15/2013 or 15/01/2013 in the order of the column (detected or given)."""
+    parts = rest.str.extract(_DMY_RE, flags=re.IGNORECASE)
+    a = pd.to_numeric(parts["a"], errors="coerce")
+    b = pd.to_numeric(parts["b"], errors="coerce")
+    if a.isna().all():
+        return _nat(rest.index)
+    info = opts["info"]
+    dayfirst = opts["dayfirst"]
+    only_day, only_month = bool((a > 12).any()), bool((b > 12).any())
+    if dayfirst is None:
+        if only_day and only_month:
+            # Both orders in one column: read each value the one way it can be
+            # read, reject the ambiguous ones.
+            info["order"] = "mixed"
+            first = rest[(a > 12) | (b > 12)].iloc[0]
+            info["example"] = first
+            day_first = (a > 12).to_numpy()
+            month_first = (b > 12).to_numpy()
+            nums = parts.assign(
+                m=np.where(day_first, parts["b"], parts["a"]),
+                d=np.where(day_first, parts["a"], parts["b"]))
+            return _in_window(_from_parts(nums).where(day_first | month_first))
+        dayfirst = only_day
+        info["ambiguous"] = not (only_day or only_month)
+        example = rest[(a > 12) | (b > 12)] if not info["ambiguous"] else rest[
+            a.notna()]
+        info["example"] = example.iloc[0]
+    info["order"] = DAY_FIRST if dayfirst else MONTH_FIRST
+    nums = parts.assign(m=parts["b"] if dayfirst else parts["a"],
+                        d=parts["a"] if dayfirst else parts["b"])
+    return _in_window(_from_parts(nums))
+
+
+def _parse_offsets(s: pd.Series, opts: dict) -> pd.Series:
+    """Times with a UTC offset (+08:00, +0800, Z) in the local time of ``opts['tz']``;
+    text without an offset is local already."""
+    parts = s.str.extract(_OFFSET_RE, flags=re.IGNORECASE)
+    has = parts["body"].notna().to_numpy()
+    body = s.where(~has, parts["body"])
+    local = pd.Series(_parse_date_text(body, opts, offsets=False), index=s.index)
+    if has.any():
+        p = parts[has]
+        sign = np.where(p["sign"] == "-", -1, 1)
+        minutes = (pd.to_numeric(p["oh"], errors="coerce").fillna(0) * 60
+                   + pd.to_numeric(p["om"], errors="coerce").fillna(0)) * sign
+        utc = local[has] - pd.to_timedelta(minutes.to_numpy(), unit="m")
+        converted = (utc.dt.tz_localize("UTC").dt.tz_convert(opts["tz"])
+                     .dt.tz_localize(None))
+        local[has] = _in_window(converted).to_numpy()
+        opts["info"]["offsets"] = opts["info"].get("offsets", 0) + int(has.sum())
+    return local
+
+
+def _with_format(s: pd.Series, opts: dict) -> np.ndarray:
+    fmt = opts["date_format"]
+    out = pd.to_datetime(s, format=fmt, errors="coerce", utc="%z" in fmt)
+    if isinstance(out.dtype, pd.DatetimeTZDtype):
+        out = out.dt.tz_convert(opts["tz"]).dt.tz_localize(None)
+    return _in_window(out).to_numpy(dtype="datetime64[ns]")
+
+
+def _parse_date_text(s: pd.Series, opts: dict, offsets: bool = True) -> np.ndarray:
+    if opts["date_format"]:
+        return _with_format(s, opts)
     # Fast path: ISO strings, the common case of machine exports.
-    out = pd.to_datetime(s, format="ISO8601", errors="coerce")
+    try:
+        out = pd.to_datetime(s, format="ISO8601", errors="coerce")
+        aware = isinstance(out.dtype, pd.DatetimeTZDtype)
+    except (ValueError, TypeError):  # offsets mixed with plain times
+        out, aware = None, True
+    if aware:
+        if offsets:
+            return _parse_offsets(s, opts).to_numpy(dtype="datetime64[ns]")
+        out = _nat(s.index)
     # Year 1 or 9999 parse at micro-second resolution; drop them before casting to ns.
-    out = out.where((out >= _MIN_DATE) & (out < _MAX_DATE)).astype("datetime64[ns]")
+    out = _in_window(out)
+    first = (out.dt.day == 1).to_numpy().copy()
+    if first.any():
+        # '2025' and '2025-04' parse as the first day: a payment date needs a day.
+        first[first] = (s[first].str.len() <= 7).to_numpy()
+        out[first] = np.datetime64("NaT", "ns")
     retry = (out.isna() & (s != "")).to_numpy()
     if retry.any():
         rest = s[retry]
@@ -122,34 +220,52 @@ def _parse_date_text(s: pd.Series) -> np.ndarray:
             compact = _in_window(_from_parts(rest[again].str.extract(_COMPACT_RE)))
             serial = _excel_serial(rest[again])
             parsed[again] = compact.fillna(serial)
-        parsed = parsed.where((parsed >= _MIN_DATE) & (parsed < _MAX_DATE))
+            again = parsed.isna()
+        if again.any():
+            parsed[again] = _parse_dmy(rest[again], opts)
         out[retry] = parsed.astype("datetime64[ns]").to_numpy()
     return out.to_numpy(dtype="datetime64[ns]")
 
 
-def parse_dates(series: pd.Series) -> pd.Series:
+def parse_dates(series: pd.Series, *, tz: str = DEFAULT_TZ, dayfirst: bool | None = None,
+                date_format: str | None = None, info: dict | None = None) -> pd.Series:
     """Parse dates or date-times of the forms found in exports; NaT where impossible.
 
     Handles 2025-04-01, 2025/4/1, 2025.4.1, 20250401, 2025年4月1日, each with an
     optional time with or without seconds (10:30, 10时30分, 下午 3:05, 10:00:00.000),
-    20250401103000, and Excel day serials (45748, 45748.5 for noon). Datetime
-    columns pass through.
+    20250401103000, Excel day serials (45748, 45748.5 for noon), and 1/15/2013 or
+    15/01/2013 in the order of the column: day first when a value can only be read
+    day first, month first when one can only be read month first (``dayfirst``
+    overrides, ``date_format`` replaces all of this). Times with a UTC offset
+    (+08:00, +0800, Z) and time-zone-aware columns are converted to the local time
+    of ``tz``. Datetime columns pass through. ``info`` (a dict, optional) receives
+    ``order`` ("month first", "day first" or "mixed"), ``ambiguous``, ``example``
+    and ``offsets`` (how many values had an offset).
 
     >>> parse_dates(pd.Series(["45748.5", "2025年04月01日 10时30分"])).tolist()
     [Timestamp('2025-04-01 12:00:00'), Timestamp('2025-04-01 10:30:00')]
+    >>> parse_dates(pd.Series(["2025-04-01T02:30:00Z", "1/15/2025"])).tolist()
+    [Timestamp('2025-04-01 10:30:00'), Timestamp('2025-01-15 00:00:00')]
     """
+    info = {} if info is None else info
     if pd.api.types.is_datetime64_any_dtype(series):
-        out = series.astype("datetime64[ns]")
-        out = out.where((out >= _MIN_DATE) & (out < _MAX_DATE))
-        return out
-    values = per_distinct(series, _parse_date_text, np.datetime64("NaT", "ns"))
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            info["offsets"] = int(series.notna().sum())
+            series = series.dt.tz_convert(tz).dt.tz_localize(None)
+        # Year 1 or 9999 (micro-second columns) are out of the ns range: window first.
+        return series.where((series >= _MIN_DATE) & (series < _MAX_DATE)).astype(
+            "datetime64[ns]")
+    opts = {"tz": tz, "dayfirst": dayfirst, "date_format": date_format, "info": info}
+    values = per_distinct(series, lambda s: _parse_date_text(s, opts),
+                          np.datetime64("NaT", "ns"))
     return pd.Series(values, index=series.index, dtype="datetime64[ns]")
 
 
 _PERIOD_RE = (
-    r"^(?P<y>\d{4})\s*[-/.年]?\s*(?P<m>\d{1,2})\s*月?份?(?:[-/.]?\d{1,2}[日号]?)?"
+    r"^(?P<y>\d{4})\s*[-/.年]?\s*(?P<m>\d{1,2})\s*月?份?(?:[-/.]?(?P<d>\d{1,2})[日号]?)?"
     r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 )
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 _NAT_ORDINAL = np.iinfo(np.int64).min
 _BAD_ORDINAL = _NAT_ORDINAL + 1  # marks "present but unparseable"
 
@@ -163,6 +279,13 @@ def _parse_period_text(s: pd.Series) -> np.ndarray:
         year = year.where(serial.isna(), serial.dt.year)
         month = month.where(serial.isna(), serial.dt.month)
     ok = (year.between(1990, 2099) & month.between(1, 12)).to_numpy()
+    day = pd.to_numeric(parts["d"], errors="coerce")
+    if day.notna().any():
+        # A period written as a date must be a real one: 2025-04-31 is not.
+        leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+        last = pd.Series(np.take(_MONTH_DAYS, month.fillna(1).clip(1, 12).astype(
+            "int64").to_numpy() - 1), index=s.index) + (leap & (month == 2))
+        ok = ok & ~(day.notna() & ((day < 1) | (day > last))).to_numpy()
     ordinal = ((year - 1970) * 12 + month - 1).fillna(0).to_numpy(dtype=np.int64)
     blank = ((s == "") | s.isin(PLACEHOLDERS)).to_numpy()
     return np.where(ok, ordinal, np.where(blank, _NAT_ORDINAL, _BAD_ORDINAL))
@@ -186,7 +309,14 @@ def parse_periods(series: pd.Series) -> tuple[pd.Series, pd.Series]:
             pd.Series(bad, index=series.index))
 
 
-_AMOUNT_JUNK = r"[,\s元¥￥$']|RMB|CNY|人民币"
+_AMOUNT_JUNK = r"[\s元¥￥$']|RMB|CNY|人民币"
+# 1,234.50 and 1,234,567: commas group thousands. 12,34 or 1,2,3 do not (a decimal
+# comma, or a typing error): they are rejected, never read as 1234 or 123.
+_THOUSANDS_RE = r"^[-+(]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\)?-?$"
+# 1.234,50 (European): dots group thousands, the comma is the decimal mark.
+_EURO_RE = r"^[-+]?\d{1,3}(?:\.\d{3})+,\d{1,2}$"
+#: Amounts at or above this many yuan are typing or export errors, not payments.
+MAX_AMOUNT = 1e12
 
 
 def _parse_amount_text(s: pd.Series) -> np.ndarray:
@@ -202,6 +332,15 @@ def _parse_amount_text(s: pd.Series) -> np.ndarray:
     retry = out.isna() & (s != "")
     if retry.any():
         cleaned = s[retry].str.replace(_AMOUNT_JUNK, "", regex=True, case=False)
+        euro = cleaned.str.fullmatch(_EURO_RE)
+        if euro.any():
+            cleaned = cleaned.where(~euro, cleaned.str.replace(".", "", regex=False)
+                                    .str.replace(",", ".", regex=False))
+        comma = cleaned.str.contains(",", regex=False)
+        if comma.any():
+            grouped = cleaned.str.fullmatch(_THOUSANDS_RE)
+            cleaned = cleaned.where(~comma | grouped, "x").str.replace(
+                ",", "", regex=False)
         # Accounting negatives (12.00) and trailing minus 12.00- become -12.00.
         cleaned = cleaned.str.replace(r"^\((.*)\)$|^(.*\d)-$", r"-\1\2", regex=True)
         cleaned = cleaned.str.replace("\u2212", "-", regex=False)
@@ -213,13 +352,89 @@ def parse_amounts(series: pd.Series) -> pd.Series:
     """Amounts in yuan: '1,000元', '¥88', full-width digits; NaN where not a number.
 
     Accounting negatives '(12.00)' and '12.00-' are negative; '-', '—' and 'NULL'
-    are missing.
+    are missing; '1.234,50' (European) is 1234.5; commas that do not group
+    thousands ('12,34', '1,2,3') give NaN; '-0' is 0. Infinite values stay
+    infinite (:func:`implausible_amounts` finds them).
 
-    >>> parse_amounts(pd.Series(["¥1,234.50", "(12.00)", "—", "１２０元"])).tolist()
-    [1234.5, -12.0, nan, 120.0]
+    >>> parse_amounts(pd.Series(["¥1,234.50", "(12.00)", "—", "１２０元", "12,34"])).tolist()
+    [1234.5, -12.0, nan, 120.0, nan]
     """
     if pd.api.types.is_numeric_dtype(series):
-        return series.astype("float64")
+        return series.astype("float64") + 0.0  # + 0.0 turns -0.0 into 0.0
     values = per_distinct(series, _parse_amount_text, np.nan)
-    return pd.Series(values, index=series.index, dtype="float64")
+    return pd.Series(values + 0.0, index=series.index, dtype="float64")
 
+
+def implausible_amounts(amount: pd.Series) -> np.ndarray:
+    """Mask of amounts that are infinite (inf, 1e309, 400 nines) or >= MAX_AMOUNT."""
+    values = amount.to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        return np.abs(values) >= MAX_AMOUNT
+
+
+def bad_grouping(raw: pd.Series, amount: pd.Series) -> np.ndarray:
+    """Mask of unparsed amounts whose text has commas that group no thousands."""
+    miss = amount.isna().to_numpy()
+    out = np.zeros(len(raw), dtype=bool)
+    if miss.any() and not pd.api.types.is_numeric_dtype(raw):
+        text = raw[miss].astype("str").fillna("")
+        out[miss] = text.str.contains(",", regex=False).to_numpy(
+            dtype=bool, na_value=False)
+    return out
+
+
+_SCI_ID_RE = r"^\d(?:\.\d+)?e[+-]?\d+$"
+# Control characters, zero-width spaces, direction marks, BOM.
+_INVISIBLE_RE = "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+
+
+def id_problems(raw: pd.Series, ids: pd.Series) -> list[tuple[np.ndarray, str]]:
+    """Ids that cannot be trusted, as ``(mask, reason)`` pairs for the ledger.
+
+    A list or record instead of one value (Parquet list or struct columns); a
+    number too large for a float to hold every digit (19-digit ids stored as numbers
+    in Excel: several customers round to one id); scientific notation (4E9); control
+    or invisible characters (a zero-width space makes two ids of one customer).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ._schema import (
+        FRACTION_ID,
+        INEXACT_ID,
+        INVISIBLE_ID,
+        NESTED_ID,
+        SCIENTIFIC_ID,
+    )
+
+    out = []
+    kind = (pd.api.types.infer_dtype(raw, skipna=True) if raw.dtype == object
+            else None)
+    if kind is not None and kind not in (
+            "string", "empty", "integer", "floating", "mixed-integer-float"):
+        nested = raw.map(lambda v: isinstance(v, (list, tuple, dict, set, np.ndarray)))
+        out.append((nested.to_numpy(dtype=bool), NESTED_ID))
+    numbers = None
+    if pd.api.types.is_float_dtype(raw):
+        numbers = raw
+    elif kind is not None and kind not in ("string", "empty", "integer", "boolean"):
+        numbers = pd.to_numeric(raw.where(raw.map(lambda v: isinstance(v, float))),
+                                errors="coerce")
+    if numbers is not None:
+        values = numbers.to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            out.append((np.abs(values) >= 2.0**53, INEXACT_ID))
+            out.append((np.isfinite(values) & (values % 1 != 0), FRACTION_ID))
+    arr = pa.array(ids.array)
+    odd = ~np.asarray(pc.fill_null(pc.ascii_is_decimal(arr), True), dtype=bool)
+    if odd.any():
+        t = ids[odd]
+        sci = np.zeros(len(ids), dtype=bool)
+        sci[odd] = t.str.fullmatch(_SCI_ID_RE, case=False).to_numpy(
+            dtype=bool, na_value=False)
+        out.append((sci, SCIENTIFIC_ID))
+        inv = np.zeros(len(ids), dtype=bool)
+        inv[odd] = t.str.contains(_INVISIBLE_RE, regex=True).to_numpy(
+            dtype=bool, na_value=False)
+        out.append((inv, INVISIBLE_ID))
+    return out

@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import html.parser
+import os
 import re
 from pathlib import Path
 
@@ -25,9 +26,10 @@ import pandas as pd
 
 from ._headers import normalise_header
 
-_ENCODINGS = ("utf-8", "gb18030")
 _DELIMITERS = (",", "\t", ";", "|")
 _HEAD_LINES = 60  # the header is looked for among this many first lines
+_MAX_SPAN = 100  # a quoted field may run over at most this many physical lines
+_LINE_BREAK = re.compile(rb"(\r\n|\r|\n)")
 
 
 class UnreadableFileError(ValueError):
@@ -36,22 +38,92 @@ class UnreadableFileError(ValueError):
 
 def sniff_encoding(path: Path, size: int = 1 << 20) -> str:
     """Guess UTF-8 (with or without BOM), UTF-16 or GB18030 from the first megabyte."""
-    head = _head(path, size)
+    return _sniff_bytes(_head(path, size))
+
+
+def _sniff_bytes(head: bytes) -> str:
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"  # Excel "Unicode text": UTF-16 with BOM, tab separated
-    if len(head) >= 4 and head[1:200:2].count(0) > 0.4 * len(head[1:200:2]):
-        return "utf-16-le"  # UTF-16 without BOM: every other byte of ASCII is zero
+    if len(head) >= 4:
+        # UTF-16 without BOM: every other byte of ASCII text is zero.
+        odd, even = head[1:200:2], head[0:200:2]
+        if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.1 * len(even):
+            return "utf-16-le"
+        if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd):
+            return "utf-16-be"
     # A multi-byte character may be cut at the end of the sample: ignore that tail.
-    for enc in _ENCODINGS:
-        try:
-            head.decode(enc)
-            return enc
-        except UnicodeDecodeError as exc:
-            if exc.start >= len(head) - 4:
-                return enc
-    return "gb18030"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:
+            return "utf-8"
+    # Not all UTF-8: the encoding of most non-ASCII lines. (UTF-8 Chinese often
+    # decodes as GB18030 mojibake, so GB18030 decoding the sample proves little.)
+    lines = [x for x in head.split(b"\n")[:-1] if not x.isascii()]
+    utf8 = sum(_decodes(x, "utf-8") for x in lines)
+    return "utf-8" if lines and utf8 * 2 > len(lines) else "gb18030"
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+#: Leading bytes of files that are not text, and what they are.
+_MAGIC = (
+    (b"\x1f\x8b", "a gzip-compressed file", "decompress it first (gunzip / 7-Zip)"),
+    (b"PAR1", "a Parquet file", "rename it to .parquet"),
+    (b"%PDF", "a PDF document", "export the table as CSV or Excel instead"),
+    (b"\x89PNG", "a PNG image", "export the table as CSV or Excel instead"),
+    (b"\xff\xd8\xff", "a JPEG image", "export the table as CSV or Excel instead"),
+    (b"\xd0\xcf\x11\xe0", "a legacy Excel (.xls) or other Office file",
+     "rename it to .xls, or save it as .xlsx or CSV"),
+    (b"7z\xbc\xaf", "a 7-Zip archive", "extract the file inside first"),
+    (b"Rar!", "a RAR archive", "extract the file inside first"),
+    (b"BZh", "a bzip2-compressed file", "decompress it first"),
+)
+
+
+def _zip_kind(path: Path) -> tuple[str, str]:
+    """What a zip file holds: (description, fix)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return ("a damaged or truncated zip archive (an .xlsx workbook is one)",
+                "export the file again: it was cut short or damaged")
+    if "xl/workbook.xml" in names:
+        return "an Excel workbook (.xlsx)", "rename it to .xlsx"
+    if "word/document.xml" in names:
+        return "a Word document (.docx)", "export the table as CSV or Excel instead"
+    inside = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    return (f"a zip archive (holding {inside or 'nothing'})",
+            "extract the file inside and load that")
+
+
+def describe_binary(path: Path, head: bytes) -> tuple[str, str] | None:
+    """(what the file seems to be, the fix) when it is not a text table, else None."""
+    if head.startswith(b"PK"):
+        return _zip_kind(path)
+    for magic, what, fix in _MAGIC:
+        if head.startswith(magic):
+            return what, fix
+    if _sniff_bytes(head).startswith("utf-16"):
+        return None
+    sample = head[:4096]
+    control = sum(sample.count(bytes([b])) for b in (*range(9), 11, 12, *range(14, 32)))
+    if sample and control > 0.05 * len(sample):
+        return ("binary data, not text", "check that this is the export file; "
+                "export the table again as CSV or Excel")
+    return None
 
 
 def _head(path: Path, size: int) -> bytes:
@@ -133,14 +205,109 @@ def _sniff_layout(lines: list[str], keys) -> tuple[int, str]:
     return 0, (max(counts, key=counts.get) if max(counts.values()) else ",")
 
 
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a file; OS errors become :class:`UnreadableFileError`."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except IsADirectoryError as exc:
+        raise UnreadableFileError(
+            f"{_show(path)} is a folder, not a file: pass the folder itself to load "
+            "(its CSV, Parquet and Excel files are read) or a file inside it") from exc
+    except PermissionError as exc:
+        raise UnreadableFileError(
+            f"{_show(path)} cannot be opened: permission denied. Check the file's "
+            "permissions or copy it somewhere you can read") from exc
+    except OSError as exc:
+        raise UnreadableFileError(
+            f"{_show(path)} cannot be read ({exc.strerror or exc}). Check that the "
+            "file is complete and not locked by another program") from exc
+
+
+def _show(path) -> str:
+    """A path as text, also when its name is not UTF-8.
+
+    Names from Chinese Windows (zip files, old shares) are GBK bytes that Python
+    keeps as surrogates, which no text column or file can hold: such a name is
+    shown decoded as GB18030 (as Windows shows it), else with U+FFFD for the bytes
+    that decode neither way.
+    """
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogateescape")
+        try:
+            return raw.decode("gb18030")
+        except UnicodeDecodeError:
+            return raw.decode("utf-8", "replace")
+
+
+def map_bytes(path: Path):
+    """The bytes of a file, memory-mapped (no copy); errors as :func:`read_bytes`."""
+    import mmap
+
+    try:
+        with open(path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size == 0:
+                return b""
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except OSError:
+        return read_bytes(path)  # raises UnreadableFileError saying why
+
+
+def _physical_lines(data) -> int:
+    """Lines of a buffer ending in \\n, \\r\\n or \\r (a last line may lack one)."""
+    a = np.frombuffer(data, dtype=np.uint8)
+    if not len(a):
+        return 0
+    n_lf, n_cr = np.count_nonzero(a == 10), np.count_nonzero(a == 13)
+    if n_cr:
+        n_cr -= np.count_nonzero((a[:-1] == 13) & (a[1:] == 10))
+    return int(n_lf + n_cr + (a[-1] not in (10, 13)))
+
+
 def read_csv(path: Path, keys=None) -> pd.DataFrame:
+    """Read a delimited text file (see module docstring).
+
+    The fast path hands the bytes to Arrow. It is trusted only when every physical
+    line is accounted for (rows + damaged lines = lines under the header, counted
+    on the bytes, independently of the parser); otherwise, or when Arrow fails
+    (undecodable bytes, a huge cell, an unclosed quote), :func:`_read_lines` reads
+    the file line by line so that every line is kept or in the ledger at its line.
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    encoding = sniff_encoding(path)
-    head = _head(path, 1 << 16)
-    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
-    lines = re.split(r"\r\n|\r|\n", text)
+    mapped = map_bytes(path)
+    seems = describe_binary(path, mapped[:1 << 16])
+    if seems is not None:
+        what, fix = seems
+        raise UnreadableFileError(
+            f"{_show(path)} seems to be {what}, not a CSV text file; {fix}")
+    encoding = _sniff_bytes(mapped[:1 << 20])
+    data = pa.py_buffer(mapped)  # no copy of the file
+    if encoding.startswith("utf-16"):
+        # Arrow reads UTF-8 only: transcode (the line-by-line path marks the bad).
+        text = bytes(mapped).decode(encoding, errors="replace")
+        data = pa.py_buffer(text.lstrip("\ufeff").encode("utf-8"))
+        found = encoding.replace("utf-16", "UTF-16") + (" with BOM" if encoding ==
+                                                         "utf-16" else "")
+        encoding = "utf-8"
+    else:
+        found = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM",
+                 "gb18030": "GB18030/GBK"}[encoding]
+        if encoding == "utf-8-sig":
+            data = data.slice(3)
+            encoding = "utf-8"
+    head = data.slice(0, min(1 << 16, data.size)).to_pybytes()
+    try:
+        text = head.decode(encoding)
+    except UnicodeDecodeError:  # mixed encodings: each line in its own
+        text = "\n".join(_decode_line(x, encoding) for x in _LINE_BREAK.split(head)
+                         [0::2])
+    lines = re.split(r"\r\n|\r|\n", text.lstrip("\ufeff"))
     if len(lines) > 1 and len(head) == 1 << 16:
         lines = lines[:-1]  # the last line of the sample may be cut
     at, delimiter = _sniff_layout(lines, keys)
@@ -149,6 +316,12 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
     sample = [_split(x, delimiter) for x in lines[at + 1:at + 21] if x.strip()]
     if sample and all(len(c) == len(names) + 1 and not c[-1].strip() for c in sample):
         names.append(f"Unnamed: {len(names)}")
+    # Without a quote character every line is one record: the parser's count
+    # must equal the line count, checked after parsing. With quotes, the lines are
+    # counted on the bytes (a quoted field may hold line breaks, or a quote be
+    # left open).
+    quoted = mapped.find(b'"') >= 0
+    n_body = _physical_lines(data) - (at + 1) if quoted else None
     bad: list[tuple[int, str]] = []
 
     def keep_bad(row):
@@ -158,9 +331,9 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
     def read(use_threads: bool):
         bad.clear()
         return pacsv.read_csv(
-            path,
+            pa.BufferReader(data),
             read_options=pacsv.ReadOptions(
-                encoding="utf8" if encoding.startswith("utf-8") else encoding,
+                encoding="utf8" if encoding == "utf-8" else encoding,
                 use_threads=use_threads,
                 column_names=names,
                 skip_rows=at + 1,
@@ -176,31 +349,136 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
             ),
         )
 
-    try:
-        table = read(use_threads=True)
-    except pa.ArrowInvalid:
-        if len([x for x in lines if x.strip()]) > at + 1:
-            raise
+    table = None
+    if n_body is not None and n_body <= 0:
         # Nothing under the header (or an empty file): an empty table.
         table = pa.table({n: pa.array([], pa.string()) for n in names})
-    if bad and any(number is None for number, _ in bad):
-        # Line numbers of damaged rows are only known when reading on one thread.
-        table = read(use_threads=False)
-    frame = table.to_pandas()
-    n_lines = len(frame) + len(bad)
-    first = at + 2  # 1-based file line of the first row under the header
-    lines_no = np.arange(first, n_lines + first, dtype=np.int64)
-    if bad:
-        # pyarrow numbers physical lines from 1, the header included: file lines.
-        bad = [(int(number), text) for number, text in bad]
-        lines_no = lines_no[~np.isin(lines_no, [b[0] for b in bad])]
+    else:
+        try:
+            table = read(use_threads=True)
+            if bad and any(number is None for number, _ in bad):
+                # Line numbers of damaged rows are known only on one thread.
+                table = read(use_threads=False)
+        except (pa.ArrowException, UnicodeError, csv.Error):
+            table = None
+        if table is not None and n_body is None:
+            n_body = table.num_rows + len(bad)  # one record per line
+        elif table is not None and table.num_rows + len(bad) != n_body:
+            table = None  # a quoted line break or an unclosed quote: count lines
+    if table is None:
+        frame, bad, other = _read_lines(data.to_pybytes(), encoding, at, delimiter,
+                                        names)
+        if other:
+            found += f"; {other} line{'s' if other > 1 else ''} in " + (
+                "GB18030/GBK" if encoding == "utf-8" else "UTF-8")
+        lines_no = frame.attrs["lines"]
+    else:
+        frame = table.to_pandas()
+        first = at + 2  # 1-based file line of the first row under the header
+        lines_no = np.arange(first, n_body + first, dtype=np.int64)
+        if bad:
+            # pyarrow numbers physical lines from 1, the header included.
+            bad = [(int(number), text) for number, text in bad]
+            lines_no = lines_no[~np.isin(lines_no, [b[0] for b in bad])]
     frame.attrs["lines"] = lines_no
     frame.attrs["bad_lines"] = bad
+    frame.attrs["encoding"] = found
     frame.attrs["title_lines"] = [
         (i + 1, line.strip().rstrip(delimiter).strip()) for i, line in
         enumerate(lines[:at])
     ]
     return frame
+
+
+def _decode_line(raw: bytes, encoding: str) -> str:
+    """One line as UTF-8, else GB18030, else with replacement characters."""
+    for enc in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            pass
+    return raw.decode(encoding, errors="replace")
+
+
+def _read_lines(data: bytes, encoding: str, at: int, delimiter: str, names):
+    """The careful path: (frame, bad lines, lines decoded with the other encoding).
+
+    Physical lines are split on the bytes and decoded one by one: UTF-8 first (GBK
+    text is almost never valid UTF-8, while UTF-8 text often decodes as GBK
+    mojibake), then GB18030; a line neither decodes goes to the ledger as
+    undecodable bytes. A quoted field may span lines (its row is at its first
+    line); a quote left open, or a multi-line row with the wrong number of fields,
+    sends only its first line to the ledger and reading resumes on the next.
+    """
+    from ._schema import BAD_FIELDS, UNDECODABLE
+
+    parts = _LINE_BREAK.split(data)
+    contents, breaks = parts[0::2], [*parts[1::2], b""]
+    if len(contents) > 1 and contents[-1] == b"":
+        contents.pop()  # the file ends with a line break
+    order = ("utf-8", "gb18030")
+    texts: list[str] = []
+    undecodable: dict[int, str] = {}
+    other = 0
+    for i, (raw, brk) in enumerate(zip(contents, breaks)):
+        if raw.isascii():
+            texts.append(raw.decode("ascii") + brk.decode("ascii"))
+            continue
+        for enc in order:
+            try:
+                texts.append(raw.decode(enc) + brk.decode("ascii"))
+                other += enc != encoding
+                break
+            except UnicodeDecodeError:
+                pass
+        else:
+            undecodable[i] = raw.decode(encoding, errors="backslashreplace")
+            texts.append(brk.decode("ascii"))
+    width = len(names)
+    rows: list[list[str]] = []
+    row_lines: list[int] = []
+    bad: list[tuple] = []
+    i, n = at + 1, len(texts)
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(data) + 1, 1 << 30))
+    try:
+        while i < n:
+            if i in undecodable:
+                bad.append((i + 1, undecodable[i], UNDECODABLE))
+                i += 1
+                continue
+            line = texts[i]
+            j = i + 1
+            if '"' not in line:
+                fields = line.rstrip("\r\n").split(delimiter)
+            else:
+                span = min(n, i + _MAX_SPAN + 1)
+                reader = csv.reader((texts[k] if k not in undecodable else "\n"
+                                     for k in range(i, span)), delimiter=delimiter)
+                try:
+                    fields = next(reader)
+                    j = i + reader.line_num
+                except (StopIteration, csv.Error):
+                    fields = []
+                if j - i > 1 and (len(fields) != width or j - i > _MAX_SPAN):
+                    # A quote left open: this line alone is the damaged row.
+                    fields = _split(line.rstrip("\r\n"), delimiter)
+                    j = i + 1
+            if len(fields) == width:
+                rows.append(fields)
+                row_lines.append(i + 1)
+            else:
+                bad.append((i + 1, "".join(texts[i:j]).rstrip("\r\n"), BAD_FIELDS))
+            i = j
+    finally:
+        csv.field_size_limit(limit)
+    import pyarrow as pa
+
+    columns = list(zip(*rows)) if rows else [()] * width
+    frame = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, columns)}
+                     ).to_pandas()
+    frame.attrs["lines"] = np.asarray(row_lines, dtype=np.int64)
+    return frame, bad, other
 
 
 class _Tables(html.parser.HTMLParser):
@@ -231,12 +509,100 @@ class _Tables(html.parser.HTMLParser):
             self._cell.append(data)
 
 
+class _Grid(list):
+    """Rows of a sheet; ``flags`` lists cells whose text is not their value."""
+
+    flags: list = []
+
+
+_XML_ATTR = r'\b{}="([^"]*)"'
+_MERGE_RE = re.compile(r'<mergeCell\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+# A formula cell without a cached value: <c r="D4"><f>10*8.8</f><v /></c>.
+_FORMULA_RE = re.compile(
+    r'<c\b[^>]*\br="([A-Z]+)(\d+)"[^>]*>\s*<f\b[^>]*(?:/>|>([^<]*)</f>)\s*'
+    r'(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
+# A number too large for a float to keep every digit (19-digit ids typed as numbers).
+_BIG_NUMBER_RE = re.compile(
+    r'<c\b[^>]*\br="([A-Z]+)(\d+)"(?:(?!\bt=)[^>])*(?:\bt="n")?(?:(?!\bt=)[^>])*>'
+    r'\s*<v>(-?\d(?:\.\d+)?[eE]\+?(?:1[6-9]|[2-9]\d|\d{3,})|-?\d{16,}(?:\.\d*)?)</v>')
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _cell_flags(path: Path) -> dict[str, list[tuple[int, int, str, str]]]:
+    """``{sheet: [(row, column, reason, value), ...]}`` (0-based) of the cells that
+    pandas reads as something else: the covered cells of a merge (read empty), a
+    formula without a cached value (read empty) and numbers of 2^53 or more (read
+    rounded). Read from the sheet XML; {} when the workbook cannot be read so."""
+    import zipfile
+
+    from ._schema import FORMULA_NO_VALUE, INEXACT_ID, MERGED_CELL
+
+    out: dict[str, list] = {}
+    try:
+        with zipfile.ZipFile(path) as z:
+            book = z.read("xl/workbook.xml").decode("utf-8", "replace")
+            rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+            targets = {}
+            for tag in re.findall(r"<Relationship\b[^>]*>", rels):
+                rid = re.search(_XML_ATTR.format("Id"), tag)
+                target = re.search(_XML_ATTR.format("Target"), tag)
+                if rid and target:
+                    t = target.group(1)
+                    targets[rid.group(1)] = t.lstrip("/") if t.startswith("/") else (
+                        "xl/" + t)
+            for tag in re.findall(r"<sheet\b[^>]*>", book):
+                name = re.search(_XML_ATTR.format("name"), tag)
+                rid = re.search(_XML_ATTR.format("r:id"), tag)
+                if not (name and rid and rid.group(1) in targets):
+                    continue
+                xml = z.read(targets[rid.group(1)]).decode("utf-8", "replace")
+                flags = []
+                if "<f" in xml:
+                    for col, row, formula in _FORMULA_RE.findall(xml):
+                        flags.append((int(row) - 1, _col_index(col), FORMULA_NO_VALUE,
+                                      "=" + html.unescape(formula)))
+                for col, row, value in _BIG_NUMBER_RE.findall(xml):
+                    flags.append((int(row) - 1, _col_index(col), INEXACT_ID, value))
+                for c0, r0, c1, r1 in _MERGE_RE.findall(xml):
+                    ref = f"{c0}{r0}:{c1}{r1}"
+                    for r in range(int(r0) - 1, int(r1)):
+                        for c in range(_col_index(c0), _col_index(c1) + 1):
+                            if (r, c) != (int(r0) - 1, _col_index(c0)):
+                                flags.append((r, c, MERGED_CELL, f"merged {ref}"))
+                out[html.unescape(name.group(1))] = flags
+    except (KeyError, OSError, zipfile.BadZipFile, ValueError):
+        return {}
+    return out
+
+
 def _read_sheets(path: Path) -> dict[str, list[list[str]]]:
     """Cells of every sheet as text rows, whatever the workbook really is."""
-    magic = _head(path, 8)
+    magic = read_bytes(path)[:8]
     kw = {"sheet_name": None, "header": None, "dtype": str, "keep_default_na": False}
     if magic.startswith(b"PK"):
-        sheets = pd.read_excel(path, engine="openpyxl", **kw)
+        what, fix = _zip_kind(path)
+        if not what.startswith("an Excel workbook"):
+            raise UnreadableFileError(
+                f"{_show(path)} seems to be {what}, not an Excel workbook; {fix}")
+        try:
+            sheets = pd.read_excel(path, engine="openpyxl", **kw)
+        except Exception as exc:  # openpyxl raises KeyError, OSError, BadZipFile...
+            raise UnreadableFileError(
+                f"{_show(path)} seems to be a damaged Excel workbook "
+                f"({type(exc).__name__}: {str(exc)[:120]}); open it in Excel or "
+                "WPS and save it again, or export the sheet as CSV") from exc
+        flags = _cell_flags(path)
+        out = {}
+        for k, v in sheets.items():
+            out[str(k)] = grid = _Grid(v.to_numpy(dtype=object).tolist())
+            grid.flags = flags.get(str(k), [])
+        return out
     elif magic.startswith(b"\xd0\xcf\x11\xe0"):
         try:
             sheets = pd.read_excel(path, **kw)
@@ -245,18 +611,58 @@ def _read_sheets(path: Path) -> dict[str, list[list[str]]]:
                 f"{path} is a legacy .xls workbook and the xlrd package is not "
                 "installed: pip install xlrd, or save the sheet as .xlsx or CSV"
             ) from exc
+        except Exception as exc:
+            raise UnreadableFileError(
+                f"{_show(path)} seems to be a damaged legacy .xls workbook "
+                f"({type(exc).__name__}: {str(exc)[:120]}); open it in Excel or "
+                "WPS and save it as .xlsx or CSV") from exc
     else:
-        raise UnreadableFileError(f"{path} is not an Excel workbook")
+        head = read_bytes(path)[:1 << 16]
+        seems = describe_binary(path, head)
+        what = (seems[0] if seems else "an empty file" if not head
+                else "text (CSV or HTML)")
+        raise UnreadableFileError(
+            f"{_show(path)} is not an Excel workbook: it seems to be {what}. "
+            "Export the sheet again as .xlsx or CSV")
     return {str(k): v.to_numpy(dtype=object).tolist() for k, v in sheets.items()}
 
 
-def _pick_sheets(sheets: dict, keys) -> list[tuple[str | None, list[list[str]]]]:
+def _pick_sheets(sheets: dict, keys, role=None, columns=None, sheet=None
+                 ) -> list[tuple[str | None, list[list[str]]]]:
     """Sheets holding the table: every one whose header maps, else the first.
 
     Monthly workbooks keep one sheet per month with the same layout; a "汇总"
-    (totals) sheet has no id column and is left out.
+    (totals) sheet has no id column and is left out. With ``role`` (payments, bills
+    or customers), a workbook whose sheets hold different tables gives only the
+    sheets of that role (:func:`payseg._roles.sheet_role`): a 缴费明细 sheet is
+    never read as bills. ``sheet`` (a name, a 0-based position or a list of them)
+    names the sheets to read. The sheet name is returned when the workbook has
+    more than one sheet with a table, None otherwise.
     """
     items = list(sheets.items())
+    if sheet is not None:
+        wanted = [sheet] if isinstance(sheet, (str, int)) else list(sheet)
+        picked = []
+        for w in wanted:
+            if isinstance(w, int) and not isinstance(w, bool) and w < len(items):
+                picked.append(items[w])
+            elif str(w) in sheets:
+                picked.append((str(w), sheets[str(w)]))
+            else:
+                raise UnreadableFileError(
+                    f"no sheet {w!r}; sheets: {', '.join(sheets) or '(none)'}")
+        named = len(items) > 1
+        return [(name if named else None, grid) for name, grid in picked]
+    if keys is not None and role is not None:
+        from ._roles import sheet_role
+
+        roles = {name: sheet_role(grid, columns, role, find_header) if grid else None
+                 for name, grid in items}
+        tables = [name for name, r in roles.items() if r is not None]
+        mine = [(name, sheets[name]) for name in tables if roles[name] == role]
+        if mine:
+            named = len(tables) > 1
+            return [(name if named else None, grid) for name, grid in mine]
     if keys is not None:
         hits = [
             (name, grid) for name, grid in items
@@ -272,6 +678,7 @@ def _pick_sheets(sheets: dict, keys) -> list[tuple[str | None, list[list[str]]]]
 
 def _grid_frame(grid: list[list[str]], keys) -> pd.DataFrame:
     """A raw frame from sheet rows: header found, title rows kept aside."""
+    flags = getattr(grid, "flags", [])
     at = find_header(grid, keys) if grid else 0
     width = max((len(r) for r in grid), default=0)
     grid = [list(r) + [""] * (width - len(r)) for r in grid]
@@ -280,6 +687,9 @@ def _grid_frame(grid: list[list[str]], keys) -> pd.DataFrame:
     frame = pd.DataFrame(body, columns=names, dtype=object).fillna("").astype("str")
     frame.attrs["lines"] = np.arange(at + 2, at + 2 + len(body), dtype=np.int64)
     frame.attrs["bad_lines"] = []
+    # (line, column position, reason, value) of cells that are not what they read.
+    frame.attrs["cell_flags"] = [(r + 1, c, why, v) for r, c, why, v in
+                                 flags if r > at]
     frame.attrs["title_lines"] = [
         (i + 1, " ".join(str(c).strip() for c in row if str(c).strip()))
         for i, row in enumerate(grid[:at])
@@ -287,23 +697,78 @@ def _grid_frame(grid: list[list[str]], keys) -> pd.DataFrame:
     return frame
 
 
-def read_sources(path, keys=None) -> list[tuple[str, pd.DataFrame]]:
+def read_sources(path, keys=None, *, role=None, columns=None, sheet=None,
+                 cache=None) -> list[tuple[str, pd.DataFrame]]:
     """``(source name, raw frame)`` of each table in a file.
 
-    One per file, except for a workbook whose several sheets hold the table: then
-    one per sheet, named ``path[sheet]``.
+    One per file, except for a workbook whose several sheets hold tables: then one
+    per sheet of ``role`` (see :func:`_pick_sheets`), named ``path[sheet]``.
+    ``cache`` (a dict) keeps the cells of workbooks already read, so a workbook
+    passed for two roles is opened once.
     """
     path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm") or (
-        path.suffix.lower() == ".xls"
-        and _head(path, 8).startswith((b"PK", b"\xd0\xcf\x11\xe0"))
-    ):
-        picked = _pick_sheets(_read_sheets(path), keys)
+    if is_workbook(path):
+        key = str(path.resolve())
+        if cache is None or key not in cache:
+            cells = _read_sheets(path)
+            if cache is not None:
+                cache[key] = cells
+        else:
+            cells = cache[key]
+        picked = _pick_sheets(cells, keys, role, columns, sheet)
         return [
-            (str(path) if sheet is None else f"{path}[{sheet}]", _grid_frame(g, keys))
+            (_show(path) if sheet is None else f"{_show(path)}[{sheet}]",
+             _grid_frame(g, keys))
             for sheet, g in picked
         ]
-    return [(str(path), read_table(path, keys))]
+    return [(_show(path), read_table(path, keys))]
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file as a DataFrame; time stamps pandas cannot hold become text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    data = read_bytes(path)
+    if not (data[:4] == b"PAR1" and data[-4:] == b"PAR1"):
+        seems = describe_binary(path, data[:1 << 16])
+        what, fix = seems or (
+            ("an empty file (0 bytes)", "export the table again") if not data
+            else ("a truncated or damaged Parquet file", "write the file again")
+            if data[:4] == b"PAR1"
+            else ("a text (CSV) file", "rename it to .csv"))
+        raise UnreadableFileError(
+            f"{_show(path)} seems to be {what}, not a Parquet file; {fix}")
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise UnreadableFileError(
+            f"{_show(path)} seems to be a damaged Parquet file ({exc}); write the "
+            "file again") from exc
+    lo, hi = pd.Timestamp.min, pd.Timestamp.max
+    for i, col in enumerate(table.columns):
+        if pa.types.is_timestamp(col.type) or pa.types.is_date64(col.type):
+            naive = col.cast(pa.timestamp("us", col.type.tz)) if pa.types.is_date64(
+                col.type) or col.type.unit != "us" else col
+            vmin, vmax = pc.min_max(naive).values()
+            out = (vmin.is_valid and (vmin.as_py().replace(tzinfo=None) < lo
+                                      or vmax.as_py().replace(tzinfo=None) > hi))
+            if out:
+                # Years 1 or 9999 (placeholders): kept as text, the date parser
+                # rejects them with their value instead of a crash.
+                table = table.set_column(i, table.field(i).name,
+                                         pc.strftime(col, "%Y-%m-%d %H:%M:%S"))
+    return table.to_pandas()
+
+
+def is_workbook(path) -> bool:
+    """An .xlsx/.xlsm file, or an .xls that is a real workbook (not HTML or text)."""
+    path = Path(path)
+    return path.suffix.lower() in (".xlsx", ".xlsm") or (
+        path.suffix.lower() == ".xls"
+        and _head(path, 8).startswith((b"PK", b"\xd0\xcf\x11\xe0"))
+    )
 
 
 def read_table(path, keys=None) -> pd.DataFrame:
@@ -315,7 +780,7 @@ def read_table(path, keys=None) -> pd.DataFrame:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
-        frame = pd.read_parquet(path)
+        frame = _read_parquet(path)
         named = [n for n in frame.index.names if n is not None]
         if named and not set(named) & set(frame.columns):
             # pandas stores a named index (customer_id) as index metadata.

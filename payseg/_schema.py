@@ -13,9 +13,12 @@ import pandas as pd
 
 __all__ = [
     "BILL_OPTIONAL",
+    "BILL_KEYS",
     "BILL_REQUIRED",
     "CHANNEL_SHARE_PREFIX",
+    "CUSTOMER_ATTRIBUTES",
     "CUSTOMER_OPTIONAL",
+    "CUSTOMER_TYPES",
     "CUSTOMER_REQUIRED",
     "DTYPES",
     "KINDS",
@@ -35,11 +38,21 @@ KINDS = ("payments", "bills", "customers")
 
 # Canonical columns of each table (DESIGN.md). Required ones first.
 PAYMENT_REQUIRED = ("customer_id", "paid_at", "amount")
-PAYMENT_OPTIONAL = ("channel", "period", "region")
+PAYMENT_OPTIONAL = ("channel", "period", "region", "bill_id", "txn_id")
 BILL_REQUIRED = ("customer_id", "period")
-BILL_OPTIONAL = ("issued_on", "due_on", "amount_due", "region")
+BILL_OPTIONAL = ("issued_on", "due_on", "amount_due", "region", "bill_id", "arrears",
+                 "late_fee")
+#: A bill needs ``customer_id`` and one of these (the loader derives a missing
+#: period from the issue month); :data:`BILL_REQUIRED` is the classic layout.
+BILL_KEYS = ("period", "bill_id", "issued_on")
 CUSTOMER_REQUIRED = ("customer_id",)
-CUSTOMER_OPTIONAL = ("region", "meter", "tariff", "theft")
+#: Customer attributes: also gathered from payment and bill rows that carry them.
+CUSTOMER_ATTRIBUTES = ("customer_name", "address", "collector", "customer_type", "voltage",
+                       "kwh")
+CUSTOMER_OPTIONAL = ("region", "meter", "tariff", "theft", *CUSTOMER_ATTRIBUTES)
+#: Values of ``customers.customer_type`` (用户类型), in category order; it sets the
+#: late-fee rate (居民 0.1%/day, 非居民 0.2%/day).
+CUSTOMER_TYPES = ("residential", "non_residential")
 
 #: Meter types of the customers table, in category order.
 METER_TYPES = ("postpaid", "prepaid")
@@ -133,6 +146,19 @@ EMPTY_ROW = "empty row"
 HEADER_ROW = "repeated header row"
 SCIENTIFIC_ID = "customer id in scientific notation (digits lost)"
 VOID_ROW = "reversed or failed transaction"
+IMPLAUSIBLE_AMOUNT = "non-finite or implausible amount"
+BAD_GROUPING = "ambiguous amount: commas do not group thousands (12,34 or 1,2,3)"
+NESTED_ID = "customer id is a list or record, not one value"
+INEXACT_ID = "customer id stored as a number too large to be exact (digits lost)"
+INVISIBLE_ID = "customer id with control or invisible characters"
+FRACTION_ID = "customer id is a number with a fraction (12345602.5), not an id"
+MERGED_CELL = "merged cell (the value is in the first row of the merge)"
+FORMULA_NO_VALUE = "formula without a stored value (save the file in Excel first)"
+REVERSED_PAYMENT = "reversed payment"
+REVERSAL = "reversal"
+UNMATCHED_NEGATIVE = "negative amount without a matching payment"
+UNDECODABLE = "undecodable bytes"
+FRACTIONAL_ID = "customer id with a fraction (not a whole number)"
 
 #: Every ledger reason above, for tests and for code that injects defects.
 REASONS = (
@@ -151,6 +177,19 @@ REASONS = (
     HEADER_ROW,
     SCIENTIFIC_ID,
     VOID_ROW,
+    IMPLAUSIBLE_AMOUNT,
+    BAD_GROUPING,
+    NESTED_ID,
+    INEXACT_ID,
+    INVISIBLE_ID,
+    FRACTION_ID,
+    MERGED_CELL,
+    FORMULA_NO_VALUE,
+    REVERSED_PAYMENT,
+    REVERSAL,
+    UNMATCHED_NEGATIVE,
+    UNDECODABLE,
+    FRACTIONAL_ID,
 )
 
 # ------------------------------------------------------------------- shared names

@@ -25,7 +25,6 @@ import click
 
 from ._version import __version__
 
-_BUG_URL = "https://github.com/payseg/payseg/issues"
 MANIFEST = "manifest.json"
 INCOMPLETE = ".payseg-incomplete"
 
@@ -56,10 +55,16 @@ def _user_errors():
         raise _UserError(_first_line(exc)) from None
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A warning as one line an analyst reads, not Python's source-location form."""
+    click.echo(f"payseg: warning: {message}", err=True)
+
+
 class _Group(click.Group):
     """Usage errors in one line; a real bug shows its traceback and asks to report."""
 
     def main(self, args=None, prog_name=None, **kwargs):
+        warnings.showwarning = _show_warning
         try:
             rv = super().main(args=args, prog_name=prog_name or "payseg",
                               standalone_mode=False, **kwargs)
@@ -82,8 +87,8 @@ class _Group(click.Group):
         except Exception:  # a bug: show everything, ask for a report
             traceback.print_exc()
             click.echo(f"payseg: internal error (payseg {__version__}). This is a bug: "
-                       f"please report it with the command and the traceback above at "
-                       f"{_BUG_URL}", err=True)
+                       "please report it to the payseg developers with the command "
+                       "and the traceback above.", err=True)
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 
@@ -114,57 +119,6 @@ def _write_csv(frame, path: Path, *, index=True, quote_text=False) -> None:
         # needs dtype={"customer_id": str} (docs/cli.md).
         kw = {"quoting": csv.QUOTE_NONNUMERIC} if quote_text else {}
         frame.to_csv(tmp, index=index, encoding="utf-8-sig", **kw)
-
-
-# Headers of customer attributes the loader leaves out, carried into the outputs.
-_ATTRIBUTE_HEADERS = {
-    "customer_name": ("户名", "用户名称", "客户名称", "用户名", "客户名", "户主",
-                      "customer name", "account name"),
-    "address": ("用电地址", "地址", "用户地址", "客户地址", "address",
-                "service address"),
-    "collector": ("收费员", "抄表员", "收费人员", "抄表收费员", "催费员", "collector"),
-}
-
-
-def _customer_attributes(paths, columns, id_width):
-    """户名, 用电地址, 收费员 of the customer files, indexed by customer_id (or None)."""
-    import pandas as pd
-
-    from ._headers import HEADER_MAP
-    from ._read import read_table
-    from ._validate import normalise_header, parse_ids
-
-    wanted = {normalise_header(h): canon for canon, heads in _ATTRIBUTE_HEADERS.items()
-              for h in heads}
-    user = {normalise_header(k): v for k, v in (columns or {}).items()}
-    frames = []
-    for path in paths:
-        try:
-            raw = read_table(path)
-        except Exception:  # the loader has read (or rejected) it already
-            continue
-        rename, id_col = {}, None
-        for col in raw.columns:
-            key = normalise_header(col)
-            canon = user.get(key) or HEADER_MAP.get(key)
-            if canon == "customer_id" and id_col is None:
-                id_col = col
-            elif key in wanted and wanted[key] not in rename.values():
-                rename[col] = wanted[key]
-        if id_col is None or not rename:
-            continue
-        ids = parse_ids(raw[id_col]).str.strip()
-        if id_width is not None:
-            short = ids.str.isdigit() & (ids.str.len() < id_width)
-            ids = ids.where(~short, ids.str.zfill(id_width))
-        part = raw[list(rename)].rename(columns=rename).astype(str)
-        part = part.apply(lambda c: c.str.strip()).replace("", None)
-        part.index = pd.Index(ids.to_numpy(), name="customer_id")
-        frames.append(part[part.index != ""])
-    if not frames:
-        return None
-    out = pd.concat(frames)
-    return out[~out.index.duplicated(keep="first")]
 
 
 def _echo(quiet: bool, message: str) -> None:
@@ -568,12 +522,19 @@ def _list_outputs(paths: dict, out: Path) -> None:
 @click.option("--id-width", type=click.IntRange(min=1), default=None,
               help=_h("Left-pad all-digit customer ids with zeros to this width.",
                       "将纯数字户号左侧补零到此长度。"))
+@click.option("--sheet", "sheet", default=None,
+              help=_h("Workbook sheet of the payments (default: every sheet whose "
+                      "headers are payments).", "缴费明细所在工作表（默认按表头识别）。"))
+@click.option("--bills-sheet", default=None,
+              help=_h("Workbook sheet of the bills.", "应收明细所在工作表。"))
+@click.option("--customers-sheet", default=None,
+              help=_h("Workbook sheet of the customers.", "客户档案所在工作表。"))
 @click.option("--out", type=click.Path(file_okay=False), required=True,
               help=_h("Directory for the results.", "结果输出目录。"))
 @_segment_options
-def segment(payments, bills, customers, columns, channels_file, id_width, out, method,
-            k, seed, stability, as_of, actions_file, small_arrears, sheets, lang,
-            quiet):
+def segment(payments, bills, customers, columns, channels_file, id_width, sheet,
+            bills_sheet, customers_sheet, out, method, k, seed, stability, as_of,
+            actions_file, small_arrears, sheets, lang, quiet):
     import payseg
 
     lang = lang or "zh"
@@ -585,17 +546,24 @@ def segment(payments, bills, customers, columns, channels_file, id_width, out, m
         actions = _load_actions(actions_file)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
-            data = payseg.load(list(payments), bills=list(bills) or None,
-                               customers=list(customers) or None, columns=mapping,
-                               id_width=id_width)
+            sheet_names = {role: name for role, name in (
+                ("payments", sheet), ("bills", bills_sheet),
+                ("customers", customers_sheet)) if name is not None}
+            try:
+                data = payseg.load(list(payments), bills=list(bills) or None,
+                                   customers=list(customers) or None, columns=mapping,
+                                   id_width=id_width, sheet=sheet_names or None)
+            except payseg.PaymentDataError as exc:
+                for w in caught:
+                    _echo(quiet, f"warning: {w.message}")
+                if getattr(exc, "rejected", None) is not None:
+                    # Nothing kept: the ledger still says why, row by row.
+                    path = Path(out) / "rejected.csv"
+                    _write_csv(exc.rejected, path, index=False)
+                    _echo(quiet, f"wrote {path} ({len(exc.rejected):,} rejected rows)")
+                raise
         for w in caught:
             _echo(quiet, f"warning: {w.message}")
-        if customers:
-            attrs = _customer_attributes(customers, mapping, id_width)
-            if attrs is not None:
-                for col in attrs.columns:
-                    if col not in data.customers:
-                        data.customers[col] = attrs[col].reindex(data.customers.index)
         if not quiet:
             data.summary(file=sys.stderr)
         result = payseg.segment(data, **_segment_kwargs(

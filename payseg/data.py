@@ -19,28 +19,41 @@ import pandas as pd
 from ._clean import clean_bills, clean_customers, clean_payments
 from ._headers import HEADER_MAP, header_unit, map_columns, normalise_header
 from ._ledger import ledger_entries
-from ._nondata import non_data_rows, void_rows
-from ._parsers import parse_amounts
+from ._nondata import non_data_rows, reversal_kind, void_rows
+from ._parsers import DEFAULT_TZ, parse_amounts, parse_ids
+from ._plain import read_plain
 from ._read import (
     UnreadableFileError,
     find_header,
     header_score,
+    is_workbook,
     read_sources,
+    sniff_encoding,
     unique_names,
 )
+from ._roles import ROLE_COLUMNS, header_keys
 from ._schema import (
-    BILL_OPTIONAL,
-    BILL_REQUIRED,
-    CUSTOMER_OPTIONAL,
-    CUSTOMER_REQUIRED,
-    PAYMENT_OPTIONAL,
-    PAYMENT_REQUIRED,
+    BAD_DATE,
+    BAD_FIELDS,
+    BILL_KEYS,
+    CUSTOMER_ATTRIBUTES,
+    CUSTOMER_TYPES,
+    EMPTY_ROW,
+    FRACTIONAL_ID,
+    HEADER_ROW,
+    METER_TYPES,
+    MISSING_ID,
+    NEGATIVE_AMOUNT,
+    NON_NUMERIC_AMOUNT,
     REJECTED_COLUMNS,
     SCIENTIFIC_ID,
     TITLE_ROW,
+    UNDECODABLE,
+    UNKNOWN_CHANNEL,
     empty,
     empty_rejected,
 )
+from ._text import as_text
 from .exceptions import PaymentDataError
 
 __all__ = ["PaymentData", "PaymentDataError", "load"]
@@ -71,6 +84,18 @@ class PaymentData:
         ``archetype`` plus the drawn parameters); None for real data.
     counts : dict
         Rows read and kept per source, for :meth:`summary`.
+    notes : list of str
+        What the loader decided and the summary states: the date order of each
+        date column (month first, day first), times converted to local time.
+    sources : dict
+        Role (payments, bills, customers) and encoding of each source.
+    health : dict
+        Counts of the assumptions that did not hold (reversed pairs, same-day
+        repeats kept, duplicated bills, reused ids, ...), for :meth:`summary`.
+    encodings : dict
+        The text encoding found in each CSV source ("UTF-8", "GB18030/GBK",
+        "UTF-16-LE", ..., with the number of lines in another encoding), shown
+        by :meth:`summary`.
 
     Examples
     --------
@@ -91,6 +116,10 @@ class PaymentData:
     rejected: pd.DataFrame = field(default_factory=empty_rejected)
     truth: pd.DataFrame | None = None
     counts: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    sources: dict = field(default_factory=dict)
+    health: dict = field(default_factory=dict)
+    encodings: dict = field(default_factory=dict)
 
     @property
     def customer_ids(self) -> pd.Index:
@@ -110,19 +139,21 @@ class PaymentData:
         return len(self.customer_ids)
 
     def summary(self, *, file=None) -> str:
-        """Print (and return) rows read/kept/rejected per source and rejections by reason.
+        """Rows read/kept/rejected per source, its role, and every assumption that
+        did not hold (reversals, same-day repeats, duplicated bills, reused ids,
+        rejections by reason). Returns the text; prints it to ``file`` if given.
 
         Examples
         --------
         >>> import payseg
-        >>> text = payseg.synth.generate(50, seed=0).summary(file=open(os.devnull, "w"))
-        >>> "payments" in text
-        True
+        >>> text = payseg.synth.generate(50, seed=0).summary()
+        >>> text.splitlines()[0]
+        'payseg data: 50 customers, ...'
         """
         p = self.payments
         lines = [
-            f"payseg data: {len(p):,} payments, {len(self.bills):,} bills, "
-            f"{self.n_customers:,} customers"
+            f"payseg data: {self.n_customers:,} customers, {len(p):,} payments, "
+            f"{len(self.bills):,} bills, {len(self.rejected):,} rows rejected"
         ]
         if len(p):
             lines.append(
@@ -136,27 +167,58 @@ class PaymentData:
                 top = p["channel"].value_counts(normalize=True).head(5)
                 mix = ", ".join(f"{k} {v:.0%}" for k, v in top.items())
                 lines.append(f"  top channels: {mix}")
+        if self.truth is not None:
+            lines.append("  synthetic data with planted truth")
+        if self.counts:
+            lines.append("  sources:")
         for source, c in self.counts.items():
+            info = self.sources.get(source, {})
+            role = info.get("role", "")
+            enc = info.get("encoding")
             lines.append(
-                f"  {source}: read {c['read']:,}, kept {c['kept']:,}, "
-                f"rejected {c['read'] - c['kept']:,}"
+                f"    {source}: {role + ', ' if role else ''}read {c['read']:,}, "
+                f"kept {c['kept']:,}, rejected {c['read'] - c['kept']:,}"
+                + (f" (encoding {enc})" if enc else "")
             )
+        for note in self.notes:
+            lines.append(f"  note: {note}")
+        lines += _health_lines(self.health)
         if len(self.rejected):
             lines.append("  rejected rows by reason:")
-            by_reason = self.rejected.groupby(["source", "reason"]).size()
+            by_reason = self.rejected.groupby(["source", "reason"], sort=False).size()
             for (source, reason), n in by_reason.items():
                 lines.append(f"    {source}: {reason}: {n:,}")
         text = "\n".join(lines)
-        print(text, file=file)
+        if file is not None:
+            print(text, file=file)
         return text
 
     def __repr__(self) -> str:
-        return (
-            f"PaymentData({len(self.payments):,} payments, {len(self.bills):,} bills, "
-            f"{len(self.customers):,} customers, {len(self.rejected):,} rejected"
-            + (", with truth" if self.truth is not None else "")
-            + ")"
-        )
+        return self.summary()
+
+
+_HEALTH = (
+    ("reversed_pairs", "reversed payments cancelled by a reversal or refund row "
+                       "(both rows rejected)"),
+    ("cancelled", "payments marked reversed whose reversal is not in the file "
+                  "(rejected)"),
+    ("unmatched_negative", "negative amounts without a matching payment (rejected)"),
+    ("same_day_kept", "same-day repeats kept as second payments (no time of day or "
+                      "transaction id)"),
+    ("duplicated_bills", "bills sharing a (customer, period) with another bill, "
+                         "without bill ids"),
+    ("customers_with_duplicated_bills", "customers with several bills in one period"),
+    ("reused_ids", "customer ids found in more than one 供电单位 (pass "
+                   "id_with_region=True)"),
+)
+
+
+def _health_lines(health: dict) -> list[str]:
+    found = [(text, health[key]) for key, text in _HEALTH if health.get(key)]
+    if not found:
+        return []
+    return ["  data health (assumptions that did not hold):"] + [
+        f"    {text}: {n:,}" for text, n in found]
 
 
 def _payments_without_bill(payments: pd.DataFrame, bills: pd.DataFrame) -> int:
@@ -166,43 +228,128 @@ def _payments_without_bill(payments: pd.DataFrame, bills: pd.DataFrame) -> int:
     return int((~probe.isin(keys)).sum())
 
 
-def _as_sources(obj, kind: str, keys=None) -> list[tuple[str, pd.DataFrame, int]]:
-    """Turn a path, a list of paths, a glob or a DataFrame into (name, raw frame, offset).
+def _as_sources(obj, kind: str, keys=None, *, columns=None, sheet=None, cache=None,
+                layout=None) -> list[tuple[str, pd.DataFrame, int, str]]:
+    """Turn a path, a list of paths, a glob or a DataFrame into sources.
 
-    ``offset`` converts a row position into a 1-based file line: 2 for a file with a
-    header line, and also 2 for a DataFrame (the documented convention). ``keys``
-    (see :func:`payseg._read.header_score`) lets a header below title rows be found.
+    Each source is ``(name, raw frame, offset, encoding)``. ``offset`` converts a row
+    position into a 1-based file line: 2 for a file with a header line, and also 2
+    for a DataFrame (the documented convention). ``keys`` (see
+    :func:`payseg._read.header_score`) lets a header below title rows be found. A
+    workbook gives the sheets of role ``kind`` (or those named by ``sheet``);
+    ``layout`` (header, names, sep) reads text files with an explicit layout.
     """
     if isinstance(obj, pd.DataFrame):
-        return [(kind, _frame_source(obj, keys), 2)]
+        return [(kind, _frame_source(obj, keys, kind), 2, "DataFrame")]
+    if isinstance(obj, bytes):
+        obj = os.fsdecode(obj)
     if isinstance(obj, (str, os.PathLike)):
         path = Path(obj)
         if path.is_dir():
-            paths = sorted(p for p in path.iterdir() if p.suffix.lower() in _SUFFIXES)
+            paths = _folder_files(sorted(path.iterdir()), kind, str(obj))
         elif any(ch in str(obj) for ch in "*?["):
-            paths = sorted(Path(p) for p in _glob(str(obj)))
+            paths = _folder_files(sorted(Path(p) for p in _glob(str(obj))), kind,
+                                  str(obj), any_suffix=True)
         else:
             paths = [path]
         if not paths:
-            raise PaymentDataError(f"{kind}: no CSV, Parquet or Excel file at {obj}")
+            raise PaymentDataError(
+                f"{kind}: no CSV, Parquet or Excel file at {obj} (expected files "
+                f"ending in {', '.join(sorted(_SUFFIXES))}); check the path")
     else:
-        paths = [Path(p) for p in obj]
+        paths = []
+        for item in obj:  # a folder or a glob in a list (payseg segment <folder>)
+            item = os.fsdecode(item)
+            if Path(item).is_dir():
+                paths += _folder_files(sorted(Path(item).iterdir()), kind, item)
+            elif any(ch in item for ch in "*?[") and not Path(item).exists():
+                paths += _folder_files(sorted(Path(p) for p in _glob(item)), kind,
+                                       item, any_suffix=True)
+            else:
+                paths.append(Path(item))
+        if not paths:
+            raise PaymentDataError(
+                f"{kind}: no CSV, Parquet or Excel file in {list(obj)}; check the "
+                "paths")
     out = []
     for p in paths:
         if not p.exists():
-            raise PaymentDataError(f"{kind}: file not found: {p}")
+            raise PaymentDataError(
+                f"{kind}: file not found: {p}. Check the path and the current folder "
+                f"({os.getcwd()})")
+        if layout is not None and p.suffix.lower() in (".csv", ".txt", ".tsv", ".dat",
+                                                       ""):
+            try:
+                raw = read_plain(p, **layout)
+            except ValueError as exc:
+                raise PaymentDataError(f"{kind}: {exc}") from exc
+            out.append((str(p), raw, 2, raw.attrs["encoding"]))
+            continue
         try:
-            out += [(name, raw, 2) for name, raw in read_sources(p, keys)]
+            found = read_sources(p, keys, role=kind, columns=columns, sheet=sheet,
+                                 cache=cache)
+            encoding = _encoding_of(p)
+            out += [(name, raw, 2, encoding) for name, raw in found]
         except UnreadableFileError as exc:
             raise PaymentDataError(f"{kind}: {exc}") from exc
+        except PaymentDataError:
+            raise
+        except Exception as exc:  # only PaymentDataError leaves load
+            raise PaymentDataError(
+                f"{kind}: {p} cannot be read ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); expected a CSV, Parquet or Excel table. Export "
+                "it again, or report the file if it opens in Excel") from exc
     return out
 
 
-def _frame_source(frame: pd.DataFrame, keys) -> pd.DataFrame:
+def _encoding_of(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    if is_workbook(path):
+        return "excel"
+    try:
+        return sniff_encoding(path)
+    except OSError:
+        return "unknown"
+
+
+def _folder_files(entries, kind, where, any_suffix=False) -> list[Path]:
+    """The table files among a folder's entries; sub-folders and lock files skipped.
+
+    Excel's owner files (``~$book.xlsx``), LibreOffice lock files, hidden files
+    (``.DS_Store``) and sub-folders are skipped with a warning that names them;
+    other files are kept when their suffix is one payseg reads.
+    """
+    keep, skipped = [], []
+    for p in entries:
+        name = p.name
+        if p.is_dir():
+            skipped.append(f"{name}/ (a sub-folder; its files are not read)")
+        elif name.startswith(("~$", ".~lock")):
+            skipped.append(f"{name} (a lock file of an open workbook)")
+        elif name.startswith(".") or name.lower() in ("desktop.ini", "thumbs.db"):
+            continue  # system files: skipped silently
+        elif any_suffix or p.suffix.lower() in _SUFFIXES:
+            keep.append(p)
+    if skipped:
+        warnings.warn(f"{kind}: skipped in {where}: {'; '.join(skipped)}",
+                      UserWarning, stacklevel=5)
+    return keep
+
+
+def _frame_source(frame: pd.DataFrame, keys, kind="payments") -> pd.DataFrame:
     """A DataFrame source: named index back to a column, header found under titles."""
+    repeated = frame.columns[frame.columns.duplicated()].unique().tolist()
+    if repeated:
+        raise PaymentDataError(
+            f"{kind}: the DataFrame has several columns named "
+            f"{', '.join(map(repr, repeated))}; expected each column once. Rename "
+            "or drop the extra ones (df.loc[:, ~df.columns.duplicated()]) first")
     named = [n for n in frame.index.names if n is not None]
     if named and not set(named) & set(frame.columns):
         frame = frame.reset_index()  # customers indexed by customer_id
+    frame = _out_of_range_dates_as_text(frame)
     if keys is None or header_score(frame.columns, keys)[0] == len(keys[1]):
         return frame
     # pd.read_excel(header=0) of a sheet with a title: the header is a row below.
@@ -220,13 +367,23 @@ def _frame_source(frame: pd.DataFrame, keys) -> pd.DataFrame:
     return body
 
 
-def _header_keys(columns, required, optional):
-    """(lookup, required) for header detection, the same mapping as map_columns."""
-    wanted = set(required) | set(optional)
-    lookup = {k: v for k, v in HEADER_MAP.items() if v in wanted}
-    lookup.update({c: c for c in wanted})
-    lookup.update({normalise_header(k): v for k, v in (columns or {}).items()})
-    return lookup, tuple(required)
+def _out_of_range_dates_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Time stamps of year 1 or 9999 (placeholders) as text, rejected by the parser.
+
+    A datetime64[us] column holds them; nanoseconds, which validation uses, do not.
+    """
+    lo, hi = pd.Timestamp.min, pd.Timestamp.max
+    for i, dtype in enumerate(frame.dtypes):
+        if not (isinstance(dtype, np.dtype) and dtype.kind == "M"
+                and np.datetime_data(dtype)[0] != "ns"):
+            continue
+        col = frame.iloc[:, i]
+        if col.notna().any() and (col.min() < lo or col.max() > hi):
+            text = col.astype("object").map(
+                lambda v: "" if pd.isna(v) else v.isoformat(sep=" "))
+            frame = frame.copy(deep=False)
+            frame.isetitem(i, text.astype("str"))
+    return frame
 
 
 _SUFFIXES = {".csv", ".txt", ".tsv", ".parquet", ".pq", ".xlsx", ".xls", ".xlsm"}
@@ -238,15 +395,50 @@ def _glob(pattern: str) -> list[str]:
     return glob.glob(pattern)
 
 
-def _load_table(obj, kind, columns, required, optional, cleaner, **kw):
-    frames, rejected, counts = [], [], {}
-    keys = _header_keys(columns, required, optional)
-    for name, raw, offset in _as_sources(obj, kind, keys):
-        mapped = map_columns(raw, columns, required, optional, source=name,
-                             error=PaymentDataError)
-        mapped = _join_time_column(raw, mapped)
-        mapped, skipped = _drop_non_data(raw, mapped, name, offset)
-        kept, bad = cleaner(mapped, source=name, offset=offset, **kw)
+def _load_table(obj, kind, columns, cleaner, *, sheet=None, cache=None, layout=None,
+                id_with_region=False, **kw):
+    """Read, map and clean every source of one role.
+
+    Returns ``(table, ledger parts, counts, sources, health, attributes)``:
+    ``attributes`` holds customer attributes (户名, 用电地址, ...) found on payment
+    or bill rows.
+    """
+    frames, rejected, counts, sources, attributes = [], [], {}, {}, []
+    encodings = kw.pop("encodings", {})
+    health = {"same_day_kept": 0, "reversed_pairs": 0, "unmatched_negative": 0,
+              "cancelled": 0}
+    required, optional = ROLE_COLUMNS[kind]
+    if kind != "customers":
+        optional = (*optional, *CUSTOMER_ATTRIBUTES)
+    keys = header_keys(kind, columns)
+    for name, raw, offset, encoding in _as_sources(
+            obj, kind, keys, columns=columns, sheet=sheet, cache=cache, layout=layout):
+        try:
+            mapped = map_columns(raw, columns, required, optional, source=name,
+                                 error=PaymentDataError)
+            if kind == "bills" and not set(BILL_KEYS) & set(mapped.columns):
+                found = ", ".join(map(str, raw.columns)) or "(none)"
+                raise PaymentDataError(
+                    f"{name}: required column 'period' not found (bills need a "
+                    f"period, a bill id or an issue date); headers found: {found}. "
+                    "Pass columns={'<your header>': 'period'} to map it.")
+            mapped = _join_time_column(raw, mapped)
+            mapped, skipped = _drop_non_data(raw, mapped, name, offset)
+            if id_with_region and "region" in mapped:
+                mapped = _region_ids(mapped)
+            if kind != "customers":
+                attributes.append(_attributes(mapped))
+            kept, bad = cleaner(mapped, source=name, offset=offset, **kw)
+        except PaymentDataError:
+            raise
+        except Exception as exc:  # only PaymentDataError leaves load
+            raise PaymentDataError(
+                f"{name}: could not be validated ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); expected a table payseg can read. This is an "
+                "input payseg does not understand yet: please report it with the "
+                "first lines of the file") from exc
+        for k, v in kept.attrs.pop("health", {}).items():
+            health[k] = health.get(k, 0) + v
         frames.append(kept)
         if len(skipped):
             bad = pd.concat([skipped, bad], ignore_index=True).sort_values(
@@ -255,13 +447,150 @@ def _load_table(obj, kind, columns, required, optional, cleaner, **kw):
         n_read = (len(raw) + len(raw.attrs.get("bad_lines", []))
                   + len(raw.attrs.get("title_lines", [])))
         counts[name] = {"read": n_read, "kept": len(kept)}
+        if raw.attrs.get("encoding"):
+            encodings[name] = raw.attrs["encoding"]
+        sources[name] = {"role": kind, "encoding": encodings.get(name, encoding)}
+        _warn_rejections(name, n_read, bad)
     table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    return table, rejected, counts
+    return table, rejected, counts, sources, health, attributes
+
+
+def _region_ids(mapped: pd.DataFrame) -> pd.DataFrame:
+    """Customer ids ``region/id``: an account number is unique within a 供电单位."""
+    attrs = dict(mapped.attrs)
+    region = as_text(mapped["region"])
+    ids = parse_ids(mapped["customer_id"])
+    both = (region != "") & (ids != "")
+    out = mapped.assign(customer_id=ids.where(~both, region + "/" + ids))
+    out.attrs = attrs
+    return out
+
+
+def _attributes(mapped: pd.DataFrame) -> pd.DataFrame | None:
+    cols = [c for c in (*CUSTOMER_ATTRIBUTES, "meter", "tariff", "theft")
+            if c in mapped.columns]
+    if not cols:
+        return None
+    out = pd.DataFrame({c: as_text(mapped[c]) for c in cols})
+    out.insert(0, "customer_id", parse_ids(mapped["customer_id"]))
+    return out[out["customer_id"] != ""]
+
+
+def _merge_attributes(customers: pd.DataFrame, parts) -> pd.DataFrame:
+    """Customer attributes carried on payment and bill rows, under the customers file.
+
+    The first non-empty value of each id wins; values of the customers file win
+    over them.
+    """
+    parts = [p for p in parts if p is not None and len(p)]
+    if not parts:
+        return customers
+    side = pd.concat(parts, ignore_index=True).replace("", np.nan)
+    side = side.groupby("customer_id", sort=False).first().reset_index()
+    side = side.fillna("").astype("str")
+    derived, _ = clean_customers(side, source="(payments and bills)", offset=2)
+    derived = derived.drop(columns=[c for c in derived.columns
+                                    if c not in CUSTOMER_ATTRIBUTES
+                                    and c not in ("meter", "tariff", "theft")])
+    if not len(customers):
+        out = derived
+    else:
+        new_cols = [c for c in derived.columns if c not in customers.columns]
+        out = customers.join(derived[new_cols]) if new_cols else customers.copy()
+        for col in derived.columns:
+            if col in new_cols:
+                continue
+            filler = derived[col].reindex(out.index)
+            if isinstance(out[col].dtype, pd.CategoricalDtype):
+                out[col] = out[col].astype(object).where(out[col].notna(), filler)
+            else:
+                out[col] = out[col].where(out[col].notna(), filler)
+        extra = derived.index.difference(out.index)
+        if len(extra):
+            out = pd.concat([out, derived.loc[extra]])
+    out.index.name = "customer_id"
+    if "meter" in out:
+        out["meter"] = pd.Categorical(out["meter"], categories=list(METER_TYPES))
+    if "customer_type" in out:
+        out["customer_type"] = pd.Categorical(out["customer_type"],
+                                              categories=list(CUSTOMER_TYPES))
+    if "region" not in out:
+        out.insert(0, "region", pd.Categorical([np.nan] * len(out)))
+    elif not isinstance(out["region"].dtype, pd.CategoricalDtype):
+        out["region"] = out["region"].astype("category")
+    return out
 
 
 _DATE_ONLY = r"^\d{4}[-/.年]?\d{1,2}[-/.月]?\d{1,2}日?$"
 _TIME_ONLY = r"^\d{1,2}[:时]\d{2}(?:[:分]\d{2}(?:\.\d+)?)?秒?$|^\d{5,6}$"
 _TIME_HEADERS = {"时间", "时刻", "time", "交易时刻", "缴费时刻", "收费时刻", "支付时刻"}
+
+
+#: Reasons about the layout of a file, not its values: never worth a warning.
+_LAYOUT_REASONS = (TITLE_ROW, EMPTY_ROW, HEADER_ROW, "summary row", "notes row")
+_WARN_SHARE = 0.05  # warn when more than this share of a file has one reason
+_WARN_MIN_ROWS = 3  # ... and at least this many rows
+
+_FIXES = {
+    BAD_DATE: "check the date format of the column (day or month first?); pass "
+              "the dates in a form like 2025-04-01 14:30",
+    UNKNOWN_CHANNEL: "register the channel texts with payseg.channels.register",
+    NON_NUMERIC_AMOUNT: "check that the amount column holds numbers (yuan) and that "
+                        "the right column is mapped (columns=...)",
+    NEGATIVE_AMOUNT: "refunds and reversals are rejected; check the sign convention "
+                     "of the export",
+    MISSING_ID: "check that the customer id column is mapped (columns=...) and "
+                "filled on every row",
+    BAD_FIELDS: "check the delimiter and the quoting of the file",
+    UNDECODABLE: "save the file again in one encoding (UTF-8 or GBK)",
+}
+
+
+def _fix_for(reason: str) -> str:
+    for key, fix in _FIXES.items():
+        if reason.startswith(key):
+            return fix
+    return "see data.rejected for the rows and values"
+
+
+def _warn_rejections(name, n_read, bad) -> None:
+    """Warn when more than 5% of a file is rejected for one (value) reason."""
+    if not len(bad) or not n_read:
+        return
+    counts = bad["reason"].value_counts()
+    for reason, n in counts.items():
+        if (n <= _WARN_SHARE * n_read or n < _WARN_MIN_ROWS
+                or str(reason).startswith(_LAYOUT_REASONS)):
+            continue
+        lines = bad.loc[bad["reason"] == reason, "line"].head(5).tolist()
+        warnings.warn(
+            f"{name}: {n:,} of {n_read:,} rows ({n / n_read:.0%}) rejected as "
+            f"{reason!r} (lines {', '.join(map(str, lines))}"
+            f"{', ...' if n > len(lines) else ''}). Likely fix: {_fix_for(reason)}.",
+            UserWarning, stacklevel=4)
+
+
+def _nothing_kept(kind, table, rejected, counts) -> None:
+    """PaymentDataError when rows were read but none kept (ledger attached)."""
+    if len(table):
+        return
+    n_read = sum(c["read"] for c in counts.values())
+    ledger = (pd.concat([r for r in rejected if len(r)], ignore_index=True)
+              if any(len(r) for r in rejected) else empty_rejected())
+    if not ledger["reason"].map(
+            lambda r: not str(r).startswith(_LAYOUT_REASONS)).any():
+        return  # only titles, blank lines, totals: a file with no data rows
+    top = ledger["reason"].value_counts().head(3)
+    reasons = "; ".join(f"{r!r}: {n:,} rows" for r, n in top.items())
+    files = ", ".join(counts)
+    fix = _fix_for(str(top.index[0])) if len(top) else "check the file"
+    err = PaymentDataError(
+        f"{kind}: every one of the {n_read:,} rows read from {files} was rejected "
+        f"(top reasons: {reasons}); expected at least one valid row. Likely fix: "
+        f"{fix}. The rejected rows are in err.rejected.")
+    err.rejected = ledger
+    err.counts = dict(counts)
+    raise err
 
 
 def _join_time_column(raw, mapped):
@@ -298,6 +627,18 @@ def _join_time_column(raw, mapped):
     return mapped
 
 
+def _fractional_ids(ids: pd.Series) -> np.ndarray:
+    """Rows whose id is a number with a fraction (typed float or object columns)."""
+    if pd.api.types.is_float_dtype(ids):
+        v = ids.to_numpy(dtype="float64", na_value=np.nan)
+        return np.isfinite(v) & (v != np.floor(v)) | np.isinf(v)
+    if ids.dtype == object:
+        return np.fromiter(
+            (isinstance(v, float) and not (v != v or v.is_integer()) for v in ids),
+            dtype=bool, count=len(ids))
+    return np.zeros(len(ids), dtype=bool)
+
+
 def _drop_non_data(raw, mapped, name, offset):
     """Take title, summary, footer, blank and repeated-header rows out of ``mapped``.
 
@@ -318,6 +659,17 @@ def _drop_non_data(raw, mapped, name, offset):
     # Status columns of bills ("未支付") are not about the row being void.
     void, void_entries = (void_rows(mapped) if "paid_at" in mapped
                           else (mask, None))
+    if void_entries is not None and void.any():
+        # Reversals and refunds are paired with their payment by the cleaner; only
+        # failed transactions are rejected here.
+        kind = reversal_kind(void_entries["value"])
+        status = np.full(len(mapped), "", dtype=object)
+        status[void] = kind
+        mapped["_reversal"] = status
+        keep_void = kind != ""
+        void = void.copy()
+        void[np.flatnonzero(void)[keep_void]] = False
+        void_entries = void_entries[~keep_void].reset_index(drop=True)
     if (void & ~mask).any():
         # One ledger entry per row: a reversed row that is also a non-data row
         # keeps the non-data reason.
@@ -328,6 +680,19 @@ def _drop_non_data(raw, mapped, name, offset):
             [entries, void_entries[extra[void]]], ignore_index=True
         ).iloc[order].reset_index(drop=True)
         mask = mask | extra
+    frac = _fractional_ids(mapped["customer_id"]) & ~mask
+    if frac.any():
+        # Typed inputs (DataFrame, Parquet): a float id such as 12345602.5 is no
+        # account number; it must not be kept as '12345602.5' nor crash.
+        order = np.argsort(np.r_[np.flatnonzero(mask), np.flatnonzero(frac)],
+                           kind="stable")
+        extra = pd.DataFrame({
+            "column": "customer_id",
+            "value": mapped["customer_id"][frac].astype("str").to_numpy(),
+            "reason": FRACTIONAL_ID}, dtype="str")
+        entries = pd.concat([entries, extra], ignore_index=True).iloc[
+            order].reset_index(drop=True)
+        mask = mask | frac
     titles = mapped.attrs.get("title_lines", [])
     parts = [ledger_entries(name, [t[0] for t in titles], "",
                             [t[1] for t in titles], TITLE_ROW)]
@@ -362,28 +727,76 @@ def load(
     *,
     drop_duplicates: bool = True,
     id_width: int | None = None,
+    tz: str = DEFAULT_TZ,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    sheet=None,
+    header="infer",
+    names=None,
+    sep: str | None = None,
+    id_with_region: bool = False,
+    reversal_window: int = 90,
 ) -> PaymentData:
-    """Read payment records (and optionally bills and customers) into :class:`PaymentData`.
+    r"""Read payment records (and optionally bills and customers) into :class:`PaymentData`.
 
     Headers of Chinese utility exports (户号, 用户编号, 缴费日期, 缴费方式, 实收金额,
-    电费年月, 应收金额, ...) and English canonical names are recognised; ``columns``
-    overrides the mapping. Bad rows are never fatal: each goes to ``rejected`` with its
-    line and reason.
+    电费年月, 应收金额, 账单编号, 欠费金额, 滞纳金, 户名, ...), common English ones
+    (Account Number, Amount Paid, Payment Date, Invoice Number, Due Date, ...) and
+    canonical names are recognised; ``columns`` overrides the mapping. Bad rows are
+    never fatal: each goes to ``rejected`` with its line and reason.
+
+    Each sheet or file gets a role from its headers: a workbook passed both as
+    ``payments`` and ``bills`` gives its payments sheet (缴费明细) to payments and
+    its bills sheet (应收明细) to bills, never one sheet to both.
 
     Parameters
     ----------
     payments : str, path, list of paths, glob, directory or DataFrame
         CSV (UTF-8, UTF-8 with BOM, GB18030/GBK), Parquet or Excel files.
     bills, customers : same types, optional
-        Billing records and customer attributes.
+        Billing records and customer attributes. Customer attributes found on
+        payment or bill rows (户名, 用电地址, 用户类型, ...) also go to
+        ``customers``.
     columns : mapping, optional
         ``{file header: canonical name}``, applied before the built-in map.
     drop_duplicates : bool, default True
-        Reject rows that repeat an earlier row exactly (reason "exact duplicate row").
+        Reject rows that repeat an earlier row exactly (reason "exact duplicate
+        row") when the file has transaction ids or times to the second. Without
+        them, a repeated row is a second payment of the day: kept, counted in the
+        summary, with a warning above 1% of the rows.
     id_width : int, optional
         Restore leading zeros that a spreadsheet ate: all-digit customer ids shorter
         than this are left-padded with zeros (``12345`` -> ``0000012345`` for 10), in
         every table, so the same account matches across files.
+    tz : str, default "Asia/Shanghai"
+        Time zone of the market. Times with a UTC offset (``+08:00``, ``+0800``,
+        ``Z``) and time-zone-aware columns are converted to its local time; times
+        without an offset are taken as local already. Dates come out naive.
+    dayfirst : bool, optional
+        Order of dates written 15/01/2013 or 1/15/2013. By default it is detected
+        per column from values that read only one way (a first number above 12 means
+        day first, a second above 12 month first); a column where every value reads
+        both ways is read month first with a warning. ``summary()`` states the order
+        used.
+    date_format : str, optional
+        A :func:`~datetime.datetime.strptime` format (``"%d.%m.%Y %H:%M"``) for every
+        date column, replacing the detection; values that do not match are rejected.
+    sheet : str, int, list or mapping, optional
+        Sheets of workbooks to read (names or 0-based positions): for payments, or
+        per role as ``{"payments": "缴费明细", "bills": "应收明细"}``. By default
+        every sheet whose headers give it that role.
+    header : "infer" or None
+        None: text files have no header line; ``names`` gives the columns.
+    names : list of str, optional
+        Column names of text files (file headers or canonical names).
+    sep : str, optional
+        Field separator of text files, ``r"\s+"`` for runs of spaces.
+    id_with_region : bool, default False
+        Make ids ``region/id`` (供电单位/户号) wherever the region is known, for
+        account numbers reused across supply units (the loader warns about them).
+    reversal_window : int, default 90
+        Days within which a negative row or a 冲正/退费 row cancels an earlier
+        payment of the same customer (same transaction id, else same amount).
 
     Returns
     -------
@@ -393,7 +806,16 @@ def load(
     ------
     PaymentDataError
         When a required column is missing (the message names it and lists the headers
-        found) or a file cannot be read at all.
+        found), a file cannot be read at all (the message names the file and what it
+        seems to be), an argument has the wrong type, or rows were read but none is
+        kept: then ``err.rejected`` holds the ledger and ``err.counts`` the counts.
+        Nothing else escapes.
+
+    Warns
+    -----
+    UserWarning
+        When one reason rejects more than 5% (and at least 3) of a file's rows, and
+        when a folder's lock files or sub-folders are skipped.
 
     Examples
     --------
@@ -407,25 +829,49 @@ def load(
     >>> data.rejected[["line", "column", "reason"]].values.tolist()
     [[3, 'paid_at', 'unparseable or impossible date'], [4, 'customer_id', 'missing customer id']]
     """
-    pay, rej, counts = _load_table(
-        payments, "payments", columns, PAYMENT_REQUIRED, PAYMENT_OPTIONAL,
-        clean_payments, drop_duplicates=drop_duplicates,
+    _check_arguments(payments, bills, customers, columns, id_width)
+    encodings: dict[str, str] = {}
+    dates = _date_options(tz, dayfirst, date_format)
+    notes: list[str] = []
+    sheets = sheet if isinstance(sheet, Mapping) else {"payments": sheet}
+    unknown = set(sheets) - {"payments", "bills", "customers"}
+    if unknown:
+        raise PaymentDataError(f"sheet: unknown role {sorted(unknown)[0]!r}; use payments, "
+                         "bills or customers")
+    if header not in ("infer", 0, None):
+        raise PaymentDataError(f"header must be 'infer', 0 or None, got {header!r}")
+    layout = None
+    if header is None or names is not None or sep is not None:
+        layout = {"header": None if header is None else 0, "names": names, "sep": sep}
+    cache: dict = {}
+    common = {"cache": cache, "layout": layout, "id_with_region": id_with_region}
+    pay, rej, counts, sources, health, attrs = _load_table(
+        payments, "payments", columns, clean_payments, sheet=sheets.get("payments"),
+        drop_duplicates=drop_duplicates, reversal_window=reversal_window,
+        dates=dates, notes=notes, encodings=encodings, **common,
     )
+    _nothing_kept("payments", pay, rej, counts)
     bill_table, cust_table = empty("bills"), empty("customers")
     if bills is not None:
-        bill_table, r, c = _load_table(
-            bills, "bills", columns, BILL_REQUIRED, BILL_OPTIONAL, clean_bills,
-            drop_duplicates=drop_duplicates,
+        bill_table, r, c, src, _, a = _load_table(
+            bills, "bills", columns, clean_bills, sheet=sheets.get("bills"),
+            drop_duplicates=drop_duplicates, dates=dates, notes=notes, encodings=encodings,
+            **common,
         )
+        _nothing_kept("bills", bill_table, r, c)
         rej += r
         counts.update(c)
+        sources.update(src)
+        attrs += a
     if customers is not None:
-        cust_table, r, c = _load_table(
-            customers, "customers", columns, CUSTOMER_REQUIRED, CUSTOMER_OPTIONAL,
-            clean_customers,
+        cust_table, r, c, src, _, _ = _load_table(
+            customers, "customers", columns, clean_customers,
+            sheet=sheets.get("customers"), encodings=encodings, **common,
         )
         rej += r
         counts.update(c)
+        sources.update(src)
+    cust_table = _merge_attributes(cust_table, attrs)
     if id_width is not None:
         pay["customer_id"] = _pad_ids(pay["customer_id"], id_width)
         bill_table["customer_id"] = _pad_ids(bill_table["customer_id"], id_width)
@@ -435,13 +881,142 @@ def load(
     ledger = (
         pd.concat(rejected, ignore_index=True) if rejected else empty_rejected()
     )
-    return PaymentData(
+    data = PaymentData(
         payments=pay.reset_index(drop=True),
         bills=bill_table.reset_index(drop=True),
         customers=cust_table,
         rejected=ledger,
         counts=counts,
+        notes=notes,
+        sources=sources,
+        encodings=encodings,
     )
+    data.health = _health(data, health, id_with_region)
+    return data
+
+
+def _health(data: PaymentData, found: dict, id_with_region: bool) -> dict:
+    """Assumptions that did not hold, counted, with a warning for each that matters."""
+    health = dict(found)
+    n = len(data.payments) + health.get("same_day_kept", 0)
+    if n and health.get("same_day_kept", 0) > 0.01 * n:
+        warnings.warn(
+            f"payments: {health['same_day_kept']:,} rows repeat another row of the same "
+            "day exactly; without times of day or transaction ids they are read as "
+            "second payments and kept. Drop them yourself if the export repeats rows.",
+            UserWarning, stacklevel=3)
+    b = data.bills
+    if len(b) and "bill_id" not in b:
+        dup = b.duplicated(["customer_id", "period"], keep=False) & b["period"].notna()
+        health["duplicated_bills"] = int(dup.sum())
+        health["customers_with_duplicated_bills"] = int(
+            b.loc[dup, "customer_id"].nunique())
+    # An account number in two supply units: two customers under one id.
+    regions = [t[["customer_id", "region"]] for t in (data.payments, data.bills)
+               if "region" in t]
+    c = data.customers
+    if "region" in c and c["region"].notna().any():
+        regions.append(pd.DataFrame({"customer_id": c.index.to_numpy(),
+                                     "region": c["region"].to_numpy()}))
+    health["reused_ids"] = 0
+    if regions and not id_with_region:
+        both = pd.concat([r.astype({"region": "str"}) for r in regions],
+                         ignore_index=True)
+        both = both[both["region"].notna() & (both["region"] != "nan")
+                    & (both["region"] != "")]
+        units = both.drop_duplicates().groupby("customer_id")["region"].nunique()
+        reused = units[units > 1]
+        health["reused_ids"] = len(reused)
+        if len(reused):
+            first = ", ".join(map(str, reused.index[:5]))
+            warnings.warn(
+                f"{len(reused):,} customer ids appear in more than one 供电单位 "
+                f"(e.g. {first}): an account number reused by two customers is read "
+                "as one. Pass id_with_region=True to key customers by region/id.",
+                UserWarning, stacklevel=3)
+    return health
+
+
+def _date_options(tz, dayfirst, date_format) -> dict:
+    """Check the date parameters of :func:`load`; PaymentDataError says what to pass."""
+    try:
+        pd.Timestamp("2000-01-01").tz_localize(tz)
+    except Exception as exc:
+        raise PaymentDataError(
+            f"tz={tz!r} is not a time zone ({exc}); expected a name such as "
+            "'Asia/Shanghai' or 'UTC'.") from None
+    if dayfirst is not None and not isinstance(dayfirst, (bool, np.bool_)):
+        raise PaymentDataError(
+            f"dayfirst={dayfirst!r}: expected True (15/01/2013), False (1/15/2013) "
+            "or None (detect per column).")
+    if date_format is not None and (not isinstance(date_format, str)
+                                    or "%" not in date_format):
+        raise PaymentDataError(
+            f"date_format={date_format!r}: expected a strptime format such as "
+            "'%d/%m/%Y' or None.")
+    return {"tz": tz, "dayfirst": None if dayfirst is None else bool(dayfirst),
+            "date_format": date_format}
+
+
+_INPUT = ("a path (str or pathlib.Path), a list of paths, a glob such as "
+          "'exports/*.csv', a folder or a pandas DataFrame")
+
+
+def _check_input(obj, kind: str, required: bool) -> None:
+    """PaymentDataError unless ``obj`` is something :func:`load` can read."""
+    if obj is None and not required:
+        return
+    example = f"payseg.load({'' if kind == 'payments' else 'pay, ' + kind + '='}"
+    if obj is None or isinstance(obj, (bool, int, float, complex)):
+        raise PaymentDataError(
+            f"{kind}: got {obj!r} ({type(obj).__name__}); expected {_INPUT}. "
+            f"Pass the export file, e.g. {example}'{kind}.csv')")
+    if isinstance(obj, Mapping):
+        raise PaymentDataError(
+            f"{kind}: got a {type(obj).__name__}; expected {_INPUT}. Wrap the "
+            f"columns in a DataFrame: {example}pd.DataFrame(...))")
+    if isinstance(obj, (pd.DataFrame, str, bytes, os.PathLike)):
+        if isinstance(obj, str) and not obj.strip():
+            raise PaymentDataError(
+                f"{kind}: got an empty path ''; expected {_INPUT}. Pass the export "
+                f"file, e.g. {example}'{kind}.csv')")
+        return
+    if isinstance(obj, (list, tuple)):
+        if not obj:
+            raise PaymentDataError(
+                f"{kind}: got an empty list; expected at least one file. Check the "
+                "glob or folder that built the list")
+        wrong = [x for x in obj if not isinstance(x, (str, bytes, os.PathLike))]
+        if wrong:
+            raise PaymentDataError(
+                f"{kind}: the list holds {wrong[0]!r} ({type(wrong[0]).__name__}); "
+                "expected paths only. Pass file paths, or concatenate DataFrames "
+                "with pd.concat first")
+        return
+    raise PaymentDataError(
+        f"{kind}: got a {type(obj).__name__}; expected {_INPUT}")
+
+
+def _check_arguments(payments, bills, customers, columns, id_width) -> None:
+    _check_input(payments, "payments", True)
+    _check_input(bills, "bills", False)
+    _check_input(customers, "customers", False)
+    if columns is not None and not (
+        isinstance(columns, Mapping)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items())
+    ):
+        raise PaymentDataError(
+            f"columns: got {columns!r} ({type(columns).__name__}); expected a "
+            "mapping {file header: canonical name}, e.g. columns={'用户号': "
+            "'customer_id', '交易时间': 'paid_at'}")
+    if id_width is not None and (
+        isinstance(id_width, bool) or not isinstance(id_width, (int, np.integer))
+        or id_width < 1
+    ):
+        raise PaymentDataError(
+            f"id_width: got {id_width!r} ({type(id_width).__name__}); expected a "
+            "positive whole number of digits, e.g. id_width=10, or None to keep "
+            "ids as written")
 
 
 def _pad_ids(ids: pd.Series, width: int) -> pd.Series:

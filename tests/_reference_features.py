@@ -149,7 +149,8 @@ def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.
                "req": _cents(getattr(b, "amount_due", NAN)),
                "id": _bill_id(getattr(b, "bill_id", None)),
                "pays": []} for b in bs]
-        # Allocation: by bill id, else over the period's bills, else the account.
+        # Allocation: by bill id, else over the period's bills; then the running
+        # account over what those leave open.
         for i, p in enumerate(ps):
             by_id = [k for k, b in enumerate(bl)
                      if has_ids and p["bill"] is not None and b["id"] == p["bill"]]
@@ -157,17 +158,20 @@ def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.
                                             else "account")
             if by_id:
                 bl[by_id[0]]["pays"].append((p, p["cents"]))
-                continue
-            if p["kind"] == "period":
+            elif p["kind"] == "period":
                 queue = [b for b in bl if b["period"] == p["period"]]
                 pos = sum(q["cents"] for q in ps[:i]
                           if q.get("kind") == "period" and q["period"] == p["period"])
                 _allocate(queue, p, pos, overflow=True)
-            else:
-                pos = sum(q["cents"] for q in ps if q["t"] < p["t"])
-                pos += sum(q["cents"] for q in ps[:i]
-                           if q["t"] == p["t"] and q.get("kind") == "account")
-                _allocate(bl, p, pos, overflow=False)
+        left = [dict(b, req=max((b["req"] or 0) - sum(c for _, c in b["pays"]), 0),
+                     pays=[]) for b in bl]
+        for i, p in enumerate(ps):
+            if p["kind"] == "account":
+                pos = sum(q["cents"] for q in ps[:i] if q["kind"] == "account")
+                _allocate(left, p, pos, overflow=False)
+        order = {id(q): i for i, q in enumerate(ps)}
+        for b, lb in zip(bl, left):
+            b["pays"] = sorted(b["pays"] + lb["pays"], key=lambda pc: order[id(pc[0])])
         for b in bl:
             run, b["settle"] = 0, None
             need = b["req"] if b["req"] is not None else 0
@@ -429,3 +433,33 @@ def check_family(family, seed, *, with_period=True, with_channel=True, with_bill
     assert sorted(fast.columns) == sorted(expected)
     assert_frame_close(fast, ref, columns=expected)
     return data, fast
+
+
+def with_invoices(data, seed: int, *, payment_ids=True) -> payseg.PaymentData:
+    """``data`` with invoice-level bills: a second bill in some periods (issued up to
+    10 days later, some without amount), a ``bill_id`` on most bills and, with
+    ``payment_ids``, on some payments (a few naming no bill)."""
+    rng = np.random.default_rng(seed + 1_000_003)
+    bills = data.bills
+    second = bills[rng.random(len(bills)) < 0.4].copy()
+    second["issued_on"] = second["issued_on"] + pd.to_timedelta(
+        rng.integers(0, 11, len(second)), unit="D")
+    second["amount_due"] = rng.choice([30.0, 45.5, 80.0, np.nan], len(second))
+    bills = pd.concat([bills, second], ignore_index=True)
+    bills = bills.iloc[np.argsort(bills["customer_id"].to_numpy(), kind="stable")]
+    ids = pd.Series([f"B{i}" if r > 0.2 else None
+                     for i, r in enumerate(rng.random(len(bills)))], dtype="str")
+    bills = bills.reset_index(drop=True).assign(bill_id=ids)
+    pay = data.payments.copy()
+    if payment_ids:
+        own = bills.dropna(subset=["bill_id"]).groupby("customer_id")["bill_id"]
+        own = {c: list(v) for c, v in own}
+        choice = []
+        for cid in pay["customer_id"]:
+            r = rng.random()
+            if r < 0.45 and own.get(cid):
+                choice.append(own[cid][int(rng.integers(len(own[cid])))])
+            else:
+                choice.append("nope" if r < 0.55 else None)
+        pay["bill_id"] = pd.Series(choice, dtype="str")
+    return payseg.PaymentData(payments=pay, bills=bills, customers=data.customers)

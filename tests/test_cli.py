@@ -303,7 +303,8 @@ def test_unwritable_output_folder_is_one_line(export_dir, tmp_path, out):
         out = ro / "res"
     r = run(["segment", export_dir / "payments.csv", "--k", "3", "--out", out, "-q"])
     assert r.exit_code == 2, r.output
-    lines = [x for x in r.output.splitlines() if x.strip()]
+    # warnings about the data may come first, each one line; the error is one line
+    lines = [x for x in r.output.splitlines() if not x.startswith("payseg: warning:")]
     assert len(lines) == 1 and "--out" in lines[0], r.output
     assert "Traceback" not in r.output
 
@@ -402,3 +403,29 @@ def test_kill_9_leaves_the_old_set_or_a_marked_one(export_dir, tmp_path, kill_at
         assert not (out / ".payseg-incomplete").exists()
     else:
         assert r.exit_code == 2 and "incomplete" in r.output, r.output
+
+
+def test_segment_writes_rejected_csv_when_every_row_is_rejected(tmp_path):
+    src = tmp_path / "p.csv"
+    src.write_text("户号,缴费时间,缴费方式,实收金额\n"
+                   + "".join(f"00{i},昨天,支付宝,10\n" for i in range(5)), "utf-8")
+    out = tmp_path / "out"
+    result = run(["segment", src, "--out", out, "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert "every one of the 5 rows" in result.output
+    rejected = pd.read_csv(out / "rejected.csv", encoding="utf-8-sig")
+    assert rejected["line"].tolist() == [2, 3, 4, 5, 6]
+    assert set(rejected["reason"]) == {"unparseable or impossible date"}
+
+
+def test_segment_reads_a_folder_and_skips_lock_files(tmp_path, export_dir):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "payments.csv").write_bytes((export_dir / "payments.csv").read_bytes())
+    (folder / "~$payments.xlsx").write_bytes(b"\x05zhang" + b"\x00" * 48)
+    (folder / "old").mkdir()
+    out = tmp_path / "out"
+    result = run(["segment", folder, "--out", out, "--k", "3"])
+    assert result.exit_code == 0, result.output
+    assert "~$payments.xlsx" in result.output and "old/" in result.output
+    assert (out / "segments.csv").exists()

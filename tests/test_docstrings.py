@@ -40,11 +40,12 @@ def _documented_defaults():
         for line in (inspect.getdoc(doc_owner) or "").splitlines():
             match = _DEFAULT.match(line)
             if match and match.group(1) in signature.parameters:
-                yield label, match.group(1), match.group(2).rstrip("."), signature
+                yield label, match.group(1), match.group(2).rstrip("."), signature, function
 
 
-CASES = sorted({(label, p, d) for label, p, d, _ in _documented_defaults()})
-SIGNATURES = {(label, p): sig for label, p, _, sig in _documented_defaults()}
+CASES = sorted({(label, p, d) for label, p, d, _, _ in _documented_defaults()})
+SIGNATURES = {(label, p): (sig, f) for label, p, _, sig, f in _documented_defaults()}
+_ROLE = re.compile(r"^:\w+:`~?([\w.]+)`$")  # default=:data:`VIP_TIERS`
 
 
 def test_some_defaults_are_documented():
@@ -54,8 +55,16 @@ def test_some_defaults_are_documented():
 
 @pytest.mark.parametrize("label, param, documented", CASES)
 def test_documented_default_is_the_real_one(label, param, documented):
-    actual = SIGNATURES[(label, param)].parameters[param].default
+    signature, function = SIGNATURES[(label, param)]
+    actual = signature.parameters[param].default
     assert actual is not inspect.Parameter.empty, f"{label}: {param} has no default"
+    role = _ROLE.match(documented)
+    if role:  # a documented constant: the default must be that very object
+        name = role.group(1).rsplit(".", 1)[-1]
+        assert function.__globals__.get(name) is actual, (
+            f"{label}: docstring says {param} default={documented}, code has {actual!r}"
+        )
+        return
     try:
         value = eval(documented, {"np": np, "inf": float("inf")})  # noqa: S307 - our docs
     except Exception:

@@ -9,6 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _reference_features import (
+    assert_frame_close,
+    random_data,
+    reference_features,
+    with_invoices,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import payseg
 from payseg._schema import empty
@@ -331,3 +339,18 @@ def test_receivables_with_periods_only_warn_naming_the_duplicated_bills():
     single = ~several.reindex(expected.index).to_numpy()
     for col, wrong in bad.items():
         assert not (wrong & single).any(), col
+
+
+# ------------------------------------------- invoice-level random data vs reference
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31), payment_ids=st.booleans(),
+       with_period=st.booleans(), as_of=st.sampled_from([None, "2024-05-15"]))
+def test_allocation_matches_the_reference_on_random_invoices(seed, payment_ids,
+                                                            with_period, as_of):
+    data = with_invoices(random_data(seed, with_period=with_period), seed,
+                         payment_ids=payment_ids)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # several bills per period
+        fast = payseg.build_features(data, as_of=as_of, calendar=False)
+    ref, _ = reference_features(data, as_of=as_of)
+    assert_frame_close(fast, ref)

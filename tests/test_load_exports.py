@@ -8,9 +8,11 @@ bank reconciliation files.
 """
 
 import datetime
+import io
 import re
 import unicodedata
 import warnings
+import zoneinfo
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +22,7 @@ from hypothesis import strategies as st
 
 import payseg
 from payseg import channels
+from payseg._schema import UNMATCHED_NEGATIVE
 from payseg.data import check_ledger
 
 TITLE = "title/notes row above the header"
@@ -29,6 +32,27 @@ def _load(*args, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return payseg.load(*args, **kw)
+
+
+def _load_all(*args, **kw):
+    """``payseg.load``, or when it kept no row, what its error carries.
+
+    A load that keeps nothing raises PaymentDataError with the ledger and counts
+    attached (``err.rejected``, ``err.counts``): the same accounting to check.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            return payseg.load(*args, **kw)
+        except payseg.PaymentDataError as err:
+            if getattr(err, "rejected", None) is None:
+                raise
+            empty = pd.DataFrame({"customer_id": pd.Series(dtype="str"),
+                                  "paid_at": pd.Series(dtype="datetime64[ns]"),
+                                  "amount": pd.Series(dtype="float64"),
+                                  "channel": pd.Series(dtype="object")})
+            return payseg.PaymentData(payments=empty, rejected=err.rejected,
+                                      counts=err.counts)
 
 
 def _reasons(data, source):
@@ -100,7 +124,7 @@ def test_xlsx_with_title_rows_serial_dates_and_text_ids(tmp_path):
     assert p["amount"].tolist() == [1234.5, 88.0]
     assert p["channel"].tolist() == ["wechat", "alipay"]
     assert p["period"].astype(str).tolist() == ["2025-03", "2025-03"]
-    assert _reasons(data, path) == {1: TITLE, 2: TITLE, 6: "negative amount",
+    assert _reasons(data, path) == {1: TITLE, 2: TITLE, 6: UNMATCHED_NEGATIVE,
                                     7: "summary row (总计)"}
 
 
@@ -176,7 +200,7 @@ def test_bank_reconciliation_file_date_time_columns_and_fen(tmp_path):
                                      pd.Timestamp("2025-04-01 09:30:05")]
     assert p["amount"].tolist() == [120.5, 88.0]
     assert p["channel"].tolist() == ["mobile_banking", "bank_counter"]
-    assert _reasons(data, path) == {1: TITLE, 5: "negative amount",
+    assert _reasons(data, path) == {1: TITLE, 5: UNMATCHED_NEGATIVE,
                                     6: "summary row (合计)"}
 
 
@@ -353,13 +377,13 @@ def test_more_amount_forms(raw, value):
 
 
 @pytest.mark.parametrize("raw, reason", [
-    ("(12.00)", "negative amount"), ("12.00-", "negative amount"),
+    ("(12.00)", UNMATCHED_NEGATIVE), ("12.00-", UNMATCHED_NEGATIVE),
     ("—", "non-numeric amount"), ("--", "non-numeric amount"),
     ("-", "non-numeric amount"), ("", "non-numeric amount"),
 ])
 def test_accounting_negatives_and_missing_amounts(raw, reason):
-    data = _load(pd.DataFrame({"户号": ["1"], "缴费时间": ["2025-04-01"],
-                               "实收金额": [raw]}))
+    data = _load_all(pd.DataFrame({"户号": ["1"], "缴费时间": ["2025-04-01"],
+                                   "实收金额": [raw]}))
     assert data.rejected["reason"].tolist() == [reason]
 
 
@@ -423,7 +447,7 @@ def test_property_every_line_is_kept_or_in_the_ledger(tmp_path, titles, rows, fo
         lines.append("制表人：张三,,,")
     path = tmp_path / "p.csv"
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
-    data = _load(path)
+    data = _load_all(path)
     check_ledger(data)
     assert data.counts[str(path)]["read"] == len(lines) - 1
     reasons = _reasons(data, path)
@@ -472,7 +496,8 @@ def test_reversed_and_failed_transactions_are_not_payments(tmp_path):
     assert data.payments["customer_id"].tolist() == ["001", "004"]
     assert _reasons(data, path) == {
         3: "reversed or failed transaction (交易失败)",
-        4: "reversed or failed transaction (冲正标志)",
+        # Flagged as reversed, its reversal not in the file: cancelled.
+        4: "reversed payment",
         5: "missing customer id",
     }
 
@@ -520,7 +545,7 @@ def test_directory_of_mixed_exports():
         "summary row (总计)": 1, "notes row (制表人)": 1,
         "reversed or failed transaction (交易失败)": 1,
         "customer id in scientific notation (digits lost)": 1,
-        "negative amount": 1, "non-numeric amount": 1,
+        UNMATCHED_NEGATIVE: 1, "non-numeric amount": 1,
     }
     p = data.payments
     assert p["amount"].sum() == pytest.approx(120.5 + 88 + 50 + 60 + 1234.5 + 88 + 95
@@ -573,11 +598,43 @@ _REF_TIMES = ("", " %H:%M", " %H:%M:%S", "T%H:%M:%S", " %H:%M:%S.%f", " %H时%M�
 _REF_WINDOW = (datetime.datetime(1990, 1, 1), datetime.datetime(2100, 1, 1))
 
 
-def _reference_date(text: str):
-    """The date ``text`` spells, or NaT: slow and obvious, no payseg code."""
+_SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")  # UTC+8, UTC+9 in summers 1986-91
+_REF_OFFSETS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+def _reference_date(text: str, dayfirst: bool | None = None):
+    """The date ``text`` spells, or NaT: slow and obvious, no payseg code.
+
+    Times with a UTC offset are converted to Shanghai time (the standard library's
+    zone database); the 1990-2100 window applies to the time as written and as converted.
+    ``dayfirst`` reads 15/01/2013 (True) or 1/15/2013 (False).
+    """
     s = unicodedata.normalize("NFKC", text).strip()
     value = None
-    if re.fullmatch(r"\d{5}(\.\d+)?", s):  # an Excel day serial
+    for fmt in _REF_OFFSETS:
+        try:
+            aware = datetime.datetime.strptime(s.replace("Z", "+0000"), fmt)
+        except ValueError:
+            continue
+        written = aware.replace(tzinfo=None)
+        if not _REF_WINDOW[0] <= written < _REF_WINDOW[1]:
+            return pd.NaT
+        value = aware.astimezone(_SHANGHAI).replace(tzinfo=None)
+        break
+    if value is not None:
+        pass
+    elif dayfirst is not None:
+        for fmt in (("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y") if dayfirst
+                    else ("%m/%d/%Y", "%m.%d.%Y", "%m-%d-%Y")):
+            for t in ("", " %H:%M", " %H:%M:%S"):
+                try:
+                    value = datetime.datetime.strptime(s, fmt + t)
+                    break
+                except ValueError:
+                    continue
+            if value is not None:
+                break
+    elif re.fullmatch(r"\d{5}(\.\d+)?", s):  # an Excel day serial
         seconds = round(float(s) * 86_400)
         value = datetime.datetime(1899, 12, 30) + datetime.timedelta(seconds=seconds)
     else:
@@ -622,6 +679,8 @@ def _date_text(draw):
         else f"{day} {h12}:{mi} {half[h >= 12]}",
         str((when - datetime.datetime(1899, 12, 30)).days),
         f"{(when - datetime.datetime(1899, 12, 30)).total_seconds() / 86_400:.6f}",
+        f"{when:%Y-%m-%dT%H:%M:%S}+08:00", f"{when:%Y-%m-%d %H:%M:%S}+0800",
+        f"{when:%Y-%m-%dT%H:%M:%S}Z", f"{when:%Y-%m-%dT%H:%M:%S}.000-05:00",
     ]))
     if draw(st.booleans()):  # full-width digits, as some exports write them
         form = form.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
@@ -647,3 +706,127 @@ def test_property_parse_dates_matches_strptime_reference(texts, long):
     reference = {t: _reference_date(t) for t in set(values)}
     expected = pd.Series([reference[t] for t in values], dtype="datetime64[ns]")
     pd.testing.assert_series_equal(parse_dates(column), expected, check_names=False)
+
+
+@st.composite
+def _dmy_column(draw):
+    """A column of dates written day first or month first (1/15/2013, 15.01.2013)."""
+    dayfirst = draw(st.booleans())
+    sep = draw(st.sampled_from(["/", ".", "-"]))
+    pad = draw(st.booleans())
+    days = draw(st.lists(st.datetimes(min_value=datetime.datetime(1991, 1, 1),
+                                      max_value=datetime.datetime(2098, 12, 31)),
+                         min_size=1, max_size=12))
+    texts = []
+    for when in days:
+        m, d = (f"{when.month:02d}", f"{when.day:02d}") if pad else (when.month,
+                                                                      when.day)
+        first, second = (d, m) if dayfirst else (m, d)
+        time = draw(st.sampled_from(["", f" {when.hour:02d}:{when.minute:02d}"]))
+        texts.append(f"{first}{sep}{second}{sep}{when.year}{time}")
+    return dayfirst, texts
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(column=_dmy_column(), extra=st.lists(st.one_of(_date_text(), _NOT_DATES),
+                                            max_size=5), given_order=st.booleans())
+def test_property_parse_dates_day_or_month_first(column, extra, given_order):
+    """The order of a column is found from values that read one way only; a column
+    of ambiguous values is read month first; ``dayfirst`` given is obeyed."""
+    from payseg._parsers import parse_dates
+
+    dayfirst, texts = column
+    nums = [[int(x) for x in re.split(r"[/.\-]", t.split()[0])[:2]] for t in texts]
+    only_day = any(a > 12 for a, _ in nums)
+    only_month = any(b > 12 for _, b in nums)
+    order = dayfirst if (given_order or only_day or only_month) else False
+    values = texts + extra
+    expected = pd.Series([_reference_date(t, dayfirst=order) if t in texts
+                          else _reference_date(t) for t in values],
+                         dtype="datetime64[ns]")
+    info: dict = {}
+    got = parse_dates(pd.Series(values, dtype="str"), info=info,
+                      dayfirst=dayfirst if given_order else None)
+    pd.testing.assert_series_equal(got, expected, check_names=False)
+    assert info["order"] == ("day first" if order else "month first")
+
+
+# ------------------------------------------------------------ issue 14: values
+
+_REAL = Path(__file__).parent / "data" / "real"
+
+
+def test_us_receivables_keep_every_row_month_first():
+    """The IBM receivables sample writes US dates (1/15/2013): all 2,466 rows kept,
+    dates equal to pandas' explicit month-first reading, the order in the summary."""
+    path = _REAL / "WA_Fn-UseC_-Accounts-Receivable.csv"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # detected, not assumed: no warning
+        data = payseg.load(path, columns={"customerID": "customer_id",
+                                          "SettledDate": "paid_at",
+                                          "InvoiceAmount": "amount"})
+    raw = pd.read_csv(path, dtype=str)
+    assert len(data.payments) == len(raw) == 2466 and len(data.rejected) == 0
+    expected = pd.to_datetime(raw["SettledDate"], format="%m/%d/%Y")
+    assert (data.payments["paid_at"].to_numpy() == expected.to_numpy()).all()
+    text = data.summary(file=io.StringIO())
+    assert "month first" in text
+
+
+def _pay_frame(dates):
+    return pd.DataFrame({"户号": [f"00{i:08d}" for i in range(len(dates))],
+                         "缴费日期": dates, "实收金额": ["10"] * len(dates)})
+
+
+def test_ambiguous_date_order_warns_and_dayfirst_overrides():
+    frame = _pay_frame(["01/02/2013", "03/04/2013", "05/06/2013"])
+    with pytest.warns(UserWarning, match=r"dayfirst=True.*date_format"):
+        data = payseg.load(frame)
+    assert data.payments["paid_at"].dt.month.tolist() == [1, 3, 5]
+    assert any("month first" in n for n in data.notes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = payseg.load(frame, dayfirst=True)
+    assert data.payments["paid_at"].dt.month.tolist() == [2, 4, 6]
+    data = payseg.load(frame, date_format="%d/%m/%Y")
+    assert data.payments["paid_at"].dt.day.tolist() == [1, 3, 5]
+
+
+def test_day_first_detected_from_one_value():
+    data = payseg.load(_pay_frame(["02/03/2013", "15/01/2013"]))
+    assert data.payments["paid_at"].tolist() == [pd.Timestamp("2013-03-02"),
+                                                 pd.Timestamp("2013-01-15")]
+    assert "day first" in data.summary(file=io.StringIO())
+
+
+def test_offsets_convert_to_tz_parameter():
+    frame = _pay_frame(["2025-04-01T02:00:00Z", "2025-04-01 10:00:00",
+                        "2025-04-01T10:00:00+0800"])
+    data = payseg.load(frame)
+    assert data.payments["paid_at"].dt.hour.tolist() == [10, 10, 10]
+    assert str(data.payments["paid_at"].dtype) == "datetime64[ns]"
+    assert "converted to Asia/Shanghai" in data.summary(file=io.StringIO())
+    data = payseg.load(frame, tz="UTC")
+    assert data.payments["paid_at"].dt.hour.tolist() == [2, 10, 2]
+    aware = frame.assign(缴费日期=pd.to_datetime(["2025-04-01 02:00"] * 3).tz_localize(
+        "UTC"))
+    assert payseg.load(aware).payments["paid_at"].dt.hour.tolist() == [10] * 3
+
+
+@pytest.mark.parametrize("kwargs", [{"tz": "Mars/Olympus"}, {"dayfirst": "yes"},
+                                    {"date_format": 5}])
+def test_bad_date_options_raise_payment_data_error(kwargs):
+    with pytest.raises(payseg.PaymentDataError, match="expected"):
+        payseg.load(_pay_frame(["2025-04-01"]), **kwargs)
+
+
+def test_misread_amounts_rejected_with_reason():
+    frame = _pay_frame(["2025-04-01"] * 6).assign(
+        实收金额=["inf", "1e309", "12,34", "1.234,50", "-0", "9" * 400])
+    data = payseg.load(frame)
+    assert data.payments["amount"].tolist() == [1234.5, 0.0]
+    assert str(data.payments["amount"].tolist()[1]) == "0.0"
+    reasons = data.rejected["reason"].tolist()
+    assert reasons.count("non-finite or implausible amount") == 3
+    assert any("thousands" in r for r in reasons)

@@ -107,7 +107,10 @@ def test_many_files_validated_together_keep_per_file_ledger(tmp_path):
     # A bucket's rows of all files go through the cleaner in one call: duplicates
     # are still found within a file only, lines and sources stay per file, and a
     # file with other headers (or other column types) still maps.
-    rows = [(f"{i:03d}", f"2024-0{1 + i % 6}-1{i % 9}", "counter", 10.0 + i)
+    # Times of day: exact repeats are export duplicates (without a time they would
+    # be second payments of the day, kept).
+    rows = [(f"{i:03d}", f"2024-0{1 + i % 6}-1{i % 9} 10:{i:02d}:0{i % 7}", "counter",
+             10.0 + i)
             for i in range(30)]
     a = _frame(rows + [rows[3], rows[5], ("", "2024-01-02", "counter", 1.0)])
     # Other headers and text dates in one file only.

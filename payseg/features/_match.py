@@ -9,16 +9,16 @@ Allocation rule (documented in docs/features.md):
    payment's amount going to the first bill still open until it is used. Anything
    paid beyond the period's bills stays on its last bill. When the customer has no
    bill of that period the payment is unmatched.
-3. A payment without period (a file without a ``period`` column, or a lump payment)
-   settles the customer's open bills oldest first (period, then issue date) until its
-   amount is used, read as a running account: the bills queue up in that order and
+3. A payment without period or bill id (a file without a ``period`` column, or a
+   lump payment) settles the customer's open bills oldest first (period, then issue
+   date) until its amount is used, read as a running account: the bills queue up in
+   that order, each as long as what the payments of rules 1 and 2 leave open on it
+   (all of them, whenever made: a bill paid with its period takes nothing here), and
    the payment covers the stretch of the queue from everything the customer paid
-   strictly before it (all payments, with or without period or bill id; payments at
-   the same timestamp count as simultaneous, those without period or bill id among
-   them in order of channel then amount) to that plus its own amount. A payment can
-   so settle several bills (a catch-up payment) or leave the last one partly open; an
-   amount beyond every bill is unmatched (a credit). A bill without ``amount_due``
-   takes nothing in such a queue.
+   without period or bill id before it (in payment order) to that plus its own
+   amount. A payment can so settle several bills (a catch-up payment) or leave the
+   last one partly open; an amount beyond every open bill is unmatched (a credit). A
+   bill without ``amount_due`` takes nothing in such a queue.
 4. A bill is *settled* by the allocated payment (in time order) at which the amount
    allocated to it reaches its amount due; a bill without ``amount_due`` is settled by
    its first payment.
@@ -146,58 +146,43 @@ def _queues(pay: PaymentArrays, bills: BillArrays, n: int, cum: np.ndarray):
     acct = ~tagged
     if by_id is not None:
         acct &= ~by_id
-    if acct.any():
-        rows, end, start = _running_account(pay, bills, cum, acct)
-        qlo[rows] = bills.bounds[:-1][pay.cust[rows]]
-        parts.append((rows, end, start, np.ones(len(rows), dtype=bool)))
-    if not parts:
-        return qlo, None
-    if len(parts) == 1:
-        return qlo, parts[0]
-    rows, end, start, on_acct = (np.concatenate(x) for x in zip(*parts))
-    order = np.argsort(rows)
-    return qlo, (rows[order], end[order], start[order], on_acct[order])
+    return qlo, (parts[0] if parts else None), acct
 
 
 def _running_account(pay, bills, cum, acct):
-    """Rows, queue end and start of the payments without period or bill id that
-    find an open bill: the customer's bills, from everything the customer paid
-    strictly before."""
+    """First bill, rows, queue end and start of the payments without period or bill
+    id that find an open bill: the customer's bills as left open by the payments
+    with period or bill id (``cum`` over those open amounts), from everything the
+    customer paid without period or bill id before (in payment order)."""
     rows = np.flatnonzero(acct)
     cust = pay.cust[rows]
     lo_b, hi_b = bills.bounds[:-1][cust], bills.bounds[1:][cust]
-    excl = np.cumsum(pay.cents)
-    excl -= pay.cents
-    new_t = np.ones(len(pay), dtype=bool)
-    new_t[1:] = ((pay.cust[1:] != pay.cust[:-1]) | (pay.day[1:] != pay.day[:-1])
-                 | (pay.sec[1:] != pay.sec[:-1]))
-    head = first_in_group(new_t)[rows]  # first payment at the same time
-    before = excl[head] - excl[pay.bounds[:-1][cust]]  # since the customer's first
-    # Simultaneous payments without period or bill id follow one another.
     u = zero_unless(pay.cents, acct)
     u_excl = np.cumsum(u)
     u_excl -= u
-    pos = cum[lo_b] + before + (u_excl[rows] - u_excl[head])
+    pos = cum[lo_b] + (u_excl[rows] - u_excl[pay.bounds[:-1][cust]])
     open_ = pos < cum[hi_b]  # else every bill is covered: a credit
-    return rows[open_], hi_b[open_], pos[open_]
+    rows = rows[open_]
+    return lo_b[open_], (rows, hi_b[open_], pos[open_], np.ones(len(rows), bool))
 
 
-def _allocate(pay: PaymentArrays, cum: np.ndarray, width: np.ndarray, queues):
-    """(payment -> first bill, bill of each allocation, its payment row, its cents,
-    whether a payment was split over several bills).
+def _allocate(pay: PaymentArrays, cum: np.ndarray, width: np.ndarray, rows, k1,
+              complex_):
+    """(first bill of each payment of ``rows``, bill of each allocation, its payment
+    row, its cents, whether some payment was split over several bills).
 
-    Each payment covers [start, start + cents) of the bill axis, clipped to its
-    queue; tagged payments keep any excess on their queue's last bill. A tagged
-    payment with a one-bill queue (the usual case) simply pays that bill. One
-    allocation per payment comes first, in payment order; the further bills of a
-    payment that settles several follow at the end.
+    ``rows`` (ascending) pay into queues starting at bill ``k1``; ``complex_``
+    (rows, queue end, start, on the running account) lists those whose queue has
+    several bills. Each such payment covers [start, start + cents) of the bill axis
+    ``cum``, clipped to its queue; tagged payments keep any excess on their queue's
+    last bill. A payment with a one-bill queue (the usual case) simply pays that
+    bill. One allocation per payment comes first, in payment order; the further bills
+    of a payment that settles several follow at the end.
     """
-    qlo, complex_ = queues
-    rows = np.flatnonzero(qlo >= 0)
-    k1 = qlo[rows]
     row_cents = pay.cents[rows]
     if complex_ is None:
-        return qlo, k1, rows, row_cents, False
+        return k1, k1, rows, row_cents, False
+    k1 = k1.copy()
     c_rows, c_end, s, on_acct = complex_
     cx = np.searchsorted(rows, c_rows)  # their positions in rows
     e = s + row_cents[cx]
@@ -206,8 +191,6 @@ def _allocate(pay: PaymentArrays, cum: np.ndarray, width: np.ndarray, queues):
     first = np.clip(np.searchsorted(cum[1:], s, side="right"), lo_q, hi_q)
     last = np.clip(np.searchsorted(cum[:-1], e, side="left") - 1, first, hi_q)
     k1[cx] = first
-    pay_bill = qlo.copy()
-    pay_bill[c_rows] = first
 
     def part(m, s, e, at_end):
         top = np.where(at_end, e, np.minimum(e, cum[m + 1]))
@@ -217,17 +200,17 @@ def _allocate(pay: PaymentArrays, cum: np.ndarray, width: np.ndarray, queues):
     cents[cx] = part(first, s, e, over_ok & (first == hi_q))
     spread = last - first
     if not spread.any():
-        return pay_bill, k1, rows, cents, False
+        return k1, k1, rows, cents, False
     ex = np.flatnonzero(spread)  # positions in cx of payments settling several bills
     reps = spread[ex]
     pe = np.repeat(ex, reps)
     m_e = np.repeat(first[ex] + 1, reps) + (
         np.arange(len(pe)) - np.repeat(np.cumsum(reps) - reps, reps))
-    keep = width[m_e] > 0  # unknown amounts take nothing
+    keep = width[m_e] > 0  # bills with nothing to take are skipped
     pe, m_e = pe[keep], m_e[keep]
     c_e = part(m_e, s[pe], e[pe], over_ok[pe] & (m_e == hi_q[pe]))
-    return (pay_bill, np.concatenate([k1, m_e]),
-            np.concatenate([rows, c_rows[pe]]), np.concatenate([cents, c_e]), True)
+    return (k1, np.concatenate([k1, m_e]), np.concatenate([rows, c_rows[pe]]),
+            np.concatenate([cents, c_e]), True)
 
 
 def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matching:
@@ -241,13 +224,33 @@ def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matc
     width = np.maximum(bills.req_cents, 0)
     cum = np.zeros(nb + 1, dtype=np.int64)  # bill k spans [cum[k], cum[k + 1])
     np.cumsum(width, out=cum[1:])
-    pay_bill, m, m_rows, cents, split = _allocate(pay, cum, width,
-                                                  _queues(pay, bills, n, cum))
+    # Payments with a bill id or a period first.
+    qlo, complex_, acct = _queues(pay, bills, n, cum)
+    rows = np.flatnonzero(qlo >= 0)
+    first, m, m_rows, cents, split = _allocate(pay, cum, width, rows, qlo[rows],
+                                               complex_)
+    pay_bill = qlo
+    pay_bill[rows] = first
+    if acct.any():
+        # The running account: what those payments leave open, oldest first.
+        tagged_paid = np.rint(np.bincount(m, weights=cents, minlength=nb))
+        open_ = np.maximum(width - tagged_paid.astype(np.int64), 0)
+        cum_o = np.zeros(nb + 1, dtype=np.int64)
+        np.cumsum(open_, out=cum_o[1:])
+        lo_b, queue = _running_account(pay, bills, cum_o, acct)
+        if len(lo_b):
+            a_first, a_m, a_rows, a_cents, _ = _allocate(pay, cum_o, open_, queue[0],
+                                                         lo_b, queue)
+            pay_bill[queue[0]] = a_first
+            m = np.concatenate([m, a_m])
+            m_rows = np.concatenate([m_rows, a_rows])
+            cents = np.concatenate([cents, a_cents])
+            split = True
 
     # Allocations grouped by bill, in time order (stable, adaptive sort; by bill and
     # payment row when split payments put allocations out of payment order).
     if split:
-        order = np.argsort(m * max(npay, 1) + m_rows)  # unique keys
+        order = np.argsort(m * max(npay, 1) + m_rows, kind="stable")  # nearly sorted
         m, m_rows, cents = m[order], m_rows[order], cents[order]
     elif len(m) > 1 and np.any(m[1:] < m[:-1]):
         order = np.argsort(m, kind="stable")

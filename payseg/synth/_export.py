@@ -35,7 +35,8 @@ DEFECT_KINDS = {
         "missing_id": ("customer_id", S.MISSING_ID),
         "bad_date": ("paid_at", S.BAD_DATE),
         "unknown_channel": ("channel", S.UNKNOWN_CHANNEL),
-        "negative_amount": ("amount", S.NEGATIVE_AMOUNT),
+        # A negative row with no earlier payment of that amount to reverse.
+        "negative_amount": ("amount", S.UNMATCHED_NEGATIVE),
         "non_numeric_amount": ("amount", S.NON_NUMERIC_AMOUNT),
         "duplicate": ("", S.DUPLICATE_ROW),
     },
@@ -59,7 +60,8 @@ _BAD_VALUES = {
     "bad_date": ["2025-02-30", "2024-13-01", "20241301", "2025/02/29 10:00", "昨天",
                  "00:00:00", "#VALUE!"],
     "unknown_channel": ["比特币", "易货抵扣", "积分兑换", "unknown pay"],
-    "negative_amount": ["-88.00", "-1,200.50", "-0.50元", "-15"],
+    # Odd cents: no payment of the customer has that amount for it to reverse.
+    "negative_amount": ["-88.37", "-1,200.53", "-0.51元", "-15.09"],
     "non_numeric_amount": ["abc", "一百元", "#N/A", "12..5", "--"],
     "missing_period": [""],
     "bad_period": ["2025-13", "202400", "上月", "99999"],
@@ -473,14 +475,20 @@ def _inject(name, cols, rng, fraction):
     src_parts, key_parts, kind_parts = [], [], []
     for k_i, kind in enumerate(kinds):
         src = rng.integers(0, n, size=per_kind)
+        if kind == "duplicate" and name == "payments":
+            # A copy of a row with a time of day: the loader keeps same-day repeats
+            # without one as second payments, so only these are export duplicates.
+            timed = np.flatnonzero(_timed(cols["paid_at"]))
+            src = (timed[np.minimum(np.searchsorted(timed, src), timed.size - 1)]
+                   if timed.size else src[:0])
         if kind == "duplicate":
             # After the original, so the loader keeps the first and rejects the copy.
-            key = src + 0.5 + np.floor(rng.random(per_kind) * (n - src))
+            key = src + 0.5 + np.floor(rng.random(per_kind)[:src.size] * (n - src))
         else:
             key = np.floor(rng.random(per_kind) * (n + 1)) - 0.5
         src_parts.append(src)
         key_parts.append(key)
-        kind_parts.append(np.full(per_kind, k_i))
+        kind_parts.append(np.full(src.size, k_i))
     src = np.concatenate(src_parts)
     kind_of = np.concatenate(kind_parts)
     keys = np.concatenate([np.arange(n, dtype=float), np.concatenate(key_parts)])
@@ -508,7 +516,27 @@ def _inject(name, cols, rng, fraction):
         if kind == "bad_date" and name == "bills":
             column = ["issued_on", "due_on"][int(rng.integers(0, 2))]
         text = bad[rng.integers(0, bad.size, size=sel.size)]
-        values[k_i] = (at, column, text, reason, kind)
+        if kind == "negative_amount" and name == "payments":
+            # Two negative copies of one row with a time of day are one row twice:
+            # the second is a duplicate (negatives are looked at after the
+            # duplicate check).
+            frame = pd.DataFrame({"src": src[sel], "text": text, "at": at})
+            frame = frame.sort_values("at", kind="stable")
+            twin = (frame.duplicated(["src", "text"]).to_numpy()
+                    & _timed(cols["paid_at"])[frame["src"].to_numpy()])
+            if twin.any():
+                first = frame.groupby(["src", "text"])["at"].transform("min")
+                dup_at = frame["at"].to_numpy()[twin]
+                dup_text = np.char.add("same as line ",
+                                       (first.to_numpy()[twin] + 2).astype(str))
+                values[f"{k_i}dup"] = (dup_at, "", dup_text, S.DUPLICATE_ROW,
+                                       "duplicate")
+                keep = ~np.isin(at, dup_at)
+                values[k_i] = (at[keep], column, text[keep], reason, kind)
+            else:
+                values[k_i] = (at, column, text, reason, kind)
+        else:
+            values[k_i] = (at, column, text, reason, kind)
         # Write the defective values into their rows (replace_with_mask fills the
         # masked rows in order, so sort the rows first).
         order = np.argsort(at)
@@ -537,6 +565,15 @@ def _natural_duplicates(name, cols, ledger, injected=()):
         blank = pc.equal(pc.utf8_trim_whitespace(cols["customer_id"]), "")
         known |= blank.to_numpy(zero_copy_only=False)
     extra = dup[~known[dup]]
+    if name == "payments":
+        # A repeat without a time of day is a second payment that day: the loader
+        # keeps it (and counts it), so it is no defect.
+        timed = _timed(cols["paid_at"])
+        if len(ledger):
+            rows = ledger["line"].to_numpy(dtype=np.int64) - 2
+            kept = (ledger["reason"] == S.DUPLICATE_ROW).to_numpy() & ~timed[rows]
+            ledger = ledger[~kept]
+        extra = extra[timed[extra]]
     if not extra.size:
         return ledger.sort_values("line", ignore_index=True)
     column, reason = DEFECT_KINDS[name]["duplicate"]
@@ -545,6 +582,13 @@ def _natural_duplicates(name, cols, ledger, injected=()):
                         "kind": "natural_duplicate"})
     return pd.concat([ledger, add], ignore_index=True).sort_values(
         "line", ignore_index=True)
+
+
+def _timed(paid_at) -> np.ndarray:
+    """Rows whose payment time text has a time of day (not midnight)."""
+    return (pc.match_substring_regex(paid_at, r"\d:\d").to_numpy(zero_copy_only=False)
+            & ~pc.match_substring_regex(paid_at, r" 0?0:00(:00)?$").to_numpy(
+                zero_copy_only=False))
 
 
 def _duplicated_rows(table: pa.Table) -> np.ndarray:

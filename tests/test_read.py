@@ -1,0 +1,176 @@
+"""Issue 14, the reading layer: bytes, lines, files, folders and API inputs."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import pandas as pd
+import pytest
+
+import payseg
+
+HEADER = "户号,缴费时间,缴费方式,实收金额\n"
+
+
+def _row(i: int, channel: str = "支付宝") -> str:
+    return f"00{1000 + i},2025-04-0{1 + i % 9} 10:00:00,{channel},{10 + i}.50\n"
+
+
+def _load(*args, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return payseg.load(*args, **kw)
+
+
+def test_a_gbk_line_in_a_utf8_file_is_decoded_and_named(tmp_path):
+    path = tmp_path / "p.csv"
+    body = [_row(i).encode("utf-8") for i in range(5)]
+    body[2] = _row(2, "微信").encode("gbk")
+    path.write_bytes(HEADER.encode("utf-8") + b"".join(body))
+    data = _load(path)
+    assert len(data.payments) == 5 and data.payments["channel"].iloc[2] == "wechat"
+    assert data.encodings[str(path)] == "UTF-8; 1 line in GB18030/GBK"
+    assert "encoding UTF-8; 1 line in GB18030/GBK" in data.summary(file=io.StringIO())
+
+
+def test_an_undecodable_line_goes_to_the_ledger_at_its_line(tmp_path):
+    path = tmp_path / "p.csv"
+    body = [_row(i).encode("utf-8") for i in range(6)]
+    body[3] = b"00\xff\xfe1003,2025-04-04 10:00:00,\xe6\x94,13.50\n"
+    path.write_bytes(HEADER.encode("utf-8") + b"".join(body))
+    data = _load(path)
+    assert len(data.payments) == 5
+    assert data.rejected[["line", "reason"]].values.tolist() == [
+        [5, "undecodable bytes"]]
+    assert "\\xff" in data.rejected["value"].iloc[0]
+
+
+def test_quoted_line_breaks_keep_physical_line_numbers(tmp_path):
+    path = tmp_path / "p.csv"
+    rows = [_row(i).rstrip("\n") + ",\n" for i in range(6)]
+    rows[1] = _row(1).rstrip("\n") + ',"第一行\n第二行\n第三行"\n'
+    rows[4] = "001004,2025-04-05 10:00:00,支付宝,abc,\n"
+    path.write_text(HEADER.rstrip("\n") + ",备注\n" + "".join(rows), "utf-8")
+    data = _load(path)
+    assert data.counts[str(path)] == {"read": 6, "kept": 5}
+    # header 1, rows 2, 3 (3 lines: 3-5), 6, 7, 8 (the bad one), 9
+    assert data.rejected[["line", "reason"]].values.tolist() == [
+        [8, "non-numeric amount"]]
+
+
+def test_an_unclosed_quote_loses_only_its_line(tmp_path):
+    path = tmp_path / "p.csv"
+    rows = [_row(i) for i in range(300)]
+    rows[10] = '001010,2025-04-01 10:00:00,"支付宝,10.50\n'
+    path.write_text(HEADER + "".join(rows), "utf-8")
+    data = _load(path)
+    assert data.counts[str(path)] == {"read": 300, "kept": 299}
+    assert data.rejected[["line", "reason"]].values.tolist() == [
+        [12, "wrong number of fields"]]
+
+
+def test_a_huge_cell_does_not_lose_the_file(tmp_path):
+    path = tmp_path / "p.csv"
+    rows = [_row(i).rstrip("\n") + ",无\n" for i in range(4)]
+    rows[0] = _row(0).rstrip("\n") + "," + "备" * (1 << 20) + "\n"
+    path.write_text(HEADER.rstrip("\n") + ",备注\n" + "".join(rows), "utf-8")
+    data = _load(path)
+    assert data.counts[str(path)] == {"read": 4, "kept": 4}
+
+
+@pytest.mark.parametrize("content, seems", [
+    (b"\x1f\x8b\x08\x00" + bytes(100), "gzip"),
+    (b"PAR1" + bytes(100), "Parquet"),
+    (b"%PDF-1.4\n" + bytes(100), "PDF"),
+    (bytes(range(256)) * 8, "binary"),
+])
+def test_disguised_files_are_named(tmp_path, content, seems):
+    path = tmp_path / "payments.csv"
+    path.write_bytes(content)
+    with pytest.raises(payseg.PaymentDataError, match=seems) as err:
+        payseg.load(path)
+    assert str(path) in str(err.value)
+
+
+def test_a_csv_named_parquet_and_a_docx_named_xlsx(tmp_path):
+    (tmp_path / "a.parquet").write_text(HEADER + _row(0), "utf-8")
+    with pytest.raises(payseg.PaymentDataError, match="rename it to .csv"):
+        payseg.load(tmp_path / "a.parquet")
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "b.xlsx", "w") as zf:
+        zf.writestr("word/document.xml", "<w:document/>")
+    with pytest.raises(payseg.PaymentDataError, match="Word document"):
+        payseg.load(tmp_path / "b.xlsx")
+
+
+def test_a_folder_skips_lock_files_and_sub_folders_with_a_note(tmp_path):
+    (tmp_path / "2025-04.csv").write_text(HEADER + _row(0), "utf-8")
+    (tmp_path / "~$2025-04.xlsx").write_bytes(b"\x05zhang" + b"\x00" * 48)
+    (tmp_path / "backup.csv").mkdir()
+    (tmp_path / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    with pytest.warns(UserWarning, match=r"backup.csv/.*~\$2025-04.xlsx"):
+        data = payseg.load(tmp_path)
+    assert list(data.counts) == [str(tmp_path / "2025-04.csv")]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"payments": None}, "got None"),
+    ({"payments": 5}, "got 5"),
+    ({"payments": []}, "empty list"),
+    ({"payments": {"户号": ["1"]}}, "DataFrame"),
+    ({"payments": pd.DataFrame(), "columns": ["户号"]}, "columns: got"),
+    ({"payments": pd.DataFrame(), "id_width": "x"}, "id_width: got 'x'"),
+    ({"payments": pd.DataFrame(), "bills": 5}, "bills: got 5"),
+])
+def test_api_inputs_say_found_expected_fix(kwargs, match):
+    with pytest.raises(payseg.PaymentDataError, match=match) as err:
+        payseg.load(**kwargs)
+    assert "expected" in str(err.value)
+
+
+def test_a_dataframe_with_two_id_columns():
+    df = pd.DataFrame([["1", "2", "2025-04-01", "10"]],
+                      columns=["户号", "户号", "缴费时间", "实收金额"])
+    with pytest.raises(payseg.PaymentDataError, match="several columns named '户号'"):
+        payseg.load(df)
+
+
+def test_float_ids_with_a_fraction_are_rejected():
+    df = pd.DataFrame({"户号": [12345601.0, 12345602.5], "缴费时间": ["2025-04-01"] * 2,
+                       "实收金额": [1.0, 2.0]})
+    data = _load(df)
+    assert data.payments["customer_id"].tolist() == ["12345601"]
+    assert data.rejected[["line", "value"]].values.tolist() == [[3, "12345602.5"]]
+    assert "fraction" in data.rejected["reason"].iloc[0]
+
+
+def test_a_reason_above_5_percent_warns_with_the_fix(tmp_path):
+    path = tmp_path / "p.csv"
+    rows = [_row(i) if i % 10 else _row(i).replace("10:00:00", "10:00:00x")
+            for i in range(40)]
+    path.write_text(HEADER + "".join(rows), "utf-8")
+    with pytest.warns(UserWarning, match=r"p.csv: 4 of 40 rows \(10%\) rejected as "
+                      r"'unparseable or impossible date' \(lines 2, 12, 22, 32\)"):
+        payseg.load(path)
+
+
+def test_nothing_kept_raises_with_the_ledger(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text(HEADER + "".join(_row(i, "信鸽") for i in range(5)), "utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with pytest.raises(payseg.PaymentDataError,
+                           match="'unknown channel': 5 rows") as err:
+            payseg.load(path)
+    assert err.value.rejected["line"].tolist() == [2, 3, 4, 5, 6]
+    assert err.value.counts == {str(path): {"read": 5, "kept": 0}}
+
+
+def test_a_gbk_header_over_utf8_rows(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes(HEADER.encode("gbk") + "".join(_row(i) for i in range(4)).encode())
+    data = _load(path)
+    assert data.counts[str(path)] == {"read": 4, "kept": 4}
+    assert data.payments["channel"].tolist() == ["alipay"] * 4

@@ -292,7 +292,7 @@ def segment(
         bar.set_postfix_str("credit and warnings")
         theft = data.customers["theft"] if "theft" in data.customers else None
         credit = lab.CreditGrade().fit(X, theft=theft)
-        warn = lab.EarlyWarning().fit(X)
+        warn = lab.EarlyWarning().fit(X, data=data, as_of=as_of)
         bar.update()
 
         stab = None

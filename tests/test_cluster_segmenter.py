@@ -12,7 +12,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import check_param_validation
 
-from payseg.cluster import NOISE, ClippedRobustScaler, Segmenter, SegmentInputError
+from payseg.cluster import (
+    NOISE,
+    ClippedRobustScaler,
+    NoStructureWarning,
+    Segmenter,
+    SegmentInputError,
+)
 from payseg.cluster._preprocess import DEFAULT_FEATURES
 
 
@@ -156,6 +162,7 @@ def test_k_scores_and_reason():
         ("kmeans", "calinski_harabasz"),
         ("kmeans", "davies_bouldin"),
         ("kmeans", "gap"),
+        ("kmeans", "elbow"),
         ("gmm", "bic"),
     ],
 )
@@ -168,6 +175,55 @@ def test_every_selection_rule_finds_clear_blobs(method, selection):
     if selection == "bic":
         assert seg.k_scores_["bic"].notna().all()
         assert "bic" in seg.k_reason_
+
+
+def test_separated_blobs_have_structure():
+    X, y = blobs(n=400, std=0.8)
+    seg = Segmenter(k_range=(2, 8), random_state=0).fit(X)
+    assert seg.n_clusters_ == 4, seg.k_reason_
+    assert seg.no_structure_ is False
+    assert seg.structure_["structured"]
+    assert seg.structure_["silhouette_excess"] > 0.3
+    assert seg.structure_["reason"].startswith("segment structure:")
+    assert "No clear segment structure" not in seg.k_reason_
+    table = seg.null_scores_
+    assert table.index.tolist() == seg.k_scores_.index.tolist()
+    assert {"log_w", "null_silhouette", "silhouette_excess"} <= set(table.columns)
+    assert not {"log_w", "null_silhouette"} & set(seg.k_scores_.columns)
+
+
+@pytest.mark.parametrize("n_features", [2, 6])
+def test_uniform_noise_has_no_structure(n_features):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(400, n_features))
+    with pytest.warns(NoStructureWarning, match="no clear segment structure"):
+        seg = Segmenter(k_range=(2, 8), random_state=0).fit(X)
+    assert seg.no_structure_ is True
+    assert not seg.structure_["structured"]
+    assert "No clear segment structure" in seg.k_reason_
+    assert seg.n_clusters_ >= 2  # segments are still returned
+
+
+def test_one_gaussian_has_no_structure():
+    X = np.random.default_rng(1).normal(size=(400, 4))
+    with pytest.warns(NoStructureWarning, match="no clear segment structure"):
+        seg = Segmenter(k_range=(2, 6), random_state=0).fit(X)
+    assert seg.no_structure_ is True
+
+
+def test_structure_not_tested_for_a_given_k():
+    X, _ = blobs(n=200)
+    seg = Segmenter(n_clusters=3, random_state=0).fit(X)
+    assert seg.structure_ is None
+    assert seg.no_structure_ is None
+    assert seg.null_scores_ is None
+
+
+def test_elbow_reason():
+    X, _ = blobs(n=400, std=0.6)
+    seg = Segmenter(selection="elbow", k_range=(2, 8), random_state=0).fit(X)
+    assert seg.n_clusters_ == 4
+    assert seg.k_reason_.startswith("k=4: elbow")
 
 
 def test_auto_k_uses_a_subsample_when_large():
@@ -391,8 +447,8 @@ WRONG_PARAMS = [
                            r"\{.*'robust'.*\} or an object implementing 'fit' and "
                            r"'transform'\. Got 'minmax' instead"),
     ({"scaler": 3}, r"'scaler' parameter .* Got 3 instead"),
-    ({"selection": "elbow"}, r"'selection' parameter of Segmenter must be a str "
-                             r"among \{.*'parsimonious'.*\}\. Got 'elbow' instead"),
+    ({"selection": "knee"}, r"'selection' parameter of Segmenter must be a str "
+                            r"among \{.*'parsimonious'.*\}\. Got 'knee' instead"),
     ({"k_range": 5}, r"'k_range' parameter of Segmenter must be an instance of "
                      r"'tuple' or an instance of 'list'\. Got 5 instead"),
     ({"k_range": (1, 5)}, _must("k_range", "a pair (k_min, k_max) of ints with "

@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 
+from payseg.data import PaymentData
 from payseg.labels import EarlyWarning
+from payseg.labels._warning import CHANGE_REASONS, SIGNALS
 
 
 def _X(**cols):
@@ -14,30 +16,105 @@ def _X(**cols):
                                              name="customer_id"))
 
 
+def _sat(v, lo, full):
+    return 1 - np.exp(-(v - lo) / (full - lo)) if v > lo else 0.0
+
+
 def test_signals_known_answers():
-    X = _X(delay_trend=[10.0, 1.0, 2.5, np.nan],
+    X = _X(delay_trend=[10.0, 0.25, 1.0, np.nan],
            late_share=[0.0, 0.0, 0.5, np.nan],
            recent_late_share=[1.0, 0.0, 0.6, np.nan],
            arrears_amount=[50.0, 0.0, 0.0, np.nan],
-           amount_trend=[-0.08, 0.1, -0.029, np.nan])
+           amount_trend=[-0.08, 0.1, -0.019, np.nan])
     ew = EarlyWarning().fit(X)
     sig = ew.signals_
-    assert sig["rising_delay"].tolist() == [1.0, 0.0, 0.5, 0.0]  # 1.0 is not > 1
-    assert sig["more_late"].tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert list(sig.columns) == list(SIGNALS)
+    assert sig["rising_delay"].tolist() == pytest.approx(
+        [_sat(10, 0.25, 2), 0.0, _sat(1, 0.25, 2), 0.0])  # 0.25 is not > 0.25
+    assert sig["more_late"].tolist() == pytest.approx([_sat(1, 0.1, 0.4), 0, 0, 0])
     assert sig["arrears"].tolist() == [1.0, 0.0, 0.0, 0.0]
-    assert sig["falling_amount"].tolist() == [1.0, 0.0, 0.0, 0.0]
-    assert ew.scores_.round(6).tolist() == [0.9, 0.0, 0.125, 0.0]
+    assert sig["falling_amount"].tolist() == pytest.approx(
+        [_sat(0.08, 0.02, 0.06), 0, 0, 0])
+    expected = (0.27 * _sat(10, 0.25, 2) + 0.23 * _sat(1, 0.1, 0.4) + 0.15
+                + 0.25 * _sat(0.08, 0.02, 0.06))
+    assert ew.scores_.tolist() == pytest.approx(
+        [expected, 0.0, 0.27 * _sat(1, 0.25, 2), 0.0])
     assert ew.labels_.tolist() == ["high", "low", "low", "low"]
     assert ew.reasons_["c0"] == ("delay rising 10 days/bill; late on 100% of recent "
                                  "bills vs 0%; arrears 50 yuan; amount falling "
                                  "8.0%/month")
     assert ew.reasons_["c1"] == ""
+    assert ew.history_ is None
+
+
+def test_habitual_arrears_are_not_news():
+    # a vacant home or chronic late payer always carries arrears: no signal
+    X = _X(arrears_amount=[80.0, 80.0, 80.0], unpaid_share=[0.0, 0.1, 0.5])
+    sig = EarlyWarning().fit(X).signals_["arrears"]
+    assert sig.tolist() == pytest.approx([1.0, 0.6, 0.0])
+
+
+def test_falling_consumption_alone_raises_a_level():
+    X = _X(amount_trend=[-0.12, -0.03, 0.0])
+    ew = EarlyWarning().fit(X)
+    assert ew.scores_.iloc[0] < 0.25  # below the medium cut as a score
+    assert ew.labels_.tolist() == ["medium", "low", "low"]
+
+
+def test_ties_broken_by_the_size_of_the_change():
+    X = _X(delay_trend=[3.0, 8.0, 5.0], arrears_amount=[10.0, 10.0, 10.0])
+    ew = EarlyWarning().fit(X)
+    assert ew.scores_.nunique() == 3
+    assert ew.top(3).index.tolist() == ["c1", "c2", "c0"]
+
+
+def _history_data():
+    """Two customers, 12 monthly bills: c0 prompt then late and unpaid, c1 prompt."""
+    periods = pd.period_range("2024-01", periods=12, freq="M")
+    issued = periods.to_timestamp() + pd.Timedelta(days=35)
+    bills, pays = [], []
+    for cid in ("c0", "c1"):
+        for j, (p, t) in enumerate(zip(periods, issued)):
+            bills.append((cid, p, t, t + pd.Timedelta(days=20), 100.0))
+            if cid == "c0" and j >= 10:
+                continue  # the last two bills unpaid
+            delay = 3 + (15 + 10 * (j - 6) if cid == "c0" and j >= 7 else j % 2)
+            chan = "counter" if cid == "c0" and j >= 7 else "card_debit"
+            pays.append((cid, t + pd.Timedelta(days=delay), chan, 100.0, p))
+    bills = pd.DataFrame(bills, columns=["customer_id", "period", "issued_on",
+                                         "due_on", "amount_due"])
+    pays = pd.DataFrame(pays, columns=["customer_id", "paid_at", "channel", "amount",
+                                       "period"])
+    pays["channel"] = pays["channel"].astype("category")
+    return PaymentData(payments=pays, bills=bills)
+
+
+def test_against_the_customers_own_history():
+    data = _history_data()
+    X = _X(delay_trend=[0.0, 0.0])
+    ew = EarlyWarning().fit(X, data=data, as_of="2025-02-10")
+    h = ew.history_
+    assert h.loc["c1", ["late_z", "unpaid_z", "auto_stop"]].tolist() == [0, 0, 0]
+    assert h.loc["c0", "auto_stop"] == pytest.approx(1.0)
+    assert h.loc["c0", "late_recent"] == pytest.approx(1.0)
+    assert h.loc["c0", "unpaid_recent"] > 0
+    assert ew.scores_["c0"] > 0.5 > ew.scores_["c1"] == 0.0
+    assert ew.labels_.tolist() == ["high", "low"]
+    assert "auto-debit share down 100%" in ew.reasons_["c0"]
+    assert "late on 100% of recent bills vs 0% before" in ew.reasons_["c0"]
+
+
+def test_change_reasons_in_both_languages():
+    for key, (en, zh) in CHANGE_REASONS.items():
+        assert en.format(v=0.5, w=0.1) and zh.format(v=0.5, w=0.1), key
+        assert en != zh
 
 
 def test_complaints_and_levels():
     X = _X(arrears_amount=[0.0, 0.0, 10.0])
     complaints = pd.DataFrame({"customer_id": ["c0", "c0", "c0", "c1", "zz"]})
-    ew = EarlyWarning(levels=(0.3, 0.05)).fit(X, complaints=complaints)
+    ew = EarlyWarning(levels=(0.15, 0.05), single_signal=1.1).fit(
+        X, complaints=complaints)
     assert ew.signals_["complaints"].tolist() == [1.0, pytest.approx(1 / 3), 0.0]
     assert ew.labels_.tolist() == ["medium", "low", "high"]
     assert ew.reasons_["c0"] == "3 complaints"
@@ -50,7 +127,7 @@ def test_custom_weights():
 
 
 def test_top_n_ties_keep_table_order_and_drop_zero():
-    X = _X(arrears_amount=[0.0, 5.0, 5.0, 9.0], delay_trend=[0, 0, 0, 3.0])
+    X = _X(arrears_amount=[0.0, 5.0, 5.0, 9.0], delay_trend=[0, 0, 0, 1.0])
     ew = EarlyWarning().fit(X)
     top = ew.top(10)
     assert top.index.tolist() == ["c3", "c1", "c2"]
@@ -64,7 +141,9 @@ def test_top_n_ties_keep_table_order_and_drop_zero():
      ({"levels": (0.1, 0.5)}, r"levels must be 2 strictly decreasing scores \(the "
                               r"high cut, then the medium cut\), got \(0.1, 0.5\)"),
      ({"levels": (0.5,)}, "levels must be 2 strictly decreasing"),
-     ({"delay_trend_full": 0}, "delay_trend_full must be a number")],
+     ({"delay_trend_full": 0}, "delay_trend_full must be a number"),
+     ({"change_full": 0.5}, "change_full must be greater than change_min"),
+     ({"recent_bills": 0}, "recent_bills must be a number")],
 )
 def test_bad_params(params, match):
     with pytest.raises(ValueError, match=match):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,10 @@ from ._preprocess import SegmentInputError
 #: With more than SUBSAMPLE_ABOVE * sample_size customers, k is chosen on a seeded
 #: subsample of ``sample_size`` customers.
 SUBSAMPLE_ABOVE = 2
+
+
+class NoStructureWarning(UserWarning):
+    """``n_clusters="auto"`` found no clear segment structure (see ``structure_``)."""
 
 
 def _n_rows(X) -> int:
@@ -82,14 +87,17 @@ class Segmenter(
         Smallest and largest k tried by ``n_clusters="auto"`` (inclusive); a pair
         ``(k_min, k_max)`` with ``2 <= k_min <= k_max``.
     selection : {"parsimonious", "silhouette", "calinski_harabasz", \
-            "davies_bouldin", "bic", "gap"}, default="parsimonious"
+            "davies_bouldin", "bic", "gap", "elbow"}, default="parsimonious"
         Rule for ``n_clusters="auto"``: ``"parsimonious"`` (the smallest k whose
         silhouette is at least 95% of the best one: a segment split in two by noise
         barely moves the silhouette, so the largest value over-segments),
         ``"silhouette"`` (max; silhouettes are computed on at most 5,000
         customers), ``"calinski_harabasz"`` (max), ``"davies_bouldin"`` (min),
-        ``"bic"`` (min, gmm only) or ``"gap"`` (Tibshirani's one-standard-error
-        rule). Every score is computed either way and kept in ``k_scores_``.
+        ``"bic"`` (min, gmm only), ``"gap"`` (Tibshirani's one-standard-error
+        rule) or ``"elbow"`` (the k where the within-segment dispersion log W_k
+        bends most, from k = 1). Every score is computed either way and kept in
+        ``k_scores_``. Whatever the rule, ``n_clusters="auto"`` also tests the
+        data against uniform reference data (``structure_``).
     pca : int >= 1, float in (0, 1), "mle" or None, default=None
         Components kept by a final PCA step (a float keeps that share of
         variance, "mle" is Minka's estimate); None skips it.
@@ -122,6 +130,19 @@ class Segmenter(
         silhouette, calinski_harabasz, davies_bouldin, bic, gap, gap_se).
     k_reason_ : str
         Why this number of segments.
+    structure_ : dict or None
+        The test of ``n_clusters="auto"`` against data with no segment structure
+        (uniform in the box of the principal axes): ``structured``, ``k``,
+        ``silhouette_excess``, ``gap_excess`` and ``reason`` (see
+        ``docs/segmenter.md``). None when k was given or found by the method.
+    null_scores_ : DataFrame or None
+        The test by k (index k; columns silhouette, null_silhouette,
+        silhouette_excess, gap_excess, log_w); None when not tested.
+    no_structure_ : bool or None
+        True when ``n_clusters="auto"`` found no clear segment structure; a
+        :class:`NoStructureWarning` is then issued and ``k_reason_`` says so. The
+        segments are still returned (k chosen by ``selection``), but they are cuts
+        through a continuum, not distinct groups. None when not tested.
     n_features_in_ : int
         Number of columns of X seen at fit (all of them, used or not).
     feature_names_in_ : ndarray of str of shape (n_features_in_,)
@@ -412,6 +433,7 @@ class Segmenter(
         Zfit = Z if fit_idx is None else Z[fit_idx]
 
         self.k_scores_ = None
+        self.structure_, self.no_structure_, self.null_scores_ = None, None, None
         init, done = None, None
         if not backend.takes_k:
             if self.n_clusters != "auto":
@@ -471,7 +493,20 @@ class Segmenter(
         with _backends.limit_threads(Zs.shape[0]):
             scores, fitted = _select_k.score_k(new_backend, Zs, ks, seed, n_cat)
         k, reason = _select_k.choose_k(scores, self.selection, note)
-        self.k_scores_ = scores
+        self.structure_ = _select_k.structure_test(scores)
+        self.null_scores_ = self.structure_.pop("table")
+        self.k_scores_ = scores.drop(columns=_select_k.NULL_COLUMNS)
+        self.no_structure_ = not self.structure_["structured"]
+        if self.no_structure_:
+            reason += " No clear segment structure: " + self.structure_["reason"][
+                len("no clear segment structure: ") :
+            ]
+            warnings.warn(
+                f"{type(self).__name__}: {self.structure_['reason']} (k={k} "
+                "segments returned anyway; see structure_).",
+                NoStructureWarning,
+                stacklevel=4,
+            )
         self.k_reason_ = reason
         if Zs is Z:
             # k was chosen on everyone: keep that fit
@@ -635,6 +670,9 @@ class Segmenter(
                 used = [f"x{j}" for j in range(seg.n_features_in_)]
             seg.features_used_ = np.asarray(used, dtype=object)
             seg._used_idx = np.arange(seg.features_used_.size)
+        seg.__dict__.setdefault("structure_", None)  # before payseg 0.2.0
+        seg.__dict__.setdefault("no_structure_", None)
+        seg.__dict__.setdefault("null_scores_", None)
         if "segment_names" in manifest:
             seg.segment_names_ = _persist.names_from_json(manifest["segment_names"])
         else:  # files written before the names moved to the manifest

@@ -5,6 +5,14 @@ Every k in ``k_range`` is fitted on the (sub)sample and scored with the silhouet
 BIC for Gaussian mixtures, and the gap statistic (Tibshirani, Walther and Hastie 2001:
 log within-cluster dispersion against uniform reference data in the box of the
 principal axes; ``GAP_REFS`` references on at most ``GAP_SIZE`` customers).
+
+The same reference sets are the null model of :func:`structure_test`: data with no
+segment structure (uniform in the box of the principal axes, Tibshirani's "b"
+reference). The data are called structured when, at some k, the silhouette of their
+segments beats the highest silhouette of k-means on the references at that k by more
+than ``NULL_SILHOUETTE_MARGIN``. The gap against k = 1 is reported beside it but not
+used: with noise columns (the usual case after scaling) the uniform box has more
+spread than the data, and the gap test calls clearly separated segments structureless.
 """
 
 from __future__ import annotations
@@ -23,6 +31,13 @@ SILHOUETTE_SIZE = 5_000
 GAP_SIZE = 3_000
 GAP_REFS = 5
 
+#: References of the null model (also those of the gap statistic).
+NULL_SIL_SIZE = 1_000
+#: Structured when the silhouette beats the references' highest one at that k by
+#: more than this (tuned on benchmarks/bench_select_k.py seeds 0-2: uniform and
+#: Gaussian data at most 0.013, separated and overlapping blobs at least 0.175).
+NULL_SILHOUETTE_MARGIN = 0.05
+
 #: ``selection="parsimonious"``: the smallest k whose silhouette is at least this
 #: share of the best one.
 PARSIMONY = 0.95
@@ -34,9 +49,21 @@ SELECTIONS = (
     "davies_bouldin",
     "bic",
     "gap",
+    "elbow",
 )
 
-_COLUMNS = ["silhouette", "calinski_harabasz", "davies_bouldin", "bic", "gap", "gap_se"]
+_COLUMNS = [
+    "silhouette",
+    "calinski_harabasz",
+    "davies_bouldin",
+    "bic",
+    "gap",
+    "gap_se",
+    "log_w",
+    "null_silhouette",
+]
+#: Columns of score_k kept in ``Segmenter.null_scores_``, not in ``k_scores_``.
+NULL_COLUMNS = ["log_w", "null_silhouette"]
 
 
 def _log_dispersion(Z: np.ndarray, labels: np.ndarray) -> float:
@@ -50,15 +77,24 @@ def _log_dispersion(Z: np.ndarray, labels: np.ndarray) -> float:
     return float(np.log(max(w, 1e-300)))
 
 
-def _reference_log_dispersion(Z, k_values, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and sd of log W_k on uniform data in the box of Z's principal axes."""
+def _reference_log_dispersion(Z, k_values, rng):
+    """log W_k and silhouettes of k-means on uniform data in the box of Z's axes.
+
+    Returns the mean and sd of log W_k (k = 1, then ``k_values``) over ``GAP_REFS``
+    references, and the highest silhouette of a reference at each of ``k_values``
+    (on its first ``NULL_SIL_SIZE`` points).
+    """
     centred = Z - Z.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     rotated = centred @ vt.T
     lo, hi = rotated.min(axis=0), rotated.max(axis=0)
-    logs = np.empty((GAP_REFS, len(k_values)))
+    logs = np.empty((GAP_REFS, len(k_values) + 1))
+    sils = np.full((GAP_REFS, len(k_values)), np.nan)
+    m = min(rotated.shape[0], NULL_SIL_SIZE)
     for b in range(GAP_REFS):
         ref = rng.uniform(lo, hi, size=rotated.shape)
+        logs[b, 0] = _log_dispersion(ref, np.zeros(ref.shape[0], dtype=int))
+        dist = pairwise_distances(ref[:m].astype(np.float32))
         for j, k in enumerate(k_values):
             km = KMeans(
                 n_clusters=k,
@@ -66,8 +102,16 @@ def _reference_log_dispersion(Z, k_values, rng) -> tuple[np.ndarray, np.ndarray]
                 max_iter=100,
                 random_state=int(rng.integers(2**31)),
             ).fit(ref)
-            logs[b, j] = _log_dispersion(ref, km.labels_)
-    return logs.mean(axis=0), logs.std(axis=0) * np.sqrt(1 + 1 / GAP_REFS)
+            logs[b, j + 1] = _log_dispersion(ref, km.labels_)
+            if np.unique(km.labels_[:m]).size >= 2:
+                sils[b, j] = silhouette_score(
+                    dist, km.labels_[:m], metric="precomputed"
+                )
+    return (
+        logs.mean(axis=0),
+        logs.std(axis=0) * np.sqrt(1 + 1 / GAP_REFS),
+        np.nanmax(sils, axis=0) if np.isfinite(sils).any() else sils[0],
+    )
 
 
 def score_k(make_backend, Z, k_values, seed, n_categorical=0):
@@ -82,7 +126,10 @@ def score_k(make_backend, Z, k_values, seed, n_categorical=0):
     sil_idx = np.sort(rng.choice(n, min(n, SILHOUETTE_SIZE), replace=False))
     gap_idx = np.sort(rng.choice(n, min(n, GAP_SIZE), replace=False))
     ks = [k for k in k_values if k < n]
-    ref_mean, ref_se = _reference_log_dispersion(Zm[gap_idx], ks, rng)
+    ref_mean, ref_se, ref_sil = _reference_log_dispersion(Zm[gap_idx], ks, rng)
+    one = np.zeros(gap_idx.size, dtype=int)
+    gap1 = ref_mean[0] - _log_dispersion(Zm[gap_idx], one)
+    ref_mean, ref_se = ref_mean[1:], ref_se[1:]
     # one distance matrix for the silhouette of every k (the costly part otherwise)
     dist = pairwise_distances(Zm[sil_idx].astype(np.float32))
     rows, fitted = [], {}
@@ -91,6 +138,7 @@ def score_k(make_backend, Z, k_values, seed, n_categorical=0):
         labels = backend.fit(Z, k, seed)
         fitted[k] = (backend, labels)
         row = dict.fromkeys(_COLUMNS, np.nan)
+        row["null_silhouette"] = ref_sil[j]
         if np.unique(labels).size >= 2:
             row["silhouette"] = (
                 silhouette_score(dist, labels[sil_idx], metric="precomputed")
@@ -102,10 +150,74 @@ def score_k(make_backend, Z, k_values, seed, n_categorical=0):
             if np.unique(labels[gap_idx]).size >= 1:
                 row["gap"] = ref_mean[j] - _log_dispersion(Zm[gap_idx], labels[gap_idx])
                 row["gap_se"] = ref_se[j]
+                row["log_w"] = _log_dispersion(Zm[gap_idx], labels[gap_idx])
         row.update(backend.extra_scores(Z))
         rows.append(row)
     scores = pd.DataFrame(rows, index=pd.Index(ks, name="k"), columns=_COLUMNS)
+    scores.attrs["gap_1"] = float(gap1)
+    scores.attrs["log_w_1"] = float(_log_dispersion(Zm[gap_idx], one))
     return scores, fitted
+
+
+def structure_test(scores: pd.DataFrame) -> dict:
+    """Is there segment structure beyond what uniform data would give?
+
+    Structured when, at some k of ``scores``, the silhouette exceeds the highest
+    silhouette of k-means on a uniform reference at that k (``null_silhouette``)
+    by more than ``NULL_SILHOUETTE_MARGIN``: the segments are better separated
+    than cuts through featureless data of the same extent.
+
+    Returns a dict: ``structured`` (bool), ``k`` (the k with the largest
+    silhouette excess), ``silhouette_excess`` there, ``gap_excess`` (gap(k) -
+    gap(1) in standard errors, for information), ``reason`` and ``table`` (by k:
+    silhouette, null_silhouette, silhouette_excess, gap_excess, log_w).
+    """
+    gap1 = scores.attrs.get("gap_1", np.nan)
+    gap_z = (scores["gap"] - gap1) / scores["gap_se"].where(scores["gap_se"] > 0)
+    sil_excess = scores["silhouette"] - scores["null_silhouette"]
+    k = int(sil_excess.idxmax()) if sil_excess.notna().any() else int(scores.index[0])
+    excess = float(sil_excess.get(k, np.nan))
+    structured = bool(excess > NULL_SILHOUETTE_MARGIN)
+    out = {
+        "structured": structured,
+        "k": k,
+        "silhouette_excess": excess,
+        "gap_excess": float(gap_z.get(k, np.nan)),
+        "table": pd.DataFrame({
+            "silhouette": scores["silhouette"],
+            "null_silhouette": scores["null_silhouette"],
+            "silhouette_excess": sil_excess,
+            "gap_excess": gap_z,
+            "log_w": scores["log_w"],
+        }),
+    }
+    detail = (
+        f"the best silhouette excess over uniform reference data is {excess:.3f} "
+        f"at k={k} (needs > {NULL_SILHOUETTE_MARGIN:g})"
+    )
+    out["reason"] = (
+        f"segment structure: {detail}." if structured
+        else f"no clear segment structure: {detail}; the segments are cuts "
+        "through a continuum, not distinct groups."
+    )
+    return out
+
+
+def _elbow_choice(scores: pd.DataFrame):
+    """The elbow of log W_k: the k after which the dispersion stops falling fast.
+
+    With ``D_k = log W_{k-1} - log W_k`` (the drop in log within-cluster sum of
+    squares from k-1 to k segments, k = 1 included), the k maximising
+    ``D_k - D_{k+1}`` (largest bend: a big drop followed by a small one); the
+    largest k of the range cannot be an elbow, having no k+1.
+    """
+    ks = scores.index.to_numpy()
+    log_w = np.r_[scores.attrs.get("log_w_1", np.nan), scores["log_w"].to_numpy()]
+    if ks.size < 2 or not np.isfinite(log_w).all():
+        return int(ks[0])
+    drop = log_w[:-1] - log_w[1:]  # drop[j]: into ks[j]
+    bend = drop[:-1] - drop[1:]  # at ks[0..-2]
+    return int(ks[int(np.argmax(bend))])
 
 
 def _gap_choice(scores: pd.DataFrame):
@@ -127,6 +239,12 @@ def choose_k(scores: pd.DataFrame, selection: str, sample_note: str):
         return k, (
             f"k={k}: smallest k whose gap statistic ({scores.at[k, 'gap']:.3f}) is "
             f"within one standard error of the next k's, over {span}."
+        )
+    if selection == "elbow":
+        k = _elbow_choice(scores)
+        return k, (
+            f"k={k}: elbow of the within-segment dispersion (largest drop of "
+            f"log W_k into k followed by the smallest after it), over {span}."
         )
     if selection == "parsimonious":
         sil = scores["silhouette"]

@@ -1,4 +1,5 @@
-"""Labellers: archetype names, value pyramid, value matrix, credit grade, warnings."""
+"""Labellers: archetype names, value pyramid, value matrix, credit grade, warnings,
+lifecycle stage and churn warning."""
 
 from ._actions import (
     ACTION_COLUMNS,
@@ -12,6 +13,7 @@ from ._actions import (
 from ._archetype import ARCHETYPES, ArchetypeLabeller
 from ._credit import CreditGrade
 from ._explain import FEATURE_WORDS, distinct_names, explain_customers, plain_rules
+from ._lifecycle import LIFECYCLE_STAGES, Lifecycle
 from ._migration import Migration
 from ._outlets import outlet_shares
 from ._pyramid import ValuePyramid
@@ -33,6 +35,8 @@ __all__ = [
     "CreditGrade",
     "EarlyWarning",
     "FEATURE_WORDS",
+    "LIFECYCLE_STAGES",
+    "Lifecycle",
     "Migration",
     "VALUE_CLASSES",
     "ValueMatrix",

@@ -1,4 +1,4 @@
-"""Early warning: rising delay, new arrears, falling consumption, complaints."""
+"""Early warning: each customer's recent payments against their own past."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ._common import (
     check_numbers,
     column,
 )
+from ._history import own_history
 
 #: The feature columns the warning score reads.
 _SIGNAL_COLUMNS = ("delay_trend", "late_share", "recent_late_share",
@@ -21,53 +22,140 @@ _SIGNAL_COLUMNS = ("delay_trend", "late_share", "recent_late_share",
 
 __all__ = ["EarlyWarning"]
 
+#: Every signal, in the column order of ``signals_``.
+SIGNALS = ("rising_delay", "more_late", "arrears", "unpaid_bills",
+           "partial_payments", "auto_debit_stopped", "falling_amount", "complaints")
+
+#: Weights from the feature table alone (``fit(X)``).
 _DEFAULT_WEIGHTS = {
-    "rising_delay": 0.25,
-    "more_late": 0.15,
-    "arrears": 0.3,
-    "falling_amount": 0.2,
+    "rising_delay": 0.27,
+    "more_late": 0.23,
+    "arrears": 0.15,
+    "falling_amount": 0.25,
     "complaints": 0.1,
 }
+
+#: Weights with the customer's own bill history (``fit(X, data=...)``).
+_HISTORY_WEIGHTS = {
+    "rising_delay": 0.18,
+    "more_late": 0.18,
+    "unpaid_bills": 0.14,
+    "partial_payments": 0.13,
+    "auto_debit_stopped": 0.13,
+    "falling_amount": 0.14,
+    "complaints": 0.1,
+}
+
+#: Reason texts of the signals added in 0.2.0, English and Chinese (``{v}``: value).
+CHANGE_REASONS = {
+    "rising_delay_z": ("paying {v:.1f} spreads later than before",
+                       "缴费比以往推迟 {v:.1f} 个离散度"),
+    "more_late_z": ("late on {v:.0%} of recent bills vs {w:.0%} before",
+                    "近期逾期 {v:.0%}，以往 {w:.0%}"),
+    "new_arrears": ("new arrears {v:.4g} yuan", "新增欠费 {v:.4g} 元"),
+    "unpaid_bills": ("{v:.0%} of recent bills unpaid vs {w:.0%} before",
+                     "近期未缴账单 {v:.0%}，以往 {w:.0%}"),
+    "partial_payments": ("{v:.0%} of recent bills paid in part vs {w:.0%} before",
+                         "近期部分缴费 {v:.0%}，以往 {w:.0%}"),
+    "auto_debit_stopped": ("auto-debit share down {v:.0%}",
+                           "代扣比例下降 {v:.0%}"),
+    "falling_use": ("billed {v:.0%} less than a year earlier",
+                    "电费较去年同期下降 {v:.0%}"),
+}
+
+
+def _saturate(v, lo, full):
+    """Strength ``1 - exp(-(v - lo) / (full - lo))`` for ``v > lo``, else 0 (NaN: 0).
+
+    0 at ``lo``, 0.63 at ``full``, towards 1 beyond: continuous, so customers are
+    ordered by how large their change is and scores rarely tie.
+    """
+    v = pd.to_numeric(v, errors="coerce").astype("float64").fillna(-np.inf)
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = np.where(v > lo, -np.expm1(-(v - lo) / (full - lo)), 0.0)
+    return pd.Series(out, index=v.index, dtype="float64")
 
 
 class EarlyWarning(BaseEstimator):
     """Risk score in [0, 1] and the reasons behind it, per customer.
 
-    Each signal has a strength in [0, 1]; the score is the weighted sum of strengths
-    (weights sum to 1 by default). A signal fires (and is listed in ``reasons_``)
-    when its strength is > 0:
+    The signals measure *change against the customer's own past*, not levels that
+    some segments always have (a chronic late payer or a vacant home always carries
+    arrears; that is their normal, not a warning). Each signal has a strength in
+    [0, 1]; the score is the weighted sum of strengths (default weights sum to 1).
+    Strengths rise continuously, ``1 - exp(-(v - min) / (full - min))`` above a
+    threshold ``min`` (0.63 at ``full``), so customers are ranked by how large their
+    change is and scores rarely tie. A signal is listed in ``reasons_`` when its
+    strength is > 0.
 
-    - ``rising_delay``: ``delay_trend`` (days of delay per billing period) above
-      ``delay_trend_min``; strength ``delay_trend / delay_trend_full``, capped at 1.
-    - ``more_late``: ``recent_late_share - late_share`` (last bills paid late more
-      often than over the history) of at least ``late_increase_min``; strength
-      ``increase / late_increase_full``.
-    - ``arrears``: ``arrears_amount > arrears_min``; strength 1.
-    - ``falling_amount``: ``amount_trend`` (monthly slope of the amount paid as a
-      fraction of the mean month) at or below ``-amount_drop_min``; strength
-      ``-amount_trend / amount_drop_full``.
-    - ``complaints``: complaints per customer in the optional complaints table, at
-      least ``complaints_min``; strength ``count / complaints_full``.
+    With ``data`` (payments and bills) passed to :meth:`fit`, the last
+    ``recent_bills`` bills of each customer are compared with all of their earlier
+    bills (``payseg.labels._history.own_history``):
 
-    NaN features (no bills, too little history) give no signal.
+    - ``rising_delay``: median days from issue to payment, recent minus earlier,
+      over the customer's earlier spread (MAD, at least 2 days); ``change_min`` /
+      ``change_full`` (default 1.5 / 5 spreads).
+    - ``more_late``: share of due bills paid late or not at all, recent minus
+      earlier, over its binomial sd at the earlier rate (a deadline payer's usual
+      coin-flip lateness is not news, a prompt payer's first late bill is);
+      ``change_min`` / ``change_full``.
+    - ``unpaid_bills``, ``partial_payments``: the same for bills not paid at all /
+      paid in part (below 95%); thresholds 1 / 3 and 0 / 2.
+    - ``auto_debit_stopped``: share of the amount paid through automatic channels,
+      earlier minus recent; 0.2 / 0.6.
+    - ``falling_amount``: billed amount of the recent bills against the same
+      periods a year earlier (seasonal use cancels); a fall of 5% / 20%. Without a
+      year of bills, the feature ``amount_trend`` as below.
+
+    From the feature table alone (``fit(X)``), the signals are the trend columns:
+
+    - ``rising_delay``: ``delay_trend`` (days of delay per bill, slope over the
+      last 12 bills) above ``delay_trend_min`` / ``delay_trend_full``.
+    - ``more_late``: ``recent_late_share - late_share`` (last 3 bills vs the whole
+      history), ``late_increase_min`` / ``late_increase_full``.
+    - ``arrears``: ``arrears_amount > arrears_min``, discounted for customers who
+      habitually leave bills unpaid: strength ``1 - unpaid_share /
+      habitual_unpaid`` (clipped to [0, 1]; 1 without an ``unpaid_share`` column).
+    - ``falling_amount``: ``-amount_trend`` (monthly slope of the amount paid as a
+      fraction of the mean month), ``amount_drop_min`` / ``amount_drop_full``.
+
+    In both: ``complaints``, complaints per customer in the optional complaints
+    table, ``complaints_min`` / ``complaints_full`` (linear, capped at 1).
+
+    Levels: ``high`` when the score reaches ``levels[0]``; ``medium`` when it
+    reaches ``levels[1]`` *or* any one signal reaches strength ``single_signal``
+    (so a strong fall in consumption, or any other single change, raises a level
+    by itself); else ``low``. NaN features (no bills, too little history: fewer
+    than 3 earlier bills) give no signal.
 
     Parameters
     ----------
     weights : mapping or None
-        Weight per signal; default ``{"rising_delay": 0.25, "more_late": 0.15,
-        "arrears": 0.3, "falling_amount": 0.2, "complaints": 0.1}``.
-    delay_trend_min, delay_trend_full : float, default 1, 5
-    late_increase_min, late_increase_full : float, default 0.2, 0.5
+        Weight per signal (missing signals weigh 0); default
+        ``{"rising_delay": 0.27, "more_late": 0.23, "arrears": 0.15,
+        "falling_amount": 0.25, "complaints": 0.1}`` for ``fit(X)`` and
+        ``{"rising_delay": 0.18, "more_late": 0.18, "unpaid_bills": 0.14,
+        "partial_payments": 0.13, "auto_debit_stopped": 0.13,
+        "falling_amount": 0.14, "complaints": 0.1}`` for ``fit(X, data=...)``.
+    delay_trend_min, delay_trend_full : float, default 0.25, 2
+    late_increase_min, late_increase_full : float, default 0.1, 0.4
     arrears_min : float, default 0
-    amount_drop_min, amount_drop_full : float, default 0.03, 0.08
+    habitual_unpaid : float, default 0.25
+    amount_drop_min, amount_drop_full : float, default 0.02, 0.06
     complaints_min, complaints_full : float, default 1, 3
-    levels : tuple of float, default (0.5, 0.25)
+    recent_bills : int, default 5
+        Bills in the recent window (``fit(X, data=...)``).
+    change_min, change_full : float, default 1.5, 5
+        Thresholds of the standardised delay and lateness changes.
+    levels : tuple of float, default (0.35, 0.15)
         Score cuts of the ``high`` and ``medium`` levels (score >= cut).
+    single_signal : float, default 0.8
+        Strength of one signal that makes a customer ``medium`` by itself.
 
     Attributes
     ----------
     signals_ : DataFrame
-        customer_id -> strength of each signal.
+        customer_id -> strength of each signal (columns :data:`SIGNALS`).
     scores_ : Series
         customer_id -> risk score.
     reasons_ : Series
@@ -77,16 +165,20 @@ class EarlyWarning(BaseEstimator):
         The same reasons in Chinese, e.g. ``缴费延迟上升，每期增加 6 天；欠费 120 元``.
     labels_ : Series
         customer_id -> "high", "medium" or "low".
+    history_ : DataFrame or None
+        The recent-versus-earlier table when ``data`` was given, else None.
 
     Examples
     --------
     >>> import pandas as pd
     >>> X = pd.DataFrame({"delay_trend": [6.0, 0.0], "arrears_amount": [120.0, 0.0],
-    ...                   "amount_trend": [0.0, -0.04]},
+    ...                   "amount_trend": [0.0, -0.1]},
     ...                  index=pd.Index(["a", "b"], name="customer_id"))
     >>> ew = EarlyWarning().fit(X)
     >>> ew.scores_.round(2).tolist()
-    [0.55, 0.1]
+    [0.41, 0.22]
+    >>> ew.labels_.tolist()
+    ['high', 'medium']
     >>> ew.reasons_["a"]
     'delay rising 6 days/bill; arrears 120 yuan'
     >>> ew.top(1).index.tolist()
@@ -97,16 +189,21 @@ class EarlyWarning(BaseEstimator):
         self,
         *,
         weights=None,
-        delay_trend_min=1.0,
-        delay_trend_full=5.0,
-        late_increase_min=0.2,
-        late_increase_full=0.5,
+        delay_trend_min=0.25,
+        delay_trend_full=2.0,
+        late_increase_min=0.1,
+        late_increase_full=0.4,
         arrears_min=0.0,
-        amount_drop_min=0.03,
-        amount_drop_full=0.08,
+        habitual_unpaid=0.25,
+        amount_drop_min=0.02,
+        amount_drop_full=0.06,
         complaints_min=1.0,
         complaints_full=3.0,
-        levels=(0.5, 0.25),
+        recent_bills=5,
+        change_min=1.5,
+        change_full=5.0,
+        levels=(0.35, 0.15),
+        single_signal=0.8,
     ):
         self.weights = weights
         self.delay_trend_min = delay_trend_min
@@ -114,116 +211,180 @@ class EarlyWarning(BaseEstimator):
         self.late_increase_min = late_increase_min
         self.late_increase_full = late_increase_full
         self.arrears_min = arrears_min
+        self.habitual_unpaid = habitual_unpaid
         self.amount_drop_min = amount_drop_min
         self.amount_drop_full = amount_drop_full
         self.complaints_min = complaints_min
         self.complaints_full = complaints_full
+        self.recent_bills = recent_bills
+        self.change_min = change_min
+        self.change_full = change_full
         self.levels = levels
+        self.single_signal = single_signal
 
-    def _check_params(self):
+    def _check_params(self, history):
         check_numbers(self, ("delay_trend_full", "late_increase_full",
-                             "amount_drop_full", "complaints_full"), low=1e-12)
+                             "amount_drop_full", "complaints_full", "habitual_unpaid",
+                             "single_signal"), low=1e-12)
         check_numbers(self, ("delay_trend_min", "late_increase_min", "arrears_min",
-                             "amount_drop_min", "complaints_min"), low=0)
-        weights = dict(_DEFAULT_WEIGHTS if self.weights is None else self.weights)
-        unknown = set(weights) - set(_DEFAULT_WEIGHTS)
+                             "amount_drop_min", "complaints_min", "change_min"),
+                      low=0)
+        check_numbers(self, ("recent_bills",), low=1)
+        for lo, full in (("delay_trend_min", "delay_trend_full"),
+                         ("late_increase_min", "late_increase_full"),
+                         ("amount_drop_min", "amount_drop_full"),
+                         ("change_min", "change_full")):
+            if not getattr(self, full) > getattr(self, lo):
+                raise ValueError(
+                    f"{full} must be greater than {lo}, got {getattr(self, full)!r} "
+                    f"<= {getattr(self, lo)!r}"
+                )
+        default = _HISTORY_WEIGHTS if history else _DEFAULT_WEIGHTS
+        weights = dict(default if self.weights is None else self.weights)
+        unknown = set(weights) - set(SIGNALS)
         if unknown:
             raise ValueError(
                 f"unknown signals in weights: {sorted(unknown)}; known: "
-                f"{sorted(_DEFAULT_WEIGHTS)}"
+                f"{sorted(SIGNALS)}"
             )
         check_cuts(self.levels, "levels", n=2, unit="scores",
                    which="the high cut, then the medium cut")
         return weights
 
-    def fit(self, X, y=None, *, complaints=None):
+    def fit(self, X, y=None, *, complaints=None, data=None, as_of=None):
         """Score every customer of the feature table ``X``.
 
         Parameters
         ----------
         X : DataFrame
             Features indexed by customer_id (``delay_trend``, ``late_share``,
-            ``recent_late_share``, ``arrears_amount``, ``amount_trend``).
+            ``recent_late_share``, ``arrears_amount``, ``amount_trend``, optional
+            ``unpaid_share``).
         y : ignored
         complaints : DataFrame or Series, optional
             One row per complaint with a ``customer_id`` column (or a Series of
             customer ids); customers not in ``X`` are ignored.
+        data : PaymentData, optional
+            The payments and bills ``X`` was built from. When it has bills, every
+            customer's recent bills are compared with their own earlier bills
+            (see the class notes); otherwise the trend features are used.
+        as_of : date-like, optional
+            Last day of ``data`` to use (as in :func:`payseg.build_features`);
+            default the latest payment or bill issue date.
 
         Returns
         -------
         self
         """
-        weights = self._check_params()
         X = as_frame(X)
+        history = data is not None and data.bills is not None and len(data.bills)
+        weights = self._check_params(history)
         check_columns(X, _SIGNAL_COLUMNS, "EarlyWarning.fit")
         idx = X.index
-
-        def ramp(v, lo, full, strict=False):
-            ok = (v > lo) if strict else (v >= lo)
-            return (v / full).clip(0.0, 1.0).where(ok, 0.0).fillna(0.0)
-
-        delay = column(X, "delay_trend")
-        more = column(X, "recent_late_share") - column(X, "late_share")
-        arrears = column(X, "arrears_amount")
-        amount = column(X, "amount_trend")
         n_compl = self._complaints(complaints, idx)
-        sig = pd.DataFrame(
-            {
-                "rising_delay": ramp(delay, self.delay_trend_min, self.delay_trend_full,
-                                     strict=True),
-                "more_late": ramp(more, self.late_increase_min,
-                                  self.late_increase_full),
-                "arrears": (arrears > self.arrears_min).astype("float64"),
-                "falling_amount": ramp(-amount, self.amount_drop_min,
-                                       self.amount_drop_full),
-                "complaints": ramp(n_compl, self.complaints_min, self.complaints_full),
-            },
-            index=idx,
-        )
+        sig = pd.DataFrame(0.0, index=idx, columns=list(SIGNALS))
+        texts = {}  # signal -> Series of reason pieces where it fired
+        amount = column(X, "amount_trend")
+        feature_falling = _saturate(-amount, self.amount_drop_min,
+                                    self.amount_drop_full)
+        if history:
+            h = own_history(data, recent=int(self.recent_bills), as_of=as_of,
+                            index=idx)
+            self.history_ = h
+            lo, full = self.change_min, self.change_full
+            sig["rising_delay"] = _saturate(h["delay_z"], lo, full)
+            sig["more_late"] = _saturate(h["late_z"], lo, full)
+            sig["unpaid_bills"] = _saturate(h["unpaid_z"], 1.0, 3.0)
+            sig["partial_payments"] = _saturate(h["partial_z"], 0.0, 2.0)
+            sig["auto_debit_stopped"] = _saturate(h["auto_stop"], 0.2, 0.6)
+            use = -h["use_change"]
+            sig["falling_amount"] = _saturate(use, 0.05, 0.2).where(
+                use.notna(), feature_falling)
+            texts["rising_delay"] = ("rising_delay_z", h["delay_z"], None)
+            texts["more_late"] = ("more_late_z", h["late_recent"], h["late_earlier"])
+            texts["unpaid_bills"] = ("unpaid_bills", h["unpaid_recent"],
+                                     h["unpaid_earlier"])
+            texts["partial_payments"] = ("partial_payments", h["partial_recent"],
+                                         h["partial_earlier"])
+            texts["auto_debit_stopped"] = ("auto_debit_stopped", h["auto_stop"], None)
+            texts["falling_amount"] = ("falling_use", use, None)
+        else:
+            self.history_ = None
+            delay = column(X, "delay_trend")
+            more = column(X, "recent_late_share") - column(X, "late_share")
+            arrears = column(X, "arrears_amount")
+            habit = (column(X, "unpaid_share", 0.0).fillna(0.0)
+                     / self.habitual_unpaid).clip(0.0, 1.0)
+            sig["rising_delay"] = _saturate(delay, self.delay_trend_min,
+                                            self.delay_trend_full)
+            sig["more_late"] = _saturate(more, self.late_increase_min,
+                                         self.late_increase_full)
+            sig["arrears"] = ((arrears > self.arrears_min) * (1.0 - habit)).astype(
+                "float64")
+            sig["falling_amount"] = feature_falling
+            texts["rising_delay"] = ("delay rising ", delay, "{:.3g}", " days/bill")
+            texts["more_late"] = ("late on ", column(X, "recent_late_share"),
+                                  "{:.0%}", " of recent bills vs ")
+            texts["arrears"] = ("arrears ", arrears, "{:.4g}", " yuan")
+        if not history or "falling_amount" not in texts:
+            texts["falling_amount"] = ("amount falling ", -amount, "{:.1%}", "/month")
+        sig["complaints"] = (n_compl / self.complaints_full).clip(0.0, 1.0).where(
+            n_compl >= self.complaints_min, 0.0)
+        texts["complaints"] = ("", n_compl, "{:.0f}", " complaints")
         w = pd.Series({k: float(weights.get(k, 0.0)) for k in sig.columns})
         score = sig.to_numpy() @ w.to_numpy()
-        texts = {  # (prefix, values, format, suffix)
-            "rising_delay": ("delay rising ", delay, "{:.3g}", " days/bill"),
-            "more_late": ("late on ", column(X, "recent_late_share"), "{:.0%}",
-                          " of recent bills vs "),
-            "arrears": ("arrears ", arrears, "{:.4g}", " yuan"),
-            "falling_amount": ("amount falling ", -amount, "{:.1%}", "/month"),
-            "complaints": ("", n_compl, "{:.0f}", " complaints"),
-        }
-        texts_zh = {
-            "rising_delay": ("缴费延迟上升，每期增加 ", delay, "{:.3g}", " 天"),
-            "more_late": ("近期逾期比例 ", column(X, "recent_late_share"), "{:.0%}",
-                          "，历史为 "),
-            "arrears": ("欠费 ", arrears, "{:.4g}", " 元"),
-            "falling_amount": ("缴费金额下降，每月 ", -amount, "{:.1%}", ""),
-            "complaints": ("投诉 ", n_compl, "{:.0f}", " 次"),
+        # Chinese wording of the level/trend reasons (the change reasons carry
+        # theirs in CHANGE_REASONS)
+        zh_words = {
+            "rising_delay": ("缴费延迟上升，每期增加 ", " 天"),
+            "more_late": ("近期逾期比例 ", "，历史为 "),
+            "arrears": ("欠费 ", " 元"),
+            "falling_amount": ("缴费金额下降，每月 ", ""),
+            "complaints": ("投诉 ", " 次"),
         }
 
-        def reasons_in(texts, sep_text):
+        def reasons_in(lang, sep_text):
             reasons = pd.Series("", index=idx, dtype="str")
-            for k in sig.columns:  # loop over the 5 signals, not customers
+            for k in sig.columns:  # loop over the signals, not customers
                 fired = (sig[k] > 0) & (w[k] > 0)
-                pre, vals, fmt, suf = texts[k]
-                # Format only the customers where the signal fired (few of them).
                 piece = pd.Series("", index=idx, dtype="str")
                 if fired.any():
-                    text = pre + vals[fired].map(fmt.format).astype("str") + suf
-                    if k == "more_late":
-                        text += column(X, "late_share")[fired].map("{:.0%}".format)
+                    spec = texts[k]
+                    if len(spec) == 3:  # a change reason: (key, value, earlier)
+                        key, v, earlier = spec
+                        fmt = CHANGE_REASONS[key][lang]
+                        vv = v[fired].to_numpy(float)
+                        ww = (np.zeros(len(vv)) if earlier is None
+                              else earlier[fired].to_numpy(float))
+                        text = pd.Series(
+                            [fmt.format(v=a, w=b) for a, b in zip(vv, ww)],
+                            index=fired[fired].index, dtype="str")
+                    else:
+                        pre, vals, fmt, suf = spec
+                        if lang:
+                            pre, suf = zh_words[k]
+                        # Format only the customers where the signal fired.
+                        text = pre + vals[fired].map(fmt.format).astype("str") + suf
+                        if k == "more_late":
+                            text += column(X, "late_share")[fired].map(
+                                "{:.0%}".format)
                     piece[fired] = text
                 sep = pd.Series(np.where((reasons != "") & fired, sep_text, ""),
                                 index=idx)
                 reasons = reasons + sep + piece
             return reasons
 
-        reasons = reasons_in(texts, "; ")
-        self.reasons_zh_ = reasons_in(texts_zh, "；").rename("reasons_zh")
+        reasons = reasons_in(0, "; ")
+        self.reasons_zh_ = reasons_in(1, "；").rename("reasons_zh")
         hi, med = self.levels
+        strong = ((sig.to_numpy() >= self.single_signal) & (w.to_numpy() > 0)).any(
+            axis=1)
         self.signals_ = sig
         self.scores_ = pd.Series(score, index=idx, name="warning_score")
         self.reasons_ = reasons.rename("reasons")
         self.labels_ = pd.Series(
-            np.select([score >= hi, score >= med], ["high", "medium"], "low"),
+            np.select([score >= hi, (score >= med) | strong], ["high", "medium"],
+                      "low"),
             index=idx, dtype="str", name="warning_level",
         )
         return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -68,7 +68,7 @@ class SegmentationResult:
 
     data: PaymentData
     features: pd.DataFrame
-    segmenter: object
+    segmenter: Any
     labels: pd.Series
     segments: pd.DataFrame
     customers: pd.DataFrame

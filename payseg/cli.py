@@ -242,7 +242,7 @@ def write_outputs(result, out: Path, *, quiet: bool = False, lang: str = "zh",
         try:
             paths = _write_set(result, staging, lang=lang, sheets=sheets)
         except OSError as exc:
-            err = _UserError(
+            err: _UserError | None = _UserError(
                 f"could not write the results for {out} ({exc.strerror or exc}); "
                 "the previous results there are unchanged")
         else:

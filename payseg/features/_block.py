@@ -254,7 +254,7 @@ class Block:
         self.calendar_inferred = bool(getattr(ctx, "calendar_inferred", False))
         self.nonresidential = (None if ctx.nonresidential is None
                                else ctx.nonresidential[c0:c1])
-        if self.has_bills:
+        if self.bills is not None and self.has_bills:
             self.billed = np.diff(self.bills.bounds) > 0
             self.reported = {col: v[self.bills.rows]
                              for col, v in ctx._b_reported.items()}

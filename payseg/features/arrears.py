@@ -23,6 +23,7 @@ CARRIED_RATE = 0.003
 def overdue_days(block: Block) -> np.ndarray:
     """Days each bill was (or still is, at ``as_of``) past its due date; 0 if never."""
     b, mt = block.bills, block.match
+    assert b is not None  # has_bills was checked by the caller
     end = np.where(mt.settled, mt.settle_day, block.as_of_day)
     with np.errstate(invalid="ignore"):
         days = end - b.due_day
@@ -47,6 +48,7 @@ def daily_rate_days(block: Block, days: np.ndarray, late_fee_rate: float,
     if block.nonresidential is None:
         return out
     b = block.bills
+    assert b is not None  # has_bills was checked by the caller
     nr = block.nonresidential[b.cust] & (days > 0)
     if nr.any():
         due, d = b.due_day[nr], days[nr]
@@ -65,6 +67,7 @@ def compute(block: Block, *, late_fee_rate: float = LATE_FEE_RATE,
     if not block.has_bills:
         return out
     b, mt = block.bills, block.match
+    assert b is not None  # has_bills was checked by the caller
     known = b.req_cents >= 0
     overdue = b.due_day < block.as_of_day
     owed = zero_unless(np.maximum(b.req_cents - mt.paid_cents, 0), known & overdue)

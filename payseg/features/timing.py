@@ -43,6 +43,7 @@ def compute(block: Block) -> dict[str, np.ndarray]:
     if not block.has_bills:
         return out
     b, mt = block.bills, block.match
+    assert b is not None  # has_bills was checked by the caller
     bounds = b.bounds
     done = mt.settled & ~np.isnan(b.issue_day)
     delay = mt.settle_day - b.issue_day

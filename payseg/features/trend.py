@@ -30,6 +30,7 @@ def compute(block: Block, *, trend_periods: int = TREND_PERIODS,
     out = {c: np.full(n, np.nan) for c in COLUMNS}
     if block.has_bills:
         b, mt = block.bills, block.match
+        assert b is not None  # has_bills was checked by the caller
         done = np.flatnonzero(mt.settled & ~np.isnan(b.issue_day))
         keep = done[_last_k(b.cust[done], n, trend_periods)]
         delay = mt.settle_day[keep] - b.issue_day[keep]

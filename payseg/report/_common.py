@@ -9,7 +9,7 @@ from ._model import _isnan, _Two
 
 
 def _is_noise(sid) -> bool:
-    return isinstance(sid, (int, np.integer)) and sid < 0
+    return bool(isinstance(sid, (int, np.integer)) and sid < 0)
 
 
 def _n_segments(result) -> int:

@@ -19,11 +19,15 @@ demo: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check payseg tests benchmarks examples
+	$(BIN)/ruff format --check payseg tests benchmarks examples
+	$(BIN)/mypy
 	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 	$(BIN)/python -m pytest -n 2
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check payseg tests benchmarks examples
+	$(BIN)/ruff format --check payseg tests benchmarks examples
+	$(BIN)/mypy
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/run_all.py

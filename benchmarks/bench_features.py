@@ -87,8 +87,11 @@ def pandas_baseline(data) -> pd.DataFrame:
     import payseg
 
     p, b = data.payments, data.bills
-    m = p.merge(b[["customer_id", "period", "issued_on", "due_on"]],
-                on=["customer_id", "period"], how="left")
+    m = p.merge(
+        b[["customer_id", "period", "issued_on", "due_on"]],
+        on=["customer_id", "period"],
+        how="left",
+    )
     day = m["paid_at"].dt.normalize()
     m["delay"] = (day - m["issued_on"]).dt.days
     m["to_due"] = (m["due_on"] - day).dt.days
@@ -124,32 +127,46 @@ def duckdb_baseline(data) -> pd.DataFrame:
     import payseg
 
     p, b = data.payments, data.bills
-    pay = pa.table({
-        "customer_id": pa.array(p["customer_id"].array),
-        "paid_at": pa.array(p["paid_at"]),
-        "channel": pa.array(p["channel"].astype("str").array),
-        "period": pa.array(p["period"].array.asi8, mask=p["period"].isna().to_numpy()),
-    })
-    bill = pa.table({
-        "customer_id": pa.array(b["customer_id"].array),
-        "period": pa.array(b["period"].array.asi8),
-        "issued_on": pa.array(b["issued_on"]),
-        "due_on": pa.array(b["due_on"]),
-    })
+    pay = pa.table(
+        {
+            "customer_id": pa.array(p["customer_id"].array),
+            "paid_at": pa.array(p["paid_at"]),
+            "channel": pa.array(p["channel"].astype("str").array),
+            "period": pa.array(
+                p["period"].array.asi8, mask=p["period"].isna().to_numpy()
+            ),
+        }
+    )
+    bill = pa.table(
+        {
+            "customer_id": pa.array(b["customer_id"].array),
+            "period": pa.array(b["period"].array.asi8),
+            "issued_on": pa.array(b["issued_on"]),
+            "due_on": pa.array(b["due_on"]),
+        }
+    )
     codes = [str(c) for c in p["channel"].cat.categories]
     table = payseg.channels.table()
     counts = ",\n  ".join(
-        f"count(*) FILTER (WHERE channel = '{c}') AS n_{i}" for i, c in enumerate(codes))
+        f"count(*) FILTER (WHERE channel = '{c}') AS n_{i}" for i, c in enumerate(codes)
+    )
     n_known = " + ".join(f"n_{i}" for i in range(len(codes)))
-    shares = ", ".join(f"n_{i} / nullif(k, 0) AS \"channel_share__{c}\""
-                       for i, c in enumerate(codes))
+    shares = ", ".join(
+        f'n_{i} / nullif(k, 0) AS "channel_share__{c}"' for i, c in enumerate(codes)
+    )
     groups = ", ".join(
-        "(" + " + ".join([f"n_{i}" for i, c in enumerate(codes)
-                          if table.loc[c, "group"] == g] or ["0"])
-        + f") / nullif(k, 0) AS {g}_share" for g in payseg.channels.GROUPS)
+        "("
+        + " + ".join(
+            [f"n_{i}" for i, c in enumerate(codes) if table.loc[c, "group"] == g]
+            or ["0"]
+        )
+        + f") / nullif(k, 0) AS {g}_share"
+        for g in payseg.channels.GROUPS
+    )
     entropy = " + ".join(
         f"coalesce(-(n_{i} / nullif(k, 0)) * log2(nullif(n_{i}, 0) / nullif(k, 0)), 0)"
-        for i in range(len(codes)))
+        for i in range(len(codes))
+    )
     top = "greatest(" + ", ".join(f"n_{i}" for i in range(len(codes))) + ")"
     used = " + ".join(f"(n_{i} > 0)::int" for i in range(len(codes)))
     sql = f"""
@@ -188,28 +205,51 @@ def main(argv=None) -> int:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="where the Parquet files are cached")
-    parser.add_argument("--order", choices=["customer", "date", "random"],
-                        default="customer",
-                        help="row order of payments and bills (default: by customer)")
-    parser.add_argument("--shuffle", action="store_const", const="random",
-                        dest="order", help="same as --order random")
-    parser.add_argument("--skip-pandas", action="store_true",
-                        help="skip baseline (a), the slowest step")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="where the Parquet files are cached"
+    )
+    parser.add_argument(
+        "--order",
+        choices=["customer", "date", "random"],
+        default="customer",
+        help="row order of payments and bills (default: by customer)",
+    )
+    parser.add_argument(
+        "--shuffle",
+        action="store_const",
+        const="random",
+        dest="order",
+        help="same as --order random",
+    )
+    parser.add_argument(
+        "--skip-pandas", action="store_true", help="skip baseline (a), the slowest step"
+    )
     parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     directory = args.data_dir or Path(tempfile.gettempdir()) / (
-        f"payseg-bench-features-{args.customers}-{args.months}-{args.seed}")
+        f"payseg-bench-features-{args.customers}-{args.months}-{args.seed}"
+    )
     if args.generate_only:
         generate(directory, args.customers, args.months, args.seed)
         return 0
     if not (directory / "customers.parquet").exists():
         t = time.perf_counter()
-        subprocess.run([sys.executable, __file__, "--generate-only",
-                        "--customers", str(args.customers), "--months",
-                        str(args.months), "--seed", str(args.seed),
-                        "--data-dir", str(directory)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--generate-only",
+                "--customers",
+                str(args.customers),
+                "--months",
+                str(args.months),
+                "--seed",
+                str(args.seed),
+                "--data-dir",
+                str(directory),
+            ],
+            check=True,
+        )
         print(f"generated into {directory} in {time.perf_counter() - t:.1f} s")
 
     t = time.perf_counter()
@@ -221,13 +261,17 @@ def main(argv=None) -> int:
         data.payments = data.payments.reset_index(drop=True)
         data.bills = data.bills.reset_index(drop=True)
     elif args.order == "date":
-        data.payments = data.payments.sort_values("paid_at", kind="stable",
-                                                  ignore_index=True)
-        data.bills = data.bills.sort_values(["issued_on", "period"], kind="stable",
-                                            ignore_index=True)
-    print(f"read Parquet: {len(data.payments):,} payments, {len(data.bills):,} bills, "
-          f"{len(data.customers):,} customers in {time.perf_counter() - t:.1f} s "
-          f"(rows ordered by {args.order})")
+        data.payments = data.payments.sort_values(
+            "paid_at", kind="stable", ignore_index=True
+        )
+        data.bills = data.bills.sort_values(
+            ["issued_on", "period"], kind="stable", ignore_index=True
+        )
+    print(
+        f"read Parquet: {len(data.payments):,} payments, {len(data.bills):,} bills, "
+        f"{len(data.customers):,} customers in {time.perf_counter() - t:.1f} s "
+        f"(rows ordered by {args.order})"
+    )
     rss_before = rss_gib()
 
     X, times, n_blocks = build_timed(data)
@@ -241,23 +285,29 @@ def main(argv=None) -> int:
     del Y
     print(f"  {'total, n_jobs=-1':<28s} {t_threads:8.2f} s ({os.cpu_count()} cores)")
     rss_build = rss_gib()
-    print(f"features: {X.shape[0]:,} rows x {X.shape[1]} columns; peak RSS "
-          f"{rss_build:.2f} GiB (after reading the data: {rss_before:.2f} GiB)")
+    print(
+        f"features: {X.shape[0]:,} rows x {X.shape[1]} columns; peak RSS "
+        f"{rss_build:.2f} GiB (after reading the data: {rss_before:.2f} GiB)"
+    )
     total = times["total build_features"]
 
     t = time.perf_counter()
     duck = duckdb_baseline(data)
     t_duck = time.perf_counter() - t
-    print(f"(b) DuckDB single-pass SQL     {t_duck:8.2f} s  ({duck.shape[1]} columns)"
-          f"  build / (b) = {total / t_duck:.2f} (one thread), "
-          f"{t_threads / t_duck:.2f} (n_jobs=-1)  (target <= 2)")
+    print(
+        f"(b) DuckDB single-pass SQL     {t_duck:8.2f} s  ({duck.shape[1]} columns)"
+        f"  build / (b) = {total / t_duck:.2f} (one thread), "
+        f"{t_threads / t_duck:.2f} (n_jobs=-1)  (target <= 2)"
+    )
     if not args.skip_pandas:
         t = time.perf_counter()
         plain = pandas_baseline(data)
         t_pandas = time.perf_counter() - t
-        print(f"(a) pandas merge+groupby      {t_pandas:8.2f} s  ({plain.shape[1]} "
-              f"columns)  (a) / build = {t_pandas / total:.1f}x (one thread), "
-              f"{t_pandas / t_threads:.1f}x (n_jobs=-1)  (target >= 10)")
+        print(
+            f"(a) pandas merge+groupby      {t_pandas:8.2f} s  ({plain.shape[1]} "
+            f"columns)  (a) / build = {t_pandas / total:.1f}x (one thread), "
+            f"{t_pandas / t_threads:.1f}x (n_jobs=-1)  (target >= 10)"
+        )
     print(f"peak RSS of the whole run: {rss_gib():.2f} GiB")
     return 0
 

@@ -34,21 +34,29 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
-    t_prep, data = _timed(lambda: payseg.synth.generate(
-        args.customers, seed=args.seed, months=args.months))
+    t_prep, data = _timed(
+        lambda: payseg.synth.generate(
+            args.customers, seed=args.seed, months=args.months
+        )
+    )
     t_feat, X = _timed(lambda: payseg.build_features(data))
-    print(f"data: {len(data.payments):,} payments, {len(X):,} customers "
-          f"(generate {t_prep:.1f} s, features {t_feat:.1f} s, not counted)")
-    base, _ = _timed(lambda: data.payments.groupby("customer_id")["amount"]
-                     .agg(["size", "sum"]))
+    print(
+        f"data: {len(data.payments):,} payments, {len(X):,} customers "
+        f"(generate {t_prep:.1f} s, features {t_feat:.1f} s, not counted)"
+    )
+    base, _ = _timed(
+        lambda: data.payments.groupby("customer_id")["amount"].agg(["size", "sum"])
+    )
     truth = data.truth["archetype"]
     one_each = pd.Series(np.arange(len(X)), index=X.index)
     results = {}
     steps = {
-        "ArchetypeLabeller (planted segments)":
-            lambda: labels.ArchetypeLabeller().fit(X, truth),
-        "ArchetypeLabeller (one segment per customer)":
-            lambda: labels.ArchetypeLabeller().fit(X, one_each),
+        "ArchetypeLabeller (planted segments)": lambda: labels.ArchetypeLabeller().fit(
+            X, truth
+        ),
+        "ArchetypeLabeller (one segment per customer)": lambda: (
+            labels.ArchetypeLabeller().fit(X, one_each)
+        ),
         "ValuePyramid": lambda: labels.ValuePyramid().fit(X),
         "ValueMatrix (from payments)": lambda: labels.ValueMatrix().fit(data),
         "CreditGrade": lambda: labels.CreditGrade().fit(X),

@@ -24,8 +24,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-CHANNELS = np.array(["网上国网", "支付宝", "微信", "网银", "营业厅", "银行代扣",
-                     "社会化代收点缴费", "7", "手机银行 ", "ＷｅＣｈａｔ　Ｐａｙ"])
+CHANNELS = np.array(
+    [
+        "网上国网",
+        "支付宝",
+        "微信",
+        "网银",
+        "营业厅",
+        "银行代扣",
+        "社会化代收点缴费",
+        "7",
+        "手机银行 ",
+        "ＷｅＣｈａｔ　Ｐａｙ",
+    ]
+)
 
 
 def make_export(n_rows: int, directory: Path, seed: int = 0) -> dict[str, Path]:
@@ -87,16 +99,24 @@ print(json.dumps({"seconds": seconds, "rows": rows, "rss_gib": rss}))
 
 
 def measure(kind: str, fmt: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", _CHILD, kind, fmt, str(path)],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, kind, fmt, str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--dir", type=Path, default=None,
-                        help="where to write the files (default: a temp dir)")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="where to write the files (default: a temp dir)",
+    )
     parser.add_argument("--write-only", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.write_only:
@@ -106,20 +126,28 @@ def main(argv=None) -> None:
         t0 = time.perf_counter()
         # Write the files from a child process: a child inherits its parent's peak
         # RSS (getrusage survives fork and exec), which would mask the loader's own.
-        subprocess.run([sys.executable, __file__, "--write-only", tmp,
-                        "--rows", str(args.rows)], check=True)
+        subprocess.run(
+            [sys.executable, __file__, "--write-only", tmp, "--rows", str(args.rows)],
+            check=True,
+        )
         paths = _paths(Path(tmp))
-        print(f"wrote {args.rows:,} export rows in {time.perf_counter() - t0:.1f} s "
-              f"(csv {os.path.getsize(paths['csv']) / 2**20:.0f} MiB)")
-        print(f"{'format':14} {'plain s':>8} {'payseg s':>9} {'ratio':>6} "
-              f"{'plain RSS':>10} {'payseg RSS':>11}")
+        print(
+            f"wrote {args.rows:,} export rows in {time.perf_counter() - t0:.1f} s "
+            f"(csv {os.path.getsize(paths['csv']) / 2**20:.0f} MiB)"
+        )
+        print(
+            f"{'format':14} {'plain s':>8} {'payseg s':>9} {'ratio':>6} "
+            f"{'plain RSS':>10} {'payseg RSS':>11}"
+        )
         for fmt, path in paths.items():
             plain = measure("plain", fmt, path)
             ours = measure("payseg", fmt, path)
             assert ours["rows"] == args.rows
-            print(f"{fmt:14} {plain['seconds']:8.2f} {ours['seconds']:9.2f} "
-                  f"{ours['seconds'] / plain['seconds']:6.2f} "
-                  f"{plain['rss_gib']:8.2f} GiB {ours['rss_gib']:8.2f} GiB")
+            print(
+                f"{fmt:14} {plain['seconds']:8.2f} {ours['seconds']:9.2f} "
+                f"{ours['seconds'] / plain['seconds']:6.2f} "
+                f"{plain['rss_gib']:8.2f} GiB {ours['rss_gib']:8.2f} GiB"
+            )
 
 
 if __name__ == "__main__":

@@ -31,9 +31,15 @@ import numpy as np
 import pandas as pd
 
 CN_SHARES = {
-    "auto_debit": 0.18, "prompt_online": 0.28, "deadline": 0.17,
-    "chronic_late": 0.05, "counter_loyal": 0.07, "agent_rural": 0.08,
-    "prepaid_frequent": 0.08, "prepaid_occasional": 0.05, "dormant": 0.04,
+    "auto_debit": 0.18,
+    "prompt_online": 0.28,
+    "deadline": 0.17,
+    "chronic_late": 0.05,
+    "counter_loyal": 0.07,
+    "agent_rural": 0.08,
+    "prepaid_frequent": 0.08,
+    "prepaid_occasional": 0.05,
+    "dormant": 0.04,
 }
 
 
@@ -57,28 +63,64 @@ SCENARIOS = {
     "noise3": ({"noise": 3.0}, None, 1.0),
     "imbalanced": (
         {"archetypes": _imbalanced("chronic_late", 0.015, "prompt_online", 0.40)},
-        None, 1.0,
+        None,
+        1.0,
     ),
     "imbalanced_b": (
         {"archetypes": _imbalanced("counter_loyal", 0.02, "auto_debit", 0.40)},
-        None, 1.0,
+        None,
+        1.0,
     ),
-    "k3": ({"archetypes": _subset(["prompt_online", "deadline", "chronic_late"])},
-           None, 1.0),
-    "k5": ({"archetypes": _subset(["auto_debit", "prompt_online", "deadline",
-                                   "counter_loyal", "prepaid_frequent"])}, None, 1.0),
-    "k7": ({"archetypes": _subset(["auto_debit", "prompt_online", "deadline",
-                                   "chronic_late", "counter_loyal", "agent_rural",
-                                   "prepaid_frequent"])}, None, 1.0),
+    "k3": (
+        {"archetypes": _subset(["prompt_online", "deadline", "chronic_late"])},
+        None,
+        1.0,
+    ),
+    "k5": (
+        {
+            "archetypes": _subset(
+                [
+                    "auto_debit",
+                    "prompt_online",
+                    "deadline",
+                    "counter_loyal",
+                    "prepaid_frequent",
+                ]
+            )
+        },
+        None,
+        1.0,
+    ),
+    "k7": (
+        {
+            "archetypes": _subset(
+                [
+                    "auto_debit",
+                    "prompt_online",
+                    "deadline",
+                    "chronic_late",
+                    "counter_loyal",
+                    "agent_rural",
+                    "prepaid_frequent",
+                ]
+            )
+        },
+        None,
+        1.0,
+    ),
     "no_bills": ({}, "no_bills", 1.0),
     "no_channel": ({}, "no_channel", 1.0),
     "us": ({"market": "us"}, None, 1.0),
     "uk": ({"market": "uk"}, None, 1.0),
     "months12": ({"months": 12}, None, 1.0),
     "noise2_imb_m12": (
-        {"noise": 2.0, "months": 12,
-         "archetypes": _imbalanced("dormant", 0.015, "prompt_online", 0.40)},
-        None, 1.0,
+        {
+            "noise": 2.0,
+            "months": 12,
+            "archetypes": _imbalanced("dormant", 0.015, "prompt_online", 0.40),
+        },
+        None,
+        1.0,
     ),
     "n2k": ({}, None, 0.4),
     "n20k": ({}, None, 4.0),
@@ -106,7 +148,9 @@ def _strip(data, how):
             [np.nan] * len(pay), categories=pay["channel"].cat.categories
         )
         return payseg.PaymentData(
-            payments=pay, bills=data.bills, customers=data.customers,
+            payments=pay,
+            bills=data.bills,
+            customers=data.customers,
             truth=data.truth,
         )
     return data
@@ -153,18 +197,36 @@ def run_cell(X, truth, seed, params):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--customers", type=int, default=5000,
-                        help="base size; n2k/n20k/n100k scale it (default 5000)")
+    parser.add_argument(
+        "--customers",
+        type=int,
+        default=5000,
+        help="base size; n2k/n20k/n100k scale it (default 5000)",
+    )
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--scenarios", nargs="+", default=DEFAULT_GRID,
-                        choices=list(SCENARIOS), metavar="SCENARIO")
-    parser.add_argument("--params", default="{}",
-                        help="JSON dict of extra Segmenter parameters")
-    parser.add_argument("--cache", type=Path, default=None,
-                        help="directory caching feature tables between runs")
-    parser.add_argument("--csv", type=Path, default=None,
-                        help="also write the per-seed rows to this CSV")
+    parser.add_argument(
+        "--scenarios",
+        nargs="+",
+        default=DEFAULT_GRID,
+        choices=list(SCENARIOS),
+        metavar="SCENARIO",
+    )
+    parser.add_argument(
+        "--params", default="{}", help="JSON dict of extra Segmenter parameters"
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="directory caching feature tables between runs",
+    )
+    parser.add_argument(
+        "--csv",
+        type=Path,
+        default=None,
+        help="also write the per-seed rows to this CSV",
+    )
     parser.add_argument("--list", action="store_true", help="list scenarios and exit")
     args = parser.parse_args(argv)
     if args.list:
@@ -178,14 +240,18 @@ def main(argv=None):
     for name in args.scenarios:
         seeds = args.seeds[:1] if name in ONCE else args.seeds
         for seed in seeds:
-            X, truth, built = feature_table(name, seed, args.customers, args.months,
-                                            args.cache)
+            X, truth, built = feature_table(
+                name, seed, args.customers, args.months, args.cache
+            )
             row = run_cell(X, truth, seed, params)
             row.update(scenario=name, seed=seed, n=len(X), build_seconds=built)
             rows.append(row)
-            print(f"  {name:16s} seed={seed} n={len(X):>7,} k={row['k']:>2}/"
-                  f"{row['k_true']} ari={row['ari']:.3f} "
-                  f"({row['seconds']:.1f} s fit, {built:.1f} s data)", flush=True)
+            print(
+                f"  {name:16s} seed={seed} n={len(X):>7,} k={row['k']:>2}/"
+                f"{row['k_true']} ari={row['ari']:.3f} "
+                f"({row['seconds']:.1f} s fit, {built:.1f} s data)",
+                flush=True,
+            )
     total = time.perf_counter() - t0
     df = pd.DataFrame(rows)
     if args.csv is not None:
@@ -203,8 +269,10 @@ def main(argv=None):
     print(f"Segmenter params: {params or 'defaults'}")
     print(table.to_markdown(floatfmt=".3f") if _has_tabulate() else table.round(3))
     grid = df[df["scenario"] != "default"]
-    print(f"\nmean ARI over all cells: {df['ari'].mean():.3f}; over non-default "
-          f"cells: {grid['ari'].mean():.3f}; worst cell: {df['ari'].min():.3f}")
+    print(
+        f"\nmean ARI over all cells: {df['ari'].mean():.3f}; over non-default "
+        f"cells: {grid['ari'].mean():.3f}; worst cell: {df['ari'].min():.3f}"
+    )
     print(f"total {total:.0f} s; peak RSS {peak_rss_mib():.0f} MiB")
 
 

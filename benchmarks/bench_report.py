@@ -56,8 +56,10 @@ def main(argv=None) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = payseg.segment(data, n_clusters=9, random_state=0)
-    print(f"setup (generate + segment, not timed): {time.perf_counter() - t:.1f} s; "
-          f"{len(data.payments):,} payments, {args.customers:,} customers")
+    print(
+        f"setup (generate + segment, not timed): {time.perf_counter() - t:.1f} s; "
+        f"{len(data.payments):,} payments, {args.customers:,} customers"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()

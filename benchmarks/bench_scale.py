@@ -36,8 +36,9 @@ CHUNK = 200_000
 # ---------------------------------------------------------------------- generate
 
 
-def generate_parquet(directory: Path, n_customers: int, months: int, seed: int = 0,
-                     chunk: int = CHUNK) -> dict:
+def generate_parquet(
+    directory: Path, n_customers: int, months: int, seed: int = 0, chunk: int = CHUNK
+) -> dict:
     """Write ``payments/``, ``bills/``, ``customers/`` part files chunk by chunk.
 
     Chunk ``i`` holds customers generated with seed ``(seed, i)``; their ids get the
@@ -61,16 +62,19 @@ def generate_parquet(directory: Path, n_customers: int, months: int, seed: int =
 
                 rows[k] += pq.ParquetFile(p).metadata.num_rows
             continue
-        data = payseg.synth.generate(n, seed=np.random.SeedSequence([seed, i]),
-                                     months=months)
+        data = payseg.synth.generate(
+            n, seed=np.random.SeedSequence([seed, i]), months=months
+        )
         prefix = f"{i:05d}"
         customers = data.customers.reset_index()
         tables = {
             "payments": data.payments.assign(
-                customer_id=prefix + data.payments["customer_id"]),
+                customer_id=prefix + data.payments["customer_id"]
+            ),
             "bills": data.bills.assign(customer_id=prefix + data.bills["customer_id"]),
             "customers": customers.assign(
-                customer_id=prefix + customers["customer_id"]),
+                customer_id=prefix + customers["customer_id"]
+            ),
         }
         for k, frame in tables.items():
             tmp = paths[k].with_suffix(".tmp")
@@ -140,8 +144,10 @@ def _labels_out_of_core(features, labels, sample_X, sample_labels, out: Path) ->
     # the feature columns pay_count_per_year / amount_per_year) and value pyramid
     # (top 1/4/15 % by amount_per_year): one column pass for the global cuts.
     cols = ["pay_count_per_year", "amount_per_year"]
-    parts = [X.reset_index(drop=True) for X in
-             (features.read(i, columns=cols) for i in range(len(features)))]
+    parts = [
+        X.reset_index(drop=True)
+        for X in (features.read(i, columns=cols) for i in range(len(features)))
+    ]
     allv = pd.concat(parts, ignore_index=True)
     t_count = float(allv["pay_count_per_year"].mean())
     t_amount = float(allv["amount_per_year"].mean())
@@ -155,12 +161,23 @@ def _labels_out_of_core(features, labels, sample_X, sample_labels, out: Path) ->
         seg = labels.read(i)["segment"]
         count, amount = X["pay_count_per_year"], X["amount_per_year"]
         value = np.select(
-            [(count > t_count) & (amount > t_amount), count > t_count,
-             amount > t_amount], ["high_value", "mass", "potential"], "low_value")
+            [
+                (count > t_count) & (amount > t_amount),
+                count > t_count,
+                amount > t_amount,
+            ],
+            ["high_value", "mass", "potential"],
+            "low_value",
+        )
         tier = ValuePyramid(thresholds=cuts).fit(amount.fillna(0.0)).labels_
-        frame = pd.DataFrame({"archetype": seg.map(names).to_numpy(),
-                              "value_class": value, "tier": tier.to_numpy()},
-                             index=X.index)
+        frame = pd.DataFrame(
+            {
+                "archetype": seg.map(names).to_numpy(),
+                "value_class": value,
+                "tier": tier.to_numpy(),
+            },
+            index=X.index,
+        )
         frame.to_parquet(out / f"b{i:05d}.parquet")
         for k, v in frame["archetype"].value_counts().items():
             counts[k] = counts.get(k, 0) + int(v)
@@ -185,30 +202,48 @@ def run_out_of_core(data_dir: Path, work: Path, args) -> dict:
     with TreeRSS() as tree:
         t0 = time.perf_counter()
         features = build_features_out_of_core(
-            data_dir / "payments", bills=data_dir / "bills",
-            customers=data_dir / "customers", memory_limit=args.memory_limit,
-            out=work, n_jobs=args.n_jobs, progress=not args.quiet)
+            data_dir / "payments",
+            bills=data_dir / "bills",
+            customers=data_dir / "customers",
+            memory_limit=args.memory_limit,
+            out=work,
+            n_jobs=args.n_jobs,
+            progress=not args.quiet,
+        )
         t1 = time.perf_counter()
         times.update(features.timings)
         seg = Segmenter(n_clusters=args.k, random_state=0)
         segmenter, labels = segment_out_of_core(
-            features, seg, sample_size=args.sample_size, random_state=0,
-            progress=not args.quiet)
+            features,
+            seg,
+            sample_size=args.sample_size,
+            random_state=0,
+            progress=not args.quiet,
+        )
         t2 = time.perf_counter()
         times["segment"] = t2 - t1
         n = features.n_rows
         frac = min(1.0, args.sample_size / n)
         sample = pd.concat([X[sample_mask(X.index, frac, 0)] for X in features])
         sample = sample.sort_index(kind="stable")
-        info = _labels_out_of_core(features, labels, sample,
-                                   pd.Series(segmenter.predict(sample),
-                                             index=sample.index),
-                                   work / "named")
+        info = _labels_out_of_core(
+            features,
+            labels,
+            sample,
+            pd.Series(segmenter.predict(sample), index=sample.index),
+            work / "named",
+        )
         t3 = time.perf_counter()
         times["labels"] = t3 - t2
-    return {"times": times, "total": t3 - t0, "n_customers": n,
-            "n_buckets": len(features), "peak_rss_gb": _maxrss_gb(),
-            "peak_tree_gb": tree.peak / 2**30, "labels": info}
+    return {
+        "times": times,
+        "total": t3 - t0,
+        "n_customers": n,
+        "n_buckets": len(features),
+        "peak_rss_gb": _maxrss_gb(),
+        "peak_tree_gb": tree.peak / 2**30,
+        "labels": info,
+    }
 
 
 def run_dask(data_dir: Path, work: Path, args) -> dict:
@@ -219,30 +254,47 @@ def run_dask(data_dir: Path, work: Path, args) -> dict:
     from payseg.scale import dask_build_features, dask_segment
 
     times = {}
-    with TreeRSS() as tree, LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True,
-            memory_limit=args.dask_worker_memory, dashboard_address=None) as cluster, \
-            Client(cluster):
+    with (
+        TreeRSS() as tree,
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=args.dask_worker_memory,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster),
+    ):
         t0 = time.perf_counter()
         # One partition per chunk file: chunk i of each table holds the same
         # customers, so the inputs are partitioned by customer already.
         pay, bills, cust = (
             dd.read_parquet(str(data_dir / k), split_row_groups=False)
-            for k in ("payments", "bills", "customers"))
+            for k in ("payments", "bills", "customers")
+        )
         X = dask_build_features(pay, bills, cust, partitioned=args.dask_partitioned)
         X.to_parquet(str(work / "features"))
         t1 = time.perf_counter()
         times["load+features"] = t1 - t0
         X = dd.read_parquet(str(work / "features"))
-        _, labels = dask_segment(X, Segmenter(n_clusters=args.k, random_state=0),
-                                 sample_size=args.sample_size, random_state=0,
-                                 out=work / "labels")
+        _, labels = dask_segment(
+            X,
+            Segmenter(n_clusters=args.k, random_state=0),
+            sample_size=args.sample_size,
+            random_state=0,
+            out=work / "labels",
+        )
         t2 = time.perf_counter()
         times["segment"] = t2 - t1
         n = int(X.map_partitions(len).compute().sum())
-    return {"times": times, "total": t2 - t0, "n_customers": n,
-            "n_partitions": X.npartitions, "peak_rss_gb": _maxrss_gb(),
-            "peak_tree_gb": tree.peak / 2**30}
+    return {
+        "times": times,
+        "total": t2 - t0,
+        "n_customers": n,
+        "n_partitions": X.npartitions,
+        "peak_rss_gb": _maxrss_gb(),
+        "peak_tree_gb": tree.peak / 2**30,
+    }
 
 
 def child(args) -> None:
@@ -254,8 +306,11 @@ def child(args) -> None:
     if mode == "gen":
         t0 = time.perf_counter()
         rows = generate_parquet(data_dir, size, args.months, chunk=args.chunk)
-        result = {"seconds": time.perf_counter() - t0, "rows": rows,
-                  "peak_rss_gb": _maxrss_gb()}
+        result = {
+            "seconds": time.perf_counter() - t0,
+            "rows": rows,
+            "peak_rss_gb": _maxrss_gb(),
+        }
     elif mode == "ooc":
         result = run_out_of_core(data_dir, work, args)
     else:
@@ -271,13 +326,15 @@ def _spawn(size: int, mode: str, argv: list[str]) -> dict:
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode or not lines:
         return {"error": f"exit code {proc.returncode}", "stdout": proc.stdout[-2000:]}
-    return json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 def _line(r: dict) -> str:
     stages = ", ".join(f"{k} {v:.0f} s" for k, v in r["times"].items())
-    return (f"{r['size']:>11,} {r['mode']:>5}: {r['total']:8.1f} s ({stages}); peak "
-            f"RSS {r['peak_rss_gb']:.2f} GiB, process tree {r['peak_tree_gb']:.2f} GiB")
+    return (
+        f"{r['size']:>11,} {r['mode']:>5}: {r['total']:8.1f} s ({stages}); peak "
+        f"RSS {r['peak_rss_gb']:.2f} GiB, process tree {r['peak_tree_gb']:.2f} GiB"
+    )
 
 
 def _plot(results: list[dict], path: str) -> None:
@@ -288,24 +345,33 @@ def _plot(results: list[dict], path: str) -> None:
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     for mode, marker in (("ooc", "o"), ("dask", "s")):
-        rows = sorted((r for r in results if r["mode"] == mode and "total" in r),
-                      key=lambda r: r["size"])
+        rows = sorted(
+            (r for r in results if r["mode"] == mode and "total" in r),
+            key=lambda r: r["size"],
+        )
         if not rows:
             continue
         sizes = np.array([r["size"] for r in rows]) / 1e6
         label = "out of core (DuckDB buckets)" if mode == "ooc" else "Dask LocalCluster"
         ax1.plot(sizes, [r["total"] / 60 for r in rows], marker=marker, label=label)
         ax2.plot(sizes, [r["peak_tree_gb"] for r in rows], marker=marker, label=label)
-    ooc = sorted((r for r in results if r["mode"] == "ooc" and "total" in r),
-                 key=lambda r: r["size"])
+    ooc = sorted(
+        (r for r in results if r["mode"] == "ooc" and "total" in r),
+        key=lambda r: r["size"],
+    )
     if ooc:
         s0, t0 = ooc[0]["size"], ooc[0]["total"]
         xs = np.array([r["size"] for r in ooc])
         ax1.plot(xs / 1e6, t0 * xs / s0 / 60, ":", color="grey", label="linear")
     ax1.set_ylim(bottom=0)
-    ax1.set(xlabel="customers (millions), 24 months", ylabel="minutes",
-            title="load + features + segment + labels")
-    ax2.set(xlabel="customers (millions)", ylabel="GiB", title="peak RSS (process tree)")
+    ax1.set(
+        xlabel="customers (millions), 24 months",
+        ylabel="minutes",
+        title="load + features + segment + labels",
+    )
+    ax2.set(
+        xlabel="customers (millions)", ylabel="GiB", title="peak RSS (process tree)"
+    )
     ax2.set_ylim(bottom=0)
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
@@ -317,16 +383,31 @@ def _plot(results: list[dict], path: str) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000],
-                        help="customer counts (the smallest is the baseline)")
-    parser.add_argument("--customers", type=int, nargs="+", dest="sizes",
-                        help="alias of --sizes")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[1_000_000],
+        help="customer counts (the smallest is the baseline)",
+    )
+    parser.add_argument(
+        "--customers", type=int, nargs="+", dest="sizes", help="alias of --sizes"
+    )
     parser.add_argument("--months", type=int, default=24)
-    parser.add_argument("--dask-sizes", type=int, nargs="*", default=None,
-                        help="sizes also run on a Dask LocalCluster (default: --sizes)")
-    parser.add_argument("--dask-partitioned", action=argparse.BooleanOptionalAction,
-                        default=True, help="inputs are partitioned by customer (the "
-                        "generator's chunks are): skip the shuffle")
+    parser.add_argument(
+        "--dask-sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help="sizes also run on a Dask LocalCluster (default: --sizes)",
+    )
+    parser.add_argument(
+        "--dask-partitioned",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="inputs are partitioned by customer (the "
+        "generator's chunks are): skip the shuffle",
+    )
     parser.add_argument("--dask-worker-memory", default="6GiB")
     parser.add_argument("--memory-limit", default="2GB")
     parser.add_argument("--n-jobs", type=int, default=1)
@@ -337,52 +418,90 @@ def main(argv=None) -> None:
     parser.add_argument("--keep", action="store_true", help="keep generated data")
     parser.add_argument("--plot", default=None, help="write a PNG figure here")
     parser.add_argument("--json", default=None, help="write all results here")
-    parser.add_argument("--previous", nargs="*", default=[],
-                        help="JSON results of earlier runs to add to the ratio and plot")
+    parser.add_argument(
+        "--previous",
+        nargs="*",
+        default=[],
+        help="JSON results of earlier runs to add to the ratio and plot",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--replot", action="store_true",
-                        help="run nothing: print ratios and plot the --previous results")
+    parser.add_argument(
+        "--replot",
+        action="store_true",
+        help="run nothing: print ratios and plot the --previous results",
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(args)
         return
-    passthrough = [
-        "--months", str(args.months), "--memory-limit", args.memory_limit,
-        "--n-jobs", str(args.n_jobs), "--sample-size", str(args.sample_size),
-        "--k", str(args.k), "--chunk", str(args.chunk), "--work", args.work,
-        "--dask-worker-memory", args.dask_worker_memory,
-        "--dask-partitioned" if args.dask_partitioned else "--no-dask-partitioned",
-    ] + (["--keep"] if args.keep else []) + (["--quiet"] if args.quiet else [])
+    passthrough = (
+        [
+            "--months",
+            str(args.months),
+            "--memory-limit",
+            args.memory_limit,
+            "--n-jobs",
+            str(args.n_jobs),
+            "--sample-size",
+            str(args.sample_size),
+            "--k",
+            str(args.k),
+            "--chunk",
+            str(args.chunk),
+            "--work",
+            args.work,
+            "--dask-worker-memory",
+            args.dask_worker_memory,
+            "--dask-partitioned" if args.dask_partitioned else "--no-dask-partitioned",
+        ]
+        + (["--keep"] if args.keep else [])
+        + (["--quiet"] if args.quiet else [])
+    )
     dask_sizes = args.sizes if args.dask_sizes is None else args.dask_sizes
     results = []
-    print(f"bench_scale: sizes {args.sizes}, {args.months} months, memory_limit "
-          f"{args.memory_limit}, n_jobs {args.n_jobs}, cores {os.cpu_count()}",
-          flush=True)
+    print(
+        f"bench_scale: sizes {args.sizes}, {args.months} months, memory_limit "
+        f"{args.memory_limit}, n_jobs {args.n_jobs}, cores {os.cpu_count()}",
+        flush=True,
+    )
     for size in [] if args.replot else args.sizes:
         gen = _spawn(size, "gen", passthrough)
-        print(f"{size:>11,} customers: generated in {gen.get('seconds', float('nan')):.0f}"
-              f" s, rows {gen.get('rows')}", flush=True)
+        print(
+            f"{size:>11,} customers: generated in {gen.get('seconds', float('nan')):.0f}"
+            f" s, rows {gen.get('rows')}",
+            flush=True,
+        )
         modes = ["ooc"] + (["dask"] if size in dask_sizes else [])
         for mode in modes:
             r = _spawn(size, mode, passthrough)
-            r.update(size=size, mode=mode, generate_seconds=gen.get("seconds"),
-                     rows=gen.get("rows"))
+            r.update(
+                size=size,
+                mode=mode,
+                generate_seconds=gen.get("seconds"),
+                rows=gen.get("rows"),
+            )
             results.append(r)
             if args.json:  # after every run: an interrupted benchmark keeps its figures
                 Path(args.json).write_text(json.dumps(results, indent=1))
             if "error" in r:
-                print(f"{size:>11,} {mode:>5}: FAILED {r['error']}\n{r['stdout']}",
-                      flush=True)
+                print(
+                    f"{size:>11,} {mode:>5}: FAILED {r['error']}\n{r['stdout']}",
+                    flush=True,
+                )
                 continue
             print(_line(r), flush=True)
         if not args.keep:
-            shutil.rmtree(Path(args.work) / f"data_{size}_{args.months}",
-                          ignore_errors=True)
+            shutil.rmtree(
+                Path(args.work) / f"data_{size}_{args.months}", ignore_errors=True
+            )
     for path in args.previous:
         sizes = {(r["size"], r["mode"]) for r in results}
-        results += [r for r in json.loads(Path(path).read_text())
-                    if (r["size"], r["mode"]) not in sizes]
+        results += [
+            r
+            for r in json.loads(Path(path).read_text())
+            if (r["size"], r["mode"]) not in sizes
+        ]
     print("summary:")
     for r in sorted(results, key=lambda r: (r["mode"], r["size"])):
         if "total" in r:
@@ -392,9 +511,12 @@ def main(argv=None) -> None:
         if len(done) >= 2:
             a = min(done, key=lambda r: r["size"])
             b = max(done, key=lambda r: r["size"])
-            print(f"{mode}: time({b['size']:,})/time({a['size']:,}) = "
-                  f"{b['total'] / a['total']:.2f} for {b['size'] / a['size']:.0f}x the "
-                  f"customers", flush=True)
+            print(
+                f"{mode}: time({b['size']:,})/time({a['size']:,}) = "
+                f"{b['total'] / a['total']:.2f} for {b['size'] / a['size']:.0f}x the "
+                f"customers",
+                flush=True,
+            )
     if args.plot:
         _plot(results, args.plot)
         print(f"plot written to {args.plot}")

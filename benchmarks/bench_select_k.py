@@ -37,9 +37,14 @@ CASES = {"separated": 1.0, "overlapping": 2.5}
 def _datasets(seed: int, n: int, dims: int, ks):
     for case, std in CASES.items():
         for k in ks:
-            X, _ = make_blobs(n_samples=n, n_features=dims, centers=k,
-                              cluster_std=std, center_box=(-10, 10),
-                              random_state=seed * 1000 + k)
+            X, _ = make_blobs(
+                n_samples=n,
+                n_features=dims,
+                centers=k,
+                cluster_std=std,
+                center_box=(-10, 10),
+                random_state=seed * 1000 + k,
+            )
             yield case, k, X
     rng = np.random.default_rng(seed)
     yield "uniform", 1, rng.uniform(-1, 1, size=(n, dims))
@@ -61,36 +66,52 @@ def run(seeds, rules, n, dims, ks, k_max):
             scores = seg.k_scores_.join(seg.null_scores_[["log_w", "null_silhouette"]])
             scores.attrs = dict(seg.k_scores_.attrs)
             for rule in rules:
-                rows.append({
-                    "seed": seed, "case": case, "k_true": k, "rule": rule,
-                    "k_found": choose_k(scores, rule, "")[0],
-                    "no_structure": seg.no_structure_,
-                    "gap_excess": st["gap_excess"],
-                    "sil_excess": st["silhouette_excess"],
-                    "seconds": seconds,
-                })
+                rows.append(
+                    {
+                        "seed": seed,
+                        "case": case,
+                        "k_true": k,
+                        "rule": rule,
+                        "k_found": choose_k(scores, rule, "")[0],
+                        "no_structure": seg.no_structure_,
+                        "gap_excess": st["gap_excess"],
+                        "sil_excess": st["silhouette_excess"],
+                        "seconds": seconds,
+                    }
+                )
             print(rows[-1], flush=True)
     return pd.DataFrame(rows)
 
 
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
     df = df.assign(
-        correct=np.where(df["k_true"] == 1, df["no_structure"],
-                         (df["k_found"] == df["k_true"]) & ~df["no_structure"]),
+        correct=np.where(
+            df["k_true"] == 1,
+            df["no_structure"],
+            (df["k_found"] == df["k_true"]) & ~df["no_structure"],
+        ),
         k_right=df["k_found"] == df["k_true"],
     )
-    return df.groupby(["case", "rule"]).agg(
-        n=("correct", "size"), k_right=("k_right", "mean"),
-        flagged=("no_structure", "mean"), correct=("correct", "mean"),
-        min_sil_excess=("sil_excess", "min"), min_gap_excess=("gap_excess", "min"),
-    ).round(3)
+    return (
+        df.groupby(["case", "rule"])
+        .agg(
+            n=("correct", "size"),
+            k_right=("k_right", "mean"),
+            flagged=("no_structure", "mean"),
+            correct=("correct", "mean"),
+            min_sil_excess=("sil_excess", "min"),
+            min_gap_excess=("gap_excess", "min"),
+        )
+        .round(3)
+    )
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--rules", nargs="+", default=["parsimonious", "silhouette",
-                                                   "gap", "elbow"])
+    ap.add_argument(
+        "--rules", nargs="+", default=["parsimonious", "silhouette", "gap", "elbow"]
+    )
     ap.add_argument("--n", type=int, default=1500, help="points per data set")
     ap.add_argument("--dims", type=int, default=8)
     ap.add_argument("--ks", type=int, nargs="+", default=list(range(3, 13)))

@@ -36,15 +36,19 @@ def main(argv=None) -> int:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--market", default="cn")
-    parser.add_argument("--write", action="store_true",
-                        help="also time payseg.synth.write (export-style CSV)")
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="also time payseg.synth.write (export-style CSV)",
+    )
     args = parser.parse_args(argv)
 
     import payseg
 
     t0 = time.perf_counter()
-    data = payseg.synth.generate(args.customers, seed=args.seed, months=args.months,
-                                 market=args.market)
+    data = payseg.synth.generate(
+        args.customers, seed=args.seed, months=args.months, market=args.market
+    )
     t_gen = time.perf_counter() - t0
     rss_gen = _peak_rss_mib()
     n_pay, n_bill = len(data.payments), len(data.bills)
@@ -67,18 +71,26 @@ def main(argv=None) -> int:
             payseg.synth.write(data, Path(tmp) / "export")
             t_write = time.perf_counter() - t0
 
-    print(f"payseg.synth.generate: {args.customers:,} customers x {args.months} months "
-          f"(market {args.market})")
+    print(
+        f"payseg.synth.generate: {args.customers:,} customers x {args.months} months "
+        f"(market {args.market})"
+    )
     print(f"  rows: {n_pay:,} payments, {n_bill:,} bills")
     print(f"  generate:        {t_gen:8.2f} s   ({n_pay / t_gen:,.0f} payments/s)")
-    print(f"  numpy draw:      {t_draw:8.2f} s   ({cells:,} uniform values)"
-          f"  ratio generate/draw    = {t_gen / t_draw:5.1f}")
-    print(f"  parquet write:   {t_parquet:8.2f} s   (payments only)"
-          f"          ratio generate/parquet = {t_gen / t_parquet:5.1f}")
+    print(
+        f"  numpy draw:      {t_draw:8.2f} s   ({cells:,} uniform values)"
+        f"  ratio generate/draw    = {t_gen / t_draw:5.1f}"
+    )
+    print(
+        f"  parquet write:   {t_parquet:8.2f} s   (payments only)"
+        f"          ratio generate/parquet = {t_gen / t_parquet:5.1f}"
+    )
     if t_write is not None:
         print(f"  synth.write csv: {t_write:8.2f} s")
-    print(f"  peak RSS after generate: {rss_gen:,.0f} MiB; "
-          f"at end: {_peak_rss_mib():,.0f} MiB")
+    print(
+        f"  peak RSS after generate: {rss_gen:,.0f} MiB; "
+        f"at end: {_peak_rss_mib():,.0f} MiB"
+    )
     return 0
 
 

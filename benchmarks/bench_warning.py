@@ -56,12 +56,17 @@ def plant_deterioration(data, share=0.05, seed=0, step=3.0):
     last = bills.groupby("customer_id")["period"].max()
     m = pd.Series(rng.integers(4, 7, size=len(last)), index=last.index)
     start = last - m  # first deteriorated period is start + 1
-    sym = pd.DataFrame(rng.random((len(planted), 5)) < 0.5, index=planted,
-                       columns=["delay", "auto", "partial", "falling", "unpaid"])
+    sym = pd.DataFrame(
+        rng.random((len(planted), 5)) < 0.5,
+        index=planted,
+        columns=["delay", "auto", "partial", "falling", "unpaid"],
+    )
     none = ~sym.any(axis=1).to_numpy()
     sym.iloc[np.flatnonzero(none), rng.integers(0, 5, none.sum())] = True
-    has = {c: pay["customer_id"].map(sym[c]).fillna(False).to_numpy(bool)
-           for c in sym.columns}
+    has = {
+        c: pay["customer_id"].map(sym[c]).fillna(False).to_numpy(bool)
+        for c in sym.columns
+    }
     pay_start = pay["customer_id"].map(start)
     j_pay = pd.Series(_months(pay["period"], pay_start), index=pay.index)
     j_pay = j_pay.where(pay["customer_id"].isin(planted) & (j_pay > 0))
@@ -70,28 +75,30 @@ def plant_deterioration(data, share=0.05, seed=0, step=3.0):
     end = pay["paid_at"].max()
     late = hit & has["delay"]
     pay.loc[late, "paid_at"] = pay.loc[late, "paid_at"] + pd.to_timedelta(
-        j[late] * step + rng.uniform(0, step, late.sum()), unit="D")
+        j[late] * step + rng.uniform(0, step, late.sum()), unit="D"
+    )
     if AUTO:
         chan = pay["channel"].astype("object")
         stop = hit & has["auto"] & chan.isin(AUTO).to_numpy()
         chan[stop] = "counter"
-        pay["channel"] = pd.Categorical(chan, categories=sorted(
-            set(pay["channel"].cat.categories) | {"counter"}))
+        pay["channel"] = pd.Categorical(
+            chan, categories=sorted(set(pay["channel"].cat.categories) | {"counter"})
+        )
     partial = hit & has["partial"] & (rng.random(len(pay)) < 0.3)
     factor = np.where(hit & has["falling"], 1 - 0.08 * np.nan_to_num(j), 1.0)
     pay["amount"] = (pay["amount"] * factor * np.where(partial, 0.5, 1.0)).round(2)
     # the last two bills: unpaid with probability 0.6 each
     lag = _months(pay["customer_id"].map(last), pay["period"])
-    unpaid = hit & has["unpaid"] & (lag <= 1) & (
-        rng.random(len(pay)) < 0.6)
+    unpaid = hit & has["unpaid"] & (lag <= 1) & (rng.random(len(pay)) < 0.6)
     unpaid |= hit & (pay["paid_at"] > end).to_numpy()
     pay = pay[~unpaid].reset_index(drop=True)
     b_start = bills["customer_id"].map(start)
     jb = pd.Series(_months(bills["period"], b_start), index=bills.index)
     falling = bills["customer_id"].map(sym["falling"]).fillna(False).astype(bool)
     jb = jb.where(falling & (jb > 0)).to_numpy(dtype=float)
-    bills["amount_due"] = (bills["amount_due"] * np.where(
-        np.isnan(jb), 1.0, 1 - 0.08 * np.nan_to_num(jb))).round(2)
+    bills["amount_due"] = (
+        bills["amount_due"] * np.where(np.isnan(jb), 1.0, 1 - 0.08 * np.nan_to_num(jb))
+    ).round(2)
     return dataclasses.replace(data, payments=pay, bills=bills), planted
 
 
@@ -118,8 +125,11 @@ def main(argv=None):
     ap.add_argument("--share", type=float, default=0.05)
     ap.add_argument("--step", type=float, default=3.0)
     ap.add_argument("--params", default="{}", help="EarlyWarning parameters (JSON)")
-    ap.add_argument("--features-only", action="store_true",
-                    help="fit(X) without the payments and bills (no own history)")
+    ap.add_argument(
+        "--features-only",
+        action="store_true",
+        help="fit(X) without the payments and bills (no own history)",
+    )
     args = ap.parse_args(argv)
     rows = []
     for seed in args.seeds:

@@ -33,7 +33,9 @@ QUICK = {
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--full", action="store_true", help="each script's default sizes")
+    parser.add_argument(
+        "--full", action="store_true", help="each script's default sizes"
+    )
     parser.add_argument("--only", nargs="+", choices=sorted(QUICK), default=None)
     args = parser.parse_args(argv)
     failed = []
@@ -44,7 +46,10 @@ def main(argv=None) -> int:
         print(f"\n=== {' '.join(cmd[1:])}", flush=True)
         t0 = time.perf_counter()
         rc = subprocess.run(cmd, check=False).returncode
-        print(f"=== {script}: exit {rc} after {time.perf_counter() - t0:.1f} s", flush=True)
+        print(
+            f"=== {script}: exit {rc} after {time.perf_counter() - t0:.1f} s",
+            flush=True,
+        )
         if rc:
             failed.append(script)
     if failed:

@@ -22,8 +22,11 @@ def main(out: Path) -> None:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        loaded = payseg.load(export / "payments.csv", bills=export / "bills.csv",
-                             customers=export / "customers.csv")
+        loaded = payseg.load(
+            export / "payments.csv",
+            bills=export / "bills.csv",
+            customers=export / "customers.csv",
+        )
     for w in caught:
         print("warning:", w.message)
     loaded.summary()

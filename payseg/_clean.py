@@ -62,8 +62,9 @@ def _channel_column(raw, ledger, source):
     # An empty cell is a payment of unknown channel, kept with NaN; only spellings
     # that are present but not registered are rejected.
     u_unknown &= folded != ""
-    codes = pd.Categorical.from_codes(u_codes.codes[inverse],
-                                      categories=u_codes.categories)
+    codes = pd.Categorical.from_codes(
+        u_codes.codes[inverse], categories=u_codes.categories
+    )
     unknown = u_unknown[inverse]
     text = folded[inverse] if unknown.any() else ""
     hits = unknown & ledger.alive
@@ -106,11 +107,16 @@ def _cell_flags(raw, ledger, columns):
     for line, pos, reason, value in flags:
         col = names[pos] if pos < len(names) else None
         i = line_at.get(int(line))
-        if i is None or col not in columns or (
-                reason == INEXACT_ID and col != "customer_id"):
+        if (
+            i is None
+            or col not in columns
+            or (reason == INEXACT_ID and col != "customer_id")
+        ):
             continue
-        mask, values = groups.setdefault((col, reason), (
-            np.zeros(len(raw), dtype=bool), np.full(len(raw), "", dtype=object)))
+        mask, values = groups.setdefault(
+            (col, reason),
+            (np.zeros(len(raw), dtype=bool), np.full(len(raw), "", dtype=object)),
+        )
         mask[i], values[i] = True, value
     for (col, reason), (mask, values) in groups.items():
         ledger.reject(mask, col, reason, values=values)
@@ -118,8 +124,20 @@ def _cell_flags(raw, ledger, columns):
 
 def _ids(raw, ledger):
     """Parsed ids; untrustworthy and missing ones go to the ledger."""
-    _cell_flags(raw, ledger, ("customer_id", "paid_at", "amount", "period",
-                              "amount_due", "issued_on", "due_on", "channel"))
+    _cell_flags(
+        raw,
+        ledger,
+        (
+            "customer_id",
+            "paid_at",
+            "amount",
+            "period",
+            "amount_due",
+            "issued_on",
+            "due_on",
+            "channel",
+        ),
+    )
     ids = parse_ids(raw["customer_id"])
     for mask, reason in id_problems(raw["customer_id"], ids):
         ledger.reject(mask, "customer_id", reason)
@@ -154,13 +172,18 @@ def _dates(raw, col, source, dates, notes):
     said = []
     order = info.get("order")
     if order == "mixed":
-        said.append(f"{where}: {col} has dates in both orders (e.g. "
-                    f"'{info['example']}'); values that read both ways are rejected")
+        said.append(
+            f"{where}: {col} has dates in both orders (e.g. "
+            f"'{info['example']}'); values that read both ways are rejected"
+        )
     elif order is not None:
-        how = ("as given (dayfirst=" + str(dates.get("dayfirst")) + ")"
-               if dates.get("dayfirst") is not None else
-               f"assumed, e.g. '{info['example']}'" if info.get("ambiguous")
-               else f"detected from '{info['example']}'")
+        how = (
+            "as given (dayfirst=" + str(dates.get("dayfirst")) + ")"
+            if dates.get("dayfirst") is not None
+            else f"assumed, e.g. '{info['example']}'"
+            if info.get("ambiguous")
+            else f"detected from '{info['example']}'"
+        )
         said.append(f"{where}: {col} read {order} ({how})")
         if info.get("ambiguous"):
             other = "True" if order.startswith("month") else "False"
@@ -169,10 +192,15 @@ def _dates(raw, col, source, dates, notes):
                 f"{where}: every date of column {col} reads both month first and "
                 f"day first (e.g. '{info['example']}'); assumed {order}. If the "
                 f"file is the other way, pass dayfirst={other} to payseg.load "
-                f"(or date_format='{fmt}').", UserWarning, stacklevel=5)
+                f"(or date_format='{fmt}').",
+                UserWarning,
+                stacklevel=5,
+            )
     if info.get("offsets"):
-        said.append(f"{where}: {info['offsets']:,} {col} values with a time zone "
-                    f"converted to {dates.get('tz') or DEFAULT_TZ} local time")
+        said.append(
+            f"{where}: {info['offsets']:,} {col} values with a time zone "
+            f"converted to {dates.get('tz') or DEFAULT_TZ} local time"
+        )
     if notes is not None:
         notes.extend(said)
     return out
@@ -196,8 +224,17 @@ def _text_column(raw, col, keep):
     return as_text(raw[col])[keep].to_numpy(dtype=object).astype("str")
 
 
-def clean_payments(raw, *, source, offset, drop_duplicates=True, files=None,
-                   dates=None, notes=None, reversal_window=90):
+def clean_payments(
+    raw,
+    *,
+    source,
+    offset,
+    drop_duplicates=True,
+    files=None,
+    dates=None,
+    notes=None,
+    reversal_window=90,
+):
     """Validate payment rows; return (kept payments, rejected ledger).
 
     ``files`` (optional) gives each row's index into ``source``, then a list of file
@@ -230,16 +267,26 @@ def clean_payments(raw, *, source, offset, drop_duplicates=True, files=None,
         # A time of day (or a transaction id) tells an export's repeated row from a
         # second payment; a date alone does not: those repeats are kept, counted.
         timed = (stamp % 86_400_000_000_000 != 0) | (txn is not None)
-        dup = reject_duplicates(ledger, [
-            id_key(ids), stamp, amount.to_numpy(),
-            codes.codes if codes is not None else np.zeros(len(raw), np.int8),
-            period.array.asi8 if period is not None else np.zeros(len(raw), np.int8),
-        ], reject=timed)
+        dup = reject_duplicates(
+            ledger,
+            [
+                id_key(ids),
+                stamp,
+                amount.to_numpy(),
+                codes.codes if codes is not None else np.zeros(len(raw), np.int8),
+                period.array.asi8
+                if period is not None
+                else np.zeros(len(raw), np.int8),
+            ],
+            reject=timed,
+        )
         health["same_day_kept"] = int((dup & ~timed & ledger.alive).sum())
-    status = (raw["_reversal"].to_numpy(dtype=object) if "_reversal" in raw
-              else None)
-    health.update(match_reversals(ledger, ids, paid_at, amount, status, txn,
-                                  window_days=reversal_window))
+    status = raw["_reversal"].to_numpy(dtype=object) if "_reversal" in raw else None
+    health.update(
+        match_reversals(
+            ledger, ids, paid_at, amount, status, txn, window_days=reversal_window
+        )
+    )
     ledger.reject((amount < 0).to_numpy(), "amount", NEGATIVE_AMOUNT)
 
     keep = ledger.alive
@@ -249,14 +296,16 @@ def clean_payments(raw, *, source, offset, drop_duplicates=True, files=None,
             "customer_id": ids[keep].reset_index(drop=True),
             "paid_at": paid_at[keep].to_numpy(dtype=_PAY["paid_at"]),
             "channel": (
-                codes[keep] if codes is not None
+                codes[keep]
+                if codes is not None
                 else pd.Categorical.from_codes(
                     np.full(n_kept, -1), categories=_channels.codes()
                 )
             ),
             "amount": amount[keep].to_numpy(dtype=_PAY["amount"]),
             "period": (
-                period.array[keep] if period is not None
+                period.array[keep]
+                if period is not None
                 else pd.array([pd.NaT] * n_kept, dtype=_PAY["period"])
             ),
         }
@@ -270,8 +319,9 @@ def clean_payments(raw, *, source, offset, drop_duplicates=True, files=None,
     return out, ledger.frame()
 
 
-def clean_bills(raw, *, source, offset, drop_duplicates=True, files=None,
-                dates=None, notes=None):
+def clean_bills(
+    raw, *, source, offset, drop_duplicates=True, files=None, dates=None, notes=None
+):
     """Validate bill rows; ``files``, ``dates`` and ``notes`` as in
     :func:`clean_payments`.
 
@@ -286,13 +336,17 @@ def clean_bills(raw, *, source, offset, drop_duplicates=True, files=None,
         period, bad_period = parse_periods(raw["period"])
         ledger.reject(bad_period.to_numpy(), "period", BAD_PERIOD)
     else:
-        period = pd.Series(pd.array([pd.NaT] * len(raw), dtype="period[M]"),
-                           index=raw.index)
+        period = pd.Series(
+            pd.array([pd.NaT] * len(raw), dtype="period[M]"), index=raw.index
+        )
     parsed = {}
     for col in ("issued_on", "due_on"):
         if col in raw:
-            text = as_text(raw[col]) if not pd.api.types.is_datetime64_any_dtype(
-                raw[col]) else None
+            text = (
+                as_text(raw[col])
+                if not pd.api.types.is_datetime64_any_dtype(raw[col])
+                else None
+            )
             parsed[col] = _dates(raw, col, source, dates or {}, notes)
             given = (text != "") if text is not None else raw[col].notna()
             ledger.reject((parsed[col].isna() & given).to_numpy(), col, BAD_DATE)
@@ -313,11 +367,16 @@ def clean_bills(raw, *, source, offset, drop_duplicates=True, files=None,
     else:
         due = pd.Series(np.nan, index=raw.index)
     if drop_duplicates:
-        reject_duplicates(ledger, [
-            id_key(ids), period.array.asi8, due.to_numpy(),
-            parsed["issued_on"].to_numpy().view(np.int64),
-            id_key(bill_id) if bill_id is not None else np.zeros(len(raw), np.int8),
-        ])
+        reject_duplicates(
+            ledger,
+            [
+                id_key(ids),
+                period.array.asi8,
+                due.to_numpy(),
+                parsed["issued_on"].to_numpy().view(np.int64),
+                id_key(bill_id) if bill_id is not None else np.zeros(len(raw), np.int8),
+            ],
+        )
     keep = ledger.alive
     out = pd.DataFrame(
         {
@@ -331,8 +390,9 @@ def clean_bills(raw, *, source, offset, drop_duplicates=True, files=None,
     if "region" in raw:
         out["region"] = _categorical(raw["region"], keep)
     if bill_id is not None:
-        out["bill_id"] = pd.Series(bill_id[keep].to_numpy(dtype=object).astype("str"),
-                                   dtype="str")
+        out["bill_id"] = pd.Series(
+            bill_id[keep].to_numpy(dtype=object).astype("str"), dtype="str"
+        )
     for col in ("arrears", "late_fee"):
         if col in raw:
             value = parse_amounts(raw[col])[keep].to_numpy(dtype="float64")
@@ -341,17 +401,40 @@ def clean_bills(raw, *, source, offset, drop_duplicates=True, files=None,
 
 
 _METER = {
-    "prepaid": "prepaid", "预付费": "prepaid", "费控": "prepaid", "远程费控": "prepaid",
-    "本地费控": "prepaid", "智能费控": "prepaid", "卡表": "prepaid", "ic卡表": "prepaid",
+    "prepaid": "prepaid",
+    "预付费": "prepaid",
+    "费控": "prepaid",
+    "远程费控": "prepaid",
+    "本地费控": "prepaid",
+    "智能费控": "prepaid",
+    "卡表": "prepaid",
+    "ic卡表": "prepaid",
     "prepayment": "prepaid",
-    "postpaid": "postpaid", "后付费": "postpaid", "普通": "postpaid",
-    "普通表": "postpaid", "credit": "postpaid",
+    "postpaid": "postpaid",
+    "后付费": "postpaid",
+    "普通": "postpaid",
+    "普通表": "postpaid",
+    "credit": "postpaid",
 }
 # Spellings not in _METER: 智能费控表, 远程费控电能表, 预付费表, IC卡预付费表 ...
 _PREPAID_PART = r"预付|费控|预购|卡表|ic卡|prepa|pay.as.you.go|token"
 _POSTPAID_PART = r"后付|普通|postpaid|credit|机械|standard"
-_TRUE = {"1", "true", "yes", "y", "是", "有", "t", "√", "✓", "✔", "有窃电", "窃电",
-         "存在窃电", "窃电用户"}
+_TRUE = {
+    "1",
+    "true",
+    "yes",
+    "y",
+    "是",
+    "有",
+    "t",
+    "√",
+    "✓",
+    "✔",
+    "有窃电",
+    "窃电",
+    "存在窃电",
+    "窃电用户",
+}
 _RESIDENTIAL = r"^(?:城镇|乡村|农村|城市)?居民|^resid|^domestic|^household"
 
 
@@ -380,26 +463,29 @@ def clean_customers(raw, *, source, offset, files=None):
     ids = _ids(raw, ledger)
     ledger.reject(ledger.duplicated(ids), "customer_id", DUPLICATE_CUSTOMER)
     keep = ledger.alive
-    out = pd.DataFrame(index=pd.Index(ids[keep].to_numpy(), dtype=_ID,
-                                      name="customer_id"))
+    out = pd.DataFrame(
+        index=pd.Index(ids[keep].to_numpy(), dtype=_ID, name="customer_id")
+    )
     for col in ("region", "tariff"):
         if col in raw:
             out[col] = _categorical(raw[col], keep)
     if "meter" in raw:
         out["meter"] = _meter(as_text(raw["meter"])[keep])
     else:
-        out["meter"] = pd.Categorical([np.nan] * len(out),
-                                      categories=list(METER_TYPES))
+        out["meter"] = pd.Categorical([np.nan] * len(out), categories=list(METER_TYPES))
     if "theft" in raw:
         flag = as_text(raw["theft"])[keep].str.lower()
-        out["theft"] = (flag.isin(_TRUE) | (flag.str.contains("窃电")
-                        & ~flag.str.contains("^[无否未没非]|不"))).to_numpy()
+        out["theft"] = (
+            flag.isin(_TRUE)
+            | (flag.str.contains("窃电") & ~flag.str.contains("^[无否未没非]|不"))
+        ).to_numpy()
     if "customer_type" in raw:
         out["customer_type"] = _customer_type(as_text(raw["customer_type"])[keep])
     for col in ("customer_name", "address", "collector", "voltage"):
         if col in raw:
-            out[col] = pd.Series(_text_column(raw, col, keep), index=out.index,
-                                 dtype="str")
+            out[col] = pd.Series(
+                _text_column(raw, col, keep), index=out.index, dtype="str"
+            )
     if "kwh" in raw:
         out["kwh"] = parse_amounts(raw["kwh"])[keep].to_numpy(dtype="float64")
     extra = [c for c in raw.columns if c not in out.columns and c != "customer_id"]

@@ -40,8 +40,18 @@ _FAMILIES = (
 )
 # File-name hints for fonts installed after matplotlib built its font cache.
 _FILE_HINTS = (
-    "notosanscjk", "notoserifcjk", "notosanssc", "sourcehansans", "wqy", "simhei",
-    "msyh", "uming", "ukai", "gbsn", "droidsansfallback", "pingfang",
+    "notosanscjk",
+    "notoserifcjk",
+    "notosanssc",
+    "sourcehansans",
+    "wqy",
+    "simhei",
+    "msyh",
+    "uming",
+    "ukai",
+    "gbsn",
+    "droidsansfallback",
+    "pingfang",
 )
 _CJK_RE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 _LANGS = ("auto", "zh", "en")

@@ -405,4 +405,3 @@ def map_columns(raw, columns, required, optional, *, source, error):
     out = raw.rename(columns=rename)
     out.attrs = raw.attrs
     return out
-

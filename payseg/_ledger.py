@@ -28,7 +28,8 @@ class Ledger:
         self.source = source
         lines = raw.attrs.get("lines")
         self.lines = (
-            np.asarray(lines) if lines is not None and len(lines) == len(raw)
+            np.asarray(lines)
+            if lines is not None and len(lines) == len(raw)
             else np.arange(len(raw), dtype=np.int64) + offset
         )
         self.alive = np.ones(len(raw), dtype=bool)
@@ -36,8 +37,11 @@ class Ledger:
         for line, text, *why in raw.attrs.get("bad_lines", []):
             # (line, text) of a line with a wrong number of fields, or
             # (line, text, reason) when the reader knows better (undecodable).
-            self.parts.append(ledger_entries(source, [line], "", [text],
-                                             why[0] if why else BAD_FIELDS))
+            self.parts.append(
+                ledger_entries(
+                    source, [line], "", [text], why[0] if why else BAD_FIELDS
+                )
+            )
 
     def reject(self, mask, column: str, reason: str, values=None) -> np.ndarray:
         mask = np.asarray(mask, dtype=bool) & self.alive
@@ -46,10 +50,10 @@ class Ledger:
                 values = self.raw[column] if column in self.raw else ""
             vals = (
                 pd.Series(values).astype("str").fillna("").to_numpy()[mask]
-                if not isinstance(values, str) else [values] * int(mask.sum())
+                if not isinstance(values, str)
+                else [values] * int(mask.sum())
             )
-            source = self.source if self.files is None else self.names[
-                self.files[mask]]
+            source = self.source if self.files is None else self.names[self.files[mask]]
             self.parts.append(
                 ledger_entries(source, self.lines[mask], column, vals, reason)
             )
@@ -60,8 +64,11 @@ class Ledger:
         """Rows whose id repeats an earlier row of the same file."""
         if self.files is None:
             return ids.duplicated(keep="first").to_numpy()
-        return pd.DataFrame({"f": self.files, "id": ids.to_numpy()}).duplicated(
-            keep="first").to_numpy()
+        return (
+            pd.DataFrame({"f": self.files, "id": ids.to_numpy()})
+            .duplicated(keep="first")
+            .to_numpy()
+        )
 
     def frame(self) -> pd.DataFrame:
         if not self.parts:
@@ -145,12 +152,16 @@ def reject_duplicates(ledger: Ledger, parsed, reject=True) -> np.ndarray:
         return dup
     # Name the first occurrence so a reader can find the twin.
     groups = subset.groupby(list(subset.columns), dropna=False, sort=False).ngroup()
-    first_pos = pd.Series(np.flatnonzero(candidate)).groupby(
-        groups.to_numpy()).transform("min").to_numpy()
+    first_pos = (
+        pd.Series(np.flatnonzero(candidate))
+        .groupby(groups.to_numpy())
+        .transform("min")
+        .to_numpy()
+    )
     twin_line = np.zeros(len(raw), dtype=np.int64)
     twin_line[candidate] = ledger.lines[first_pos]
     twin = np.char.add("same as line ", twin_line.astype(str))
-    ledger.reject(dup if reject is True else dup & reject, "", DUPLICATE_ROW,
-                  values=twin)
+    ledger.reject(
+        dup if reject is True else dup & reject, "", DUPLICATE_ROW, values=twin
+    )
     return dup
-

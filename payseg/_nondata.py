@@ -18,8 +18,13 @@ from ._headers import HEADER_MAP, normalise_header
 from ._schema import EMPTY_ROW, HEADER_ROW, SCIENTIFIC_ID, VOID_ROW
 from ._text import as_text, fold
 
-__all__ = ["REVERSAL_ACTIONS", "REVERSED_MARKS", "non_data_rows", "reversal_kind",
-           "void_rows"]
+__all__ = [
+    "REVERSAL_ACTIONS",
+    "REVERSED_MARKS",
+    "non_data_rows",
+    "reversal_kind",
+    "void_rows",
+]
 
 # 合计 / 总计 / 小计 / 本页合计 / "城东供电所小计" ... in any cell of a row without an id.
 _SUMMARY_RE = (
@@ -83,7 +88,8 @@ def non_data_rows(raw: pd.DataFrame, id_header=None):
         return mask, empty
     t = s[cand].fillna("")
     cand[cand] = (
-        (t.str.strip() == "") | ~t.str.isascii()
+        (t.str.strip() == "")
+        | ~t.str.isascii()
         | t.str.contains("e", case=False, regex=False)
     ).to_numpy(dtype=bool, na_value=False)
     if not cand.any():
@@ -135,33 +141,115 @@ def non_data_rows(raw: pd.DataFrame, id_header=None):
     return mask, entries
 
 
-_STATUS_HEADERS = frozenset({
-    "交易状态", "状态", "缴费状态", "收费状态", "处理状态", "对账结果", "对账状态",
-    "记录状态", "支付状态", "到账状态", "交易结果", "缴费结果", "status",
-    "收费类型", "交易类型", "缴费类型", "业务类型", "收费状态名称", "type",
-})
-_FLAG_HEADERS = frozenset({
-    "冲正标志", "冲正标识", "是否冲正", "撤销标志", "是否撤销", "作废标志", "是否作废",
-    "退费标志", "是否退费", "冲红标志", "红冲标志", "是否冲红",
-})
-_VOID_WORDS = frozenset({
-    "失败", "交易失败", "支付失败", "缴费失败", "冲正", "已冲正", "被冲正", "冲红",
-    "已冲红", "红冲", "撤销", "已撤销", "作废", "已作废", "退款", "已退款", "退费",
-    "已退费", "无效", "未成功", "未到账", "未支付", "已关闭", "failed", "fail",
-    "reversed", "cancelled", "canceled", "refunded", "void", "reversal", "refund",
-})
+_STATUS_HEADERS = frozenset(
+    {
+        "交易状态",
+        "状态",
+        "缴费状态",
+        "收费状态",
+        "处理状态",
+        "对账结果",
+        "对账状态",
+        "记录状态",
+        "支付状态",
+        "到账状态",
+        "交易结果",
+        "缴费结果",
+        "status",
+        "收费类型",
+        "交易类型",
+        "缴费类型",
+        "业务类型",
+        "收费状态名称",
+        "type",
+    }
+)
+_FLAG_HEADERS = frozenset(
+    {
+        "冲正标志",
+        "冲正标识",
+        "是否冲正",
+        "撤销标志",
+        "是否撤销",
+        "作废标志",
+        "是否作废",
+        "退费标志",
+        "是否退费",
+        "冲红标志",
+        "红冲标志",
+        "是否冲红",
+    }
+)
+_VOID_WORDS = frozenset(
+    {
+        "失败",
+        "交易失败",
+        "支付失败",
+        "缴费失败",
+        "冲正",
+        "已冲正",
+        "被冲正",
+        "冲红",
+        "已冲红",
+        "红冲",
+        "撤销",
+        "已撤销",
+        "作废",
+        "已作废",
+        "退款",
+        "已退款",
+        "退费",
+        "已退费",
+        "无效",
+        "未成功",
+        "未到账",
+        "未支付",
+        "已关闭",
+        "failed",
+        "fail",
+        "reversed",
+        "cancelled",
+        "canceled",
+        "refunded",
+        "void",
+        "reversal",
+        "refund",
+    }
+)
 _FLAG_YES = frozenset({"是", "1", "y", "yes", "true", "t"})
 #: Status words of a row that reverses or refunds an earlier payment (its amount
 #: may be negative or not): the loader pairs it with that payment.
-REVERSAL_ACTIONS = frozenset({
-    "冲正", "冲红", "红冲", "撤销", "作废", "退款", "退费", "reversal", "refund", "void",
-})
+REVERSAL_ACTIONS = frozenset(
+    {
+        "冲正",
+        "冲红",
+        "红冲",
+        "撤销",
+        "作废",
+        "退款",
+        "退费",
+        "reversal",
+        "refund",
+        "void",
+    }
+)
 #: Status words of a payment that was reversed or refunded later (and flag columns
 #: such as 是否冲正 = 是): the payment of a pair, or cancelled on its own.
-REVERSED_MARKS = frozenset({
-    "已冲正", "被冲正", "已冲红", "已撤销", "已作废", "已退款", "已退费", "reversed",
-    "cancelled", "canceled", "refunded",
-})
+REVERSED_MARKS = frozenset(
+    {
+        "已冲正",
+        "被冲正",
+        "已冲红",
+        "已撤销",
+        "已作废",
+        "已退款",
+        "已退费",
+        "reversed",
+        "cancelled",
+        "canceled",
+        "refunded",
+    }
+)
 
 
 def void_rows(raw: pd.DataFrame):
@@ -184,8 +272,13 @@ def void_rows(raw: pd.DataFrame):
     why = where = None
     for col in raw.columns:
         key = normalise_header(col)
-        words = (_VOID_WORDS if key in _STATUS_HEADERS
-                 else _FLAG_YES if key in _FLAG_HEADERS else None)
+        words = (
+            _VOID_WORDS
+            if key in _STATUS_HEADERS
+            else _FLAG_YES
+            if key in _FLAG_HEADERS
+            else None
+        )
         if words is None or not len(raw):
             continue
         if why is None:
@@ -200,16 +293,19 @@ def void_rows(raw: pd.DataFrame):
         where[hit] = col
         mask |= hit
     if why is None:
-        return mask, pd.DataFrame({"column": [], "value": [], "reason": []},
-                                  dtype="str")
+        return mask, pd.DataFrame(
+            {"column": [], "value": [], "reason": []}, dtype="str"
+        )
     values = np.array([str(v) for v in why[mask]], dtype=object)
     entries = pd.DataFrame(
-        {"column": where[mask], "value": values,
-         "reason": [f"{VOID_ROW} ({v})" for v in values]},
+        {
+            "column": where[mask],
+            "value": values,
+            "reason": [f"{VOID_ROW} ({v})" for v in values],
+        },
         dtype="str",
     )
     return mask, entries
-
 
 
 def reversal_kind(values) -> np.ndarray:
@@ -222,6 +318,8 @@ def reversal_kind(values) -> np.ndarray:
     """
     low = np.array([str(v).lower() for v in values], dtype=object)
     flag = ~np.isin(low, list(_VOID_WORDS))  # the value is a flag column's name
-    return np.where(np.isin(low, list(REVERSAL_ACTIONS)), "action",
-                    np.where(np.isin(low, list(REVERSED_MARKS)) | flag,
-                             "reversed", "")).astype(object)
+    return np.where(
+        np.isin(low, list(REVERSAL_ACTIONS)),
+        "action",
+        np.where(np.isin(low, list(REVERSED_MARKS)) | flag, "reversed", ""),
+    ).astype(object)

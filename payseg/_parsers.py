@@ -15,8 +15,14 @@ import pandas as pd
 from ._text import PLACEHOLDERS, STRIP, as_text, per_distinct
 
 __all__ = [
-    "bad_grouping", "id_key", "id_problems", "implausible_amounts", "parse_amounts",
-    "parse_dates", "parse_ids", "parse_periods",
+    "bad_grouping",
+    "id_key",
+    "id_problems",
+    "implausible_amounts",
+    "parse_amounts",
+    "parse_dates",
+    "parse_ids",
+    "parse_periods",
 ]
 
 # Dates outside this window are typing errors, not payments.
@@ -58,14 +64,18 @@ def parse_ids(series: pd.Series) -> pd.Series:
 _NULL_IDS = ("<NA>", "nan", "None", "-", "--", "NULL", "null")
 
 
-_AMPM = r"(?:[ T]*(?P<ap>上午|下午|am|pm)?\s*(?P<H>\d{1,2})[:时点](?P<M>\d{1,2})分?" \
-        r"(?::?(?P<S>\d{1,2}(?:\.\d+)?)秒?)?\s*(?P<ap2>am|pm)?)?$"
+_AMPM = (
+    r"(?:[ T]*(?P<ap>上午|下午|am|pm)?\s*(?P<H>\d{1,2})[:时点](?P<M>\d{1,2})分?"
+    r"(?::?(?P<S>\d{1,2}(?:\.\d+)?)秒?)?\s*(?P<ap2>am|pm)?)?$"
+)
 _DATE_RE = r"^(?P<y>\d{4})[-/.年]?(?P<m>\d{1,2})[-/.月]?(?P<d>\d{1,2})[日号]?" + _AMPM
 # 1/15/2013 (month first, US) or 15/01/2013 (day first): the order is per column.
 _DMY_RE = r"^(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})" + _AMPM
 # A UTC offset after a time: +08:00, +0800, Z, UTC.
-_OFFSET_RE = (r"^(?P<body>.*\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*"
-              r"(?:(?P<z>Z|UTC|GMT)|(?P<sign>[+-])(?P<oh>\d{2}):?(?P<om>\d{2}))$")
+_OFFSET_RE = (
+    r"^(?P<body>.*\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*"
+    r"(?:(?P<z>Z|UTC|GMT)|(?P<sign>[+-])(?P<oh>\d{2}):?(?P<om>\d{2}))$"
+)
 # 20250401103000 (database time stamps without separators).
 _COMPACT_RE = (
     r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})[ T]?(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?$"
@@ -106,22 +116,27 @@ def _from_parts(nums: pd.DataFrame) -> pd.Series:
     num = {k: pd.to_numeric(nums[k], errors="coerce") for k in "ymdMS"}
     frame = pd.DataFrame(
         {
-            "year": num["y"], "month": num["m"], "day": num["d"],
+            "year": num["y"],
+            "month": num["m"],
+            "day": num["d"],
             "hour": pd.to_numeric(hour, errors="coerce"),
-            "minute": num["M"].fillna(0), "second": num["S"].fillna(0),
+            "minute": num["M"].fillna(0),
+            "second": num["S"].fillna(0),
         }
     )
     # pandas rolls 25:00 or 10:61 over into the next hour or day: impossible times
     # are not dates.
-    impossible = ((frame["hour"] > 23) | (frame["minute"] > 59)
-                  | (frame["second"] >= 60)).to_numpy() | bad_ap
+    impossible = (
+        (frame["hour"] > 23) | (frame["minute"] > 59) | (frame["second"] >= 60)
+    ).to_numpy() | bad_ap
     return pd.to_datetime(frame, errors="coerce").where(~impossible)
 
 
 def _in_window(dates: pd.Series) -> pd.Series:
     """``dates`` in [1990, 2100) as datetime64[ns]; NaT elsewhere."""
     return dates.where((dates >= _MIN_DATE) & (dates < _MAX_DATE)).astype(
-        "datetime64[ns]")
+        "datetime64[ns]"
+    )
 
 
 def _nat(index) -> pd.Series:
@@ -149,16 +164,20 @@ def _parse_dmy(rest: pd.Series, opts: dict) -> pd.Series:
             month_first = (b > 12).to_numpy()
             nums = parts.assign(
                 m=np.where(day_first, parts["b"], parts["a"]),
-                d=np.where(day_first, parts["a"], parts["b"]))
+                d=np.where(day_first, parts["a"], parts["b"]),
+            )
             return _in_window(_from_parts(nums).where(day_first | month_first))
         dayfirst = only_day
         info["ambiguous"] = not (only_day or only_month)
-        example = rest[(a > 12) | (b > 12)] if not info["ambiguous"] else rest[
-            a.notna()]
+        example = (
+            rest[(a > 12) | (b > 12)] if not info["ambiguous"] else rest[a.notna()]
+        )
         info["example"] = example.iloc[0]
     info["order"] = DAY_FIRST if dayfirst else MONTH_FIRST
-    nums = parts.assign(m=parts["b"] if dayfirst else parts["a"],
-                        d=parts["a"] if dayfirst else parts["b"])
+    nums = parts.assign(
+        m=parts["b"] if dayfirst else parts["a"],
+        d=parts["a"] if dayfirst else parts["b"],
+    )
     return _in_window(_from_parts(nums))
 
 
@@ -172,11 +191,14 @@ def _parse_offsets(s: pd.Series, opts: dict) -> pd.Series:
     if has.any():
         p = parts[has]
         sign = np.where(p["sign"] == "-", -1, 1)
-        minutes = (pd.to_numeric(p["oh"], errors="coerce").fillna(0) * 60
-                   + pd.to_numeric(p["om"], errors="coerce").fillna(0)) * sign
+        minutes = (
+            pd.to_numeric(p["oh"], errors="coerce").fillna(0) * 60
+            + pd.to_numeric(p["om"], errors="coerce").fillna(0)
+        ) * sign
         utc = local[has] - pd.to_timedelta(minutes.to_numpy(), unit="m")
-        converted = (utc.dt.tz_localize("UTC").dt.tz_convert(opts["tz"])
-                     .dt.tz_localize(None))
+        converted = (
+            utc.dt.tz_localize("UTC").dt.tz_convert(opts["tz"]).dt.tz_localize(None)
+        )
         local[has] = _in_window(converted).to_numpy()
         opts["info"]["offsets"] = opts["info"].get("offsets", 0) + int(has.sum())
     return local
@@ -227,8 +249,14 @@ def _parse_date_text(s: pd.Series, opts: dict, offsets: bool = True) -> np.ndarr
     return out.to_numpy(dtype="datetime64[ns]")
 
 
-def parse_dates(series: pd.Series, *, tz: str = DEFAULT_TZ, dayfirst: bool | None = None,
-                date_format: str | None = None, info: dict | None = None) -> pd.Series:
+def parse_dates(
+    series: pd.Series,
+    *,
+    tz: str = DEFAULT_TZ,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    info: dict | None = None,
+) -> pd.Series:
     """Parse dates or date-times of the forms found in exports; NaT where impossible.
 
     Handles 2025-04-01, 2025/4/1, 2025.4.1, 20250401, 2025年4月1日, each with an
@@ -254,10 +282,12 @@ def parse_dates(series: pd.Series, *, tz: str = DEFAULT_TZ, dayfirst: bool | Non
             series = series.dt.tz_convert(tz).dt.tz_localize(None)
         # Year 1 or 9999 (micro-second columns) are out of the ns range: window first.
         return series.where((series >= _MIN_DATE) & (series < _MAX_DATE)).astype(
-            "datetime64[ns]")
+            "datetime64[ns]"
+        )
     opts = {"tz": tz, "dayfirst": dayfirst, "date_format": date_format, "info": info}
-    values = per_distinct(series, lambda s: _parse_date_text(s, opts),
-                          np.datetime64("NaT", "ns"))
+    values = per_distinct(
+        series, lambda s: _parse_date_text(s, opts), np.datetime64("NaT", "ns")
+    )
     return pd.Series(values, index=series.index, dtype="datetime64[ns]")
 
 
@@ -283,8 +313,12 @@ def _parse_period_text(s: pd.Series) -> np.ndarray:
     if day.notna().any():
         # A period written as a date must be a real one: 2025-04-31 is not.
         leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-        last = pd.Series(np.take(_MONTH_DAYS, month.fillna(1).clip(1, 12).astype(
-            "int64").to_numpy() - 1), index=s.index) + (leap & (month == 2))
+        last = pd.Series(
+            np.take(
+                _MONTH_DAYS, month.fillna(1).clip(1, 12).astype("int64").to_numpy() - 1
+            ),
+            index=s.index,
+        ) + (leap & (month == 2))
         ok = ok & ~(day.notna() & ((day < 1) | (day > last))).to_numpy()
     ordinal = ((year - 1970) * 12 + month - 1).fillna(0).to_numpy(dtype=np.int64)
     blank = ((s == "") | s.isin(PLACEHOLDERS)).to_numpy()
@@ -305,8 +339,7 @@ def parse_periods(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     bad = ordinals == _BAD_ORDINAL
     ordinals = np.where(bad, _NAT_ORDINAL, ordinals)
     periods = pd.arrays.PeriodArray(ordinals, dtype=pd.PeriodDtype("M"))
-    return (pd.Series(periods, index=series.index),
-            pd.Series(bad, index=series.index))
+    return (pd.Series(periods, index=series.index), pd.Series(bad, index=series.index))
 
 
 _AMOUNT_JUNK = r"[\s元¥￥$']|RMB|CNY|人民币"
@@ -334,13 +367,18 @@ def _parse_amount_text(s: pd.Series) -> np.ndarray:
         cleaned = s[retry].str.replace(_AMOUNT_JUNK, "", regex=True, case=False)
         euro = cleaned.str.fullmatch(_EURO_RE)
         if euro.any():
-            cleaned = cleaned.where(~euro, cleaned.str.replace(".", "", regex=False)
-                                    .str.replace(",", ".", regex=False))
+            cleaned = cleaned.where(
+                ~euro,
+                cleaned.str.replace(".", "", regex=False).str.replace(
+                    ",", ".", regex=False
+                ),
+            )
         comma = cleaned.str.contains(",", regex=False)
         if comma.any():
             grouped = cleaned.str.fullmatch(_THOUSANDS_RE)
             cleaned = cleaned.where(~comma | grouped, "x").str.replace(
-                ",", "", regex=False)
+                ",", "", regex=False
+            )
         # Accounting negatives (12.00) and trailing minus 12.00- become -12.00.
         cleaned = cleaned.str.replace(r"^\((.*)\)$|^(.*\d)-$", r"-\1\2", regex=True)
         cleaned = cleaned.str.replace("\u2212", "-", regex=False)
@@ -379,7 +417,8 @@ def bad_grouping(raw: pd.Series, amount: pd.Series) -> np.ndarray:
     if miss.any() and not pd.api.types.is_numeric_dtype(raw):
         text = raw[miss].astype("str").fillna("")
         out[miss] = text.str.contains(",", regex=False).to_numpy(
-            dtype=bool, na_value=False)
+            dtype=bool, na_value=False
+        )
     return out
 
 
@@ -408,18 +447,23 @@ def id_problems(raw: pd.Series, ids: pd.Series) -> list[tuple[np.ndarray, str]]:
     )
 
     out = []
-    kind = (pd.api.types.infer_dtype(raw, skipna=True) if raw.dtype == object
-            else None)
+    kind = pd.api.types.infer_dtype(raw, skipna=True) if raw.dtype == object else None
     if kind is not None and kind not in (
-            "string", "empty", "integer", "floating", "mixed-integer-float"):
+        "string",
+        "empty",
+        "integer",
+        "floating",
+        "mixed-integer-float",
+    ):
         nested = raw.map(lambda v: isinstance(v, (list, tuple, dict, set, np.ndarray)))
         out.append((nested.to_numpy(dtype=bool), NESTED_ID))
     numbers = None
     if pd.api.types.is_float_dtype(raw):
         numbers = raw
     elif kind is not None and kind not in ("string", "empty", "integer", "boolean"):
-        numbers = pd.to_numeric(raw.where(raw.map(lambda v: isinstance(v, float))),
-                                errors="coerce")
+        numbers = pd.to_numeric(
+            raw.where(raw.map(lambda v: isinstance(v, float))), errors="coerce"
+        )
     if numbers is not None:
         values = numbers.to_numpy(dtype="float64", na_value=np.nan)
         with np.errstate(invalid="ignore"):
@@ -431,10 +475,12 @@ def id_problems(raw: pd.Series, ids: pd.Series) -> list[tuple[np.ndarray, str]]:
         t = ids[odd]
         sci = np.zeros(len(ids), dtype=bool)
         sci[odd] = t.str.fullmatch(_SCI_ID_RE, case=False).to_numpy(
-            dtype=bool, na_value=False)
+            dtype=bool, na_value=False
+        )
         out.append((sci, SCIENTIFIC_ID))
         inv = np.zeros(len(ids), dtype=bool)
         inv[odd] = t.str.contains(_INVISIBLE_RE, regex=True).to_numpy(
-            dtype=bool, na_value=False)
+            dtype=bool, na_value=False
+        )
         out.append((inv, INVISIBLE_ID))
     return out

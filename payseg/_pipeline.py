@@ -167,15 +167,18 @@ class SegmentationResult:
         seg = self.segments
         share = seg["share"] if "share" in seg else pd.Series(np.nan, index=seg.index)
         sizes = ", ".join(f"{n} {s:.0%}" for n, s in zip(seg["name_en"], share))
-        return (f"SegmentationResult({len(self.labels):,} customers, "
-                f"{len(self.segments)} segments: {sizes})")
+        return (
+            f"SegmentationResult({len(self.labels):,} customers, "
+            f"{len(self.segments)} segments: {sizes})"
+        )
 
 
 def _progress(total: int, enabled: bool):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, disable=not enabled, desc="payseg", unit="step",
-                leave=False)
+    return tqdm(
+        total=total, disable=not enabled, desc="payseg", unit="step", leave=False
+    )
 
 
 def segment(
@@ -259,12 +262,17 @@ def segment(
             f"segment() needs a PaymentData (from payseg.load or payseg.synth.generate),"
             f" got {type(data).__name__}"
         )
-    if not (isinstance(n_warnings, (int, np.integer)) and not isinstance(n_warnings, bool)
-            and n_warnings >= 0):
+    if not (
+        isinstance(n_warnings, (int, np.integer))
+        and not isinstance(n_warnings, bool)
+        and n_warnings >= 0
+    ):
         raise ValueError(f"n_warnings must be an integer >= 0, got {n_warnings!r}")
     if len(data.payments) == 0:
-        raise ValueError("no payments to segment: every row was rejected or the "
-                         "input is empty; see data.rejected")
+        raise ValueError(
+            "no payments to segment: every row was rejected or the "
+            "input is empty; see data.rejected"
+        )
     steps = 6 + bool(stability) + bool(migration)
     with _progress(steps, progress) as bar:
         bar.set_postfix_str("features")
@@ -272,8 +280,13 @@ def segment(
         bar.update()
 
         bar.set_postfix_str("segments")
-        seg = Segmenter(method=method, n_clusters=n_clusters, features=features,
-                        random_state=random_state, **(segmenter_params or {}))
+        seg = Segmenter(
+            method=method,
+            n_clusters=n_clusters,
+            features=features,
+            random_state=random_state,
+            **(segmenter_params or {}),
+        )
         seg.fit(X)
         labels = seg.labels_
         bar.update()
@@ -307,8 +320,9 @@ def segment(
             mig = _migration(seg, data)
             bar.update()
 
-        seg_names = pd.DataFrame({"name_zh": namer.names_zh_,
-                                  "name_en": namer.names_en_})  # final names below
+        seg_names = pd.DataFrame(
+            {"name_zh": namer.names_zh_, "name_en": namer.names_en_}
+        )  # final names below
         customers = pd.DataFrame(
             {
                 "segment": labels,
@@ -330,12 +344,21 @@ def segment(
             customers["arrears_amount"] = X["arrears_amount"]
         table = None
         if actions is not None:
-            table = (actions if isinstance(actions, pd.DataFrame)
-                     else lab.load_actions(actions))
+            table = (
+                actions
+                if isinstance(actions, pd.DataFrame)
+                else lab.load_actions(actions)
+            )
         rec = lab.recommend(
-            customers.rename(columns={"pyramid_tier": "tier", "credit_grade": "grade",
-                                      "warning_level": "warning"}),
-            table=table, small_arrears=small_arrears,
+            customers.rename(
+                columns={
+                    "pyramid_tier": "tier",
+                    "credit_grade": "grade",
+                    "warning_level": "warning",
+                }
+            ),
+            table=table,
+            small_arrears=small_arrears,
         )
         customers["action"] = rec["action"]
         customers["action_zh"] = rec["action_zh"]
@@ -345,8 +368,9 @@ def segment(
         customers["name_zh"] = labels.map(segments["name_zh"])
         customers["name_en"] = labels.map(segments["name_en"])
         customers["warning_reasons_zh"] = warn.reasons_zh_.reindex(X.index)
-        customers = customers.join(lab.explain_customers(X, customers, segments,
-                                                         credit=credit))
+        customers = customers.join(
+            lab.explain_customers(X, customers, segments, credit=credit)
+        )
         customers = _with_attributes(customers, data)
         bar.update()
 
@@ -370,8 +394,9 @@ def segment(
 _SEGMENT_COLUMNS = ("key", "name_en", "name_zh", "rule", "size", "share", "action")
 
 
-def _segment_table(labels: pd.Series, segments: pd.DataFrame | None = None
-                  ) -> pd.DataFrame:
+def _segment_table(
+    labels: pd.Series, segments: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per segment id of ``labels`` or ``segments``, noise last.
 
     ``size`` and ``share`` are counted from ``labels``; the columns of
@@ -384,19 +409,22 @@ def _segment_table(labels: pd.Series, segments: pd.DataFrame | None = None
     ids = list(dict.fromkeys(list(seg.index) + list(pd.unique(labels.dropna()))))
     out = pd.DataFrame(index=pd.Index(segment_order(ids), name="segment"))
     if len(seg.columns):
-        out = out.join(seg.drop(columns=["size", "share"], errors="ignore"),
-                       how="left")
+        out = out.join(seg.drop(columns=["size", "share"], errors="ignore"), how="left")
     sizes = labels.value_counts()
     out["size"] = sizes.reindex(out.index).fillna(0).astype("int64")
     out["share"] = out["size"] / max(int(sizes.sum()), 1)
     for col in ("name_zh", "name_en", "key", "rule", "action"):
-        out[col] = (out[col].astype(object) if col in out
-                    else pd.Series(np.nan, index=out.index, dtype=object))
+        out[col] = (
+            out[col].astype(object)
+            if col in out
+            else pd.Series(np.nan, index=out.index, dtype=object)
+        )
     noise = [i for i in out.index if isinstance(i, (int, np.integer)) and i == NOISE]
     out.loc[noise, "name_zh"] = out.loc[noise, "name_zh"].fillna(NOISE_NAMES[0])
     out.loc[noise, "name_en"] = out.loc[noise, "name_en"].fillna(NOISE_NAMES[1])
     out["name_en"] = out["name_en"].where(
-        out["name_en"].notna(), [f"segment {i}" for i in out.index])
+        out["name_en"].notna(), [f"segment {i}" for i in out.index]
+    )
     first = [c for c in _SEGMENT_COLUMNS if c in out]
     return out[first + [c for c in out.columns if c not in first]]
 
@@ -416,8 +444,9 @@ def _segments(namer, customers: pd.DataFrame, X: pd.DataFrame) -> pd.DataFrame:
     from .labels import action_text, action_texts, distinct_names, plain_rules
 
     # The most common action of a segment's customers is the segment's action.
-    action = (customers.groupby("segment")["action"]
-              .agg(lambda s: s.value_counts().index[0]))
+    action = customers.groupby("segment")["action"].agg(
+        lambda s: s.value_counts().index[0]
+    )
     names = distinct_names(namer, X)
     rules = plain_rules(namer)
     out = pd.DataFrame(
@@ -434,8 +463,9 @@ def _segments(namer, customers: pd.DataFrame, X: pd.DataFrame) -> pd.DataFrame:
     )
     # The wording of each segment's action beside its code (customers carry it).
     texts = action_texts(customers)
-    pairs = [action_text(a, k, texts) or ("", "")
-             for a, k in zip(out["action"], out["key"])]
+    pairs = [
+        action_text(a, k, texts) or ("", "") for a, k in zip(out["action"], out["key"])
+    ]
     out["action_zh"] = [zh for zh, _ in pairs]
     out["action_en"] = [en for _, en in pairs]
     return out
@@ -455,13 +485,21 @@ def _with_attributes(customers: pd.DataFrame, data: PaymentData) -> pd.DataFrame
     table = data.customers
     table = table[~table.index.duplicated(keep="first")]
     p = data.payments
-    if (("region" not in table or table["region"].isna().all())
-            and "region" in p and p["region"].notna().any()):
-        last = (p.loc[p["region"].notna(), ["customer_id", "paid_at", "region"]]
-                .sort_values("paid_at").drop_duplicates("customer_id", keep="last")
-                .set_index("customer_id")["region"].astype(object))
+    if (
+        ("region" not in table or table["region"].isna().all())
+        and "region" in p
+        and p["region"].notna().any()
+    ):
+        last = (
+            p.loc[p["region"].notna(), ["customer_id", "paid_at", "region"]]
+            .sort_values("paid_at")
+            .drop_duplicates("customer_id", keep="last")
+            .set_index("customer_id")["region"]
+            .astype(object)
+        )
         table = table.drop(columns="region", errors="ignore").join(
-            last.rename("region"), how="outer")
+            last.rename("region"), how="outer"
+        )
     cols = [c for c in ATTRIBUTES if c in table.columns and c not in customers]
     if not cols:
         return customers
@@ -489,13 +527,20 @@ def _migration(segmenter, data: PaymentData):
 
 def _windows(data: PaymentData, months: int, min_coverage: float) -> pd.DataFrame:
     """Calendar-aligned windows of ``months`` months covering the data enough."""
-    if not (isinstance(months, (int, np.integer)) and not isinstance(months, bool)
-            and 1 <= months <= 12 and 12 % months == 0):
+    if not (
+        isinstance(months, (int, np.integer))
+        and not isinstance(months, bool)
+        and 1 <= months <= 12
+        and 12 % months == 0
+    ):
         raise ValueError(
             f"window_months must divide 12 (1, 2, 3, 4, 6 or 12), got {months!r}"
         )
-    if not (isinstance(min_coverage, (int, float, np.floating))
-            and not isinstance(min_coverage, bool) and 0 <= min_coverage <= 1):
+    if not (
+        isinstance(min_coverage, (int, float, np.floating))
+        and not isinstance(min_coverage, bool)
+        and 0 <= min_coverage <= 1
+    ):
         raise ValueError(
             f"min_coverage must be a number in [0, 1], got {min_coverage!r}"
         )
@@ -512,10 +557,15 @@ def _windows(data: PaymentData, months: int, min_coverage: float) -> pd.DataFram
     rows, start = [], pd.Timestamp(lo.year, (lo.month - 1) // m * m + 1, 1)
     while start <= hi:  # loop over windows, a handful
         end = start + pd.DateOffset(months=m)
-        label = (f"{start:%Y}" if m == 12 else
-                 f"{start:%Y}H{(start.month - 1) // 6 + 1}" if m == 6 else
-                 f"{start:%Y}Q{(start.month - 1) // 3 + 1}" if m == 3 else
-                 f"{start:%Y-%m}")
+        label = (
+            f"{start:%Y}"
+            if m == 12
+            else f"{start:%Y}H{(start.month - 1) // 6 + 1}"
+            if m == 6
+            else f"{start:%Y}Q{(start.month - 1) // 3 + 1}"
+            if m == 3
+            else f"{start:%Y-%m}"
+        )
         span = min(hi + pd.Timedelta(days=1), end) - max(lo, start)
         if span / (end - start) >= min_coverage:
             rows.append((label, start, end))
@@ -523,8 +573,14 @@ def _windows(data: PaymentData, months: int, min_coverage: float) -> pd.DataFram
     return pd.DataFrame(rows, columns=["window", "start", "end"]).set_index("window")
 
 
-def window_features(data: PaymentData, *, window_months=6, min_coverage=0.5,
-                    features=None, return_windows=False):
+def window_features(
+    data: PaymentData,
+    *,
+    window_months=6,
+    min_coverage=0.5,
+    features=None,
+    return_windows=False,
+):
     """The feature table of each period window of ``data`` (oldest first).
 
     What :class:`payseg.labels.Migration` segments with a frozen model. A payment
@@ -583,8 +639,11 @@ def window_features(data: PaymentData, *, window_months=6, min_coverage=0.5,
         bw = b[(bill_when >= start) & (bill_when < end)] if len(b) else b
         if pw.empty and bw.empty:
             continue
-        sub = PaymentData(payments=pw.reset_index(drop=True),
-                          bills=bw.reset_index(drop=True), customers=data.customers)
+        sub = PaymentData(
+            payments=pw.reset_index(drop=True),
+            bills=bw.reset_index(drop=True),
+            customers=data.customers,
+        )
         as_of = end - pd.Timedelta(days=1)
         if len(pw):
             as_of = max(as_of, pw["paid_at"].max().normalize())

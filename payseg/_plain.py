@@ -65,8 +65,11 @@ def read_plain(path, *, header=0, names=None, sep=None) -> pd.DataFrame:
     blank = np.array([not any(c.strip() for c in r) for r in body], dtype=bool)
     ok = np.array([len(r) == width for r in body], dtype=bool) | blank
     good = [r if len(r) == width else [""] * width for r, k in zip(body, ok) if k]
-    frame = pd.DataFrame(good, columns=head, dtype="str") if good else pd.DataFrame(
-        {h: pd.Series(dtype="str") for h in head})
+    frame = (
+        pd.DataFrame(good, columns=head, dtype="str")
+        if good
+        else pd.DataFrame({h: pd.Series(dtype="str") for h in head})
+    )
     frame.attrs["lines"] = numbers[ok]
     frame.attrs["bad_lines"] = [(int(n), lines[n - 1]) for n in numbers[~ok]]
     frame.attrs["title_lines"] = []

@@ -82,8 +82,11 @@ _MAGIC = (
     (b"%PDF", "a PDF document", "export the table as CSV or Excel instead"),
     (b"\x89PNG", "a PNG image", "export the table as CSV or Excel instead"),
     (b"\xff\xd8\xff", "a JPEG image", "export the table as CSV or Excel instead"),
-    (b"\xd0\xcf\x11\xe0", "a legacy Excel (.xls) or other Office file",
-     "rename it to .xls, or save it as .xlsx or CSV"),
+    (
+        b"\xd0\xcf\x11\xe0",
+        "a legacy Excel (.xls) or other Office file",
+        "rename it to .xls, or save it as .xlsx or CSV",
+    ),
     (b"7z\xbc\xaf", "a 7-Zip archive", "extract the file inside first"),
     (b"Rar!", "a RAR archive", "extract the file inside first"),
     (b"BZh", "a bzip2-compressed file", "decompress it first"),
@@ -98,15 +101,19 @@ def _zip_kind(path: Path) -> tuple[str, str]:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return ("a damaged or truncated zip archive (an .xlsx workbook is one)",
-                "export the file again: it was cut short or damaged")
+        return (
+            "a damaged or truncated zip archive (an .xlsx workbook is one)",
+            "export the file again: it was cut short or damaged",
+        )
     if "xl/workbook.xml" in names:
         return "an Excel workbook (.xlsx)", "rename it to .xlsx"
     if "word/document.xml" in names:
         return "a Word document (.docx)", "export the table as CSV or Excel instead"
     inside = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
-    return (f"a zip archive (holding {inside or 'nothing'})",
-            "extract the file inside and load that")
+    return (
+        f"a zip archive (holding {inside or 'nothing'})",
+        "extract the file inside and load that",
+    )
 
 
 def describe_binary(path: Path, head: bytes) -> tuple[str, str] | None:
@@ -121,8 +128,11 @@ def describe_binary(path: Path, head: bytes) -> tuple[str, str] | None:
     sample = head[:4096]
     control = sum(sample.count(bytes([b])) for b in (*range(9), 11, 12, *range(14, 32)))
     if sample and control > 0.05 * len(sample):
-        return ("binary data, not text", "check that this is the export file; "
-                "export the table again as CSV or Excel")
+        return (
+            "binary data, not text",
+            "check that this is the export file; "
+            "export the table again as CSV or Excel",
+        )
     return None
 
 
@@ -194,7 +204,8 @@ def _sniff_layout(lines: list[str], keys) -> tuple[int, str]:
                     return i, d
         scores = [
             (header_score(_split(line, d), keys)[1], -i, d)
-            for i, line in enumerate(lines[:_HEAD_LINES]) for d in _DELIMITERS
+            for i, line in enumerate(lines[:_HEAD_LINES])
+            for d in _DELIMITERS
             if d in line
         ]
         if scores and max(scores)[0] >= 2:
@@ -213,15 +224,18 @@ def read_bytes(path: Path) -> bytes:
     except IsADirectoryError as exc:
         raise UnreadableFileError(
             f"{_show(path)} is a folder, not a file: pass the folder itself to load "
-            "(its CSV, Parquet and Excel files are read) or a file inside it") from exc
+            "(its CSV, Parquet and Excel files are read) or a file inside it"
+        ) from exc
     except PermissionError as exc:
         raise UnreadableFileError(
             f"{_show(path)} cannot be opened: permission denied. Check the file's "
-            "permissions or copy it somewhere you can read") from exc
+            "permissions or copy it somewhere you can read"
+        ) from exc
     except OSError as exc:
         raise UnreadableFileError(
             f"{_show(path)} cannot be read ({exc.strerror or exc}). Check that the "
-            "file is complete and not locked by another program") from exc
+            "file is complete and not locked by another program"
+        ) from exc
 
 
 def _show(path) -> str:
@@ -281,23 +295,28 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
     import pyarrow.csv as pacsv
 
     mapped = map_bytes(path)
-    seems = describe_binary(path, mapped[:1 << 16])
+    seems = describe_binary(path, mapped[: 1 << 16])
     if seems is not None:
         what, fix = seems
         raise UnreadableFileError(
-            f"{_show(path)} seems to be {what}, not a CSV text file; {fix}")
-    encoding = _sniff_bytes(mapped[:1 << 20])
+            f"{_show(path)} seems to be {what}, not a CSV text file; {fix}"
+        )
+    encoding = _sniff_bytes(mapped[: 1 << 20])
     data = pa.py_buffer(mapped)  # no copy of the file
     if encoding.startswith("utf-16"):
         # Arrow reads UTF-8 only: transcode (the line-by-line path marks the bad).
         text = bytes(mapped).decode(encoding, errors="replace")
         data = pa.py_buffer(text.lstrip("\ufeff").encode("utf-8"))
-        found = encoding.replace("utf-16", "UTF-16") + (" with BOM" if encoding ==
-                                                         "utf-16" else "")
+        found = encoding.replace("utf-16", "UTF-16") + (
+            " with BOM" if encoding == "utf-16" else ""
+        )
         encoding = "utf-8"
     else:
-        found = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM",
-                 "gb18030": "GB18030/GBK"}[encoding]
+        found = {
+            "utf-8": "UTF-8",
+            "utf-8-sig": "UTF-8 with BOM",
+            "gb18030": "GB18030/GBK",
+        }[encoding]
         if encoding == "utf-8-sig":
             data = data.slice(3)
             encoding = "utf-8"
@@ -305,15 +324,16 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
     try:
         text = head.decode(encoding)
     except UnicodeDecodeError:  # mixed encodings: each line in its own
-        text = "\n".join(_decode_line(x, encoding) for x in _LINE_BREAK.split(head)
-                         [0::2])
+        text = "\n".join(
+            _decode_line(x, encoding) for x in _LINE_BREAK.split(head)[0::2]
+        )
     lines = re.split(r"\r\n|\r|\n", text.lstrip("\ufeff"))
     if len(lines) > 1 and len(head) == 1 << 16:
         lines = lines[:-1]  # the last line of the sample may be cut
     at, delimiter = _sniff_layout(lines, keys)
     names = unique_names(_split(lines[at], delimiter) if lines else [])
     # Some exporters end every data line (not the header) with a delimiter.
-    sample = [_split(x, delimiter) for x in lines[at + 1:at + 21] if x.strip()]
+    sample = [_split(x, delimiter) for x in lines[at + 1 : at + 21] if x.strip()]
     if sample and all(len(c) == len(names) + 1 and not c[-1].strip() for c in sample):
         names.append(f"Unnamed: {len(names)}")
     # Without a quote character every line is one record: the parser's count
@@ -366,11 +386,13 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
         elif table is not None and table.num_rows + len(bad) != n_body:
             table = None  # a quoted line break or an unclosed quote: count lines
     if table is None:
-        frame, bad, other = _read_lines(data.to_pybytes(), encoding, at, delimiter,
-                                        names)
+        frame, bad, other = _read_lines(
+            data.to_pybytes(), encoding, at, delimiter, names
+        )
         if other:
             found += f"; {other} line{'s' if other > 1 else ''} in " + (
-                "GB18030/GBK" if encoding == "utf-8" else "UTF-8")
+                "GB18030/GBK" if encoding == "utf-8" else "UTF-8"
+            )
         lines_no = frame.attrs["lines"]
     else:
         frame = table.to_pandas()
@@ -384,8 +406,8 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
     frame.attrs["bad_lines"] = bad
     frame.attrs["encoding"] = found
     frame.attrs["title_lines"] = [
-        (i + 1, line.strip().rstrip(delimiter).strip()) for i, line in
-        enumerate(lines[:at])
+        (i + 1, line.strip().rstrip(delimiter).strip())
+        for i, line in enumerate(lines[:at])
     ]
     return frame
 
@@ -453,8 +475,13 @@ def _read_lines(data: bytes, encoding: str, at: int, delimiter: str, names):
                 fields = line.rstrip("\r\n").split(delimiter)
             else:
                 span = min(n, i + _MAX_SPAN + 1)
-                reader = csv.reader((texts[k] if k not in undecodable else "\n"
-                                     for k in range(i, span)), delimiter=delimiter)
+                reader = csv.reader(
+                    (
+                        texts[k] if k not in undecodable else "\n"
+                        for k in range(i, span)
+                    ),
+                    delimiter=delimiter,
+                )
                 try:
                     fields = next(reader)
                     j = i + reader.line_num
@@ -475,8 +502,9 @@ def _read_lines(data: bytes, encoding: str, at: int, delimiter: str, names):
     import pyarrow as pa
 
     columns = list(zip(*rows)) if rows else [()] * width
-    frame = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, columns)}
-                     ).to_pandas()
+    frame = pa.table(
+        {n: pa.array(c, pa.string()) for n, c in zip(names, columns)}
+    ).to_pandas()
     frame.attrs["lines"] = np.asarray(row_lines, dtype=np.int64)
     return frame, bad, other
 
@@ -520,11 +548,13 @@ _MERGE_RE = re.compile(r'<mergeCell\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 # A formula cell without a cached value: <c r="D4"><f>10*8.8</f><v /></c>.
 _FORMULA_RE = re.compile(
     r'<c\b[^>]*\br="([A-Z]+)(\d+)"[^>]*>\s*<f\b[^>]*(?:/>|>([^<]*)</f>)\s*'
-    r'(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
+    r"(?:<v\s*/>|<v>\s*</v>)?\s*</c>"
+)
 # A number too large for a float to keep every digit (19-digit ids typed as numbers).
 _BIG_NUMBER_RE = re.compile(
     r'<c\b[^>]*\br="([A-Z]+)(\d+)"(?:(?!\bt=)[^>])*(?:\bt="n")?(?:(?!\bt=)[^>])*>'
-    r'\s*<v>(-?\d(?:\.\d+)?[eE]\+?(?:1[6-9]|[2-9]\d|\d{3,})|-?\d{16,}(?:\.\d*)?)</v>')
+    r"\s*<v>(-?\d(?:\.\d+)?[eE]\+?(?:1[6-9]|[2-9]\d|\d{3,})|-?\d{16,}(?:\.\d*)?)</v>"
+)
 
 
 def _col_index(letters: str) -> int:
@@ -554,8 +584,9 @@ def _cell_flags(path: Path) -> dict[str, list[tuple[int, int, str, str]]]:
                 target = re.search(_XML_ATTR.format("Target"), tag)
                 if rid and target:
                     t = target.group(1)
-                    targets[rid.group(1)] = t.lstrip("/") if t.startswith("/") else (
-                        "xl/" + t)
+                    targets[rid.group(1)] = (
+                        t.lstrip("/") if t.startswith("/") else ("xl/" + t)
+                    )
             for tag in re.findall(r"<sheet\b[^>]*>", book):
                 name = re.search(_XML_ATTR.format("name"), tag)
                 rid = re.search(_XML_ATTR.format("r:id"), tag)
@@ -565,8 +596,14 @@ def _cell_flags(path: Path) -> dict[str, list[tuple[int, int, str, str]]]:
                 flags = []
                 if "<f" in xml:
                     for col, row, formula in _FORMULA_RE.findall(xml):
-                        flags.append((int(row) - 1, _col_index(col), FORMULA_NO_VALUE,
-                                      "=" + html.unescape(formula)))
+                        flags.append(
+                            (
+                                int(row) - 1,
+                                _col_index(col),
+                                FORMULA_NO_VALUE,
+                                "=" + html.unescape(formula),
+                            )
+                        )
                 for col, row, value in _BIG_NUMBER_RE.findall(xml):
                     flags.append((int(row) - 1, _col_index(col), INEXACT_ID, value))
                 for c0, r0, c1, r1 in _MERGE_RE.findall(xml):
@@ -589,14 +626,16 @@ def _read_sheets(path: Path) -> dict[str, list[list[str]]]:
         what, fix = _zip_kind(path)
         if not what.startswith("an Excel workbook"):
             raise UnreadableFileError(
-                f"{_show(path)} seems to be {what}, not an Excel workbook; {fix}")
+                f"{_show(path)} seems to be {what}, not an Excel workbook; {fix}"
+            )
         try:
             sheets = pd.read_excel(path, engine="openpyxl", **kw)
         except Exception as exc:  # openpyxl raises KeyError, OSError, BadZipFile...
             raise UnreadableFileError(
                 f"{_show(path)} seems to be a damaged Excel workbook "
                 f"({type(exc).__name__}: {str(exc)[:120]}); open it in Excel or "
-                "WPS and save it again, or export the sheet as CSV") from exc
+                "WPS and save it again, or export the sheet as CSV"
+            ) from exc
         flags = _cell_flags(path)
         out = {}
         for k, v in sheets.items():
@@ -615,20 +654,24 @@ def _read_sheets(path: Path) -> dict[str, list[list[str]]]:
             raise UnreadableFileError(
                 f"{_show(path)} seems to be a damaged legacy .xls workbook "
                 f"({type(exc).__name__}: {str(exc)[:120]}); open it in Excel or "
-                "WPS and save it as .xlsx or CSV") from exc
+                "WPS and save it as .xlsx or CSV"
+            ) from exc
     else:
-        head = read_bytes(path)[:1 << 16]
+        head = read_bytes(path)[: 1 << 16]
         seems = describe_binary(path, head)
-        what = (seems[0] if seems else "an empty file" if not head
-                else "text (CSV or HTML)")
+        what = (
+            seems[0] if seems else "an empty file" if not head else "text (CSV or HTML)"
+        )
         raise UnreadableFileError(
             f"{_show(path)} is not an Excel workbook: it seems to be {what}. "
-            "Export the sheet again as .xlsx or CSV")
+            "Export the sheet again as .xlsx or CSV"
+        )
     return {str(k): v.to_numpy(dtype=object).tolist() for k, v in sheets.items()}
 
 
-def _pick_sheets(sheets: dict, keys, role=None, columns=None, sheet=None
-                 ) -> list[tuple[str | None, list[list[str]]]]:
+def _pick_sheets(
+    sheets: dict, keys, role=None, columns=None, sheet=None
+) -> list[tuple[str | None, list[list[str]]]]:
     """Sheets holding the table: every one whose header maps, else the first.
 
     Monthly workbooks keep one sheet per month with the same layout; a "汇总"
@@ -650,14 +693,17 @@ def _pick_sheets(sheets: dict, keys, role=None, columns=None, sheet=None
                 picked.append((str(w), sheets[str(w)]))
             else:
                 raise UnreadableFileError(
-                    f"no sheet {w!r}; sheets: {', '.join(sheets) or '(none)'}")
+                    f"no sheet {w!r}; sheets: {', '.join(sheets) or '(none)'}"
+                )
         named = len(items) > 1
         return [(name if named else None, grid) for name, grid in picked]
     if keys is not None and role is not None:
         from ._roles import sheet_role
 
-        roles = {name: sheet_role(grid, columns, role, find_header) if grid else None
-                 for name, grid in items}
+        roles = {
+            name: sheet_role(grid, columns, role, find_header) if grid else None
+            for name, grid in items
+        }
         tables = [name for name, r in roles.items() if r is not None]
         mine = [(name, sheets[name]) for name in tables if roles[name] == role]
         if mine:
@@ -665,9 +711,10 @@ def _pick_sheets(sheets: dict, keys, role=None, columns=None, sheet=None
             return [(name if named else None, grid) for name, grid in mine]
     if keys is not None:
         hits = [
-            (name, grid) for name, grid in items
-            if grid and header_score(grid[find_header(grid, keys)], keys)[0]
-            == len(keys[1])
+            (name, grid)
+            for name, grid in items
+            if grid
+            and header_score(grid[find_header(grid, keys)], keys)[0] == len(keys[1])
         ]
         if len(hits) > 1:
             return hits
@@ -683,13 +730,12 @@ def _grid_frame(grid: list[list[str]], keys) -> pd.DataFrame:
     width = max((len(r) for r in grid), default=0)
     grid = [list(r) + [""] * (width - len(r)) for r in grid]
     names = unique_names(grid[at] if grid else [])
-    body = grid[at + 1:]
+    body = grid[at + 1 :]
     frame = pd.DataFrame(body, columns=names, dtype=object).fillna("").astype("str")
     frame.attrs["lines"] = np.arange(at + 2, at + 2 + len(body), dtype=np.int64)
     frame.attrs["bad_lines"] = []
     # (line, column position, reason, value) of cells that are not what they read.
-    frame.attrs["cell_flags"] = [(r + 1, c, why, v) for r, c, why, v in
-                                 flags if r > at]
+    frame.attrs["cell_flags"] = [(r + 1, c, why, v) for r, c, why, v in flags if r > at]
     frame.attrs["title_lines"] = [
         (i + 1, " ".join(str(c).strip() for c in row if str(c).strip()))
         for i, row in enumerate(grid[:at])
@@ -697,8 +743,9 @@ def _grid_frame(grid: list[list[str]], keys) -> pd.DataFrame:
     return frame
 
 
-def read_sources(path, keys=None, *, role=None, columns=None, sheet=None,
-                 cache=None) -> list[tuple[str, pd.DataFrame]]:
+def read_sources(
+    path, keys=None, *, role=None, columns=None, sheet=None, cache=None
+) -> list[tuple[str, pd.DataFrame]]:
     """``(source name, raw frame)`` of each table in a file.
 
     One per file, except for a workbook whose several sheets hold tables: then one
@@ -717,8 +764,10 @@ def read_sources(path, keys=None, *, role=None, columns=None, sheet=None,
             cells = cache[key]
         picked = _pick_sheets(cells, keys, role, columns, sheet)
         return [
-            (_show(path) if sheet is None else f"{_show(path)}[{sheet}]",
-             _grid_frame(g, keys))
+            (
+                _show(path) if sheet is None else f"{_show(path)}[{sheet}]",
+                _grid_frame(g, keys),
+            )
             for sheet, g in picked
         ]
     return [(_show(path), read_table(path, keys))]
@@ -732,33 +781,43 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
     data = read_bytes(path)
     if not (data[:4] == b"PAR1" and data[-4:] == b"PAR1"):
-        seems = describe_binary(path, data[:1 << 16])
+        seems = describe_binary(path, data[: 1 << 16])
         what, fix = seems or (
-            ("an empty file (0 bytes)", "export the table again") if not data
+            ("an empty file (0 bytes)", "export the table again")
+            if not data
             else ("a truncated or damaged Parquet file", "write the file again")
             if data[:4] == b"PAR1"
-            else ("a text (CSV) file", "rename it to .csv"))
+            else ("a text (CSV) file", "rename it to .csv")
+        )
         raise UnreadableFileError(
-            f"{_show(path)} seems to be {what}, not a Parquet file; {fix}")
+            f"{_show(path)} seems to be {what}, not a Parquet file; {fix}"
+        )
     try:
         table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise UnreadableFileError(
             f"{_show(path)} seems to be a damaged Parquet file ({exc}); write the "
-            "file again") from exc
+            "file again"
+        ) from exc
     lo, hi = pd.Timestamp.min, pd.Timestamp.max
     for i, col in enumerate(table.columns):
         if pa.types.is_timestamp(col.type) or pa.types.is_date64(col.type):
-            naive = col.cast(pa.timestamp("us", col.type.tz)) if pa.types.is_date64(
-                col.type) or col.type.unit != "us" else col
+            naive = (
+                col.cast(pa.timestamp("us", col.type.tz))
+                if pa.types.is_date64(col.type) or col.type.unit != "us"
+                else col
+            )
             vmin, vmax = pc.min_max(naive).values()
-            out = (vmin.is_valid and (vmin.as_py().replace(tzinfo=None) < lo
-                                      or vmax.as_py().replace(tzinfo=None) > hi))
+            out = vmin.is_valid and (
+                vmin.as_py().replace(tzinfo=None) < lo
+                or vmax.as_py().replace(tzinfo=None) > hi
+            )
             if out:
                 # Years 1 or 9999 (placeholders): kept as text, the date parser
                 # rejects them with their value instead of a crash.
-                table = table.set_column(i, table.field(i).name,
-                                         pc.strftime(col, "%Y-%m-%d %H:%M:%S"))
+                table = table.set_column(
+                    i, table.field(i).name, pc.strftime(col, "%Y-%m-%d %H:%M:%S")
+                )
     return table.to_pandas()
 
 

@@ -22,8 +22,9 @@ from ._schema import REVERSAL, REVERSED_PAYMENT, UNMATCHED_NEGATIVE
 __all__ = ["match_reversals"]
 
 
-def _pairs(left: np.ndarray, right: np.ndarray, keys: dict, t: np.ndarray,
-           window: int) -> tuple[np.ndarray, np.ndarray]:
+def _pairs(
+    left: np.ndarray, right: np.ndarray, keys: dict, t: np.ndarray, window: int
+) -> tuple[np.ndarray, np.ndarray]:
     """One-to-one pairs (left row, right row) of equal ``keys``, left strictly earlier.
 
     ``left`` and ``right`` are disjoint row positions; ``t`` is a strictly ordered
@@ -33,17 +34,26 @@ def _pairs(left: np.ndarray, right: np.ndarray, keys: dict, t: np.ndarray,
     left, right = left.copy(), right.copy()
     names = list(keys)
     while len(left) and len(right):
-        lf = pd.DataFrame({"t": t[left], "l": left,
-                           **{k: v[left] for k, v in keys.items()}})
-        rf = pd.DataFrame({"t": t[right], "r": right,
-                           **{k: v[right] for k, v in keys.items()}})
+        lf = pd.DataFrame(
+            {"t": t[left], "l": left, **{k: v[left] for k, v in keys.items()}}
+        )
+        rf = pd.DataFrame(
+            {"t": t[right], "r": right, **{k: v[right] for k, v in keys.items()}}
+        )
         # Rows whose key is missing (no transaction id) never match on it.
         lf = lf[lf[names].notna().all(axis=1)].sort_values("t", kind="stable")
         rf = rf[rf[names].notna().all(axis=1)].sort_values("t", kind="stable")
         if not len(lf) or not len(rf):
             break
-        m = pd.merge_asof(rf, lf, on="t", by=names, direction="backward",
-                          allow_exact_matches=False, tolerance=window)
+        m = pd.merge_asof(
+            rf,
+            lf,
+            on="t",
+            by=names,
+            direction="backward",
+            allow_exact_matches=False,
+            tolerance=window,
+        )
         m = m[m["l"].notna()]
         if not len(m):
             break
@@ -60,9 +70,16 @@ def _pairs(left: np.ndarray, right: np.ndarray, keys: dict, t: np.ndarray,
     return np.concatenate(out_l), np.concatenate(out_r)
 
 
-def match_reversals(ledger, ids: pd.Series, paid_at: pd.Series, amount: pd.Series,
-                    status: np.ndarray | None = None, txn: pd.Series | None = None,
-                    *, window_days: int = 90) -> dict:
+def match_reversals(
+    ledger,
+    ids: pd.Series,
+    paid_at: pd.Series,
+    amount: pd.Series,
+    status: np.ndarray | None = None,
+    txn: pd.Series | None = None,
+    *,
+    window_days: int = 90,
+) -> dict:
     """Reject reversal pairs, refunds and unmatched negatives of a payments ledger.
 
     Parameters
@@ -135,10 +152,15 @@ def match_reversals(ledger, ids: pd.Series, paid_at: pd.Series, amount: pd.Serie
     counts["unmatched_negative"] = int(left_neg.sum())
     ledger.reject(left_neg, "amount", UNMATCHED_NEGATIVE)
     left_action = action & ledger.alive
-    ledger.reject(left_action, "amount", REVERSAL,
-                  values="no matching payment in the file")
+    ledger.reject(
+        left_action, "amount", REVERSAL, values="no matching payment in the file"
+    )
     left_marked = alive & ledger.alive & (status == "reversed")
     counts["cancelled"] = int(left_marked.sum())
-    ledger.reject(left_marked, "amount", REVERSED_PAYMENT,
-                  values="marked reversed; its reversal is not in the file")
+    ledger.reject(
+        left_marked,
+        "amount",
+        REVERSED_PAYMENT,
+        values="marked reversed; its reversal is not in the file",
+    )
     return counts

@@ -55,8 +55,9 @@ def _targets(cells, columns=None) -> set:
     out = set()
     for cell in cells:
         key = normalise_header(cell)
-        target = user.get(key) or HEADER_MAP.get(key) or (key if key in canonical
-                                                            else None)
+        target = (
+            user.get(key) or HEADER_MAP.get(key) or (key if key in canonical else None)
+        )
         if target is not None:
             out.add(target)
     return out

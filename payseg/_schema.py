@@ -40,15 +40,28 @@ KINDS = ("payments", "bills", "customers")
 PAYMENT_REQUIRED = ("customer_id", "paid_at", "amount")
 PAYMENT_OPTIONAL = ("channel", "period", "region", "bill_id", "txn_id")
 BILL_REQUIRED = ("customer_id", "period")
-BILL_OPTIONAL = ("issued_on", "due_on", "amount_due", "region", "bill_id", "arrears",
-                 "late_fee")
+BILL_OPTIONAL = (
+    "issued_on",
+    "due_on",
+    "amount_due",
+    "region",
+    "bill_id",
+    "arrears",
+    "late_fee",
+)
 #: A bill needs ``customer_id`` and one of these (the loader derives a missing
 #: period from the issue month); :data:`BILL_REQUIRED` is the classic layout.
 BILL_KEYS = ("period", "bill_id", "issued_on")
 CUSTOMER_REQUIRED = ("customer_id",)
 #: Customer attributes: also gathered from payment and bill rows that carry them.
-CUSTOMER_ATTRIBUTES = ("customer_name", "address", "collector", "customer_type", "voltage",
-                       "kwh")
+CUSTOMER_ATTRIBUTES = (
+    "customer_name",
+    "address",
+    "collector",
+    "customer_type",
+    "voltage",
+    "kwh",
+)
 CUSTOMER_OPTIONAL = ("region", "meter", "tariff", "theft", *CUSTOMER_ATTRIBUTES)
 #: Values of ``customers.customer_type`` (用户类型), in category order; it sets the
 #: late-fee rate (居民 0.1%/day, 非居民 0.2%/day).
@@ -210,12 +223,14 @@ def segment_order(ids) -> list:
     [0, 1, 2, -1]
     """
     ids = pd.unique(pd.Series(list(ids), dtype=object).dropna())
-    ints = [x for x in ids if isinstance(x, numbers.Integral) and not isinstance(
-        x, bool)]
+    ints = [
+        x for x in ids if isinstance(x, numbers.Integral) and not isinstance(x, bool)
+    ]
     if len(ints) == len(ids):
         ids = sorted(int(x) for x in ids)
         return [x for x in ids if x >= 0] + [x for x in ids if x < 0]
     return sorted(ids, key=str)
+
 
 #: Prefix of the per-channel share feature columns (``channel_share__alipay``, ...).
 CHANNEL_SHARE_PREFIX = "channel_share__"

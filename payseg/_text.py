@@ -15,10 +15,31 @@ import pandas as pd
 __all__ = ["PLACEHOLDERS", "STRIP", "as_text", "fold", "per_distinct"]
 
 # Cells that mean "no value" in exports: dashes, slashes, NULL markers.
-PLACEHOLDERS = frozenset({
-    "-", "--", "---", "—", "——", "–", "/", "\\N", "null", "NULL", "Null", "None",
-    "none", "nan", "NaN", "NaT", "N/A", "n/a", "#N/A", "无", "空",
-})
+PLACEHOLDERS = frozenset(
+    {
+        "-",
+        "--",
+        "---",
+        "—",
+        "——",
+        "–",
+        "/",
+        "\\N",
+        "null",
+        "NULL",
+        "Null",
+        "None",
+        "none",
+        "nan",
+        "NaN",
+        "NaT",
+        "N/A",
+        "n/a",
+        "#N/A",
+        "无",
+        "空",
+    }
+)
 # Stripped from both ends of every cell: spaces, and the apostrophe, quotes and ="..."
 # that exporters add to force Excel to keep a number as text ('0012345, ="0012345").
 STRIP = " \t\r\n\u3000'\"="
@@ -66,4 +87,3 @@ def per_distinct(series: pd.Series, parse, missing) -> np.ndarray:
     codes, uniques = pd.factorize(series)
     parsed = np.asarray(parse(as_text(pd.Series(uniques, dtype="str"))))
     return np.append(parsed, np.array([missing], dtype=parsed.dtype))[codes]
-

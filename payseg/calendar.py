@@ -99,11 +99,15 @@ class BillingCalendar:
             )
         lo, hi = self.issue_lag
         if not 0 <= lo <= hi:
-            raise ValueError(f"issue_lag must satisfy 0 <= lo <= hi, got {self.issue_lag}")
+            raise ValueError(
+                f"issue_lag must satisfy 0 <= lo <= hi, got {self.issue_lag}"
+            )
         if self.due != "month_end" and not (
             isinstance(self.due, (int, np.integer)) and self.due > 0
         ):
-            raise ValueError(f"due must be 'month_end' or a positive int, got {self.due!r}")
+            raise ValueError(
+                f"due must be 'month_end' or a positive int, got {self.due!r}"
+            )
         if self.holidays not in ("cn", None):
             raise ValueError(f"holidays must be 'cn' or None, got {self.holidays!r}")
 
@@ -310,7 +314,9 @@ def month_start_days(ordinals) -> np.ndarray:
 
 
 def _days_to_datetime(days) -> np.ndarray:
-    return (np.asarray(days, dtype=np.int64) * 86_400_000_000_000).view("datetime64[ns]")
+    return (np.asarray(days, dtype=np.int64) * 86_400_000_000_000).view(
+        "datetime64[ns]"
+    )
 
 
 def _as_days(dates) -> tuple[np.ndarray, tuple]:
@@ -343,8 +349,14 @@ def _off_table(first: int, last: int, holidays, weekends: bool = True) -> np.nda
         import chinese_calendar as cc
 
         lo, hi = _covered_years()
-        y0 = int(np.datetime64(int(first), "D").astype("datetime64[Y]").astype(int)) + 1970
-        y1 = int(np.datetime64(int(last), "D").astype("datetime64[Y]").astype(int)) + 1970
+        y0 = (
+            int(np.datetime64(int(first), "D").astype("datetime64[Y]").astype(int))
+            + 1970
+        )
+        y1 = (
+            int(np.datetime64(int(last), "D").astype("datetime64[Y]").astype(int))
+            + 1970
+        )
         if y0 < lo or y1 > hi:
             warnings.warn(
                 f"chinese_calendar knows holidays for {lo}-{hi} only; days in "

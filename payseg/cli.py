@@ -66,14 +66,19 @@ class _Group(click.Group):
     def main(self, args=None, prog_name=None, **kwargs):
         warnings.showwarning = _show_warning
         try:
-            rv = super().main(args=args, prog_name=prog_name or "payseg",
-                              standalone_mode=False, **kwargs)
+            rv = super().main(
+                args=args,
+                prog_name=prog_name or "payseg",
+                standalone_mode=False,
+                **kwargs,
+            )
         except click.UsageError as exc:
             hint = ""
             if exc.ctx is not None:
                 hint = f" (see '{exc.ctx.command_path} --help')"
-            click.echo(f"payseg: error: {_first_line(exc.format_message())}{hint}",
-                       err=True)
+            click.echo(
+                f"payseg: error: {_first_line(exc.format_message())}{hint}", err=True
+            )
             sys.exit(2)
         except click.ClickException as exc:
             exc.show()
@@ -86,9 +91,12 @@ class _Group(click.Group):
             sys.exit(130)
         except Exception:  # a bug: show everything, ask for a report
             traceback.print_exc()
-            click.echo(f"payseg: internal error (payseg {__version__}). This is a bug: "
-                       "please report it to the payseg developers with the command "
-                       "and the traceback above.", err=True)
+            click.echo(
+                f"payseg: internal error (payseg {__version__}). This is a bug: "
+                "please report it to the payseg developers with the command "
+                "and the traceback above.",
+                err=True,
+            )
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 
@@ -179,8 +187,10 @@ def _write_set(result, staging: Path, *, lang: str, sheets) -> dict[str, Path]:
     manifest = {
         "payseg": __version__,
         "complete": True,
-        "files": {p.name: {"size": p.stat().st_size, "sha256": _sha256(p)}
-                  for p in paths.values()},
+        "files": {
+            p.name: {"size": p.stat().st_size, "sha256": _sha256(p)}
+            for p in paths.values()
+        },
     }
     mpath = staging / MANIFEST
     mpath.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
@@ -207,14 +217,16 @@ def _writable_folder(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise _UserError(f"--out {out}: cannot create the folder "
-                         f"({exc.strerror or exc})") from None
+        raise _UserError(
+            f"--out {out}: cannot create the folder ({exc.strerror or exc})"
+        ) from None
     if not os.access(out, os.W_OK | os.X_OK):
         raise _UserError(f"--out {out}: the folder is not writable")
 
 
-def write_outputs(result, out: Path, *, quiet: bool = False, lang: str = "zh",
-                  sheets=None) -> dict[str, Path]:
+def write_outputs(
+    result, out: Path, *, quiet: bool = False, lang: str = "zh", sheets=None
+) -> dict[str, Path]:
     """Write every output of ``result`` into ``out`` as one set.
 
     All files are written into a temporary folder beside ``out`` (unique name); only
@@ -230,21 +242,30 @@ def write_outputs(result, out: Path, *, quiet: bool = False, lang: str = "zh",
     if any((out / f).exists() for f in _OUTPUTS.values()):
         problem = check_result_set(out)
         if problem:
-            _echo(quiet, f"warning: the results in {out} were incomplete "
-                         f"({problem}); replacing them")
+            _echo(
+                quiet,
+                f"warning: the results in {out} were incomplete "
+                f"({problem}); replacing them",
+            )
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.payseg-", dir=out.parent
-                                        if out.parent != out else out))
+        staging = Path(
+            tempfile.mkdtemp(
+                prefix=f".{out.name}.payseg-",
+                dir=out.parent if out.parent != out else out,
+            )
+        )
     except OSError as exc:
-        raise _UserError(f"--out {out}: cannot write beside it "
-                         f"({exc.strerror or exc})") from None
+        raise _UserError(
+            f"--out {out}: cannot write beside it ({exc.strerror or exc})"
+        ) from None
     try:
         try:
             paths = _write_set(result, staging, lang=lang, sheets=sheets)
         except OSError as exc:
             err: _UserError | None = _UserError(
                 f"could not write the results for {out} ({exc.strerror or exc}); "
-                "the previous results there are unchanged")
+                "the previous results there are unchanged"
+            )
         else:
             err = None
         if err is not None:
@@ -263,7 +284,8 @@ def write_outputs(result, out: Path, *, quiet: bool = False, lang: str = "zh",
         except OSError as exc:
             raise _UserError(
                 f"could not move the results into {out} ({exc.strerror or exc}); "
-                f"the set there is incomplete ({INCOMPLETE} marks it)") from None
+                f"the set there is incomplete ({INCOMPLETE} marks it)"
+            ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return paths
@@ -291,12 +313,20 @@ def _h(en: str, zh: str) -> str:
     return zh if _HELP_LANG == "zh" else en
 
 
-def _segment_kwargs(method, k, seed, quiet, stability=0, as_of=None, actions=None,
-                    small_arrears=100.0):
+def _segment_kwargs(
+    method, k, seed, quiet, stability=0, as_of=None, actions=None, small_arrears=100.0
+):
     n_clusters = "auto" if k == "auto" else int(k)
-    return {"method": method, "n_clusters": n_clusters, "random_state": seed,
-            "progress": not quiet, "stability": stability, "as_of": as_of,
-            "actions": actions, "small_arrears": small_arrears}
+    return {
+        "method": method,
+        "n_clusters": n_clusters,
+        "random_state": seed,
+        "progress": not quiet,
+        "stability": stability,
+        "as_of": as_of,
+        "actions": actions,
+        "small_arrears": small_arrears,
+    }
 
 
 def _parse_k(ctx, param, value):
@@ -318,7 +348,8 @@ def _parse_month(ctx, param, value):
         return str(pd.Period(str(value), freq="M"))
     except (ValueError, TypeError):
         raise click.BadParameter(
-            f"{value!r} is not a month: use YYYY-MM, e.g. 2024-01") from None
+            f"{value!r} is not a month: use YYYY-MM, e.g. 2024-01"
+        ) from None
 
 
 def _parse_day(ctx, param, value):
@@ -332,7 +363,8 @@ def _parse_day(ctx, param, value):
         day = pd.NaT
     if pd.isna(day):
         raise click.BadParameter(
-            f"{value!r} is not a date: use YYYY-MM-DD, e.g. 2025-06-30")
+            f"{value!r} is not a date: use YYYY-MM-DD, e.g. 2025-06-30"
+        )
     return day
 
 
@@ -353,12 +385,17 @@ def _read_columns(path: str | None) -> dict | None:
     try:
         mapping = json.loads(_read_text(path, "--columns"))
     except json.JSONDecodeError as exc:
-        raise _UserError(f"--columns {path}: not valid JSON ({exc.msg} at line "
-                         f"{exc.lineno}, column {exc.colno})") from None
+        raise _UserError(
+            f"--columns {path}: not valid JSON ({exc.msg} at line "
+            f"{exc.lineno}, column {exc.colno})"
+        ) from None
     if not isinstance(mapping, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
-        raise _UserError(f'--columns {path}: expected a JSON object '
-                         '{"your header": "canonical name", ...}')
+        isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+    ):
+        raise _UserError(
+            f"--columns {path}: expected a JSON object "
+            '{"your header": "canonical name", ...}'
+        )
     return mapping
 
 
@@ -374,8 +411,10 @@ def _register_channels(path: str | None) -> int:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise _UserError(f"--channels {path}: not valid JSON ({exc.msg} at line "
-                             f"{exc.lineno}, column {exc.colno})") from None
+            raise _UserError(
+                f"--channels {path}: not valid JSON ({exc.msg} at line "
+                f"{exc.lineno}, column {exc.colno})"
+            ) from None
         if not isinstance(data, dict):
             raise _UserError(f'--channels {path}: expected {{"code": ["alias", ...]}}')
         for code, spec in data.items():
@@ -384,15 +423,22 @@ def _register_channels(path: str | None) -> int:
             elif isinstance(spec, list):
                 spec = {"aliases": spec}
             if not isinstance(spec, dict):
-                raise _UserError(f"--channels {path}: entry {code!r} must be a list of "
-                                 "spellings or an object")
+                raise _UserError(
+                    f"--channels {path}: entry {code!r} must be a list of "
+                    "spellings or an object"
+                )
             entries[str(code)] = spec
     else:
         rows = list(csv.DictReader(text.splitlines()))
-        if not rows or "code" not in rows[0] or not (
-                {"alias", "aliases"} & set(rows[0])):
-            raise _UserError(f"--channels {path}: a CSV needs the columns code and "
-                             "alias (optional: name_zh, name_en, group)")
+        if (
+            not rows
+            or "code" not in rows[0]
+            or not ({"alias", "aliases"} & set(rows[0]))
+        ):
+            raise _UserError(
+                f"--channels {path}: a CSV needs the columns code and "
+                "alias (optional: name_zh, name_en, group)"
+            )
         for r in rows:
             spec = entries.setdefault(r["code"].strip(), {"aliases": []})
             alias = (r.get("alias") or r.get("aliases") or "").strip()
@@ -407,18 +453,23 @@ def _register_channels(path: str | None) -> int:
         kw = {}
         if code not in known:  # a new channel: an app unless told otherwise
             group = spec.get("group", "online")
-            kw = {"group": group,
-                  "online": float(spec.get("online", group == "online")),
-                  "self_service": float(spec.get("self_service",
-                                                 group in ("online", "self_service"))),
-                  "automatic": float(spec.get("automatic", group == "automatic")),
-                  "prepaid": float(spec.get("prepaid", group == "prepaid"))}
+            kw = {
+                "group": group,
+                "online": float(spec.get("online", group == "online")),
+                "self_service": float(
+                    spec.get("self_service", group in ("online", "self_service"))
+                ),
+                "automatic": float(spec.get("automatic", group == "automatic")),
+                "prepaid": float(spec.get("prepaid", group == "prepaid")),
+            }
         try:
-            registry.register(code, spec.get("name_zh"), spec.get("name_en"),
-                              aliases=aliases, **kw)
+            registry.register(
+                code, spec.get("name_zh"), spec.get("name_en"), aliases=aliases, **kw
+            )
         except (ValueError, TypeError) as exc:
-            raise _UserError(f"--channels {path}: {code!r}: {_first_line(exc)}") \
-                from None
+            raise _UserError(
+                f"--channels {path}: {code!r}: {_first_line(exc)}"
+            ) from None
     return len(entries)
 
 
@@ -434,8 +485,16 @@ def _load_actions(path):
 
 
 _METHODS = ["kmeans", "minibatch_kmeans", "gmm", "hdbscan", "agglomerative"]
-_SHEET_KINDS = ["all", "action", "region", "vip", "bad_credit", "reminders",
-                "warnings", "movers"]
+_SHEET_KINDS = [
+    "all",
+    "action",
+    "region",
+    "vip",
+    "bad_credit",
+    "reminders",
+    "warnings",
+    "movers",
+]
 
 
 def _parse_sheets(ctx, param, value):
@@ -444,57 +503,123 @@ def _parse_sheets(ctx, param, value):
     kinds = [v.strip() for v in value.split(",") if v.strip()]
     bad = [k for k in kinds if k not in _SHEET_KINDS]
     if bad:
-        raise click.BadParameter(f"unknown sheet kinds {bad}; choose from "
-                                 f"{', '.join(_SHEET_KINDS)}")
+        raise click.BadParameter(
+            f"unknown sheet kinds {bad}; choose from {', '.join(_SHEET_KINDS)}"
+        )
     return kinds
 
 
 _LANG_OPTION = click.option(
-    "--lang", type=click.Choice(["zh", "en"]), default=None,
-    help=_h("Language of help, workbook and report labels (default: Chinese outputs; "
-            "help from the locale).", "帮助、工作簿与报告的语言（默认输出中文）。"))
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default=None,
+    help=_h(
+        "Language of help, workbook and report labels (default: Chinese outputs; "
+        "help from the locale).",
+        "帮助、工作簿与报告的语言（默认输出中文）。",
+    ),
+)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]},
-             help=_h("Segment utility customers by when and through which channel "
-                     "they pay.", "按缴费时间与缴费渠道对电力客户分群。"))
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help=_h(
+        "Segment utility customers by when and through which channel they pay.",
+        "按缴费时间与缴费渠道对电力客户分群。",
+    ),
+)
 @click.version_option(__version__, prog_name="payseg")
 def main():
     pass
 
 
 def _segment_options(f):
-    for opt in reversed([
-        click.option("--method", type=click.Choice(_METHODS), default="kmeans",
-                     show_default=True, help=_h("Clustering method.", "聚类方法。")),
-        click.option("--k", "k", default="auto", callback=_parse_k, show_default=True,
-                     help=_h("Number of segments, or 'auto'.", "分群数，或 auto 自动选择。")),
-        click.option("--seed", default=0, show_default=True,
-                     help=_h("Random seed.", "随机种子。")),
-        click.option("--stability", type=click.IntRange(min=0), default=0,
-                     show_default=True,
-                     help=_h("Bootstrap refits to measure segment stability (0: skip; "
-                             "20 is a good start).",
-                             "评估分群稳定性的自助重抽样次数（0 不计算，建议 20）。")),
-        click.option("--as-of", "as_of", callback=_parse_day, default=None,
-                     help=_h("Reference day of the features (default: the last date "
-                             "in the data).", "特征计算基准日（默认数据中最后日期）。")),
-        click.option("--actions", "actions_file",
-                     type=click.Path(exists=True, dir_okay=False),
-                     help=_h("Your own service-actions table (CSV; see docs/labels.md).",
-                             "自定义服务措施表（CSV，见 docs/labels.md）。")),
-        click.option("--small-arrears", type=click.FloatRange(min=0), default=100.0,
-                     show_default=True,
-                     help=_h("Arrears (yuan) below this get a reminder, never a "
-                             "cut-off notice.", "低于此金额（元）的欠费只提醒，不发停电通知。")),
-        click.option("--sheets", callback=_parse_sheets, default=None,
-                     help=_h("Workbook sheets, comma-separated: "
-                             + ",".join(_SHEET_KINDS) + " (default: all).",
-                             "工作簿包含的工作表，逗号分隔（默认全部）：" + ",".join(_SHEET_KINDS))),
-        _LANG_OPTION,
-        click.option("--quiet", "-q", is_flag=True,
-                     help=_h("No progress bars or messages.", "不显示进度与提示。")),
-    ]):
+    for opt in reversed(
+        [
+            click.option(
+                "--method",
+                type=click.Choice(_METHODS),
+                default="kmeans",
+                show_default=True,
+                help=_h("Clustering method.", "聚类方法。"),
+            ),
+            click.option(
+                "--k",
+                "k",
+                default="auto",
+                callback=_parse_k,
+                show_default=True,
+                help=_h("Number of segments, or 'auto'.", "分群数，或 auto 自动选择。"),
+            ),
+            click.option(
+                "--seed",
+                default=0,
+                show_default=True,
+                help=_h("Random seed.", "随机种子。"),
+            ),
+            click.option(
+                "--stability",
+                type=click.IntRange(min=0),
+                default=0,
+                show_default=True,
+                help=_h(
+                    "Bootstrap refits to measure segment stability (0: skip; "
+                    "20 is a good start).",
+                    "评估分群稳定性的自助重抽样次数（0 不计算，建议 20）。",
+                ),
+            ),
+            click.option(
+                "--as-of",
+                "as_of",
+                callback=_parse_day,
+                default=None,
+                help=_h(
+                    "Reference day of the features (default: the last date "
+                    "in the data).",
+                    "特征计算基准日（默认数据中最后日期）。",
+                ),
+            ),
+            click.option(
+                "--actions",
+                "actions_file",
+                type=click.Path(exists=True, dir_okay=False),
+                help=_h(
+                    "Your own service-actions table (CSV; see docs/labels.md).",
+                    "自定义服务措施表（CSV，见 docs/labels.md）。",
+                ),
+            ),
+            click.option(
+                "--small-arrears",
+                type=click.FloatRange(min=0),
+                default=100.0,
+                show_default=True,
+                help=_h(
+                    "Arrears (yuan) below this get a reminder, never a cut-off notice.",
+                    "低于此金额（元）的欠费只提醒，不发停电通知。",
+                ),
+            ),
+            click.option(
+                "--sheets",
+                callback=_parse_sheets,
+                default=None,
+                help=_h(
+                    "Workbook sheets, comma-separated: "
+                    + ",".join(_SHEET_KINDS)
+                    + " (default: all).",
+                    "工作簿包含的工作表，逗号分隔（默认全部）："
+                    + ",".join(_SHEET_KINDS),
+                ),
+            ),
+            _LANG_OPTION,
+            click.option(
+                "--quiet",
+                "-q",
+                is_flag=True,
+                help=_h("No progress bars or messages.", "不显示进度与提示。"),
+            ),
+        ]
+    ):
         f = opt(f)
     return f
 
@@ -505,36 +630,100 @@ def _list_outputs(paths: dict, out: Path) -> None:
         click.echo(str(path))
 
 
-@main.command(help=_h("Segment the customers in PAYMENTS (CSV, Parquet or Excel files).",
-                      "对 PAYMENTS（CSV、Parquet 或 Excel 缴费文件）中的客户分群。"))
+@main.command(
+    help=_h(
+        "Segment the customers in PAYMENTS (CSV, Parquet or Excel files).",
+        "对 PAYMENTS（CSV、Parquet 或 Excel 缴费文件）中的客户分群。",
+    )
+)
 @click.argument("payments", nargs=-1, required=True)
-@click.option("--bills", multiple=True,
-              help=_h("Bill file(s): 户号, 电费年月, 发行日期, ...", "应收（账单）文件。"))
-@click.option("--customers", multiple=True,
-              help=_h("Customer file(s): 户号, 户名, 用电地址, 供电单位, 收费员, 表计类型",
-                      "客户档案文件：户号、户名、用电地址、供电单位、收费员、表计类型。"))
-@click.option("--columns", type=click.Path(exists=True, dir_okay=False),
-              help=_h("JSON file mapping your headers to canonical names.",
-                      "表头映射 JSON 文件。"))
-@click.option("--channels", "channels_file", type=click.Path(exists=True, dir_okay=False),
-              help=_h("Register channel spellings: JSON {code: [aliases]} or CSV "
-                      "code,alias.", "登记新的缴费渠道写法：JSON {代码: [别名]} 或 CSV。"))
-@click.option("--id-width", type=click.IntRange(min=1), default=None,
-              help=_h("Left-pad all-digit customer ids with zeros to this width.",
-                      "将纯数字户号左侧补零到此长度。"))
-@click.option("--sheet", "sheet", default=None,
-              help=_h("Workbook sheet of the payments (default: every sheet whose "
-                      "headers are payments).", "缴费明细所在工作表（默认按表头识别）。"))
-@click.option("--bills-sheet", default=None,
-              help=_h("Workbook sheet of the bills.", "应收明细所在工作表。"))
-@click.option("--customers-sheet", default=None,
-              help=_h("Workbook sheet of the customers.", "客户档案所在工作表。"))
-@click.option("--out", type=click.Path(file_okay=False), required=True,
-              help=_h("Directory for the results.", "结果输出目录。"))
+@click.option(
+    "--bills",
+    multiple=True,
+    help=_h("Bill file(s): 户号, 电费年月, 发行日期, ...", "应收（账单）文件。"),
+)
+@click.option(
+    "--customers",
+    multiple=True,
+    help=_h(
+        "Customer file(s): 户号, 户名, 用电地址, 供电单位, 收费员, 表计类型",
+        "客户档案文件：户号、户名、用电地址、供电单位、收费员、表计类型。",
+    ),
+)
+@click.option(
+    "--columns",
+    type=click.Path(exists=True, dir_okay=False),
+    help=_h(
+        "JSON file mapping your headers to canonical names.", "表头映射 JSON 文件。"
+    ),
+)
+@click.option(
+    "--channels",
+    "channels_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help=_h(
+        "Register channel spellings: JSON {code: [aliases]} or CSV code,alias.",
+        "登记新的缴费渠道写法：JSON {代码: [别名]} 或 CSV。",
+    ),
+)
+@click.option(
+    "--id-width",
+    type=click.IntRange(min=1),
+    default=None,
+    help=_h(
+        "Left-pad all-digit customer ids with zeros to this width.",
+        "将纯数字户号左侧补零到此长度。",
+    ),
+)
+@click.option(
+    "--sheet",
+    "sheet",
+    default=None,
+    help=_h(
+        "Workbook sheet of the payments (default: every sheet whose "
+        "headers are payments).",
+        "缴费明细所在工作表（默认按表头识别）。",
+    ),
+)
+@click.option(
+    "--bills-sheet",
+    default=None,
+    help=_h("Workbook sheet of the bills.", "应收明细所在工作表。"),
+)
+@click.option(
+    "--customers-sheet",
+    default=None,
+    help=_h("Workbook sheet of the customers.", "客户档案所在工作表。"),
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    required=True,
+    help=_h("Directory for the results.", "结果输出目录。"),
+)
 @_segment_options
-def segment(payments, bills, customers, columns, channels_file, id_width, sheet,
-            bills_sheet, customers_sheet, out, method, k, seed, stability, as_of,
-            actions_file, small_arrears, sheets, lang, quiet):
+def segment(
+    payments,
+    bills,
+    customers,
+    columns,
+    channels_file,
+    id_width,
+    sheet,
+    bills_sheet,
+    customers_sheet,
+    out,
+    method,
+    k,
+    seed,
+    stability,
+    as_of,
+    actions_file,
+    small_arrears,
+    sheets,
+    lang,
+    quiet,
+):
     import payseg
 
     lang = lang or "zh"
@@ -546,13 +735,24 @@ def segment(payments, bills, customers, columns, channels_file, id_width, sheet,
         actions = _load_actions(actions_file)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
-            sheet_names = {role: name for role, name in (
-                ("payments", sheet), ("bills", bills_sheet),
-                ("customers", customers_sheet)) if name is not None}
+            sheet_names = {
+                role: name
+                for role, name in (
+                    ("payments", sheet),
+                    ("bills", bills_sheet),
+                    ("customers", customers_sheet),
+                )
+                if name is not None
+            }
             try:
-                data = payseg.load(list(payments), bills=list(bills) or None,
-                                   customers=list(customers) or None, columns=mapping,
-                                   id_width=id_width, sheet=sheet_names or None)
+                data = payseg.load(
+                    list(payments),
+                    bills=list(bills) or None,
+                    customers=list(customers) or None,
+                    columns=mapping,
+                    id_width=id_width,
+                    sheet=sheet_names or None,
+                )
             except payseg.PaymentDataError as exc:
                 for w in caught:
                     _echo(quiet, f"warning: {w.message}")
@@ -566,22 +766,51 @@ def segment(payments, bills, customers, columns, channels_file, id_width, sheet,
             _echo(quiet, f"warning: {w.message}")
         if not quiet:
             data.summary(file=sys.stderr)
-        result = payseg.segment(data, **_segment_kwargs(
-            method, k, seed, quiet, stability, as_of, actions, small_arrears))
+        result = payseg.segment(
+            data,
+            **_segment_kwargs(
+                method, k, seed, quiet, stability, as_of, actions, small_arrears
+            ),
+        )
     _echo(quiet, f"{result.segmenter.n_clusters_} segments; {result.k_reason}")
     paths = write_outputs(result, Path(out), quiet=quiet, lang=lang, sheets=sheets)
     _list_outputs(paths, Path(out))
 
 
-@main.command(help=_h("Generate customers with planted archetypes and segment them end "
-                      "to end.", "生成带已知类型的模拟客户并完整分群。"))
-@click.option("--out", type=click.Path(file_okay=False), default="out", show_default=True)
-@click.option("--customers", "n_customers", type=click.IntRange(min=10), default=20_000,
-              show_default=True, help=_h("Number of generated customers.", "模拟客户数。"))
+@main.command(
+    help=_h(
+        "Generate customers with planted archetypes and segment them end to end.",
+        "生成带已知类型的模拟客户并完整分群。",
+    )
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False), default="out", show_default=True
+)
+@click.option(
+    "--customers",
+    "n_customers",
+    type=click.IntRange(min=10),
+    default=20_000,
+    show_default=True,
+    help=_h("Number of generated customers.", "模拟客户数。"),
+)
 @click.option("--months", type=click.IntRange(min=1), default=24, show_default=True)
 @_segment_options
-def demo(out, n_customers, months, method, k, seed, stability, as_of, actions_file,
-         small_arrears, sheets, lang, quiet):
+def demo(
+    out,
+    n_customers,
+    months,
+    method,
+    k,
+    seed,
+    stability,
+    as_of,
+    actions_file,
+    small_arrears,
+    sheets,
+    lang,
+    quiet,
+):
     import payseg
 
     lang = lang or "zh"
@@ -591,30 +820,64 @@ def demo(out, n_customers, months, method, k, seed, stability, as_of, actions_fi
         data = payseg.synth.generate(n_customers, seed=seed, months=months)
         if not quiet:
             data.summary(file=sys.stderr)
-        result = payseg.segment(data, **_segment_kwargs(
-            method, k, seed, quiet, stability, as_of, actions, small_arrears))
+        result = payseg.segment(
+            data,
+            **_segment_kwargs(
+                method, k, seed, quiet, stability, as_of, actions, small_arrears
+            ),
+        )
     ari = payseg.evaluate.ari(data.truth["archetype"], result.labels)
-    _echo(quiet, f"{result.segmenter.n_clusters_} segments ({result.k_reason}); "
-                 f"agreement with the planted archetypes: ARI {ari:.3f}")
+    _echo(
+        quiet,
+        f"{result.segmenter.n_clusters_} segments ({result.k_reason}); "
+        f"agreement with the planted archetypes: ARI {ari:.3f}",
+    )
     paths = write_outputs(result, Path(out), quiet=quiet, lang=lang, sheets=sheets)
     _list_outputs(paths, Path(out))
 
 
-@main.command(help=_h("Write generated customers as utility-export files (Chinese "
-                      "headers).", "将模拟客户写成营销系统导出格式的文件（中文表头）。"))
-@click.option("--customers", "n_customers", type=click.IntRange(min=1), default=10_000,
-              show_default=True)
+@main.command(
+    help=_h(
+        "Write generated customers as utility-export files (Chinese headers).",
+        "将模拟客户写成营销系统导出格式的文件（中文表头）。",
+    )
+)
+@click.option(
+    "--customers",
+    "n_customers",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+)
 @click.option("--months", type=click.IntRange(min=1), default=24, show_default=True)
-@click.option("--start", default="2024-01", show_default=True, callback=_parse_month,
-              help=_h("First month, YYYY-MM.", "起始月份 YYYY-MM。"))
+@click.option(
+    "--start",
+    default="2024-01",
+    show_default=True,
+    callback=_parse_month,
+    help=_h("First month, YYYY-MM.", "起始月份 YYYY-MM。"),
+)
 @click.option("--seed", default=0, show_default=True)
-@click.option("--market", type=click.Choice(["cn", "us", "uk"]), default="cn",
-              show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
-              show_default=True)
-@click.option("--defects", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help=_h("Fraction of defective rows to inject (each kind the loader "
-                      "rejects).", "注入的缺陷行比例。"))
+@click.option(
+    "--market", type=click.Choice(["cn", "us", "uk"]), default="cn", show_default=True
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+)
+@click.option(
+    "--defects",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help=_h(
+        "Fraction of defective rows to inject (each kind the loader rejects).",
+        "注入的缺陷行比例。",
+    ),
+)
 @click.option("--out", type=click.Path(file_okay=False), required=True)
 @click.option("--quiet", "-q", is_flag=True)
 def synth(n_customers, months, start, seed, market, fmt, defects, out, quiet):
@@ -622,35 +885,56 @@ def synth(n_customers, months, start, seed, market, fmt, defects, out, quiet):
 
     _writable_folder(Path(out))
     with _user_errors():
-        data = payseg.synth.generate(n_customers, seed=seed, start=start, months=months,
-                                     market=market)
+        data = payseg.synth.generate(
+            n_customers, seed=seed, start=start, months=months, market=market
+        )
         try:
             payseg.synth.write(data, out, format=fmt, defects=defects, seed=seed)
             data.truth.to_csv(Path(out) / "truth.csv", encoding="utf-8-sig")
         except OSError as exc:
-            raise _UserError(f"--out {out}: could not write ({exc.strerror or exc})") \
-                from None
-    _echo(quiet, f"wrote {len(data.payments):,} payments, {len(data.bills):,} bills, "
-                 f"{n_customers:,} customers to {out}")
+            raise _UserError(
+                f"--out {out}: could not write ({exc.strerror or exc})"
+            ) from None
+    _echo(
+        quiet,
+        f"wrote {len(data.payments):,} payments, {len(data.bills):,} bills, "
+        f"{n_customers:,} customers to {out}",
+    )
 
 
-@main.command(help=_h("Assign the customers in PAYMENTS to the segments of a saved "
-                      "model.", "用已保存的模型为 PAYMENTS 中的客户分配分群。"))
+@main.command(
+    help=_h(
+        "Assign the customers in PAYMENTS to the segments of a saved model.",
+        "用已保存的模型为 PAYMENTS 中的客户分配分群。",
+    )
+)
 @click.argument("payments", nargs=-1, required=True)
 @click.option("--model", type=click.Path(exists=True, dir_okay=False), required=True)
 @click.option("--bills", multiple=True)
 @click.option("--customers", multiple=True)
 @click.option("--columns", type=click.Path(exists=True, dir_okay=False))
-@click.option("--channels", "channels_file", type=click.Path(exists=True, dir_okay=False),
-              help=_h("Channel spellings to register (as for segment).",
-                      "登记渠道写法（同 segment）。"))
+@click.option(
+    "--channels",
+    "channels_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help=_h(
+        "Channel spellings to register (as for segment).",
+        "登记渠道写法（同 segment）。",
+    ),
+)
 @click.option("--id-width", type=click.IntRange(min=1), default=None)
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help=_h("CSV to write (default: print to stdout).",
-                      "输出 CSV（默认打印到标准输出）。"))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help=_h(
+        "CSV to write (default: print to stdout).", "输出 CSV（默认打印到标准输出）。"
+    ),
+)
 @click.option("--quiet", "-q", is_flag=True)
-def predict(payments, model, bills, customers, columns, channels_file, id_width, out,
-            quiet):
+def predict(
+    payments, model, bills, customers, columns, channels_file, id_width, out, quiet
+):
     import payseg
     from payseg._pipeline import predict_saved
 
@@ -658,24 +942,31 @@ def predict(payments, model, bills, customers, columns, channels_file, id_width,
     if (folder / INCOMPLETE).exists() or (folder / MANIFEST).exists():
         problem = check_result_set(folder)
         if problem:
-            raise _UserError(f"--model {model}: the result set in {folder} is "
-                             f"incomplete ({problem}); run payseg segment again")
+            raise _UserError(
+                f"--model {model}: the result set in {folder} is "
+                f"incomplete ({problem}); run payseg segment again"
+            )
     with _user_errors():
         segmenter = payseg.Segmenter.load(model)  # a bad model file fails first
         mapping = _read_columns(columns)
         _register_channels(channels_file)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            data = payseg.load(list(payments), bills=list(bills) or None,
-                               customers=list(customers) or None, columns=mapping,
-                               id_width=id_width)
+            data = payseg.load(
+                list(payments),
+                bills=list(bills) or None,
+                customers=list(customers) or None,
+                columns=mapping,
+                id_width=id_width,
+            )
         assigned = predict_saved(segmenter, data)
     if out:
         try:
             _write_csv(assigned, Path(out), quote_text=True)
         except OSError as exc:
-            raise _UserError(f"--out {out}: could not write ({exc.strerror or exc})") \
-                from None
+            raise _UserError(
+                f"--out {out}: could not write ({exc.strerror or exc})"
+            ) from None
         _echo(quiet, f"wrote {len(assigned):,} customers to {out}")
     else:
         click.echo(assigned.to_csv(), nl=False)
@@ -697,8 +988,9 @@ def channels(aliases):
 def _pd_wide():
     import pandas as pd
 
-    with pd.option_context("display.width", 200, "display.max_rows", None,
-                           "display.max_colwidth", 80):
+    with pd.option_context(
+        "display.width", 200, "display.max_rows", None, "display.max_colwidth", 80
+    ):
         yield
 
 

@@ -199,18 +199,28 @@ class PaymentData:
 
 #: Data-health counts of PaymentData.health: key -> what it counts (summary, report).
 HEALTH_CHECKS = (
-    ("reversed_pairs", "reversed payments cancelled by a reversal or refund row "
-                       "(both rows rejected)"),
-    ("cancelled", "payments marked reversed whose reversal is not in the file "
-                  "(rejected)"),
+    (
+        "reversed_pairs",
+        "reversed payments cancelled by a reversal or refund row (both rows rejected)",
+    ),
+    (
+        "cancelled",
+        "payments marked reversed whose reversal is not in the file (rejected)",
+    ),
     ("unmatched_negative", "negative amounts without a matching payment (rejected)"),
-    ("same_day_kept", "same-day repeats kept as second payments (no time of day or "
-                      "transaction id)"),
-    ("duplicated_bills", "bills sharing a (customer, period) with another bill, "
-                         "without bill ids"),
+    (
+        "same_day_kept",
+        "same-day repeats kept as second payments (no time of day or transaction id)",
+    ),
+    (
+        "duplicated_bills",
+        "bills sharing a (customer, period) with another bill, without bill ids",
+    ),
     ("customers_with_duplicated_bills", "customers with several bills in one period"),
-    ("reused_ids", "customer ids found in more than one 供电单位 (pass "
-                   "id_with_region=True)"),
+    (
+        "reused_ids",
+        "customer ids found in more than one 供电单位 (pass id_with_region=True)",
+    ),
 )
 
 
@@ -219,18 +229,22 @@ def _health_lines(health: dict) -> list[str]:
     if not found:
         return []
     return ["  data health (assumptions that did not hold):"] + [
-        f"    {text}: {n:,}" for text, n in found]
+        f"    {text}: {n:,}" for text, n in found
+    ]
 
 
 def _payments_without_bill(payments: pd.DataFrame, bills: pd.DataFrame) -> int:
     with_period = payments[payments["period"].notna()]
     keys = pd.MultiIndex.from_arrays([bills["customer_id"], bills["period"]])
-    probe = pd.MultiIndex.from_arrays([with_period["customer_id"], with_period["period"]])
+    probe = pd.MultiIndex.from_arrays(
+        [with_period["customer_id"], with_period["period"]]
+    )
     return int((~probe.isin(keys)).sum())
 
 
-def _as_sources(obj, kind: str, keys=None, *, columns=None, sheet=None, cache=None,
-                layout=None) -> list[tuple[str, pd.DataFrame, int, str]]:
+def _as_sources(
+    obj, kind: str, keys=None, *, columns=None, sheet=None, cache=None, layout=None
+) -> list[tuple[str, pd.DataFrame, int, str]]:
     """Turn a path, a list of paths, a glob or a DataFrame into sources.
 
     Each source is ``(name, raw frame, offset, encoding)``. ``offset`` converts a row
@@ -249,14 +263,19 @@ def _as_sources(obj, kind: str, keys=None, *, columns=None, sheet=None, cache=No
         if path.is_dir():
             paths = _folder_files(sorted(path.iterdir()), kind, str(obj))
         elif any(ch in str(obj) for ch in "*?["):
-            paths = _folder_files(sorted(Path(p) for p in _glob(str(obj))), kind,
-                                  str(obj), any_suffix=True)
+            paths = _folder_files(
+                sorted(Path(p) for p in _glob(str(obj))),
+                kind,
+                str(obj),
+                any_suffix=True,
+            )
         else:
             paths = [path]
         if not paths:
             raise PaymentDataError(
                 f"{kind}: no CSV, Parquet or Excel file at {obj} (expected files "
-                f"ending in {', '.join(sorted(_SUFFIXES))}); check the path")
+                f"ending in {', '.join(sorted(_SUFFIXES))}); check the path"
+            )
     else:
         paths = []
         for item in obj:  # a folder or a glob in a list (payseg segment <folder>)
@@ -264,22 +283,29 @@ def _as_sources(obj, kind: str, keys=None, *, columns=None, sheet=None, cache=No
             if Path(item).is_dir():
                 paths += _folder_files(sorted(Path(item).iterdir()), kind, item)
             elif any(ch in item for ch in "*?[") and not Path(item).exists():
-                paths += _folder_files(sorted(Path(p) for p in _glob(item)), kind,
-                                       item, any_suffix=True)
+                paths += _folder_files(
+                    sorted(Path(p) for p in _glob(item)), kind, item, any_suffix=True
+                )
             else:
                 paths.append(Path(item))
         if not paths:
             raise PaymentDataError(
-                f"{kind}: no CSV, Parquet or Excel file in {list(obj)}; check the "
-                "paths")
+                f"{kind}: no CSV, Parquet or Excel file in {list(obj)}; check the paths"
+            )
     out = []
     for p in paths:
         if not p.exists():
             raise PaymentDataError(
                 f"{kind}: file not found: {p}. Check the path and the current folder "
-                f"({os.getcwd()})")
-        if layout is not None and p.suffix.lower() in (".csv", ".txt", ".tsv", ".dat",
-                                                       ""):
+                f"({os.getcwd()})"
+            )
+        if layout is not None and p.suffix.lower() in (
+            ".csv",
+            ".txt",
+            ".tsv",
+            ".dat",
+            "",
+        ):
             try:
                 raw = read_plain(p, **layout)
             except ValueError as exc:
@@ -287,8 +313,9 @@ def _as_sources(obj, kind: str, keys=None, *, columns=None, sheet=None, cache=No
             out.append((str(p), raw, 2, raw.attrs["encoding"]))
             continue
         try:
-            found = read_sources(p, keys, role=kind, columns=columns, sheet=sheet,
-                                 cache=cache)
+            found = read_sources(
+                p, keys, role=kind, columns=columns, sheet=sheet, cache=cache
+            )
             encoding = _encoding_of(p)
             out += [(name, raw, 2, encoding) for name, raw in found]
         except UnreadableFileError as exc:
@@ -299,7 +326,8 @@ def _as_sources(obj, kind: str, keys=None, *, columns=None, sheet=None, cache=No
             raise PaymentDataError(
                 f"{kind}: {p} cannot be read ({type(exc).__name__}: "
                 f"{str(exc)[:200]}); expected a CSV, Parquet or Excel table. Export "
-                "it again, or report the file if it opens in Excel") from exc
+                "it again, or report the file if it opens in Excel"
+            ) from exc
     return out
 
 
@@ -334,8 +362,11 @@ def _folder_files(entries, kind, where, any_suffix=False) -> list[Path]:
         elif any_suffix or p.suffix.lower() in _SUFFIXES:
             keep.append(p)
     if skipped:
-        warnings.warn(f"{kind}: skipped in {where}: {'; '.join(skipped)}",
-                      UserWarning, stacklevel=5)
+        warnings.warn(
+            f"{kind}: skipped in {where}: {'; '.join(skipped)}",
+            UserWarning,
+            stacklevel=5,
+        )
     return keep
 
 
@@ -346,7 +377,8 @@ def _frame_source(frame: pd.DataFrame, keys, kind="payments") -> pd.DataFrame:
         raise PaymentDataError(
             f"{kind}: the DataFrame has several columns named "
             f"{', '.join(map(repr, repeated))}; expected each column once. Rename "
-            "or drop the extra ones (df.loc[:, ~df.columns.duplicated()]) first")
+            "or drop the extra ones (df.loc[:, ~df.columns.duplicated()]) first"
+        )
     named = [n for n in frame.index.names if n is not None]
     if named and not set(named) & set(frame.columns):
         frame = frame.reset_index()  # customers indexed by customer_id
@@ -363,7 +395,7 @@ def _frame_source(frame: pd.DataFrame, keys, kind="payments") -> pd.DataFrame:
     body.attrs["lines"] = np.arange(at + 2, at + 2 + len(body), dtype=np.int64)
     body.attrs["title_lines"] = [
         (i + 2, " ".join(c.strip() for c in row if c.strip() and c != "nan"))
-        for i, row in enumerate(head[:at - 1])
+        for i, row in enumerate(head[: at - 1])
     ]
     return body
 
@@ -375,13 +407,17 @@ def _out_of_range_dates_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """
     lo, hi = pd.Timestamp.min, pd.Timestamp.max
     for i, dtype in enumerate(frame.dtypes):
-        if not (isinstance(dtype, np.dtype) and dtype.kind == "M"
-                and np.datetime_data(dtype)[0] != "ns"):
+        if not (
+            isinstance(dtype, np.dtype)
+            and dtype.kind == "M"
+            and np.datetime_data(dtype)[0] != "ns"
+        ):
             continue
         col = frame.iloc[:, i]
         if col.notna().any() and (col.min() < lo or col.max() > hi):
             text = col.astype("object").map(
-                lambda v: "" if pd.isna(v) else v.isoformat(sep=" "))
+                lambda v: "" if pd.isna(v) else v.isoformat(sep=" ")
+            )
             frame = frame.copy(deep=False)
             frame.isetitem(i, text.astype("str"))
     return frame
@@ -396,8 +432,18 @@ def _glob(pattern: str) -> list[str]:
     return glob.glob(pattern)
 
 
-def _load_table(obj, kind, columns, cleaner, *, sheet=None, cache=None, layout=None,
-                id_with_region=False, **kw):
+def _load_table(
+    obj,
+    kind,
+    columns,
+    cleaner,
+    *,
+    sheet=None,
+    cache=None,
+    layout=None,
+    id_with_region=False,
+    **kw,
+):
     """Read, map and clean every source of one role.
 
     Returns ``(table, ledger parts, counts, sources, health, attributes)``:
@@ -406,23 +452,30 @@ def _load_table(obj, kind, columns, cleaner, *, sheet=None, cache=None, layout=N
     """
     frames, rejected, counts, sources, attributes = [], [], {}, {}, []
     encodings = kw.pop("encodings", {})
-    health = {"same_day_kept": 0, "reversed_pairs": 0, "unmatched_negative": 0,
-              "cancelled": 0}
+    health = {
+        "same_day_kept": 0,
+        "reversed_pairs": 0,
+        "unmatched_negative": 0,
+        "cancelled": 0,
+    }
     required, optional = ROLE_COLUMNS[kind]
     if kind != "customers":
         optional = (*optional, *CUSTOMER_ATTRIBUTES)
     keys = header_keys(kind, columns)
     for name, raw, offset, encoding in _as_sources(
-            obj, kind, keys, columns=columns, sheet=sheet, cache=cache, layout=layout):
+        obj, kind, keys, columns=columns, sheet=sheet, cache=cache, layout=layout
+    ):
         try:
-            mapped = map_columns(raw, columns, required, optional, source=name,
-                                 error=PaymentDataError)
+            mapped = map_columns(
+                raw, columns, required, optional, source=name, error=PaymentDataError
+            )
             if kind == "bills" and not set(BILL_KEYS) & set(mapped.columns):
                 found = ", ".join(map(str, raw.columns)) or "(none)"
                 raise PaymentDataError(
                     f"{name}: required column 'period' not found (bills need a "
                     f"period, a bill id or an issue date); headers found: {found}. "
-                    "Pass columns={'<your header>': 'period'} to map it.")
+                    "Pass columns={'<your header>': 'period'} to map it."
+                )
             mapped = _join_time_column(raw, mapped)
             mapped, skipped = _drop_non_data(raw, mapped, name, offset)
             if id_with_region and "region" in mapped:
@@ -437,16 +490,21 @@ def _load_table(obj, kind, columns, cleaner, *, sheet=None, cache=None, layout=N
                 f"{name}: could not be validated ({type(exc).__name__}: "
                 f"{str(exc)[:200]}); expected a table payseg can read. This is an "
                 "input payseg does not understand yet: please report it with the "
-                "first lines of the file") from exc
+                "first lines of the file"
+            ) from exc
         for k, v in kept.attrs.pop("health", {}).items():
             health[k] = health.get(k, 0) + v
         frames.append(kept)
         if len(skipped):
             bad = pd.concat([skipped, bad], ignore_index=True).sort_values(
-                "line", kind="stable", ignore_index=True)
+                "line", kind="stable", ignore_index=True
+            )
         rejected.append(bad)
-        n_read = (len(raw) + len(raw.attrs.get("bad_lines", []))
-                  + len(raw.attrs.get("title_lines", [])))
+        n_read = (
+            len(raw)
+            + len(raw.attrs.get("bad_lines", []))
+            + len(raw.attrs.get("title_lines", []))
+        )
         counts[name] = {"read": n_read, "kept": len(kept)}
         if raw.attrs.get("encoding"):
             encodings[name] = raw.attrs["encoding"]
@@ -468,8 +526,11 @@ def _region_ids(mapped: pd.DataFrame) -> pd.DataFrame:
 
 
 def _attributes(mapped: pd.DataFrame) -> pd.DataFrame | None:
-    cols = [c for c in (*CUSTOMER_ATTRIBUTES, "meter", "tariff", "theft")
-            if c in mapped.columns]
+    cols = [
+        c
+        for c in (*CUSTOMER_ATTRIBUTES, "meter", "tariff", "theft")
+        if c in mapped.columns
+    ]
     if not cols:
         return None
     out = pd.DataFrame({c: as_text(mapped[c]) for c in cols})
@@ -490,9 +551,13 @@ def _merge_attributes(customers: pd.DataFrame, parts) -> pd.DataFrame:
     side = side.groupby("customer_id", sort=False).first().reset_index()
     side = side.fillna("").astype("str")
     derived, _ = clean_customers(side, source="(payments and bills)", offset=2)
-    derived = derived.drop(columns=[c for c in derived.columns
-                                    if c not in CUSTOMER_ATTRIBUTES
-                                    and c not in ("meter", "tariff", "theft")])
+    derived = derived.drop(
+        columns=[
+            c
+            for c in derived.columns
+            if c not in CUSTOMER_ATTRIBUTES and c not in ("meter", "tariff", "theft")
+        ]
+    )
     if not len(customers):
         out = derived
     else:
@@ -513,8 +578,9 @@ def _merge_attributes(customers: pd.DataFrame, parts) -> pd.DataFrame:
     if "meter" in out:
         out["meter"] = pd.Categorical(out["meter"], categories=list(METER_TYPES))
     if "customer_type" in out:
-        out["customer_type"] = pd.Categorical(out["customer_type"],
-                                              categories=list(CUSTOMER_TYPES))
+        out["customer_type"] = pd.Categorical(
+            out["customer_type"], categories=list(CUSTOMER_TYPES)
+        )
     if "region" not in out:
         out.insert(0, "region", pd.Categorical([np.nan] * len(out)))
     elif not isinstance(out["region"].dtype, pd.CategoricalDtype):
@@ -534,14 +600,14 @@ _WARN_MIN_ROWS = 3  # ... and at least this many rows
 
 _FIXES = {
     BAD_DATE: "check the date format of the column (day or month first?); pass "
-              "the dates in a form like 2025-04-01 14:30",
+    "the dates in a form like 2025-04-01 14:30",
     UNKNOWN_CHANNEL: "register the channel texts with payseg.channels.register",
     NON_NUMERIC_AMOUNT: "check that the amount column holds numbers (yuan) and that "
-                        "the right column is mapped (columns=...)",
+    "the right column is mapped (columns=...)",
     NEGATIVE_AMOUNT: "refunds and reversals are rejected; check the sign convention "
-                     "of the export",
+    "of the export",
     MISSING_ID: "check that the customer id column is mapped (columns=...) and "
-                "filled on every row",
+    "filled on every row",
     BAD_FIELDS: "check the delimiter and the quoting of the file",
     UNDECODABLE: "save the file again in one encoding (UTF-8 or GBK)",
 }
@@ -560,15 +626,20 @@ def _warn_rejections(name, n_read, bad) -> None:
         return
     counts = bad["reason"].value_counts()
     for reason, n in counts.items():
-        if (n <= _WARN_SHARE * n_read or n < _WARN_MIN_ROWS
-                or str(reason).startswith(_LAYOUT_REASONS)):
+        if (
+            n <= _WARN_SHARE * n_read
+            or n < _WARN_MIN_ROWS
+            or str(reason).startswith(_LAYOUT_REASONS)
+        ):
             continue
         lines = bad.loc[bad["reason"] == reason, "line"].head(5).tolist()
         warnings.warn(
             f"{name}: {n:,} of {n_read:,} rows ({n / n_read:.0%}) rejected as "
             f"{reason!r} (lines {', '.join(map(str, lines))}"
             f"{', ...' if n > len(lines) else ''}). Likely fix: {_fix_for(reason)}.",
-            UserWarning, stacklevel=4)
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _nothing_kept(kind, table, rejected, counts) -> None:
@@ -576,10 +647,12 @@ def _nothing_kept(kind, table, rejected, counts) -> None:
     if len(table):
         return
     n_read = sum(c["read"] for c in counts.values())
-    ledger = (pd.concat([r for r in rejected if len(r)], ignore_index=True)
-              if any(len(r) for r in rejected) else empty_rejected())
-    if not ledger["reason"].map(
-            lambda r: not str(r).startswith(_LAYOUT_REASONS)).any():
+    ledger = (
+        pd.concat([r for r in rejected if len(r)], ignore_index=True)
+        if any(len(r) for r in rejected)
+        else empty_rejected()
+    )
+    if not ledger["reason"].map(lambda r: not str(r).startswith(_LAYOUT_REASONS)).any():
         return  # only titles, blank lines, totals: a file with no data rows
     top = ledger["reason"].value_counts().head(3)
     reasons = "; ".join(f"{r!r}: {n:,} rows" for r, n in top.items())
@@ -588,7 +661,8 @@ def _nothing_kept(kind, table, rejected, counts) -> None:
     err = PaymentDataError(
         f"{kind}: every one of the {n_read:,} rows read from {files} was rejected "
         f"(top reasons: {reasons}); expected at least one valid row. Likely fix: "
-        f"{fix}. The rejected rows are in err.rejected.")
+        f"{fix}. The rejected rows are in err.rejected."
+    )
     err.rejected = ledger
     err.counts = dict(counts)
     raise err
@@ -605,8 +679,9 @@ def _join_time_column(raw, mapped):
         return mapped
     for orig, col in zip(raw.columns, mapped.columns):
         key = normalise_header(orig)
-        if col == "paid_at" or not (key in _TIME_HEADERS
-                                    or HEADER_MAP.get(key) == "paid_at"):
+        if col == "paid_at" or not (
+            key in _TIME_HEADERS or HEADER_MAP.get(key) == "paid_at"
+        ):
             continue
         if not pd.api.types.is_string_dtype(mapped[col]):
             continue
@@ -621,8 +696,14 @@ def _join_time_column(raw, mapped):
         digits = time.str.fullmatch(r"\d{5,6}").fillna(False)
         if digits.any():
             hms = time[digits].str.zfill(6)
-            time = time.where(~digits, hms.str.slice(0, 2) + ":" + hms.str.slice(2, 4)
-                              + ":" + hms.str.slice(4, 6))
+            time = time.where(
+                ~digits,
+                hms.str.slice(0, 2)
+                + ":"
+                + hms.str.slice(2, 4)
+                + ":"
+                + hms.str.slice(4, 6),
+            )
         mapped = mapped.assign(paid_at=(date + " " + time).str.strip())
         break
     return mapped
@@ -636,7 +717,9 @@ def _fractional_ids(ids: pd.Series) -> np.ndarray:
     if ids.dtype == object:
         return np.fromiter(
             (isinstance(v, float) and not (v != v or v.is_integer()) for v in ids),
-            dtype=bool, count=len(ids))
+            dtype=bool,
+            count=len(ids),
+        )
     return np.zeros(len(ids), dtype=bool)
 
 
@@ -653,13 +736,15 @@ def _drop_non_data(raw, mapped, name, offset):
             scale = 0.01 if unit == "分" else 10_000.0
             mapped[col] = parse_amounts(mapped[col]) * scale
     lines = mapped.attrs.get("lines")
-    lines = (np.asarray(lines) if lines is not None and len(lines) == len(mapped)
-             else np.arange(len(mapped), dtype=np.int64) + offset)
+    lines = (
+        np.asarray(lines)
+        if lines is not None and len(lines) == len(mapped)
+        else np.arange(len(mapped), dtype=np.int64) + offset
+    )
     id_header = raw.columns[list(mapped.columns).index("customer_id")]
     mask, entries = non_data_rows(mapped, id_header)
     # Status columns of bills ("未支付") are not about the row being void.
-    void, void_entries = (void_rows(mapped) if "paid_at" in mapped
-                          else (mask, None))
+    void, void_entries = void_rows(mapped) if "paid_at" in mapped else (mask, None)
     if void_entries is not None and void.any():
         # Reversals and refunds are paired with their payment by the cleaner; only
         # failed transactions are rejected here.
@@ -675,31 +760,48 @@ def _drop_non_data(raw, mapped, name, offset):
         # One ledger entry per row: a reversed row that is also a non-data row
         # keeps the non-data reason.
         extra = void & ~mask
-        order = np.argsort(np.r_[np.flatnonzero(mask), np.flatnonzero(extra)],
-                           kind="stable")
-        entries = pd.concat(
-            [entries, void_entries[extra[void]]], ignore_index=True
-        ).iloc[order].reset_index(drop=True)
+        order = np.argsort(
+            np.r_[np.flatnonzero(mask), np.flatnonzero(extra)], kind="stable"
+        )
+        entries = (
+            pd.concat([entries, void_entries[extra[void]]], ignore_index=True)
+            .iloc[order]
+            .reset_index(drop=True)
+        )
         mask = mask | extra
     frac = _fractional_ids(mapped["customer_id"]) & ~mask
     if frac.any():
         # Typed inputs (DataFrame, Parquet): a float id such as 12345602.5 is no
         # account number; it must not be kept as '12345602.5' nor crash.
-        order = np.argsort(np.r_[np.flatnonzero(mask), np.flatnonzero(frac)],
-                           kind="stable")
-        extra = pd.DataFrame({
-            "column": "customer_id",
-            "value": mapped["customer_id"][frac].astype("str").to_numpy(),
-            "reason": FRACTIONAL_ID}, dtype="str")
-        entries = pd.concat([entries, extra], ignore_index=True).iloc[
-            order].reset_index(drop=True)
+        order = np.argsort(
+            np.r_[np.flatnonzero(mask), np.flatnonzero(frac)], kind="stable"
+        )
+        extra = pd.DataFrame(
+            {
+                "column": "customer_id",
+                "value": mapped["customer_id"][frac].astype("str").to_numpy(),
+                "reason": FRACTIONAL_ID,
+            },
+            dtype="str",
+        )
+        entries = (
+            pd.concat([entries, extra], ignore_index=True)
+            .iloc[order]
+            .reset_index(drop=True)
+        )
         mask = mask | frac
     titles = mapped.attrs.get("title_lines", [])
-    parts = [ledger_entries(name, [t[0] for t in titles], "",
-                            [t[1] for t in titles], TITLE_ROW)]
+    parts = [
+        ledger_entries(
+            name, [t[0] for t in titles], "", [t[1] for t in titles], TITLE_ROW
+        )
+    ]
     if mask.any():
-        parts.append(entries.assign(source=name, line=lines[mask])[
-            list(REJECTED_COLUMNS)].astype({"line": "int64"}))
+        parts.append(
+            entries.assign(source=name, line=lines[mask])[
+                list(REJECTED_COLUMNS)
+            ].astype({"line": "int64"})
+        )
         sci = entries["reason"] == SCIENTIFIC_ID
         if sci.any():
             where = ", ".join(map(str, lines[mask][sci.to_numpy()][:5]))
@@ -708,7 +810,8 @@ def _drop_non_data(raw, mapped, name, offset):
                 f"(e.g. {entries['value'][sci].iloc[0]!r}, lines {where}): a "
                 "spreadsheet turned the id column into numbers and dropped digits. "
                 "Export the id column as text; these rows are rejected.",
-                UserWarning, stacklevel=4,
+                UserWarning,
+                stacklevel=4,
             )
         attrs = dict(mapped.attrs)
         mapped = mapped[~mask].reset_index(drop=True)
@@ -837,8 +940,10 @@ def load(
     sheets = sheet if isinstance(sheet, Mapping) else {"payments": sheet}
     unknown = set(sheets) - {"payments", "bills", "customers"}
     if unknown:
-        raise PaymentDataError(f"sheet: unknown role {sorted(unknown)[0]!r}; use payments, "
-                         "bills or customers")
+        raise PaymentDataError(
+            f"sheet: unknown role {sorted(unknown)[0]!r}; use payments, "
+            "bills or customers"
+        )
     if header not in ("infer", 0, None):
         raise PaymentDataError(f"header must be 'infer', 0 or None, got {header!r}")
     layout = None
@@ -847,16 +952,31 @@ def load(
     cache: dict = {}
     common = {"cache": cache, "layout": layout, "id_with_region": id_with_region}
     pay, rej, counts, sources, health, attrs = _load_table(
-        payments, "payments", columns, clean_payments, sheet=sheets.get("payments"),
-        drop_duplicates=drop_duplicates, reversal_window=reversal_window,
-        dates=dates, notes=notes, encodings=encodings, **common,
+        payments,
+        "payments",
+        columns,
+        clean_payments,
+        sheet=sheets.get("payments"),
+        drop_duplicates=drop_duplicates,
+        reversal_window=reversal_window,
+        dates=dates,
+        notes=notes,
+        encodings=encodings,
+        **common,
     )
     _nothing_kept("payments", pay, rej, counts)
     bill_table, cust_table = empty("bills"), empty("customers")
     if bills is not None:
         bill_table, r, c, src, _, a = _load_table(
-            bills, "bills", columns, clean_bills, sheet=sheets.get("bills"),
-            drop_duplicates=drop_duplicates, dates=dates, notes=notes, encodings=encodings,
+            bills,
+            "bills",
+            columns,
+            clean_bills,
+            sheet=sheets.get("bills"),
+            drop_duplicates=drop_duplicates,
+            dates=dates,
+            notes=notes,
+            encodings=encodings,
             **common,
         )
         _nothing_kept("bills", bill_table, r, c)
@@ -866,8 +986,13 @@ def load(
         attrs += a
     if customers is not None:
         cust_table, r, c, src, _, _ = _load_table(
-            customers, "customers", columns, clean_customers,
-            sheet=sheets.get("customers"), encodings=encodings, **common,
+            customers,
+            "customers",
+            columns,
+            clean_customers,
+            sheet=sheets.get("customers"),
+            encodings=encodings,
+            **common,
         )
         rej += r
         counts.update(c)
@@ -876,12 +1001,11 @@ def load(
     if id_width is not None:
         pay["customer_id"] = _pad_ids(pay["customer_id"], id_width)
         bill_table["customer_id"] = _pad_ids(bill_table["customer_id"], id_width)
-        cust_table.index = pd.Index(_pad_ids(cust_table.index.to_series(), id_width),
-                                    name="customer_id")
+        cust_table.index = pd.Index(
+            _pad_ids(cust_table.index.to_series(), id_width), name="customer_id"
+        )
     rejected = [r for r in rej if len(r)]
-    ledger = (
-        pd.concat(rejected, ignore_index=True) if rejected else empty_rejected()
-    )
+    ledger = pd.concat(rejected, ignore_index=True) if rejected else empty_rejected()
     data = PaymentData(
         payments=pay.reset_index(drop=True),
         bills=bill_table.reset_index(drop=True),
@@ -905,26 +1029,37 @@ def _health(data: PaymentData, found: dict, id_with_region: bool) -> dict:
             f"payments: {health['same_day_kept']:,} rows repeat another row of the same "
             "day exactly; without times of day or transaction ids they are read as "
             "second payments and kept. Drop them yourself if the export repeats rows.",
-            UserWarning, stacklevel=3)
+            UserWarning,
+            stacklevel=3,
+        )
     b = data.bills
     if len(b) and "bill_id" not in b:
         dup = b.duplicated(["customer_id", "period"], keep=False) & b["period"].notna()
         health["duplicated_bills"] = int(dup.sum())
         health["customers_with_duplicated_bills"] = int(
-            b.loc[dup, "customer_id"].nunique())
+            b.loc[dup, "customer_id"].nunique()
+        )
     # An account number in two supply units: two customers under one id.
-    regions = [t[["customer_id", "region"]] for t in (data.payments, data.bills)
-               if "region" in t]
+    regions = [
+        t[["customer_id", "region"]]
+        for t in (data.payments, data.bills)
+        if "region" in t
+    ]
     c = data.customers
     if "region" in c and c["region"].notna().any():
-        regions.append(pd.DataFrame({"customer_id": c.index.to_numpy(),
-                                     "region": c["region"].to_numpy()}))
+        regions.append(
+            pd.DataFrame(
+                {"customer_id": c.index.to_numpy(), "region": c["region"].to_numpy()}
+            )
+        )
     health["reused_ids"] = 0
     if regions and not id_with_region:
-        both = pd.concat([r.astype({"region": "str"}) for r in regions],
-                         ignore_index=True)
-        both = both[both["region"].notna() & (both["region"] != "nan")
-                    & (both["region"] != "")]
+        both = pd.concat(
+            [r.astype({"region": "str"}) for r in regions], ignore_index=True
+        )
+        both = both[
+            both["region"].notna() & (both["region"] != "nan") & (both["region"] != "")
+        ]
         units = both.drop_duplicates().groupby("customer_id")["region"].nunique()
         reused = units[units > 1]
         health["reused_ids"] = len(reused)
@@ -934,7 +1069,9 @@ def _health(data: PaymentData, found: dict, id_with_region: bool) -> dict:
                 f"{len(reused):,} customer ids appear in more than one 供电单位 "
                 f"(e.g. {first}): an account number reused by two customers is read "
                 "as one. Pass id_with_region=True to key customers by region/id.",
-                UserWarning, stacklevel=3)
+                UserWarning,
+                stacklevel=3,
+            )
     return health
 
 
@@ -945,22 +1082,31 @@ def _date_options(tz, dayfirst, date_format) -> dict:
     except Exception as exc:
         raise PaymentDataError(
             f"tz={tz!r} is not a time zone ({exc}); expected a name such as "
-            "'Asia/Shanghai' or 'UTC'.") from None
+            "'Asia/Shanghai' or 'UTC'."
+        ) from None
     if dayfirst is not None and not isinstance(dayfirst, (bool, np.bool_)):
         raise PaymentDataError(
             f"dayfirst={dayfirst!r}: expected True (15/01/2013), False (1/15/2013) "
-            "or None (detect per column).")
-    if date_format is not None and (not isinstance(date_format, str)
-                                    or "%" not in date_format):
+            "or None (detect per column)."
+        )
+    if date_format is not None and (
+        not isinstance(date_format, str) or "%" not in date_format
+    ):
         raise PaymentDataError(
             f"date_format={date_format!r}: expected a strptime format such as "
-            "'%d/%m/%Y' or None.")
-    return {"tz": tz, "dayfirst": None if dayfirst is None else bool(dayfirst),
-            "date_format": date_format}
+            "'%d/%m/%Y' or None."
+        )
+    return {
+        "tz": tz,
+        "dayfirst": None if dayfirst is None else bool(dayfirst),
+        "date_format": date_format,
+    }
 
 
-_INPUT = ("a path (str or pathlib.Path), a list of paths, a glob such as "
-          "'exports/*.csv', a folder or a pandas DataFrame")
+_INPUT = (
+    "a path (str or pathlib.Path), a list of paths, a glob such as "
+    "'exports/*.csv', a folder or a pandas DataFrame"
+)
 
 
 def _check_input(obj, kind: str, required: bool) -> None:
@@ -971,31 +1117,35 @@ def _check_input(obj, kind: str, required: bool) -> None:
     if obj is None or isinstance(obj, (bool, int, float, complex)):
         raise PaymentDataError(
             f"{kind}: got {obj!r} ({type(obj).__name__}); expected {_INPUT}. "
-            f"Pass the export file, e.g. {example}'{kind}.csv')")
+            f"Pass the export file, e.g. {example}'{kind}.csv')"
+        )
     if isinstance(obj, Mapping):
         raise PaymentDataError(
             f"{kind}: got a {type(obj).__name__}; expected {_INPUT}. Wrap the "
-            f"columns in a DataFrame: {example}pd.DataFrame(...))")
+            f"columns in a DataFrame: {example}pd.DataFrame(...))"
+        )
     if isinstance(obj, (pd.DataFrame, str, bytes, os.PathLike)):
         if isinstance(obj, str) and not obj.strip():
             raise PaymentDataError(
                 f"{kind}: got an empty path ''; expected {_INPUT}. Pass the export "
-                f"file, e.g. {example}'{kind}.csv')")
+                f"file, e.g. {example}'{kind}.csv')"
+            )
         return
     if isinstance(obj, (list, tuple)):
         if not obj:
             raise PaymentDataError(
                 f"{kind}: got an empty list; expected at least one file. Check the "
-                "glob or folder that built the list")
+                "glob or folder that built the list"
+            )
         wrong = [x for x in obj if not isinstance(x, (str, bytes, os.PathLike))]
         if wrong:
             raise PaymentDataError(
                 f"{kind}: the list holds {wrong[0]!r} ({type(wrong[0]).__name__}); "
                 "expected paths only. Pass file paths, or concatenate DataFrames "
-                "with pd.concat first")
+                "with pd.concat first"
+            )
         return
-    raise PaymentDataError(
-        f"{kind}: got a {type(obj).__name__}; expected {_INPUT}")
+    raise PaymentDataError(f"{kind}: got a {type(obj).__name__}; expected {_INPUT}")
 
 
 def _check_arguments(payments, bills, customers, columns, id_width) -> None:
@@ -1009,15 +1159,18 @@ def _check_arguments(payments, bills, customers, columns, id_width) -> None:
         raise PaymentDataError(
             f"columns: got {columns!r} ({type(columns).__name__}); expected a "
             "mapping {file header: canonical name}, e.g. columns={'用户号': "
-            "'customer_id', '交易时间': 'paid_at'}")
+            "'customer_id', '交易时间': 'paid_at'}"
+        )
     if id_width is not None and (
-        isinstance(id_width, bool) or not isinstance(id_width, (int, np.integer))
+        isinstance(id_width, bool)
+        or not isinstance(id_width, (int, np.integer))
         or id_width < 1
     ):
         raise PaymentDataError(
             f"id_width: got {id_width!r} ({type(id_width).__name__}); expected a "
             "positive whole number of digits, e.g. id_width=10, or None to keep "
-            "ids as written")
+            "ids as written"
+        )
 
 
 def _pad_ids(ids: pd.Series, width: int) -> pd.Series:

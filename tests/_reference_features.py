@@ -50,7 +50,7 @@ def _robust_max(dates):
     k = max(1, int(len(dates) * 0.001))
     if len(dates) < 50:
         return dates[-1]
-    tail = dates[-(k + 1):]
+    tail = dates[-(k + 1) :]
     for i in range(k):
         if (tail[i + 1].normalize() - tail[i].normalize()).days > 62:
             return tail[i]
@@ -88,14 +88,25 @@ def _allocate(queue, p, pos, *, overflow):
     return not first
 
 
-def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.0,
-                       trend_periods=12, recent_periods=3):
+def reference_features(
+    data,
+    as_of=None,
+    *,
+    late_fee_rate=0.001,
+    late_fee_min=1.0,
+    trend_periods=12,
+    recent_periods=3,
+):
     pay = data.payments
     bills = data.bills
     has_channel = "channel" in pay
     has_period = "period" in pay
-    has_ids = ("bill_id" in pay and pay["bill_id"].notna().any()
-               and "bill_id" in bills and bills["bill_id"].notna().any())
+    has_ids = (
+        "bill_id" in pay
+        and pay["bill_id"].notna().any()
+        and "bill_id" in bills
+        and bills["bill_id"].notna().any()
+    )
     # Bills that take part: known period, amount due not zero.
     kept_bills = []
     for b in bills.itertuples(index=False):
@@ -112,18 +123,27 @@ def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.
     as_of = _day(pd.Timestamp(as_of))
     as_of_month = pd.Period(as_of, freq="M")
     kept_bills = [
-        b for b in kept_bills
-        if (b.period <= as_of_month if pd.isna(b.issued_on)
-            else _day(b.issued_on) <= as_of)
+        b
+        for b in kept_bills
+        if (
+            b.period <= as_of_month
+            if pd.isna(b.issued_on)
+            else _day(b.issued_on) <= as_of
+        )
     ]
-    ids = sorted(set(pay["customer_id"]) | set(bills["customer_id"])
-                 | set(data.customers.index))
-    present = [c for c in channels.codes()
-               if has_channel and (pay["channel"] == c).any()]
+    ids = sorted(
+        set(pay["customer_id"]) | set(bills["customer_id"]) | set(data.customers.index)
+    )
+    present = [
+        c for c in channels.codes() if has_channel and (pay["channel"] == c).any()
+    ]
     if has_channel:
-        present = [c for c in channels.codes()
-                   if c in set(pay.loc[pay["paid_at"].dt.normalize() <= as_of,
-                                       "channel"].dropna())]
+        present = [
+            c
+            for c in channels.codes()
+            if c
+            in set(pay.loc[pay["paid_at"].dt.normalize() <= as_of, "channel"].dropna())
+        ]
     groups = channels.table()["group"]
     rows, dominant = {}, {}
     for cid in ids:
@@ -133,38 +153,70 @@ def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.
                 continue
             ch = p.channel if has_channel and not pd.isna(p.channel) else None
             per = p.period if has_period and not pd.isna(p.period) else None
-            ps.append({"t": p.paid_at, "day": _day(p.paid_at), "ch": ch,
-                       "amount": float(p.amount), "cents": _cents(p.amount),
-                       "period": per, "bill": _bill_id(getattr(p, "bill_id", None))})
+            ps.append(
+                {
+                    "t": p.paid_at,
+                    "day": _day(p.paid_at),
+                    "ch": ch,
+                    "amount": float(p.amount),
+                    "cents": _cents(p.amount),
+                    "period": per,
+                    "bill": _bill_id(getattr(p, "bill_id", None)),
+                }
+            )
         # Time order; at equal seconds, no channel first, then by code name, then
         # by amount.
-        ps.sort(key=lambda p: (p["t"].floor("s"), p["ch"] is not None, p["ch"] or "",
-                               p["cents"]))
+        ps.sort(
+            key=lambda p: (
+                p["t"].floor("s"),
+                p["ch"] is not None,
+                p["ch"] or "",
+                p["cents"],
+            )
+        )
         bs = [b for b in kept_bills if b.customer_id == cid]
-        bs.sort(key=lambda b: (b.period, _day(b.issued_on).value
-                               if not pd.isna(b.issued_on) else 0))
-        bl = [{"period": b.period,
-               "issue": None if pd.isna(b.issued_on) else _day(b.issued_on),
-               "due": None if pd.isna(b.due_on) else _day(b.due_on),
-               "req": _cents(getattr(b, "amount_due", NAN)),
-               "id": _bill_id(getattr(b, "bill_id", None)),
-               "pays": []} for b in bs]
+        bs.sort(
+            key=lambda b: (
+                b.period,
+                _day(b.issued_on).value if not pd.isna(b.issued_on) else 0,
+            )
+        )
+        bl = [
+            {
+                "period": b.period,
+                "issue": None if pd.isna(b.issued_on) else _day(b.issued_on),
+                "due": None if pd.isna(b.due_on) else _day(b.due_on),
+                "req": _cents(getattr(b, "amount_due", NAN)),
+                "id": _bill_id(getattr(b, "bill_id", None)),
+                "pays": [],
+            }
+            for b in bs
+        ]
         # Allocation: by bill id, else over the period's bills; then the running
         # account over what those leave open.
         for i, p in enumerate(ps):
-            by_id = [k for k, b in enumerate(bl)
-                     if has_ids and p["bill"] is not None and b["id"] == p["bill"]]
-            p["kind"] = "id" if by_id else ("period" if p["period"] is not None
-                                            else "account")
+            by_id = [
+                k
+                for k, b in enumerate(bl)
+                if has_ids and p["bill"] is not None and b["id"] == p["bill"]
+            ]
+            p["kind"] = (
+                "id" if by_id else ("period" if p["period"] is not None else "account")
+            )
             if by_id:
                 bl[by_id[0]]["pays"].append((p, p["cents"]))
             elif p["kind"] == "period":
                 queue = [b for b in bl if b["period"] == p["period"]]
-                pos = sum(q["cents"] for q in ps[:i]
-                          if q.get("kind") == "period" and q["period"] == p["period"])
+                pos = sum(
+                    q["cents"]
+                    for q in ps[:i]
+                    if q.get("kind") == "period" and q["period"] == p["period"]
+                )
                 _allocate(queue, p, pos, overflow=True)
-        left = [dict(b, req=max((b["req"] or 0) - sum(c for _, c in b["pays"]), 0),
-                     pays=[]) for b in bl]
+        left = [
+            dict(b, req=max((b["req"] or 0) - sum(c for _, c in b["pays"]), 0), pays=[])
+            for b in bl
+        ]
         for i, p in enumerate(ps):
             if p["kind"] == "account":
                 pos = sum(q["cents"] for q in ps[:i] if q["kind"] == "account")
@@ -181,8 +233,11 @@ def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.
                     b["settle"] = p["day"]
                     break
             b["paid"] = sum(cents for _, cents in b["pays"])
-            b["paid_by_due"] = sum(cents for p, cents in b["pays"]
-                                   if b["due"] is not None and p["day"] <= b["due"])
+            b["paid_by_due"] = sum(
+                cents
+                for p, cents in b["pays"]
+                if b["due"] is not None and p["day"] <= b["due"]
+            )
         f = {}
         # ---- timing
         f["weekend_share"] = _mean([p["day"].weekday() >= 5 for p in ps])
@@ -194,12 +249,20 @@ def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.
         f["delay_days_median"] = float(np.median(delays)) if delays else NAN
         f["delay_days_std"] = _std(delays)
         f["delay_days_p90"] = float(np.percentile(delays, 90)) if delays else NAN
-        f["days_to_due_mean"] = _mean([(b["due"] - b["settle"]).days for b in bl
-                                       if b["settle"] is not None
-                                       and b["due"] is not None])
-        f["pay_day_regularity"] = _std([
-            (b["settle"] - b["issue"]).days / (b["due"] - b["issue"]).days
-            for b in settled if b["due"] is not None and b["due"] > b["issue"]])
+        f["days_to_due_mean"] = _mean(
+            [
+                (b["due"] - b["settle"]).days
+                for b in bl
+                if b["settle"] is not None and b["due"] is not None
+            ]
+        )
+        f["pay_day_regularity"] = _std(
+            [
+                (b["settle"] - b["issue"]).days / (b["due"] - b["issue"]).days
+                for b in settled
+                if b["due"] is not None and b["due"] > b["issue"]
+            ]
+        )
         overdue = [b for b in bl if b["due"] is not None and b["due"] < as_of]
 
         def is_late(b):
@@ -209,8 +272,12 @@ def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.
         f["unpaid_share"] = _mean([b["settle"] is None for b in overdue])
         f["payments_per_bill"] = _mean([len(b["pays"]) for b in bl if b["pays"]])
         if not bl:
-            for c in ("delay_days_mean", "late_share", "unpaid_share",
-                      "payments_per_bill"):
+            for c in (
+                "delay_days_mean",
+                "late_share",
+                "unpaid_share",
+                "payments_per_bill",
+            ):
                 assert math.isnan(f[c])
         # ---- channel
         known = [p for p in ps if p["ch"] is not None]
@@ -220,8 +287,9 @@ def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.
             shares = {c: counts[c] / total for c in present}
             for g in channels.GROUPS:
                 f[f"{g}_share"] = sum(s for c, s in shares.items() if groups[c] == g)
-            f["channel_entropy"] = -sum(s * math.log2(s) for s in shares.values()
-                                        if s > 0)
+            f["channel_entropy"] = -sum(
+                s * math.log2(s) for s in shares.values() if s > 0
+            )
             f["top_channel_share"] = max(shares.values())
             f["n_channels"] = float(sum(v > 0 for v in counts.values()))
             best = max(counts.values())
@@ -233,8 +301,9 @@ def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.
             f["channel_entropy"] = f["top_channel_share"] = f["n_channels"] = NAN
             dominant[cid] = None
         pairs = list(zip(known[:-1], known[1:]))
-        f["channel_switch_rate"] = (_mean([a["ch"] != b["ch"] for a, b in pairs])
-                                    if pairs else NAN)
+        f["channel_switch_rate"] = (
+            _mean([a["ch"] != b["ch"] for a, b in pairs]) if pairs else NAN
+        )
         for c in present:
             f[f"channel_share__{c}"] = shares[c]
         # ---- value
@@ -275,21 +344,31 @@ def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.
         f["topup_amount_mean"] = total_amount / len(dates) if dates else NAN
         f["topups_per_month"] = (
             len(dates) / max((as_of - dates[0]).days / DAYS_PER_MONTH, 1.0)
-            if dates else NAN)
+            if dates
+            else NAN
+        )
         # ---- trend
         last = settled[-trend_periods:]
-        f["delay_trend"] = _slope([(b["period"] - as_of_month).n for b in last],
-                                  [(b["settle"] - b["issue"]).days for b in last])
+        f["delay_trend"] = _slope(
+            [(b["period"] - as_of_month).n for b in last],
+            [(b["settle"] - b["issue"]).days for b in last],
+        )
         recent = overdue[-recent_periods:]
         f["recent_late_share"] = _mean([is_late(b) for b in recent])
         last_month = as_of_month if as_of.is_month_end else as_of_month - 1
-        months_back = [last_month - (trend_periods - 1 - i)
-                       for i in range(trend_periods)]
-        monthly = [sum(p["amount"] for p in ps if pd.Period(p["day"], "M") == m)
-                   for m in months_back]
+        months_back = [
+            last_month - (trend_periods - 1 - i) for i in range(trend_periods)
+        ]
+        monthly = [
+            sum(p["amount"] for p in ps if pd.Period(p["day"], "M") == m)
+            for m in months_back
+        ]
         mean = float(np.mean(monthly))
-        f["amount_trend"] = (_slope(list(range(trend_periods)), monthly) / mean
-                             if mean > 0 and trend_periods > 1 else NAN)
+        f["amount_trend"] = (
+            _slope(list(range(trend_periods)), monthly) / mean
+            if mean > 0 and trend_periods > 1
+            else NAN
+        )
         rows[cid] = f
     names = payseg.features.feature_names() + [f"channel_share__{c}" for c in present]
     X = pd.DataFrame.from_dict(rows, orient="index", columns=names, dtype=float)
@@ -304,8 +383,15 @@ def reference_features(data, as_of=None, *, late_fee_rate=0.001, late_fee_min=1.
 CHANNELS = ["alipay", "counter", "card_debit", "agent_outlet", "ic_card"]
 
 
-def random_data(seed: int, *, n_customers=None, with_bills=True, with_channel=True,
-                with_period=True, times=True) -> payseg.PaymentData:
+def random_data(
+    seed: int,
+    *,
+    n_customers=None,
+    with_bills=True,
+    with_channel=True,
+    with_period=True,
+    times=True,
+) -> payseg.PaymentData:
     """Small random PaymentData with the awkward cases the rules must handle.
 
     One-payment customers, customers without bills or without payments, split
@@ -328,12 +414,15 @@ def random_data(seed: int, *, n_customers=None, with_bills=True, with_channel=Tr
             amount = float(rng.choice([0, 50, 120.5, 99.99, 200]))
             if rng.random() < 0.1:
                 amount = np.nan
-            bill_rows.append({
-                "customer_id": cid, "period": period,
-                "issued_on": pd.NaT if rng.random() < 0.08 else issue,
-                "due_on": pd.NaT if rng.random() < 0.08 else due,
-                "amount_due": amount,
-            })
+            bill_rows.append(
+                {
+                    "customer_id": cid,
+                    "period": period,
+                    "issued_on": pd.NaT if rng.random() < 0.08 else issue,
+                    "due_on": pd.NaT if rng.random() < 0.08 else due,
+                    "amount_due": amount,
+                }
+            )
         n_pay = 0 if kind == 1 else int(rng.choice([1, 1, 2, 4, 7, 10]))
         bill_periods = [pd.Period("2024-01", "M") + int(m) for m in periods]
         stamps = []
@@ -352,59 +441,99 @@ def random_data(seed: int, *, n_customers=None, with_bills=True, with_channel=Tr
                 period = pd.Period("2023-06", "M")  # no such bill
             else:
                 period = pd.NaT
-            pay_rows.append({
-                "customer_id": cid, "paid_at": t,
-                "channel": (CHANNELS[int(rng.integers(len(CHANNELS)))]
-                            if rng.random() < 0.9 else None),
-                "amount": float(rng.choice([50, 60.25, 100, 120.5, 99.99, 200, 0])),
-                "period": period,
-            })
+            pay_rows.append(
+                {
+                    "customer_id": cid,
+                    "paid_at": t,
+                    "channel": (
+                        CHANNELS[int(rng.integers(len(CHANNELS)))]
+                        if rng.random() < 0.9
+                        else None
+                    ),
+                    "amount": float(rng.choice([50, 60.25, 100, 120.5, 99.99, 200, 0])),
+                    "period": period,
+                }
+            )
         # Payments that follow the bills: whole, split in two, early or late.
-        for m in (periods if kind != 1 else []):
-            bill = next(r for r in bill_rows if r["customer_id"] == cid
-                        and r["period"] == pd.Period("2024-01", "M") + int(m))
+        for m in periods if kind != 1 else []:
+            bill = next(
+                r
+                for r in bill_rows
+                if r["customer_id"] == cid
+                and r["period"] == pd.Period("2024-01", "M") + int(m)
+            )
             if rng.random() < 0.3 or pd.isna(bill["amount_due"]):
                 continue
             t = (pd.Period("2024-01", "M") + int(m)).to_timestamp() + pd.Timedelta(
-                days=int(rng.integers(-5, 45)), seconds=int(rng.integers(0, 86_400)))
+                days=int(rng.integers(-5, 45)), seconds=int(rng.integers(0, 86_400))
+            )
             cents = int(round(bill["amount_due"] * 100))
             parts = [cents] if rng.random() < 0.7 else [cents // 2, cents - cents // 2]
             for i, part in enumerate(parts):
-                pay_rows.append({
-                    "customer_id": cid, "paid_at": t + pd.Timedelta(days=3 * i),
-                    "channel": CHANNELS[int(rng.integers(len(CHANNELS)))],
-                    "amount": part / 100,
-                    "period": bill["period"] if rng.random() < 0.6 else pd.NaT,
-                })
-    if not pay_rows and not any(not pd.isna(r["issued_on"]) and r["amount_due"] != 0
-                                for r in bill_rows):
+                pay_rows.append(
+                    {
+                        "customer_id": cid,
+                        "paid_at": t + pd.Timedelta(days=3 * i),
+                        "channel": CHANNELS[int(rng.integers(len(CHANNELS)))],
+                        "amount": part / 100,
+                        "period": bill["period"] if rng.random() < 0.6 else pd.NaT,
+                    }
+                )
+    if not pay_rows and not any(
+        not pd.isna(r["issued_on"]) and r["amount_due"] != 0 for r in bill_rows
+    ):
         # No dated row at all: as_of could not be inferred (an error); add one.
-        pay_rows.append({"customer_id": ids[0], "paid_at": base, "channel": None,
-                         "amount": 10.0, "period": pd.NaT})
-    payments = pd.DataFrame(pay_rows, columns=["customer_id", "paid_at", "channel",
-                                               "amount", "period"])
-    payments = payments.astype({"customer_id": "str", "paid_at": "datetime64[ns]",
-                                "amount": "float64"})
-    payments["channel"] = pd.Categorical(payments["channel"],
-                                         categories=channels.codes())
+        pay_rows.append(
+            {
+                "customer_id": ids[0],
+                "paid_at": base,
+                "channel": None,
+                "amount": 10.0,
+                "period": pd.NaT,
+            }
+        )
+    payments = pd.DataFrame(
+        pay_rows, columns=["customer_id", "paid_at", "channel", "amount", "period"]
+    )
+    payments = payments.astype(
+        {"customer_id": "str", "paid_at": "datetime64[ns]", "amount": "float64"}
+    )
+    payments["channel"] = pd.Categorical(
+        payments["channel"], categories=channels.codes()
+    )
     payments["period"] = pd.PeriodIndex(payments["period"], freq="M")
     if not with_channel:
-        payments["channel"] = pd.Categorical([None] * len(payments),
-                                             categories=channels.codes())
+        payments["channel"] = pd.Categorical(
+            [None] * len(payments), categories=channels.codes()
+        )
     if not with_period:
         payments = payments.drop(columns="period")
-    bills = pd.DataFrame(bill_rows, columns=["customer_id", "period", "issued_on",
-                                             "due_on", "amount_due"])
-    bills = bills.astype({"customer_id": "str", "issued_on": "datetime64[ns]",
-                          "due_on": "datetime64[ns]", "amount_due": "float64"})
+    bills = pd.DataFrame(
+        bill_rows,
+        columns=["customer_id", "period", "issued_on", "due_on", "amount_due"],
+    )
+    bills = bills.astype(
+        {
+            "customer_id": "str",
+            "issued_on": "datetime64[ns]",
+            "due_on": "datetime64[ns]",
+            "amount_due": "float64",
+        }
+    )
     bills["period"] = pd.PeriodIndex(bills["period"], freq="M")
     extra = [f"x{int(i)}" for i in range(int(rng.integers(0, 2)))]
     customers = pd.DataFrame(
-        {"region": pd.Categorical(["r"] * len(extra)),
-         "meter": pd.Categorical(["postpaid"] * len(extra))},
-        index=pd.Index(extra, dtype="str", name="customer_id"))
-    return payseg.PaymentData(payments=payments.reset_index(drop=True),
-                              bills=bills.reset_index(drop=True), customers=customers)
+        {
+            "region": pd.Categorical(["r"] * len(extra)),
+            "meter": pd.Categorical(["postpaid"] * len(extra)),
+        },
+        index=pd.Index(extra, dtype="str", name="customer_id"),
+    )
+    return payseg.PaymentData(
+        payments=payments.reset_index(drop=True),
+        bills=bills.reset_index(drop=True),
+        customers=customers,
+    )
 
 
 def assert_frame_close(fast: pd.DataFrame, ref: pd.DataFrame, columns=None):
@@ -414,18 +543,38 @@ def assert_frame_close(fast: pd.DataFrame, ref: pd.DataFrame, columns=None):
     for c in columns:
         a = fast[c].to_numpy(dtype=float)
         b = ref[c].to_numpy(dtype=float)
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9, equal_nan=True,
-                                   err_msg=c)
+        np.testing.assert_allclose(
+            a, b, rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=c
+        )
 
 
-def check_family(family, seed, *, with_period=True, with_channel=True, with_bills=True,
-                 times=True, as_of=None, trend_periods=12):
+def check_family(
+    family,
+    seed,
+    *,
+    with_period=True,
+    with_channel=True,
+    with_bills=True,
+    times=True,
+    as_of=None,
+    trend_periods=12,
+):
     """Assert build_features(families=[family]) equals the reference on random data."""
-    data = random_data(seed, with_period=with_period, with_channel=with_channel,
-                       with_bills=with_bills, times=times)
+    data = random_data(
+        seed,
+        with_period=with_period,
+        with_channel=with_channel,
+        with_bills=with_bills,
+        times=times,
+    )
     # calendar=False: the reference has no calendar inference for payments-only data
-    fast = payseg.build_features(data, families=[family], as_of=as_of,
-                                 trend_periods=trend_periods, calendar=False)
+    fast = payseg.build_features(
+        data,
+        families=[family],
+        as_of=as_of,
+        trend_periods=trend_periods,
+        calendar=False,
+    )
     ref, _ = reference_features(data, as_of=as_of, trend_periods=trend_periods)
     expected = payseg.features.feature_names([family])
     if family == "channel":
@@ -443,12 +592,15 @@ def with_invoices(data, seed: int, *, payment_ids=True) -> payseg.PaymentData:
     bills = data.bills
     second = bills[rng.random(len(bills)) < 0.4].copy()
     second["issued_on"] = second["issued_on"] + pd.to_timedelta(
-        rng.integers(0, 11, len(second)), unit="D")
+        rng.integers(0, 11, len(second)), unit="D"
+    )
     second["amount_due"] = rng.choice([30.0, 45.5, 80.0, np.nan], len(second))
     bills = pd.concat([bills, second], ignore_index=True)
     bills = bills.iloc[np.argsort(bills["customer_id"].to_numpy(), kind="stable")]
-    ids = pd.Series([f"B{i}" if r > 0.2 else None
-                     for i, r in enumerate(rng.random(len(bills)))], dtype="str")
+    ids = pd.Series(
+        [f"B{i}" if r > 0.2 else None for i, r in enumerate(rng.random(len(bills)))],
+        dtype="str",
+    )
     bills = bills.reset_index(drop=True).assign(bill_id=ids)
     pay = data.payments.copy()
     if payment_ids:

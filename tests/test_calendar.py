@@ -46,7 +46,9 @@ def test_china_rule_due_at_end_of_settlement_month():
 def test_reading_day_is_fixed_per_account():
     c = BillingCalendar(roll_issue=False, issue_lag=(0, 0))
     s = c.schedule([f"{i}" for i in range(50)], "2025-03", 6, random_state=3)
-    per_account = s.groupby("customer_id")["issued_on"].agg(lambda d: d.dt.day.nunique())
+    per_account = s.groupby("customer_id")["issued_on"].agg(
+        lambda d: d.dt.day.nunique()
+    )
     assert (per_account == 1).all()
     assert s["issued_on"].dt.day.between(1, 15).all()
     assert s["issued_on"].dt.day.nunique() > 5
@@ -66,7 +68,12 @@ def test_bimonthly_and_custom_due():
         ["a"], "2025-01", 12, reading_day=3, random_state=0
     )
     assert s["period"].astype(str).tolist() == [
-        "2025-01", "2025-03", "2025-05", "2025-07", "2025-09", "2025-11"
+        "2025-01",
+        "2025-03",
+        "2025-05",
+        "2025-07",
+        "2025-09",
+        "2025-11",
     ]
     # Settlement two months after the first month billed.
     assert (s["issued_on"].dt.to_period("M") == s["period"] + 2).all()
@@ -78,10 +85,12 @@ def test_bimonthly_and_custom_due():
 def test_roll_due_moves_holiday_due_dates_to_next_working_day():
     # 2025-01 bills are due 2025-02-28 (Friday); 2024-12 bills 2025-01-31 which is
     # inside the Spring Festival holiday (2025-01-28 .. 2025-02-04).
-    plain = BillingCalendar().schedule(["a"], "2024-12", 1, reading_day=3,
-                                       random_state=0)
-    rolled = BillingCalendar(roll_due=True).schedule(["a"], "2024-12", 1,
-                                                     reading_day=3, random_state=0)
+    plain = BillingCalendar().schedule(
+        ["a"], "2024-12", 1, reading_day=3, random_state=0
+    )
+    rolled = BillingCalendar(roll_due=True).schedule(
+        ["a"], "2024-12", 1, reading_day=3, random_state=0
+    )
     assert plain.loc[0, "due_on"] == pd.Timestamp("2025-01-31")
     assert rolled.loc[0, "due_on"] == pd.Timestamp("2025-02-05")
 
@@ -96,14 +105,16 @@ def test_roll_issue_skips_spring_festival():
 
 
 def test_issue_dates_are_working_days_when_rolled():
-    s = BillingCalendar().schedule([str(i) for i in range(40)], "2024-01", 24,
-                                   random_state=0)
+    s = BillingCalendar().schedule(
+        [str(i) for i in range(40)], "2024-01", 24, random_state=0
+    )
     assert cal.is_workday(s["issued_on"]).all()
 
 
 def test_is_workday_knows_in_lieu_days_and_weekends():
-    got = cal.is_workday(["2024-02-04", "2024-02-12", "2024-10-01", "2024-10-12",
-                          "2025-03-08"])
+    got = cal.is_workday(
+        ["2024-02-04", "2024-02-12", "2024-10-01", "2024-10-12", "2025-03-08"]
+    )
     # In-lieu working Sunday, Spring Festival Monday, National Day, in-lieu Saturday,
     # ordinary Saturday.
     assert got.tolist() == [True, False, False, True, False]

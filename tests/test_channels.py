@@ -31,15 +31,22 @@ def test_attributes_follow_domain_table():
     # every channel belongs to exactly one group
     groups = a[[f"group_{g}" for g in channels.GROUPS]]
     assert (groups.sum(axis=1) == 1).all()
-    assert set(a.loc[:, ["online", "self_service", "automatic", "prepaid"]]
-               .stack().unique()) <= {0.0, 0.5, 1.0}
+    assert set(
+        a.loc[:, ["online", "self_service", "automatic", "prepaid"]].stack().unique()
+    ) <= {0.0, 0.5, 1.0}
 
 
 def test_modern_channels_present():
-    for name, code in [("网上国网", "sgcc_app"), ("掌上电力", "sgcc_app"),
-                       ("电e宝", "sgcc_app"), ("南网在线", "csg_app"),
-                       ("支付宝", "alipay"), ("微信", "wechat"), ("云闪付", "unionpay"),
-                       ("自动充值", "auto_topup")]:
+    for name, code in [
+        ("网上国网", "sgcc_app"),
+        ("掌上电力", "sgcc_app"),
+        ("电e宝", "sgcc_app"),
+        ("南网在线", "csg_app"),
+        ("支付宝", "alipay"),
+        ("微信", "wechat"),
+        ("云闪付", "unionpay"),
+        ("自动充值", "auto_topup"),
+    ]:
         assert channels.get(name).code == code
 
 
@@ -89,8 +96,15 @@ def test_no_alias_points_to_two_builtin_channels():
 
 
 def test_register_new_channel_and_alias():
-    channels.register("douyin_pay", "抖音支付", "Douyin Pay", aliases=["抖音"],
-                      group="online", online=1, self_service=1)
+    channels.register(
+        "douyin_pay",
+        "抖音支付",
+        "Douyin Pay",
+        aliases=["抖音"],
+        group="online",
+        online=1,
+        self_service=1,
+    )
     codes, unknown = channels.resolve(["抖音", "抖音支付", "Douyin Pay"])
     assert not unknown.any()
     assert set(codes) == {"douyin_pay"}

@@ -30,8 +30,15 @@ def run(args) -> Run:
     """``payseg ARGS`` in a fresh process (the installed console script)."""
     cmd = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "payseg.cli"]
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "MPLBACKEND": "Agg"}
-    done = subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True,
-                          encoding="utf-8", env=env, timeout=600, check=False)
+    done = subprocess.run(
+        cmd + [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=600,
+        check=False,
+    )
     return Run(done.returncode, done.stdout, done.stdout + done.stderr)
 
 
@@ -39,8 +46,19 @@ def run(args) -> Run:
 def export_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("export")
     result = run(
-        ["synth", "--customers", "400", "--months", "12", "--defects", "0.01",
-               "--out", str(out), "--quiet"])
+        [
+            "synth",
+            "--customers",
+            "400",
+            "--months",
+            "12",
+            "--defects",
+            "0.01",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -61,17 +79,32 @@ def customers_file(export_dir):
 def segmented(export_dir, customers_file, tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
     result = run(
-        ["segment", str(export_dir / "payments.csv"),
-               "--bills", str(export_dir / "bills.csv"),
-               "--customers", str(customers_file),
-               "--k", "6", "--out", str(out), "--quiet"])
+        [
+            "segment",
+            str(export_dir / "payments.csv"),
+            "--bills",
+            str(export_dir / "bills.csv"),
+            "--customers",
+            str(customers_file),
+            "--k",
+            "6",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert result.exit_code == 0, result.output
     return out
 
 
 def test_synth_writes_export_files_and_truth(export_dir):
-    for name in ("payments.csv", "bills.csv", "customers.csv", "truth.csv",
-                 "defects.json"):
+    for name in (
+        "payments.csv",
+        "bills.csv",
+        "customers.csv",
+        "truth.csv",
+        "defects.json",
+    ):
         assert (export_dir / name).exists(), name
     header = (export_dir / "payments.csv").read_text(encoding="utf-8").splitlines()[0]
     assert "户号" in header
@@ -80,15 +113,29 @@ def test_synth_writes_export_files_and_truth(export_dir):
 
 
 def test_segment_writes_every_output(segmented, export_dir):
-    for name in ("customers.csv", "segments.csv", "profiles.csv", "rejected.csv",
-                 "report.html", "model.payseg"):
+    for name in (
+        "customers.csv",
+        "segments.csv",
+        "profiles.csv",
+        "rejected.csv",
+        "report.html",
+        "model.payseg",
+    ):
         assert (segmented / name).stat().st_size > 0, name
-    customers = pd.read_csv(segmented / "customers.csv", dtype={"customer_id": str},
-                            encoding="utf-8-sig")
+    customers = pd.read_csv(
+        segmented / "customers.csv", dtype={"customer_id": str}, encoding="utf-8-sig"
+    )
     assert customers["customer_id"].str.len().eq(10).all()  # leading zeros kept
     assert customers["segment"].nunique() == 6
-    for col in ("name_zh", "name_en", "value_class", "pyramid_tier", "credit_grade",
-                "warning_score", "action"):
+    for col in (
+        "name_zh",
+        "name_en",
+        "value_class",
+        "pyramid_tier",
+        "credit_grade",
+        "warning_score",
+        "action",
+    ):
         assert customers[col].notna().all(), col
     # every injected defect is in rejected.csv, and nothing else
     defects = json.loads((export_dir / "defects.json").read_text(encoding="utf-8"))
@@ -114,22 +161,30 @@ def test_customer_ids_read_back_as_text(segmented):
 
 
 def test_customers_carry_attributes_and_the_segment_names(segmented, export_dir):
-    customers = pd.read_csv(segmented / "customers.csv", dtype={"customer_id": str},
-                            encoding="utf-8-sig").set_index("customer_id")
-    raw = pd.read_csv(export_dir / "customers.csv", dtype=str,
-                      encoding="utf-8-sig").set_index("户号")
-    assert list(customers.columns[:4]) == ["customer_name", "address", "region",
-                                           "collector"]
+    customers = pd.read_csv(
+        segmented / "customers.csv", dtype={"customer_id": str}, encoding="utf-8-sig"
+    ).set_index("customer_id")
+    raw = pd.read_csv(
+        export_dir / "customers.csv", dtype=str, encoding="utf-8-sig"
+    ).set_index("户号")
+    assert list(customers.columns[:4]) == [
+        "customer_name",
+        "address",
+        "region",
+        "collector",
+    ]
     cid = customers.index[0]
     assert customers.at[cid, "customer_name"] == "张" + cid[-3:]
     assert customers.at[cid, "address"] == "幸福路" + cid[-4:] + "号"
     assert customers.at[cid, "collector"] == "李" + cid[-1:]
     assert customers.at[cid, "region"] == raw.at[cid, "供电单位"]
-    segments = pd.read_csv(segmented / "segments.csv", encoding="utf-8-sig",
-                           index_col=0)
+    segments = pd.read_csv(
+        segmented / "segments.csv", encoding="utf-8-sig", index_col=0
+    )
     for lang in ("name_zh", "name_en"):
-        assert customers[lang].equals(customers["segment"].map(segments[lang])
-                                      .rename(lang))
+        assert customers[lang].equals(
+            customers["segment"].map(segments[lang]).rename(lang)
+        )
     assert "name" not in customers
     assert segments["action_zh"].notna().all() and segments["action_en"].notna().all()
 
@@ -142,16 +197,25 @@ def test_report_escapes_and_is_self_contained(segmented):
 
 def test_predict_assigns_saved_segments(segmented, export_dir):
     result = run(
-        ["predict", "--model", str(segmented / "model.payseg"),
-               str(export_dir / "payments.csv"), "--bills",
-               str(export_dir / "bills.csv"), "--quiet"])
+        [
+            "predict",
+            "--model",
+            str(segmented / "model.payseg"),
+            str(export_dir / "payments.csv"),
+            "--bills",
+            str(export_dir / "bills.csv"),
+            "--quiet",
+        ]
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("customer_id,segment,name_zh,name_en")
-    fitted = pd.read_csv(segmented / "customers.csv", dtype={"customer_id": str},
-                         encoding="utf-8-sig").set_index("customer_id")["segment"]
-    assigned = pd.read_csv(pd.io.common.StringIO(result.stdout),
-                           dtype={"customer_id": str}).set_index("customer_id")
+    fitted = pd.read_csv(
+        segmented / "customers.csv", dtype={"customer_id": str}, encoding="utf-8-sig"
+    ).set_index("customer_id")["segment"]
+    assigned = pd.read_csv(
+        pd.io.common.StringIO(result.stdout), dtype={"customer_id": str}
+    ).set_index("customer_id")
     same = (assigned["segment"] == fitted.reindex(assigned.index)).mean()
     assert same > 0.99  # the same data and model give the same segments
 
@@ -184,8 +248,18 @@ def test_channels_lists_registry():
 
 
 def test_demo_runs_end_to_end(tmp_path):
-    result = run(["demo", "--customers", "600", "--months", "12",
-                  "--out", str(tmp_path), "--quiet"])
+    result = run(
+        [
+            "demo",
+            "--customers",
+            "600",
+            "--months",
+            "12",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "report.html").exists()
     seg = payseg.Segmenter.load(tmp_path / "model.payseg")
@@ -200,9 +274,15 @@ def test_segment_writes_the_workbook_and_lists_every_file(segmented):
     assert {"全部客户", "VIP客户", "失信客户", "缴费提醒"} <= set(wb.sheetnames)
     manifest = json.loads((segmented / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["complete"] is True
-    assert set(manifest["files"]) == {"customers.csv", "segments.csv", "profiles.csv",
-                                      "rejected.csv", "workbook.xlsx", "report.html",
-                                      "model.payseg"}
+    assert set(manifest["files"]) == {
+        "customers.csv",
+        "segments.csv",
+        "profiles.csv",
+        "rejected.csv",
+        "workbook.xlsx",
+        "report.html",
+        "model.payseg",
+    }
 
 
 def test_segment_options_on_a_par_with_the_api(export_dir, tmp_path):
@@ -211,26 +291,58 @@ def test_segment_options_on_a_par_with_the_api(export_dir, tmp_path):
     pay.loc[pay.index[:40], "缴费方式"] = "星河缴费宝"  # a new app, unknown spelling
     pay_path = tmp_path / "payments.csv"
     pay.to_csv(pay_path, index=False, encoding="utf-8-sig")
-    base = ["segment", str(pay_path), "--bills", str(export_dir / "bills.csv"),
-            "--k", "5", "--quiet"]
+    base = [
+        "segment",
+        str(pay_path),
+        "--bills",
+        str(export_dir / "bills.csv"),
+        "--k",
+        "5",
+        "--quiet",
+    ]
     plain = run(base + ["--out", str(tmp_path / "plain")])
     assert plain.exit_code == 0, plain.output
     rejected = pd.read_csv(tmp_path / "plain" / "rejected.csv", encoding="utf-8-sig")
-    assert (rejected["value"] == "星河缴费宝").sum() >= 35  # a few of them carry another defect
+    assert (
+        rejected["value"] == "星河缴费宝"
+    ).sum() >= 35  # a few of them carry another defect
 
     chan = tmp_path / "channels.json"
-    chan.write_text(json.dumps({"xinghe_pay": ["星河缴费宝"]},
-                               ensure_ascii=False), encoding="utf-8")
+    chan.write_text(
+        json.dumps({"xinghe_pay": ["星河缴费宝"]}, ensure_ascii=False), encoding="utf-8"
+    )
     out = tmp_path / "res"
-    r = run(base + ["--channels", chan, "--stability", "3", "--as-of", "2024-12-31",
-                    "--lang", "en", "--sheets", "all,vip", "--out", out])
+    r = run(
+        base
+        + [
+            "--channels",
+            chan,
+            "--stability",
+            "3",
+            "--as-of",
+            "2024-12-31",
+            "--lang",
+            "en",
+            "--sheets",
+            "all,vip",
+            "--out",
+            out,
+        ]
+    )
     assert r.exit_code == 0, r.output
     rejected = pd.read_csv(out / "rejected.csv", encoding="utf-8-sig")
     assert not (rejected["value"] == "星河缴费宝").any()
     listed = r.stdout.strip().splitlines()
     assert [Path(x).name for x in listed] == [
-        "customers.csv", "segments.csv", "profiles.csv", "rejected.csv",
-        "workbook.xlsx", "report.html", "model.payseg", "manifest.json"]
+        "customers.csv",
+        "segments.csv",
+        "profiles.csv",
+        "rejected.csv",
+        "workbook.xlsx",
+        "report.html",
+        "model.payseg",
+        "manifest.json",
+    ]
     assert all(Path(x).exists() for x in listed)
     import openpyxl
 
@@ -283,8 +395,9 @@ def test_bad_columns_files_name_the_file(export_dir, tmp_path):
     assert r.exit_code == 2 and "--columns" in r.output and "cols.json" in r.output
     assert "not valid JSON" in r.output and "Traceback" not in r.output
     # GBK is read (a map that applies to no header is harmless)
-    r = run(["segment", pay, "--columns", gbk, "--k", "4", "--out", tmp_path / "o2",
-             "-q"])
+    r = run(
+        ["segment", pay, "--columns", gbk, "--k", "4", "--out", tmp_path / "o2", "-q"]
+    )
     assert r.exit_code == 0, r.output
     notlist = tmp_path / "list.json"
     notlist.write_text("[1, 2]", encoding="utf-8")
@@ -310,13 +423,20 @@ def test_unwritable_output_folder_is_one_line(export_dir, tmp_path, out):
 
 
 def test_a_bug_shows_its_traceback_and_asks_for_a_report(tmp_path):
-    code = ("import sys, payseg.cli as c\n"
-            "def boom(*a, **k): raise RuntimeError('boom')\n"
-            "import payseg; payseg.load = boom\n"
-            "sys.argv = ['payseg', 'segment', 'x.csv', '--out', sys.argv[1]]\n"
-            "c.main()\n")
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "o")],
-                          capture_output=True, text=True, timeout=300, check=False)
+    code = (
+        "import sys, payseg.cli as c\n"
+        "def boom(*a, **k): raise RuntimeError('boom')\n"
+        "import payseg; payseg.load = boom\n"
+        "sys.argv = ['payseg', 'segment', 'x.csv', '--out', sys.argv[1]]\n"
+        "c.main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 1
     assert "Traceback" in done.stderr and "RuntimeError: boom" in done.stderr
     assert "please report it" in done.stderr
@@ -332,10 +452,26 @@ def _segment_limited(export_dir, out, limit=None):
     cmd = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "payseg.cli"]
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "MPLBACKEND": "Agg"}
     return subprocess.run(
-        cmd + ["segment", str(export_dir / "payments.csv"), "--bills",
-               str(export_dir / "bills.csv"), "--k", "4", "--out", str(out), "-q"],
-        capture_output=True, text=True, encoding="utf-8", env=env, timeout=600,
-        check=False, preexec_fn=limit_size if limit else None)
+        cmd
+        + [
+            "segment",
+            str(export_dir / "payments.csv"),
+            "--bills",
+            str(export_dir / "bills.csv"),
+            "--k",
+            "4",
+            "--out",
+            str(out),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=600,
+        check=False,
+        preexec_fn=limit_size if limit else None,
+    )
 
 
 def test_full_disk_keeps_the_previous_set(export_dir, tmp_path):
@@ -353,8 +489,17 @@ def test_full_disk_keeps_the_previous_set(export_dir, tmp_path):
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "res"]
     assert leftovers == []  # the temporary folder is gone
     # predict trusts the set
-    r = run(["predict", "--model", out / "model.payseg", export_dir / "payments.csv",
-             "--bills", export_dir / "bills.csv", "-q"])
+    r = run(
+        [
+            "predict",
+            "--model",
+            out / "model.payseg",
+            export_dir / "payments.csv",
+            "--bills",
+            export_dir / "bills.csv",
+            "-q",
+        ]
+    )
     assert r.exit_code == 0, r.output
 
 
@@ -374,8 +519,9 @@ def test_incomplete_set_is_detected_by_predict_and_rerun(export_dir, tmp_path):
 
 
 @pytest.mark.parametrize("kill_at, intact", [(2, True), (6, False), (11, False)])
-def test_kill_9_leaves_the_old_set_or_a_marked_one(export_dir, tmp_path, kill_at,
-                                                   intact):
+def test_kill_9_leaves_the_old_set_or_a_marked_one(
+    export_dir, tmp_path, kill_at, intact
+):
     """kill -9 after the kill_at-th rename: renames 1-4 are inside the temporary
     folder (the CSV files), 5-11 move the set in, 12 is the manifest."""
     out = tmp_path / "res"
@@ -390,12 +536,27 @@ def test_kill_9_leaves_the_old_set_or_a_marked_one(export_dir, tmp_path, kill_at
         f"    if n[0] == {kill_at}: os.kill(os.getpid(), signal.SIGKILL)\n"
         "c.os.replace = replace\n"
         "sys.argv = ['payseg'] + sys.argv[1:]\n"
-        "c.main()\n")
+        "c.main()\n"
+    )
     done = subprocess.run(
-        [sys.executable, "-c", code, "segment", str(export_dir / "payments.csv"),
-         "--k", "3", "--out", str(out), "-q"],
-        capture_output=True, text=True, timeout=600, check=False,
-        env={**os.environ, "MPLBACKEND": "Agg"})
+        [
+            sys.executable,
+            "-c",
+            code,
+            "segment",
+            str(export_dir / "payments.csv"),
+            "--k",
+            "3",
+            "--out",
+            str(out),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
     assert done.returncode == -9, done.stderr
     r = run(["predict", "--model", out / "model.payseg", export_dir / "payments.csv"])
     if intact:
@@ -407,8 +568,11 @@ def test_kill_9_leaves_the_old_set_or_a_marked_one(export_dir, tmp_path, kill_at
 
 def test_segment_writes_rejected_csv_when_every_row_is_rejected(tmp_path):
     src = tmp_path / "p.csv"
-    src.write_text("户号,缴费时间,缴费方式,实收金额\n"
-                   + "".join(f"00{i},昨天,支付宝,10\n" for i in range(5)), "utf-8")
+    src.write_text(
+        "户号,缴费时间,缴费方式,实收金额\n"
+        + "".join(f"00{i},昨天,支付宝,10\n" for i in range(5)),
+        "utf-8",
+    )
     out = tmp_path / "out"
     result = run(["segment", src, "--out", out, "--quiet"])
     assert result.exit_code == 2, result.output

@@ -100,8 +100,12 @@ def test_segment_names_live_in_the_manifest(tmp_path):
 @pytest.mark.parametrize(
     ("names", "error", "match"),
     [
-        (pd.Series(["a"], index=[7]), ValueError, r"segment ids the model does not "
-         r"have: \[7\]"),
+        (
+            pd.Series(["a"], index=[7]),
+            ValueError,
+            r"segment ids the model does not "
+            r"have: \[7\]",
+        ),
         (pd.Series(["a"], index=["x"]), ValueError, "indexed by segment id"),
         ({0: "a"}, TypeError, "segment_names must be a DataFrame or Series"),
     ],

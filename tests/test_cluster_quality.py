@@ -16,9 +16,15 @@ from payseg.cluster import Segmenter, _select_k
 from payseg.cluster._preprocess import DEFAULT_FEATURES
 
 CN = {
-    "auto_debit": 0.18, "prompt_online": 0.28, "deadline": 0.17,
-    "chronic_late": 0.05, "counter_loyal": 0.07, "agent_rural": 0.08,
-    "prepaid_frequent": 0.08, "prepaid_occasional": 0.05, "dormant": 0.04,
+    "auto_debit": 0.18,
+    "prompt_online": 0.28,
+    "deadline": 0.17,
+    "chronic_late": 0.05,
+    "counter_loyal": 0.07,
+    "agent_rural": 0.08,
+    "prepaid_frequent": 0.08,
+    "prepaid_occasional": 0.05,
+    "dormant": 0.04,
 }
 IMBALANCED = {**CN, "chronic_late": 0.015, "prompt_online": 0.40}
 

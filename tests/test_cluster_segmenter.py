@@ -426,42 +426,79 @@ def _must(param, what, got):
 # as sklearn/cluster/tests/test_k_means.py::test_wrong_params: the parameter, what it
 # accepts and the value given, refused at fit with InvalidParameterError
 WRONG_PARAMS = [
-    ({"n_clusters": True}, _must("n_clusters", "an int in the range [1, inf) or a "
-                                 "str among {'auto'}", "True")),
-    ({"n_clusters": 0}, _must("n_clusters", "an int in the range [1, inf) or a str "
-                              "among {'auto'}", "0")),
-    ({"n_clusters": 2.0}, r"'n_clusters' parameter of Segmenter must be an int .* "
-                          r"Got 2\.0 instead"),
+    (
+        {"n_clusters": True},
+        _must(
+            "n_clusters", "an int in the range [1, inf) or a str among {'auto'}", "True"
+        ),
+    ),
+    (
+        {"n_clusters": 0},
+        _must(
+            "n_clusters", "an int in the range [1, inf) or a str among {'auto'}", "0"
+        ),
+    ),
+    (
+        {"n_clusters": 2.0},
+        r"'n_clusters' parameter of Segmenter must be an int .* "
+        r"Got 2\.0 instead",
+    ),
     ({"n_clusters": "many"}, r"'n_clusters' .* Got 'many' instead"),
-    ({"pca": "x"}, r"The 'pca' parameter of Segmenter must be an int in the range "
-                   r"\[1, inf\), a float in the range \(0\.0, 1\.0\), a str "
-                   r"among \{'mle'\} or None\. Got 'x' instead\."),
+    (
+        {"pca": "x"},
+        r"The 'pca' parameter of Segmenter must be an int in the range "
+        r"\[1, inf\), a float in the range \(0\.0, 1\.0\), a str "
+        r"among \{'mle'\} or None\. Got 'x' instead\.",
+    ),
     ({"pca": True}, r"'pca' parameter of Segmenter .* Got True instead"),
     ({"pca": 1.5}, r"'pca' parameter of Segmenter .* Got 1\.5 instead"),
     ({"pca": 0}, r"'pca' parameter of Segmenter .* Got 0 instead"),
-    ({"method": "kmean"}, r"'method' parameter of Segmenter must be a str among "
-                          r"\{.*'kmeans'.*\} or an object implementing 'fit' and "
-                          r"'get_params'\. Got 'kmean' instead"),
+    (
+        {"method": "kmean"},
+        r"'method' parameter of Segmenter must be a str among "
+        r"\{.*'kmeans'.*\} or an object implementing 'fit' and "
+        r"'get_params'\. Got 'kmean' instead",
+    ),
     ({"method": 42}, r"'method' parameter .* Got 42 instead"),
-    ({"scaler": "minmax"}, r"'scaler' parameter of Segmenter must be a str among "
-                           r"\{.*'robust'.*\} or an object implementing 'fit' and "
-                           r"'transform'\. Got 'minmax' instead"),
+    (
+        {"scaler": "minmax"},
+        r"'scaler' parameter of Segmenter must be a str among "
+        r"\{.*'robust'.*\} or an object implementing 'fit' and "
+        r"'transform'\. Got 'minmax' instead",
+    ),
     ({"scaler": 3}, r"'scaler' parameter .* Got 3 instead"),
-    ({"selection": "knee"}, r"'selection' parameter of Segmenter must be a str "
-                            r"among \{.*'parsimonious'.*\}\. Got 'knee' instead"),
-    ({"k_range": 5}, r"'k_range' parameter of Segmenter must be an instance of "
-                     r"'tuple' or an instance of 'list'\. Got 5 instead"),
-    ({"k_range": (1, 5)}, _must("k_range", "a pair (k_min, k_max) of ints with "
-                                "2 <= k_min <= k_max", "(1, 5)")),
+    (
+        {"selection": "knee"},
+        r"'selection' parameter of Segmenter must be a str "
+        r"among \{.*'parsimonious'.*\}\. Got 'knee' instead",
+    ),
+    (
+        {"k_range": 5},
+        r"'k_range' parameter of Segmenter must be an instance of "
+        r"'tuple' or an instance of 'list'\. Got 5 instead",
+    ),
+    (
+        {"k_range": (1, 5)},
+        _must(
+            "k_range",
+            "a pair (k_min, k_max) of ints with 2 <= k_min <= k_max",
+            "(1, 5)",
+        ),
+    ),
     ({"k_range": (6, 5)}, r"'k_range' .* Got \(6, 5\) instead"),
     ({"k_range": (2, 5, 8)}, r"'k_range' .* Got \(2, 5, 8\) instead"),
     ({"k_range": (2.0, 5)}, r"'k_range' .* Got \(2\.0, 5\) instead"),
-    ({"sample_size": 10}, _must("sample_size", "an int in the range [100, inf)",
-                                "10")),
-    ({"method_params": [1]}, r"'method_params' parameter of Segmenter must be an "
-                             r"instance of 'dict' or None\. Got \[1\] instead"),
-    ({"features": 3}, r"'features' parameter of Segmenter must be an array-like, "
-                      r"an instance of 'str' or None\. Got 3 instead"),
+    ({"sample_size": 10}, _must("sample_size", "an int in the range [100, inf)", "10")),
+    (
+        {"method_params": [1]},
+        r"'method_params' parameter of Segmenter must be an "
+        r"instance of 'dict' or None\. Got \[1\] instead",
+    ),
+    (
+        {"features": 3},
+        r"'features' parameter of Segmenter must be an array-like, "
+        r"an instance of 'str' or None\. Got 3 instead",
+    ),
     ({"random_state": "seed"}, r"'random_state' parameter .* Got 'seed' instead"),
     ({"selection": "bic"}, "selection='bic' needs method='gmm'"),
     ({"method": "hdbscan", "n_clusters": 3}, "finds the number of segments itself"),
@@ -481,8 +518,11 @@ def test_wrong_params(params, match):
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"clip": 0}, r"The 'clip' parameter of ClippedRobustScaler must be a float "
-                      r"in the range \(0\.0, inf\) or None\. Got 0 instead\."),
+        (
+            {"clip": 0},
+            r"The 'clip' parameter of ClippedRobustScaler must be a float "
+            r"in the range \(0\.0, inf\) or None\. Got 0 instead\.",
+        ),
         ({"clip": -1.0}, r"'clip' parameter .* Got -1\.0 instead"),
         ({"clip": "2"}, r"'clip' parameter .* Got '2' instead"),
     ],

@@ -125,14 +125,20 @@ def test_best_jaccard_reference():
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"n_boot": 0}, r"The 'n_boot' parameter of stability must be an int in the "
-                        r"range \[1, inf\)\. Got 0 instead\."),
+        (
+            {"n_boot": 0},
+            r"The 'n_boot' parameter of stability must be an int in the "
+            r"range \[1, inf\)\. Got 0 instead\.",
+        ),
         ({"n_boot": -1}, r"'n_boot' parameter of stability .* Got -1 instead"),
         ({"n_boot": 2.5}, r"'n_boot' parameter of stability .* Got 2\.5 instead"),
         ({"n_boot": True}, r"'n_boot' parameter of stability .* Got True instead"),
         ({"random_state": "x"}, r"'random_state' parameter of stability .* Got 'x'"),
-        ({"segmenter": "kmeans"}, r"'segmenter' parameter of stability must be an "
-                                  r"object implementing 'fit' and 'predict'"),
+        (
+            {"segmenter": "kmeans"},
+            r"'segmenter' parameter of stability must be an "
+            r"object implementing 'fit' and 'predict'",
+        ),
     ],
 )
 def test_wrong_params(params, match):

@@ -36,20 +36,26 @@ from hypothesis import strategies as st
 import payseg
 
 _spec = importlib.util.spec_from_file_location(
-    "payseg_corpus", Path(__file__).parent / "corpus" / "make_corpus.py")
+    "payseg_corpus", Path(__file__).parent / "corpus" / "make_corpus.py"
+)
 make_corpus = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_corpus)
 
 #: Channel codes the registry gives the channel texts the corpus writes.
-CHANNEL_CODES = {"支付宝": "alipay", "微信": "wechat", "网上国网": "sgcc_app",
-                 "银行代扣": "card_debit", "营业厅柜台": "counter"}
+CHANNEL_CODES = {
+    "支付宝": "alipay",
+    "微信": "wechat",
+    "网上国网": "sgcc_app",
+    "银行代扣": "card_debit",
+    "营业厅柜台": "counter",
+}
 
 
 # ------------------------------------------------------------------ the harness
 
 
 def _arg(spec, root: Path):
-    (kind, value), = spec.items()
+    ((kind, value),) = spec.items()
     if kind == "literal":
         return value
     if kind == "path":
@@ -109,12 +115,19 @@ def _same_payment(actual, ok) -> bool:
 def _same_bill(actual, ok) -> bool:
     cid, period, amount_due = actual
     w_id, w_period, w_due = ok
-    return (cid == w_id and not pd.isna(period) and str(period) == w_period
-            and math.isfinite(amount_due) and abs(amount_due - w_due) < 1e-6)
+    return (
+        cid == w_id
+        and not pd.isna(period)
+        and str(period) == w_period
+        and math.isfinite(amount_due)
+        and abs(amount_due - w_due) < 1e-6
+    )
 
 
-_FIELDS = {"payments": ["customer_id", "paid_at", "amount", "channel"],
-           "bills": ["customer_id", "period", "amount_due"]}
+_FIELDS = {
+    "payments": ["customer_id", "paid_at", "amount", "channel"],
+    "bills": ["customer_id", "period", "amount_due"],
+}
 
 
 def _check_source(name, src, data, kept_rows, problems):
@@ -125,44 +138,58 @@ def _check_source(name, src, data, kept_rows, problems):
     n_rej, kept = len(led), c["kept"]
     if kept + n_rej != len(rows):
         tag = "[lost]" if kept + n_rej < len(rows) else "[phantom]"
-        problems.append(f"{tag} {name}: {len(rows)} rows written, "
-                        f"{kept} kept + {n_rej} rejected")
+        problems.append(
+            f"{tag} {name}: {len(rows)} rows written, {kept} kept + {n_rej} rejected"
+        )
     if c["read"] != len(rows):
-        problems.append(f"[lost] {name}: counts say {c['read']} read, "
-                        f"{len(rows)} written")
+        problems.append(
+            f"[lost] {name}: counts say {c['read']} read, {len(rows)} written"
+        )
     lines = led["line"].tolist()
     twice = sorted({x for x in lines if lines.count(x) > 1})
     if twice:
         problems.append(f"[ledger-line] {name}: several entries for lines {twice[:5]}")
     strange = sorted(set(lines) - set(by_line))
     if strange:
-        problems.append(f"[ledger-line] {name}: ledger lines {strange[:5]} are no row "
-                        f"written (rows at {sorted(by_line)[:8]}...)")
+        problems.append(
+            f"[ledger-line] {name}: ledger lines {strange[:5]} are no row "
+            f"written (rows at {sorted(by_line)[:8]}...)"
+        )
     entry = {int(r.line): r for r in led.itertuples()}
     for r in rows:
         e = entry.get(r["line"])
         if e is None:
             continue
         if not r["reject"]:
-            problems.append(f"[lost] {name} line {r['line']}: rejected ({e.reason}: "
-                            f"{str(e.value)[:40]!r}), written {r['ok'][0]}")
+            problems.append(
+                f"[lost] {name} line {r['line']}: rejected ({e.reason}: "
+                f"{str(e.value)[:40]!r}), written {r['ok'][0]}"
+            )
         elif r.get("column") and e.column != r["column"]:
-            problems.append(f"[ledger-column] {name} line {r['line']}: rejected on "
-                            f"{e.column!r} ({e.reason}), expected {r['column']!r}")
+            problems.append(
+                f"[ledger-column] {name} line {r['line']}: rejected on "
+                f"{e.column!r} ({e.reason}), expected {r['column']!r}"
+            )
         elif r.get("reason_has") and r["reason_has"] not in e.reason:
-            problems.append(f"[reason] {name} line {r['line']}: reason {e.reason!r} "
-                            f"does not say {r['reason_has']!r}")
+            problems.append(
+                f"[reason] {name} line {r['line']}: reason {e.reason!r} "
+                f"does not say {r['reason_has']!r}"
+            )
     expected = [r for r in rows if r["line"] not in entry]
     if len(expected) != len(kept_rows):
         return
     same = _same_payment if src["table"] == "payments" else _same_bill
     for r, actual in zip(expected, kept_rows):
         if not r["ok"]:
-            problems.append(f"[misread] {name} line {r['line']}: must be rejected, "
-                            f"kept as {_show(actual)}")
+            problems.append(
+                f"[misread] {name} line {r['line']}: must be rejected, "
+                f"kept as {_show(actual)}"
+            )
         elif not any(same(actual, ok) for ok in r["ok"]):
-            problems.append(f"[misread] {name} line {r['line']}: kept "
-                            f"{_show(actual)}, written {r['ok'][0]}")
+            problems.append(
+                f"[misread] {name} line {r['line']}: kept "
+                f"{_show(actual)}, written {r['ok'][0]}"
+            )
 
 
 def _show(values) -> str:
@@ -192,13 +219,15 @@ def run_case(truth: dict, root: Path) -> None:
             msg = str(exc)
             named = truth["error_names"]
             if named and not any(n in msg for n in _names_of(named)):
-                problems.append(f"[error-name] message does not name {named!r}: "
-                                f"{msg[:200]}")
+                problems.append(
+                    f"[error-name] message does not name {named!r}: {msg[:200]}"
+                )
             ledger = getattr(exc, "rejected", None)
             if ledger is None or truth["raises"] == "must":
                 if truth["raises"] == "never":
-                    problems.append(f"[lost] load refused a readable input: "
-                                    f"{msg[:200]}")
+                    problems.append(
+                        f"[lost] load refused a readable input: {msg[:200]}"
+                    )
                 assert not problems, "\n".join(problems)
                 return
             # Nothing kept: the error carries the ledger and the counts, checked
@@ -206,33 +235,40 @@ def run_case(truth: dict, root: Path) -> None:
             data, caught_error = _NothingKept(ledger, exc.counts), msg
         else:
             caught_error = None
-        text = (caught_error if caught_error is not None
-                else data.summary(file=io.StringIO()))
+        text = (
+            caught_error
+            if caught_error is not None
+            else data.summary(file=io.StringIO())
+        )
     if truth["raises"] == "must" and caught_error is None:
-        problems.append(f"[no-error] load returned {data!r} instead of raising "
-                        "PaymentDataError")
+        problems.append(
+            f"[no-error] load returned {data!r} instead of raising PaymentDataError"
+        )
     if truth["summary_has"] and not any(
-            s.lower() in text.lower() for s in truth["summary_has"]):
+        s.lower() in text.lower() for s in truth["summary_has"]
+    ):
         problems.append(f"[summary] summary names none of {truth['summary_has']}")
 
     sources = {_source_name(s, root): s for s in truth["sources"]}
     if set(data.counts) != set(sources):
-        problems.append(f"[sources] read {sorted(data.counts)}, written "
-                        f"{sorted(sources)}")
+        problems.append(
+            f"[sources] read {sorted(data.counts)}, written {sorted(sources)}"
+        )
     else:
         offsets = {"payments": 0, "bills": 0}
         tables = {"payments": data.payments, "bills": data.bills}
         for name, c in data.counts.items():
             src = sources[name]
             table = src["table"]
-            part = tables[table].iloc[offsets[table]:offsets[table] + c["kept"]]
+            part = tables[table].iloc[offsets[table] : offsets[table] + c["kept"]]
             offsets[table] += c["kept"]
             kept_rows = list(part[_FIELDS[table]].itertuples(index=False, name=None))
             _check_source(name, src, data, kept_rows, problems)
         for table, n in offsets.items():
             if n != len(tables[table]):
-                problems.append(f"[phantom] {table}: {len(tables[table])} rows, "
-                                f"counts say {n} kept")
+                problems.append(
+                    f"[phantom] {table}: {len(tables[table])} rows, counts say {n} kept"
+                )
 
     if truth["warn"]:
         messages = [str(w.message) for w in caught]
@@ -242,8 +278,9 @@ def run_case(truth: dict, root: Path) -> None:
         if truth["warn"] == "top_reason" and len(data.rejected):
             need.append(data.rejected["reason"].value_counts().index[0])
         if not any(all(n in m for n in need) for m in messages):
-            problems.append(f"[warn] no warning names {need}; got "
-                            f"{[m[:80] for m in messages]}")
+            problems.append(
+                f"[warn] no warning names {need}; got {[m[:80] for m in messages]}"
+            )
     assert not problems, "\n".join(problems[:8])
 
 
@@ -268,8 +305,15 @@ def _params():
     out = []
     for cid in make_corpus.case_ids():
         if cid in XFAIL:
-            out.append(pytest.param(cid, id=cid, marks=pytest.mark.xfail(
-                strict=True, reason=f"issue 14: {XFAIL[cid]}")))
+            out.append(
+                pytest.param(
+                    cid,
+                    id=cid,
+                    marks=pytest.mark.xfail(
+                        strict=True, reason=f"issue 14: {XFAIL[cid]}"
+                    ),
+                )
+            )
         else:
             out.append(pytest.param(cid, id=cid))
     return out
@@ -297,35 +341,58 @@ def test_corpus_size_and_coverage():
     ids = make_corpus.case_ids()
     assert len(ids) >= 300
     topics = {make_corpus.covers(c).split(" (")[0].split(" / ")[0] for c in ids}
-    for topic in ("time zones", "encodings", "huge cells", "disguised or broken files",
-                  "typed and API inputs", "date order", "rows lost", "values misread",
-                  "most rows rejected", "real exports"):
+    for topic in (
+        "time zones",
+        "encodings",
+        "huge cells",
+        "disguised or broken files",
+        "typed and API inputs",
+        "date order",
+        "rows lost",
+        "values misread",
+        "most rows rejected",
+        "real exports",
+    ):
         assert topic in topics
     assert not set(XFAIL) - set(ids), "XFAIL names cases that do not exist"
 
 
 def test_corpus_is_deterministic(tmp_path):
-    some = [c for c in make_corpus.case_ids()
-            if c.startswith(("real_", "excel_", "tz_typed_", "file_trunc"))]
+    some = [
+        c
+        for c in make_corpus.case_ids()
+        if c.startswith(("real_", "excel_", "tz_typed_", "file_trunc"))
+    ]
     for sub in ("a", "b"):
         make_corpus.write(tmp_path / sub, some)
-    a = {p.relative_to(tmp_path / "a"): p.read_bytes()
-         for p in (tmp_path / "a").rglob("*") if p.is_file()}
-    b = {p.relative_to(tmp_path / "b"): p.read_bytes()
-         for p in (tmp_path / "b").rglob("*") if p.is_file()}
+    a = {
+        p.relative_to(tmp_path / "a"): p.read_bytes()
+        for p in (tmp_path / "a").rglob("*")
+        if p.is_file()
+    }
+    b = {
+        p.relative_to(tmp_path / "b"): p.read_bytes()
+        for p in (tmp_path / "b").rglob("*")
+        if p.is_file()
+    }
     assert a.keys() == b.keys() and all(a[k] == b[k] for k in a)
 
 
 # ------------------------------------------------------------------ fuzzing
 
 _FORMATS_TODAY = (
-    ("%Y-%m-%d %H:%M:%S", True), ("%Y/%m/%d %H:%M:%S", True),
-    ("%Y-%m-%dT%H:%M:%S", True), ("%Y%m%d%H%M%S", True),
-    ("%Y年%m月%d日 %H时%M分%S秒", True), ("%Y-%m-%d", False), ("%Y/%m/%d", False),
+    ("%Y-%m-%d %H:%M:%S", True),
+    ("%Y/%m/%d %H:%M:%S", True),
+    ("%Y-%m-%dT%H:%M:%S", True),
+    ("%Y%m%d%H%M%S", True),
+    ("%Y年%m月%d日 %H时%M分%S秒", True),
+    ("%Y-%m-%d", False),
+    ("%Y/%m/%d", False),
 )
 # Forms issue 14 asks for: offsets convert to Asia/Shanghai, US dates month first.
 _FORMATS_ISSUE = (
-    ("%Y-%m-%dT%H:%M:%S+08:00", True), ("%Y-%m-%dT%H:%M:%SZ", True),
+    ("%Y-%m-%dT%H:%M:%S+08:00", True),
+    ("%Y-%m-%dT%H:%M:%SZ", True),
     ("%Y-%m-%dT%H:%M:%S+0800", True),
 )
 _AMOUNTS_TODAY = ("{:.2f}", "{:,.2f}", "{:.2f}元", "¥{:.2f}", " {:.2f} ", "￥{:,.2f}")
@@ -354,8 +421,13 @@ def _payment_rows(draw, formats, junk):
         pattern = draw(st.sampled_from(junk if bad else _AMOUNTS_TODAY))
         text = pattern.format(amount, amount) if "{" in pattern else pattern
         channel = draw(st.sampled_from(make_corpus.CHANNELS))
-        rows.append(([cid, at.strftime(fmt), channel, text],
-                     [cid, local.isoformat(), amount, channel], bad))
+        rows.append(
+            (
+                [cid, at.strftime(fmt), channel, text],
+                [cid, local.isoformat(), amount, channel],
+                bad,
+            )
+        )
     return rows
 
 
@@ -366,14 +438,33 @@ def _fuzz_case(rows) -> None:
         truth_rows = []
         for i, (cells, ok, bad) in enumerate(rows):
             lines.append(make_corpus._join(cells, ","))
-            truth_rows.append({"line": i + 2, "ok": [] if bad else [ok],
-                               "reject": bad, "column": "amount" if bad else None})
+            truth_rows.append(
+                {
+                    "line": i + 2,
+                    "ok": [] if bad else [ok],
+                    "reject": bad,
+                    "column": "amount" if bad else None,
+                }
+            )
         (folder / "p.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        truth = {"case": "fuzz", "args": {"payments": {"path": "p.csv"}}, "kwargs": {},
-                 "raises": "never", "error_names": "p.csv", "warn": None,
-                 "summary_has": None, "skip_if_root": False,
-                 "sources": [{"name": "p.csv", "sheet": None, "table": "payments",
-                              "rows": truth_rows}]}
+        truth = {
+            "case": "fuzz",
+            "args": {"payments": {"path": "p.csv"}},
+            "kwargs": {},
+            "raises": "never",
+            "error_names": "p.csv",
+            "warn": None,
+            "summary_has": None,
+            "skip_if_root": False,
+            "sources": [
+                {
+                    "name": "p.csv",
+                    "sheet": None,
+                    "table": "payments",
+                    "rows": truth_rows,
+                }
+            ],
+        }
         if all(bad for *_, bad in rows):
             truth["raises"] = "may"  # nothing to keep: an error is fine
         run_case(truth, folder)
@@ -381,8 +472,12 @@ def _fuzz_case(rows) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-_FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
-                 suppress_health_check=[HealthCheck.too_slow])
+_FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @_FUZZ

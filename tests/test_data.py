@@ -28,12 +28,17 @@ def _load_all(*args, **kw):
         except payseg.PaymentDataError as err:
             if getattr(err, "rejected", None) is None:
                 raise
-            empty = pd.DataFrame({"customer_id": pd.Series(dtype="str"),
-                                  "paid_at": pd.Series(dtype="datetime64[ns]"),
-                                  "amount": pd.Series(dtype="float64"),
-                                  "channel": pd.Series(dtype="object")})
-            return payseg.PaymentData(payments=empty, rejected=err.rejected,
-                                      counts=err.counts)
+            empty = pd.DataFrame(
+                {
+                    "customer_id": pd.Series(dtype="str"),
+                    "paid_at": pd.Series(dtype="datetime64[ns]"),
+                    "amount": pd.Series(dtype="float64"),
+                    "channel": pd.Series(dtype="object"),
+                }
+            )
+            return payseg.PaymentData(
+                payments=empty, rejected=err.rejected, counts=err.counts
+            )
 
 
 def _load_export():
@@ -67,18 +72,33 @@ def test_export_file_row_by_row():
     assert rej.set_index("line").loc[8, "column"] == "channel"
     p = data.payments
     assert p["customer_id"].tolist() == [
-        "0012345601", "0012345601", "0012345602", "0012345602",
-        "0012345604", "0012345605", "0012345605",
+        "0012345601",
+        "0012345601",
+        "0012345602",
+        "0012345602",
+        "0012345604",
+        "0012345605",
+        "0012345605",
     ]
     assert p["amount"].tolist() == [1200.5, 88.0, 120.0, 95.0, 70.0, 45.0, 45.5]
     assert p["channel"].tolist()[:5] == [
-        "internet_banking", "alipay", "internet_banking", "counter", "sgcc_app",
+        "internet_banking",
+        "alipay",
+        "internet_banking",
+        "counter",
+        "sgcc_app",
     ]
     assert pd.isna(p["channel"].iloc[5])  # an empty channel cell is kept as unknown
     assert p["paid_at"].iloc[0] == pd.Timestamp("2025-04-01 08:15")
     assert p["paid_at"].iloc[6] == pd.Timestamp("2025-04-10")
     assert [str(x) for x in p["period"]] == [
-        "2025-03", "2025-04", "2025-03", "NaT", "2025-03", "2025-03", "2025-03",
+        "2025-03",
+        "2025-04",
+        "2025-03",
+        "NaT",
+        "2025-03",
+        "2025-03",
+        "2025-03",
     ]
     assert p["region"].iloc[2] == "城西供电所"
 
@@ -132,17 +152,27 @@ def test_cph_sample_loads_without_channel():
 
 def test_missing_required_column_names_it_and_headers_found():
     raw = pd.DataFrame({"户号": ["1"], "金额": ["5"]})
-    with pytest.raises(payseg.PaymentDataError,
-                       match=r"required column 'paid_at' not found; headers found: "
-                             r"户号, 金额"):
+    with pytest.raises(
+        payseg.PaymentDataError,
+        match=r"required column 'paid_at' not found; headers found: "
+        r"户号, 金额",
+    ):
         payseg.load(raw)
 
 
 def test_columns_override_maps_own_headers():
-    raw = pd.DataFrame({"acct": ["01"], "when": ["2024-01-05"], "paid": ["3"],
-                        "how": ["alipay"]})
-    data = payseg.load(raw, columns={"acct": "customer_id", "when": "paid_at",
-                                     "paid": "amount", "how": "channel"})
+    raw = pd.DataFrame(
+        {"acct": ["01"], "when": ["2024-01-05"], "paid": ["3"], "how": ["alipay"]}
+    )
+    data = payseg.load(
+        raw,
+        columns={
+            "acct": "customer_id",
+            "when": "paid_at",
+            "paid": "amount",
+            "how": "channel",
+        },
+    )
     assert data.payments["customer_id"].tolist() == ["01"]
     assert data.payments["channel"].tolist() == ["alipay"]
 
@@ -174,9 +204,19 @@ def test_date_forms(raw, expected):
     assert str(data.payments["paid_at"].iloc[0]) == expected
 
 
-@pytest.mark.parametrize("raw", ["2025-02-30", "2025-13-01", "1899-01-01", "abc", "",
-                                 "2025-04-01 25:00", "2025/4/1 10:61",
-                                 "20250401240000"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2025-02-30",
+        "2025-13-01",
+        "1899-01-01",
+        "abc",
+        "",
+        "2025-04-01 25:00",
+        "2025/4/1 10:61",
+        "20250401240000",
+    ],
+)
 def test_impossible_dates_rejected(raw):
     data = _load_all(pd.DataFrame({"户号": ["1"], "缴费时间": [raw], "金额": ["1"]}))
     assert data.rejected["reason"].tolist() == ["unparseable or impossible date"]
@@ -184,12 +224,21 @@ def test_impossible_dates_rejected(raw):
 
 @pytest.mark.parametrize(
     "raw, value",
-    [("1,000元", 1000.0), ("¥88", 88.0), ("￥ 88.5", 88.5), ("１２０", 120.0),
-     ("0", 0.0), ("RMB 12", 12.0)],
+    [
+        ("1,000元", 1000.0),
+        ("¥88", 88.0),
+        ("￥ 88.5", 88.5),
+        ("１２０", 120.0),
+        ("0", 0.0),
+        ("RMB 12", 12.0),
+    ],
 )
 def test_amount_forms(raw, value):
-    data = payseg.load(pd.DataFrame({"户号": ["1"], "缴费时间": ["2024-01-01"],
-                                     "缴费金额（元）": [raw]}))
+    data = payseg.load(
+        pd.DataFrame(
+            {"户号": ["1"], "缴费时间": ["2024-01-01"], "缴费金额（元）": [raw]}
+        )
+    )
     assert data.payments["amount"].iloc[0] == value
 
 
@@ -204,8 +253,13 @@ def test_gb18030_and_bom_files(tmp_path):
 
 
 def test_parquet_excel_and_list_of_paths(tmp_path):
-    frame = pd.DataFrame({"户号": ["001", "002"], "缴费日期": ["2025-04-01", "2025-04-02"],
-                          "实收金额": [10.0, 20.0]})
+    frame = pd.DataFrame(
+        {
+            "户号": ["001", "002"],
+            "缴费日期": ["2025-04-01", "2025-04-02"],
+            "实收金额": [10.0, 20.0],
+        }
+    )
     frame.to_parquet(tmp_path / "a.parquet")
     frame.to_excel(tmp_path / "b.xlsx", index=False)
     data = payseg.load([tmp_path / "a.parquet", tmp_path / "b.xlsx"])
@@ -217,8 +271,13 @@ def test_parquet_excel_and_list_of_paths(tmp_path):
 
 
 def test_dataframe_lines_are_position_plus_two():
-    raw = pd.DataFrame({"户号": ["1", "", "3"], "缴费日期": ["2024-01-01"] * 3,
-                        "金额": ["1", "2", "3"]})
+    raw = pd.DataFrame(
+        {
+            "户号": ["1", "", "3"],
+            "缴费日期": ["2024-01-01"] * 3,
+            "金额": ["1", "2", "3"],
+        }
+    )
     data = payseg.load(raw)
     assert data.rejected["line"].tolist() == [3]
 
@@ -258,15 +317,15 @@ _bad_cell = st.one_of(
 )
 _row = st.one_of(
     _good,
-    st.builds(lambda g, k, v: {**g, k: v}, _good, st.sampled_from(_HEADERS),
-              _bad_cell),
+    st.builds(lambda g, k, v: {**g, k: v}, _good, st.sampled_from(_HEADERS), _bad_cell),
 )
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(rows=st.lists(_row, min_size=0, max_size=30),
-       dropped=st.sampled_from([None, *_HEADERS]))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(_row, min_size=0, max_size=30),
+    dropped=st.sampled_from([None, *_HEADERS]),
+)
 def test_property_rows_read_equal_kept_plus_rejected(rows, dropped):
     raw = pd.DataFrame(rows, columns=_HEADERS)
     if dropped is not None:
@@ -275,10 +334,15 @@ def test_property_rows_read_equal_kept_plus_rejected(rows, dropped):
         warnings.simplefilter("ignore", UserWarning)
         if dropped in ("户号", "缴费时间", "实收金额"):
             # the only input that cannot be read: a required column is missing
-            canonical = {"户号": "customer_id", "缴费时间": "paid_at",
-                         "实收金额": "amount"}[dropped]
-            with pytest.raises(payseg.PaymentDataError,
-                               match=f"required column '{canonical}' not found"):
+            canonical = {
+                "户号": "customer_id",
+                "缴费时间": "paid_at",
+                "实收金额": "amount",
+            }[dropped]
+            with pytest.raises(
+                payseg.PaymentDataError,
+                match=f"required column '{canonical}' not found",
+            ):
                 payseg.load(raw)
             return
         data = _load_all(raw)  # anything else loads, bad cells and all
@@ -301,17 +365,27 @@ def test_property_rows_read_equal_kept_plus_rejected(rows, dropped):
         seen.add(row)
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow,
-                                 HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(_row, min_size=1, max_size=20),
-       damaged=st.lists(st.integers(0, 19), max_size=3))
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    rows=st.lists(_row, min_size=1, max_size=20),
+    damaged=st.lists(st.integers(0, 19), max_size=3),
+)
 def test_property_csv_file_lines(tmp_path, rows, damaged):
     header = "户号,缴费时间,缴费方式,实收金额,电费年月"
     lines = []
     for i, r in enumerate(rows):
-        cells = [str(r[k]).replace(",", "").replace("\n", " ").replace("\r", " ")
-                 .replace('"', "") for k in header.split(",")]
+        cells = [
+            str(r[k])
+            .replace(",", "")
+            .replace("\n", " ")
+            .replace("\r", " ")
+            .replace('"', "")
+            for k in header.split(",")
+        ]
         if i in damaged:
             cells = cells[:2]  # too few fields
         lines.append(",".join(cells))
@@ -327,9 +401,13 @@ def test_property_csv_file_lines(tmp_path, rows, damaged):
 
 
 def test_id_width_restores_leading_zeros_across_tables():
-    pay = pd.DataFrame({"户号": ["12345", "0000012345", "A77"],
-                        "缴费日期": ["2024-01-01", "2024-02-01", "2024-01-05"],
-                        "金额": ["1", "2", "3"]})
+    pay = pd.DataFrame(
+        {
+            "户号": ["12345", "0000012345", "A77"],
+            "缴费日期": ["2024-01-01", "2024-02-01", "2024-01-05"],
+            "金额": ["1", "2", "3"],
+        }
+    )
     bills = pd.DataFrame({"户号": [12345], "电费年月": ["202401"]})
     data = payseg.load(pay, bills=bills, id_width=10)
     assert data.payments["customer_id"].tolist() == ["0000012345", "0000012345", "A77"]

@@ -10,9 +10,17 @@ import numpy as np
 import pytest
 
 PUBLIC = [
-    "payseg", "payseg.features", "payseg.cluster", "payseg.labels", "payseg.plot",
-    "payseg.report", "payseg.synth", "payseg.scale", "payseg.channels",
-    "payseg.calendar", "payseg.evaluate",
+    "payseg",
+    "payseg.features",
+    "payseg.cluster",
+    "payseg.labels",
+    "payseg.plot",
+    "payseg.report",
+    "payseg.synth",
+    "payseg.scale",
+    "payseg.channels",
+    "payseg.calendar",
+    "payseg.evaluate",
 ]
 _DEFAULT = re.compile(r"^\s*(\w+)\s*:\s*.*?\bdefault[=: ]\s*(.+?)\s*$")
 
@@ -25,7 +33,9 @@ def _callables():
             if inspect.isclass(obj):
                 yield f"{module_name}.{name}", obj, obj.__init__
                 for meth_name, meth in inspect.getmembers(obj, inspect.isfunction):
-                    if not meth_name.startswith("_") and meth.__module__.startswith("payseg"):
+                    if not meth_name.startswith("_") and meth.__module__.startswith(
+                        "payseg"
+                    ):
                         yield f"{module_name}.{name}.{meth_name}", meth, meth
             elif callable(obj) and getattr(obj, "__module__", "").startswith("payseg"):
                 yield f"{module_name}.{name}", obj, obj
@@ -40,7 +50,13 @@ def _documented_defaults():
         for line in (inspect.getdoc(doc_owner) or "").splitlines():
             match = _DEFAULT.match(line)
             if match and match.group(1) in signature.parameters:
-                yield label, match.group(1), match.group(2).rstrip("."), signature, function
+                yield (
+                    label,
+                    match.group(1),
+                    match.group(2).rstrip("."),
+                    signature,
+                    function,
+                )
 
 
 CASES = sorted({(label, p, d) for label, p, d, _, _ in _documented_defaults()})

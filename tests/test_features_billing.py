@@ -29,8 +29,9 @@ REAL = Path(__file__).parent / "data" / "real"
 
 def _pay(rows, cols=("customer_id", "paid_at", "amount", "period")):
     df = pd.DataFrame(rows, columns=list(cols))
-    df = df.astype({"customer_id": "str", "paid_at": "datetime64[ns]",
-                    "amount": "float64"})
+    df = df.astype(
+        {"customer_id": "str", "paid_at": "datetime64[ns]", "amount": "float64"}
+    )
     if "period" in df:
         df["period"] = pd.PeriodIndex(df["period"], freq="M")
     if "bill_id" in df:
@@ -40,8 +41,14 @@ def _pay(rows, cols=("customer_id", "paid_at", "amount", "period")):
 
 def _bills(rows, cols=("customer_id", "period", "issued_on", "due_on", "amount_due")):
     df = pd.DataFrame(rows, columns=list(cols))
-    df = df.astype({"customer_id": "str", "issued_on": "datetime64[ns]",
-                    "due_on": "datetime64[ns]", "amount_due": "float64"})
+    df = df.astype(
+        {
+            "customer_id": "str",
+            "issued_on": "datetime64[ns]",
+            "due_on": "datetime64[ns]",
+            "amount_due": "float64",
+        }
+    )
     df["period"] = pd.PeriodIndex(df["period"], freq="M")
     for c in ("arrears", "late_fee"):
         if c in df:
@@ -58,11 +65,14 @@ def _no_warning(fn, *args, **kwargs):
 
 
 # ------------------------------------------------------------ invoices in one month
-INVOICES = _bills([
-    ("a", "2024-01", "2024-01-05", "2024-02-04", 100.0, "A1"),
-    ("a", "2024-01", "2024-01-15", "2024-02-14", 50.0, "A2"),
-    ("a", "2024-01", "2024-01-25", "2024-02-24", 30.0, "A3"),
-], cols=("customer_id", "period", "issued_on", "due_on", "amount_due", "bill_id"))
+INVOICES = _bills(
+    [
+        ("a", "2024-01", "2024-01-05", "2024-02-04", 100.0, "A1"),
+        ("a", "2024-01", "2024-01-15", "2024-02-14", 50.0, "A2"),
+        ("a", "2024-01", "2024-01-25", "2024-02-24", 30.0, "A3"),
+    ],
+    cols=("customer_id", "period", "issued_on", "due_on", "amount_due", "bill_id"),
+)
 INVOICE_PAYMENTS = [  # paid one by one, not in issue order
     ("a", "2024-01-20", 50.0, "2024-01", "A2"),
     ("a", "2024-02-10", 100.0, "2024-01", "A1"),  # 6 days late
@@ -71,11 +81,14 @@ INVOICE_PAYMENTS = [  # paid one by one, not in issue order
 
 
 def test_invoices_paid_one_by_one_with_bill_ids():
-    pay = _pay(INVOICE_PAYMENTS, cols=("customer_id", "paid_at", "amount", "period",
-                                       "bill_id"))
-    X = _no_warning(payseg.build_features, payseg.PaymentData(payments=pay,
-                                                              bills=INVOICES),
-                    as_of="2024-03-31")
+    pay = _pay(
+        INVOICE_PAYMENTS, cols=("customer_id", "paid_at", "amount", "period", "bill_id")
+    )
+    X = _no_warning(
+        payseg.build_features,
+        payseg.PaymentData(payments=pay, bills=INVOICES),
+        as_of="2024-03-31",
+    )
     a = X.loc["a"]
     # delays 36 (A1), 5 (A2), 26 (A3); days to due -6, 25, 4
     assert a["delay_days_mean"] == pytest.approx(67 / 3)
@@ -92,8 +105,11 @@ def test_invoices_paid_one_by_one_with_bill_ids():
 def test_invoices_with_periods_only_are_settled_oldest_first_with_a_warning():
     pay = _pay([r[:4] for r in INVOICE_PAYMENTS])
     data = payseg.PaymentData(payments=pay, bills=INVOICES.drop(columns="bill_id"))
-    with pytest.warns(UserWarning, match=r"1 customer\(s\) have several bills in one "
-                                         r"period .*e\.g\. a 2024-01"):
+    with pytest.warns(
+        UserWarning,
+        match=r"1 customer\(s\) have several bills in one "
+        r"period .*e\.g\. a 2024-01",
+    ):
         X = payseg.build_features(data, as_of="2024-03-31")
     a = X.loc["a"]
     # 50 then 100 fill A1 (100, settled 02-10) and A2 (50, settled 02-10); 30 -> A3
@@ -104,18 +120,22 @@ def test_invoices_with_periods_only_are_settled_oldest_first_with_a_warning():
     assert "several bills in one period" in X.attrs["notes"][0]
 
 
-LUMP_BILLS = _bills([
-    ("c", "2024-01", "2024-02-01", "2024-02-20", 100.0),
-    ("c", "2024-02", "2024-03-01", "2024-03-20", 120.0),
-    ("c", "2024-03", "2024-04-01", "2024-04-20", 80.0),
-])
+LUMP_BILLS = _bills(
+    [
+        ("c", "2024-01", "2024-02-01", "2024-02-20", 100.0),
+        ("c", "2024-02", "2024-03-01", "2024-03-20", 120.0),
+        ("c", "2024-03", "2024-04-01", "2024-04-20", 80.0),
+    ]
+)
 
 
 def test_one_lump_payment_settles_three_bills():
     pay = _pay([("c", "2024-04-25", 300.0, None)])
-    X = _no_warning(payseg.build_features, payseg.PaymentData(payments=pay,
-                                                              bills=LUMP_BILLS),
-                    as_of="2024-04-30")
+    X = _no_warning(
+        payseg.build_features,
+        payseg.PaymentData(payments=pay, bills=LUMP_BILLS),
+        as_of="2024-04-30",
+    )
     c = X.loc["c"]
     assert c["unpaid_share"] == 0
     assert c["late_share"] == 1
@@ -129,10 +149,15 @@ def test_one_lump_payment_settles_three_bills():
 
 def test_partial_payments_leave_the_rest_open():
     bills = LUMP_BILLS.iloc[:2]
-    pay = _pay([("c", "2024-02-10", 60.0, None),   # January: 40 still open
-                ("c", "2024-03-05", 70.0, None)])  # 40 to January, 30 to February
-    X = payseg.build_features(payseg.PaymentData(payments=pay, bills=bills),
-                              as_of="2024-03-31")
+    pay = _pay(
+        [
+            ("c", "2024-02-10", 60.0, None),  # January: 40 still open
+            ("c", "2024-03-05", 70.0, None),
+        ]
+    )  # 40 to January, 30 to February
+    X = payseg.build_features(
+        payseg.PaymentData(payments=pay, bills=bills), as_of="2024-03-31"
+    )
     c = X.loc["c"]
     assert c["delay_days_mean"] == 33  # January settled 03-05; February still open
     assert c["unpaid_share"] == 0.5
@@ -144,14 +169,17 @@ def test_partial_payments_leave_the_rest_open():
 
 
 def test_partial_payment_within_a_period_of_several_bills():
-    bills = _bills([
-        ("d", "2024-01", "2024-02-01", "2024-02-20", 100.0),
-        ("d", "2024-01", "2024-02-03", "2024-02-20", 40.0),  # supplementary bill
-    ])
+    bills = _bills(
+        [
+            ("d", "2024-01", "2024-02-01", "2024-02-20", 100.0),
+            ("d", "2024-01", "2024-02-03", "2024-02-20", 40.0),  # supplementary bill
+        ]
+    )
     pay = _pay([("d", "2024-02-10", 120.0, "2024-01")])
     with pytest.warns(UserWarning, match="several bills"):
-        X = payseg.build_features(payseg.PaymentData(payments=pay, bills=bills),
-                                  as_of="2024-03-31")
+        X = payseg.build_features(
+            payseg.PaymentData(payments=pay, bills=bills), as_of="2024-03-31"
+        )
     assert X.loc["d", "arrears_amount"] == pytest.approx(20.0)
     assert X.loc["d", "unpaid_share"] == 0.5
     assert X.loc["d", "delay_days_mean"] == 9
@@ -198,13 +226,23 @@ def test_bimonthly_calendar_inference():
 
 # ------------------------------------------------------------------ bills only
 def test_bills_only_data_uses_reported_arrears_and_late_fees():
-    bills = _bills([
-        ("a", "2025-01", "2025-02-05", "2025-02-28", 100.0, 0.0, 0.0),
-        ("a", "2025-02", "2025-03-05", "2025-03-31", 50.0, 50.0, 2.5),
-        ("a", "2025-03", "2025-04-05", "2025-04-30", 120.0, 120.0, None),
-        ("b", "2025-01", "2025-02-05", "2025-02-28", 80.0, None, None),
-    ], cols=("customer_id", "period", "issued_on", "due_on", "amount_due", "arrears",
-             "late_fee"))
+    bills = _bills(
+        [
+            ("a", "2025-01", "2025-02-05", "2025-02-28", 100.0, 0.0, 0.0),
+            ("a", "2025-02", "2025-03-05", "2025-03-31", 50.0, 50.0, 2.5),
+            ("a", "2025-03", "2025-04-05", "2025-04-30", 120.0, 120.0, None),
+            ("b", "2025-01", "2025-02-05", "2025-02-28", 80.0, None, None),
+        ],
+        cols=(
+            "customer_id",
+            "period",
+            "issued_on",
+            "due_on",
+            "amount_due",
+            "arrears",
+            "late_fee",
+        ),
+    )
     data = payseg.PaymentData(payments=empty("payments"), bills=bills)
     X = payseg.build_features(data)
     assert X.attrs["as_of"] == pd.Timestamp("2025-04-05")  # latest bill issue
@@ -226,8 +264,11 @@ def test_no_date_at_all_is_an_error_not_1970():
 
 # ------------------------------------------------------------------- robust as_of
 def _monthly_payers(extra=()):
-    rows = [(f"c{i}", f"2024-{m:02d}-10", 100.0, None)
-            for i in range(5) for m in range(1, 13)]
+    rows = [
+        (f"c{i}", f"2024-{m:02d}-10", 100.0, None)
+        for i in range(5)
+        for m in range(1, 13)
+    ]
     return payseg.PaymentData(payments=_pay(rows + list(extra)))
 
 
@@ -241,15 +282,17 @@ def test_one_mistyped_date_does_not_move_as_of():
     assert (X["recency_days"] == 0).all()
     assert X.loc["c0", "amount_total"] == 1200.0  # the outlier is after as_of
     assert payseg.features.default_as_of(data) == pd.Timestamp("2024-12-10")
-    given = _no_warning(payseg.build_features, data, families=["value"],
-                        as_of="2025-09-03")
+    given = _no_warning(
+        payseg.build_features, data, families=["value"], as_of="2025-09-03"
+    )
     assert given.loc["c1", "recency_days"] == 267
     assert given.attrs["as_of_rule"] == "given"
 
 
 def test_small_or_regular_data_keeps_its_latest_date():
-    small = payseg.PaymentData(payments=_pay([("a", "2024-01-10", 1.0, None),
-                                              ("a", "2024-09-10", 1.0, None)]))
+    small = payseg.PaymentData(
+        payments=_pay([("a", "2024-01-10", 1.0, None), ("a", "2024-09-10", 1.0, None)])
+    )
     assert payseg.features.default_as_of(small) == pd.Timestamp("2024-09-10")
     regular = _monthly_payers([("c0", "2025-01-20", 100.0, None)])  # 41 days: no gap
     X = _no_warning(payseg.build_features, regular, families=["value"])
@@ -258,43 +301,66 @@ def test_small_or_regular_data_keeps_its_latest_date():
 
 # ------------------------------------------------------- late fee by customer type
 def test_late_fee_by_customer_type():
-    bills = _bills([(c, "2024-11", "2024-12-01", "2024-12-20", 1000.0)
-                    for c in ("n", "r", "u")])
+    bills = _bills(
+        [(c, "2024-11", "2024-12-01", "2024-12-20", 1000.0) for c in ("n", "r", "u")]
+    )
     customers = pd.DataFrame(
-        {"region": pd.Categorical(["x"] * 3), "meter": pd.Categorical(["postpaid"] * 3),
-         "customer_type": ["non-residential", "residential", None]},
-        index=pd.Index(["n", "r", "u"], dtype="str", name="customer_id"))
-    data = payseg.PaymentData(payments=empty("payments"), bills=bills,
-                              customers=customers)
+        {
+            "region": pd.Categorical(["x"] * 3),
+            "meter": pd.Categorical(["postpaid"] * 3),
+            "customer_type": ["non-residential", "residential", None],
+        },
+        index=pd.Index(["n", "r", "u"], dtype="str", name="customer_id"),
+    )
+    data = payseg.PaymentData(
+        payments=empty("payments"), bills=bills, customers=customers
+    )
     X = payseg.build_features(data, families=["arrears"], as_of="2025-01-10")
     # 21 days overdue: 11 in 2024 at 0.2 %, 10 after the year end at 0.3 %
     assert X.loc["n", "late_fee_est"] == pytest.approx(1000 * (0.002 * 11 + 0.003 * 10))
     assert X.loc["r", "late_fee_est"] == pytest.approx(1000 * 0.001 * 21)
     assert X.loc["u", "late_fee_est"] == pytest.approx(1000 * 0.001 * 21)
     chinese = customers.assign(customer_type=["非居民", "居民", None])
-    Y = payseg.build_features(payseg.PaymentData(payments=empty("payments"),
-                                                 bills=bills, customers=chinese),
-                              families=["arrears"], as_of="2025-01-10")
+    Y = payseg.build_features(
+        payseg.PaymentData(payments=empty("payments"), bills=bills, customers=chinese),
+        families=["arrears"],
+        as_of="2025-01-10",
+    )
     pd.testing.assert_frame_equal(X, Y)
 
 
 # ------------------------------------------------- public invoice-level receivables
 def _receivables():
-    df = pd.read_csv(REAL / "WA_Fn-UseC_-Accounts-Receivable.csv",
-                     dtype={"invoiceNumber": str, "customerID": str})
+    df = pd.read_csv(
+        REAL / "WA_Fn-UseC_-Accounts-Receivable.csv",
+        dtype={"invoiceNumber": str, "customerID": str},
+    )
     for col in ["InvoiceDate", "DueDate", "SettledDate"]:
         df[col] = pd.to_datetime(df[col], format="%m/%d/%Y")
     period = df["InvoiceDate"].dt.to_period("M")
     ids = df["customerID"].astype("str")
-    bills = pd.DataFrame({"customer_id": ids, "period": period,
-                          "issued_on": df["InvoiceDate"], "due_on": df["DueDate"],
-                          "amount_due": df["InvoiceAmount"],
-                          "bill_id": df["invoiceNumber"].astype("str")})
-    pay = pd.DataFrame({"customer_id": ids, "paid_at": df["SettledDate"],
-                        "amount": df["InvoiceAmount"], "period": period,
-                        "bill_id": df["invoiceNumber"].astype("str")})
-    expected = pd.read_csv(REAL / "receivables_expected.csv",
-                           dtype={"customerID": str}).set_index("customerID")
+    bills = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "period": period,
+            "issued_on": df["InvoiceDate"],
+            "due_on": df["DueDate"],
+            "amount_due": df["InvoiceAmount"],
+            "bill_id": df["invoiceNumber"].astype("str"),
+        }
+    )
+    pay = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "paid_at": df["SettledDate"],
+            "amount": df["InvoiceAmount"],
+            "period": period,
+            "bill_id": df["invoiceNumber"].astype("str"),
+        }
+    )
+    expected = pd.read_csv(
+        REAL / "receivables_expected.csv", dtype={"customerID": str}
+    ).set_index("customerID")
     return pay, bills, expected
 
 
@@ -309,8 +375,10 @@ def _compare(X, expected):
         "payments_per_bill": expected["late_share"] * 0 + 1,
         "amount_total": expected["total_amount"],
     }
-    return {col: ~np.isclose(X[col].to_numpy(), exp.to_numpy(), rtol=0, atol=1e-6)
-            for col, exp in pairs.items()}
+    return {
+        col: ~np.isclose(X[col].to_numpy(), exp.to_numpy(), rtol=0, atol=1e-6)
+        for col, exp in pairs.items()
+    }
 
 
 def test_receivables_with_invoice_numbers_match_the_independent_computation():
@@ -324,11 +392,15 @@ def test_receivables_with_invoice_numbers_match_the_independent_computation():
 
 def test_receivables_with_periods_only_warn_naming_the_duplicated_bills():
     pay, bills, expected = _receivables()
-    data = payseg.PaymentData(payments=pay.drop(columns="bill_id"),
-                              bills=bills.drop(columns="bill_id"))
-    with pytest.warns(UserWarning, match=r"100 customer\(s\) have several bills in "
-                                         r"one period \(686 customer-periods, e\.g\. "
-                                         r"0187-ERLSR 2012-05"):
+    data = payseg.PaymentData(
+        payments=pay.drop(columns="bill_id"), bills=bills.drop(columns="bill_id")
+    )
+    with pytest.warns(
+        UserWarning,
+        match=r"100 customer\(s\) have several bills in "
+        r"one period \(686 customer-periods, e\.g\. "
+        r"0187-ERLSR 2012-05",
+    ):
         X = payseg.build_features(data)
     # no invoice is left unpaid and nothing is lost, whatever the allocation
     bad = _compare(X, expected)
@@ -343,12 +415,18 @@ def test_receivables_with_periods_only_warn_naming_the_duplicated_bills():
 
 # ------------------------------------------- invoice-level random data vs reference
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**31), payment_ids=st.booleans(),
-       with_period=st.booleans(), as_of=st.sampled_from([None, "2024-05-15"]))
-def test_allocation_matches_the_reference_on_random_invoices(seed, payment_ids,
-                                                            with_period, as_of):
-    data = with_invoices(random_data(seed, with_period=with_period), seed,
-                         payment_ids=payment_ids)
+@given(
+    seed=st.integers(0, 2**31),
+    payment_ids=st.booleans(),
+    with_period=st.booleans(),
+    as_of=st.sampled_from([None, "2024-05-15"]),
+)
+def test_allocation_matches_the_reference_on_random_invoices(
+    seed, payment_ids, with_period, as_of
+):
+    data = with_invoices(
+        random_data(seed, with_period=with_period), seed, payment_ids=payment_ids
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # several bills per period
         fast = payseg.build_features(data, as_of=as_of, calendar=False)

@@ -12,19 +12,22 @@ import payseg
 
 def _payments(rows, categories=None):
     pay = pd.DataFrame(rows, columns=["customer_id", "paid_at", "channel", "amount"])
-    pay = pay.astype({"customer_id": "str", "paid_at": "datetime64[ns]",
-                      "amount": "float64"})
+    pay = pay.astype(
+        {"customer_id": "str", "paid_at": "datetime64[ns]", "amount": "float64"}
+    )
     pay["channel"] = pd.Categorical(pay["channel"], categories=categories)
     return payseg.PaymentData(payments=pay)
 
 
 def test_shares_entropy_and_switches_by_hand():
-    data = _payments([
-        ("a", "2024-01-05", "alipay", 1.0),
-        ("a", "2024-02-05", "alipay", 1.0),
-        ("a", "2024-03-05", "counter", 1.0),
-        ("a", "2024-04-05", "alipay", 1.0),
-    ])
+    data = _payments(
+        [
+            ("a", "2024-01-05", "alipay", 1.0),
+            ("a", "2024-02-05", "alipay", 1.0),
+            ("a", "2024-03-05", "counter", 1.0),
+            ("a", "2024-04-05", "alipay", 1.0),
+        ]
+    )
     X = payseg.build_features(data, families=["channel"])
     row = X.loc["a"]
     assert row["online_share"] == 0.75
@@ -33,15 +36,17 @@ def test_shares_entropy_and_switches_by_hand():
     assert row["top_channel_share"] == 0.75
     assert row["n_channels"] == 2
     assert row["channel_switch_rate"] == pytest.approx(2 / 3)
-    assert row["channel_entropy"] == pytest.approx(-(0.75 * np.log2(0.75)
-                                                    + 0.25 * np.log2(0.25)))
+    assert row["channel_entropy"] == pytest.approx(
+        -(0.75 * np.log2(0.75) + 0.25 * np.log2(0.25))
+    )
     groups = [f"{g}_share" for g in payseg.channels.GROUPS]
     assert X[groups].sum(axis=1).tolist() == [1.0]
 
 
 def test_columns_only_for_channels_present_in_registry_order():
-    data = _payments([("a", "2024-01-05", "wechat", 1.0),
-                      ("b", "2024-01-05", "counter", 1.0)])
+    data = _payments(
+        [("a", "2024-01-05", "wechat", 1.0), ("b", "2024-01-05", "counter", 1.0)]
+    )
     X = payseg.build_features(data, families=["channel"])
     shares = [c for c in X.columns if c.startswith("channel_share__")]
     assert shares == ["channel_share__counter", "channel_share__wechat"]
@@ -49,8 +54,9 @@ def test_columns_only_for_channels_present_in_registry_order():
 
 def test_no_channel_column_gives_nan_channel_features():
     data = _payments([("a", "2024-01-05", None, 1.0)])
-    X, dominant = payseg.build_features(data, families=["channel"],
-                                        return_dominant=True)
+    X, dominant = payseg.build_features(
+        data, families=["channel"], return_dominant=True
+    )
     assert X.loc["a"].isna().all()
     assert dominant.isna().all()
     no_col = payseg.PaymentData(payments=data.payments.drop(columns="channel"))
@@ -66,11 +72,15 @@ def test_dominant_channel_function_matches_flag_and_is_not_a_column():
 
 
 @settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 2**31), with_channel=st.booleans(),
-       as_of=st.sampled_from([None, "2024-05-15"]))
+@given(
+    seed=st.integers(0, 2**31),
+    with_channel=st.booleans(),
+    as_of=st.sampled_from([None, "2024-05-15"]),
+)
 def test_channel_matches_reference(seed, with_channel, as_of):
     data, fast = check_family("channel", seed, with_channel=with_channel, as_of=as_of)
-    _, dominant = payseg.build_features(data, families=["channel"], as_of=as_of,
-                                        return_dominant=True)
+    _, dominant = payseg.build_features(
+        data, families=["channel"], as_of=as_of, return_dominant=True
+    )
     _, expected = reference_features(data, as_of=as_of)
     assert dominant.fillna("-").tolist() == expected.fillna("-").tolist()

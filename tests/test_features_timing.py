@@ -12,17 +12,26 @@ from payseg.features._block import Context
 
 
 def _data(pay_rows, bill_rows):
-    pay = pd.DataFrame(pay_rows, columns=["customer_id", "paid_at", "channel",
-                                          "amount", "period"])
-    pay = pay.astype({"customer_id": "str", "paid_at": "datetime64[ns]",
-                      "amount": "float64"})
-    pay["channel"] = pd.Categorical(pay["channel"],
-                                    categories=payseg.channels.codes())
+    pay = pd.DataFrame(
+        pay_rows, columns=["customer_id", "paid_at", "channel", "amount", "period"]
+    )
+    pay = pay.astype(
+        {"customer_id": "str", "paid_at": "datetime64[ns]", "amount": "float64"}
+    )
+    pay["channel"] = pd.Categorical(pay["channel"], categories=payseg.channels.codes())
     pay["period"] = pd.PeriodIndex(pay["period"], freq="M")
-    bills = pd.DataFrame(bill_rows, columns=["customer_id", "period", "issued_on",
-                                             "due_on", "amount_due"])
-    bills = bills.astype({"customer_id": "str", "issued_on": "datetime64[ns]",
-                          "due_on": "datetime64[ns]", "amount_due": "float64"})
+    bills = pd.DataFrame(
+        bill_rows,
+        columns=["customer_id", "period", "issued_on", "due_on", "amount_due"],
+    )
+    bills = bills.astype(
+        {
+            "customer_id": "str",
+            "issued_on": "datetime64[ns]",
+            "due_on": "datetime64[ns]",
+            "amount_due": "float64",
+        }
+    )
     bills["period"] = pd.PeriodIndex(bills["period"], freq="M")
     return payseg.PaymentData(payments=pay, bills=bills)
 
@@ -41,11 +50,14 @@ BILLS = [
 
 def test_untagged_payment_pays_oldest_unpaid_bill():
     # 100 settles January; the next 50 must go to February, the last 80 to March.
-    data = _data([
-        ("a", "2024-02-05", "alipay", 100.0, None),
-        ("a", "2024-03-25", "alipay", 50.0, None),
-        ("a", "2024-04-02", "alipay", 80.0, None),
-    ], BILLS)
+    data = _data(
+        [
+            ("a", "2024-02-05", "alipay", 100.0, None),
+            ("a", "2024-03-25", "alipay", 50.0, None),
+            ("a", "2024-04-02", "alipay", 80.0, None),
+        ],
+        BILLS,
+    )
     assert _match(data).pay_bill.tolist() == [0, 1, 2]
     X = payseg.build_features(data, families=["timing"])
     assert X.loc["a", "delay_days_mean"] == pytest.approx((4 + 24 + 1) / 3)
@@ -54,14 +66,18 @@ def test_untagged_payment_pays_oldest_unpaid_bill():
 
 
 def test_split_payment_settles_on_last_part_and_counts_parts():
-    data = _data([
-        ("a", "2024-02-03", "alipay", 60.0, "2024-01"),
-        ("a", "2024-02-25", "counter", 40.0, "2024-01"),  # completes after due
-        ("a", "2024-03-02", "alipay", 50.0, "2024-02"),
-    ], BILLS)
+    data = _data(
+        [
+            ("a", "2024-02-03", "alipay", 60.0, "2024-01"),
+            ("a", "2024-02-25", "counter", 40.0, "2024-01"),  # completes after due
+            ("a", "2024-03-02", "alipay", 50.0, "2024-02"),
+        ],
+        BILLS,
+    )
     assert _match(data, as_of="2024-03-31").settle_day.tolist()[:2] == [
         pd.Timestamp("2024-02-25").value // 86_400_000_000_000,
-        pd.Timestamp("2024-03-02").value // 86_400_000_000_000]
+        pd.Timestamp("2024-03-02").value // 86_400_000_000_000,
+    ]
     X = payseg.build_features(data, families=["timing"], as_of="2024-03-31")
     assert X.loc["a", "payments_per_bill"] == pytest.approx(1.5)
     assert X.loc["a", "late_share"] == pytest.approx(0.5)  # January late, Feb not
@@ -69,10 +85,19 @@ def test_split_payment_settles_on_last_part_and_counts_parts():
 
 
 def test_payment_before_issue_gives_negative_delay_and_ties_follow_channel_order():
-    data = _data([
-        ("a", "2024-01-20 09:00", "counter", 50.0, None),  # same second: after alipay
-        ("a", "2024-01-20 09:00", "alipay", 100.0, None),  # settles January
-    ], BILLS)
+    data = _data(
+        [
+            (
+                "a",
+                "2024-01-20 09:00",
+                "counter",
+                50.0,
+                None,
+            ),  # same second: after alipay
+            ("a", "2024-01-20 09:00", "alipay", 100.0, None),  # settles January
+        ],
+        BILLS,
+    )
     assert sorted(_match(data).pay_bill.tolist()) == [0, 1]
     X = payseg.build_features(data, families=["timing"])
     assert X.loc["a", "delay_days_mean"] == (-12 + -41) / 2  # Feb issued 03-01
@@ -88,10 +113,13 @@ def test_tagged_payment_without_its_bill_is_unmatched():
 
 
 def test_weekend_and_evening_need_no_bills():
-    data = _data([
-        ("b", "2024-06-01 19:30", "alipay", 10.0, None),  # Saturday evening
-        ("b", "2024-06-03 08:00", "alipay", 10.0, None),  # Monday morning
-    ], [])
+    data = _data(
+        [
+            ("b", "2024-06-01 19:30", "alipay", 10.0, None),  # Saturday evening
+            ("b", "2024-06-03 08:00", "alipay", 10.0, None),  # Monday morning
+        ],
+        [],
+    )
     X = payseg.build_features(data, families=["timing"])
     assert X.loc["b", "weekend_share"] == 0.5
     assert X.loc["b", "evening_share"] == 0.5
@@ -99,9 +127,14 @@ def test_weekend_and_evening_need_no_bills():
 
 
 def test_evening_share_is_nan_without_time_of_day():
-    data = _data([("b", "2024-06-01", "alipay", 10.0, None),
-                  ("c", "2024-06-01 00:00:00", "alipay", 10.0, None),
-                  ("c", "2024-06-02 21:00:00", "alipay", 10.0, None)], [])
+    data = _data(
+        [
+            ("b", "2024-06-01", "alipay", 10.0, None),
+            ("c", "2024-06-01 00:00:00", "alipay", 10.0, None),
+            ("c", "2024-06-02 21:00:00", "alipay", 10.0, None),
+        ],
+        [],
+    )
     X = payseg.build_features(data, families=["timing"])
     assert np.isnan(X.loc["b", "evening_share"])  # no time of day on record
     assert X.loc["b", "weekend_share"] == 1.0
@@ -109,7 +142,11 @@ def test_evening_share_is_nan_without_time_of_day():
 
 
 @settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 2**31), with_period=st.booleans(), times=st.booleans(),
-       as_of=st.sampled_from([None, "2024-05-15", "2024-03-31"]))
+@given(
+    seed=st.integers(0, 2**31),
+    with_period=st.booleans(),
+    times=st.booleans(),
+    as_of=st.sampled_from([None, "2024-05-15", "2024-03-31"]),
+)
 def test_timing_matches_reference(seed, with_period, times, as_of):
     check_family("timing", seed, with_period=with_period, times=times, as_of=as_of)

@@ -9,16 +9,53 @@ import payseg
 from payseg.labels import ARCHETYPES, ArchetypeLabeller
 
 # One hand-made customer per archetype; columns as in payseg.build_features.
-_COLS = ["amount_per_year", "pay_count_per_year", "prepaid_share",
-         "topup_interval_mean", "topup_amount_mean", "automatic_share", "late_share",
-         "unpaid_share", "counter_share", "agent_share", "online_share",
-         "delay_days_median", "days_to_due_mean"]
+_COLS = [
+    "amount_per_year",
+    "pay_count_per_year",
+    "prepaid_share",
+    "topup_interval_mean",
+    "topup_amount_mean",
+    "automatic_share",
+    "late_share",
+    "unpaid_share",
+    "counter_share",
+    "agent_share",
+    "online_share",
+    "delay_days_median",
+    "days_to_due_mean",
+]
 _ROWS = {
     "dormant": [50, 2, 0, 180, 25, 0, 0.8, 0.8, 0, 0, 1, 5, 12],
-    "prepaid_frequent": [1000, 18, 0, 14, 60, 0, np.nan, np.nan, 0, 0, 1, np.nan,
-                         np.nan],
-    "prepaid_occasional": [1400, 2.5, 0.6, 120, 550, 0, np.nan, np.nan, 0.3, 0, 0.1,
-                           np.nan, np.nan],
+    "prepaid_frequent": [
+        1000,
+        18,
+        0,
+        14,
+        60,
+        0,
+        np.nan,
+        np.nan,
+        0,
+        0,
+        1,
+        np.nan,
+        np.nan,
+    ],
+    "prepaid_occasional": [
+        1400,
+        2.5,
+        0.6,
+        120,
+        550,
+        0,
+        np.nan,
+        np.nan,
+        0.3,
+        0,
+        0.1,
+        np.nan,
+        np.nan,
+    ],
     "auto_debit": [1000, 8, 0, 30, 120, 0.95, 0, 0, 0, 0, 0.05, 0, 20],
     "chronic_late": [1000, 7, 0, 37, 150, 0, 1.0, 0.1, 0.2, 0, 0.8, 41, -25],
     "counter_loyal": [830, 8, 0, 30, 100, 0, 0, 0, 0.96, 0, 0, 7.5, 11],
@@ -33,8 +70,7 @@ def _table(keys=None, copies=1):
     keys = list(_ROWS) if keys is None else keys
     rows = [_ROWS[k] for k in keys for _ in range(copies)]
     ids = [f"{k}_{i}" for k in keys for i in range(copies)]
-    X = pd.DataFrame(rows, columns=_COLS,
-                     index=pd.Index(ids, name="customer_id"))
+    X = pd.DataFrame(rows, columns=_COLS, index=pd.Index(ids, name="customer_id"))
     truth = pd.Series([k for k in keys for _ in range(copies)], index=X.index)
     return X, truth
 
@@ -82,8 +118,7 @@ def test_duplicates_get_a_suffix_largest_first():
 
 def test_empty_segment_and_noise():
     X, _ = _table(["auto_debit", "auto_debit", "counter_loyal"])
-    labels = pd.Series(pd.Categorical([0, 0, -1], categories=[-1, 0, 5]),
-                       index=X.index)
+    labels = pd.Series(pd.Categorical([0, 0, -1], categories=[-1, 0, 5]), index=X.index)
     lab = ArchetypeLabeller().fit(X, labels)
     assert lab.names_.to_dict() == {-1: "mixed", 0: "auto_debit", 5: "mixed 2"}
     assert lab.rules_[5] == "empty segment"
@@ -93,10 +128,14 @@ def test_empty_segment_and_noise():
 
 def test_missing_columns_do_not_fire():
     # cph.csv-like: no channel, no bills. Only the value rule can fire.
-    X = pd.DataFrame({"amount_per_year": [60.0, 900.0],
-                      "pay_count_per_year": [2.0, 7.0],
-                      "topups_per_month": [0.2, 0.6]},
-                     index=pd.Index(["a", "b"]))
+    X = pd.DataFrame(
+        {
+            "amount_per_year": [60.0, 900.0],
+            "pay_count_per_year": [2.0, 7.0],
+            "topups_per_month": [0.2, 0.6],
+        },
+        index=pd.Index(["a", "b"]),
+    )
     lab = ArchetypeLabeller().fit(X, [0, 1])
     # Without any bill in X, missing bills do not mean prepaid.
     assert lab.names_.tolist() == ["dormant", "mixed"]
@@ -104,8 +143,9 @@ def test_missing_columns_do_not_fire():
 
 
 def test_mean_statistic():
-    X = pd.DataFrame({"counter_share": [1.0, 1.0, 0.0, 0.0, 0.0]},
-                     index=pd.Index(list("abcde")))
+    X = pd.DataFrame(
+        {"counter_share": [1.0, 1.0, 0.0, 0.0, 0.0]}, index=pd.Index(list("abcde"))
+    )
     assert ArchetypeLabeller().fit(X, [0] * 5).names_[0] == "mixed"  # median 0
     lab = ArchetypeLabeller(statistic="mean", counter_min=0.4).fit(X, [0] * 5)
     assert lab.names_[0] == "counter_loyal"
@@ -114,18 +154,23 @@ def test_mean_statistic():
 def test_transform_maps_segment_ids():
     X, truth = _table(["auto_debit", "counter_loyal"])
     lab = ArchetypeLabeller().fit(X, [10, 20])
-    assert lab.transform([20, 10, 20]).tolist() == ["counter_loyal", "auto_debit",
-                                                    "counter_loyal"]
+    assert lab.transform([20, 10, 20]).tolist() == [
+        "counter_loyal",
+        "auto_debit",
+        "counter_loyal",
+    ]
     with pytest.raises(ValueError, match=r"segment ids \[30\] were not seen"):
         lab.transform([30])
 
 
 @pytest.mark.parametrize(
     "params, match",
-    [({"statistic": "mode"}, "statistic must be 'median' or 'mean'"),
-     ({"late_min": 1.5}, r"late_min must be a number in \[0, 1\]"),
-     ({"dormant_amount_max": -1}, "dormant_amount_max must be a number"),
-     ({"deadline_days_min": 5, "deadline_days_max": 1}, "deadline_days_max must be")],
+    [
+        ({"statistic": "mode"}, "statistic must be 'median' or 'mean'"),
+        ({"late_min": 1.5}, r"late_min must be a number in \[0, 1\]"),
+        ({"dormant_amount_max": -1}, "dormant_amount_max must be a number"),
+        ({"deadline_days_min": 5, "deadline_days_max": 1}, "deadline_days_max must be"),
+    ],
 )
 def test_bad_params(params, match):
     X, truth = _table(["auto_debit"])
@@ -143,8 +188,11 @@ def test_bad_inputs():
         ArchetypeLabeller().fit(X.to_numpy(), [0, 1])
     with pytest.raises(NotFittedError, match="not fitted yet"):
         ArchetypeLabeller().transform([0])
-    with pytest.raises(ValueError, match=r"ArchetypeLabeller.fit: X has none of the "
-                       r"columns it reads \(amount_per_year, .*\); found \['x'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"ArchetypeLabeller.fit: X has none of the "
+        r"columns it reads \(amount_per_year, .*\); found \['x'\]",
+    ):
         ArchetypeLabeller().fit(pd.DataFrame({"x": [0.0, 1.0]}, index=X.index), [0, 1])
 
 

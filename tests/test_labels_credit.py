@@ -10,15 +10,18 @@ from payseg.labels import CreditGrade
 def _X(**cols):
     n = len(next(iter(cols.values())))
     cols.setdefault("tenure_days", [700] * n)
-    return pd.DataFrame(cols, index=pd.Index([f"c{i}" for i in range(n)],
-                                             name="customer_id"))
+    return pd.DataFrame(
+        cols, index=pd.Index([f"c{i}" for i in range(n)], name="customer_id")
+    )
 
 
 def test_score_and_grades_known_answers():
-    X = _X(late_share=[0.0, 0.25, 0.5, 1.0, 0.0],
-           recent_late_share=[0.0, 0.5, 0.5, 1.0, 0.0],
-           unpaid_share=[0.0, 0.0, 0.0, 0.5, 0.0],
-           max_months_in_arrears=[0, 0, 1, 2, 0])
+    X = _X(
+        late_share=[0.0, 0.25, 0.5, 1.0, 0.0],
+        recent_late_share=[0.0, 0.5, 0.5, 1.0, 0.0],
+        unpaid_share=[0.0, 0.0, 0.0, 0.5, 0.0],
+        max_months_in_arrears=[0, 0, 1, 2, 0],
+    )
     cg = CreditGrade().fit(X)
     # 100; 100-10-10=80; 100-20-10-10=60; 100-40-20-15-20=5; 100
     assert cg.scores_.tolist() == [100.0, 80.0, 60.0, 5.0, 100.0]
@@ -56,8 +59,11 @@ def test_new_is_relative_to_the_length_of_the_extract():
 
 
 def test_theft_and_arrears_force_lowest():
-    X = _X(late_share=[0.0, 0.0, 0.0], max_months_in_arrears=[0, 3, 2.9],
-           tenure_days=[700, 30, 700])
+    X = _X(
+        late_share=[0.0, 0.0, 0.0],
+        max_months_in_arrears=[0, 3, 2.9],
+        tenure_days=[700, 30, 700],
+    )
     theft = pd.Series([True], index=["c0"])
     cg = CreditGrade().fit(X, theft=theft)
     assert cg.labels_.tolist() == ["D", "D", "B"]  # 100 - 29 = 71
@@ -85,11 +91,13 @@ def test_empty_table():
 
 @pytest.mark.parametrize(
     "params, match",
-    [({"cuts": (50, 70, 85)}, "cuts must be 3 strictly decreasing"),
-     ({"grades": ("A", "A")}, "grades must be >= 2 distinct"),
-     ({"cuts": (85, float("nan"), 50)}, "cuts must be 3 strictly decreasing"),
-     ({"new_score": 120}, r"new_score must be a number in \[0, 100\]"),
-     ({"arrears_months": -1}, "arrears_months must be a number")],
+    [
+        ({"cuts": (50, 70, 85)}, "cuts must be 3 strictly decreasing"),
+        ({"grades": ("A", "A")}, "grades must be >= 2 distinct"),
+        ({"cuts": (85, float("nan"), 50)}, "cuts must be 3 strictly decreasing"),
+        ({"new_score": 120}, r"new_score must be a number in \[0, 100\]"),
+        ({"arrears_months": -1}, "arrears_months must be a number"),
+    ],
 )
 def test_bad_params(params, match):
     with pytest.raises(ValueError, match=match):
@@ -103,11 +111,15 @@ def test_bad_input():
 
 def test_none_of_its_columns_is_an_error_not_grade_b():
     # Without any column it grades on, every customer used to get the same grade.
-    X = pd.DataFrame({"amount": [1.0, 2.0]},
-                     index=pd.Index(["a", "b"], name="customer_id"))
-    with pytest.raises(ValueError, match=r"CreditGrade.fit: X has none of the columns "
-                       r"it reads \(late_share, .*tenure_days\); found \['amount'\]\. "
-                       r"Pass the feature table of payseg.build_features\(data\)"):
+    X = pd.DataFrame(
+        {"amount": [1.0, 2.0]}, index=pd.Index(["a", "b"], name="customer_id")
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"CreditGrade.fit: X has none of the columns "
+        r"it reads \(late_share, .*tenure_days\); found \['amount'\]\. "
+        r"Pass the feature table of payseg.build_features\(data\)",
+    ):
         CreditGrade().fit(X)
     # One of them is enough: a missing column costs nothing.
     X = X.assign(late_share=[0.0, 1.0], tenure_days=[1000.0, 1000.0])

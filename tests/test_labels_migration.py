@@ -39,9 +39,9 @@ def test_transitions_and_movers_known_answer():
     assert pd.isna(mig.labels_.loc["d", "w3"])
     # Pairs: w1->w2: a 0->0, b 0->1, c 1->1, d 0->0; w2->w3: a 0->0, b 1->1, c 1->0.
     assert mig.transitions_.to_numpy().tolist() == [[3, 1], [1, 2]]
-    assert mig.movers_[["customer_id", "from_window", "to_window", "from_segment",
-                        "to_segment"]].values.tolist() == [
-        ["b", "w1", "w2", 0, 1], ["c", "w2", "w3", 1, 0]]
+    assert mig.movers_[
+        ["customer_id", "from_window", "to_window", "from_segment", "to_segment"]
+    ].values.tolist() == [["b", "w1", "w2", 0, 1], ["c", "w2", "w3", 1, 0]]
     assert mig.mover_share_ == pytest.approx(2 / 7)
     shares = mig.transition_shares()
     assert shares.loc[0].tolist() == [0.75, 0.25]
@@ -67,8 +67,9 @@ def test_plot_migration_returns_ax():
     assert out is ax
     texts = sorted(t.get_text() for t in ax.texts)
     assert texts == sorted(["75%\n3", "25%\n1", "33%\n1", "67%\n2"])
-    ax2 = plot_migration(mig.transitions_, normalize=False, lang="en",
-                         names={0: "ok", 1: "late"})
+    ax2 = plot_migration(
+        mig.transitions_, normalize=False, lang="en", names={0: "ok", 1: "late"}
+    )
     assert [t.get_text() for t in ax2.get_yticklabels()] == ["ok", "late"]
     plt.close("all")
 
@@ -78,8 +79,11 @@ def test_bad_inputs():
         Migration(object()).fit(_windows())
     data = payseg.synth.generate(50, seed=0, months=6)
     # Labels only label: PaymentData is cut into windows and featurised outside.
-    with pytest.raises(TypeError, match=r"mapping of window label -> feature table, "
-                       r"got PaymentData; .*payseg.window_features\(data"):
+    with pytest.raises(
+        TypeError,
+        match=r"mapping of window label -> feature table, "
+        r"got PaymentData; .*payseg.window_features\(data",
+    ):
         Migration(_Rule()).fit(data)
     with pytest.raises(ValueError, match="window_months must divide 12"):
         payseg.window_features(data, window_months=5)
@@ -99,8 +103,9 @@ def test_generated_data_with_a_segmenter():
     # 24 months from January: four half-years, the spill-over month dropped.
     assert mig.windows_.index.tolist() == ["2024H1", "2024H2", "2025H1", "2025H2"]
     assert mig.windows_["customers"].min() > 700
-    assert mig.windows_["start"].tolist() == list(pd.to_datetime(
-        ["2024-01-01", "2024-07-01", "2025-01-01", "2025-07-01"]))
+    assert mig.windows_["start"].tolist() == list(
+        pd.to_datetime(["2024-01-01", "2024-07-01", "2025-01-01", "2025-07-01"])
+    )
     assert (mig.windows_["end"] - mig.windows_["start"]).dt.days.between(181, 184).all()
     assert set(mig.transitions_.index) <= set(names)
     # A frozen model on stable customers: most stay where they are.

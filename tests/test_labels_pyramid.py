@@ -11,8 +11,9 @@ from payseg.labels import ValuePyramid
 
 
 def _amounts(values):
-    return pd.Series(values, index=[f"c{i:03d}" for i in range(len(values))],
-                     dtype="float64")
+    return pd.Series(
+        values, index=[f"c{i:03d}" for i in range(len(values))], dtype="float64"
+    )
 
 
 def test_default_shares_on_100_distinct_amounts():
@@ -64,9 +65,12 @@ def test_predict_skips_empty_tiers():
 def test_profit_weights_per_tariff():
     s = _amounts([1000.0, 400.0, 300.0])
     tariff = pd.Series(["preferential", "residential", "unknown"], index=s.index)
-    pyr = ValuePyramid(shares=(0.3,), tiers=("A", "B"),
-                       weights={"preferential": 0.2, "residential": 1.0},
-                       default_weight=0.5).fit(s, tariff=tariff)
+    pyr = ValuePyramid(
+        shares=(0.3,),
+        tiers=("A", "B"),
+        weights={"preferential": 0.2, "residential": 1.0},
+        default_weight=0.5,
+    ).fit(s, tariff=tariff)
     assert pyr.values_.tolist() == [200.0, 400.0, 150.0]
     assert pyr.labels_.tolist() == ["B", "A", "B"]
 
@@ -93,10 +97,12 @@ def test_from_payment_data_and_features():
 
 @pytest.mark.parametrize(
     "params, match",
-    [({"shares": (0.5, 0.6, 0.1)}, "shares must be 3 positive shares summing"),
-     ({"shares": (0.1,)}, "shares must be 3 positive"),
-     ({"thresholds": (1, 2, 3)}, "thresholds must be 3 strictly decreasing"),
-     ({"tiers": ("A",)}, "tiers must be >= 2 distinct names")],
+    [
+        ({"shares": (0.5, 0.6, 0.1)}, "shares must be 3 positive shares summing"),
+        ({"shares": (0.1,)}, "shares must be 3 positive"),
+        ({"thresholds": (1, 2, 3)}, "thresholds must be 3 strictly decreasing"),
+        ({"tiers": ("A",)}, "tiers must be >= 2 distinct names"),
+    ],
 )
 def test_bad_params(params, match):
     with pytest.raises(ValueError, match=match):
@@ -131,8 +137,9 @@ def _slow_tiers(values, shares, tiers):
 def test_property_matches_loop_reference(values):
     s = _amounts(values)
     pyr = ValuePyramid().fit(s)
-    assert pyr.labels_.tolist() == _slow_tiers(values, (0.01, 0.04, 0.15),
-                                               ("A", "B", "C", "D"))
+    assert pyr.labels_.tolist() == _slow_tiers(
+        values, (0.01, 0.04, 0.15), ("A", "B", "C", "D")
+    )
     # Equal values share a tier; a higher value never gets a lower tier.
     order = {"A": 0, "B": 1, "C": 2, "D": 3}
     t = pyr.labels_.map(order)

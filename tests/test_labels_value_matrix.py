@@ -26,8 +26,13 @@ CPH = Path(__file__).resolve().parents[1] / "examples" / "data" / "cph.csv"
 
 def _payments(rows):
     cid, day, amount = zip(*rows)
-    return pd.DataFrame({"customer_id": list(cid), "paid_at": pd.to_datetime(list(day), format="mixed"),
-                         "amount": np.asarray(amount, dtype="float64")})
+    return pd.DataFrame(
+        {
+            "customer_id": list(cid),
+            "paid_at": pd.to_datetime(list(day), format="mixed"),
+            "amount": np.asarray(amount, dtype="float64"),
+        }
+    )
 
 
 def _reference_counts(per):
@@ -52,8 +57,15 @@ def _reference_counts(per):
     out = dict.fromkeys(VALUE_CLASSES.index, 0)
     for cid in count:
         hc, ha = count[cid] > c_mean, amount[cid] > a_mean
-        key = ("high_value" if hc and ha else "mass" if hc else
-               "potential" if ha else "low_value")
+        key = (
+            "high_value"
+            if hc and ha
+            else "mass"
+            if hc
+            else "potential"
+            if ha
+            else "low_value"
+        )
         out[key] += 1
     return out
 
@@ -65,8 +77,12 @@ def cph():
 
 def test_cph_per_year_reproduces_published_counts(cph):
     vm = ValueMatrix().fit(cph)
-    assert vm.counts_.to_dict() == {"high_value": 39, "mass": 34, "potential": 3,
-                                    "low_value": 24}
+    assert vm.counts_.to_dict() == {
+        "high_value": 39,
+        "mass": 34,
+        "potential": 3,
+        "low_value": 24,
+    }
     assert vm.counts_.to_dict() == _reference_counts("year")
     assert len(vm.labels_) == 100
     assert vm.names_.value_counts()["高价值型"] == 39
@@ -83,11 +99,13 @@ def test_raw_export_frame_is_refused_with_the_fix():
     # Labellers read canonical tables: the loader (and its rejected-row ledger) is
     # the user's call, not a silent step inside a labeller.
     raw = pd.read_csv(CPH, dtype=str)
-    with pytest.raises(payseg.PaymentDataError,
-                       match=r"value_metrics: the payments table lacks "
-                       r"the canonical columns \['customer_id', 'paid_at', 'amount'\] "
-                       r"\(found \['用户编号', .*\); expected .* Read a raw export with "
-                       r"payseg.load\(frame\) first"):
+    with pytest.raises(
+        payseg.PaymentDataError,
+        match=r"value_metrics: the payments table lacks "
+        r"the canonical columns \['customer_id', 'paid_at', 'amount'\] "
+        r"\(found \['用户编号', .*\); expected .* Read a raw export with "
+        r"payseg.load\(frame\) first",
+    ):
         ValueMatrix().fit(raw)
     for func in (value_metrics, payment_stats, rank_high_value, backtest_high_value):
         with pytest.raises(payseg.PaymentDataError, match=func.__name__):
@@ -102,21 +120,41 @@ def test_raw_export_frame_is_refused_with_the_fix():
 def test_value_equal_to_mean_is_not_above():
     # count: a=2, b=2, c=2 -> mean 2, nobody above; amount 10, 20, 30 -> mean 20:
     # b sits on the mean (not above), only c is above.
-    p = _payments([("a", "2020-01-01", 10), ("a", "2020-02-01", 0),
-                   ("b", "2020-01-01", 10), ("b", "2020-03-01", 10),
-                   ("c", "2020-01-01", 15), ("c", "2020-04-01", 15)])
+    p = _payments(
+        [
+            ("a", "2020-01-01", 10),
+            ("a", "2020-02-01", 0),
+            ("b", "2020-01-01", 10),
+            ("b", "2020-03-01", 10),
+            ("c", "2020-01-01", 15),
+            ("c", "2020-04-01", 15),
+        ]
+    )
     vm = ValueMatrix(per=None).fit(p)
     assert vm.count_threshold_ == 2.0 and vm.amount_threshold_ == 20.0
-    assert vm.labels_.to_dict() == {"a": "low_value", "b": "low_value",
-                                    "c": "potential"}
+    assert vm.labels_.to_dict() == {
+        "a": "low_value",
+        "b": "low_value",
+        "c": "potential",
+    }
     # Empty classes are reported with 0.
-    assert vm.counts_.to_dict() == {"high_value": 0, "mass": 0, "potential": 1,
-                                    "low_value": 2}
+    assert vm.counts_.to_dict() == {
+        "high_value": 0,
+        "mass": 0,
+        "potential": 1,
+        "low_value": 2,
+    }
 
 
 def test_per_year_counts_distinct_dates_over_distinct_years():
-    p = _payments([("a", "2018-01-05 09:00", 10), ("a", "2018-01-05 17:00", 20),
-                   ("a", "2019-06-01", 30), ("b", "2018-02-01", 5)])
+    p = _payments(
+        [
+            ("a", "2018-01-05 09:00", 10),
+            ("a", "2018-01-05 17:00", 20),
+            ("a", "2019-06-01", 30),
+            ("b", "2018-02-01", 5),
+        ]
+    )
     m = value_metrics(p)
     assert m.loc["a"].tolist() == [1.0, 30.0]  # 2 dates / 2 years, 60 / 2
     m = value_metrics(p, per=None)
@@ -124,23 +162,39 @@ def test_per_year_counts_distinct_dates_over_distinct_years():
 
 
 def test_all_four_classes_and_predict():
-    p = _payments([("hv", "2020-01-01", 100), ("hv", "2020-02-01", 100),
-                   ("hv", "2020-03-01", 100),
-                   ("mass", "2020-01-01", 1), ("mass", "2020-02-01", 1),
-                   ("mass", "2020-03-01", 1),
-                   ("pot", "2020-01-01", 500),
-                   ("low", "2020-01-01", 1)])
+    p = _payments(
+        [
+            ("hv", "2020-01-01", 100),
+            ("hv", "2020-02-01", 100),
+            ("hv", "2020-03-01", 100),
+            ("mass", "2020-01-01", 1),
+            ("mass", "2020-02-01", 1),
+            ("mass", "2020-03-01", 1),
+            ("pot", "2020-01-01", 500),
+            ("low", "2020-01-01", 1),
+        ]
+    )
     vm = ValueMatrix(per=None).fit(p)
-    assert vm.labels_.to_dict() == {"hv": "high_value", "low": "low_value",
-                                    "mass": "mass", "pot": "potential"}
-    new = _payments([("x", "2020-01-01", 1000), ("x", "2020-02-01", 1000),
-                     ("x", "2020-03-01", 1000)])
+    assert vm.labels_.to_dict() == {
+        "hv": "high_value",
+        "low": "low_value",
+        "mass": "mass",
+        "pot": "potential",
+    }
+    new = _payments(
+        [
+            ("x", "2020-01-01", 1000),
+            ("x", "2020-02-01", 1000),
+            ("x", "2020-03-01", 1000),
+        ]
+    )
     assert vm.predict(new).tolist() == ["high_value"]
 
 
 def test_median_and_number_thresholds():
-    p = _payments([("a", "2020-01-01", 1), ("b", "2020-01-01", 2),
-                   ("c", "2020-01-01", 100)])
+    p = _payments(
+        [("a", "2020-01-01", 1), ("b", "2020-01-01", 2), ("c", "2020-01-01", 100)]
+    )
     vm = ValueMatrix(per=None, amount_threshold="median", count_threshold=0).fit(p)
     assert vm.amount_threshold_ == 2.0
     assert vm.labels_.to_dict() == {"a": "mass", "b": "mass", "c": "high_value"}
@@ -148,9 +202,11 @@ def test_median_and_number_thresholds():
 
 @pytest.mark.parametrize(
     "params, match",
-    [({"per": "month"}, "per must be 'year' or None"),
-     ({"count_threshold": "mode"}, "count_threshold must be 'mean'"),
-     ({"amount_threshold": True}, "amount_threshold must be 'mean'")],
+    [
+        ({"per": "month"}, "per must be 'year' or None"),
+        ({"count_threshold": "mode"}, "count_threshold must be 'mean'"),
+        ({"amount_threshold": True}, "amount_threshold must be 'mean'"),
+    ],
 )
 def test_bad_params(params, match):
     p = _payments([("a", "2020-01-01", 1)])
@@ -179,7 +235,8 @@ def test_task1_payment_stats(cph):
     np.testing.assert_allclose(stats["amount_mean"].to_numpy(), ref.to_numpy())
     assert stats.attrs["mean"]["pay_count"] == pytest.approx(6.64)
     assert stats.attrs["mean"]["amount_per_payment"] == pytest.approx(
-        raw["缴费金额（元）"].mean())
+        raw["缴费金额（元）"].mean()
+    )
 
 
 def _ramp_payments():
@@ -197,8 +254,7 @@ def _ramp_payments():
         for j, m in enumerate(months):
             if j < 6 and j % 2:
                 continue
-            rows.append((f"r{k}", m + pd.Timedelta(days=3 + k),
-                         50 if j < 6 else 260))
+            rows.append((f"r{k}", m + pd.Timedelta(days=3 + k), 50 if j < 6 else 260))
     return _payments(rows)
 
 
@@ -241,8 +297,13 @@ def test_task3_errors():
 
 
 @settings(max_examples=40, deadline=None)
-@given(rows=st.lists(st.tuples(st.sampled_from("abcde"), st.integers(0, 800),
-                               st.integers(0, 300)), min_size=1, max_size=40))
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from("abcde"), st.integers(0, 800), st.integers(0, 300)),
+        min_size=1,
+        max_size=40,
+    )
+)
 def test_property_matches_loop_reference(rows):
     base = pd.Timestamp("2018-06-01")
     p = _payments([(c, base + pd.Timedelta(days=d), a) for c, d, a in rows])
@@ -258,7 +319,14 @@ def test_property_matches_loop_reference(rows):
         am = sum(v[1] for v in ref.values()) / len(ref)
         for cid, (c, a) in ref.items():
             hc, ha = c > cm + 1e-9, a > am + 1e-9
-            want = ("high_value" if hc and ha else "mass" if hc else
-                    "potential" if ha else "low_value")
+            want = (
+                "high_value"
+                if hc and ha
+                else "mass"
+                if hc
+                else "potential"
+                if ha
+                else "low_value"
+            )
             if abs(c - cm) > 1e-9 and abs(a - am) > 1e-9:  # off the float edge
                 assert vm.labels_[cid] == want

@@ -12,8 +12,9 @@ from payseg.labels._warning import CHANGE_REASONS, SIGNALS
 
 def _X(**cols):
     n = len(next(iter(cols.values())))
-    return pd.DataFrame(cols, index=pd.Index([f"c{i}" for i in range(n)],
-                                             name="customer_id"))
+    return pd.DataFrame(
+        cols, index=pd.Index([f"c{i}" for i in range(n)], name="customer_id")
+    )
 
 
 def _sat(v, lo, full):
@@ -21,28 +22,39 @@ def _sat(v, lo, full):
 
 
 def test_signals_known_answers():
-    X = _X(delay_trend=[10.0, 0.25, 1.0, np.nan],
-           late_share=[0.0, 0.0, 0.5, np.nan],
-           recent_late_share=[1.0, 0.0, 0.6, np.nan],
-           arrears_amount=[50.0, 0.0, 0.0, np.nan],
-           amount_trend=[-0.08, 0.1, -0.019, np.nan])
+    X = _X(
+        delay_trend=[10.0, 0.25, 1.0, np.nan],
+        late_share=[0.0, 0.0, 0.5, np.nan],
+        recent_late_share=[1.0, 0.0, 0.6, np.nan],
+        arrears_amount=[50.0, 0.0, 0.0, np.nan],
+        amount_trend=[-0.08, 0.1, -0.019, np.nan],
+    )
     ew = EarlyWarning().fit(X)
     sig = ew.signals_
     assert list(sig.columns) == list(SIGNALS)
     assert sig["rising_delay"].tolist() == pytest.approx(
-        [_sat(10, 0.25, 2), 0.0, _sat(1, 0.25, 2), 0.0])  # 0.25 is not > 0.25
+        [_sat(10, 0.25, 2), 0.0, _sat(1, 0.25, 2), 0.0]
+    )  # 0.25 is not > 0.25
     assert sig["more_late"].tolist() == pytest.approx([_sat(1, 0.1, 0.4), 0, 0, 0])
     assert sig["arrears"].tolist() == [1.0, 0.0, 0.0, 0.0]
     assert sig["falling_amount"].tolist() == pytest.approx(
-        [_sat(0.08, 0.02, 0.06), 0, 0, 0])
-    expected = (0.27 * _sat(10, 0.25, 2) + 0.23 * _sat(1, 0.1, 0.4) + 0.15
-                + 0.25 * _sat(0.08, 0.02, 0.06))
+        [_sat(0.08, 0.02, 0.06), 0, 0, 0]
+    )
+    expected = (
+        0.27 * _sat(10, 0.25, 2)
+        + 0.23 * _sat(1, 0.1, 0.4)
+        + 0.15
+        + 0.25 * _sat(0.08, 0.02, 0.06)
+    )
     assert ew.scores_.tolist() == pytest.approx(
-        [expected, 0.0, 0.27 * _sat(1, 0.25, 2), 0.0])
+        [expected, 0.0, 0.27 * _sat(1, 0.25, 2), 0.0]
+    )
     assert ew.labels_.tolist() == ["high", "low", "low", "low"]
-    assert ew.reasons_["c0"] == ("delay rising 10 days/bill; late on 100% of recent "
-                                 "bills vs 0%; arrears 50 yuan; amount falling "
-                                 "8.0%/month")
+    assert ew.reasons_["c0"] == (
+        "delay rising 10 days/bill; late on 100% of recent "
+        "bills vs 0%; arrears 50 yuan; amount falling "
+        "8.0%/month"
+    )
     assert ew.reasons_["c1"] == ""
     assert ew.history_ is None
 
@@ -81,10 +93,12 @@ def _history_data():
             delay = 3 + (15 + 10 * (j - 6) if cid == "c0" and j >= 7 else j % 2)
             chan = "counter" if cid == "c0" and j >= 7 else "card_debit"
             pays.append((cid, t + pd.Timedelta(days=delay), chan, 100.0, p))
-    bills = pd.DataFrame(bills, columns=["customer_id", "period", "issued_on",
-                                         "due_on", "amount_due"])
-    pays = pd.DataFrame(pays, columns=["customer_id", "paid_at", "channel", "amount",
-                                       "period"])
+    bills = pd.DataFrame(
+        bills, columns=["customer_id", "period", "issued_on", "due_on", "amount_due"]
+    )
+    pays = pd.DataFrame(
+        pays, columns=["customer_id", "paid_at", "channel", "amount", "period"]
+    )
     pays["channel"] = pays["channel"].astype("category")
     return PaymentData(payments=pays, bills=bills)
 
@@ -114,7 +128,8 @@ def test_complaints_and_levels():
     X = _X(arrears_amount=[0.0, 0.0, 10.0])
     complaints = pd.DataFrame({"customer_id": ["c0", "c0", "c0", "c1", "zz"]})
     ew = EarlyWarning(levels=(0.15, 0.05), single_signal=1.1).fit(
-        X, complaints=complaints)
+        X, complaints=complaints
+    )
     assert ew.signals_["complaints"].tolist() == [1.0, pytest.approx(1 / 3), 0.0]
     assert ew.labels_.tolist() == ["medium", "low", "high"]
     assert ew.reasons_["c0"] == "3 complaints"
@@ -137,13 +152,18 @@ def test_top_n_ties_keep_table_order_and_drop_zero():
 
 @pytest.mark.parametrize(
     "params, match",
-    [({"weights": {"bogus": 1.0}}, r"unknown signals in weights: \['bogus'\]"),
-     ({"levels": (0.1, 0.5)}, r"levels must be 2 strictly decreasing scores \(the "
-                              r"high cut, then the medium cut\), got \(0.1, 0.5\)"),
-     ({"levels": (0.5,)}, "levels must be 2 strictly decreasing"),
-     ({"delay_trend_full": 0}, "delay_trend_full must be a number"),
-     ({"change_full": 0.5}, "change_full must be greater than change_min"),
-     ({"recent_bills": 0}, "recent_bills must be a number")],
+    [
+        ({"weights": {"bogus": 1.0}}, r"unknown signals in weights: \['bogus'\]"),
+        (
+            {"levels": (0.1, 0.5)},
+            r"levels must be 2 strictly decreasing scores \(the "
+            r"high cut, then the medium cut\), got \(0.1, 0.5\)",
+        ),
+        ({"levels": (0.5,)}, "levels must be 2 strictly decreasing"),
+        ({"delay_trend_full": 0}, "delay_trend_full must be a number"),
+        ({"change_full": 0.5}, "change_full must be greater than change_min"),
+        ({"recent_bills": 0}, "recent_bills must be a number"),
+    ],
 )
 def test_bad_params(params, match):
     with pytest.raises(ValueError, match=match):
@@ -152,13 +172,17 @@ def test_bad_params(params, match):
 
 def test_bad_inputs():
     with pytest.raises(ValueError, match="complaints needs a 'customer_id' column"):
-        EarlyWarning().fit(_X(arrears_amount=[0.0]),
-                           complaints=pd.DataFrame({"id": ["c0"]}))
+        EarlyWarning().fit(
+            _X(arrears_amount=[0.0]), complaints=pd.DataFrame({"id": ["c0"]})
+        )
     with pytest.raises(NotFittedError, match="not fitted yet"):
         EarlyWarning().top()
     X = pd.DataFrame({"amount": [1.0]}, index=pd.Index(["c0"], name="customer_id"))
-    with pytest.raises(ValueError, match=r"EarlyWarning.fit: X has none of the columns "
-                       r"it reads \(delay_trend, .*\); found \['amount'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"EarlyWarning.fit: X has none of the columns "
+        r"it reads \(delay_trend, .*\); found \['amount'\]",
+    ):
         EarlyWarning().fit(X)
 
 
@@ -168,13 +192,21 @@ def test_reasons_in_chinese_too():
 
     from payseg.labels import EarlyWarning
 
-    X = pd.DataFrame({"delay_trend": [6.0, 0.0], "late_share": [0.1, 0.0],
-                      "recent_late_share": [0.6, 0.0], "arrears_amount": [120.0, 0.0],
-                      "amount_trend": [-0.1, 0.0]},
-                     index=pd.Index(["a", "b"], name="customer_id"))
+    X = pd.DataFrame(
+        {
+            "delay_trend": [6.0, 0.0],
+            "late_share": [0.1, 0.0],
+            "recent_late_share": [0.6, 0.0],
+            "arrears_amount": [120.0, 0.0],
+            "amount_trend": [-0.1, 0.0],
+        },
+        index=pd.Index(["a", "b"], name="customer_id"),
+    )
     ew = EarlyWarning().fit(X)
     zh = ew.reasons_zh_
-    assert zh["a"] == ("缴费延迟上升，每期增加 6 天；近期逾期比例 60%，历史为 10%；"
-                       "欠费 120 元；缴费金额下降，每月 10.0%")
+    assert zh["a"] == (
+        "缴费延迟上升，每期增加 6 天；近期逾期比例 60%，历史为 10%；"
+        "欠费 120 元；缴费金额下降，每月 10.0%"
+    )
     assert zh["b"] == ""
     assert ew.reasons_["a"].startswith("delay rising 6 days/bill; ")

@@ -206,8 +206,9 @@ def _private_imports(module: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "module",
-    sorted(m for m in MODULES if m.split(".")[1:2] in (["labels"], ["plot"],
-                                                      ["report"])),
+    sorted(
+        m for m in MODULES if m.split(".")[1:2] in (["labels"], ["plot"], ["report"])
+    ),
 )
 def test_labels_plot_report_share_public_names_only(module):
     # What the report and the plots share is in the contract or public in plot
@@ -217,8 +218,11 @@ def test_labels_plot_report_share_public_names_only(module):
 
 @pytest.mark.parametrize(
     "module",
-    sorted(m for m in MODULES if m.startswith("payseg.scale")
-           or (layer(m) == LOADER and m.count(".") == 1)),
+    sorted(
+        m
+        for m in MODULES
+        if m.startswith("payseg.scale") or (layer(m) == LOADER and m.count(".") == 1)
+    ),
 )
 def test_loader_and_scale_share_public_names_only(module):
     # The loader's modules share public names (map_columns, parse_dates, Ledger,

@@ -30,8 +30,16 @@ def test_customers_table_has_one_row_per_customer(generated):
     c = result.customers
     assert c.index.equals(result.features.index)
     assert len(c) == data.n_customers
-    for col in ("segment", "name_zh", "name_en", "value_class", "pyramid_tier",
-                "credit_grade", "warning_score", "action"):
+    for col in (
+        "segment",
+        "name_zh",
+        "name_en",
+        "value_class",
+        "pyramid_tier",
+        "credit_grade",
+        "warning_score",
+        "action",
+    ):
         assert c[col].notna().all(), col
     assert set(c["value_class"]) <= {"high_value", "mass", "potential", "low_value"}
     assert set(c["pyramid_tier"]) <= {"A", "B", "C", "D"}
@@ -67,22 +75,32 @@ def test_warning_list_is_the_top_scores(generated):
     assert len(expected) == n  # enough customers at risk for the test to bite
     assert result.warnings.index.tolist() == expected.index.tolist()
     assert result.warnings["warning_score"].tolist() == expected.tolist()
-    assert len(payseg.segment(result.data, n_clusters=9, migration=False,
-                              n_warnings=3).warnings) == 3
+    assert (
+        len(
+            payseg.segment(
+                result.data, n_clusters=9, migration=False, n_warnings=3
+            ).warnings
+        )
+        == 3
+    )
 
 
 def _value_classes(payments: pd.DataFrame) -> pd.Series:
     """Value matrix by its definition: per year, strictly above the mean."""
-    p = payments.assign(day=payments["paid_at"].dt.normalize(),
-                        year=payments["paid_at"].dt.year)
+    p = payments.assign(
+        day=payments["paid_at"].dt.normalize(), year=payments["paid_at"].dt.year
+    )
     g = p.groupby("customer_id")
     years = g["year"].nunique()
     count = g["day"].nunique() / years
     amount = g["amount"].sum() / years
     c, a = count > count.mean(), amount > amount.mean()
-    return pd.Series(np.select([c & a, c & ~a, ~c & a],
-                               ["high_value", "mass", "potential"], "low_value"),
-                     index=count.index)
+    return pd.Series(
+        np.select(
+            [c & a, c & ~a, ~c & a], ["high_value", "mass", "potential"], "low_value"
+        ),
+        index=count.index,
+    )
 
 
 def test_segment_on_cph_sample_without_channels_or_bills():
@@ -99,9 +117,13 @@ def test_segment_on_cph_sample_without_channels_or_bills():
     "data, error, match",
     [
         (pd.DataFrame(), TypeError, "needs a PaymentData"),
-        (payseg.PaymentData(payments=pd.DataFrame(
-            {"customer_id": pd.Series([], dtype="str")})), ValueError,
-         "no payments to segment"),
+        (
+            payseg.PaymentData(
+                payments=pd.DataFrame({"customer_id": pd.Series([], dtype="str")})
+            ),
+            ValueError,
+            "no payments to segment",
+        ),
     ],
 )
 def test_segment_bad_input(data, error, match):
@@ -127,7 +149,8 @@ def test_customer_names_are_the_segment_names_and_attributes_are_carried():
         assert c[lang].equals(c["segment"].map(s[lang]).rename(lang))
     assert list(c.columns[:3]) == ["customer_name", "address", "region"]
     assert c["region"].equals(
-        data.customers["region"].astype(object).reindex(c.index).rename("region"))
+        data.customers["region"].astype(object).reindex(c.index).rename("region")
+    )
     # segments carry the wording of their action code
     for code, key, zh in zip(s["action"], s["key"], s["action_zh"]):
         assert zh == payseg.labels.action_text(code, key)[0]
@@ -150,8 +173,11 @@ def test_names_and_rules_read_in_words_and_twins_say_how_they_differ():
         word_zh, word_en = payseg.labels.FEATURE_WORDS[r["differs_by"]]
         assert word_zh in r["name_zh"] and word_en in r["name_en"]
         assert not r["name_en"][-1].isdigit() or r["name_en"].count(",") == 1
-    assert result.customers["warning_reasons_zh"].str.contains("欠费|逾期|延迟|下降",
-                                                               regex=True).any()
+    assert (
+        result.customers["warning_reasons_zh"]
+        .str.contains("欠费|逾期|延迟|下降", regex=True)
+        .any()
+    )
 
 
 def test_explain_names_segment_rule_features_grade_and_warning():

@@ -72,8 +72,14 @@ def _features(seed=0):
 
 
 NAMES = pd.DataFrame(
-    {"name_zh": ["线上及时型", "柜台忠实型", "预付费小额频繁型"],
-     "name_en": ["prompt online", "counter-loyal", "prepaid, frequent small top-ups"]},
+    {
+        "name_zh": ["线上及时型", "柜台忠实型", "预付费小额频繁型"],
+        "name_en": [
+            "prompt online",
+            "counter-loyal",
+            "prepaid, frequent small top-ups",
+        ],
+    },
     index=[0, 1, 2],
 )
 
@@ -83,13 +89,16 @@ def _payments(n_customers=40, with_channel=True):
     n = n_customers * 6
     cid = np.repeat([f"{i:04d}" for i in range(n_customers)], 6)
     paid = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), "D")
-    p = pd.DataFrame({"customer_id": cid, "paid_at": paid,
-                      "amount": rng.gamma(3, 40, n)})
+    p = pd.DataFrame(
+        {"customer_id": cid, "paid_at": paid, "amount": rng.gamma(3, 40, n)}
+    )
     if with_channel:
         p["channel"] = pd.Categorical(
-            rng.choice(["counter", "alipay", "card_debit", "agent_outlet"], n))
-        p["region"] = pd.Categorical(np.where(np.arange(n) % 3 == 0, "东乡供电所",
-                                              "north"))
+            rng.choice(["counter", "alipay", "card_debit", "agent_outlet"], n)
+        )
+        p["region"] = pd.Categorical(
+            np.where(np.arange(n) % 3 == 0, "东乡供电所", "north")
+        )
     else:
         p["channel"] = pd.Categorical([np.nan] * n, categories=["counter"])
     return p
@@ -107,14 +116,16 @@ def _all_plots(X, labels, names, lang):
     return {
         "delay": P.plot_delay_distribution(X, labels, names=names, lang=lang),
         "mix": P.plot_channel_mix(X, labels, names=names, lang=lang),
-        "mix_channel": P.plot_channel_mix(X, labels, names=names, by="channel",
-                                          lang=lang),
+        "mix_channel": P.plot_channel_mix(
+            X, labels, names=names, by="channel", lang=lang
+        ),
         "calendar": P.plot_payment_calendar(p, lang=lang),
         "k": P.plot_k_scores(k_scores, chosen=3, lang=lang),
         "embedding": P.plot_embedding(X, labels, names=names, lang=lang),
         "profiles": P.plot_profiles(X, labels, names=names, lang=lang),
-        "value": P.plot_value_matrix(X["pay_count_per_year"], X["amount_per_year"],
-                                     lang=lang),
+        "value": P.plot_value_matrix(
+            X["pay_count_per_year"], X["amount_per_year"], lang=lang
+        ),
         "pyramid": P.plot_pyramid(["A"] * 2 + ["B"] * 8 + ["D"] * 90, lang=lang),
         "migration": P.plot_migration(mig, names=names, lang=lang),
         "region": P.plot_region_channel(p, lang=lang),
@@ -127,8 +138,13 @@ def test_every_plot_returns_axes_with_content(no_cjk):
     axes = _all_plots(X, labels, NAMES, "auto")
     for name, ax in axes.items():
         assert isinstance(ax, Axes), name
-        drawn = (len(ax.patches) + len(ax.collections) + len(ax.images)
-                 + len(ax.lines) + len(ax.texts))
+        drawn = (
+            len(ax.patches)
+            + len(ax.collections)
+            + len(ax.images)
+            + len(ax.lines)
+            + len(ax.texts)
+        )
         assert drawn > 0, name
         assert ax.get_title(), name
     # Every figure renders to pixels under Agg.
@@ -199,8 +215,9 @@ def test_font_family_lists_cjk_first(fake_cjk):
 
 
 def test_cjk_font_finds_an_installed_family(monkeypatch):
-    monkeypatch.setattr(_fonts, "_installed_names",
-                        lambda: {"DejaVu Sans", "WenQuanYi Zen Hei"})
+    monkeypatch.setattr(
+        _fonts, "_installed_names", lambda: {"DejaVu Sans", "WenQuanYi Zen Hei"}
+    )
     _fonts.cjk_font.cache_clear()
     try:
         assert _fonts.cjk_font() == "WenQuanYi Zen Hei"
@@ -263,15 +280,20 @@ def test_delay_distribution_draws_days_after_the_due_date(no_cjk):
     issued: the box must sit at -2, not at +18.
     """
     ids = pd.Index([f"{i}" for i in range(40)], name="customer_id")
-    X = pd.DataFrame({"delay_days_mean": np.r_[np.full(20, 18.0), np.full(20, 25.0)],
-                      "days_to_due_mean": np.r_[np.full(20, 2.0), np.full(20, -5.0)]},
-                     index=ids)
+    X = pd.DataFrame(
+        {
+            "delay_days_mean": np.r_[np.full(20, 18.0), np.full(20, 25.0)],
+            "days_to_due_mean": np.r_[np.full(20, 2.0), np.full(20, -5.0)],
+        },
+        index=ids,
+    )
     labels = pd.Series(np.repeat([0, 1], 20), index=ids)
     ax = P.plot_delay_distribution(X, labels, lang="en")
     assert "after the due date" in ax.get_xlabel()
     assert "negative = before" in ax.get_xlabel()
-    drawn = {float(x) for ln in ax.lines if ln.get_color() == "black"
-             for x in ln.get_xdata()}
+    drawn = {
+        float(x) for ln in ax.lines if ln.get_color() == "black" for x in ln.get_xdata()
+    }
     assert drawn == {-2.0, 5.0}
     assert any(t.get_text().strip() == "due date" for t in ax.texts)
     # days after issue: drawn as such, labelled as such, no due-date line
@@ -284,8 +306,14 @@ def test_channel_mix_without_channels_is_a_note(no_cjk):
     """cph.csv-like features: channel shares all NaN, no channel_share__ columns."""
     X, labels = _features()
     X = X.drop(columns=[c for c in X if c.startswith("channel_share__")])
-    for c in ("online_share", "counter_share", "automatic_share", "agent_share",
-              "self_service_share", "prepaid_share"):
+    for c in (
+        "online_share",
+        "counter_share",
+        "automatic_share",
+        "agent_share",
+        "self_service_share",
+        "prepaid_share",
+    ):
         X[c] = np.nan
     for by in ("group", "channel"):
         ax = P.plot_channel_mix(X, labels, by=by)
@@ -314,8 +342,13 @@ def test_channel_mix_top_channels_and_other(no_cjk):
 
 
 def test_payment_calendar_blanks_missing_days(no_cjk):
-    p = pd.DataFrame({"paid_at": pd.to_datetime(["2024-01-31", "2024-02-10",
-                                                 "2024-02-10", "2024-04-01"])})
+    p = pd.DataFrame(
+        {
+            "paid_at": pd.to_datetime(
+                ["2024-01-31", "2024-02-10", "2024-02-10", "2024-04-01"]
+            )
+        }
+    )
     ax = P.plot_payment_calendar(p)
     arr = ax.images[0].get_array()
     assert arr.shape == (4, 31)  # Jan..Apr, March with no payment kept
@@ -331,13 +364,20 @@ def test_payment_calendar_empty_is_a_note(no_cjk):
 
 def test_k_scores_scaled_and_inverted(no_cjk):
     scores = pd.DataFrame(
-        {"silhouette": [0.2, 0.6, 0.4], "davies_bouldin": [1.5, 0.5, 1.0],
-         "bic": [np.nan, np.nan, np.nan], "gap_se": [0.1, 0.1, 0.1]},
+        {
+            "silhouette": [0.2, 0.6, 0.4],
+            "davies_bouldin": [1.5, 0.5, 1.0],
+            "bic": [np.nan, np.nan, np.nan],
+            "gap_se": [0.1, 0.1, 0.1],
+        },
         index=pd.Index([2, 3, 4], name="k"),
     )
     ax = P.plot_k_scores(scores, chosen=3)
-    lines = {line.get_label(): line.get_ydata() for line in ax.get_lines()
-             if not line.get_label().startswith("_")}
+    lines = {
+        line.get_label(): line.get_ydata()
+        for line in ax.get_lines()
+        if not line.get_label().startswith("_")
+    }
     assert set(lines) == {"silhouette", "Davies-Bouldin (inverted)"}
     np.testing.assert_allclose(lines["silhouette"], [0, 1, 0.5])
     np.testing.assert_allclose(lines["Davies-Bouldin (inverted)"], [0, 1, 0.5])
@@ -386,11 +426,16 @@ def test_profiles_default_drops_constant_rows(no_cjk):
 
 
 def test_value_matrix_quadrants(no_cjk):
-    ax = P.plot_value_matrix(pd.Series([1, 2, 10, 12, 3]),
-                             pd.Series([50.0, 900, 40, 800, 60]))
+    ax = P.plot_value_matrix(
+        pd.Series([1, 2, 10, 12, 3]), pd.Series([50.0, 900, 40, 800, 60])
+    )
     texts = _texts(ax)
-    for label in ("high value (n=1)", "mass (n=1)", "potential (n=1)",
-                  "low value (n=2)"):
+    for label in (
+        "high value (n=1)",
+        "mass (n=1)",
+        "potential (n=1)",
+        "low value (n=2)",
+    ):
         assert label in texts
     assert len(ax.collections) == 4
     assert [line.get_xdata()[0] for line in ax.lines[:1]] == [pytest.approx(5.6)]
@@ -404,11 +449,16 @@ def test_value_matrix_accepts_chinese_class_names(fake_cjk):
 
 def test_value_matrix_samples_points(no_cjk):
     rng = np.random.default_rng(0)
-    ax = P.plot_value_matrix(rng.poisson(10, 500), rng.gamma(3, 100, 500),
-                             sample=100)
+    ax = P.plot_value_matrix(rng.poisson(10, 500), rng.gamma(3, 100, 500), sample=100)
     assert sum(len(c.get_offsets()) for c in ax.collections) == 100
-    assert sum(int(t.get_text().split("n=")[1].rstrip(")").replace(",", ""))
-               for t in ax.texts if "n=" in t.get_text()) == 500
+    assert (
+        sum(
+            int(t.get_text().split("n=")[1].rstrip(")").replace(",", ""))
+            for t in ax.texts
+            if "n=" in t.get_text()
+        )
+        == 500
+    )
 
 
 def test_pyramid_tiers_and_amount_share(no_cjk):
@@ -431,29 +481,38 @@ def test_migration_from_object_and_names(no_cjk):
 
     ax = P.plot_migration(FakeMigration(), names=NAMES)
     assert [t.get_text() for t in ax.texts] == ["100%\n8", "17%\n2", "83%\n10"]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["prompt online",
-                                                            "counter-loyal"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "prompt online",
+        "counter-loyal",
+    ]
     ax = P.plot_migration(pd.DataFrame())
     assert "no migration data" in _texts(ax)
 
 
 def test_migration_string_segments_chinese_fallback(no_cjk):
-    m = pd.DataFrame([[5, 1], [0, 4]], index=["线上及时型", "某类"],
-                     columns=["线上及时型", "某类"])
+    m = pd.DataFrame(
+        [[5, 1], [0, 4]], index=["线上及时型", "某类"], columns=["线上及时型", "某类"]
+    )
     ax = P.plot_migration(m)
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["prompt online",
-                                                            "segment 1"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "prompt online",
+        "segment 1",
+    ]
 
 
 def test_region_channel_shares_and_escaping(no_cjk):
-    p = pd.DataFrame({
-        "region": ["<script>alert(1)</script>"] * 3 + ["south"],
-        "channel": ["counter", "counter", "alipay", "alipay"],
-    })
+    p = pd.DataFrame(
+        {
+            "region": ["<script>alert(1)</script>"] * 3 + ["south"],
+            "channel": ["counter", "counter", "alipay", "alipay"],
+        }
+    )
     ax = P.plot_region_channel(p)
     rows = [t.get_text() for t in ax.get_yticklabels()]
     assert rows == ["<script>alert(1)</script> (n=3)", "south (n=1)"]
-    np.testing.assert_allclose(ax.images[0].get_array()[0], [1 / 3, 2 / 3])  # online, counter
+    np.testing.assert_allclose(
+        ax.images[0].get_array()[0], [1 / 3, 2 / 3]
+    )  # online, counter
     ax = P.plot_region_channel(p, by="channel")
     assert "Alipay" in [t.get_text() for t in ax.get_xticklabels()]
     with pytest.raises(ValueError, match="by must be 'group' or 'channel'"):
@@ -474,9 +533,10 @@ def test_region_from_payment_data_customers(no_cjk):
     import payseg
 
     p = _payments().drop(columns="region")
-    cust = pd.DataFrame({"region": pd.Categorical(["east"] * 40)},
-                        index=pd.Index([f"{i:04d}" for i in range(40)],
-                                       name="customer_id"))
+    cust = pd.DataFrame(
+        {"region": pd.Categorical(["east"] * 40)},
+        index=pd.Index([f"{i:04d}" for i in range(40)], name="customer_id"),
+    )
     data = payseg.PaymentData(payments=p, customers=cust)
     ax = P.plot_region_channel(data)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["east (n=240)"]
@@ -494,12 +554,18 @@ def test_single_segment_and_string_labels(no_cjk):
     X, _ = _features()
     labels = np.array(["b"] * len(X), dtype=object)
     labels[:10] = "a"
-    for f in (P.plot_delay_distribution, P.plot_channel_mix, P.plot_profiles,
-              P.plot_embedding):
+    for f in (
+        P.plot_delay_distribution,
+        P.plot_channel_mix,
+        P.plot_profiles,
+        P.plot_embedding,
+    ):
         ax = f(X, labels)
         ax.figure.canvas.draw()
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "segment a (10)", "segment b (110)"]
+        "segment a (10)",
+        "segment b (110)",
+    ]
 
 
 def test_dollar_in_names_is_not_mathtext(no_cjk):
@@ -529,6 +595,10 @@ def test_float_labels_with_missing_customers(no_cjk):
     lab.iloc[:5] = np.nan
     ax = P.plot_channel_mix(X, lab, names=NAMES)
     assert [t.get_text() for t in ax.get_yticklabels()] == [
-        "prompt online", "counter-loyal", "prepaid, frequent small top-ups", "noise"]
+        "prompt online",
+        "counter-loyal",
+        "prepaid, frequent small top-ups",
+        "noise",
+    ]
     ax = P.plot_delay_distribution(X, lab)
     assert ax.get_yticklabels()[0].get_text() == "segment 0 (n=25)"

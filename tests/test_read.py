@@ -42,7 +42,8 @@ def test_an_undecodable_line_goes_to_the_ledger_at_its_line(tmp_path):
     data = _load(path)
     assert len(data.payments) == 5
     assert data.rejected[["line", "reason"]].values.tolist() == [
-        [5, "undecodable bytes"]]
+        [5, "undecodable bytes"]
+    ]
     assert "\\xff" in data.rejected["value"].iloc[0]
 
 
@@ -56,7 +57,8 @@ def test_quoted_line_breaks_keep_physical_line_numbers(tmp_path):
     assert data.counts[str(path)] == {"read": 6, "kept": 5}
     # header 1, rows 2, 3 (3 lines: 3-5), 6, 7, 8 (the bad one), 9
     assert data.rejected[["line", "reason"]].values.tolist() == [
-        [8, "non-numeric amount"]]
+        [8, "non-numeric amount"]
+    ]
 
 
 def test_an_unclosed_quote_loses_only_its_line(tmp_path):
@@ -67,7 +69,8 @@ def test_an_unclosed_quote_loses_only_its_line(tmp_path):
     data = _load(path)
     assert data.counts[str(path)] == {"read": 300, "kept": 299}
     assert data.rejected[["line", "reason"]].values.tolist() == [
-        [12, "wrong number of fields"]]
+        [12, "wrong number of fields"]
+    ]
 
 
 def test_a_huge_cell_does_not_lose_the_file(tmp_path):
@@ -79,12 +82,15 @@ def test_a_huge_cell_does_not_lose_the_file(tmp_path):
     assert data.counts[str(path)] == {"read": 4, "kept": 4}
 
 
-@pytest.mark.parametrize("content, seems", [
-    (b"\x1f\x8b\x08\x00" + bytes(100), "gzip"),
-    (b"PAR1" + bytes(100), "Parquet"),
-    (b"%PDF-1.4\n" + bytes(100), "PDF"),
-    (bytes(range(256)) * 8, "binary"),
-])
+@pytest.mark.parametrize(
+    "content, seems",
+    [
+        (b"\x1f\x8b\x08\x00" + bytes(100), "gzip"),
+        (b"PAR1" + bytes(100), "Parquet"),
+        (b"%PDF-1.4\n" + bytes(100), "PDF"),
+        (bytes(range(256)) * 8, "binary"),
+    ],
+)
 def test_disguised_files_are_named(tmp_path, content, seems):
     path = tmp_path / "payments.csv"
     path.write_bytes(content)
@@ -115,15 +121,18 @@ def test_a_folder_skips_lock_files_and_sub_folders_with_a_note(tmp_path):
     assert list(data.counts) == [str(tmp_path / "2025-04.csv")]
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"payments": None}, "got None"),
-    ({"payments": 5}, "got 5"),
-    ({"payments": []}, "empty list"),
-    ({"payments": {"户号": ["1"]}}, "DataFrame"),
-    ({"payments": pd.DataFrame(), "columns": ["户号"]}, "columns: got"),
-    ({"payments": pd.DataFrame(), "id_width": "x"}, "id_width: got 'x'"),
-    ({"payments": pd.DataFrame(), "bills": 5}, "bills: got 5"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"payments": None}, "got None"),
+        ({"payments": 5}, "got 5"),
+        ({"payments": []}, "empty list"),
+        ({"payments": {"户号": ["1"]}}, "DataFrame"),
+        ({"payments": pd.DataFrame(), "columns": ["户号"]}, "columns: got"),
+        ({"payments": pd.DataFrame(), "id_width": "x"}, "id_width: got 'x'"),
+        ({"payments": pd.DataFrame(), "bills": 5}, "bills: got 5"),
+    ],
+)
 def test_api_inputs_say_found_expected_fix(kwargs, match):
     with pytest.raises(payseg.PaymentDataError, match=match) as err:
         payseg.load(**kwargs)
@@ -131,15 +140,22 @@ def test_api_inputs_say_found_expected_fix(kwargs, match):
 
 
 def test_a_dataframe_with_two_id_columns():
-    df = pd.DataFrame([["1", "2", "2025-04-01", "10"]],
-                      columns=["户号", "户号", "缴费时间", "实收金额"])
+    df = pd.DataFrame(
+        [["1", "2", "2025-04-01", "10"]],
+        columns=["户号", "户号", "缴费时间", "实收金额"],
+    )
     with pytest.raises(payseg.PaymentDataError, match="several columns named '户号'"):
         payseg.load(df)
 
 
 def test_float_ids_with_a_fraction_are_rejected():
-    df = pd.DataFrame({"户号": [12345601.0, 12345602.5], "缴费时间": ["2025-04-01"] * 2,
-                       "实收金额": [1.0, 2.0]})
+    df = pd.DataFrame(
+        {
+            "户号": [12345601.0, 12345602.5],
+            "缴费时间": ["2025-04-01"] * 2,
+            "实收金额": [1.0, 2.0],
+        }
+    )
     data = _load(df)
     assert data.payments["customer_id"].tolist() == ["12345601"]
     assert data.rejected[["line", "value"]].values.tolist() == [[3, "12345602.5"]]
@@ -148,11 +164,16 @@ def test_float_ids_with_a_fraction_are_rejected():
 
 def test_a_reason_above_5_percent_warns_with_the_fix(tmp_path):
     path = tmp_path / "p.csv"
-    rows = [_row(i) if i % 10 else _row(i).replace("10:00:00", "10:00:00x")
-            for i in range(40)]
+    rows = [
+        _row(i) if i % 10 else _row(i).replace("10:00:00", "10:00:00x")
+        for i in range(40)
+    ]
     path.write_text(HEADER + "".join(rows), "utf-8")
-    with pytest.warns(UserWarning, match=r"p.csv: 4 of 40 rows \(10%\) rejected as "
-                      r"'unparseable or impossible date' \(lines 2, 12, 22, 32\)"):
+    with pytest.warns(
+        UserWarning,
+        match=r"p.csv: 4 of 40 rows \(10%\) rejected as "
+        r"'unparseable or impossible date' \(lines 2, 12, 22, 32\)",
+    ):
         payseg.load(path)
 
 
@@ -161,8 +182,9 @@ def test_nothing_kept_raises_with_the_ledger(tmp_path):
     path.write_text(HEADER + "".join(_row(i, "信鸽") for i in range(5)), "utf-8")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        with pytest.raises(payseg.PaymentDataError,
-                           match="'unknown channel': 5 rows") as err:
+        with pytest.raises(
+            payseg.PaymentDataError, match="'unknown channel': 5 rows"
+        ) as err:
             payseg.load(path)
     assert err.value.rejected["line"].tolist() == [2, 3, 4, 5, 6]
     assert err.value.counts == {str(path): {"read": 5, "kept": 0}}

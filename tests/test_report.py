@@ -31,12 +31,16 @@ def _data(with_channel=True):
     ids[7] = EVIL
     cid = np.repeat(ids, 2)
     n = len(cid)
-    raw = pd.DataFrame({
-        "户号": cid,
-        "缴费日期": (pd.Timestamp("2024-01-01")
-                 + pd.to_timedelta(rng.integers(0, 400, n), "D")).strftime("%Y-%m-%d"),
-        "实收金额": rng.gamma(3, 40, n).round(2).astype(str),
-    })
+    raw = pd.DataFrame(
+        {
+            "户号": cid,
+            "缴费日期": (
+                pd.Timestamp("2024-01-01")
+                + pd.to_timedelta(rng.integers(0, 400, n), "D")
+            ).strftime("%Y-%m-%d"),
+            "实收金额": rng.gamma(3, 40, n).round(2).astype(str),
+        }
+    )
     if with_channel:
         raw["缴费方式"] = rng.choice(["网银", "支付宝", "营业厅", "银行代扣"], n)
         raw.loc[3, "缴费方式"] = EVIL  # unknown channel: rejected, value kept in ledger
@@ -58,82 +62,151 @@ def _migration(labels):
     before = labels[labels >= 0]
     after = before.copy()
     after.iloc[::10] = (after.iloc[::10] + 1) % 3
-    windows = pd.DataFrame({"start": pd.to_datetime(["2024-01-01", "2024-07-01"]),
-                            "end": pd.to_datetime(["2024-07-01", "2025-01-01"])},
-                           index=["2024H1", "2024H2"])
-    return Migration(Frozen()).fit({"2024H1": before.to_frame(),
-                                    "2024H2": after.to_frame()}, windows=windows)
+    windows = pd.DataFrame(
+        {
+            "start": pd.to_datetime(["2024-01-01", "2024-07-01"]),
+            "end": pd.to_datetime(["2024-07-01", "2025-01-01"]),
+        },
+        index=["2024H1", "2024H2"],
+    )
+    return Migration(Frozen()).fit(
+        {"2024H1": before.to_frame(), "2024H2": after.to_frame()}, windows=windows
+    )
 
 
-def _result(*, with_channel=True, migration=True, stability="object",
-            k_scores=True, warnings_=True):
+def _result(
+    *,
+    with_channel=True,
+    migration=True,
+    stability="object",
+    k_scores=True,
+    warnings_=True,
+):
     data = _data(with_channel)
     rng = np.random.default_rng(1)
     ids = pd.Index(sorted(data.payments["customer_id"].unique()), name="customer_id")
     seg = np.arange(len(ids)) % 4 - 1  # -1 (noise), 0, 1, 2
     labels = pd.Series(seg, index=ids, name="segment")
     online = np.where(seg == 0, 0.9, 0.2) if with_channel else np.nan
-    X = pd.DataFrame({
-        "delay_days_mean": np.where(seg == 2, 20.0, -3.0) + rng.normal(0, 1, len(ids)),
-        "late_share": np.where(seg == 2, 0.8, 0.05),
-        "online_share": online,
-        "counter_share": 1 - online if with_channel else np.nan,
-        "pay_count_per_year": rng.poisson(8, len(ids)) + 1.0,
-        "amount_per_year": rng.gamma(3, 300, len(ids)),
-    }, index=ids)
-    segments = pd.DataFrame({
-        "key": ["mixed", "prompt_online", "counter_loyal", "chronic_late"],
-        "name_en": ["mixed", "prompt online", "counter-loyal", "chronically late"],
-        "name_zh": ["混合型", "线上及时型", "柜台忠实型", "长期逾期型"],
-        "rule": ["noise", "online_share 0.9 >= 0.5", "counter_share 0.8 >= 0.4",
-                 "late_share 0.8 >= 0.5"],
-        "action": ["standard service", "keep_e_bill", "guide to self-service terminals",
-                   "payment reminders and an auto-debit offer"],
-    }, index=pd.Index([-1, 0, 1, 2], name="segment"))
-    tiers = pd.Series(np.where(np.arange(len(ids)) < 12, "A",
-                               np.where(np.arange(len(ids)) < 60, "B", "D")),
-                      index=ids)
-    value = pd.Series(np.array(["high_value", "mass", "potential", "low_value"])[
-        np.arange(len(ids)) % 4], index=ids)
-    customers = pd.DataFrame({
-        "segment": labels, "name": labels.map(segments["name_en"]),
-        "value_class": value, "pyramid_tier": tiers,
-        "credit_grade": np.where(seg == 2, "C", "A"),
-        "warning_score": rng.uniform(0, 1, len(ids)),
-        "action": labels.map(segments["action"]),
-    }, index=ids)
-    ks = pd.DataFrame({"silhouette": [0.31, 0.42, 0.38],
-                       "davies_bouldin": [1.1, 0.8, 0.9],
-                       "gap": [1.0, 1.2, 1.25], "gap_se": [0.01, 0.01, 0.01]},
-                      index=pd.Index([2, 3, 4], name="k"))
+    X = pd.DataFrame(
+        {
+            "delay_days_mean": np.where(seg == 2, 20.0, -3.0)
+            + rng.normal(0, 1, len(ids)),
+            "late_share": np.where(seg == 2, 0.8, 0.05),
+            "online_share": online,
+            "counter_share": 1 - online if with_channel else np.nan,
+            "pay_count_per_year": rng.poisson(8, len(ids)) + 1.0,
+            "amount_per_year": rng.gamma(3, 300, len(ids)),
+        },
+        index=ids,
+    )
+    segments = pd.DataFrame(
+        {
+            "key": ["mixed", "prompt_online", "counter_loyal", "chronic_late"],
+            "name_en": ["mixed", "prompt online", "counter-loyal", "chronically late"],
+            "name_zh": ["混合型", "线上及时型", "柜台忠实型", "长期逾期型"],
+            "rule": [
+                "noise",
+                "online_share 0.9 >= 0.5",
+                "counter_share 0.8 >= 0.4",
+                "late_share 0.8 >= 0.5",
+            ],
+            "action": [
+                "standard service",
+                "keep_e_bill",
+                "guide to self-service terminals",
+                "payment reminders and an auto-debit offer",
+            ],
+        },
+        index=pd.Index([-1, 0, 1, 2], name="segment"),
+    )
+    tiers = pd.Series(
+        np.where(
+            np.arange(len(ids)) < 12, "A", np.where(np.arange(len(ids)) < 60, "B", "D")
+        ),
+        index=ids,
+    )
+    value = pd.Series(
+        np.array(["high_value", "mass", "potential", "low_value"])[
+            np.arange(len(ids)) % 4
+        ],
+        index=ids,
+    )
+    customers = pd.DataFrame(
+        {
+            "segment": labels,
+            "name": labels.map(segments["name_en"]),
+            "value_class": value,
+            "pyramid_tier": tiers,
+            "credit_grade": np.where(seg == 2, "C", "A"),
+            "warning_score": rng.uniform(0, 1, len(ids)),
+            "action": labels.map(segments["action"]),
+        },
+        index=ids,
+    )
+    ks = pd.DataFrame(
+        {
+            "silhouette": [0.31, 0.42, 0.38],
+            "davies_bouldin": [1.1, 0.8, 0.9],
+            "gap": [1.0, 1.2, 1.25],
+            "gap_se": [0.01, 0.01, 0.01],
+        },
+        index=pd.Index([2, 3, 4], name="k"),
+    )
     stab = None
     if stability == "object":
         from payseg.cluster import StabilityResult
 
         stab = StabilityResult(
-            jaccard=pd.DataFrame({"mean": [0.9, 0.8, 0.55], "min": [0.8, 0.6, 0.3],
-                                  "std": [0.05, 0.1, 0.2],
-                                  "dissolved": [0.0, 0.1, 0.6]}, index=[0, 1, 2]),
-            boot_jaccard=pd.DataFrame(), ari=pd.Series([0.8, 0.9]))
+            jaccard=pd.DataFrame(
+                {
+                    "mean": [0.9, 0.8, 0.55],
+                    "min": [0.8, 0.6, 0.3],
+                    "std": [0.05, 0.1, 0.2],
+                    "dissolved": [0.0, 0.1, 0.6],
+                },
+                index=[0, 1, 2],
+            ),
+            boot_jaccard=pd.DataFrame(),
+            ari=pd.Series([0.8, 0.9]),
+        )
     # As payseg.segment makes it (EarlyWarning.top).
-    warn = pd.DataFrame({"warning_score": [0.7, 0.9], "warning_level": ["high"] * 2,
-                         "reasons": ["delay rising", f"arrears {EVIL}"]},
-                        index=pd.Index([ids[0], EVIL], name="customer_id"))
+    warn = pd.DataFrame(
+        {
+            "warning_score": [0.7, 0.9],
+            "warning_level": ["high"] * 2,
+            "reasons": ["delay rising", f"arrears {EVIL}"],
+        },
+        index=pd.Index([ids[0], EVIL], name="customer_id"),
+    )
     mig = _migration(labels) if migration else None
     return SegmentationResult(
-        data=data, features=X, segmenter=None, labels=labels, segments=segments,
-        customers=customers, profiles=pd.DataFrame(),
+        data=data,
+        features=X,
+        segmenter=None,
+        labels=labels,
+        segments=segments,
+        customers=customers,
+        profiles=pd.DataFrame(),
         k_scores=ks if k_scores else pd.DataFrame(),
         k_reason=f"k=3: highest silhouette (0.42) over k=2..4 {EVIL}",
-        stability=stab, warnings=warn if warnings_ else pd.DataFrame(),
+        stability=stab,
+        warnings=warn if warnings_ else pd.DataFrame(),
         migration=mig,
     )
 
 
-SECTIONS = ["Data health", "Segments", "Regions and outlets",
-            "Segment profiles",
-            "Choosing the number of segments", "Stability", "Customer value",
-            "Early warnings", "Segment migration"]
+SECTIONS = [
+    "Data health",
+    "Segments",
+    "Regions and outlets",
+    "Segment profiles",
+    "Choosing the number of segments",
+    "Stability",
+    "Customer value",
+    "Early warnings",
+    "Segment migration",
+]
 
 
 def _render(result, path, **kwargs):
@@ -172,16 +245,22 @@ def cheap_figures(monkeypatch):
     from payseg.report import _model
 
     png = b"\x89PNG\r\n\x1a\n-stub"
-    monkeypatch.setattr(_model, "_figure",
-                        lambda name, draw, caption, size=None:
-                        _model._Figure(name, png, caption))
+    monkeypatch.setattr(
+        _model,
+        "_figure",
+        lambda name, draw, caption, size=None: _model._Figure(name, png, caption),
+    )
 
 
 def test_html_has_every_section(html_report):
     for heading in SECTIONS:
         assert re.search(rf"<h2>.*{re.escape(heading)}", html_report), heading
-    for sub in ("Rejected rows by reason", "Value matrix", "Value pyramid",
-                "Credit grades"):
+    for sub in (
+        "Rejected rows by reason",
+        "Value matrix",
+        "Value pyramid",
+        "Credit grades",
+    ):
         assert sub in html_report
     assert "could not be drawn" not in html_report
 
@@ -210,8 +289,10 @@ def test_html_numbers_are_formatted(html_report):
     assert "25.0%" in html_report  # segment shares
     assert "线上及时型" in html_report and "prompt online" in html_report
     # Key points at the top.
-    assert "300 customers (25.0%) are in deadline-driven or chronically late" \
+    assert (
+        "300 customers (25.0%) are in deadline-driven or chronically late"
         in html_report
+    )
     assert "300 customers (25.0%) fit no segment (noise)" in html_report
     assert "1 input rows were rejected" not in html_report
     assert "2 input rows were rejected" in html_report
@@ -225,7 +306,7 @@ def test_action_codes_become_text(html_report):
 
 
 def test_warnings_sorted_by_score(html_report):
-    part = html_report[html_report.index('id="warnings"'):]
+    part = html_report[html_report.index('id="warnings"') :]
     first = part.index("&lt;script&gt;alert(1)&lt;/script&gt;</td>")
     assert first < part.index(">00000</td>")
     assert "0.90" in part and ">high<" in part
@@ -245,13 +326,15 @@ def test_chosen_k_row_highlighted(html_report):
 
 
 def test_stability_object_and_missing(tmp_path, cheap_figures):
-    text = report.render(_result(stability="object", migration=False),
-                         tmp_path / "a.html").read_text("utf-8")
+    text = report.render(
+        _result(stability="object", migration=False), tmp_path / "a.html"
+    ).read_text("utf-8")
     assert "unstable" in text and "highly stable" in text
     assert "0.85" in text  # mean ARI of the refits
     assert "Segment migration" not in text
-    text = report.render(_result(stability=None, k_scores=False, warnings_=False),
-                         tmp_path / "b.html").read_text("utf-8")
+    text = report.render(
+        _result(stability=None, k_scores=False, warnings_=False), tmp_path / "b.html"
+    ).read_text("utf-8")
     assert "Stability was not computed" in text
     assert "The number of segments was fixed" in text
     assert "No early warnings" in text
@@ -261,18 +344,19 @@ def test_low_warnings_are_not_listed(tmp_path, cheap_figures):
     res = _result(migration=False)
     res.warnings["warning_level"] = ["low", "medium"]
     text = report.render(res, tmp_path / "w.html").read_text("utf-8")
-    part = text[text.index('id="warnings"'):]
+    part = text[text.index('id="warnings"') :]
     assert "The 1 customers with the highest" in part
     assert ">00000</td>" not in part
     res.warnings["warning_level"] = "low"
     text = report.render(res, tmp_path / "w.html").read_text("utf-8")
-    assert "No customer reached a medium or high warning level (highest score " \
+    assert (
+        "No customer reached a medium or high warning level (highest score "
         "0.90)" in text
+    )
 
 
 def test_data_without_channels(tmp_path):
-    text = _render(_result(with_channel=False), tmp_path / "c.html")\
-        .read_text("utf-8")
+    text = _render(_result(with_channel=False), tmp_path / "c.html").read_text("utf-8")
     assert "The data has no payment channel" in text
     assert "No channel mix" in text
     assert "could not be drawn" not in text
@@ -296,8 +380,7 @@ def test_markdown_tables_escape_pipes(md_report):
 
 
 def test_markdown_embedded_images(tmp_path, cheap_figures):
-    path = report.render(_result(migration=False), tmp_path / "r.md",
-                         embed_images=True)
+    path = report.render(_result(migration=False), tmp_path / "r.md", embed_images=True)
     text = path.read_text("utf-8")
     assert text.count("](data:image/png;base64,") >= 8
     assert not (tmp_path / "r_files").exists()
@@ -354,8 +437,8 @@ def test_user_defined_actions_render_as_text(tmp_path, cheap_figures):
     html = report.render(res, tmp_path / "a.html").read_text("utf-8")
     assert "sms_then_visit" not in html
     # Segment table and the early-warning row of a chronic_late customer.
-    part = html[html.index('id="warnings"'):]
-    assert "短信提醒后上门走访" in html[:html.index('id="warnings"')]
+    part = html[html.index('id="warnings"') :]
+    assert "短信提醒后上门走访" in html[: html.index('id="warnings"')]
     assert "短信提醒后上门走访" in part
     assert html.count("text reminder, then a &lt;home&gt; visit") >= 2
     md = report.render(res, tmp_path / "a.md").read_text("utf-8")
@@ -379,59 +462,100 @@ def test_user_defined_action_with_chinese_only(tmp_path, cheap_figures):
 def test_segment_with_own_actions_csv_reports_their_text(tmp_path, cheap_figures):
     data = payseg.synth.generate(300, seed=1, months=12)
     table = payseg.labels.load_actions()
-    mine = pd.DataFrame([{"kind": "archetype", "key": "deadline", "priority": 0,
-                          "action": "wechat_due_date_nudge",
-                          "action_zh": "截止日前三天微信提醒",
-                          "action_en": "WeChat nudge three days before the due date"}])
+    mine = pd.DataFrame(
+        [
+            {
+                "kind": "archetype",
+                "key": "deadline",
+                "priority": 0,
+                "action": "wechat_due_date_nudge",
+                "action_zh": "截止日前三天微信提醒",
+                "action_en": "WeChat nudge three days before the due date",
+            }
+        ]
+    )
     path = tmp_path / "my_actions.csv"
     pd.concat([mine, table]).to_csv(path, index=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = payseg.segment(data, random_state=0, n_clusters=9,
-                             actions=payseg.labels.load_actions(path))
+        res = payseg.segment(
+            data, random_state=0, n_clusters=9, actions=payseg.labels.load_actions(path)
+        )
     assert "wechat_due_date_nudge" in set(res.segments["action"])
     html = report.render(res, tmp_path / "r.html").read_text("utf-8")
     # customers carries action_zh and action_en: both texts of the user's own row.
-    assert ('截止日前三天微信提醒<br><span class="en">WeChat nudge three days before '
-            'the due date') in html
+    assert (
+        '截止日前三天微信提醒<br><span class="en">WeChat nudge three days before '
+        "the due date"
+    ) in html
     assert "<td>wechat_due_date_nudge</td>" not in html
 
 
 def test_result_fields_are_typed():
     res = _result(migration=False)
     frame = pd.DataFrame({"jaccard": [0.9]}, index=[0])
-    with pytest.raises(TypeError, match=r"SegmentationResult.stability must be a "
-                       r"payseg.cluster.StabilityResult or None, got DataFrame"):
-        SegmentationResult(data=res.data, features=res.features, segmenter=None,
-                           labels=res.labels, segments=res.segments,
-                           customers=res.customers, profiles=pd.DataFrame(),
-                           stability=frame)
-    with pytest.raises(TypeError, match=r"SegmentationResult.migration must be a "
-                       r"payseg.labels.Migration or None, got DataFrame"):
-        SegmentationResult(data=res.data, features=res.features, segmenter=None,
-                           labels=res.labels, segments=res.segments,
-                           customers=res.customers, profiles=pd.DataFrame(),
-                           migration=frame)
+    with pytest.raises(
+        TypeError,
+        match=r"SegmentationResult.stability must be a "
+        r"payseg.cluster.StabilityResult or None, got DataFrame",
+    ):
+        SegmentationResult(
+            data=res.data,
+            features=res.features,
+            segmenter=None,
+            labels=res.labels,
+            segments=res.segments,
+            customers=res.customers,
+            profiles=pd.DataFrame(),
+            stability=frame,
+        )
+    with pytest.raises(
+        TypeError,
+        match=r"SegmentationResult.migration must be a "
+        r"payseg.labels.Migration or None, got DataFrame",
+    ):
+        SegmentationResult(
+            data=res.data,
+            features=res.features,
+            segmenter=None,
+            labels=res.labels,
+            segments=res.segments,
+            customers=res.customers,
+            profiles=pd.DataFrame(),
+            migration=frame,
+        )
 
 
 def test_segment_table_is_made_once_with_the_result():
     ids = pd.Index(["a", "b", "c", "d"], name="customer_id")
     labels = pd.Series([1, -1, 1, 0], index=ids)
     res = SegmentationResult(
-        data=_data(), features=pd.DataFrame(index=ids), segmenter=None,
-        labels=labels, segments=pd.DataFrame({"name_en": ["one"]}, index=[1]),
-        customers=pd.DataFrame(index=ids), profiles=pd.DataFrame())
+        data=_data(),
+        features=pd.DataFrame(index=ids),
+        segmenter=None,
+        labels=labels,
+        segments=pd.DataFrame({"name_en": ["one"]}, index=[1]),
+        customers=pd.DataFrame(index=ids),
+        profiles=pd.DataFrame(),
+    )
     segs = res.segments
     assert segs.index.tolist() == [0, 1, -1]  # sorted, noise last
     assert segs["size"].tolist() == [1, 2, 1]
     assert segs["share"].tolist() == [0.25, 0.5, 0.25]
     assert segs["name_en"].tolist() == ["segment 0", "one", "noise"]
-    assert segs.columns[:7].tolist() == ["key", "name_en", "name_zh", "rule", "size",
-                                         "share", "action"]
+    assert segs.columns[:7].tolist() == [
+        "key",
+        "name_en",
+        "name_zh",
+        "rule",
+        "size",
+        "share",
+        "action",
+    ]
 
 
 def test_migration_section_reads_the_fitted_migration(html_report):
-    part = html_report[html_report.index('id="migration"'):]
+    part = html_report[html_report.index('id="migration"') :]
     # every tenth of the 900 segmented customers moved: 90 movers
     assert "10.0% of customers changed segment" in part
     assert "2024H1" in part and "2024-07-01" in part
@@ -447,8 +571,8 @@ def test_regions_outlets_and_data_health_as_text(tmp_path):
     path = _render(result, tmp_path / "r.md")
     text = path.read_text(encoding="utf-8")
     assert text.index("## 1. Data health") < text.index("## 2. Segments")
-    region_sec = text[text.index("Regions and outlets"):]
-    region_sec = region_sec[:region_sec.index("\n## ")]
+    region_sec = text[text.index("Regions and outlets") :]
+    region_sec = region_sec[: region_sec.index("\n## ")]
     regions = result.customers["region"].dropna().astype(str).unique()
     assert all(r in region_sec for r in regions)
     assert "Customers per segment and region" in region_sec
@@ -466,11 +590,13 @@ def test_data_health_lists_loader_checks_notes_and_as_of(tmp_path, cheap_figures
     res = _result(migration=False)
     res.data.health = {"reversed_pairs": 3, "same_day_kept": 0}
     res.data.notes = ["payments: paid_at read month first (detected from '1/15/2013')"]
-    res.features.attrs = {"as_of": pd.Timestamp("2025-01-31"),
-                          "as_of_rule": "default, outliers ignored",
-                          "notes": ["1 isolated row dated 2025-09-01 ignored"]}
+    res.features.attrs = {
+        "as_of": pd.Timestamp("2025-01-31"),
+        "as_of_rule": "default, outliers ignored",
+        "notes": ["1 isolated row dated 2025-09-01 ignored"],
+    }
     text = report.render(res, tmp_path / "h.html").read_text("utf-8")
-    health = text[text.index('id="data"'):text.index('id="segments"')]
+    health = text[text.index('id="data"') : text.index('id="segments"')]
     assert "reversed payments cancelled by a reversal or refund row" in health
     assert "same-day repeats" not in health  # a zero count is no finding
     assert "read month first" in health

@@ -54,8 +54,9 @@ def test_out_of_core_equals_in_memory(data, tmp_path, n_buckets):
     paths = _write_split(data, tmp_path)
     ref_data = _load(paths)
     ref = payseg.build_features(ref_data)
-    table = build_features_out_of_core(*paths, n_buckets=n_buckets,
-                                       out=tmp_path / "w", progress=False)
+    table = build_features_out_of_core(
+        *paths, n_buckets=n_buckets, out=tmp_path / "w", progress=False
+    )
     pd.testing.assert_frame_equal(table.to_pandas(), ref, **TOL)
     assert table.counts == ref_data.counts
     pd.testing.assert_frame_equal(table.rejected, ref_data.rejected)
@@ -69,8 +70,9 @@ def test_two_processes_same_result(data, tmp_path):
 
 def test_tiny_memory_budget_forces_buckets(data, tmp_path):
     paths = _write_split(data, tmp_path)
-    table = build_features_out_of_core(*paths, memory_limit="600kB",
-                                       out=tmp_path / "work", progress=False)
+    table = build_features_out_of_core(
+        *paths, memory_limit="600kB", out=tmp_path / "work", progress=False
+    )
     assert len(table) > 3
     sizes = [len(X) for X in table]
     assert min(sizes) > 0 and sum(sizes) == data.n_customers
@@ -92,15 +94,19 @@ def test_export_files_with_defects_same_ledger(tmp_path):
         ref_data = payseg.load(*files)
     ref = payseg.build_features(ref_data)
     with pytest.warns(UserWarning, match="unknown channel spellings rejected"):
-        table = build_features_out_of_core(*files, n_buckets=4, out=tmp_path / "w",
-                                           progress=False)
+        table = build_features_out_of_core(
+            *files, n_buckets=4, out=tmp_path / "w", progress=False
+        )
     pd.testing.assert_frame_equal(table.to_pandas(), ref, **TOL)
     rejected = table.rejected
     assert len(rejected) > 20
     pd.testing.assert_frame_equal(rejected, ref_data.rejected)
     # Rows read = rows kept + rows rejected, per source file.
-    check_ledger(payseg.PaymentData(payments=ref_data.payments, rejected=rejected,
-                                    counts=table.counts))
+    check_ledger(
+        payseg.PaymentData(
+            payments=ref_data.payments, rejected=rejected, counts=table.counts
+        )
+    )
 
 
 def test_many_files_validated_together_keep_per_file_ledger(tmp_path):
@@ -109,13 +115,21 @@ def test_many_files_validated_together_keep_per_file_ledger(tmp_path):
     # file with other headers (or other column types) still maps.
     # Times of day: exact repeats are export duplicates (without a time they would
     # be second payments of the day, kept).
-    rows = [(f"{i:03d}", f"2024-0{1 + i % 6}-1{i % 9} 10:{i:02d}:0{i % 7}", "counter",
-             10.0 + i)
-            for i in range(30)]
+    rows = [
+        (
+            f"{i:03d}",
+            f"2024-0{1 + i % 6}-1{i % 9} 10:{i:02d}:0{i % 7}",
+            "counter",
+            10.0 + i,
+        )
+        for i in range(30)
+    ]
     a = _frame(rows + [rows[3], rows[5], ("", "2024-01-02", "counter", 1.0)])
     # Other headers and text dates in one file only.
-    b = pd.DataFrame(rows[:10] + [rows[7], ("004", "2024-13-01", "wechat", 2.0)],
-                     columns=["户号", "缴费日期", "缴费方式", "实收金额"])
+    b = pd.DataFrame(
+        rows[:10] + [rows[7], ("004", "2024-13-01", "wechat", 2.0)],
+        columns=["户号", "缴费日期", "缴费方式", "实收金额"],
+    )
     c = a.iloc[[0, 1, 1]]
     for name, frame in {"a": a, "b": b, "c": c}.items():
         frame.to_parquet(tmp_path / f"{name}.parquet")
@@ -124,9 +138,13 @@ def test_many_files_validated_together_keep_per_file_ledger(tmp_path):
     paths = [tmp_path / f"{n}.parquet" for n in "abc"]
     ref_data = payseg.load(paths, customers=tmp_path / "cust.parquet")
     assert (ref_data.rejected["reason"] == "exact duplicate row").sum() == 4
-    table = build_features_out_of_core(paths, customers=tmp_path / "cust.parquet",
-                                       n_buckets=3, out=tmp_path / "w",
-                                       progress=False)
+    table = build_features_out_of_core(
+        paths,
+        customers=tmp_path / "cust.parquet",
+        n_buckets=3,
+        out=tmp_path / "w",
+        progress=False,
+    )
     pd.testing.assert_frame_equal(table.rejected, ref_data.rejected)
     assert table.counts == ref_data.counts
     ref = payseg.build_features(ref_data)
@@ -135,8 +153,10 @@ def test_many_files_validated_together_keep_per_file_ledger(tmp_path):
 
 def _frame(rows):
     frame = pd.DataFrame(rows, columns=["customer_id", "paid_at", "channel", "amount"])
-    return frame.assign(customer_id=frame["customer_id"].astype("str"),
-                        paid_at=pd.to_datetime(frame["paid_at"], format="ISO8601"))
+    return frame.assign(
+        customer_id=frame["customer_id"].astype("str"),
+        paid_at=pd.to_datetime(frame["paid_at"], format="ISO8601"),
+    )
 
 
 def test_data_wide_channels_time_and_ids(tmp_path):
@@ -144,11 +164,17 @@ def test_data_wide_channels_time_and_ids(tmp_path):
     # differently across files. Buckets lacking them must still match, and the
     # latest payment (the default as_of) sits in one bucket only.
     ids = [f"{i:04d}" for i in range(40)]
-    first = _frame([(c, "2024-01-05", "counter", 10.0 + i) for i, c in
-                    enumerate(ids)] + [("0007", "2024-02-03 19:30", "alipay", 5.0)])
-    second = _frame([(" " + c, "2024-03-01", "wechat", 20.0) for c in ids[:20]]
-                    + [("００１２", "2024-03-09", "counter", 3.0),
-                       ("0031", "2024-04-30 08:00", "counter", 1.0)])
+    first = _frame(
+        [(c, "2024-01-05", "counter", 10.0 + i) for i, c in enumerate(ids)]
+        + [("0007", "2024-02-03 19:30", "alipay", 5.0)]
+    )
+    second = _frame(
+        [(" " + c, "2024-03-01", "wechat", 20.0) for c in ids[:20]]
+        + [
+            ("００１２", "2024-03-09", "counter", 3.0),
+            ("0031", "2024-04-30 08:00", "counter", 1.0),
+        ]
+    )
     first.to_parquet(tmp_path / "a.parquet")
     second.to_parquet(tmp_path / "b.parquet")
     paths = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
@@ -162,8 +188,12 @@ def test_data_wide_channels_time_and_ids(tmp_path):
 
 def test_as_of_families_fill(data, tmp_path):
     paths = _write_split(data, tmp_path)
-    kw = {"families": ["value", "arrears", "channel"], "as_of": "2024-06-15",
-          "fill": -1.0, "late_fee_rate": 0.002}
+    kw = {
+        "families": ["value", "arrears", "channel"],
+        "as_of": "2024-06-15",
+        "fill": -1.0,
+        "late_fee_rate": 0.002,
+    }
     ref = payseg.build_features(_load(paths), **kw)
     X = build_features_out_of_core(*paths, n_buckets=3, progress=False, **kw)
     pd.testing.assert_frame_equal(X, ref, **TOL)
@@ -184,19 +214,22 @@ def test_resume_skips_done_buckets_and_repairs(data, tmp_path):
     after = {p.name: p.stat().st_mtime_ns for p in again.paths}
     assert [after[n] == stamp[n] for n in sorted(stamp)] == [True, True, False, True]
     # Other parameters: features are recomputed, not mixed with the old ones.
-    other = build_features_out_of_core(*paths, n_buckets=4, out=work, progress=False,
-                                       as_of="2024-05-31")
+    other = build_features_out_of_core(
+        *paths, n_buckets=4, out=work, progress=False, as_of="2024-05-31"
+    )
     assert other.as_of == pd.Timestamp("2024-05-31")
     assert not other.to_pandas().equals(first)
 
 
 def test_segment_out_of_core_matches_in_memory(data, tmp_path):
     paths = _write_split(data, tmp_path)
-    table = build_features_out_of_core(*paths, n_buckets=3, out=tmp_path / "w",
-                                       progress=False)
+    table = build_features_out_of_core(
+        *paths, n_buckets=3, out=tmp_path / "w", progress=False
+    )
     seg = payseg.Segmenter(n_clusters=4, random_state=0)
-    fitted, labels = segment_out_of_core(table, seg, sample_size=150, random_state=1,
-                                         progress=False)
+    fitted, labels = segment_out_of_core(
+        table, seg, sample_size=150, random_state=1, progress=False
+    )
     X = payseg.build_features(_load(paths))
     mask = sample_mask(X.index, 150 / len(X), random_state=1)
     ref = payseg.Segmenter(n_clusters=4, random_state=0).fit(X[mask])
@@ -219,23 +252,51 @@ def test_sample_mask_is_seeded_and_order_free():
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda p: build_features_out_of_core(p, fill="median", progress=False),
-         ValueError, "needs a statistic over all customers"),
-        (lambda p: build_features_out_of_core(p, n_buckets=0, progress=False),
-         ValueError, "n_buckets must be 'auto' or a positive int"),
-        (lambda p: build_features_out_of_core(p.with_suffix(".csv"), progress=False),
-         PaymentDataError, "is not a Parquet file"),
-        (lambda p: build_features_out_of_core(p.parent / "none.parquet"),
-         PaymentDataError, "file not found"),
-        (lambda p: build_features_out_of_core(p.parent / "*.pq"),
-         PaymentDataError, "no Parquet file"),
-        (lambda p: build_features_out_of_core(pd.DataFrame()),
-         TypeError, "for data that fits in memory use payseg.load"),
-        (lambda p: segment_out_of_core(pd.DataFrame()),
-         TypeError, "must be the BucketedTable"),
-        (lambda p: build_features_out_of_core(p, memory_limit="lots"),
-         ValueError, "memory_limit must be a positive size"),
-        (lambda p: sample_mask(["a"], 0.0), ValueError, r"fraction must be in \(0, 1\]"),
+        (
+            lambda p: build_features_out_of_core(p, fill="median", progress=False),
+            ValueError,
+            "needs a statistic over all customers",
+        ),
+        (
+            lambda p: build_features_out_of_core(p, n_buckets=0, progress=False),
+            ValueError,
+            "n_buckets must be 'auto' or a positive int",
+        ),
+        (
+            lambda p: build_features_out_of_core(p.with_suffix(".csv"), progress=False),
+            PaymentDataError,
+            "is not a Parquet file",
+        ),
+        (
+            lambda p: build_features_out_of_core(p.parent / "none.parquet"),
+            PaymentDataError,
+            "file not found",
+        ),
+        (
+            lambda p: build_features_out_of_core(p.parent / "*.pq"),
+            PaymentDataError,
+            "no Parquet file",
+        ),
+        (
+            lambda p: build_features_out_of_core(pd.DataFrame()),
+            TypeError,
+            "for data that fits in memory use payseg.load",
+        ),
+        (
+            lambda p: segment_out_of_core(pd.DataFrame()),
+            TypeError,
+            "must be the BucketedTable",
+        ),
+        (
+            lambda p: build_features_out_of_core(p, memory_limit="lots"),
+            ValueError,
+            "memory_limit must be a positive size",
+        ),
+        (
+            lambda p: sample_mask(["a"], 0.0),
+            ValueError,
+            r"fraction must be in \(0, 1\]",
+        ),
     ],
 )
 def test_errors(tmp_path, call, error, match):
@@ -249,11 +310,11 @@ def test_errors(tmp_path, call, error, match):
 def test_missing_id_column_names_file(tmp_path):
     path = tmp_path / "p.parquet"
     pd.DataFrame({"who": ["1"], "paid_at": ["2024-01-01"], "amount": [1.0]}).to_parquet(
-        path)
+        path
+    )
     with pytest.raises(PaymentDataError, match="required column 'customer_id'"):
         build_features_out_of_core(path, progress=False)
-    X = build_features_out_of_core(path, columns={"who": "customer_id"},
-                                   progress=False)
+    X = build_features_out_of_core(path, columns={"who": "customer_id"}, progress=False)
     assert X.index.tolist() == ["1"]
 
 
@@ -267,8 +328,9 @@ def test_parse_bytes():
 @pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside dask's Parquet IO
 def test_bucketed_table_handle(data, tmp_path):
     paths = _write_split(data, tmp_path)
-    table = build_features_out_of_core(*paths, n_buckets=2, out=tmp_path / "w",
-                                       progress=False)
+    table = build_features_out_of_core(
+        *paths, n_buckets=2, out=tmp_path / "w", progress=False
+    )
     assert isinstance(table, BucketedTable)
     assert table.n_rows == data.n_customers
     assert "late_share" in table.columns and "customer_id" not in table.columns
@@ -285,9 +347,12 @@ def test_bucketed_table_handle(data, tmp_path):
 @pytest.fixture(scope="module")
 def client():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as c:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
         yield c
 
 
@@ -298,8 +363,12 @@ def test_dask_equals_pandas_and_segments(data, client):
     got = X.compute().sort_index()
     pd.testing.assert_frame_equal(got, ref, **TOL)
 
-    seg, labels = dask_segment(X, payseg.Segmenter(n_clusters=3, random_state=0),
-                               sample_size=200, random_state=2)
+    seg, labels = dask_segment(
+        X,
+        payseg.Segmenter(n_clusters=3, random_state=0),
+        sample_size=200,
+        random_state=2,
+    )
     mask = sample_mask(ref.index, 200 / len(ref), random_state=2)
     expect = payseg.Segmenter(n_clusters=3, random_state=0).fit(ref[mask]).predict(ref)
     lab = labels.compute()["segment"].sort_index()
@@ -317,17 +386,22 @@ def test_dask_prepartitioned_inputs_and_parquet(data, client, tmp_path):
     frames = {"payments": [], "bills": [], "customers": []}
     for g in range(2):
         mine = ids[groups == g]
-        frames["payments"].append(data.payments[data.payments["customer_id"].isin(mine)])
+        frames["payments"].append(
+            data.payments[data.payments["customer_id"].isin(mine)]
+        )
         frames["bills"].append(data.bills[data.bills["customer_id"].isin(mine)])
         frames["customers"].append(data.customers.loc[mine])
-    pay, bills, cust = (dd.from_map(lambda f: f, frames[k])
-                        for k in ("payments", "bills", "customers"))
-    X = dask_build_features(pay, bills, cust, partitioned=True, families=["timing"],
-                            as_of="2024-07-31")
+    pay, bills, cust = (
+        dd.from_map(lambda f: f, frames[k]) for k in ("payments", "bills", "customers")
+    )
+    X = dask_build_features(
+        pay, bills, cust, partitioned=True, families=["timing"], as_of="2024-07-31"
+    )
     ref = payseg.build_features(data, families=["timing"], as_of="2024-07-31")
     pd.testing.assert_frame_equal(X.compute().sort_index(), ref, **TOL)
-    _, labels = dask_segment(X, payseg.Segmenter(n_clusters=2, random_state=0),
-                             out=tmp_path / "labels")
+    _, labels = dask_segment(
+        X, payseg.Segmenter(n_clusters=2, random_state=0), out=tmp_path / "labels"
+    )
     assert len(list((tmp_path / "labels").glob("*.parquet"))) == 2
     assert len(labels.compute()) == len(ref)
     with pytest.raises(ValueError, match="partitioned=True needs inputs with equal"):
@@ -342,8 +416,11 @@ def test_out_folder_with_user_files_is_refused_and_kept(data, tmp_path):
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")
-    with pytest.raises(PaymentDataError, match=r"already holds files payseg did not "
-                       r"create \(1 entries: notes.txt\).*new or empty folder"):
+    with pytest.raises(
+        PaymentDataError,
+        match=r"already holds files payseg did not "
+        r"create \(1 entries: notes.txt\).*new or empty folder",
+    ):
         build_features_out_of_core(*paths, n_buckets=2, out=mine, progress=False)
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
     assert (mine / "notes.txt").read_text() == "keep me"
@@ -351,8 +428,9 @@ def test_out_folder_with_user_files_is_refused_and_kept(data, tmp_path):
 
 def test_segment_out_never_deletes_a_user_folder(data, tmp_path):
     paths = _write_split(data, tmp_path)
-    table = build_features_out_of_core(*paths, n_buckets=2, out=tmp_path / "w",
-                                       progress=False)
+    table = build_features_out_of_core(
+        *paths, n_buckets=2, out=tmp_path / "w", progress=False
+    )
     seg = payseg.Segmenter(n_clusters=3, random_state=0)
     mine = tmp_path / "results"
     mine.mkdir()
@@ -367,28 +445,37 @@ def test_segment_out_never_deletes_a_user_folder(data, tmp_path):
     (new / "b00099.parquet").write_bytes(b"stale")
     _, labels = segment_out_of_core(table, seg, out=new, progress=False)
     assert sorted(p.name for p in new.iterdir()) == [
-        ".payseg-work", "b00000.parquet", "b00001.parquet"]
+        ".payseg-work",
+        "b00000.parquet",
+        "b00001.parquet",
+    ]
     # the default folder sits inside the marked work folder
     _, labels = segment_out_of_core(table, seg, progress=False)
     assert labels.path == tmp_path / "w" / "labels" and len(labels) == 2
 
 
-def test_work_folder_is_marked_and_temporary_copies_cleaned(data, tmp_path,
-                                                           monkeypatch):
+def test_work_folder_is_marked_and_temporary_copies_cleaned(
+    data, tmp_path, monkeypatch
+):
     paths = _write_split(data, tmp_path)
     empty_dir = tmp_path / "empty"
     empty_dir.mkdir()
-    table = build_features_out_of_core(*paths, n_buckets=2, out=empty_dir,
-                                       progress=False)
+    table = build_features_out_of_core(
+        *paths, n_buckets=2, out=empty_dir, progress=False
+    )
     assert (empty_dir / ".payseg-work").is_file()
     # the raw bucket copies are removed once loaded; nothing half-written is left
     assert not (empty_dir / "parts").exists()
     assert not list(empty_dir.rglob("*.tmp"))
     assert sorted(p.name for p in empty_dir.iterdir()) == [
-        ".payseg-work", "canon", "features"]
+        ".payseg-work",
+        "canon",
+        "features",
+    ]
     # other parameters: the stale features inside the marked folder are replaced
-    other = build_features_out_of_core(*paths, n_buckets=2, out=empty_dir,
-                                       progress=False, as_of="2024-05-31")
+    other = build_features_out_of_core(
+        *paths, n_buckets=2, out=empty_dir, progress=False, as_of="2024-05-31"
+    )
     assert other.as_of == pd.Timestamp("2024-05-31") and len(table) == 2
     # without out, the temporary folder is gone afterwards
     tmp = tmp_path / "tmp"

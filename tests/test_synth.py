@@ -53,8 +53,14 @@ def _customers_of(data, key):
 
 def test_canonical_dtypes(data):
     p, b, c = data.payments, data.bills, data.customers
-    assert p.columns.tolist() == ["customer_id", "paid_at", "channel", "amount",
-                                  "period", "region"]
+    assert p.columns.tolist() == [
+        "customer_id",
+        "paid_at",
+        "channel",
+        "amount",
+        "period",
+        "region",
+    ]
     assert str(p["customer_id"].dtype) == "str"
     assert p["paid_at"].dtype == "datetime64[ns]"
     assert isinstance(p["channel"].dtype, pd.CategoricalDtype)
@@ -63,8 +69,13 @@ def test_canonical_dtypes(data):
     assert p["period"].dtype == pd.PeriodDtype("M")
     assert isinstance(p["region"].dtype, pd.CategoricalDtype)
     assert isinstance(p.index, pd.RangeIndex)
-    assert b.columns.tolist() == ["customer_id", "period", "issued_on", "due_on",
-                                  "amount_due"]
+    assert b.columns.tolist() == [
+        "customer_id",
+        "period",
+        "issued_on",
+        "due_on",
+        "amount_due",
+    ]
     assert str(b["customer_id"].dtype) == "str"
     assert b["period"].dtype == pd.PeriodDtype("M")
     assert b["issued_on"].dtype == b["due_on"].dtype == "datetime64[ns]"
@@ -93,8 +104,9 @@ def test_same_seed_same_data_bit_for_bit():
     b = synth.generate(500, seed=7, months=12)
     for name in ("payments", "bills", "customers", "truth"):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
-    assert np.array_equal(a.payments["amount"].to_numpy(),
-                          b.payments["amount"].to_numpy())
+    assert np.array_equal(
+        a.payments["amount"].to_numpy(), b.payments["amount"].to_numpy()
+    )
 
 
 def test_different_seed_differs():
@@ -127,16 +139,24 @@ def test_default_shares_inside_domain_ranges():
 
 
 def test_change_shares_without_code():
-    d = synth.generate(2000, seed=1, months=6,
-                       archetypes={"auto_debit": 0.5, "chronic_late": 0.5})
+    d = synth.generate(
+        2000, seed=1, months=6, archetypes={"auto_debit": 0.5, "chronic_late": 0.5}
+    )
     got = d.truth["archetype"].value_counts(normalize=True)
     assert set(got.index) == {"auto_debit", "chronic_late"}
     assert abs(got["auto_debit"] - 0.5) < 0.05
 
 
 def test_custom_archetype_specs():
-    mine = Archetype("night_owl", 1.0, channels={"wechat": 1.0}, anchor="issued",
-                     delay_days=(4.0, 4.0), delay_shape=50.0, late_prob=0.0)
+    mine = Archetype(
+        "night_owl",
+        1.0,
+        channels={"wechat": 1.0},
+        anchor="issued",
+        delay_days=(4.0, 4.0),
+        delay_shape=50.0,
+        late_prob=0.0,
+    )
     d = synth.generate(300, seed=2, months=6, archetypes=[mine], noise=0.0)
     assert set(d.truth["archetype"]) == {"night_owl"}
     assert set(d.payments["channel"].astype(str)) == {"wechat"}
@@ -145,7 +165,11 @@ def test_custom_archetype_specs():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"archetypes": {"vip": 1.0}}, ValueError, "unknown archetype keys \\['vip'\\]"),
+        (
+            {"archetypes": {"vip": 1.0}},
+            ValueError,
+            "unknown archetype keys \\['vip'\\]",
+        ),
         ({"archetypes": "deadline"}, TypeError, "archetypes must be a list"),
         ({"archetypes": {"deadline": 0.0}}, ValueError, "must add up to more than 0"),
         ({"market": "fr"}, ValueError, "market must be one of"),
@@ -232,8 +256,11 @@ def test_chronic_late_pays_after_due_leaves_bills_unpaid_and_pays_fees(data, mat
     for punctual in ("auto_debit", "prompt_online", "counter_loyal"):
         # 3% of payment rows have no period (missing_period), the rest match.
         assert by_arch[punctual] < 0.06
-    per_customer = pd.Series(unpaid[arch == "chronic_late"]).groupby(
-        bills["customer_id"].to_numpy()[arch == "chronic_late"]).sum()
+    per_customer = (
+        pd.Series(unpaid[arch == "chronic_late"])
+        .groupby(bills["customer_id"].to_numpy()[arch == "chronic_late"])
+        .sum()
+    )
     assert (per_customer > 0).mean() > 0.95
 
 
@@ -287,8 +314,12 @@ def test_prepaid_top_ups_follow_consumption(data):
     """The balance simulation: more consumption, more top-ups."""
     ids = _customers_of(data, "prepaid_frequent")
     t = data.truth.loc[ids]
-    counts = data.payments[data.payments["customer_id"].isin(ids)].groupby(
-        "customer_id").size().reindex(ids)
+    counts = (
+        data.payments[data.payments["customer_id"].isin(ids)]
+        .groupby("customer_id")
+        .size()
+        .reindex(ids)
+    )
     spend_rate = t["kwh_month"] / t["topup_amount"]
     assert np.corrcoef(spend_rate, counts)[0, 1] > 0.8
 
@@ -299,8 +330,12 @@ def test_dormant_tiny_bills_few_payments(data):
     assert b["amount_due"].median() < 20
     others = data.bills[~data.bills["customer_id"].isin(ids)]
     assert others["amount_due"].median() > 80
-    n = data.payments[data.payments["customer_id"].isin(ids)].groupby(
-        "customer_id").size().reindex(ids, fill_value=0)
+    n = (
+        data.payments[data.payments["customer_id"].isin(ids)]
+        .groupby("customer_id")
+        .size()
+        .reindex(ids, fill_value=0)
+    )
     assert n.median() <= 8  # 25 months
     paid = data.payments[data.payments["customer_id"].isin(ids)]["amount"].sum()
     assert paid <= b["amount_due"].sum() * 1.05
@@ -318,8 +353,9 @@ def test_bills_monthly_issue_after_reading_due_at_month_end(data):
     b = data.bills
     assert b.groupby("customer_id").size().eq(24).all()
     reading = data.truth["reading_day"].reindex(b["customer_id"]).to_numpy()
-    read_on = (b["issued_on"].dt.to_period("M").dt.start_time
-               + pd.to_timedelta(reading - 1, unit="D"))
+    read_on = b["issued_on"].dt.to_period("M").dt.start_time + pd.to_timedelta(
+        reading - 1, unit="D"
+    )
     lag = (b["issued_on"] - read_on).dt.days.to_numpy()
     # Issued one to three days after the reading, or rolled off a weekend/holiday
     # to the next working day (readings themselves move off the Spring Festival).
@@ -357,8 +393,10 @@ def test_spring_festival_shift(matched):
     inside = after = 0
     for _, row in sf.iterrows():
         inside += day.between(row["start"], row["end"]).sum()
-        after += day.between(row["end"] + pd.Timedelta(days=1),
-                             row["end"] + pd.Timedelta(days=row["days"])).sum()
+        after += day.between(
+            row["end"] + pd.Timedelta(days=1),
+            row["end"] + pd.Timedelta(days=row["days"]),
+        ).sum()
     assert after > 3 * inside
 
 
@@ -387,8 +425,11 @@ def test_channel_migration_counter_to_app(data):
 
 
 def test_missing_period_fraction(data):
-    post = data.payments[~data.payments["customer_id"].isin(
-        data.customers.index[data.customers["meter"] == "prepaid"])]
+    post = data.payments[
+        ~data.payments["customer_id"].isin(
+            data.customers.index[data.customers["meter"] == "prepaid"]
+        )
+    ]
     share = post["period"].isna().mean()
     assert 0.02 < share < 0.04
 
@@ -413,8 +454,12 @@ def test_us_market_channel_shares():
     d = synth.generate(4000, seed=5, market="us", months=6)
     fav = d.truth["favourite_channel"].astype(str).value_counts(normalize=True)
     # DOMAIN.md: autopay 35%, website 33%, mail 21%, walk-in 14% (sum 103%).
-    for code, share in (("card_debit", 0.35), ("web", 0.33), ("mail", 0.21),
-                        ("counter", 0.14)):
+    for code, share in (
+        ("card_debit", 0.35),
+        ("web", 0.33),
+        ("mail", 0.21),
+        ("counter", 0.14),
+    ):
         assert abs(fav[code] - share / 1.03) < 0.04, code
     assert (d.customers["meter"] == "postpaid").all()
 
@@ -433,16 +478,25 @@ def test_uk_market_shares():
 def _assert_same_rows(original, loaded):
     """Loaded good rows equal the generated ones (dates at day precision)."""
     assert len(original) == len(loaded)
-    assert (original["customer_id"].to_numpy() == loaded["customer_id"].to_numpy()).all()
-    assert (original["paid_at"].dt.normalize().to_numpy()
-            == loaded["paid_at"].dt.normalize().to_numpy()).all()
-    assert (original["channel"].astype(str).to_numpy()
-            == loaded["channel"].astype(str).to_numpy()).all()
+    assert (
+        original["customer_id"].to_numpy() == loaded["customer_id"].to_numpy()
+    ).all()
+    assert (
+        original["paid_at"].dt.normalize().to_numpy()
+        == loaded["paid_at"].dt.normalize().to_numpy()
+    ).all()
+    assert (
+        original["channel"].astype(str).to_numpy()
+        == loaded["channel"].astype(str).to_numpy()
+    ).all()
     assert np.allclose(original["amount"].to_numpy(), loaded["amount"].to_numpy())
-    pd.testing.assert_series_equal(original["period"], loaded["period"],
-                                   check_names=False)
-    assert (original["region"].astype(str).to_numpy()
-            == loaded["region"].astype(str).to_numpy()).all()
+    pd.testing.assert_series_equal(
+        original["period"], loaded["period"], check_names=False
+    )
+    assert (
+        original["region"].astype(str).to_numpy()
+        == loaded["region"].astype(str).to_numpy()
+    ).all()
 
 
 @pytest.fixture(scope="module")
@@ -450,36 +504,53 @@ def small():
     return synth.generate(1500, seed=11, months=12)
 
 
-@pytest.mark.parametrize("fmt, encoding", [("csv", "utf-8"), ("csv", "gb18030"),
-                                           ("parquet", "utf-8")])
-def test_round_trip_rejects_exactly_the_injected_defects(small, tmp_path, fmt,
-                                                         encoding):
-    ledger = synth.write(small, tmp_path, format=fmt, defects=0.01, seed=3,
-                         encoding=encoding)
-    assert set(ledger["file"]) == {f"payments.{fmt}", f"bills.{fmt}",
-                                   f"customers.{fmt}"}
+@pytest.mark.parametrize(
+    "fmt, encoding", [("csv", "utf-8"), ("csv", "gb18030"), ("parquet", "utf-8")]
+)
+def test_round_trip_rejects_exactly_the_injected_defects(
+    small, tmp_path, fmt, encoding
+):
+    ledger = synth.write(
+        small, tmp_path, format=fmt, defects=0.01, seed=3, encoding=encoding
+    )
+    assert set(ledger["file"]) == {
+        f"payments.{fmt}",
+        f"bills.{fmt}",
+        f"customers.{fmt}",
+    }
     # Every kind of defect is there.
     for table, kinds in synth.DEFECT_KINDS.items():
         got = set(ledger.loc[ledger["file"] == f"{table}.{fmt}", "reason"])
         assert got >= {reason for _, reason in kinds.values()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # unknown channel warning
-        back = payseg.load(tmp_path / f"payments.{fmt}",
-                           bills=tmp_path / f"bills.{fmt}",
-                           customers=tmp_path / f"customers.{fmt}")
+        back = payseg.load(
+            tmp_path / f"payments.{fmt}",
+            bills=tmp_path / f"bills.{fmt}",
+            customers=tmp_path / f"customers.{fmt}",
+        )
     check_ledger(back)
-    rej = back.rejected.assign(file=back.rejected["source"].map(
-        lambda s: s.replace("\\", "/").rsplit("/", 1)[-1]))
+    rej = back.rejected.assign(
+        file=back.rejected["source"].map(
+            lambda s: s.replace("\\", "/").rsplit("/", 1)[-1]
+        )
+    )
     want = ledger[["file", "line", "reason"]].sort_values(["file", "line"])
     got = rej[["file", "line", "reason"]].sort_values(["file", "line"])
-    pd.testing.assert_frame_equal(want.reset_index(drop=True),
-                                  got.reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        want.reset_index(drop=True), got.reset_index(drop=True), check_dtype=False
+    )
     _assert_same_rows(small.payments, back.payments)
-    pd.testing.assert_frame_equal(small.bills, back.bills[small.bills.columns],
-                                  check_dtype=False, check_categorical=False)
+    pd.testing.assert_frame_equal(
+        small.bills,
+        back.bills[small.bills.columns],
+        check_dtype=False,
+        check_categorical=False,
+    )
     assert back.customers.index.equals(small.customers.index)
-    assert (back.customers["meter"].astype(str)
-            == small.customers["meter"].astype(str)).all()
+    assert (
+        back.customers["meter"].astype(str) == small.customers["meter"].astype(str)
+    ).all()
     assert (back.customers["theft"] == small.customers["theft"]).all()
     if fmt == "csv":
         assert json.loads((tmp_path / "defects.json").read_text("utf-8"))
@@ -488,8 +559,14 @@ def test_round_trip_rejects_exactly_the_injected_defects(small, tmp_path, fmt,
 def test_export_looks_like_a_marketing_system_file(small, tmp_path):
     synth.write(small, tmp_path)
     raw = pd.read_csv(tmp_path / "payments.csv", dtype=str, keep_default_na=False)
-    assert raw.columns.tolist() == ["户号", "缴费时间", "缴费方式", "实收金额", "电费年月",
-                                    "供电单位"]
+    assert raw.columns.tolist() == [
+        "户号",
+        "缴费时间",
+        "缴费方式",
+        "实收金额",
+        "电费年月",
+        "供电单位",
+    ]
     spellings = raw["缴费方式"]
     assert spellings.nunique() > 3 * small.payments["channel"].nunique()
     assert spellings.str.contains("缴费").any() and spellings.str.isdigit().any()
@@ -503,7 +580,13 @@ def test_export_looks_like_a_marketing_system_file(small, tmp_path):
     assert raw["电费年月"].str.fullmatch(r"\d{4}年\d{1,2}月").any()
     assert (raw["电费年月"] == "").mean() > 0.01
     bills = pd.read_csv(tmp_path / "bills.csv", dtype=str, nrows=3)
-    assert bills.columns.tolist() == ["户号", "电费年月", "发行日期", "缴费截止日期", "应收金额"]
+    assert bills.columns.tolist() == [
+        "户号",
+        "电费年月",
+        "发行日期",
+        "缴费截止日期",
+        "应收金额",
+    ]
 
 
 def test_large_amounts_with_thousands_separators_round_trip(small, tmp_path):
@@ -529,8 +612,14 @@ def test_clean_export_loads_without_rejections(small, tmp_path):
     assert ledger.empty
     assert not (tmp_path / "defects.json").exists()
     raw = pd.read_csv(tmp_path / "payments.csv", dtype=str, nrows=2)
-    assert raw.columns.tolist() == ["customer_id", "paid_at", "channel", "amount",
-                                    "period", "region"]
+    assert raw.columns.tolist() == [
+        "customer_id",
+        "paid_at",
+        "channel",
+        "amount",
+        "period",
+        "region",
+    ]
     back = payseg.load(tmp_path / "payments.csv", bills=tmp_path / "bills.csv")
     assert back.rejected.empty
     _assert_same_rows(small.payments, back.payments)
@@ -541,7 +630,8 @@ def test_write_is_deterministic(small, tmp_path):
     b = synth.write(small, tmp_path / "b", defects=0.01, seed=5)
     pd.testing.assert_frame_equal(a.drop(columns="source"), b.drop(columns="source"))
     assert (tmp_path / "a" / "payments.csv").read_bytes() == (
-        tmp_path / "b" / "payments.csv").read_bytes()
+        tmp_path / "b" / "payments.csv"
+    ).read_bytes()
 
 
 @pytest.mark.parametrize(
@@ -575,23 +665,31 @@ def test_round_trip_property(tmp_path_factory, n, months, seed, defects, market,
     ledger = synth.write(data, out, format=fmt, defects=defects, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        back = payseg.load(out / f"payments.{fmt}", bills=out / f"bills.{fmt}",
-                           customers=out / f"customers.{fmt}")
+        back = payseg.load(
+            out / f"payments.{fmt}",
+            bills=out / f"bills.{fmt}",
+            customers=out / f"customers.{fmt}",
+        )
     check_ledger(back)
-    got = back.rejected.assign(file=back.rejected["source"].map(
-        lambda s: s.replace("\\", "/").rsplit("/", 1)[-1]))
+    got = back.rejected.assign(
+        file=back.rejected["source"].map(
+            lambda s: s.replace("\\", "/").rsplit("/", 1)[-1]
+        )
+    )
     want = ledger[["file", "line", "reason"]].sort_values(["file", "line"])
     got = got[["file", "line", "reason"]].sort_values(["file", "line"])
     assert want.values.tolist() == got.values.tolist()
     natural = int((ledger["kind"] == "natural_duplicate").sum())
     assert len(back.payments) + len(back.bills) == (
-        len(data.payments) + len(data.bills) - natural)
+        len(data.payments) + len(data.bills) - natural
+    )
 
 
 def test_uk_has_no_late_fee_us_a_small_one():
     for market, rate, floor in (("uk", 0.0, 0.0), ("us", 0.0005, 0.0)):
-        d = synth.generate(1500, seed=9, market=market, months=6,
-                           archetypes={"chronic_late": 1.0})
+        d = synth.generate(
+            1500, seed=9, market=market, months=6, archetypes={"chronic_late": 1.0}
+        )
         m = d.payments.merge(d.bills, on=["customer_id", "period"])
         late = (m["paid_at"].dt.normalize() - m["due_on"]).dt.days
         m, late = m[late > 0], late[late > 0]
@@ -604,15 +702,20 @@ def test_write_real_loaded_data_round_trips(tmp_path):
     """write() also takes data that came from a real file (no truth, no channel)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        real = payseg.load(DATA / "export_payments.csv",
-                           bills=DATA / "export_bills.csv",
-                           customers=DATA / "export_customers.csv")
+        real = payseg.load(
+            DATA / "export_payments.csv",
+            bills=DATA / "export_bills.csv",
+            customers=DATA / "export_customers.csv",
+        )
     raw = real.payments.copy()
     raw.loc[raw.index[:2], "channel"] = np.nan  # a file without channel on some rows
     data = payseg.PaymentData(payments=raw, bills=real.bills, customers=real.customers)
     ledger = synth.write(data, tmp_path, defects=0.0)
-    back = payseg.load(tmp_path / "payments.csv", bills=tmp_path / "bills.csv",
-                       customers=tmp_path / "customers.csv")
+    back = payseg.load(
+        tmp_path / "payments.csv",
+        bills=tmp_path / "bills.csv",
+        customers=tmp_path / "customers.csv",
+    )
     assert back.rejected.empty and ledger.empty
     assert back.payments["customer_id"].tolist() == raw["customer_id"].tolist()
     assert back.payments["channel"].isna().tolist() == raw["channel"].isna().tolist()

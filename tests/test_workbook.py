@@ -84,11 +84,16 @@ def test_reminder_dates_come_before_the_due_date(book, result):
 
 
 def test_movers_and_english(result, tmp_path):
-    path = write_workbook(result, tmp_path / "en.xlsx", lang="en",
-                          sheets={"all", "movers", "vip"})
+    path = write_workbook(
+        result, tmp_path / "en.xlsx", lang="en", sheets={"all", "movers", "vip"}
+    )
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["read me", "all customers", "VIP customers",
-                             "segment moves"]
+    assert wb.sheetnames == [
+        "read me",
+        "all customers",
+        "VIP customers",
+        "segment moves",
+    ]
     mv = pd.read_excel(path, sheet_name="segment moves", dtype=object)
     assert len(mv) == len(result.migration.movers_)
     assert set(mv["to segment"]) <= set(result.segments["name_en"])
@@ -97,9 +102,11 @@ def test_movers_and_english(result, tmp_path):
 
 
 def test_custom_vip_tiers(result, tmp_path):
-    tiers = [("甲", "first", 0.5, "走访", "visit"), ("乙", "second", 1.0, "电话", "call")]
-    path = write_workbook(result, tmp_path / "v.xlsx", vip_tiers=tiers,
-                          sheets={"vip"})
+    tiers = [
+        ("甲", "first", 0.5, "走访", "visit"),
+        ("乙", "second", 1.0, "电话", "call"),
+    ]
+    path = write_workbook(result, tmp_path / "v.xlsx", vip_tiers=tiers, sheets={"vip"})
     vip = _read(path, "VIP客户")
     assert set(vip["VIP等级"]) == {"甲", "乙"}
     assert np.isclose((vip["VIP等级"] == "甲").mean(), 0.5, atol=0.1)

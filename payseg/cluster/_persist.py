@@ -205,9 +205,7 @@ def save(segmenter, path, *, segment_names=None) -> None:
         else _names_to_json(segment_names, segmenter.profiles_.index)
     )
     # the names live in the manifest only (metadata, readable without the model)
-    state = {
-        k: _encode(v) for k, v in vars(segmenter).items() if k != "segment_names_"
-    }
+    state = {k: _encode(v) for k, v in vars(segmenter).items() if k != "segment_names_"}
     try:
         payload = sio.dumps(state)
     except Exception as exc:  # skops raises several types for objects it cannot store

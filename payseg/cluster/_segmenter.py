@@ -498,9 +498,10 @@ class Segmenter(
         self.k_scores_ = scores.drop(columns=_select_k.NULL_COLUMNS)
         self.no_structure_ = not self.structure_["structured"]
         if self.no_structure_:
-            reason += " No clear segment structure: " + self.structure_["reason"][
-                len("no clear segment structure: ") :
-            ]
+            reason += (
+                " No clear segment structure: "
+                + self.structure_["reason"][len("no clear segment structure: ") :]
+            )
             warnings.warn(
                 f"{type(self).__name__}: {self.structure_['reason']} (k={k} "
                 "segments returned anyway; see structure_).",

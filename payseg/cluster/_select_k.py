@@ -183,20 +183,23 @@ def structure_test(scores: pd.DataFrame) -> dict:
         "k": k,
         "silhouette_excess": excess,
         "gap_excess": float(gap_z.get(k, np.nan)),
-        "table": pd.DataFrame({
-            "silhouette": scores["silhouette"],
-            "null_silhouette": scores["null_silhouette"],
-            "silhouette_excess": sil_excess,
-            "gap_excess": gap_z,
-            "log_w": scores["log_w"],
-        }),
+        "table": pd.DataFrame(
+            {
+                "silhouette": scores["silhouette"],
+                "null_silhouette": scores["null_silhouette"],
+                "silhouette_excess": sil_excess,
+                "gap_excess": gap_z,
+                "log_w": scores["log_w"],
+            }
+        ),
     }
     detail = (
         f"the best silhouette excess over uniform reference data is {excess:.3f} "
         f"at k={k} (needs > {NULL_SILHOUETTE_MARGIN:g})"
     )
     out["reason"] = (
-        f"segment structure: {detail}." if structured
+        f"segment structure: {detail}."
+        if structured
         else f"no clear segment structure: {detail}; the segments are cuts "
         "through a continuum, not distinct groups."
     )

@@ -56,15 +56,19 @@ class Latest:
         if not len(self.outlier_days):
             return ""
         days, counts = np.unique(self.outlier_days, return_counts=True)
-        shown = ", ".join(f"{pd.Timestamp(int(d) * NS_PER_DAY):%Y-%m-%d} ({c} row"
-                          f"{'s' if c > 1 else ''})" for d, c in zip(days[:5],
-                                                                     counts[:5]))
+        shown = ", ".join(
+            f"{pd.Timestamp(int(d) * NS_PER_DAY):%Y-%m-%d} ({c} row"
+            f"{'s' if c > 1 else ''})"
+            for d, c in zip(days[:5], counts[:5])
+        )
         more = ", ..." if len(days) > 5 else ""
         as_of = pd.Timestamp(self.ns // NS_PER_DAY * NS_PER_DAY)
-        return (f"default as_of is {as_of:%Y-%m-%d}: {len(self.outlier_days):,} "
-                f"isolated row(s) dated more than {OUTLIER_GAP_DAYS} days after all "
-                f"other data are ignored as outliers (mistyped dates?): {shown}{more}. "
-                "Pass as_of= to keep them.")
+        return (
+            f"default as_of is {as_of:%Y-%m-%d}: {len(self.outlier_days):,} "
+            f"isolated row(s) dated more than {OUTLIER_GAP_DAYS} days after all "
+            f"other data are ignored as outliers (mistyped dates?): {shown}{more}. "
+            "Pass as_of= to keep them."
+        )
 
 
 def robust_latest(*ns_arrays: np.ndarray) -> Latest:
@@ -88,21 +92,24 @@ def robust_latest(*ns_arrays: np.ndarray) -> Latest:
     if sum(int(np.count_nonzero(a >= near)) for a in arrays) >= k + 1:
         return Latest(latest, none)
     values = np.concatenate([a[a != PERIOD_NAT] for a in arrays])
-    top = np.sort(np.partition(values, n - k - 1)[n - k - 1:])  # the k + 1 latest
+    top = np.sort(np.partition(values, n - k - 1)[n - k - 1 :])  # the k + 1 latest
     days = np.floor_divide(top, NS_PER_DAY)
     big = np.flatnonzero(np.diff(days) > OUTLIER_GAP_DAYS)
     if not len(big):
         return Latest(int(top[-1]), none)
     cut = int(big[0])  # the earliest such gap: every row after it is an outlier
-    return Latest(int(top[cut]), days[cut + 1:])
+    return Latest(int(top[cut]), days[cut + 1 :])
 
 
 def usable_issue_ns(bills: pd.DataFrame) -> np.ndarray:
     """Issue dates (ns) of the bills that take part (NaT for the others)."""
     if not len(bills) or "issued_on" not in bills:
         return np.zeros(0, np.int64)
-    amount = (bills["amount_due"].to_numpy(dtype=np.float64, na_value=np.nan)
-              if "amount_due" in bills else np.full(len(bills), np.nan))
+    amount = (
+        bills["amount_due"].to_numpy(dtype=np.float64, na_value=np.nan)
+        if "amount_due" in bills
+        else np.full(len(bills), np.nan)
+    )
     usable = bills["period"].notna().to_numpy() & ~zero_cents(amount)
     return np.where(usable, ns_view(bills["issued_on"]), PERIOD_NAT)
 

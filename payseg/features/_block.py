@@ -49,13 +49,17 @@ def _channel_codes(present: np.ndarray, categories):
     """
     cats = [str(c) for c in categories]
     order = {c: i for i, c in enumerate(channels.codes())}
-    used = sorted((cats[i] for i in present),
-                  key=lambda c: (order.get(c, len(order)), c))
+    used = sorted(
+        (cats[i] for i in present), key=lambda c: (order.get(c, len(order)), c)
+    )
     pos = {c: i for i, c in enumerate(used)}
     # Indexed by category code + 1 (slot 0 is the missing value, code -1).
     lookup = np.array([-1] + [pos.get(c, -1) for c in cats], dtype=np.int64)
-    by_name = np.argsort(np.argsort(np.array(used, dtype=object))) if used else \
-        np.zeros(0, np.int64)
+    by_name = (
+        np.argsort(np.argsort(np.array(used, dtype=object)))
+        if used
+        else np.zeros(0, np.int64)
+    )
     rank = np.concatenate([[0], by_name + 1])[lookup + 1]
     return used, lookup, rank
 
@@ -81,42 +85,58 @@ class Context:
         self._pay_codes, self._pay_bounds = pay
         self._bill_codes, self._bill_bounds = bill
         self._ns = ns_view(p["paid_at"]) if np_ else np.zeros(0, np.int64)
-        self._amount = (p["amount"].to_numpy(dtype=np.float64, na_value=np.nan)
-                        if np_ else np.zeros(0))
+        self._amount = (
+            p["amount"].to_numpy(dtype=np.float64, na_value=np.nan)
+            if np_
+            else np.zeros(0)
+        )
         has_chan = "channel" in p and np_ > 0
         cat = pd.Categorical(p["channel"]) if has_chan else None
         self._chan_codes = cat.codes if has_chan else np.full(np_, -1, np.int8)
-        self._period = (period_ordinals(p["period"]) if "period" in p and np_
-                        else None)
+        self._period = period_ordinals(p["period"]) if "period" in p and np_ else None
         if nb:
-            self._b_issue = (ns_view(b["issued_on"]) if "issued_on" in b
-                             else np.full(nb, PERIOD_NAT, np.int64))
-            self._b_due = (ns_view(b["due_on"]) if "due_on" in b
-                           else np.full(nb, PERIOD_NAT, np.int64))
+            self._b_issue = (
+                ns_view(b["issued_on"])
+                if "issued_on" in b
+                else np.full(nb, PERIOD_NAT, np.int64)
+            )
+            self._b_due = (
+                ns_view(b["due_on"])
+                if "due_on" in b
+                else np.full(nb, PERIOD_NAT, np.int64)
+            )
             self._b_period = period_ordinals(b["period"])
-            self._b_amount = (b["amount_due"].to_numpy(dtype=np.float64,
-                                                       na_value=np.nan)
-                              if "amount_due" in b else np.full(nb, np.nan))
+            self._b_amount = (
+                b["amount_due"].to_numpy(dtype=np.float64, na_value=np.nan)
+                if "amount_due" in b
+                else np.full(nb, np.nan)
+            )
         self._pay_bill, self._b_bill = bill_id_codes(p, b)
         #: Reported per-bill amounts (欠费金额, 滞纳金) when the bills carry them.
         self._b_reported = {
             col: b[col].to_numpy(dtype=np.float64, na_value=np.nan)
-            for col in REPORTED if nb and col in b and b[col].notna().any()}
+            for col in REPORTED
+            if nb and col in b and b[col].notna().any()
+        }
 
         #: Data-health notes of this run (each also a UserWarning), see attrs().
         self.notes: list[str] = []
         self.as_of_rule = "given"
         # as_of: latest payment or bill-issue date; data after it is ignored.
         if as_of is None:
-            issue = (np.where(self._bill_usable(), self._b_issue, PERIOD_NAT)
-                     if nb and as_of_bills else self._ns[:0])
+            issue = (
+                np.where(self._bill_usable(), self._b_issue, PERIOD_NAT)
+                if nb and as_of_bills
+                else self._ns[:0]
+            )
             latest = robust_latest(self._ns, issue)
             if latest.ns is None:
                 if self.n:
                     raise PaymentDataError(
                         "as_of cannot be inferred: no payment has a date and no bill "
                         "has an issue date (with a period and an amount due that is "
-                        "not 0). Pass as_of= to build_features, e.g. the extract date.")
+                        "not 0). Pass as_of= to build_features, e.g. the extract date."
+                    )
                 latest.ns = 0
             self.as_of_rule = "default"
             if len(latest.outlier_days):
@@ -135,16 +155,25 @@ class Context:
             counts = np.zeros(len(cat.categories) + 1, np.int64)
             for sl in _chunks(np_):
                 ns = self._ns[sl]
-                kept = ((ns < self._cutoff) & (ns != PERIOD_NAT)
-                        & ~np.isnan(self._amount[sl]))
-                counts += np.bincount(self._chan_codes[sl][kept].astype(np.int64) + 1,
-                                      minlength=len(counts))
+                kept = (
+                    (ns < self._cutoff)
+                    & (ns != PERIOD_NAT)
+                    & ~np.isnan(self._amount[sl])
+                )
+                counts += np.bincount(
+                    self._chan_codes[sl][kept].astype(np.int64) + 1,
+                    minlength=len(counts),
+                )
             present = np.flatnonzero(counts[1:] > 0)
             self.channels, self._chan_lookup, self._chan_rank = _channel_codes(
-                present, cat.categories)
+                present, cat.categories
+            )
         else:
-            self.channels, self._chan_lookup, self._chan_rank = [], \
-                np.array([-1], np.int64), np.array([0], np.int64)
+            self.channels, self._chan_lookup, self._chan_rank = (
+                [],
+                np.array([-1], np.int64),
+                np.array([0], np.int64),
+            )
         self.has_bills = nb > 0
         self.nonresidential = nonresidential(data.customers, self.index)
         #: Payments carry bill ids (then several bills per period are expected).
@@ -166,17 +195,22 @@ class Context:
         ``as_of_rule`` ("given", "default" or "default, outliers ignored"),
         ``extract_days`` (float, first dated row to ``as_of``),
         ``calendar_inferred`` (bool) and ``notes`` (the warnings, as text)."""
-        return {"as_of": self.as_of, "as_of_rule": self.as_of_rule,
-                "extract_days": self.extract_days(),
-                "calendar_inferred": bool(getattr(self, "calendar_inferred", False)),
-                "notes": list(self.notes)}
+        return {
+            "as_of": self.as_of,
+            "as_of_rule": self.as_of_rule,
+            "extract_days": self.extract_days(),
+            "calendar_inferred": bool(getattr(self, "calendar_inferred", False)),
+            "notes": list(self.notes),
+        }
 
     def extract_days(self) -> float:
         """Days from the first dated payment or bill issue to ``as_of`` (NaN
         without any): the length of the extract, for the credit grade's "new"."""
-        firsts = [a[a != PERIOD_NAT].min() for a in
-                  (self._ns, self._b_issue if self.has_bills else self._ns[:0])
-                  if np.any(a != PERIOD_NAT)]
+        firsts = [
+            a[a != PERIOD_NAT].min()
+            for a in (self._ns, self._b_issue if self.has_bills else self._ns[:0])
+            if np.any(a != PERIOD_NAT)
+        ]
         if not firsts:
             return float("nan")
         return float(self.as_of_day - min(firsts) // NS_PER_DAY)
@@ -206,7 +240,7 @@ class Context:
         # The default blocks covering c0 .. c1 - 1 hold a contiguous run of perm.
         e0 = int(starts[np.searchsorted(starts, c0, side="right") - 1])
         e1 = int(starts[np.searchsorted(starts, c1, side="left")])
-        rows = perm[int(bounds[e0]):int(bounds[e1])]
+        rows = perm[int(bounds[e0]) : int(bounds[e1])]
         local = codes[rows] - c0
         if (e0, e1) != (c0, c1):  # another block size: keep this range only
             inside = (local >= 0) & (local < c1 - c0)
@@ -229,10 +263,10 @@ class Context:
             return [(0, 0)]
         # Cut where the running count of payment + bill rows crosses multiples of rows.
         load = self._pay_bounds[1:] + (self._bill_bounds[1:] if self.has_bills else 0)
-        cuts = np.searchsorted(load, np.arange(rows, int(load[-1]) + rows, rows),
-                               side="right")
-        edges = np.unique(np.concatenate([[0], np.minimum(cuts + 1, self.n),
-                                          [self.n]]))
+        cuts = np.searchsorted(
+            load, np.arange(rows, int(load[-1]) + rows, rows), side="right"
+        )
+        edges = np.unique(np.concatenate([[0], np.minimum(cuts + 1, self.n), [self.n]]))
         return [(int(c0), int(c1)) for c0, c1 in zip(edges[:-1], edges[1:])]
 
 
@@ -252,30 +286,36 @@ class Block:
         #: Bills inferred from payment periods (no bills table): nothing unpaid is
         #: visible, so unpaid_share and arrears_amount are NaN.
         self.calendar_inferred = bool(getattr(ctx, "calendar_inferred", False))
-        self.nonresidential = (None if ctx.nonresidential is None
-                               else ctx.nonresidential[c0:c1])
+        self.nonresidential = (
+            None if ctx.nonresidential is None else ctx.nonresidential[c0:c1]
+        )
         if self.bills is not None and self.has_bills:
             self.billed = np.diff(self.bills.bounds) > 0
-            self.reported = {col: v[self.bills.rows]
-                             for col, v in ctx._b_reported.items()}
+            self.reported = {
+                col: v[self.bills.rows] for col, v in ctx._b_reported.items()
+            }
         else:
             self.bills = None
             self.billed = np.zeros(self.n, dtype=bool)
 
     def _payments(self, ctx: Context, c0: int, c1: int) -> PaymentArrays:
         rows = ctx.rows("pay", c0, c1)
-        counts = np.diff(ctx._pay_bounds[c0:c1 + 1])
+        counts = np.diff(ctx._pay_bounds[c0 : c1 + 1])
         cust = np.repeat(np.arange(self.n, dtype=np.int64), counts)
         ns = ctx._ns[rows]
         amount = ctx._amount[rows]
         chan_code = ctx._chan_codes[rows].astype(np.int64) + 1
-        period = (ctx._period[rows] if ctx._period is not None
-                  else np.full(len(ns), PERIOD_NAT, np.int64))
-        bill = (ctx._pay_bill[rows] if ctx._pay_bill is not None
-                else np.zeros(0, np.int64))
+        period = (
+            ctx._period[rows]
+            if ctx._period is not None
+            else np.full(len(ns), PERIOD_NAT, np.int64)
+        )
+        bill = (
+            ctx._pay_bill[rows] if ctx._pay_bill is not None else np.zeros(0, np.int64)
+        )
         keep = (ns != PERIOD_NAT) & (ns < ctx._cutoff) & ~np.isnan(amount)
         # Offsets of each customer's rows: the global ones unless rows were dropped.
-        bounds = ctx._pay_bounds[c0:c1 + 1] - ctx._pay_bounds[c0]
+        bounds = ctx._pay_bounds[c0 : c1 + 1] - ctx._pay_bounds[c0]
         cols = [cust, ns, amount, chan_code, period]
         if len(bill):
             cols.append(bill)
@@ -291,29 +331,38 @@ class Block:
         order = lex_order(cust, day * 86_400 + sec, rank)
         if order is not None:
             cols = [a[order] for a in cols]
-        order = _tie_order(cols[0], cols[1], cols[2], rank if order is None
-                           else rank[order], cols[3])
+        order = _tie_order(
+            cols[0], cols[1], cols[2], rank if order is None else rank[order], cols[3]
+        )
         if order is not None:
             cols = [a[order] for a in cols]
         cust, day, sec, cents, _, amount, chan_code, period = cols[:8]
         return PaymentArrays(
-            cust=cust, day=day, sec=sec, cents=cents,
+            cust=cust,
+            day=day,
+            sec=sec,
+            cents=cents,
             amount=np.asarray(amount, dtype=np.float64),
-            chan=ctx._chan_lookup[chan_code], period=np.asarray(period, np.int64),
-            bounds=bounds, bill=cols[8] if len(cols) > 8 else None,
+            chan=ctx._chan_lookup[chan_code],
+            period=np.asarray(period, np.int64),
+            bounds=bounds,
+            bill=cols[8] if len(cols) > 8 else None,
         )
 
     def _bills(self, ctx: Context, c0: int, c1: int) -> BillArrays:
         rows = ctx.rows("bill", c0, c1)
-        counts = np.diff(ctx._bill_bounds[c0:c1 + 1])
+        counts = np.diff(ctx._bill_bounds[c0 : c1 + 1])
         cust = np.repeat(np.arange(self.n, dtype=np.int64), counts)
         issue, due = ctx._b_issue[rows], ctx._b_due[rows]
         period, amount = ctx._b_period[rows], ctx._b_amount[rows]
-        keep = ((period != PERIOD_NAT) & ~zero_cents(amount)
-                & ((issue == PERIOD_NAT) | (issue < ctx._cutoff))
-                # Bills without an issue date count once their period has started.
-                & ((issue != PERIOD_NAT) | (period <= ctx.as_of_month)))
-        bounds = ctx._bill_bounds[c0:c1 + 1] - ctx._bill_bounds[c0]
+        keep = (
+            (period != PERIOD_NAT)
+            & ~zero_cents(amount)
+            & ((issue == PERIOD_NAT) | (issue < ctx._cutoff))
+            # Bills without an issue date count once their period has started.
+            & ((issue != PERIOD_NAT) | (period <= ctx.as_of_month))
+        )
+        bounds = ctx._bill_bounds[c0 : c1 + 1] - ctx._bill_bounds[c0]
         if isinstance(rows, slice):
             rows = np.arange(rows.start, rows.stop, dtype=np.int64)
         cols = [cust, issue, due, period, amount, rows]
@@ -330,9 +379,14 @@ class Block:
         cust, issue, due, period, amount, rows = cols[:6]
         req = np.where(np.isnan(amount), -1, np.round(amount * 100))
         return BillArrays(
-            cust=cust, period=np.asarray(period, np.int64), issue_day=day_numbers(issue),
-            due_day=day_numbers(due), req_cents=req.astype(np.int64),
-            bounds=bounds, bill=cols[6] if len(cols) > 6 else None, rows=rows,
+            cust=cust,
+            period=np.asarray(period, np.int64),
+            issue_day=day_numbers(issue),
+            due_day=day_numbers(due),
+            req_cents=req.astype(np.int64),
+            bounds=bounds,
+            bill=cols[6] if len(cols) > 6 else None,
+            rows=rows,
         )
 
     def multi_bill_periods(self):
@@ -397,8 +451,12 @@ def _tie_order(cust, day, sec, rank, cents):
     row order."""
     if len(cust) < 2:
         return None
-    tie = ((cust[1:] == cust[:-1]) & (day[1:] == day[:-1]) & (sec[1:] == sec[:-1])
-           & (rank[1:] == rank[:-1]))
+    tie = (
+        (cust[1:] == cust[:-1])
+        & (day[1:] == day[:-1])
+        & (sec[1:] == sec[:-1])
+        & (rank[1:] == rank[:-1])
+    )
     if not tie.any() or not np.any(tie & (cents[1:] < cents[:-1])):
         return None
     group = np.concatenate([[0], np.cumsum(~tie)])
@@ -412,10 +470,21 @@ REPORTED = ("arrears", "late_fee")
 #: ``customers["customer_type"]`` values (lower case, stripped) that mean a
 #: non-residential customer (late fee 0.2 %/day, 0.3 %/day across a year end);
 #: anything else, or no such column, is residential (0.1 %/day).
-NONRESIDENTIAL = frozenset({
-    "non-residential", "nonresidential", "non_residential", "non residential",
-    "非居民", "commercial", "industrial", "business", "工商业", "一般工商业", "大工业",
-})
+NONRESIDENTIAL = frozenset(
+    {
+        "non-residential",
+        "nonresidential",
+        "non_residential",
+        "non residential",
+        "非居民",
+        "commercial",
+        "industrial",
+        "business",
+        "工商业",
+        "一般工商业",
+        "大工业",
+    }
+)
 
 
 def nonresidential(customers: pd.DataFrame, index: pd.Index) -> np.ndarray | None:
@@ -434,7 +503,9 @@ def nonresidential(customers: pd.DataFrame, index: pd.Index) -> np.ndarray | Non
 def bill_id_codes(payments: pd.DataFrame, bills: pd.DataFrame):
     """int64 codes of the ``bill_id`` columns of payments and bills (one code per
     distinct id over both, -1 for a missing id), or None for a table without ids."""
-    has_p = "bill_id" in payments and len(payments) and payments["bill_id"].notna().any()
+    has_p = (
+        "bill_id" in payments and len(payments) and payments["bill_id"].notna().any()
+    )
     has_b = "bill_id" in bills and len(bills) and bills["bill_id"].notna().any()
     if not (has_p and has_b):
         return None, None
@@ -442,7 +513,7 @@ def bill_id_codes(payments: pd.DataFrame, bills: pd.DataFrame):
     both = both.astype("str").str.strip().replace("", None)
     codes, _ = pd.factorize(both)
     codes = codes.astype(np.int64)
-    return codes[:len(payments)], codes[len(payments):]
+    return codes[: len(payments)], codes[len(payments) :]
 
 
 def _calendar(day: np.ndarray, unit: str) -> np.ndarray:

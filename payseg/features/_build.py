@@ -42,12 +42,16 @@ def check_data(data, caller: str) -> None:
         cols = [str(c) for c in data.columns[:6]]
         more = ", ..." if len(data.columns) > 6 else ""
         found = f"a pandas DataFrame with columns [{', '.join(cols)}{more}]"
-        fix = ("Call payseg.load(df) first: it maps the columns (Chinese headers "
-               "too), checks every row and returns a PaymentData")
+        fix = (
+            "Call payseg.load(df) first: it maps the columns (Chinese headers "
+            "too), checks every row and returns a PaymentData"
+        )
     else:
         found = f"an object of type {type(data).__name__}"
-        fix = ("Build one with payseg.load(payments, bills=..., customers=...) or "
-               "payseg.synth.generate(n_customers, seed)")
+        fix = (
+            "Build one with payseg.load(payments, bills=..., customers=...) or "
+            "payseg.synth.generate(n_customers, seed)"
+        )
     raise InvalidParameterError(
         f"The 'data' parameter of {caller} must be a payseg.PaymentData; got {found}."
         f" {fix}."
@@ -104,15 +108,17 @@ def fill_missing(frame: pd.DataFrame, fill) -> pd.DataFrame:
         return frame
     if isinstance(fill, str):
         if fill != "median":
-            raise ValueError(f"fill must be None, a number, 'median' or a dict; "
-                             f"got {fill!r}")
+            raise ValueError(
+                f"fill must be None, a number, 'median' or a dict; got {fill!r}"
+            )
         return frame.fillna(frame.median().fillna(0.0))
     if isinstance(fill, Mapping):
         unknown = [c for c in fill if c not in frame.columns]
         if unknown:
             raise InvalidParameterError(
                 f"fill names unknown column {unknown[0]!r}; the columns are those "
-                "of build_features (see payseg.features.feature_names())")
+                "of build_features (see payseg.features.feature_names())"
+            )
         return frame.fillna(dict(fill))
     return frame.fillna(float(fill))
 
@@ -237,10 +243,14 @@ def build_features(
     check_data(data, "build_features")
     as_of = _check_as_of(as_of, "build_features")
     fams = check_families(families)
-    params = {"late_fee_rate": late_fee_rate, "late_fee_min": late_fee_min,
-              "nonresidential_rate": nonresidential_late_fee_rate,
-              "carried_rate": carried_late_fee_rate,
-              "trend_periods": trend_periods, "recent_periods": recent_periods}
+    params = {
+        "late_fee_rate": late_fee_rate,
+        "late_fee_min": late_fee_min,
+        "nonresidential_rate": nonresidential_late_fee_rate,
+        "carried_rate": carried_late_fee_rate,
+        "trend_periods": trend_periods,
+        "recent_periods": recent_periods,
+    }
     n_threads(n_jobs, 1)  # refuse n_jobs=0 before the global pass
     bills = None
     if calendar is not False and not len(data.bills):
@@ -249,24 +259,29 @@ def build_features(
         ctx = Context(data, as_of=as_of)
     else:
         # as_of from the payments: inferred issue dates are not data.
-        ctx = Context(dataclasses.replace(data, bills=bills), as_of=as_of,
-                      as_of_bills=False)
+        ctx = Context(
+            dataclasses.replace(data, bills=bills), as_of=as_of, as_of_bills=False
+        )
         ctx.calendar_inferred = True
         cal = BillingCalendar() if calendar in (None, True) else calendar
-        ctx.note(f"no bills table: {len(bills):,} bills of "
-                 f"{bills['customer_id'].nunique():,} customers inferred from the "
-                 f"payments' periods with the standard calendar ({describe(cal)}); "
-                 "pass calendar= to change it, calendar=False to turn this off")
-    X, dominant = build_blocks(ctx, fams, params, return_dominant=return_dominant,
-                               n_jobs=n_jobs)
+        ctx.note(
+            f"no bills table: {len(bills):,} bills of "
+            f"{bills['customer_id'].nunique():,} customers inferred from the "
+            f"payments' periods with the standard calendar ({describe(cal)}); "
+            "pass calendar= to change it, calendar=False to turn this off"
+        )
+    X, dominant = build_blocks(
+        ctx, fams, params, return_dominant=return_dominant, n_jobs=n_jobs
+    )
     X = fill_missing(X, fill)
     if not return_dominant:
         return X
     return X, dominant
 
 
-def build_blocks(ctx: Context, fams, params, *, return_dominant=False, n_jobs=None,
-                 timer=None):
+def build_blocks(
+    ctx: Context, fams, params, *, return_dominant=False, n_jobs=None, timer=None
+):
     """Run the families block by block; ``timer(step, seconds)`` sees each step.
 
     Returns the feature DataFrame and the dominant channel Series (None unless
@@ -337,14 +352,18 @@ def _multi_bill_note(multi) -> str:
     ids = np.concatenate([np.asarray(i, dtype=object) for i, _ in multi])
     periods = np.concatenate([p for _, p in multi])
     n_cust = len(pd.unique(ids))
-    shown = ", ".join(f"{c} {pd.Period(ordinal=int(p), freq='M')}"
-                      for c, p in zip(ids[:5], periods[:5]))
+    shown = ", ".join(
+        f"{c} {pd.Period(ordinal=int(p), freq='M')}"
+        for c, p in zip(ids[:5], periods[:5])
+    )
     more = ", ..." if len(ids) > 5 else ""
-    return (f"{n_cust:,} customer(s) have several bills in one period ({len(ids):,} "
-            f"customer-periods, e.g. {shown}{more}) and the payments carry no bill_id: "
-            "each period's payments settle its bills oldest first (docs/features.md, "
-            "allocation). Map the invoice or bill number to bill_id on both tables "
-            "to match payments to bills exactly.")
+    return (
+        f"{n_cust:,} customer(s) have several bills in one period ({len(ids):,} "
+        f"customer-periods, e.g. {shown}{more}) and the payments carry no bill_id: "
+        "each period's payments settle its bills oldest first (docs/features.md, "
+        "allocation). Map the invoice or bill number to bill_id on both tables "
+        "to match payments to bills exactly."
+    )
 
 
 def n_threads(n_jobs, n_blocks: int) -> int:
@@ -355,7 +374,8 @@ def n_threads(n_jobs, n_blocks: int) -> int:
     if n_jobs == 0:
         raise InvalidParameterError(
             "The 'n_jobs' parameter of build_features must be None, a positive int or "
-            "a negative int (-1 for every core); got 0.")
+            "a negative int (-1 for every core); got 0."
+        )
     cores = os.cpu_count() or 1
     wanted = n_jobs if n_jobs > 0 else max(cores + 1 + n_jobs, 1)
     return max(1, min(wanted, n_blocks))
@@ -367,10 +387,11 @@ def compute_family(block: Block, family: str, **params) -> dict[str, np.ndarray]
         keys = ("late_fee_rate", "late_fee_min", "nonresidential_rate", "carried_rate")
         return arrears.compute(block, **{k: params[k] for k in keys if k in params})
     if family == "trend":
-        return trend.compute(block, trend_periods=params.get("trend_periods",
-                                                             trend.TREND_PERIODS),
-                             recent_periods=params.get("recent_periods",
-                                                       trend.RECENT_PERIODS))
+        return trend.compute(
+            block,
+            trend_periods=params.get("trend_periods", trend.TREND_PERIODS),
+            recent_periods=params.get("recent_periods", trend.RECENT_PERIODS),
+        )
     return MODULES[family].compute(block)
 
 

@@ -39,13 +39,21 @@ def _local_groups(ids: pd.Series):
         # or one row per id) compare neighbours instead of copying the heads out.
         if m * 4 <= n:
             heads = pa.concat_arrays(arr.filter(pa.array(first)).chunks)
-            ordered = m == 1 or not pc.any(
-                pc.less_equal(heads.slice(1), heads.slice(0, m - 1))).as_py()
+            ordered = (
+                m == 1
+                or not pc.any(
+                    pc.less_equal(heads.slice(1), heads.slice(0, m - 1))
+                ).as_py()
+            )
         else:
-            ordered = n == 1 or not pc.any(
-                pc.less(arr.slice(1), arr.slice(0, n - 1))).as_py()
-            heads = pa.concat_arrays(arr.filter(pa.array(first)).chunks) \
-                if ordered else None
+            ordered = (
+                n == 1 or not pc.any(pc.less(arr.slice(1), arr.slice(0, n - 1))).as_py()
+            )
+            heads = (
+                pa.concat_arrays(arr.filter(pa.array(first)).chunks)
+                if ordered
+                else None
+            )
         if ordered:
             return None, np.diff(starts, append=n), heads.cast(pa.large_string())
     keys = _digit_keys(arr)
@@ -107,8 +115,11 @@ def _take_strings(arr, rows: np.ndarray):
     import pyarrow as pa
 
     taken = arr.take(pa.array(rows))
-    return pa.concat_arrays(taken.chunks).cast(pa.large_string()) if taken.num_chunks \
+    return (
+        pa.concat_arrays(taken.chunks).cast(pa.large_string())
+        if taken.num_chunks
         else pa.array([], pa.large_string())
+    )
 
 
 def stable_order(codes: np.ndarray, m: int) -> np.ndarray:
@@ -183,8 +194,11 @@ def customer_index(data):
         return codes if codes is None or position is None else position[codes]
 
     out = pd.Index(pd.array(index, dtype="str"), dtype="str", name="customer_id")
-    return (out, (positions(pay_codes, pay_pos), bounds(pay_counts, pay_pos)),
-            (positions(bill_codes, bill_pos), bounds(bill_counts, bill_pos)))
+    return (
+        out,
+        (positions(pay_codes, pay_pos), bounds(pay_counts, pay_pos)),
+        (positions(bill_codes, bill_pos), bounds(bill_counts, bill_pos)),
+    )
 
 
 def _union(parts):
@@ -211,17 +225,21 @@ def _union(parts):
         keys = [next(part_keys) if len(p) else keys[:0] for p in parts]
         full_keys = keys[max(range(len(parts)), key=lambda i: len(parts[i]))]
         pos = [np.searchsorted(full_keys, k) for k in keys]
-        if all((p < len(full_keys)).all() and (full_keys[np.minimum(
-                p, len(full_keys) - 1)] == k).all() for p, k in zip(pos, keys)):
+        if all(
+            (p < len(full_keys)).all()
+            and (full_keys[np.minimum(p, len(full_keys) - 1)] == k).all()
+            for p, k in zip(pos, keys)
+        ):
             return full, [None if p is full else q for p, q in zip(parts, pos)]
         union, first = np.unique(np.concatenate(keys), return_index=True)
-        index = _take_strings(pa.chunked_array(nonempty, type=pa.large_string()),
-                              first)
+        index = _take_strings(pa.chunked_array(nonempty, type=pa.large_string()), first)
         return index, [np.searchsorted(union, k) for k in keys]
     index = pc.unique(pa.concat_arrays(nonempty))
     index = index.take(pc.sort_indices(index))
-    return index, [pc.index_in(p, value_set=index).to_numpy(
-        zero_copy_only=False).astype(np.int64) for p in parts]
+    return index, [
+        pc.index_in(p, value_set=index).to_numpy(zero_copy_only=False).astype(np.int64)
+        for p in parts
+    ]
 
 
 def _is_sorted(*keys: np.ndarray) -> bool:

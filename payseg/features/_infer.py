@@ -24,11 +24,16 @@ from ._arrays import PERIOD_NAT, period_ordinals
 
 def describe(calendar: BillingCalendar) -> str:
     """The calendar rule used, in words, for notes and docs."""
-    due = ("the last day of the settlement month" if calendar.due == "month_end"
-           else f"{calendar.due} days after issue")
-    return (f"{calendar.frequency} bills read on day {calendar.reading_days[0]} of the "
-            f"settlement month, issued {calendar.issue_lag[0]} day(s) later, due "
-            f"{due}")
+    due = (
+        "the last day of the settlement month"
+        if calendar.due == "month_end"
+        else f"{calendar.due} days after issue"
+    )
+    return (
+        f"{calendar.frequency} bills read on day {calendar.reading_days[0]} of the "
+        f"settlement month, issued {calendar.issue_lag[0]} day(s) later, due "
+        f"{due}"
+    )
 
 
 def inferred_bills(payments: pd.DataFrame, calendar: BillingCalendar | None):
@@ -48,18 +53,21 @@ def inferred_bills(payments: pd.DataFrame, calendar: BillingCalendar | None):
     ordinal = ordinal[known]
     lo = int(ordinal.min())
     span = int(ordinal.max()) - lo + 1
-    keys, inverse = np.unique(codes.astype(np.int64) * span + (ordinal - lo),
-                              return_inverse=True)
+    keys, inverse = np.unique(
+        codes.astype(np.int64) * span + (ordinal - lo), return_inverse=True
+    )
     total = np.bincount(inverse, weights=amount[known], minlength=len(keys))
     cust, per = keys // span, keys % span + lo
     months = np.unique(per)
     issued, due = fixed.dates(months, np.array([cal.reading_days[0]]))
     pos = np.searchsorted(months, per)
     day = np.datetime64("1970-01-01", "D")
-    return pd.DataFrame({
-        "customer_id": pd.array(np.asarray(ids, dtype=object)[cust], dtype="str"),
-        "period": pd.PeriodIndex.from_ordinals(per, freq="M"),
-        "issued_on": (day + issued[0][pos]).astype("datetime64[ns]"),
-        "due_on": (day + due[0][pos]).astype("datetime64[ns]"),
-        "amount_due": np.round(total, 2),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": pd.array(np.asarray(ids, dtype=object)[cust], dtype="str"),
+            "period": pd.PeriodIndex.from_ordinals(per, freq="M"),
+            "issued_on": (day + issued[0][pos]).astype("datetime64[ns]"),
+            "due_on": (day + due[0][pos]).astype("datetime64[ns]"),
+            "amount_due": np.round(total, 2),
+        }
+    )

@@ -95,7 +95,9 @@ def period_runs(bills: BillArrays) -> np.ndarray:
     period (bills are sorted by customer and period)."""
     nb = len(bills)
     new = np.ones(nb, dtype=bool)
-    new[1:] = (bills.cust[1:] != bills.cust[:-1]) | (bills.period[1:] != bills.period[:-1])
+    new[1:] = (bills.cust[1:] != bills.cust[:-1]) | (
+        bills.period[1:] != bills.period[:-1]
+    )
     starts = np.flatnonzero(new)
     ends = np.append(starts[1:], nb)
     return np.repeat(ends, ends - starts)
@@ -166,8 +168,9 @@ def _running_account(pay, bills, cum, acct):
     return lo_b[open_], (rows, hi_b[open_], pos[open_], np.ones(len(rows), bool))
 
 
-def _allocate(pay: PaymentArrays, cum: np.ndarray, width: np.ndarray, rows, k1,
-              complex_):
+def _allocate(
+    pay: PaymentArrays, cum: np.ndarray, width: np.ndarray, rows, k1, complex_
+):
     """(first bill of each payment of ``rows``, bill of each allocation, its payment
     row, its cents, whether some payment was split over several bills).
 
@@ -205,12 +208,18 @@ def _allocate(pay: PaymentArrays, cum: np.ndarray, width: np.ndarray, rows, k1,
     reps = spread[ex]
     pe = np.repeat(ex, reps)
     m_e = np.repeat(first[ex] + 1, reps) + (
-        np.arange(len(pe)) - np.repeat(np.cumsum(reps) - reps, reps))
+        np.arange(len(pe)) - np.repeat(np.cumsum(reps) - reps, reps)
+    )
     keep = width[m_e] > 0  # bills with nothing to take are skipped
     pe, m_e = pe[keep], m_e[keep]
     c_e = part(m_e, s[pe], e[pe], over_ok[pe] & (m_e == hi_q[pe]))
-    return (k1, np.concatenate([k1, m_e]), np.concatenate([rows, c_rows[pe]]),
-            np.concatenate([cents, c_e]), True)
+    return (
+        k1,
+        np.concatenate([k1, m_e]),
+        np.concatenate([rows, c_rows[pe]]),
+        np.concatenate([cents, c_e]),
+        True,
+    )
 
 
 def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matching:
@@ -218,8 +227,9 @@ def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matc
     npay = len(pay)
     if bills is None:
         z = np.zeros(0, dtype=np.int64)
-        return Matching(np.full(npay, -1, np.int64), z, z, z,
-                        np.zeros(0, bool), np.zeros(0))
+        return Matching(
+            np.full(npay, -1, np.int64), z, z, z, np.zeros(0, bool), np.zeros(0)
+        )
     nb = len(bills)
     width = np.maximum(bills.req_cents, 0)
     cum = np.zeros(nb + 1, dtype=np.int64)  # bill k spans [cum[k], cum[k + 1])
@@ -227,8 +237,9 @@ def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matc
     # Payments with a bill id or a period first.
     qlo, complex_, acct = _queues(pay, bills, n, cum)
     rows = np.flatnonzero(qlo >= 0)
-    first, m, m_rows, cents, split = _allocate(pay, cum, width, rows, qlo[rows],
-                                               complex_)
+    first, m, m_rows, cents, split = _allocate(
+        pay, cum, width, rows, qlo[rows], complex_
+    )
     pay_bill = qlo
     pay_bill[rows] = first
     if acct.any():
@@ -239,8 +250,9 @@ def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matc
         np.cumsum(open_, out=cum_o[1:])
         lo_b, queue = _running_account(pay, bills, cum_o, acct)
         if len(lo_b):
-            a_first, a_m, a_rows, a_cents, _ = _allocate(pay, cum_o, open_, queue[0],
-                                                         lo_b, queue)
+            a_first, a_m, a_rows, a_cents, _ = _allocate(
+                pay, cum_o, open_, queue[0], lo_b, queue
+            )
             pay_bill[queue[0]] = a_first
             m = np.concatenate([m, a_m])
             m_rows = np.concatenate([m_rows, a_rows])

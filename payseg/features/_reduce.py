@@ -51,7 +51,7 @@ def seg_sum(values, bounds, mask=None, dtype=np.float64) -> np.ndarray:
     out = np.zeros(n, dtype)
     if m:
         out[:m] = np.add.reduceat(values, bounds[:m], dtype=dtype)
-        empty = bounds[1:m + 1] == bounds[:m]
+        empty = bounds[1 : m + 1] == bounds[:m]
         if empty.any():
             out[:m][empty] = 0
     return out

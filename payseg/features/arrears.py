@@ -39,8 +39,13 @@ def _year_end(day: np.ndarray) -> np.ndarray:
     return out
 
 
-def daily_rate_days(block: Block, days: np.ndarray, late_fee_rate: float,
-                    nonresidential_rate: float, carried_rate: float) -> np.ndarray:
+def daily_rate_days(
+    block: Block,
+    days: np.ndarray,
+    late_fee_rate: float,
+    nonresidential_rate: float,
+    carried_rate: float,
+) -> np.ndarray:
     """Σ rate × day over each bill's overdue days: ``late_fee_rate`` for residential
     customers; for non-residential ones ``nonresidential_rate`` up to 31 December of
     the due date's year and ``carried_rate`` after it."""
@@ -57,10 +62,14 @@ def daily_rate_days(block: Block, days: np.ndarray, late_fee_rate: float,
     return out
 
 
-def compute(block: Block, *, late_fee_rate: float = LATE_FEE_RATE,
-            late_fee_min: float = LATE_FEE_MIN,
-            nonresidential_rate: float = NONRESIDENTIAL_RATE,
-            carried_rate: float = CARRIED_RATE) -> dict[str, np.ndarray]:
+def compute(
+    block: Block,
+    *,
+    late_fee_rate: float = LATE_FEE_RATE,
+    late_fee_min: float = LATE_FEE_MIN,
+    nonresidential_rate: float = NONRESIDENTIAL_RATE,
+    carried_rate: float = CARRIED_RATE,
+) -> dict[str, np.ndarray]:
     """Arrears columns as arrays aligned with ``block.index``."""
     n = block.n
     out = {c: np.full(n, np.nan) for c in COLUMNS}
@@ -73,8 +82,9 @@ def compute(block: Block, *, late_fee_rate: float = LATE_FEE_RATE,
     owed = zero_unless(np.maximum(b.req_cents - mt.paid_cents, 0), known & overdue)
     reported = block.reported.get("arrears")
     if reported is not None:  # the system's own arrears per bill win when known
-        owed = np.where(np.isnan(reported), owed,
-                        np.round(np.nan_to_num(reported) * 100)).astype(np.int64)
+        owed = np.where(
+            np.isnan(reported), owed, np.round(np.nan_to_num(reported) * 100)
+        ).astype(np.int64)
     billed = block.billed
     arrears = seg_sum(owed, b.bounds) / 100.0
     days = overdue_days(block)
@@ -82,10 +92,12 @@ def compute(block: Block, *, late_fee_rate: float = LATE_FEE_RATE,
     months = np.full(n, np.nan)
     months[billed] = np.maximum.reduceat(days, starts) / DAYS_PER_MONTH
     base = zero_unless(np.maximum(b.req_cents - mt.paid_by_due_cents, 0), known) / 100.0
-    rate_days = daily_rate_days(block, days, late_fee_rate, nonresidential_rate,
-                                carried_rate)
-    fee = zero_unless(np.maximum(base * rate_days, late_fee_min),
-                      (days > 0) & (base > 0))
+    rate_days = daily_rate_days(
+        block, days, late_fee_rate, nonresidential_rate, carried_rate
+    )
+    fee = zero_unless(
+        np.maximum(base * rate_days, late_fee_min), (days > 0) & (base > 0)
+    )
     reported = block.reported.get("late_fee")
     if reported is not None:  # the system's own late fee per bill wins when known
         fee = np.where(np.isnan(reported), fee, reported)

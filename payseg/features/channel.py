@@ -48,8 +48,9 @@ def top_channel(weights: np.ndarray, codes: list[str]) -> np.ndarray:
     if weights.dtype.kind == "f":
         weights = np.nan_to_num(weights, nan=0.0)
     out = np.array(list(codes) + [None], dtype=object)
-    top = weights.argmax(axis=1) if weights.shape[1] else \
-        np.zeros(len(weights), np.int64)
+    top = (
+        weights.argmax(axis=1) if weights.shape[1] else np.zeros(len(weights), np.int64)
+    )
     return out[np.where((weights > 0).any(axis=1), top, len(codes))]
 
 
@@ -74,7 +75,7 @@ def dominant_from_shares(shares: pd.DataFrame) -> pd.Series:
     ['alipay', 'counter', nan]
     """
     columns = [c for c in shares.columns if str(c).startswith(SHARE_PREFIX)]
-    codes = [str(c)[len(SHARE_PREFIX):] for c in columns]
+    codes = [str(c)[len(SHARE_PREFIX) :] for c in columns]
     top = top_channel(shares[columns].to_numpy(dtype=np.float64), codes)
     return pd.Series(top, index=shares.index, dtype="str", name="dominant_channel")
 
@@ -92,12 +93,15 @@ def compute(block: Block) -> dict[str, np.ndarray]:
     shares[has] = counts[has] / total[has, None]
     for j, group in enumerate(_channels.GROUPS):  # group_matrix is in GROUPS order
         members = np.flatnonzero(block.group_matrix[:, j])
-        out[_GROUP_COLUMNS[group]] = np.where(has, shares[:, members].sum(axis=1),
-                                              np.nan)
+        out[_GROUP_COLUMNS[group]] = np.where(
+            has, shares[:, members].sum(axis=1), np.nan
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         plogp = zero_unless(shares * np.log2(shares), shares > 0)
     out["channel_entropy"] = np.where(has, 0.0 - plogp.sum(axis=1), np.nan)
-    out["top_channel_share"] = np.where(has, np.nanmax(shares, axis=1, initial=0), np.nan)
+    out["top_channel_share"] = np.where(
+        has, np.nanmax(shares, axis=1, initial=0), np.nan
+    )
     out["n_channels"] = np.where(has, (counts > 0).sum(axis=1), np.nan)
     # Switches between consecutive known-channel payments, in time order.
     rows = np.flatnonzero(pay.chan >= 0)

@@ -49,7 +49,8 @@ def compute(block: Block) -> dict[str, np.ndarray]:
     delay = mt.settle_day - b.issue_day
     _, out["delay_days_mean"], out["delay_days_std"] = seg_moments(delay, bounds, done)
     out["delay_days_median"], out["delay_days_p90"] = seg_quantiles(
-        zero_unless(delay, done), bounds, done, (0.5, 0.9))
+        zero_unless(delay, done), bounds, done, (0.5, 0.9)
+    )
 
     with_due = mt.settled & ~np.isnan(b.due_day)
     out["days_to_due_mean"] = seg_mean(b.due_day - mt.settle_day, bounds, with_due)

@@ -23,8 +23,12 @@ def _last_k(cust: np.ndarray, n: int, k: int) -> np.ndarray:
     return from_end < k
 
 
-def compute(block: Block, *, trend_periods: int = TREND_PERIODS,
-            recent_periods: int = RECENT_PERIODS) -> dict[str, np.ndarray]:
+def compute(
+    block: Block,
+    *,
+    trend_periods: int = TREND_PERIODS,
+    recent_periods: int = RECENT_PERIODS,
+) -> dict[str, np.ndarray]:
     """Trend columns as arrays aligned with ``block.index``."""
     n, pay = block.n, block.pay
     out = {c: np.full(n, np.nan) for c in COLUMNS}
@@ -48,8 +52,11 @@ def compute(block: Block, *, trend_periods: int = TREND_PERIODS,
     last_month = block.as_of_month - (0 if block.as_of.is_month_end else 1)
     offset = month - (last_month - k + 1)
     inside = (offset >= 0) & (offset < k)
-    monthly = np.bincount(pay.cust[inside] * k + offset[inside],
-                          weights=pay.amount[inside], minlength=n * k).reshape(n, k)
+    monthly = np.bincount(
+        pay.cust[inside] * k + offset[inside],
+        weights=pay.amount[inside],
+        minlength=n * k,
+    ).reshape(n, k)
     x = np.arange(k) - (k - 1) / 2
     mean = monthly.mean(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

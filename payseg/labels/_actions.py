@@ -8,8 +8,15 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-__all__ = ["ACTION_COLUMNS", "SMALL_ARREARS", "action_text", "action_texts",
-           "arrears_class", "load_actions", "recommend"]
+__all__ = [
+    "ACTION_COLUMNS",
+    "SMALL_ARREARS",
+    "action_text",
+    "action_texts",
+    "arrears_class",
+    "load_actions",
+    "recommend",
+]
 
 #: Columns of the actions table.
 ACTION_COLUMNS = ("kind", "key", "priority", "action", "action_zh", "action_en")
@@ -41,8 +48,11 @@ def arrears_class(amount, small=SMALL_ARREARS) -> pd.Series:
     >>> arrears_class(pd.Series([0.0, 20.0, 350.0, None])).tolist()
     ['none', 'small', 'large', 'none']
     """
-    if not (isinstance(small, (int, float, np.integer, np.floating))
-            and not isinstance(small, bool) and small >= 0):
+    if not (
+        isinstance(small, (int, float, np.integer, np.floating))
+        and not isinstance(small, bool)
+        and small >= 0
+    ):
         raise ValueError(f"small_arrears must be a number of yuan >= 0, got {small!r}")
     a = pd.to_numeric(pd.Series(amount), errors="coerce").fillna(0.0)
     out = np.where(a <= 0, "none", np.where(a < small, "small", "large"))
@@ -80,8 +90,9 @@ def load_actions(path=None) -> pd.DataFrame:
         with path.open("r", encoding="utf-8") as f:
             table = pd.read_csv(f, dtype="str", keep_default_na=False)
     else:
-        table = pd.read_csv(path, dtype="str", keep_default_na=False,
-                            encoding="utf-8-sig")
+        table = pd.read_csv(
+            path, dtype="str", keep_default_na=False, encoding="utf-8-sig"
+        )
     return _check_table(table)
 
 
@@ -104,8 +115,9 @@ def _check_table(table: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def recommend(customers, *, table=None, columns=None,
-              small_arrears=SMALL_ARREARS) -> pd.DataFrame:
+def recommend(
+    customers, *, table=None, columns=None, small_arrears=SMALL_ARREARS
+) -> pd.DataFrame:
     """The service action per customer, from its archetype, tier, grade, value class.
 
     Every row of the actions table whose ``kind``/``key`` matches the customer is a
@@ -153,11 +165,18 @@ def recommend(customers, *, table=None, columns=None,
     table = load_actions() if table is None else _check_table(table)
     cols = dict(DEFAULT_COLUMNS if columns is None else columns)
     arrears_col = cols.get("arrears")
-    if (arrears_col is not None and arrears_col not in customers.columns
-            and "arrears_amount" in customers.columns):
+    if (
+        arrears_col is not None
+        and arrears_col not in customers.columns
+        and "arrears_amount" in customers.columns
+    ):
         customers = customers.assign(
-            **{arrears_col: arrears_class(customers["arrears_amount"],
-                                          small_arrears).to_numpy()})
+            **{
+                arrears_col: arrears_class(
+                    customers["arrears_amount"], small_arrears
+                ).to_numpy()
+            }
+        )
     n = len(customers)
     parts = []
     for kind, col in cols.items():  # loop over the few attribute kinds
@@ -172,8 +191,16 @@ def recommend(customers, *, table=None, columns=None,
     default = table[(table["kind"] == "*") & (table["key"] == "*")]
     if default.empty:
         default = pd.DataFrame(
-            [{"kind": "*", "key": "*", "priority": np.inf, "action": "",
-              "action_zh": "", "action_en": ""}]
+            [
+                {
+                    "kind": "*",
+                    "key": "*",
+                    "priority": np.inf,
+                    "action": "",
+                    "action_zh": "",
+                    "action_en": "",
+                }
+            ]
         )
     d = default.iloc[[0]].reset_index(names="_row")
     parts.append(d.loc[d.index.repeat(n)].assign(_pos=np.arange(n)))

@@ -21,9 +21,18 @@ __all__ = ["ARCHETYPES", "ArchetypeLabeller"]
 
 # Features the rules read; absent columns are NaN and a rule on NaN does not fire.
 _RULE_FEATURES = (
-    "amount_per_year", "pay_count_per_year", "prepaid_share", "topup_interval_mean",
-    "topup_amount_mean", "automatic_share", "late_share", "unpaid_share",
-    "counter_share", "agent_share", "online_share", "delay_days_median",
+    "amount_per_year",
+    "pay_count_per_year",
+    "prepaid_share",
+    "topup_interval_mean",
+    "topup_amount_mean",
+    "automatic_share",
+    "late_share",
+    "unpaid_share",
+    "counter_share",
+    "agent_share",
+    "online_share",
+    "delay_days_median",
     "days_to_due_mean",
 )
 
@@ -176,14 +185,35 @@ class ArchetypeLabeller(BaseEstimator):
             raise ValueError(
                 f"statistic must be 'median' or 'mean', got {self.statistic!r}"
             )
-        check_numbers(self, ("prepaid_min", "automatic_min", "late_min", "unpaid_min",
-                             "counter_min", "agent_min", "online_min"), low=0, high=1)
-        check_numbers(self, ("dormant_amount_max", "dormant_count_max",
-                             "topup_interval_max", "topup_amount_max",
-                             "prompt_delay_max"), low=0)
+        check_numbers(
+            self,
+            (
+                "prepaid_min",
+                "automatic_min",
+                "late_min",
+                "unpaid_min",
+                "counter_min",
+                "agent_min",
+                "online_min",
+            ),
+            low=0,
+            high=1,
+        )
+        check_numbers(
+            self,
+            (
+                "dormant_amount_max",
+                "dormant_count_max",
+                "topup_interval_max",
+                "topup_amount_max",
+                "prompt_delay_max",
+            ),
+            low=0,
+        )
         check_number(self.deadline_days_min, "deadline_days_min")
-        check_number(self.deadline_days_max, "deadline_days_max",
-                     low=self.deadline_days_min)
+        check_number(
+            self.deadline_days_max, "deadline_days_max", low=self.deadline_days_min
+        )
 
     def _profiles(self, X: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
         feats = pd.DataFrame({c: column(X, c) for c in _RULE_FEATURES})
@@ -264,19 +294,31 @@ class ArchetypeLabeller(BaseEstimator):
         frequent.mask = frequent.mask.where(interval_known, by_amount.mask)
         frequent.text = frequent.text.where(interval_known, by_amount.text)
         rules = [
-            ("dormant", c("amount_per_year", "<=", self.dormant_amount_max)
-             & c("pay_count_per_year", "<=", self.dormant_count_max)),
+            (
+                "dormant",
+                c("amount_per_year", "<=", self.dormant_amount_max)
+                & c("pay_count_per_year", "<=", self.dormant_count_max),
+            ),
             ("prepaid_frequent", prepaid & frequent),
             ("prepaid_occasional", prepaid),
             ("auto_debit", c("automatic_share", ">=", self.automatic_min)),
-            ("chronic_late", c("late_share", ">=", self.late_min)
-             | c("unpaid_share", ">=", self.unpaid_min)),
+            (
+                "chronic_late",
+                c("late_share", ">=", self.late_min)
+                | c("unpaid_share", ">=", self.unpaid_min),
+            ),
             ("counter_loyal", c("counter_share", ">=", self.counter_min)),
             ("agent_rural", c("agent_share", ">=", self.agent_min)),
-            ("prompt_online", c("online_share", ">=", self.online_min)
-             & c("delay_days_median", "<=", self.prompt_delay_max)),
-            ("deadline", c("days_to_due_mean", ">=", self.deadline_days_min)
-             & c("days_to_due_mean", "<=", self.deadline_days_max)),
+            (
+                "prompt_online",
+                c("online_share", ">=", self.online_min)
+                & c("delay_days_median", "<=", self.prompt_delay_max),
+            ),
+            (
+                "deadline",
+                c("days_to_due_mean", ">=", self.deadline_days_min)
+                & c("days_to_due_mean", "<=", self.deadline_days_max),
+            ),
         ]
         empty = (prof["size"] == 0).to_numpy()
         noise = np.asarray(prof.index == NOISE)
@@ -284,8 +326,7 @@ class ArchetypeLabeller(BaseEstimator):
         keys = ["mixed", "mixed"] + [k for k, _ in rules]
         texts = [
             np.full(len(prof), "empty segment", dtype=object),
-            np.full(len(prof), f"noise label {NOISE} (not a segment)",
-                    dtype=object),
+            np.full(len(prof), f"noise label {NOISE} (not a segment)", dtype=object),
         ]
         texts += [r.text.to_numpy(dtype=object) for _, r in rules]
         if len(prof):

@@ -130,10 +130,16 @@ class CreditGrade(BaseEstimator):
 
     def _check_params(self):
         grades = check_names(self.grades, "grades")
-        check_cuts(self.cuts, "cuts", n=len(grades) - 1, unit="scores",
-                   which="one per grade but the last")
-        check_numbers(self, ("arrears_months", "new_tenure_days", "new_grace_days"),
-                      low=0)
+        check_cuts(
+            self.cuts,
+            "cuts",
+            n=len(grades) - 1,
+            unit="scores",
+            which="one per grade but the last",
+        )
+        check_numbers(
+            self, ("arrears_months", "new_tenure_days", "new_grace_days"), low=0
+        )
         if self.extract_days is not None:
             check_number(self.extract_days, "extract_days", low=0)
         check_number(self.new_score, "new_score", low=0, high=100)
@@ -158,8 +164,9 @@ class CreditGrade(BaseEstimator):
         """
         self._check_params()
         X = as_frame(X)
-        penalties = dict(_DEFAULT_PENALTIES if self.penalties is None
-                         else self.penalties)
+        penalties = dict(
+            _DEFAULT_PENALTIES if self.penalties is None else self.penalties
+        )
         check_columns(X, [*penalties, "tenure_days"], "CreditGrade.fit")
         score = pd.Series(100.0, index=X.index)
         months = column(X, "max_months_in_arrears")
@@ -176,8 +183,9 @@ class CreditGrade(BaseEstimator):
         if extract is None or pd.isna(extract):
             extract = tenure.max()
         extract = 0.0 if pd.isna(extract) else float(extract)
-        threshold = min(float(self.new_tenure_days),
-                        extract - float(self.new_grace_days))
+        threshold = min(
+            float(self.new_tenure_days), extract - float(self.new_grace_days)
+        )
         self.new_threshold_days_ = threshold
         new = ~(tenure >= threshold)
         score = score.where(~new, float(self.new_score))
@@ -188,15 +196,17 @@ class CreditGrade(BaseEstimator):
         else:
             stole = theft.reindex(X.index).fillna(False).astype(bool)
         in_arrears = months >= self.arrears_months
-        forced = np.select([stole.to_numpy(), in_arrears.to_numpy()],
-                           ["theft", "arrears"], "")
+        forced = np.select(
+            [stole.to_numpy(), in_arrears.to_numpy()], ["theft", "arrears"], ""
+        )
         grades = np.asarray(self.grades, dtype=object)
         cuts = np.asarray(self.cuts, dtype="float64")
         pos = (score.to_numpy()[:, None] < cuts[None, :]).sum(axis=1)
         pos = np.where(forced != "", len(grades) - 1, pos)
         self.scores_ = score.rename("credit_score")
-        self.labels_ = pd.Series(grades[pos], index=X.index, dtype="str",
-                                 name="credit_grade")
+        self.labels_ = pd.Series(
+            grades[pos], index=X.index, dtype="str", name="credit_grade"
+        )
         self.forced_ = pd.Series(forced, index=X.index, dtype="str", name="forced")
         self.new_ = new.rename("new_customer")
         self.counts_ = level_counts(self.labels_, self.grades)

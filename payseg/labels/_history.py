@@ -44,8 +44,10 @@ def _bill_rows(data, as_of) -> pd.DataFrame:
     cols = ["customer_id", "period", "issued_on", "due_on", "amount_due"]
     b = bills.loc[bills["issued_on"] <= as_of, cols].copy()
     pay = data.payments
-    pay = pay.loc[pay["paid_at"] <= as_of, ["customer_id", "paid_at", "channel",
-                                            "amount", "period"]]
+    pay = pay.loc[
+        pay["paid_at"] <= as_of,
+        ["customer_id", "paid_at", "channel", "amount", "period"],
+    ]
     lost = pay["period"].isna().to_numpy()
     if lost.any():
         # a payment without its period pays the customer's latest bill issued
@@ -55,7 +57,9 @@ def _bill_rows(data, as_of) -> pd.DataFrame:
         found = pd.merge_asof(
             left.drop(columns="period").reset_index(),
             right[["customer_id", "issued_on", "period"]],
-            left_on="paid_at", right_on="issued_on", by="customer_id",
+            left_on="paid_at",
+            right_on="issued_on",
+            by="customer_id",
         ).set_index("index")["period"]
         pay = pay.copy()
         pay.loc[found.index, "period"] = found
@@ -64,16 +68,21 @@ def _bill_rows(data, as_of) -> pd.DataFrame:
     chan = pay["channel"].astype("object")
     is_auto = chan.map(auto).fillna(0.0).to_numpy() >= 1.0
     per = (
-        pd.DataFrame({
-            "customer_id": pay["customer_id"].to_numpy(),
-            "period": pay["period"].array,
-            "paid": pay["amount"].to_numpy(float),
-            "auto_paid": np.where(is_auto, pay["amount"].to_numpy(float), 0.0),
-            "last_paid": pay["paid_at"].to_numpy(),
-        })
+        pd.DataFrame(
+            {
+                "customer_id": pay["customer_id"].to_numpy(),
+                "period": pay["period"].array,
+                "paid": pay["amount"].to_numpy(float),
+                "auto_paid": np.where(is_auto, pay["amount"].to_numpy(float), 0.0),
+                "last_paid": pay["paid_at"].to_numpy(),
+            }
+        )
         .groupby(["customer_id", "period"], sort=False, observed=True)
-        .agg(paid=("paid", "sum"), auto_paid=("auto_paid", "sum"),
-             last_paid=("last_paid", "max"))
+        .agg(
+            paid=("paid", "sum"),
+            auto_paid=("auto_paid", "sum"),
+            last_paid=("last_paid", "max"),
+        )
     )
     b = b.join(per, on=["customer_id", "period"])
     b["paid"] = b["paid"].fillna(0.0)
@@ -152,8 +161,11 @@ def own_history(data, *, recent=5, as_of=None, index=None) -> pd.DataFrame:
         return pd.Series(np.nan, index=frame.index)
 
     def side(frame, flag):
-        return frame[flag] if flag in frame.columns else pd.Series(
-            np.nan, index=frame.index)
+        return (
+            frame[flag]
+            if flag in frame.columns
+            else pd.Series(np.nan, index=frame.index)
+        )
 
     out = pd.DataFrame(index=count.index)
     out["delay_z"] = (side(med, True) - side(med, False)) / spread.reindex(out.index)
@@ -170,7 +182,8 @@ def own_history(data, *, recent=5, as_of=None, index=None) -> pd.DataFrame:
         out[f"{c}_recent"] = part(means, c, True)
         out[f"{c}_earlier"] = part(means, c, False)
     out["auto_stop"] = (part(means, "auto", False) - part(means, "auto", True)).clip(
-        lower=0.0)
+        lower=0.0
+    )
     # billed amount: recent bills against the same periods a year earlier
     amount = b.set_index(["customer_id", "period"])["amount_due"]
     rec = b.loc[b["recent"], ["customer_id", "period", "amount_due"]]
@@ -178,11 +191,17 @@ def own_history(data, *, recent=5, as_of=None, index=None) -> pd.DataFrame:
         pd.MultiIndex.from_arrays([rec["customer_id"], rec["period"] - 12])
     ).to_numpy()
     ok = ~np.isnan(before)
-    sums = pd.DataFrame({
-        "customer_id": rec["customer_id"].to_numpy()[ok],
-        "now": rec["amount_due"].to_numpy(float)[ok],
-        "then": before[ok],
-    }).groupby("customer_id")[["now", "then"]].sum()
+    sums = (
+        pd.DataFrame(
+            {
+                "customer_id": rec["customer_id"].to_numpy()[ok],
+                "now": rec["amount_due"].to_numpy(float)[ok],
+                "then": before[ok],
+            }
+        )
+        .groupby("customer_id")[["now", "then"]]
+        .sum()
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = sums["now"] / sums["then"].where(sums["then"] > 0)
     out["use_change"] = (ratio - 1.0).reindex(out.index)

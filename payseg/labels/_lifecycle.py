@@ -27,8 +27,15 @@ CHURN_REASONS = {
     "arrears": ("{v:.1f} months in arrears", "欠费 {v:.1f} 个月"),
 }
 
-_COLUMNS = ("tenure_days", "recency_days", "amount_trend", "delay_trend",
-            "recent_late_share", "late_share", "max_months_in_arrears")
+_COLUMNS = (
+    "tenure_days",
+    "recency_days",
+    "amount_trend",
+    "delay_trend",
+    "recent_late_share",
+    "late_share",
+    "max_months_in_arrears",
+)
 
 
 class Lifecycle(BaseEstimator):
@@ -102,9 +109,19 @@ class Lifecycle(BaseEstimator):
     'no payment for 70 days; amount falling 6.0%/month'
     """
 
-    def __init__(self, *, lost_days=120.0, new_days=180.0, mature_days=730.0,
-                 decline_amount=0.03, decline_delay=2.0, silent_days=60.0,
-                 churn_amount=0.05, late_increase=0.3, arrears_months=2.0):
+    def __init__(
+        self,
+        *,
+        lost_days=120.0,
+        new_days=180.0,
+        mature_days=730.0,
+        decline_amount=0.03,
+        decline_delay=2.0,
+        silent_days=60.0,
+        churn_amount=0.05,
+        late_increase=0.3,
+        arrears_months=2.0,
+    ):
         self.lost_days = lost_days
         self.new_days = new_days
         self.mature_days = mature_days
@@ -130,10 +147,21 @@ class Lifecycle(BaseEstimator):
         -------
         self
         """
-        check_numbers(self, ("lost_days", "new_days", "mature_days",
-                             "decline_amount", "decline_delay", "silent_days",
-                             "churn_amount", "late_increase", "arrears_months"),
-                      low=1e-12)
+        check_numbers(
+            self,
+            (
+                "lost_days",
+                "new_days",
+                "mature_days",
+                "decline_amount",
+                "decline_delay",
+                "silent_days",
+                "churn_amount",
+                "late_increase",
+                "arrears_months",
+            ),
+            low=1e-12,
+        )
         if not self.silent_days < self.lost_days:
             raise ValueError(
                 f"silent_days must be less than lost_days, got {self.silent_days!r} "
@@ -152,20 +180,23 @@ class Lifecycle(BaseEstimator):
         rules = [
             ("lost", recency >= self.lost_days),
             ("new", tenure < self.new_days),
-            ("declining", (amount <= -self.decline_amount)
-             | (delay >= self.decline_delay)),
+            (
+                "declining",
+                (amount <= -self.decline_amount) | (delay >= self.decline_delay),
+            ),
             ("growing", (tenure < self.mature_days) | (amount >= self.decline_amount)),
         ]
-        stage = np.select([r.to_numpy() for _, r in rules], [k for k, _ in rules],
-                          "mature")
+        stage = np.select(
+            [r.to_numpy() for _, r in rules], [k for k, _ in rules], "mature"
+        )
         self.labels_ = pd.Series(stage, index=idx, dtype="str", name="lifecycle")
-        self.labels_zh_ = self.labels_.map(LIFECYCLE_STAGES).astype("str").rename(
-            "lifecycle_zh")
+        self.labels_zh_ = (
+            self.labels_.map(LIFECYCLE_STAGES).astype("str").rename("lifecycle_zh")
+        )
         fired = {
             "silent": (recency >= self.silent_days, recency),
             "falling_amount": (amount <= -self.churn_amount, -amount),
-            "more_late": (more >= self.late_increase,
-                          column(X, "recent_late_share")),
+            "more_late": (more >= self.late_increase, column(X, "recent_late_share")),
             "arrears": (arrears >= self.arrears_months, arrears),
         }
         alive = (self.labels_ != "lost").to_numpy()
@@ -182,8 +213,9 @@ class Lifecycle(BaseEstimator):
                 old = out.to_numpy(dtype=object)[hit]
                 glue = np.where(old != "", sep, "")
                 out.iloc[np.flatnonzero(hit)] = old + glue + texts
-        self.churn_warning_ = pd.Series(en.to_numpy() != "", index=idx,
-                                        name="churn_warning")
+        self.churn_warning_ = pd.Series(
+            en.to_numpy() != "", index=idx, name="churn_warning"
+        )
         self.churn_reasons_ = en.rename("churn_reasons")
         self.churn_reasons_zh_ = zh.rename("churn_reasons_zh")
         return self

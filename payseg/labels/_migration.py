@@ -130,8 +130,11 @@ class Migration(BaseEstimator):
             mapping = dict(self.names)
             labels = labels.apply(lambda c: c.map(lambda v: mapping.get(v, v)))
         self.labels_ = labels
-        spans = (pd.DataFrame(columns=["start", "end"]) if windows is None
-                 else pd.DataFrame(windows))
+        spans = (
+            pd.DataFrame(columns=["start", "end"])
+            if windows is None
+            else pd.DataFrame(windows)
+        )
         spans = spans.reindex(index=labels.columns, columns=["start", "end"])
         self.windows_ = pd.DataFrame(
             {
@@ -145,21 +148,39 @@ class Migration(BaseEstimator):
         wins = list(labels.columns)
         for a, b in zip(wins[:-1], wins[1:]):  # loop over window pairs
             both = labels[[a, b]].dropna()
-            pairs.append(pd.DataFrame({
-                "customer_id": both.index, "from_window": a, "to_window": b,
-                "from_segment": both[a].to_numpy(), "to_segment": both[b].to_numpy(),
-            }))
-        obs = (pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(
-            columns=["customer_id", "from_window", "to_window", "from_segment",
-                     "to_segment"]))
+            pairs.append(
+                pd.DataFrame(
+                    {
+                        "customer_id": both.index,
+                        "from_window": a,
+                        "to_window": b,
+                        "from_segment": both[a].to_numpy(),
+                        "to_segment": both[b].to_numpy(),
+                    }
+                )
+            )
+        obs = (
+            pd.concat(pairs, ignore_index=True)
+            if pairs
+            else pd.DataFrame(
+                columns=[
+                    "customer_id",
+                    "from_window",
+                    "to_window",
+                    "from_segment",
+                    "to_segment",
+                ]
+            )
+        )
         segs = sorted(pd.unique(labels.stack().dropna().to_numpy()), key=str)
         self.transitions_ = (
             pd.crosstab(obs["from_segment"], obs["to_segment"])
             .reindex(index=segs, columns=segs, fill_value=0)
             .rename_axis(index="from", columns="to")
-            if len(obs) else
-            pd.DataFrame(0, index=pd.Index(segs, name="from"),
-                         columns=pd.Index(segs, name="to"))
+            if len(obs)
+            else pd.DataFrame(
+                0, index=pd.Index(segs, name="from"), columns=pd.Index(segs, name="to")
+            )
         )
         moved = obs["from_segment"] != obs["to_segment"]
         self.movers_ = obs[moved].reset_index(drop=True)

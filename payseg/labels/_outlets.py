@@ -12,8 +12,9 @@ __all__ = ["outlet_shares"]
 _PER_YEAR = {"M": 12, "Q": 4, "Y": 1}
 
 
-def outlet_shares(data, *, groups=("counter", "agent"), freq="Q", need_min=0.3,
-                  region=None) -> pd.DataFrame:
+def outlet_shares(
+    data, *, groups=("counter", "agent"), freq="Q", need_min=0.3, region=None
+) -> pd.DataFrame:
     """Per region: share of payments at counters / agent outlets and its trend.
 
     Parameters
@@ -82,14 +83,17 @@ def outlet_shares(data, *, groups=("counter", "agent"), freq="Q", need_min=0.3,
     # another known group, -1 for an unknown channel.
     group = channels.table()["group"].reindex(chan.cat.categories.astype("str"))
     pos = {grp: i for i, grp in enumerate(groups)}
-    gpos = np.array([pos.get(x, len(groups)) if isinstance(x, str) else -1
-                     for x in group], dtype="int64")  # one per channel
+    gpos = np.array(
+        [pos.get(x, len(groups)) if isinstance(x, str) else -1 for x in group],
+        dtype="int64",
+    )  # one per channel
     ccodes = chan.cat.codes.to_numpy()
     gcode = np.where(ccodes >= 0, gpos[ccodes] if len(gpos) else -1, -1)
     # Categorical regions (the loader's dtype) are used by code, without strings.
     reg = reg.astype("category")
     reg = reg.cat.remove_unused_categories().cat.reorder_categories(
-        sorted(reg.cat.remove_unused_categories().cat.categories, key=str))
+        sorted(reg.cat.remove_unused_categories().cat.categories, key=str)
+    )
     rcode = reg.cat.codes.to_numpy()
     regions = reg.cat.categories.astype("str")
     known = (gcode >= 0) & (rcode >= 0)
@@ -103,9 +107,12 @@ def outlet_shares(data, *, groups=("counter", "agent"), freq="Q", need_min=0.3,
     pcode = pnum - p0
     n_per = int(pcode.max()) + 1 if len(pcode) else 0
     periods = pd.PeriodIndex(
-        [pd.Period(np.datetime64(int((p0 + i) * step), "M"), freq)
-         for i in range(n_per)],  # one per period, a few dozen
-        name="period")
+        [
+            pd.Period(np.datetime64(int((p0 + i) * step), "M"), freq)
+            for i in range(n_per)
+        ],  # one per period, a few dozen
+        name="period",
+    )
     ccode, cids = pd.factorize(p["customer_id"][known])
     n_reg, n_cust = len(regions), len(cids)
     n_pay = np.bincount(r, minlength=n_reg).astype("float64")
@@ -123,23 +130,27 @@ def outlet_shares(data, *, groups=("counter", "agent"), freq="Q", need_min=0.3,
         is_first = ccode > np.r_[-1, seen[:-1]]
         first = np.zeros(n_cust, dtype="int64")
         first[ccode[is_first]] = r[is_first]
-        cust_share = (np.bincount(ccode, weights=outlet, minlength=n_cust)
-                      / np.bincount(ccode, minlength=n_cust))
+        cust_share = np.bincount(ccode, weights=outlet, minlength=n_cust) / np.bincount(
+            ccode, minlength=n_cust
+        )
         n_cust_reg = np.bincount(first, minlength=n_reg)
         mostly = np.bincount(first, weights=cust_share > 0.5, minlength=n_reg)
         cell = r.astype("int64") * n_per + pcode
         per_n = np.bincount(cell, minlength=n_reg * n_per).reshape(n_reg, n_per)
-        per_o = np.bincount(cell, weights=outlet,
-                            minlength=n_reg * n_per).reshape(n_reg, n_per)
-        per = pd.DataFrame(np.where(per_n > 0, per_o / per_n, np.nan),
-                           index=pd.Index(regions, name="region"), columns=periods)
+        per_o = np.bincount(cell, weights=outlet, minlength=n_reg * n_per).reshape(
+            n_reg, n_per
+        )
+        per = pd.DataFrame(
+            np.where(per_n > 0, per_o / per_n, np.nan),
+            index=pd.Index(regions, name="region"),
+            columns=periods,
+        )
         out = pd.DataFrame(
             {
                 "customers": n_cust_reg,
                 "payments": n_pay.astype("int64"),
                 **shares,
-                "outlet_share": np.bincount(r, weights=outlet, minlength=n_reg)
-                / n_pay,
+                "outlet_share": np.bincount(r, weights=outlet, minlength=n_reg) / n_pay,
                 "customer_share": mostly / n_cust_reg,
             },
             index=pd.Index(regions, name="region"),

@@ -116,8 +116,13 @@ class ValuePyramid(BaseEstimator):
     def _check_params(self):
         n_cuts = len(check_names(self.tiers, "tiers")) - 1
         if self.thresholds is not None:
-            check_cuts(self.thresholds, "thresholds", n=n_cuts, unit="amounts",
-                       which="one per tier but the last")
+            check_cuts(
+                self.thresholds,
+                "thresholds",
+                n=n_cuts,
+                unit="amounts",
+                which="one per tier but the last",
+            )
         else:
             s = np.asarray(self.shares, dtype="float64")
             if len(s) != n_cuts or np.any(s <= 0) or s.sum() >= 1:
@@ -173,8 +178,12 @@ class ValuePyramid(BaseEstimator):
             rank = value.rank(method="min", ascending=False).to_numpy()
             pos = (rank[:, None] > sizes[None, :]).sum(axis=1)
         self.values_ = value.rename("value")
-        self.labels_ = pd.Series(np.asarray(tiers, dtype=object)[pos],
-                                 index=value.index, dtype="str", name="tier")
+        self.labels_ = pd.Series(
+            np.asarray(tiers, dtype=object)[pos],
+            index=value.index,
+            dtype="str",
+            name="tier",
+        )
         self.thresholds_ = (
             value.groupby(self.labels_).min().reindex(tiers).rename("min_value")
         )
@@ -201,5 +210,9 @@ class ValuePyramid(BaseEstimator):
         # First tier whose cut the value reaches; an empty tier (NaN cut) is skipped.
         reached = value.to_numpy()[:, None] >= cuts[None, :]
         pos = np.where(reached.any(axis=1), reached.argmax(axis=1), len(cuts))
-        return pd.Series(np.asarray(self.tiers, dtype=object)[pos],
-                         index=value.index, dtype="str", name="tier")
+        return pd.Series(
+            np.asarray(self.tiers, dtype=object)[pos],
+            index=value.index,
+            dtype="str",
+            name="tier",
+        )

@@ -91,8 +91,9 @@ def _metrics(p: pd.DataFrame) -> pd.DataFrame:
             "n": np.bincount(codes, minlength=n),
             "dates": distinct_count(codes, day, n),
             "years": distinct_count(codes, year, n),
-            "amount": np.bincount(codes, weights=p["amount"].to_numpy(dtype="float64"),
-                                  minlength=n),
+            "amount": np.bincount(
+                codes, weights=p["amount"].to_numpy(dtype="float64"), minlength=n
+            ),
         },
         index=ids,
     )
@@ -222,12 +223,15 @@ class ValueMatrix(BaseEstimator):
         m = value_metrics(payments, per=self.per)
         if m.empty:
             raise ValueError("ValueMatrix.fit: no payments to classify")
-        self.count_threshold_ = _threshold(m["count"], self.count_threshold,
-                                           "count_threshold")
-        self.amount_threshold_ = _threshold(m["amount"], self.amount_threshold,
-                                            "amount_threshold")
-        self.labels_ = _classify(m["count"], m["amount"], self.count_threshold_,
-                                 self.amount_threshold_)
+        self.count_threshold_ = _threshold(
+            m["count"], self.count_threshold, "count_threshold"
+        )
+        self.amount_threshold_ = _threshold(
+            m["amount"], self.amount_threshold, "amount_threshold"
+        )
+        self.labels_ = _classify(
+            m["count"], m["amount"], self.count_threshold_, self.amount_threshold_
+        )
         self.names_ = self.labels_.map(VALUE_CLASSES["name_zh"]).rename("name_zh")
         self.metrics_ = m.assign(value_class=self.labels_, name_zh=self.names_)
         self.counts_ = level_counts(self.labels_, VALUE_CLASSES.index)
@@ -247,8 +251,9 @@ class ValueMatrix(BaseEstimator):
         """
         check_fitted(self, "labels_")
         m = value_metrics(payments, per=self.per)
-        return _classify(m["count"], m["amount"], self.count_threshold_,
-                         self.amount_threshold_)
+        return _classify(
+            m["count"], m["amount"], self.count_threshold_, self.amount_threshold_
+        )
 
 
 # --------------------------------------------------------------------------- task 3
@@ -301,9 +306,7 @@ def _score(p: pd.DataFrame, ids: pd.Index, method: str) -> pd.DataFrame:
         return full.assign(score=(gap_full + 2 * gap_recent) / 3)
     if method == "logistic":
         return full.assign(score=_logistic_score(p, ids, mid, lo, hi))
-    raise ValueError(
-        f"method must be 'gap', 'logistic' or 'amount', got {method!r}"
-    )
+    raise ValueError(f"method must be 'gap', 'logistic' or 'amount', got {method!r}")
 
 
 def _features(p, ids, start, end) -> pd.DataFrame:
@@ -386,16 +389,15 @@ def rank_high_value(payments, *, n=5, method="gap", per="year") -> pd.DataFrame:
     ids = vm.labels_.index
     s = _score(p, ids, method)
     cand = vm.labels_ != "high_value"
-    out = s.loc[cand, ["score", "count", "amount"]].assign(
-        value_class=vm.labels_[cand]
-    )
+    out = s.loc[cand, ["score", "count", "amount"]].assign(value_class=vm.labels_[cand])
     out = out.sort_values(["score", "amount"], ascending=False, kind="stable")
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out if n is None else out.head(n)
 
 
-def backtest_high_value(payments, *, split=None, k=(5, 10), methods=("gap", "logistic",
-                        "amount")) -> pd.DataFrame:
+def backtest_high_value(
+    payments, *, split=None, k=(5, 10), methods=("gap", "logistic", "amount")
+) -> pd.DataFrame:
     """Backtest of :func:`rank_high_value` on a time split.
 
     The payments before ``split`` are the history; a customer "becomes high value" when,

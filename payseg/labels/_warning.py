@@ -17,14 +17,27 @@ from ._common import (
 from ._history import own_history
 
 #: The feature columns the warning score reads.
-_SIGNAL_COLUMNS = ("delay_trend", "late_share", "recent_late_share",
-                   "arrears_amount", "amount_trend")
+_SIGNAL_COLUMNS = (
+    "delay_trend",
+    "late_share",
+    "recent_late_share",
+    "arrears_amount",
+    "amount_trend",
+)
 
 __all__ = ["EarlyWarning"]
 
 #: Every signal, in the column order of ``signals_``.
-SIGNALS = ("rising_delay", "more_late", "arrears", "unpaid_bills",
-           "partial_payments", "auto_debit_stopped", "falling_amount", "complaints")
+SIGNALS = (
+    "rising_delay",
+    "more_late",
+    "arrears",
+    "unpaid_bills",
+    "partial_payments",
+    "auto_debit_stopped",
+    "falling_amount",
+    "complaints",
+)
 
 #: Weights from the feature table alone (``fit(X)``).
 _DEFAULT_WEIGHTS = {
@@ -48,19 +61,28 @@ _HISTORY_WEIGHTS = {
 
 #: Reason texts of the signals added in 0.2.0, English and Chinese (``{v}``: value).
 CHANGE_REASONS = {
-    "rising_delay_z": ("paying {v:.1f} spreads later than before",
-                       "缴费比以往推迟 {v:.1f} 个离散度"),
-    "more_late_z": ("late on {v:.0%} of recent bills vs {w:.0%} before",
-                    "近期逾期 {v:.0%}，以往 {w:.0%}"),
+    "rising_delay_z": (
+        "paying {v:.1f} spreads later than before",
+        "缴费比以往推迟 {v:.1f} 个离散度",
+    ),
+    "more_late_z": (
+        "late on {v:.0%} of recent bills vs {w:.0%} before",
+        "近期逾期 {v:.0%}，以往 {w:.0%}",
+    ),
     "new_arrears": ("new arrears {v:.4g} yuan", "新增欠费 {v:.4g} 元"),
-    "unpaid_bills": ("{v:.0%} of recent bills unpaid vs {w:.0%} before",
-                     "近期未缴账单 {v:.0%}，以往 {w:.0%}"),
-    "partial_payments": ("{v:.0%} of recent bills paid in part vs {w:.0%} before",
-                         "近期部分缴费 {v:.0%}，以往 {w:.0%}"),
-    "auto_debit_stopped": ("auto-debit share down {v:.0%}",
-                           "代扣比例下降 {v:.0%}"),
-    "falling_use": ("billed {v:.0%} less than a year earlier",
-                    "电费较去年同期下降 {v:.0%}"),
+    "unpaid_bills": (
+        "{v:.0%} of recent bills unpaid vs {w:.0%} before",
+        "近期未缴账单 {v:.0%}，以往 {w:.0%}",
+    ),
+    "partial_payments": (
+        "{v:.0%} of recent bills paid in part vs {w:.0%} before",
+        "近期部分缴费 {v:.0%}，以往 {w:.0%}",
+    ),
+    "auto_debit_stopped": ("auto-debit share down {v:.0%}", "代扣比例下降 {v:.0%}"),
+    "falling_use": (
+        "billed {v:.0%} less than a year earlier",
+        "电费较去年同期下降 {v:.0%}",
+    ),
 }
 
 
@@ -223,17 +245,37 @@ class EarlyWarning(BaseEstimator):
         self.single_signal = single_signal
 
     def _check_params(self, history):
-        check_numbers(self, ("delay_trend_full", "late_increase_full",
-                             "amount_drop_full", "complaints_full", "habitual_unpaid",
-                             "single_signal"), low=1e-12)
-        check_numbers(self, ("delay_trend_min", "late_increase_min", "arrears_min",
-                             "amount_drop_min", "complaints_min", "change_min"),
-                      low=0)
+        check_numbers(
+            self,
+            (
+                "delay_trend_full",
+                "late_increase_full",
+                "amount_drop_full",
+                "complaints_full",
+                "habitual_unpaid",
+                "single_signal",
+            ),
+            low=1e-12,
+        )
+        check_numbers(
+            self,
+            (
+                "delay_trend_min",
+                "late_increase_min",
+                "arrears_min",
+                "amount_drop_min",
+                "complaints_min",
+                "change_min",
+            ),
+            low=0,
+        )
         check_numbers(self, ("recent_bills",), low=1)
-        for lo, full in (("delay_trend_min", "delay_trend_full"),
-                         ("late_increase_min", "late_increase_full"),
-                         ("amount_drop_min", "amount_drop_full"),
-                         ("change_min", "change_full")):
+        for lo, full in (
+            ("delay_trend_min", "delay_trend_full"),
+            ("late_increase_min", "late_increase_full"),
+            ("amount_drop_min", "amount_drop_full"),
+            ("change_min", "change_full"),
+        ):
             if not getattr(self, full) > getattr(self, lo):
                 raise ValueError(
                     f"{full} must be greater than {lo}, got {getattr(self, full)!r} "
@@ -247,8 +289,13 @@ class EarlyWarning(BaseEstimator):
                 f"unknown signals in weights: {sorted(unknown)}; known: "
                 f"{sorted(SIGNALS)}"
             )
-        check_cuts(self.levels, "levels", n=2, unit="scores",
-                   which="the high cut, then the medium cut")
+        check_cuts(
+            self.levels,
+            "levels",
+            n=2,
+            unit="scores",
+            which="the high cut, then the medium cut",
+        )
         return weights
 
     def fit(self, X, y=None, *, complaints=None, data=None, as_of=None):
@@ -285,11 +332,11 @@ class EarlyWarning(BaseEstimator):
         sig = pd.DataFrame(0.0, index=idx, columns=list(SIGNALS))
         texts = {}  # signal -> Series of reason pieces where it fired
         amount = column(X, "amount_trend")
-        feature_falling = _saturate(-amount, self.amount_drop_min,
-                                    self.amount_drop_full)
+        feature_falling = _saturate(
+            -amount, self.amount_drop_min, self.amount_drop_full
+        )
         if history:
-            h = own_history(data, recent=int(self.recent_bills), as_of=as_of,
-                            index=idx)
+            h = own_history(data, recent=int(self.recent_bills), as_of=as_of, index=idx)
             self.history_ = h
             lo, full = self.change_min, self.change_full
             sig["rising_delay"] = _saturate(h["delay_z"], lo, full)
@@ -299,13 +346,20 @@ class EarlyWarning(BaseEstimator):
             sig["auto_debit_stopped"] = _saturate(h["auto_stop"], 0.2, 0.6)
             use = -h["use_change"]
             sig["falling_amount"] = _saturate(use, 0.05, 0.2).where(
-                use.notna(), feature_falling)
+                use.notna(), feature_falling
+            )
             texts["rising_delay"] = ("rising_delay_z", h["delay_z"], None)
             texts["more_late"] = ("more_late_z", h["late_recent"], h["late_earlier"])
-            texts["unpaid_bills"] = ("unpaid_bills", h["unpaid_recent"],
-                                     h["unpaid_earlier"])
-            texts["partial_payments"] = ("partial_payments", h["partial_recent"],
-                                         h["partial_earlier"])
+            texts["unpaid_bills"] = (
+                "unpaid_bills",
+                h["unpaid_recent"],
+                h["unpaid_earlier"],
+            )
+            texts["partial_payments"] = (
+                "partial_payments",
+                h["partial_recent"],
+                h["partial_earlier"],
+            )
             texts["auto_debit_stopped"] = ("auto_debit_stopped", h["auto_stop"], None)
             texts["falling_amount"] = ("falling_use", use, None)
         else:
@@ -313,23 +367,34 @@ class EarlyWarning(BaseEstimator):
             delay = column(X, "delay_trend")
             more = column(X, "recent_late_share") - column(X, "late_share")
             arrears = column(X, "arrears_amount")
-            habit = (column(X, "unpaid_share", 0.0).fillna(0.0)
-                     / self.habitual_unpaid).clip(0.0, 1.0)
-            sig["rising_delay"] = _saturate(delay, self.delay_trend_min,
-                                            self.delay_trend_full)
-            sig["more_late"] = _saturate(more, self.late_increase_min,
-                                         self.late_increase_full)
+            habit = (
+                column(X, "unpaid_share", 0.0).fillna(0.0) / self.habitual_unpaid
+            ).clip(0.0, 1.0)
+            sig["rising_delay"] = _saturate(
+                delay, self.delay_trend_min, self.delay_trend_full
+            )
+            sig["more_late"] = _saturate(
+                more, self.late_increase_min, self.late_increase_full
+            )
             sig["arrears"] = ((arrears > self.arrears_min) * (1.0 - habit)).astype(
-                "float64")
+                "float64"
+            )
             sig["falling_amount"] = feature_falling
             texts["rising_delay"] = ("delay rising ", delay, "{:.3g}", " days/bill")
-            texts["more_late"] = ("late on ", column(X, "recent_late_share"),
-                                  "{:.0%}", " of recent bills vs ")
+            texts["more_late"] = (
+                "late on ",
+                column(X, "recent_late_share"),
+                "{:.0%}",
+                " of recent bills vs ",
+            )
             texts["arrears"] = ("arrears ", arrears, "{:.4g}", " yuan")
         if not history or "falling_amount" not in texts:
             texts["falling_amount"] = ("amount falling ", -amount, "{:.1%}", "/month")
-        sig["complaints"] = (n_compl / self.complaints_full).clip(0.0, 1.0).where(
-            n_compl >= self.complaints_min, 0.0)
+        sig["complaints"] = (
+            (n_compl / self.complaints_full)
+            .clip(0.0, 1.0)
+            .where(n_compl >= self.complaints_min, 0.0)
+        )
         texts["complaints"] = ("", n_compl, "{:.0f}", " complaints")
         w = pd.Series({k: float(weights.get(k, 0.0)) for k in sig.columns})
         score = sig.to_numpy() @ w.to_numpy()
@@ -354,11 +419,16 @@ class EarlyWarning(BaseEstimator):
                         key, v, earlier = spec
                         fmt = CHANGE_REASONS[key][lang]
                         vv = v[fired].to_numpy(float)
-                        ww = (np.zeros(len(vv)) if earlier is None
-                              else earlier[fired].to_numpy(float))
+                        ww = (
+                            np.zeros(len(vv))
+                            if earlier is None
+                            else earlier[fired].to_numpy(float)
+                        )
                         text = pd.Series(
                             [fmt.format(v=a, w=b) for a, b in zip(vv, ww)],
-                            index=fired[fired].index, dtype="str")
+                            index=fired[fired].index,
+                            dtype="str",
+                        )
                     else:
                         pre, vals, fmt, suf = spec
                         if lang:
@@ -366,11 +436,11 @@ class EarlyWarning(BaseEstimator):
                         # Format only the customers where the signal fired.
                         text = pre + vals[fired].map(fmt.format).astype("str") + suf
                         if k == "more_late":
-                            text += column(X, "late_share")[fired].map(
-                                "{:.0%}".format)
+                            text += column(X, "late_share")[fired].map("{:.0%}".format)
                     piece[fired] = text
-                sep = pd.Series(np.where((reasons != "") & fired, sep_text, ""),
-                                index=idx)
+                sep = pd.Series(
+                    np.where((reasons != "") & fired, sep_text, ""), index=idx
+                )
                 reasons = reasons + sep + piece
             return reasons
 
@@ -378,14 +448,18 @@ class EarlyWarning(BaseEstimator):
         self.reasons_zh_ = reasons_in(1, "；").rename("reasons_zh")
         hi, med = self.levels
         strong = ((sig.to_numpy() >= self.single_signal) & (w.to_numpy() > 0)).any(
-            axis=1)
+            axis=1
+        )
         self.signals_ = sig
         self.scores_ = pd.Series(score, index=idx, name="warning_score")
         self.reasons_ = reasons.rename("reasons")
         self.labels_ = pd.Series(
-            np.select([score >= hi, (score >= med) | strong], ["high", "medium"],
-                      "low"),
-            index=idx, dtype="str", name="warning_level",
+            np.select(
+                [score >= hi, (score >= med) | strong], ["high", "medium"], "low"
+            ),
+            index=idx,
+            dtype="str",
+            name="warning_level",
         )
         return self
 

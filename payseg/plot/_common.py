@@ -17,10 +17,26 @@ NOISE_COLOR = "#9e9e9e"
 # tab10 first, then ten more distinct colours; segment id k always gets _PALETTE[k % 20]
 # so a segment has the same colour in every plot and in the report tables.
 _PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#bcbd22", "#17becf", "#393b79",
-    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
-    "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5", "#637939",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
+    "#17becf",
+    "#393b79",
+    "#aec7e8",
+    "#ffbb78",
+    "#98df8a",
+    "#ff9896",
+    "#c5b0d5",
+    "#c49c94",
+    "#f7b6d2",
+    "#dbdb8d",
+    "#9edae5",
+    "#637939",
 )
 
 #: Fixed colours of the channel groups (payseg.channels.GROUPS).
@@ -47,7 +63,6 @@ VALUE_STYLES = {
 }
 
 
-
 def value_colors() -> dict:
     """Colour of each value-matrix class, as the value plots draw it.
 
@@ -72,8 +87,10 @@ TIER_COLORS = {"A": "#c9a227", "B": "#4e79a7", "C": "#76b7b2", "D": "#bab0ac"}
 _STRINGS = {
     "segment": ("分群", "segment"),
     "noise": NOISE_NAMES,
-    "no_channel": ("无缴费渠道数据（文件中没有渠道列）",
-                   "no channel data (the file has no payment channel)"),
+    "no_channel": (
+        "无缴费渠道数据（文件中没有渠道列）",
+        "no channel data (the file has no payment channel)",
+    ),
     "no_data": ("无数据", "no data"),
     "other": ("其他", "other"),
     "customers": ("客户数", "customers"),
@@ -83,7 +100,10 @@ _STRINGS = {
 FEATURE_NAMES = {
     "delay_days_mean": ("发行后缴费天数", "days from issue to payment"),
     "delay_days_median": ("发行后缴费天数中位数", "median days from issue to payment"),
-    "days_to_due_mean": ("截止日前缴费天数（负数为逾期）", "days before due (negative = late)"),
+    "days_to_due_mean": (
+        "截止日前缴费天数（负数为逾期）",
+        "days before due (negative = late)",
+    ),
     "late_share": ("逾期缴费占比", "late payments"),
     "unpaid_share": ("未缴账单占比", "unpaid bills"),
     "pay_day_regularity": ("缴费日规律性", "pay-day regularity"),
@@ -163,8 +183,13 @@ def annotate_cells(ax, im, values, texts, *, fontsize=8) -> None:
 
 def rotated_xticks(ax, labels) -> None:
     """Category labels under the x axis, slanted so long names do not overlap."""
-    ax.set_xticks(range(len(labels)), list(labels), rotation=30, ha="right",
-                  rotation_mode="anchor")
+    ax.set_xticks(
+        range(len(labels)),
+        list(labels),
+        rotation=30,
+        ha="right",
+        rotation_mode="anchor",
+    )
 
 
 def segment_colors(segments) -> dict:
@@ -330,8 +355,17 @@ def apply_cjk(ax, lang: str) -> None:
 
 def no_data(ax, message: str, *, title: str | None = None):
     """Replace the plot by a centred note (data without channels, bills, ...)."""
-    ax.text(0.5, 0.5, mathsafe(message), ha="center", va="center",
-            transform=ax.transAxes, color="0.35", fontsize=11, wrap=True)
+    ax.text(
+        0.5,
+        0.5,
+        mathsafe(message),
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        color="0.35",
+        fontsize=11,
+        wrap=True,
+    )
     ax.set_xticks([])
     ax.set_yticks([])
     for spine in ax.spines.values():

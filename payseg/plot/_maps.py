@@ -72,11 +72,17 @@ def plot_payment_calendar(payments, *, lang="auto", ax=None):
     lang = _fonts.resolve_lang(lang)
     p = _payments(payments)
     paid = pd.to_datetime(p["paid_at"], errors="coerce").dropna() if len(p) else None
-    n_months = 0 if paid is None or paid.empty else (
-        paid.max().to_period("M").ordinal - paid.min().to_period("M").ordinal + 1)
-    ax, title = start(ax, (8.0, 1.5 + 0.22 * min(max(n_months, 6), 36)),
-                      ("缴费日历（每月各日缴费笔数）", "Payment calendar (payments per day)"),
-                      lang)
+    n_months = (
+        0
+        if paid is None or paid.empty
+        else (paid.max().to_period("M").ordinal - paid.min().to_period("M").ordinal + 1)
+    )
+    ax, title = start(
+        ax,
+        (8.0, 1.5 + 0.22 * min(max(n_months, 6), 36)),
+        ("缴费日历（每月各日缴费笔数）", "Payment calendar (payments per day)"),
+        lang,
+    )
     if not n_months:
         return no_data(ax, s("no_data", lang), title=title)
     # bincount over (month, day) cells: one pass, fast on tens of millions of rows.
@@ -92,12 +98,16 @@ def plot_payment_calendar(payments, *, lang="auto", ax=None):
     import matplotlib as mpl
 
     cmap = mpl.colormaps["YlGnBu"].with_extremes(bad="white")
-    im = ax.imshow(vals, aspect="auto", cmap=cmap, interpolation="nearest",
-                   extent=(0.5, 31.5, len(months) - 0.5, -0.5))
+    im = ax.imshow(
+        vals,
+        aspect="auto",
+        cmap=cmap,
+        interpolation="nearest",
+        extent=(0.5, 31.5, len(months) - 0.5, -0.5),
+    )
     ax.set_xticks([1, 5, 10, 15, 20, 25, 28, 31])
     step = max(1, int(np.ceil(len(months) / 24)))
-    ax.set_yticks(range(0, len(months), step),
-                  [str(m) for m in months[::step]])
+    ax.set_yticks(range(0, len(months), step), [str(m) for m in months[::step]])
     ax.set_xlabel(pick(("日", "day of month"), lang))
     ax.set_ylabel(pick(("月份", "month"), lang))
     colorbar(ax, im, pick(("缴费笔数", "payments"), lang), lang)
@@ -145,8 +155,9 @@ def plot_region_channel(payments, *, by="group", top=30, lang="auto", ax=None):
         raise ValueError(f"by must be 'group' or 'channel', got {by!r}")
     lang = _fonts.resolve_lang(lang)
     p = _payments(payments)
-    ax, title = start(ax, (8.0, 5.0), ("各地区缴费渠道构成", "Payment channels by region"),
-                      lang)
+    ax, title = start(
+        ax, (8.0, 5.0), ("各地区缴费渠道构成", "Payment channels by region"), lang
+    )
     if "channel" not in p or not p["channel"].notna().any():
         return no_data(ax, s("no_channel", lang), title=title)
     if "region" not in p or not p["region"].notna().any():
@@ -159,11 +170,14 @@ def plot_region_channel(payments, *, by="group", top=30, lang="auto", ax=None):
     r_codes, r_names = pd.factorize(p["region"], sort=True)
     c_codes, c_names = pd.factorize(p["channel"], sort=True)
     ok = (r_codes >= 0) & (c_codes >= 0)
-    cells = np.bincount(r_codes[ok] * len(c_names) + c_codes[ok],
-                        minlength=len(r_names) * len(c_names))
-    counts = pd.DataFrame(cells.reshape(len(r_names), len(c_names)),
-                          index=pd.Index([str(r) for r in r_names]),
-                          columns=[str(c) for c in c_names])
+    cells = np.bincount(
+        r_codes[ok] * len(c_names) + c_codes[ok], minlength=len(r_names) * len(c_names)
+    )
+    counts = pd.DataFrame(
+        cells.reshape(len(r_names), len(c_names)),
+        index=pd.Index([str(r) for r in r_names]),
+        columns=[str(c) for c in c_names],
+    )
     if by == "group":
         groups = counts.columns.map(lambda c: t["group"].get(c, "other"))
         counts = counts.T.groupby(groups).sum().T
@@ -177,8 +191,10 @@ def plot_region_channel(payments, *, by="group", top=30, lang="auto", ax=None):
         share = share[cols]
         if "counter" in share:
             share = share.sort_values("counter", ascending=False, kind="stable")
-        xt = [pick(GROUP_NAMES[c], lang) if c in GROUP_NAMES else s("other", lang)
-              for c in share.columns]
+        xt = [
+            pick(GROUP_NAMES[c], lang) if c in GROUP_NAMES else s("other", lang)
+            for c in share.columns
+        ]
     else:
         keep = share.mean().sort_values(ascending=False).index[:10]
         other = share.drop(columns=keep).sum(axis=1)
@@ -190,8 +206,11 @@ def plot_region_channel(payments, *, by="group", top=30, lang="auto", ax=None):
             if c == "_other":
                 xt.append(s("other", lang))
             else:
-                name = t.at[c, "name_zh" if lang == "zh" else "name_en"] \
-                    if c in t.index else c
+                name = (
+                    t.at[c, "name_zh" if lang == "zh" else "name_en"]
+                    if c in t.index
+                    else c
+                )
                 xt.append(drawable(name, lang, c))
     vals = share.to_numpy(dtype="float64")
     im = ax.imshow(vals, cmap="OrRd", vmin=0, vmax=1, aspect="auto")
@@ -242,28 +261,43 @@ def plot_migration(transitions, *, normalize=True, names=None, lang="auto", ax=N
         transitions = transitions.transitions_
     counts = pd.DataFrame(transitions)
     k = max(counts.shape) if counts.size else 2
-    ax, title = start(ax, (2.2 + 0.9 * k, 1.6 + 0.7 * k),
-                      ("分群迁移（上期 → 本期）", "Segment migration (previous → current)"),
-                      lang)
+    ax, title = start(
+        ax,
+        (2.2 + 0.9 * k, 1.6 + 0.7 * k),
+        ("分群迁移（上期 → 本期）", "Segment migration (previous → current)"),
+        lang,
+    )
     counts = counts.apply(pd.to_numeric, errors="coerce").fillna(0)
     if counts.empty or counts.to_numpy().sum() <= 0:
         return no_data(ax, pick(("无迁移数据", "no migration data"), lang), title=title)
     row = counts.sum(axis=1)
     shares = counts.div(row.where(row > 0), axis=0).fillna(0.0)
     vals = shares.to_numpy(dtype="float64") if normalize else counts.to_numpy(float)
-    im = ax.imshow(vals, cmap="Blues", vmin=0, vmax=1 if normalize else None,
-                   aspect="auto")
+    im = ax.imshow(
+        vals, cmap="Blues", vmin=0, vmax=1 if normalize else None, aspect="auto"
+    )
     cnt = counts.to_numpy()
-    texts = np.where(cnt > 0, [[f"{v:.0%}\n{int(c):,}" for v, c in zip(sr, cr)]
-                               for sr, cr in zip(shares.to_numpy(), cnt)], "")
+    texts = np.where(
+        cnt > 0,
+        [
+            [f"{v:.0%}\n{int(c):,}" for v, c in zip(sr, cr)]
+            for sr, cr in zip(shares.to_numpy(), cnt)
+        ],
+        "",
+    )
     annotate_cells(ax, im, vals, texts)  # empty cells blank
     for d in range(min(counts.shape)):
         if counts.index[d] == counts.columns[d]:  # outline "stayed" cells
             ax.add_patch(_rect(d, d))
     labels = list(dict.fromkeys(list(counts.index) + list(counts.columns)))
-    shown = segment_names(labels, names, lang) if names is not None else {
-        x: drawable(x, lang, f"{s('segment', lang)} {i}") for i, x in enumerate(labels)
-    }
+    shown = (
+        segment_names(labels, names, lang)
+        if names is not None
+        else {
+            x: drawable(x, lang, f"{s('segment', lang)} {i}")
+            for i, x in enumerate(labels)
+        }
+    )
     ax.set_yticks(range(len(counts)), [shown[x] for x in counts.index])
     rotated_xticks(ax, [shown[x] for x in counts.columns])
     ax.set_ylabel(pick(("上期分群", "segment in the previous period"), lang))

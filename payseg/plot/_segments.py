@@ -35,8 +35,20 @@ _BY = ("group", "channel")
 _MAX_FLIERS = 300
 # Distinct colours for the top channels by rank (no grey: grey is "other").
 _CHANNEL_COLORS = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-    "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
+    "#17becf",
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
 )
 
 
@@ -45,20 +57,32 @@ _CHANNEL_COLORS = (
 # date; it is drawn negated, so that the axis reads "days after the due date".
 _DELAY_SPECS = {
     "days_to_due_mean": (
-        -1.0, ("各分群缴费时间（相对截止日）", "Payment day relative to the due date"),
-        ("缴费日距截止日天数（负数 = 截止日前缴费，正数 = 逾期天数）",
-         "days paid after the due date (negative = before the due date)"), True),
+        -1.0,
+        ("各分群缴费时间（相对截止日）", "Payment day relative to the due date"),
+        (
+            "缴费日距截止日天数（负数 = 截止日前缴费，正数 = 逾期天数）",
+            "days paid after the due date (negative = before the due date)",
+        ),
+        True,
+    ),
     "delay_days_mean": (
-        1.0, ("各分群发行后缴费天数", "Days from bill issue to payment"),
-        ("账单发行后平均缴费天数", "mean days from bill issue to payment"), False),
+        1.0,
+        ("各分群发行后缴费天数", "Days from bill issue to payment"),
+        ("账单发行后平均缴费天数", "mean days from bill issue to payment"),
+        False,
+    ),
     "delay_days_median": (
-        1.0, ("各分群发行后缴费天数", "Days from bill issue to payment"),
-        ("账单发行后缴费天数中位数", "median days from bill issue to payment"), False),
+        1.0,
+        ("各分群发行后缴费天数", "Days from bill issue to payment"),
+        ("账单发行后缴费天数中位数", "median days from bill issue to payment"),
+        False,
+    ),
 }
 
 
-def plot_delay_distribution(features, labels, *, column="days_to_due_mean", names=None,
-                            lang="auto", ax=None):
+def plot_delay_distribution(
+    features, labels, *, column="days_to_due_mean", names=None, lang="auto", ax=None
+):
     """Box plot of a timing feature (default: days relative to the due date) per segment.
 
     Parameters
@@ -100,13 +124,22 @@ def plot_delay_distribution(features, labels, *, column="days_to_due_mean", name
     labels = align_labels(features, labels)
     order = segment_order(labels)
     sign, title, xlabel, due_line = _DELAY_SPECS.get(
-        column, (1.0, (column, column), (column, column), False))
+        column, (1.0, (column, column), (column, column), False)
+    )
     ax, title = start(ax, (7.0, 1.2 + 0.45 * max(len(order), 2)), title, lang)
-    values = (sign * pd.to_numeric(features[column], errors="coerce").astype("float64")
-              if column in features else pd.Series(np.nan, index=features.index))
+    values = (
+        sign * pd.to_numeric(features[column], errors="coerce").astype("float64")
+        if column in features
+        else pd.Series(np.nan, index=features.index)
+    )
     if not values.notna().any() or not order:
-        msg = pick((f"无 {column} 数据（需要账单数据才能计算缴费延迟）",
-                    f"no {column} values (payment delay needs bills)"), lang)
+        msg = pick(
+            (
+                f"无 {column} 数据（需要账单数据才能计算缴费延迟）",
+                f"no {column} values (payment delay needs bills)",
+            ),
+            lang,
+        )
         return no_data(ax, msg, title=title)
     groups = {k: v.dropna().to_numpy() for k, v in values.groupby(labels, sort=False)}
     names_ = segment_names(order, names, lang)
@@ -129,25 +162,47 @@ def plot_delay_distribution(features, labels, *, column="days_to_due_mean", name
     kw = {"orientation": "horizontal"}
     if "orientation" not in inspect.signature(ax.bxp).parameters:  # matplotlib < 3.10
         kw = {"vert": False}
-    art = ax.bxp(stats, positions=positions, widths=0.6, patch_artist=True,
-                 showfliers=True, manage_ticks=False,
-                 flierprops={"markersize": 2, "alpha": 0.4, "markeredgecolor": "0.4"},
-                 medianprops={"color": "black"}, **kw)
+    art = ax.bxp(
+        stats,
+        positions=positions,
+        widths=0.6,
+        patch_artist=True,
+        showfliers=True,
+        manage_ticks=False,
+        flierprops={"markersize": 2, "alpha": 0.4, "markeredgecolor": "0.4"},
+        medianprops={"color": "black"},
+        **kw,
+    )
     for box, pos in zip(art["boxes"], positions):
         box.set_facecolor(colors[order[pos]])
         box.set_alpha(0.85)
     for pos in empty:
-        ax.text(0.5, pos, pick(("无账单数据", "no bills: delay unknown"), lang),
-                transform=ax.get_yaxis_transform(),
-                ha="center", va="center", color="0.4")
+        ax.text(
+            0.5,
+            pos,
+            pick(("无账单数据", "no bills: delay unknown"), lang),
+            transform=ax.get_yaxis_transform(),
+            ha="center",
+            va="center",
+            color="0.4",
+        )
     if due_line:
         ax.axvline(0, color="0.3", lw=1, ls="--")
-        ax.text(0, 1.0, " " + pick(("截止日", "due date"), lang), color="0.3",
-                fontsize=8, transform=ax.get_xaxis_transform(), ha="left",
-                va="bottom")
+        ax.text(
+            0,
+            1.0,
+            " " + pick(("截止日", "due date"), lang),
+            color="0.3",
+            fontsize=8,
+            transform=ax.get_xaxis_transform(),
+            ha="left",
+            va="bottom",
+        )
     counts = labels.value_counts()
-    ax.set_yticks(range(len(order)),
-                  [f"{names_[sid]} (n={int(counts.get(sid, 0)):,})" for sid in order])
+    ax.set_yticks(
+        range(len(order)),
+        [f"{names_[sid]} (n={int(counts.get(sid, 0)):,})" for sid in order],
+    )
     ax.set_ylim(len(order) - 0.5, -0.5)  # first segment on top
     ax.set_xlabel(pick(xlabel, lang))
     ax.grid(axis="x", alpha=0.3)
@@ -169,7 +224,7 @@ def _channel_shares(features: pd.DataFrame, by: str, lang: str, top: int):
     t = table()
     shown = {}
     for c in cols:
-        code = c[len("channel_share__"):]
+        code = c[len("channel_share__") :]
         if code in t.index:
             name = t.at[code, "name_zh"] if lang == "zh" else t.at[code, "name_en"]
         else:
@@ -178,8 +233,9 @@ def _channel_shares(features: pd.DataFrame, by: str, lang: str, top: int):
     return cols, shown, {}  # colours by rank once the top channels are known
 
 
-def plot_channel_mix(features, labels, *, names=None, by="group", top=8, lang="auto",
-                     ax=None):
+def plot_channel_mix(
+    features, labels, *, names=None, by="group", top=8, lang="auto", ax=None
+):
     """Stacked bars of the payment-channel mix of each segment.
 
     Parameters
@@ -221,8 +277,12 @@ def plot_channel_mix(features, labels, *, names=None, by="group", top=8, lang="a
     lang = _fonts.resolve_lang(lang)
     labels = align_labels(features, labels)
     order = segment_order(labels)
-    ax, title = start(ax, (8.0, 1.6 + 0.45 * max(len(order), 2)),
-                      ("各分群缴费渠道构成", "Payment channel mix per segment"), lang)
+    ax, title = start(
+        ax,
+        (8.0, 1.6 + 0.45 * max(len(order), 2)),
+        ("各分群缴费渠道构成", "Payment channel mix per segment"),
+        lang,
+    )
     cols, shown, colors = _channel_shares(features, by, lang, top)
     block = features[cols].apply(pd.to_numeric, errors="coerce") if cols else None
     if block is None or not block.notna().to_numpy().any() or not order:
@@ -247,28 +307,60 @@ def plot_channel_mix(features, labels, *, names=None, by="group", top=8, lang="a
     left = np.zeros(len(order))
     for c in mix.columns:
         v = mix[c].fillna(0).to_numpy()
-        bars = ax.barh(y, v, left=left, color=colors[c], label=shown[c], height=0.7,
-                       edgecolor="white", linewidth=0.5)
+        bars = ax.barh(
+            y,
+            v,
+            left=left,
+            color=colors[c],
+            label=shown[c],
+            height=0.7,
+            edgecolor="white",
+            linewidth=0.5,
+        )
         for rect, val in zip(bars, v):
             if val >= 0.06:
-                ax.text(rect.get_x() + rect.get_width() / 2,
-                        rect.get_y() + rect.get_height() / 2, shares_text(val),
-                        ha="center", va="center", fontsize=8,
-                        color=text_color(rect.get_facecolor()))
+                ax.text(
+                    rect.get_x() + rect.get_width() / 2,
+                    rect.get_y() + rect.get_height() / 2,
+                    shares_text(val),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color=text_color(rect.get_facecolor()),
+                )
         left += v
     for pos in np.flatnonzero(total.reindex(order).fillna(0).to_numpy() <= 0):
-        ax.text(0.5, pos, s("no_channel", lang), ha="center", va="center",
-                color="0.4", fontsize=8)
+        ax.text(
+            0.5,
+            pos,
+            s("no_channel", lang),
+            ha="center",
+            va="center",
+            color="0.4",
+            fontsize=8,
+        )
     ax.set_yticks(y, [names_[sid] for sid in order])
     ax.set_ylim(len(order) - 0.5, -0.5)
     ax.set_xlim(0, 1)
     from matplotlib.ticker import PercentFormatter
 
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel(pick(("缴费笔数占比（分群内客户平均）",
-                        "share of payments (mean over the segment's customers)"), lang))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18),
-              ncol=min(len(mix.columns), 5), frameon=False, fontsize=8)
+    ax.set_xlabel(
+        pick(
+            (
+                "缴费笔数占比（分群内客户平均）",
+                "share of payments (mean over the segment's customers)",
+            ),
+            lang,
+        )
+    )
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.18),
+        ncol=min(len(mix.columns), 5),
+        frameon=False,
+        fontsize=8,
+    )
     return finish(ax, title, lang)
 
 
@@ -317,16 +409,23 @@ def plot_k_scores(k_scores, *, chosen=None, lang="auto", ax=None):
     3
     """
     lang = _fonts.resolve_lang(lang)
-    ax, title = start(ax, (7.0, 4.5),
-                      ("分群数 k 的选择", "Choosing the number of segments k"), lang)
+    ax, title = start(
+        ax, (7.0, 4.5), ("分群数 k 的选择", "Choosing the number of segments k"), lang
+    )
     if chosen is None and isinstance(k_scores, pd.DataFrame):
         chosen = k_scores.attrs.get("chosen")
     if not isinstance(k_scores, pd.DataFrame) or k_scores.empty:
-        return no_data(ax, pick(("k 为指定值，未比较其他 k", "k was fixed: no scores"),
-                                lang), title=title)
+        return no_data(
+            ax,
+            pick(("k 为指定值，未比较其他 k", "k was fixed: no scores"), lang),
+            title=title,
+        )
     frame = k_scores.apply(pd.to_numeric, errors="coerce")
-    cols = [c for c in frame.columns
-            if not str(c).endswith("_se") and frame[c].notna().any()]
+    cols = [
+        c
+        for c in frame.columns
+        if not str(c).endswith("_se") and frame[c].notna().any()
+    ]
     if not cols:
         return no_data(ax, s("no_data", lang), title=title)
     import matplotlib as mpl
@@ -340,18 +439,38 @@ def plot_k_scores(k_scores, *, chosen=None, lang="auto", ax=None):
         if str(c).lower() in _LOWER_BETTER:
             scaled = 1 - scaled
         label = pick(_SCORE_NAMES.get(str(c), (str(c), str(c))), lang)
-        ax.plot(ks, scaled.to_numpy(), marker="o", ms=4, lw=1.5, color=cmap(i % 8),
-                label=mathsafe(label))
+        ax.plot(
+            ks,
+            scaled.to_numpy(),
+            marker="o",
+            ms=4,
+            lw=1.5,
+            color=cmap(i % 8),
+            label=mathsafe(label),
+        )
     if chosen is not None:
         ax.axvline(chosen, color="black", lw=1.2, ls="--")
-        ax.text(chosen, 1.04, pick((f" 选定 k = {chosen}", f" chosen k = {chosen}"),
-                                   lang), ha="left", va="bottom", fontsize=9)
+        ax.text(
+            chosen,
+            1.04,
+            pick((f" 选定 k = {chosen}", f" chosen k = {chosen}"), lang),
+            ha="left",
+            va="bottom",
+            fontsize=9,
+        )
     ax.set_ylim(-0.05, 1.12)
     if np.issubdtype(np.asarray(ks).dtype, np.number):
         ax.set_xticks(ks)
     ax.set_xlabel(pick(("分群数 k", "number of segments k"), lang))
-    ax.set_ylabel(pick(("得分（缩放到 0–1，越高越好）", "score scaled to [0, 1], higher is better"),
-                       lang))
+    ax.set_ylabel(
+        pick(
+            (
+                "得分（缩放到 0–1，越高越好）",
+                "score scaled to [0, 1], higher is better",
+            ),
+            lang,
+        )
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right", framealpha=0.85)
     return finish(ax, title, lang)
@@ -365,8 +484,17 @@ def _numeric_matrix(features: pd.DataFrame) -> pd.DataFrame:
     return num.loc[:, num.notna().any()]
 
 
-def plot_embedding(features, labels, *, method="pca", sample=5000, random_state=0,
-                   names=None, lang="auto", ax=None):
+def plot_embedding(
+    features,
+    labels,
+    *,
+    method="pca",
+    sample=5000,
+    random_state=0,
+    names=None,
+    lang="auto",
+    ax=None,
+):
     """2-D map of the customers, coloured by segment.
 
     Features are NaN-imputed with the column median, robust-scaled (median and IQR,
@@ -408,8 +536,12 @@ def plot_embedding(features, labels, *, method="pca", sample=5000, random_state=
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     lang = _fonts.resolve_lang(lang)
     labels = align_labels(features, labels)
-    ax, title = start(ax, (7.0, 5.5), ("客户分布二维投影（按分群着色）",
-                                       "Customers in 2-D, coloured by segment"), lang)
+    ax, title = start(
+        ax,
+        (7.0, 5.5),
+        ("客户分布二维投影（按分群着色）", "Customers in 2-D, coloured by segment"),
+        lang,
+    )
     X = _numeric_matrix(features)
     keep = labels.notna().to_numpy()
     X, lab = X[keep], labels[keep]
@@ -418,8 +550,11 @@ def plot_embedding(features, labels, *, method="pca", sample=5000, random_state=
         idx = np.sort(rng.choice(len(X), size=int(sample), replace=False))
         X, lab = X.iloc[idx], lab.iloc[idx]
     if X.shape[1] < 2 or len(X) < 3:
-        return no_data(ax, pick(("数据不足，无法投影", "too little data for a 2-D map"),
-                                lang), title=title)
+        return no_data(
+            ax,
+            pick(("数据不足，无法投影", "too little data for a 2-D map"), lang),
+            title=title,
+        )
     A = X.fillna(X.median()).to_numpy()
     med = np.median(A, axis=0)
     iqr = np.subtract(*np.percentile(A, [75, 25], axis=0))
@@ -432,16 +567,19 @@ def plot_embedding(features, labels, *, method="pca", sample=5000, random_state=
         pca = PCA(n_components=2, random_state=random_state)
         Z = pca.fit_transform(A)
         ev = pca.explained_variance_ratio_
-        xlabel = pick((f"主成分 1（{ev[0]:.0%} 方差）", f"PC 1 ({ev[0]:.0%} of variance)"),
-                      lang)
-        ylabel = pick((f"主成分 2（{ev[1]:.0%} 方差）", f"PC 2 ({ev[1]:.0%} of variance)"),
-                      lang)
+        xlabel = pick(
+            (f"主成分 1（{ev[0]:.0%} 方差）", f"PC 1 ({ev[0]:.0%} of variance)"), lang
+        )
+        ylabel = pick(
+            (f"主成分 2（{ev[1]:.0%} 方差）", f"PC 2 ({ev[1]:.0%} of variance)"), lang
+        )
     else:
         from sklearn.manifold import TSNE
 
         perplexity = float(min(30, max(2, (len(A) - 1) // 3)))
-        Z = TSNE(n_components=2, init="pca", perplexity=perplexity,
-                 random_state=random_state).fit_transform(A)
+        Z = TSNE(
+            n_components=2, init="pca", perplexity=perplexity, random_state=random_state
+        ).fit_transform(A)
         xlabel, ylabel = "t-SNE 1", "t-SNE 2"
     order = segment_order(lab)
     names_ = segment_names(order, names, lang)
@@ -451,27 +589,52 @@ def plot_embedding(features, labels, *, method="pca", sample=5000, random_state=
     # Noise first so the segments are drawn on top of it.
     for sid in sorted(order, key=lambda x: 0 if x == NOISE else 1):
         m = codes == sid
-        ax.scatter(Z[m, 0], Z[m, 1], s=size * (0.6 if sid == NOISE else 1.0),
-                   color=colors[sid], alpha=0.5 if sid == NOISE else 0.75,
-                   linewidths=0, label=f"{names_[sid]} ({int(m.sum()):,})",
-                   rasterized=len(Z) > 2000)
+        ax.scatter(
+            Z[m, 0],
+            Z[m, 1],
+            s=size * (0.6 if sid == NOISE else 1.0),
+            color=colors[sid],
+            alpha=0.5 if sid == NOISE else 0.75,
+            linewidths=0,
+            label=f"{names_[sid]} ({int(m.sum()):,})",
+            rasterized=len(Z) > 2000,
+        )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     handles, texts = ax.get_legend_handles_labels()
-    key = {f"{names_[sid]} ({int((codes == sid).sum()):,})": i
-           for i, sid in enumerate(order)}
+    key = {
+        f"{names_[sid]} ({int((codes == sid).sum()):,})": i
+        for i, sid in enumerate(order)
+    }
     pairs = sorted(zip(handles, texts), key=lambda p: key.get(p[1], 0))
-    ax.legend([p[0] for p in pairs], [p[1] for p in pairs], fontsize=8,
-              markerscale=max(1.0, 30 / size) ** 0.5, loc="best", framealpha=0.85)
+    ax.legend(
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
+        fontsize=8,
+        markerscale=max(1.0, 30 / size) ** 0.5,
+        loc="best",
+        framealpha=0.85,
+    )
     ax.grid(alpha=0.2)
     return finish(ax, title, lang)
 
 
 _DEFAULT_PROFILE = (
-    "delay_days_mean", "late_share", "unpaid_share", "automatic_share", "online_share",
-    "self_service_share", "counter_share", "agent_share", "prepaid_share",
-    "channel_entropy", "pay_count_per_year", "amount_per_year", "arrears_amount",
-    "topups_per_month", "recency_days",
+    "delay_days_mean",
+    "late_share",
+    "unpaid_share",
+    "automatic_share",
+    "online_share",
+    "self_service_share",
+    "counter_share",
+    "agent_share",
+    "prepaid_share",
+    "channel_entropy",
+    "pay_count_per_year",
+    "amount_per_year",
+    "arrears_amount",
+    "topups_per_month",
+    "recency_days",
 )
 
 
@@ -500,12 +663,15 @@ def profile_columns(features: pd.DataFrame, labels) -> list:
     ['late_share']
     """
     labels = align_labels(features, labels)
-    columns = [c for c in _DEFAULT_PROFILE if c in features and features[c].notna().any()]
+    columns = [
+        c for c in _DEFAULT_PROFILE if c in features and features[c].notna().any()
+    ]
     if not columns:
         return columns
     # A row where every segment has the same median says nothing: drop it.
-    meds = (features[columns].apply(pd.to_numeric, errors="coerce")
-            .groupby(labels).median())
+    meds = (
+        features[columns].apply(pd.to_numeric, errors="coerce").groupby(labels).median()
+    )
     varies = meds.nunique(dropna=True) > 1
     if varies.any() and meds.shape[0] > 1:
         columns = [c for c in columns if varies[c]]
@@ -568,13 +734,20 @@ def plot_profiles(features, labels, *, columns=None, names=None, lang="auto", ax
     else:
         missing = [c for c in columns if c not in features]
         if missing:
-            raise KeyError(f"columns not in features: {missing}; "
-                           f"available: {list(features.columns)[:10]} ...")
+            raise KeyError(
+                f"columns not in features: {missing}; "
+                f"available: {list(features.columns)[:10]} ..."
+            )
         columns = list(columns)
-    ax, title = start(ax, (1.6 + 1.1 * max(len(order), 2),
-                           1.0 + 0.38 * max(len(columns), 3)),
-                      ("分群画像（分群中位数与全体客户比较）",
-                       "Segment profiles (median vs. all customers)"), lang)
+    ax, title = start(
+        ax,
+        (1.6 + 1.1 * max(len(order), 2), 1.0 + 0.38 * max(len(columns), 3)),
+        (
+            "分群画像（分群中位数与全体客户比较）",
+            "Segment profiles (median vs. all customers)",
+        ),
+        lang,
+    )
     if not columns or not order:
         return no_data(ax, s("no_data", lang), title=title)
     block = features[columns].apply(pd.to_numeric, errors="coerce").astype("float64")
@@ -588,9 +761,21 @@ def plot_profiles(features, labels, *, columns=None, names=None, lang="auto", ax
     annotate_cells(ax, im, zt, texts)
     names_ = segment_names(order, names, lang)
     rotated_xticks(ax, [names_[sid] for sid in order])
-    ax.set_yticks(range(len(columns)),
-                  [pick(FEATURE_NAMES[c], lang) if c in FEATURE_NAMES else mathsafe(c)
-                   for c in columns])
-    colorbar(ax, im, pick(("与全体中位数之差（标准差）", "difference from all customers (SD)"),
-                          lang), lang, fontsize=8, shrink=0.8)
+    ax.set_yticks(
+        range(len(columns)),
+        [
+            pick(FEATURE_NAMES[c], lang) if c in FEATURE_NAMES else mathsafe(c)
+            for c in columns
+        ],
+    )
+    colorbar(
+        ax,
+        im,
+        pick(
+            ("与全体中位数之差（标准差）", "difference from all customers (SD)"), lang
+        ),
+        lang,
+        fontsize=8,
+        shrink=0.8,
+    )
     return finish(ax, title, lang)

@@ -27,8 +27,9 @@ def _class_keys(classes: pd.Series) -> pd.Series:
     return classes.map(lambda v: lookup.get(v, v))
 
 
-def plot_value_matrix(count, amount, classes=None, *, sample=20000, random_state=0,
-                      lang="auto", ax=None):
+def plot_value_matrix(
+    count, amount, classes=None, *, sample=20000, random_state=0, lang="auto", ax=None
+):
     """Scatter of payment count x amount per customer, with the mean lines.
 
     The two population means split the plane into the four classes of the value
@@ -64,8 +65,15 @@ def plot_value_matrix(count, amount, classes=None, *, sample=20000, random_state
     ['high value (n=1)', 'low value (n=1)', 'mass (n=1)', 'potential (n=1)']
     """
     lang = _fonts.resolve_lang(lang)
-    ax, title = start(ax, (7.0, 5.5), ("客户价值矩阵（缴费次数 × 缴费金额）",
-                                       "Value matrix (payment count x amount)"), lang)
+    ax, title = start(
+        ax,
+        (7.0, 5.5),
+        (
+            "客户价值矩阵（缴费次数 × 缴费金额）",
+            "Value matrix (payment count x amount)",
+        ),
+        lang,
+    )
     idx = count.index if isinstance(count, pd.Series) else None
     c = pd.Series(np.asarray(count, dtype="float64"), index=idx)
     a = pd.Series(np.asarray(amount, dtype="float64"), index=c.index)
@@ -77,8 +85,11 @@ def plot_value_matrix(count, amount, classes=None, *, sample=20000, random_state
     mc, ma = float(c[ok].mean()), float(a[ok].mean())
     if classes is None:
         ca, aa = (c > mc).to_numpy(), (a > ma).to_numpy()
-        keys = np.select([ca & aa, ca & ~aa, ~ca & aa],
-                         ["high_value", "mass", "potential"], "low_value")
+        keys = np.select(
+            [ca & aa, ca & ~aa, ~ca & aa],
+            ["high_value", "mass", "potential"],
+            "low_value",
+        )
         cls = pd.Series(keys, index=c.index)
     else:
         cls = _class_keys(pd.Series(np.asarray(classes, dtype=object), index=c.index))
@@ -98,29 +109,61 @@ def plot_value_matrix(count, amount, classes=None, *, sample=20000, random_state
             continue
         zh, en, color = VALUE_STYLES.get(key, (key, key, extra_colors.get(key)))
         name = mathsafe(zh if lang == "zh" else en)
-        ax.scatter(cv[m], av[m], s=size, color=color, alpha=0.7, linewidths=0,
-                   label=f"{name} ({int(n_all.get(key, 0)):,})",
-                   rasterized=len(pos) > 2000)
+        ax.scatter(
+            cv[m],
+            av[m],
+            s=size,
+            color=color,
+            alpha=0.7,
+            linewidths=0,
+            label=f"{name} ({int(n_all.get(key, 0)):,})",
+            rasterized=len(pos) > 2000,
+        )
     ax.axvline(mc, color="0.25", lw=1, ls="--")
     ax.axhline(ma, color="0.25", lw=1, ls="--")
     # Mean labels outside the plot area (top and right edges), clear of the points
     # and of the quadrant names in the corners.
-    ax.text(mc, 1.0, pick((f"平均次数 {mc:,.1f}", f"mean count {mc:,.1f}"), lang),
-            transform=ax.get_xaxis_transform(), fontsize=8, color="0.25",
-            ha="center", va="bottom")
-    ax.text(1.01, ma, pick((f"平均金额\n{ma:,.0f}", f"mean\namount\n{ma:,.0f}"), lang),
-            transform=ax.get_yaxis_transform(), fontsize=8, color="0.25",
-            ha="left", va="center")
+    ax.text(
+        mc,
+        1.0,
+        pick((f"平均次数 {mc:,.1f}", f"mean count {mc:,.1f}"), lang),
+        transform=ax.get_xaxis_transform(),
+        fontsize=8,
+        color="0.25",
+        ha="center",
+        va="bottom",
+    )
+    ax.text(
+        1.01,
+        ma,
+        pick((f"平均金额\n{ma:,.0f}", f"mean\namount\n{ma:,.0f}"), lang),
+        transform=ax.get_yaxis_transform(),
+        fontsize=8,
+        color="0.25",
+        ha="left",
+        va="center",
+    )
     # Each axes corner lies in its own quadrant whenever the means are inside the axes.
-    corners = {"high_value": (0.98, 0.98, "right", "top"),
-               "potential": (0.02, 0.98, "left", "top"),
-               "mass": (0.98, 0.06, "right", "bottom"),
-               "low_value": (0.02, 0.06, "left", "bottom")}
+    corners = {
+        "high_value": (0.98, 0.98, "right", "top"),
+        "potential": (0.02, 0.98, "left", "top"),
+        "mass": (0.98, 0.06, "right", "bottom"),
+        "low_value": (0.02, 0.06, "left", "bottom"),
+    }
     for key, (x, y, ha, va) in corners.items():
         zh, en, color = VALUE_STYLES[key]
-        ax.text(x, y, f"{zh if lang == 'zh' else en} (n={int(n_all.get(key, 0)):,})",
-                transform=ax.transAxes, ha=ha, va=va, fontsize=10, fontweight="bold",
-                color=color, bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})
+        ax.text(
+            x,
+            y,
+            f"{zh if lang == 'zh' else en} (n={int(n_all.get(key, 0)):,})",
+            transform=ax.transAxes,
+            ha=ha,
+            va=va,
+            fontsize=10,
+            fontweight="bold",
+            color=color,
+            bbox={"facecolor": "white", "alpha": 0.7, "lw": 0},
+        )
     ax.set_xlabel(pick(("缴费次数", "payment count"), lang))
     ax.set_ylabel(pick(("缴费金额（元）", "amount paid (yuan)"), lang))
     ax.grid(alpha=0.2)
@@ -157,7 +200,9 @@ def plot_pyramid(tiers, *, amount=None, lang="auto", ax=None):
     ['A', 'B', 'C', 'D']
     """
     lang = _fonts.resolve_lang(lang)
-    ax, title = start(ax, (7.0, 4.0), ("客户价值金字塔", "Customer value pyramid"), lang)
+    ax, title = start(
+        ax, (7.0, 4.0), ("客户价值金字塔", "Customer value pyramid"), lang
+    )
     t = pd.Series(np.asarray(tiers, dtype=object)).dropna().astype(str)
     if t.empty:
         return no_data(ax, s("no_data", lang), title=title)
@@ -181,11 +226,21 @@ def plot_pyramid(tiers, *, amount=None, lang="auto", ax=None):
     ax.barh(y, width, left=-width / 2, color=colors, height=0.8, edgecolor="white")
     right = width.max() / 2
     for i, tier in enumerate(order):
-        text = pick((f"{int(counts[tier]):,} 户（{share[tier]:.1%}）",
-                     f"{int(counts[tier]):,} customers ({share[tier]:.1%})"), lang)
+        text = pick(
+            (
+                f"{int(counts[tier]):,} 户（{share[tier]:.1%}）",
+                f"{int(counts[tier]):,} customers ({share[tier]:.1%})",
+            ),
+            lang,
+        )
         if amount_share is not None:
-            text += pick((f"，金额占 {amount_share[tier]:.1%}",
-                          f", {amount_share[tier]:.1%} of amount"), lang)
+            text += pick(
+                (
+                    f"，金额占 {amount_share[tier]:.1%}",
+                    f", {amount_share[tier]:.1%} of amount",
+                ),
+                lang,
+            )
         ax.text(right + 0.03, i, text, va="center", ha="left", fontsize=9)
     ax.set_yticks(y, [mathsafe(o) for o in order])
     ax.set_ylim(len(order) - 0.5, -0.5)

@@ -137,10 +137,12 @@ def summary_html(result, *, max_rows=30) -> str:
     segs = result.segments
     colors = _colors(list(segs.index))
     n_cust = int(segs["size"].sum())
-    head = (f"<b>payseg segmentation</b>: {n_cust:,} customers, "
-            f"{_n_segments(result)} segments ({_E(_method(result))}), "
-            f"{len(result.data.payments):,} payments, "
-            f"{len(result.data.rejected):,} rejected rows")
+    head = (
+        f"<b>payseg segmentation</b>: {n_cust:,} customers, "
+        f"{_n_segments(result)} segments ({_E(_method(result))}), "
+        f"{len(result.data.payments):,} payments, "
+        f"{len(result.data.rejected):,} rejected rows"
+    )
     if _n_warnings(result.warnings):
         head += f", {_n_warnings(result.warnings):,} early warnings"
     td = 'style="padding:2px 8px;text-align:{a};border-bottom:1px solid #ddd"'
@@ -150,22 +152,32 @@ def summary_html(result, *, max_rows=30) -> str:
     rows = []
     for sid, r in segs.head(max_rows).iterrows():
         color = colors.get(sid, "#999999")
-        sw = (f'<span style="display:inline-block;width:10px;height:10px;'
-              f'background:{color};margin-right:5px"></span>')
+        sw = (
+            f'<span style="display:inline-block;width:10px;height:10px;'
+            f'background:{color};margin-right:5px"></span>'
+        )
         rows.append(
             f"<tr><td {left}>{sw}{_E(str(sid))}</td>"
             f"<td {nowrap}>{_E(_text(r['name_zh']))}</td>"
             f"<td {left}>{_E(_text(r['name_en']))}</td>"
             f"<td {right}>{_int(r['size'])}</td><td {right}>{_pct(r['share'])}</td>"
-            f"<td {left}>{_E(_plain(_action(r['action'], r['key'], texts)))}</td></tr>")
-    more = (f"<p>... {len(segs) - max_rows} more segments</p>"
-            if len(segs) > max_rows else "")
-    header = "".join(f"<th {left if i < 3 or i == 5 else right}>{h}</th>" for i, h in
-                     enumerate(["segment", "名称", "name", "customers", "share",
-                                "action"]))
-    return (f'<div class="payseg-summary"><p>{head}</p>'
-            f'<table style="border-collapse:collapse">'
-            f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            f"{more}<p style=\"color:#666;font-size:90%\">result.report(\"report.html\") "
-            "writes the full report.</p></div>")
-
+            f"<td {left}>{_E(_plain(_action(r['action'], r['key'], texts)))}</td></tr>"
+        )
+    more = (
+        f"<p>... {len(segs) - max_rows} more segments</p>"
+        if len(segs) > max_rows
+        else ""
+    )
+    header = "".join(
+        f"<th {left if i < 3 or i == 5 else right}>{h}</th>"
+        for i, h in enumerate(
+            ["segment", "名称", "name", "customers", "share", "action"]
+        )
+    )
+    return (
+        f'<div class="payseg-summary"><p>{head}</p>'
+        f'<table style="border-collapse:collapse">'
+        f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f'{more}<p style="color:#666;font-size:90%">result.report("report.html") '
+        "writes the full report.</p></div>"
+    )

@@ -15,8 +15,9 @@ def _is_noise(sid) -> bool:
 def _n_segments(result) -> int:
     """Segments with customers, noise left out."""
     segs = result.segments
-    return int(sum(1 for sid, n in segs["size"].items()
-                   if n > 0 and not _is_noise(sid)))
+    return int(
+        sum(1 for sid, n in segs["size"].items() if n > 0 and not _is_noise(sid))
+    )
 
 
 def _method(result) -> str:
@@ -34,8 +35,10 @@ def _colors(ids) -> dict:
 
 def _has_values(X):
     """has(*columns): True when X has a non-missing value in any of them."""
+
     def has(*columns):
         return X is not None and any(c in X and X[c].notna().any() for c in columns)
+
     return has
 
 

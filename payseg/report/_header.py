@@ -20,9 +20,15 @@ def _header(result) -> tuple[list, list]:
         (_int(_n_segments(result)), "segments 分群"),
     ]
     if len(p):
-        cards.append((f"{p['paid_at'].min():%Y-%m} – {p['paid_at'].max():%Y-%m}",
-                      "period 时间范围"))
-        cards.append((_money(p["amount"].sum()).rsplit(".", 1)[0], "yuan paid 缴费金额（元）"))
+        cards.append(
+            (
+                f"{p['paid_at'].min():%Y-%m} – {p['paid_at'].max():%Y-%m}",
+                "period 时间范围",
+            )
+        )
+        cards.append(
+            (_money(p["amount"].sum()).rsplit(".", 1)[0], "yuan paid 缴费金额（元）")
+        )
     cards.append((_int(len(data.rejected)), "rejected rows 拒收行"))
     meta = [
         f"Method {_method(result)}, k = {_n_segments(result)}",
@@ -42,10 +48,12 @@ def _key_points(result, segs) -> list:
     keys = segs["key"].astype(str)
     late = segs.loc[keys.isin(["chronic_late", "deadline"]).to_numpy()]
     if len(late):
-        points.append(f"{int(late['size'].sum()):,} customers "
-                      f"({late['share'].sum():.1%}) are in deadline-driven or "
-                      "chronically late segments: candidates for reminders and "
-                      "auto-debit offers.")
+        points.append(
+            f"{int(late['size'].sum()):,} customers "
+            f"({late['share'].sum():.1%}) are in deadline-driven or "
+            "chronically late segments: candidates for reminders and "
+            "auto-debit offers."
+        )
     p = result.data.payments
     if "channel" in p and p["channel"].notna().any():
         from ..channels import table
@@ -53,20 +61,25 @@ def _key_points(result, segs) -> list:
         # value_counts on the categorical, then groups per code: no per-row strings.
         vc = p["channel"].value_counts()
         groups = pd.Series([str(c) for c in vc.index]).map(table()["group"])
-        share = vc.to_numpy()[groups.isin(["counter", "agent"]).to_numpy()].sum() \
-            / max(int(vc.sum()), 1)
-        points.append(f"{share:.1%} of payments are made at counters or agent "
-                      "outlets.")
+        share = vc.to_numpy()[groups.isin(["counter", "agent"]).to_numpy()].sum() / max(
+            int(vc.sum()), 1
+        )
+        points.append(f"{share:.1%} of payments are made at counters or agent outlets.")
     n_w = _n_warnings(result.warnings)
     if n_w:
-        points.append(f"{n_w:,} customers are on the early-warning list (section "
-                      "Early warnings).")
+        points.append(
+            f"{n_w:,} customers are on the early-warning list (section Early warnings)."
+        )
     rej = result.data.rejected
     if len(rej):
-        points.append(f"{len(rej):,} input rows were rejected; see the reasons in "
-                      "the data summary.")
+        points.append(
+            f"{len(rej):,} input rows were rejected; see the reasons in "
+            "the data summary."
+        )
     noise = segs.loc[[_is_noise(i) for i in segs.index]]
     if len(noise) and noise["size"].sum():
-        points.append(f"{int(noise['size'].sum()):,} customers "
-                      f"({noise['share'].sum():.1%}) fit no segment (noise).")
+        points.append(
+            f"{int(noise['size'].sum()):,} customers "
+            f"({noise['share'].sum():.1%}) fit no segment (noise)."
+        )
     return points

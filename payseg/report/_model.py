@@ -126,9 +126,10 @@ def _figure(name, draw, caption, size=(8.0, 4.5)) -> _Figure:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=100)
     except Exception as exc:  # noqa: BLE001 - one bad plot must not lose the report
-        warnings.warn(f"payseg.report: figure {name!r} failed: {exc!r}", RuntimeWarning,
-                      stacklevel=2)
+        warnings.warn(
+            f"payseg.report: figure {name!r} failed: {exc!r}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return _Figure(name, None, caption, error=f"{type(exc).__name__}: {exc}")
     return _Figure(name, buf.getvalue(), caption)
-
-

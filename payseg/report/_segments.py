@@ -18,8 +18,13 @@ def _dominant_channel(result, segs: pd.DataFrame) -> pd.Series:
 
     t = table()
     codes = prof["dominant_channel"].reindex(segs.index)
-    return codes.map(lambda c: c if _isnan(c) or c not in t.index
-                     else f"{t.at[c, 'name_zh']} ({t.at[c, 'name_en']})")
+    return codes.map(
+        lambda c: (
+            c
+            if _isnan(c) or c not in t.index
+            else f"{t.at[c, 'name_zh']} ({t.at[c, 'name_en']})"
+        )
+    )
 
 
 def _section_segments(result, segs, colors, lang) -> _Section:
@@ -32,25 +37,54 @@ def _section_segments(result, segs, colors, lang) -> _Section:
     rows = []
     for sid, r in segs.iterrows():
         color = colors.get(sid, "#999999")
-        rows.append([_Swatch(color, str(sid)), _text(r["name_zh"]), _text(r["name_en"]),
-                     _int(r["size"]), _pct(r["share"]), _text(main.get(sid)),
-                     _action(r["action"], r["key"], texts)])
-    blocks.append(_Para(
-        f"{_n_segments(result)} segments over {int(segs['size'].sum()):,} customers. "
-        "Each segment is named after the payment-behaviour archetype its profile "
-        "matches; the action is the service recommended for most of its customers."))
-    blocks.append(_Table(["segment 分群", "名称", "name", "customers 客户数",
-                          "share 占比", "main channel 主要渠道",
-                          "recommended action 建议措施"], rows, num={3, 4},
-                         nowrap={0, 1}))
+        rows.append(
+            [
+                _Swatch(color, str(sid)),
+                _text(r["name_zh"]),
+                _text(r["name_en"]),
+                _int(r["size"]),
+                _pct(r["share"]),
+                _text(main.get(sid)),
+                _action(r["action"], r["key"], texts),
+            ]
+        )
+    blocks.append(
+        _Para(
+            f"{_n_segments(result)} segments over {int(segs['size'].sum()):,} customers. "
+            "Each segment is named after the payment-behaviour archetype its profile "
+            "matches; the action is the service recommended for most of its customers."
+        )
+    )
+    blocks.append(
+        _Table(
+            [
+                "segment 分群",
+                "名称",
+                "name",
+                "customers 客户数",
+                "share 占比",
+                "main channel 主要渠道",
+                "recommended action 建议措施",
+            ],
+            rows,
+            num={3, 4},
+            nowrap={0, 1},
+        )
+    )
     cust = result.customers
-    if isinstance(cust, pd.DataFrame) and {"segment", "action"} <= set(cust.columns) \
-            and len(cust):
+    if (
+        isinstance(cust, pd.DataFrame)
+        and {"segment", "action"} <= set(cust.columns)
+        and len(cust)
+    ):
         mix = pd.crosstab(cust["segment"], cust["action"], normalize="index")
         counts = cust["action"].value_counts()
         acts = [a for a in counts.index if a in mix.columns][:8]
-        keys = cust.groupby("action")["archetype"].first() if "archetype" in cust \
+        keys = (
+            cust.groupby("action")["archetype"].first()
+            if "archetype" in cust
             else pd.Series(dtype=object)
+        )
         header = ["segment 分群"]
         for a in acts:
             cell = _action(a, keys.get(a), texts)
@@ -59,51 +93,86 @@ def _section_segments(result, segs, colors, lang) -> _Section:
         for sid in segs.index:
             if sid not in mix.index:
                 continue
-            mrows.append([_Swatch(colors.get(sid, "#999999"),
-                                  _text(segs.at[sid, "name_zh"])),
-                          *[_pct(mix.at[sid, a]) if mix.at[sid, a] > 0 else "–"
-                            for a in acts]])
+            mrows.append(
+                [
+                    _Swatch(colors.get(sid, "#999999"), _text(segs.at[sid, "name_zh"])),
+                    *[
+                        _pct(mix.at[sid, a]) if mix.at[sid, a] > 0 else "–"
+                        for a in acts
+                    ],
+                ]
+            )
         blocks.append(_Sub("Action mix of each segment", "各分群建议措施构成"))
-        blocks.append(_Para(
-            "Share of each segment's customers per recommended action (the most "
-            "common actions): a segment's action is what most of its customers get, "
-            "VIPs, bad credit, small arrears and warnings get their own. "
-            "各分群客户的建议措施构成。"))
-        blocks.append(_Table(header, mrows, num=set(range(1, len(header))),
-                             nowrap={0}))
+        blocks.append(
+            _Para(
+                "Share of each segment's customers per recommended action (the most "
+                "common actions): a segment's action is what most of its customers get, "
+                "VIPs, bad credit, small arrears and warnings get their own. "
+                "各分群客户的建议措施构成。"
+            )
+        )
+        blocks.append(_Table(header, mrows, num=set(range(1, len(header))), nowrap={0}))
     names = segs[["name_zh", "name_en"]]
     has = _has_values(X)
     if has("online_share", "counter_share", "automatic_share"):
-        blocks.append(_model._figure(
-            "channel_mix",
-            lambda ax: plot.plot_channel_mix(X, labels, names=names, lang=lang, ax=ax),
-            "Channel families per segment (mean share of each customer's payments). "
-            "各分群缴费渠道构成。", (8.5, 1.9 + 0.42 * len(segs))))
+        blocks.append(
+            _model._figure(
+                "channel_mix",
+                lambda ax: plot.plot_channel_mix(
+                    X, labels, names=names, lang=lang, ax=ax
+                ),
+                "Channel families per segment (mean share of each customer's payments). "
+                "各分群缴费渠道构成。",
+                (8.5, 1.9 + 0.42 * len(segs)),
+            )
+        )
     else:
-        blocks.append(_Para("No channel mix: the data has no payment channel. "
-                            "无缴费渠道数据。", "note"))
-    delay_col = next((c for c in ("days_to_due_mean", "delay_days_mean") if has(c)),
-                     None)
+        blocks.append(
+            _Para(
+                "No channel mix: the data has no payment channel. 无缴费渠道数据。",
+                "note",
+            )
+        )
+    delay_col = next(
+        (c for c in ("days_to_due_mean", "delay_days_mean") if has(c)), None
+    )
     if delay_col is not None:
         caption = (
             "Payment day relative to the due date, per customer (mean over its bills): "
             "negative = paid before the due date, positive = days late; boxes span the "
             "middle half of the segment. 各分群缴费日相对截止日的天数（负数为截止日前缴费）。"
-            if delay_col == "days_to_due_mean" else
-            "Days from bill issue to payment, per customer (the bills carry no due "
-            "date); boxes span the middle half of the segment. 各分群账单发行后缴费天数。")
-        blocks.append(_model._figure(
-            "delay",
-            lambda ax: plot.plot_delay_distribution(X, labels, column=delay_col,
-                                                    names=names, lang=lang, ax=ax),
-            caption, (8.5, 1.5 + 0.42 * len(segs))))
+            if delay_col == "days_to_due_mean"
+            else "Days from bill issue to payment, per customer (the bills carry no due "
+            "date); boxes span the middle half of the segment. 各分群账单发行后缴费天数。"
+        )
+        blocks.append(
+            _model._figure(
+                "delay",
+                lambda ax: plot.plot_delay_distribution(
+                    X, labels, column=delay_col, names=names, lang=lang, ax=ax
+                ),
+                caption,
+                (8.5, 1.5 + 0.42 * len(segs)),
+            )
+        )
     else:
-        blocks.append(_Para("No payment timing: the data has no bills with due dates. "
-                            "无账单数据，无法计算缴费时间。", "note"))
+        blocks.append(
+            _Para(
+                "No payment timing: the data has no bills with due dates. "
+                "无账单数据，无法计算缴费时间。",
+                "note",
+            )
+        )
     if X is not None and labels is not None and len(X):
-        blocks.append(_model._figure(
-            "embedding",
-            lambda ax: plot.plot_embedding(X, labels, names=names, lang=lang, ax=ax),
-            "Customers projected to two dimensions (PCA); nearby points pay alike. "
-            "客户二维投影，点越近缴费行为越相似。", (8.0, 6.0)))
+        blocks.append(
+            _model._figure(
+                "embedding",
+                lambda ax: plot.plot_embedding(
+                    X, labels, names=names, lang=lang, ax=ax
+                ),
+                "Customers projected to two dimensions (PCA); nearby points pay alike. "
+                "客户二维投影，点越近缴费行为越相似。",
+                (8.0, 6.0),
+            )
+        )
     return _Section("segments", "Segments", "客户分群", blocks)

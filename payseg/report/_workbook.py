@@ -16,23 +16,47 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["BAD_CREDIT_PAYMENT", "VIP_TIERS", "reminder_schedule", "write_workbook",
-           "vip_list", "bad_credit_list"]
+__all__ = [
+    "BAD_CREDIT_PAYMENT",
+    "VIP_TIERS",
+    "reminder_schedule",
+    "write_workbook",
+    "vip_list",
+    "bad_credit_list",
+]
 
 #: VIP sub-tiers of tier A, best first: (中文, English, cumulative share of tier A by
 #: amount, action 中文, action English). Pass your own to ``vip_tiers``.
 VIP_TIERS = (
-    ("钻石卡", "diamond", 0.10, "客户经理专人服务，每季度上门走访，业务优先办理",
-     "dedicated account manager, quarterly visits, priority handling"),
-    ("白金卡", "platinum", 0.40, "客户经理半年走访，绿色通道",
-     "account-manager visit every half-year, green channel"),
-    ("金卡", "gold", 1.00, "年度回访，绿色通道，电子账单",
-     "yearly follow-up call, green channel, e-bill"),
+    (
+        "钻石卡",
+        "diamond",
+        0.10,
+        "客户经理专人服务，每季度上门走访，业务优先办理",
+        "dedicated account manager, quarterly visits, priority handling",
+    ),
+    (
+        "白金卡",
+        "platinum",
+        0.40,
+        "客户经理半年走访，绿色通道",
+        "account-manager visit every half-year, green channel",
+    ),
+    (
+        "金卡",
+        "gold",
+        1.00,
+        "年度回访，绿色通道，电子账单",
+        "yearly follow-up call, green channel, e-bill",
+    ),
 )
 
 #: Payment method recommended by credit grade for the 失信 list: (中文, English).
 BAD_CREDIT_PAYMENT = {
-    "D": ("改用预付费（费控）缴费，先缴费后用电", "switch to prepaid (fee-control) metering: pay before use"),
+    "D": (
+        "改用预付费（费控）缴费，先缴费后用电",
+        "switch to prepaid (fee-control) metering: pay before use",
+    ),
     "C": ("签约银行代扣", "sign up for bank auto-debit"),
 }
 
@@ -96,8 +120,12 @@ def _base(result) -> pd.DataFrame:
     """customers with the few features the lists need, index customer_id."""
     c = result.customers.copy()
     X = result.features if isinstance(result.features, pd.DataFrame) else None
-    for col in ("amount_per_year", "arrears_amount", "max_months_in_arrears",
-                "days_to_due_mean"):
+    for col in (
+        "amount_per_year",
+        "arrears_amount",
+        "max_months_in_arrears",
+        "days_to_due_mean",
+    ):
         if col not in c and X is not None and col in X:
             c[col] = X[col].reindex(c.index)
     return c
@@ -133,11 +161,16 @@ def bad_credit_list(result, *, arrears_months=3.0, lang="zh") -> pd.DataFrame:
     """The 失信 list: grade D, theft, or arrears for ``arrears_months`` or longer."""
     c = _base(result)
     data_c = result.data.customers
-    theft = (data_c["theft"].reindex(c.index).fillna(False).astype(bool)
-             if "theft" in data_c else pd.Series(False, index=c.index))
+    theft = (
+        data_c["theft"].reindex(c.index).fillna(False).astype(bool)
+        if "theft" in data_c
+        else pd.Series(False, index=c.index)
+    )
     grade_d = c.get("credit_grade", pd.Series("", index=c.index)).astype(str) == "D"
-    months = pd.to_numeric(c.get("max_months_in_arrears",
-                                 pd.Series(np.nan, index=c.index)), errors="coerce")
+    months = pd.to_numeric(
+        c.get("max_months_in_arrears", pd.Series(np.nan, index=c.index)),
+        errors="coerce",
+    )
     long = months >= arrears_months
     keep = theft | grade_d | long
     out = c[keep].copy()
@@ -147,15 +180,17 @@ def bad_credit_list(result, *, arrears_months=3.0, lang="zh") -> pd.DataFrame:
         if theft.get(cid, False):
             parts.append(("窃电", "electricity theft"))
         if long.get(cid, False):
-            parts.append((f"欠费 {months[cid]:.1f} 个月",
-                          f"in arrears {months[cid]:.1f} months"))
+            parts.append(
+                (f"欠费 {months[cid]:.1f} 个月", f"in arrears {months[cid]:.1f} months")
+            )
         if grade_d.get(cid, False):
             parts.append(("信用等级 D", "credit grade D"))
         why.append(("；" if lang == "zh" else "; ").join(_pick(p, lang) for p in parts))
     out["bad_credit_reason"] = why
     out["payment_method"] = _pick(BAD_CREDIT_PAYMENT["D"], lang)
-    return out.sort_values("credit_score", kind="stable") if "credit_score" in out \
-        else out
+    return (
+        out.sort_values("credit_score", kind="stable") if "credit_score" in out else out
+    )
 
 
 def _channel_for_reminder(row, lang) -> str:
@@ -163,11 +198,13 @@ def _channel_for_reminder(row, lang) -> str:
     if group in ("online", "automatic", "self_service"):
         return _pick(("网上国网App推送+短信", "app push + SMS"), lang)
     if group == "counter":
-        return _pick(("短信+电话（老年客户）", "SMS + phone call (elderly customers)"),
-                     lang)
+        return _pick(
+            ("短信+电话（老年客户）", "SMS + phone call (elderly customers)"), lang
+        )
     if group == "agent":
-        return _pick(("短信，必要时收费员上门提醒", "SMS; the collector calls if needed"),
-                     lang)
+        return _pick(
+            ("短信，必要时收费员上门提醒", "SMS; the collector calls if needed"), lang
+        )
     return _pick(("短信", "SMS"), lang)
 
 
@@ -191,12 +228,19 @@ def reminder_schedule(result, *, lead_days=3, lang="zh") -> pd.DataFrame:
     keep = c["days_to_due_mean"].notna()
     if "archetype" in c:
         keep &= ~c["archetype"].astype(str).isin(
-            ["auto_debit", "prepaid_frequent", "prepaid_occasional", "dormant"])
+            ["auto_debit", "prepaid_frequent", "prepaid_occasional", "dormant"]
+        )
     c = c[keep].copy()
-    due_day = (b.dropna(subset=["due_on"]).groupby("customer_id")["due_on"]
-               .agg(lambda s: int(s.dt.day.median())))
-    day = due_day.reindex(c.index).fillna(int(due_day.median()) if len(due_day)
-                                          else 28).astype(int)
+    due_day = (
+        b.dropna(subset=["due_on"])
+        .groupby("customer_id")["due_on"]
+        .agg(lambda s: int(s.dt.day.median()))
+    )
+    day = (
+        due_day.reindex(c.index)
+        .fillna(int(due_day.median()) if len(due_day) else 28)
+        .astype(int)
+    )
     month = as_of.to_period("M")
     nxt = []
     for d in day.to_numpy():  # per customer; dates are cheap
@@ -204,7 +248,9 @@ def reminder_schedule(result, *, lead_days=3, lang="zh") -> pd.DataFrame:
         cand = m.to_timestamp() + pd.Timedelta(days=min(int(d), m.days_in_month) - 1)
         if cand <= as_of:
             m = m + 1
-            cand = m.to_timestamp() + pd.Timedelta(days=min(int(d), m.days_in_month) - 1)
+            cand = m.to_timestamp() + pd.Timedelta(
+                days=min(int(d), m.days_in_month) - 1
+            )
         nxt.append(cand)
     c["next_due"] = pd.to_datetime(nxt)
     before = c["days_to_due_mean"].round().astype(int)
@@ -214,16 +260,19 @@ def reminder_schedule(result, *, lead_days=3, lang="zh") -> pd.DataFrame:
     c["remind_on"] = remind.where(remind > as_of, as_of + pd.Timedelta(days=1)).dt.date
     c["next_due"] = c["next_due"].dt.date
     c["usual_pay_day"] = [
-        (f"截止日前 {v} 天" if v >= 0 else f"截止日后 {-v} 天") if lang == "zh"
+        (f"截止日前 {v} 天" if v >= 0 else f"截止日后 {-v} 天")
+        if lang == "zh"
         else (f"{v} days before due" if v >= 0 else f"{-v} days after due")
-        for v in before]
+        for v in before
+    ]
     from ..channels import table
 
     groups = table()["group"] if "group" in table().columns else pd.Series(dtype=str)
     dom = c.get("dominant_channel", pd.Series(np.nan, index=c.index))
     c["_group"] = dom.map(groups)
-    c["remind_channel"] = [_channel_for_reminder(r, lang) for r in
-                           c[["_group"]].to_dict("records")]
+    c["remind_channel"] = [
+        _channel_for_reminder(r, lang) for r in c[["_group"]].to_dict("records")
+    ]
     return c.drop(columns="_group").sort_values("remind_on", kind="stable")
 
 
@@ -232,7 +281,7 @@ def _sheet_name(text: str, used: set) -> str:
     base, i = name, 2
     while name.lower() in used:
         suffix = f" {i}"
-        name = base[:31 - len(suffix)] + suffix
+        name = base[: 31 - len(suffix)] + suffix
         i += 1
     used.add(name.lower())
     return name
@@ -281,8 +330,16 @@ def _frame(rows: pd.DataFrame, cols, lang, channel_names) -> pd.DataFrame:
 _PEOPLE = ["customer_name", "address", "region", "collector"]
 
 
-def write_workbook(result, path, *, lang="zh", vip_tiers=VIP_TIERS, sheets=None,
-                   reminder_lead_days=3, arrears_months=3.0) -> Path:
+def write_workbook(
+    result,
+    path,
+    *,
+    lang="zh",
+    vip_tiers=VIP_TIERS,
+    sheets=None,
+    reminder_lead_days=3,
+    arrears_months=3.0,
+) -> Path:
     """Write the field-staff workbook (``.xlsx``) of a segmentation result.
 
     Parameters
@@ -308,8 +365,16 @@ def write_workbook(result, path, *, lang="zh", vip_tiers=VIP_TIERS, sheets=None,
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
-    kinds = ("all", "action", "region", "vip", "bad_credit", "reminders", "warnings",
-             "movers")
+    kinds = (
+        "all",
+        "action",
+        "region",
+        "vip",
+        "bad_credit",
+        "reminders",
+        "warnings",
+        "movers",
+    )
     chosen = set(kinds if sheets is None else sheets)
     unknown = chosen - set(kinds)
     if unknown:
@@ -319,82 +384,205 @@ def write_workbook(result, path, *, lang="zh", vip_tiers=VIP_TIERS, sheets=None,
     t = table()
     channel_names = dict(zip(t.index, t["name_zh" if lang == "zh" else "name_en"]))
     c = _base(result)
-    common = _PEOPLE + ["name", "pyramid_tier", "credit_grade", "warning_level",
-                        "dominant_channel", "arrears_amount", "action"]
+    common = _PEOPLE + [
+        "name",
+        "pyramid_tier",
+        "credit_grade",
+        "warning_level",
+        "dominant_channel",
+        "arrears_amount",
+        "action",
+    ]
     parts: list[tuple[str, str, pd.DataFrame]] = []  # (kind, sheet title, frame)
     if "all" in chosen:
-        parts.append(("all", _pick(_SHEETS["all"], lang), _frame(
-            c, _PEOPLE + ["segment", "name", "value_class", "pyramid_tier",
-                          "credit_grade", "credit_score", "warning_level",
-                          "warning_score", "warning_reasons", "dominant_channel",
-                          "arrears_amount", "action", "explanation"],
-            lang, channel_names)))
+        parts.append(
+            (
+                "all",
+                _pick(_SHEETS["all"], lang),
+                _frame(
+                    c,
+                    _PEOPLE
+                    + [
+                        "segment",
+                        "name",
+                        "value_class",
+                        "pyramid_tier",
+                        "credit_grade",
+                        "credit_score",
+                        "warning_level",
+                        "warning_score",
+                        "warning_reasons",
+                        "dominant_channel",
+                        "arrears_amount",
+                        "action",
+                        "explanation",
+                    ],
+                    lang,
+                    channel_names,
+                ),
+            )
+        )
     if "vip" in chosen:
-        parts.append(("vip", _pick(_SHEETS["vip"], lang), _frame(
-            vip_list(result, vip_tiers=vip_tiers, lang=lang),
-            _PEOPLE + ["vip_tier", "vip_action", "amount_per_year", "name",
-                       "credit_grade", "dominant_channel"], lang, channel_names)))
+        parts.append(
+            (
+                "vip",
+                _pick(_SHEETS["vip"], lang),
+                _frame(
+                    vip_list(result, vip_tiers=vip_tiers, lang=lang),
+                    _PEOPLE
+                    + [
+                        "vip_tier",
+                        "vip_action",
+                        "amount_per_year",
+                        "name",
+                        "credit_grade",
+                        "dominant_channel",
+                    ],
+                    lang,
+                    channel_names,
+                ),
+            )
+        )
     if "bad_credit" in chosen:
-        parts.append(("bad_credit", _pick(_SHEETS["bad_credit"], lang), _frame(
-            bad_credit_list(result, arrears_months=arrears_months, lang=lang),
-            _PEOPLE + ["bad_credit_reason", "credit_grade", "credit_score",
-                       "arrears_amount", "max_months_in_arrears", "payment_method",
-                       "dominant_channel", "name"], lang, channel_names)))
+        parts.append(
+            (
+                "bad_credit",
+                _pick(_SHEETS["bad_credit"], lang),
+                _frame(
+                    bad_credit_list(result, arrears_months=arrears_months, lang=lang),
+                    _PEOPLE
+                    + [
+                        "bad_credit_reason",
+                        "credit_grade",
+                        "credit_score",
+                        "arrears_amount",
+                        "max_months_in_arrears",
+                        "payment_method",
+                        "dominant_channel",
+                        "name",
+                    ],
+                    lang,
+                    channel_names,
+                ),
+            )
+        )
     if "reminders" in chosen:
-        parts.append(("reminders", _pick(_SHEETS["reminders"], lang), _frame(
-            reminder_schedule(result, lead_days=reminder_lead_days, lang=lang),
-            _PEOPLE + ["remind_on", "remind_channel", "next_due", "usual_pay_day",
-                       "dominant_channel", "name"], lang, channel_names)))
+        parts.append(
+            (
+                "reminders",
+                _pick(_SHEETS["reminders"], lang),
+                _frame(
+                    reminder_schedule(result, lead_days=reminder_lead_days, lang=lang),
+                    _PEOPLE
+                    + [
+                        "remind_on",
+                        "remind_channel",
+                        "next_due",
+                        "usual_pay_day",
+                        "dominant_channel",
+                        "name",
+                    ],
+                    lang,
+                    channel_names,
+                ),
+            )
+        )
     if "warnings" in chosen and "warning_score" in c:
         w = c[c["warning_level"].astype(str).isin(["high", "medium"])]
         w = w.sort_values("warning_score", ascending=False, kind="stable")
-        parts.append(("warnings", _pick(_SHEETS["warnings"], lang), _frame(
-            w, _PEOPLE + ["warning_level", "warning_score", "warning_reasons",
-                          "name", "action"], lang, channel_names)))
+        parts.append(
+            (
+                "warnings",
+                _pick(_SHEETS["warnings"], lang),
+                _frame(
+                    w,
+                    _PEOPLE
+                    + [
+                        "warning_level",
+                        "warning_score",
+                        "warning_reasons",
+                        "name",
+                        "action",
+                    ],
+                    lang,
+                    channel_names,
+                ),
+            )
+        )
     mig = getattr(result, "migration", None)
     if "movers" in chosen and mig is not None and len(getattr(mig, "movers_", [])):
         mv = mig.movers_.copy()
         seg = result.segments
         col = "name_zh" if lang == "zh" else "name_en"
-        mv["from_name"] = mv["from_segment"].map(seg[col]).fillna(
-            mv["from_segment"].astype(str))
-        mv["to_name"] = mv["to_segment"].map(seg[col]).fillna(
-            mv["to_segment"].astype(str))
+        mv["from_name"] = (
+            mv["from_segment"].map(seg[col]).fillna(mv["from_segment"].astype(str))
+        )
+        mv["to_name"] = (
+            mv["to_segment"].map(seg[col]).fillna(mv["to_segment"].astype(str))
+        )
         mv = mv.set_index("customer_id").join(c[[x for x in _PEOPLE if x in c]])
-        parts.append(("movers", _pick(_SHEETS["movers"], lang), _frame(
-            mv, _PEOPLE + ["from_window", "to_window", "from_name", "to_name"], lang,
-            channel_names)))
+        parts.append(
+            (
+                "movers",
+                _pick(_SHEETS["movers"], lang),
+                _frame(
+                    mv,
+                    _PEOPLE + ["from_window", "to_window", "from_name", "to_name"],
+                    lang,
+                    channel_names,
+                ),
+            )
+        )
     if "action" in chosen and "action" in c:
         text = "action_zh" if lang == "zh" else "action_en"
         order = c["action"].value_counts().index
         for code in order:  # a sheet per action, most customers first
             rows = c[c["action"] == code]
             label = _short_action(str(rows[text].iloc[0])) if text in rows else code
-            parts.append(("action", f"{_pick(_SHEETS['action'], lang)}-{label or code}",
-                          _frame(rows, common, lang, channel_names)))
+            parts.append(
+                (
+                    "action",
+                    f"{_pick(_SHEETS['action'], lang)}-{label or code}",
+                    _frame(rows, common, lang, channel_names),
+                )
+            )
     if "region" in chosen and "region" in c and c["region"].notna().any():
         for region, rows in c.groupby(c["region"].astype(str), sort=True):
-            parts.append(("region", f"{_pick(_SHEETS['region'], lang)}-{region}",
-                          _frame(rows, common, lang, channel_names)))
+            parts.append(
+                (
+                    "region",
+                    f"{_pick(_SHEETS['region'], lang)}-{region}",
+                    _frame(rows, common, lang, channel_names),
+                )
+            )
     return _write(path, parts, lang)
 
 
 def _readme(parts, lang) -> pd.DataFrame:
     what = {
         "all": ("全部客户及其分群、等级、预警和建议措施", "every customer"),
-        "vip": ("A 级（VIP）客户，按年缴费金额分为钻石卡/白金卡/金卡及其服务",
-                "tier-A customers by VIP sub-tier and its service"),
-        "bad_credit": ("失信客户：信用等级 D、窃电或长期欠费，及建议缴费方式",
-                       "bad credit: grade D, theft or long arrears"),
+        "vip": (
+            "A 级（VIP）客户，按年缴费金额分为钻石卡/白金卡/金卡及其服务",
+            "tier-A customers by VIP sub-tier and its service",
+        ),
+        "bad_credit": (
+            "失信客户：信用等级 D、窃电或长期欠费，及建议缴费方式",
+            "bad credit: grade D, theft or long arrears",
+        ),
         "reminders": ("缴费提醒计划：提醒日期与渠道", "reminder dates and channels"),
         "warnings": ("高、中风险预警客户及原因", "high and medium warnings"),
         "movers": ("分群发生变化的客户", "customers who changed segment"),
         "action": ("执行该措施的客户", "customers with this action"),
         "region": ("该供电单位的客户", "customers of this region"),
     }
-    rows = [(title, _pick(what[kind], lang), len(frame)) for kind, title, frame in parts]
-    head = (("工作表", "内容", "客户数") if lang == "zh"
-            else ("sheet", "contents", "customers"))
+    rows = [
+        (title, _pick(what[kind], lang), len(frame)) for kind, title, frame in parts
+    ]
+    head = (
+        ("工作表", "内容", "客户数")
+        if lang == "zh"
+        else ("sheet", "contents", "customers")
+    )
     return pd.DataFrame(rows, columns=list(head))
 
 
@@ -405,8 +593,9 @@ def _write(path, parts, lang) -> Path:
     named = [(kind, _sheet_name(title, used), frame) for kind, title, frame in parts]
     id_header = _pick(_HEADERS["customer_id"], lang)
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        for name, frame in [(readme_name, _readme(named, lang))] + \
-                [(n, f) for _, n, f in named]:
+        for name, frame in [(readme_name, _readme(named, lang))] + [
+            (n, f) for _, n, f in named
+        ]:
             frame.to_excel(xw, sheet_name=name, index=False, freeze_panes=(1, 0))
             ws = xw.sheets[name]
             ws.auto_filter.ref = ws.dimensions

@@ -63,8 +63,10 @@ class BucketedTable:
         return (self.read(i) for i in range(len(self.paths)))
 
     def __repr__(self) -> str:
-        return (f"BucketedTable({str(self.path)!r}, {len(self.paths)} buckets, "
-                f"{self.n_rows:,} rows)")
+        return (
+            f"BucketedTable({str(self.path)!r}, {len(self.paths)} buckets, "
+            f"{self.n_rows:,} rows)"
+        )
 
     @property
     def n_rows(self) -> int:
@@ -78,8 +80,11 @@ class BucketedTable:
 
         if not self.paths:
             return []
-        return [c for c in pq.read_schema(self.paths[0]).names
-                if c != "customer_id" and not c.startswith("__")]
+        return [
+            c
+            for c in pq.read_schema(self.paths[0]).names
+            if c != "customer_id" and not c.startswith("__")
+        ]
 
     def read(self, bucket: int, columns=None) -> pd.DataFrame:
         """One bucket as a DataFrame (optionally only some columns)."""
@@ -105,4 +110,3 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     frame.to_parquet(tmp)
     os.replace(tmp, path)
-

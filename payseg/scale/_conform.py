@@ -95,8 +95,11 @@ def conform(X: pd.DataFrame, *, families, channels: list[str]) -> pd.DataFrame:
     if extra:  # pragma: no cover - only when global channels were computed wrongly
         raise AssertionError(f"bucket has columns the whole data lacks: {extra}")
     out = {}
-    has_channel = (X["n_channels"].notna().to_numpy() if "n_channels" in X
-                   else np.zeros(len(X), dtype=bool))
+    has_channel = (
+        X["n_channels"].notna().to_numpy()
+        if "n_channels" in X
+        else np.zeros(len(X), dtype=bool)
+    )
     for name in names:
         if name in X:
             out[name] = X[name].to_numpy(dtype=np.float64)

@@ -44,8 +44,9 @@ def _as_dask(frame, name: str, npartitions: int | None):
         return dd.from_pandas(frame, npartitions=npartitions or 1, sort=False)
     if isinstance(frame, dd.DataFrame):
         return frame
-    raise TypeError(f"{name} must be a dask or pandas DataFrame, got "
-                    f"{type(frame).__name__}")
+    raise TypeError(
+        f"{name} must be a dask or pandas DataFrame, got {type(frame).__name__}"
+    )
 
 
 # ------------------------------------------------------------- partition helpers
@@ -59,8 +60,9 @@ def _prepare_part(df: pd.DataFrame, n_buckets: int, offset: int) -> pd.DataFrame
     df["customer_id"] = df["customer_id"].astype("str")
     df[_ROW] = np.arange(offset, offset + len(df), dtype=np.int64)
     ids = np.asarray(df["customer_id"], dtype=object)
-    df[_BUCKET] = (pd.util.hash_array(ids, categorize=False)
-                   % np.uint64(n_buckets)).astype(np.int64)
+    df[_BUCKET] = (
+        pd.util.hash_array(ids, categorize=False) % np.uint64(n_buckets)
+    ).astype(np.int64)
     if "period" in df.columns:
         df[_PERIOD] = df["period"].astype("period[M]").array.asi8
         df = df.drop(columns="period")
@@ -77,11 +79,17 @@ def _restore(df: pd.DataFrame | None, kind: str) -> pd.DataFrame | None:
     if _ROW in df.columns:
         df = df.sort_values(_ROW, kind="stable")
     if _PERIOD in df.columns:
-        df = df.assign(period=pd.arrays.PeriodArray(df[_PERIOD].to_numpy(np.int64),
-                                                    dtype=pd.PeriodDtype("M")))
+        df = df.assign(
+            period=pd.arrays.PeriodArray(
+                df[_PERIOD].to_numpy(np.int64), dtype=pd.PeriodDtype("M")
+            )
+        )
     df = df.drop(columns=[c for c in (_ROW, _BUCKET, _PERIOD) if c in df.columns])
-    if kind == "payments" and "channel" in df.columns and not isinstance(
-            df["channel"].dtype, pd.CategoricalDtype):
+    if (
+        kind == "payments"
+        and "channel" in df.columns
+        and not isinstance(df["channel"].dtype, pd.CategoricalDtype)
+    ):
         df = df.assign(channel=df["channel"].astype("category"))
     if kind != "customers":
         return df.reset_index(drop=True)
@@ -91,8 +99,12 @@ def _restore(df: pd.DataFrame | None, kind: str) -> pd.DataFrame | None:
 
 
 def _partition_stats(pay: pd.DataFrame | None, bills: pd.DataFrame | None) -> dict:
-    empty = pd.DataFrame({"paid_at": pd.Series(dtype="datetime64[ns]"),
-                          "amount": pd.Series(dtype="float64")})
+    empty = pd.DataFrame(
+        {
+            "paid_at": pd.Series(dtype="datetime64[ns]"),
+            "amount": pd.Series(dtype="float64"),
+        }
+    )
     pay = empty if pay is None else pay
     bills = pd.DataFrame() if bills is None else bills
     return {
@@ -111,8 +123,9 @@ def _features_part(pay, bills, cust, params) -> pd.DataFrame:
     if cust is not None:
         data.customers = cust
     as_of = pd.Timestamp(params["as_of"])
-    X = build_features(data, families=params["families"], as_of=as_of,
-                       **params["feature_kw"])
+    X = build_features(
+        data, families=params["families"], as_of=as_of, **params["feature_kw"]
+    )
     X = _conform.conform(X, families=params["families"], channels=params["channels"])
     return _conform.fill_values(X, params["fill"])
 
@@ -123,8 +136,10 @@ def _shuffled(frame, n_buckets: int):
 
     lengths = frame.map_partitions(len).compute()
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    prepared = [dask.delayed(_prepare_part)(p, n_buckets, int(o))
-                for p, o in zip(frame.to_delayed(), offsets)]
+    prepared = [
+        dask.delayed(_prepare_part)(p, n_buckets, int(o))
+        for p, o in zip(frame.to_delayed(), offsets)
+    ]
     meta = _prepare_part(frame._meta, n_buckets, 0)
     out = _dd().from_delayed(prepared, meta=meta, verify_meta=False)
     return out.shuffle(_BUCKET, npartitions=n_buckets)
@@ -206,9 +221,11 @@ def dask_build_features(
     n = int(npartitions or pay.npartitions)
     if isinstance(payments, pd.DataFrame):
         pay = _as_dask(payments, "payments", n)
-    frames = {"payments": pay,
-              "bills": _as_dask(bills, "bills", n),
-              "customers": _as_dask(customers, "customers", n)}
+    frames = {
+        "payments": pay,
+        "bills": _as_dask(bills, "bills", n),
+        "customers": _as_dask(customers, "customers", n),
+    }
     if partitioned:
         sizes = {k: f.npartitions for k, f in frames.items() if f is not None}
         if len(set(sizes.values())) > 1:
@@ -221,13 +238,16 @@ def dask_build_features(
     # Data-wide facts, one pass over the columns they need (Parquet inputs then
     # read only those).
     pay_cols = [c for c in ("paid_at", "amount", "channel") if c in pay.columns]
-    stats = [dask.delayed(_partition_stats)(p, None)
-             for p in pay[pay_cols].to_delayed()]
+    stats = [
+        dask.delayed(_partition_stats)(p, None) for p in pay[pay_cols].to_delayed()
+    ]
     if frames["bills"] is not None:
         b = frames["bills"]
         bill_cols = [c for c in ("period", "issued_on", "amount_due") if c in b.columns]
-        stats += [dask.delayed(_partition_stats)(None, part)
-                  for part in b[bill_cols].to_delayed()]
+        stats += [
+            dask.delayed(_partition_stats)(None, part)
+            for part in b[bill_cols].to_delayed()
+        ]
     stats = dask.compute(*stats)
     if as_of is None:
         last = [s["as_of_ns"] for s in stats if s["as_of_ns"] is not None]
@@ -235,26 +255,39 @@ def dask_build_features(
     as_of = pd.Timestamp(as_of).normalize()  # build_features works in whole days
     cut = _conform.cutoff_ns(as_of)
     channels = _conform.used_channels(
-        _conform.merge_first(s["channel_first_ns"] for s in stats), cut)
+        _conform.merge_first(s["channel_first_ns"] for s in stats), cut
+    )
     params = {
-        "as_of": str(as_of), "families": fams, "channels": channels,
+        "as_of": str(as_of),
+        "families": fams,
+        "channels": channels,
         "fill": fill,
         "feature_kw": feature_kw,
     }
     # Already partitioned inputs go as they are: rows keep their order.
-    shuffled = {k: (f if f is None or partitioned else _shuffled(f, n))
-                for k, f in frames.items()}
+    shuffled = {
+        k: (f if f is None or partitioned else _shuffled(f, n))
+        for k, f in frames.items()
+    }
     names = _conform.columns_for(fams, channels)
-    meta = pd.DataFrame({c: pd.Series(dtype="float64") for c in names},
-                        index=pd.Index([], dtype="str", name="customer_id"))
+    meta = pd.DataFrame(
+        {c: pd.Series(dtype="float64") for c in names},
+        index=pd.Index([], dtype="str", name="customer_id"),
+    )
     return _dd().map_partitions(
-        _features_part, shuffled["payments"], shuffled["bills"],
-        shuffled["customers"], params, meta=meta, align_dataframes=False,
+        _features_part,
+        shuffled["payments"],
+        shuffled["bills"],
+        shuffled["customers"],
+        params,
+        meta=meta,
+        align_dataframes=False,
     )
 
 
-def dask_segment(features, segmenter=None, *, sample_size=200_000, random_state=0,
-                 out=None):
+def dask_segment(
+    features, segmenter=None, *, sample_size=200_000, random_state=0, out=None
+):
     """Fit a Segmenter on a seeded sample of a Dask feature table, predict per partition.
 
     Parameters
@@ -302,16 +335,23 @@ def dask_segment(features, segmenter=None, *, sample_size=200_000, random_state=
     features = features.persist()
     n = int(features.map_partitions(len).compute().sum())
     fraction = min(1.0, sample_size / max(n, 1))
-    sample = features.map_partitions(
-        lambda X: X[sample_mask(X.index, fraction, random_state)],
-        meta=features._meta,
-    ).compute().sort_index(kind="stable")
+    sample = (
+        features.map_partitions(
+            lambda X: X[sample_mask(X.index, fraction, random_state)],
+            meta=features._meta,
+        )
+        .compute()
+        .sort_index(kind="stable")
+    )
     segmenter.fit(sample)
-    meta = pd.DataFrame({"segment": pd.Series(dtype="int64")},
-                        index=pd.Index([], dtype="str", name="customer_id"))
+    meta = pd.DataFrame(
+        {"segment": pd.Series(dtype="int64")},
+        index=pd.Index([], dtype="str", name="customer_id"),
+    )
     model = _ship(segmenter)
     labels = features.map_partitions(
-        lambda X, seg: predict_bucket(seg, X), model, meta=meta)
+        lambda X, seg: predict_bucket(seg, X), model, meta=meta
+    )
     if out is not None:
         labels.to_parquet(str(out))
         labels = _dd().read_parquet(str(out))

@@ -53,8 +53,13 @@ def run_tasks(tasks, fn, desc: str, progress: bool, n_jobs: int) -> None:
     # forkserver: DuckDB and pyarrow thread pools do not survive a plain fork.
     with ProcessPoolExecutor(n_jobs, mp_context=mp.get_context("forkserver")) as ex:
         futures = [ex.submit(fn, *task) for task in tasks]
-        for fut in tqdm(as_completed(futures), total=len(futures), desc=desc,
-                        unit="bucket", disable=not progress):
+        for fut in tqdm(
+            as_completed(futures),
+            total=len(futures),
+            desc=desc,
+            unit="bucket",
+            disable=not progress,
+        ):
             fut.result()
 
 
@@ -89,25 +94,47 @@ def _resolve_sources(payments, bills, customers) -> dict[str, list[Path]]:
     return sources
 
 
-def prepare(payments, bills=None, customers=None, *, work: Path, columns=None,
-            memory_limit="2GB", n_buckets="auto", drop_duplicates=True,
-            threads=None, progress=True, n_jobs=1, keep_parts=False) -> dict:
+def prepare(
+    payments,
+    bills=None,
+    customers=None,
+    *,
+    work: Path,
+    columns=None,
+    memory_limit="2GB",
+    n_buckets="auto",
+    drop_duplicates=True,
+    threads=None,
+    progress=True,
+    n_jobs=1,
+    keep_parts=False,
+) -> dict:
     """Stages 1 and 2; returns the data-wide facts and the combined ledger."""
     limit = _partition.parse_bytes(memory_limit)
     sources = _resolve_sources(payments, bills, customers)
     if n_buckets == "auto":
         n_rows = _partition.count_rows(sources["payments"] + sources.get("bills", []))
         n_buckets = _partition.auto_buckets(n_rows, limit)
-    elif (isinstance(n_buckets, bool) or not isinstance(n_buckets, (int, np.integer))
-          or n_buckets < 1):
-        raise ValueError(f"n_buckets must be 'auto' or a positive int, got {n_buckets!r}")
+    elif (
+        isinstance(n_buckets, bool)
+        or not isinstance(n_buckets, (int, np.integer))
+        or n_buckets < 1
+    ):
+        raise ValueError(
+            f"n_buckets must be 'auto' or a positive int, got {n_buckets!r}"
+        )
     n_buckets = int(n_buckets)
     names = {k: [str(p) for p in v] for k, v in sources.items()}
-    key = json.loads(json.dumps({
-        "n_buckets": n_buckets, "columns": dict(columns or {}),
-        "drop_duplicates": bool(drop_duplicates),
-        "inputs": {k: _partition.fingerprint(v) for k, v in sources.items()},
-    }))
+    key = json.loads(
+        json.dumps(
+            {
+                "n_buckets": n_buckets,
+                "columns": dict(columns or {}),
+                "drop_duplicates": bool(drop_duplicates),
+                "inputs": {k: _partition.fingerprint(v) for k, v in sources.items()},
+            }
+        )
+    )
     canon = work / "canon"
     done, started = canon / "done.json", canon / "key.json"
     timings = {"partition": 0.0, "load": 0.0}
@@ -115,14 +142,23 @@ def prepare(payments, bills=None, customers=None, *, work: Path, columns=None,
         if started.exists() and json.loads(started.read_text(encoding="utf-8")) != key:
             remove_dir(canon)  # buckets of other inputs or settings: start over
         t0 = time.perf_counter()
-        _partition.partition(sources, work / "parts", n_buckets, columns=columns,
-                             memory_limit=limit, threads=threads, progress=progress)
+        _partition.partition(
+            sources,
+            work / "parts",
+            n_buckets,
+            columns=columns,
+            memory_limit=limit,
+            threads=threads,
+            progress=progress,
+        )
         t1 = time.perf_counter()
         canon.mkdir(exist_ok=True)
         write_json(started, key)
-        tasks = [(work, b, names, dict(columns or {}), drop_duplicates)
-                 for b in range(n_buckets)
-                 if not (work / "canon" / f"b{b:05d}").exists()]
+        tasks = [
+            (work, b, names, dict(columns or {}), drop_duplicates)
+            for b in range(n_buckets)
+            if not (work / "canon" / f"b{b:05d}").exists()
+        ]
         run_tasks(tasks, load_bucket, "load", progress, n_jobs)
         write_json(done, key)
         timings = {"partition": t1 - t0, "load": time.perf_counter() - t1}
@@ -241,19 +277,40 @@ def build_features_out_of_core(
     if out is None:
         with tempfile.TemporaryDirectory(prefix="payseg-scale-") as tmp:
             table = build_features_out_of_core(
-                payments, bills, customers, columns=columns, families=families,
-                as_of=as_of, fill=fill, memory_limit=memory_limit,
-                n_buckets=n_buckets, out=tmp, drop_duplicates=drop_duplicates,
-                n_jobs=n_jobs, threads=threads, progress=progress, **feature_kw)
+                payments,
+                bills,
+                customers,
+                columns=columns,
+                families=families,
+                as_of=as_of,
+                fill=fill,
+                memory_limit=memory_limit,
+                n_buckets=n_buckets,
+                out=tmp,
+                drop_duplicates=drop_duplicates,
+                n_jobs=n_jobs,
+                threads=threads,
+                progress=progress,
+                **feature_kw,
+            )
             return table.to_pandas()
     fams = list(check_families(families))
     if isinstance(fill, str):
         _conform.fill_values(pd.DataFrame(), fill)  # raises with the explanation
     work = claim_dir(out)
-    prep = prepare(payments, bills, customers, work=work, columns=columns,
-                   memory_limit=memory_limit, n_buckets=n_buckets,
-                   drop_duplicates=drop_duplicates, threads=threads,
-                   progress=progress, n_jobs=n_jobs)
+    prep = prepare(
+        payments,
+        bills,
+        customers,
+        work=work,
+        columns=columns,
+        memory_limit=memory_limit,
+        n_buckets=n_buckets,
+        drop_duplicates=drop_duplicates,
+        threads=threads,
+        progress=progress,
+        n_jobs=n_jobs,
+    )
     stats = prep["stats"]
     if as_of is None:
         last = [s["as_of_ns"] for s in stats if s["as_of_ns"] is not None]
@@ -264,23 +321,34 @@ def build_features_out_of_core(
         "as_of": str(as_of),
         "families": fams,
         "channels": _conform.used_channels(
-            _conform.merge_first(s["channel_first_ns"] for s in stats), cut),
+            _conform.merge_first(s["channel_first_ns"] for s in stats), cut
+        ),
         "fill": fill,
         "feature_kw": feature_kw,
     }
     fdir = work / "features"
     ppath = fdir / "params.json"
-    if fdir.exists() and (not ppath.exists() or json.loads(
-            ppath.read_text(encoding="utf-8")) != json.loads(json.dumps(params))):
+    if fdir.exists() and (
+        not ppath.exists()
+        or json.loads(ppath.read_text(encoding="utf-8"))
+        != json.loads(json.dumps(params))
+    ):
         # Features of other parameters: recompute them all.
         remove_dir(fdir)
     fdir.mkdir(exist_ok=True)
     write_json(ppath, params)
-    tasks = [(work, b, params) for b in range(prep["n_buckets"])
-             if not (fdir / f"b{b:05d}.parquet").exists()]
+    tasks = [
+        (work, b, params)
+        for b in range(prep["n_buckets"])
+        if not (fdir / f"b{b:05d}.parquet").exists()
+    ]
     t0 = time.perf_counter()
     run_tasks(tasks, features_bucket, "features", progress, n_jobs)
     timings = {**prep["timings"], "features": time.perf_counter() - t0}
-    return BucketedTable(fdir, as_of=as_of, rejected=prep["rejected"],
-                         counts=prep["counts"], timings=timings)
-
+    return BucketedTable(
+        fdir,
+        as_of=as_of,
+        rejected=prep["rejected"],
+        counts=prep["counts"],
+        timings=timings,
+    )

@@ -52,8 +52,18 @@ TABLES = {
 BYTES_PER_ROW = 600
 
 _PARQUET = {".parquet", ".pq"}
-_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
 _FULLWIDTH = "０１２３４５６７８９"
 
 
@@ -151,9 +161,11 @@ def _id_expression(column: str, arrow_type) -> str:
     else:
         # Plain ASCII ids (the usual case) skip the costly trim and translate.
         raw = f"CAST({col} AS VARCHAR)"
-        text = (f"CASE WHEN regexp_full_match({raw}, '[0-9A-Za-z_-]+') THEN {raw} "
-                f"ELSE trim(translate({raw}, '{_FULLWIDTH}', '0123456789'), "
-                f"' \t\r\n\u3000') END")
+        text = (
+            f"CASE WHEN regexp_full_match({raw}, '[0-9A-Za-z_-]+') THEN {raw} "
+            f"ELSE trim(translate({raw}, '{_FULLWIDTH}', '0123456789'), "
+            f"' \t\r\n\u3000') END"
+        )
     return f"coalesce({text}, '')"
 
 
@@ -164,7 +176,10 @@ def _select_list(schema) -> list[str]:
         meta = field.metadata or {}
         name = _quote(field.name)
         ext = getattr(field.type, "extension_name", None)
-        if ext == "pandas.period" or meta.get(b"ARROW:extension:name") == b"pandas.period":
+        if (
+            ext == "pandas.period"
+            or meta.get(b"ARROW:extension:name") == b"pandas.period"
+        ):
             # DuckDB sees the int64 month ordinal; a date keeps the meaning.
             out.append(
                 f"make_date(CAST(1970 + floor({name} / 12) AS BIGINT), "
@@ -178,8 +193,14 @@ def _select_list(schema) -> list[str]:
 def mapped_names(names: list[str], kind: str, columns, source: str) -> list[str]:
     """Canonical names of a file's headers, as :func:`payseg.load` maps them."""
     required, optional = TABLES[kind]
-    mapped = map_columns(pd.DataFrame(columns=names), columns, required, optional,
-                         source=source, error=PaymentDataError)
+    mapped = map_columns(
+        pd.DataFrame(columns=names),
+        columns,
+        required,
+        optional,
+        source=source,
+        error=PaymentDataError,
+    )
     return [str(c) for c in mapped.columns]
 
 
@@ -205,14 +226,17 @@ def _connect(memory_limit: int, threads: int | None, temp: Path):
     return con
 
 
-def partition_file(con, path: Path, index: int, kind: str, dest: Path,
-                   n_buckets: int, columns) -> None:
+def partition_file(
+    con, path: Path, index: int, kind: str, dest: Path, n_buckets: int, columns
+) -> None:
     """Copy one Parquet file into ``dest/_b=<k>/`` bucket folders (staged, renamed)."""
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(path)
-    key = _id_expression(id_column(path, kind, columns),
-                         schema.field(id_column(path, kind, columns)).type)
+    key = _id_expression(
+        id_column(path, kind, columns),
+        schema.field(id_column(path, kind, columns)).type,
+    )
     select = ", ".join(_select_list(schema))
     stage = dest.with_name(dest.name + ".tmp")
     remove_dir(stage)  # left by an interrupted run
@@ -262,22 +286,27 @@ def partition(
     }
     mpath = directory / "manifest.json"
     if mpath.exists() and json.loads(mpath.read_text(encoding="utf-8")) != json.loads(
-            json.dumps(manifest)):
+        json.dumps(manifest)
+    ):
         remove_dir(directory)  # buckets of other inputs or another bucket count
     directory.mkdir(parents=True, exist_ok=True)
     if not mpath.exists():
         write_json(mpath, manifest)
-    todo = [(kind, i, p) for kind, paths in sources.items()
-            for i, p in enumerate(paths)
-            if not (directory / kind / f"file_{i:05d}").exists()]
+    todo = [
+        (kind, i, p)
+        for kind, paths in sources.items()
+        for i, p in enumerate(paths)
+        if not (directory / kind / f"file_{i:05d}").exists()
+    ]
     if not todo:
         return
     temp = directory / "duckdb_tmp"
     temp.mkdir(exist_ok=True)
     con = _connect(memory_limit, threads, temp)
     try:
-        for kind, i, path in tqdm(todo, desc="partition", unit="file",
-                                  disable=not progress):
+        for kind, i, path in tqdm(
+            todo, desc="partition", unit="file", disable=not progress
+        ):
             dest = directory / kind / f"file_{i:05d}"
             dest.parent.mkdir(parents=True, exist_ok=True)
             partition_file(con, path, i, kind, dest, n_buckets, columns)
@@ -286,7 +315,9 @@ def partition(
         remove_dir(temp)
 
 
-def bucket_pieces(directory: Path, kind: str, bucket: int) -> list[tuple[int, list[Path]]]:
+def bucket_pieces(
+    directory: Path, kind: str, bucket: int
+) -> list[tuple[int, list[Path]]]:
     """(file index, piece paths) of one bucket of one table, in file order."""
     root = directory / kind
     if not root.exists():
@@ -315,14 +346,16 @@ def read_pieces(pieces: Sequence[Path], *, arrow: bool = False):
     if len(rows) > 1 and np.any(np.diff(rows) < 0):
         order = np.argsort(rows, kind="stable")
         table, rows = table.take(pa.array(order)), rows[order]
-    table = table.drop_columns([c for c in (FILE_COLUMN, ROW_COLUMN, _BUCKET)
-                                if c in table.column_names])
+    table = table.drop_columns(
+        [c for c in (FILE_COLUMN, ROW_COLUMN, _BUCKET) if c in table.column_names]
+    )
     return (table if arrow else table.to_pandas()), rows
 
 
 def write_json(path: Path, obj) -> None:
     """Write JSON to a temporary file and rename it into place."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=1, default=str),
-                   encoding="utf-8")
+    tmp.write_text(
+        json.dumps(obj, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+    )
     os.replace(tmp, path)

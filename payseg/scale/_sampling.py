@@ -49,14 +49,15 @@ def sample_mask(ids, fraction: float, random_state=0) -> np.ndarray:
     return h < np.uint64(int(fraction * 2**64))
 
 
-def sample_table(table: BucketedTable, fraction: float, random_state,
-            progress: bool) -> pd.DataFrame:
+def sample_table(
+    table: BucketedTable, fraction: float, random_state, progress: bool
+) -> pd.DataFrame:
     """The rows of ``table`` that :func:`sample_mask` keeps, sorted by id."""
     from tqdm.auto import tqdm
 
     parts = []
-    for X in tqdm(table, total=len(table), desc="sample", unit="bucket",
-                  disable=not progress):
+    for X in tqdm(
+        table, total=len(table), desc="sample", unit="bucket", disable=not progress
+    ):
         parts.append(X[sample_mask(X.index, fraction, random_state)])
     return pd.concat(parts).sort_index(kind="stable")
-

@@ -22,8 +22,15 @@ def predict_bucket(segmenter, X: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"segment": labels}, index=X.index)
 
 
-def segment_out_of_core(features, segmenter=None, *, sample_size=200_000,
-                        random_state=0, out=None, progress=True):
+def segment_out_of_core(
+    features,
+    segmenter=None,
+    *,
+    sample_size=200_000,
+    random_state=0,
+    out=None,
+    progress=True,
+):
     """Fit a Segmenter on a seeded sample of customers and label every bucket.
 
     Parameters
@@ -95,9 +102,8 @@ def segment_out_of_core(features, segmenter=None, *, sample_size=200_000,
     # Labels of an earlier fit are stale: a folder payseg made is emptied, any other
     # folder with files in it is refused, never deleted.
     ldir = claim_dir(ldir, fresh=True)
-    for i, path in enumerate(tqdm(features.paths, desc="segment", unit="bucket",
-                                  disable=not progress)):
-        write_parquet(predict_bucket(segmenter, features.read(i)),
-                       ldir / path.name)
+    for i, path in enumerate(
+        tqdm(features.paths, desc="segment", unit="bucket", disable=not progress)
+    ):
+        write_parquet(predict_bucket(segmenter, features.read(i)), ldir / path.name)
     return segmenter, BucketedTable(ldir)
-

@@ -59,8 +59,14 @@ class _Lines:
         return self
 
 
-def _clean_bucket(parts_dir: Path, bucket: int, kind: str, names: list[str],
-                  columns, drop_duplicates: bool):
+def _clean_bucket(
+    parts_dir: Path,
+    bucket: int,
+    kind: str,
+    names: list[str],
+    columns,
+    drop_duplicates: bool,
+):
     """Validate one table of one bucket, as ``payseg.load`` does file by file.
 
     The pieces of all input files go through the cleaner in one call (files with
@@ -75,8 +81,9 @@ def _clean_bucket(parts_dir: Path, bucket: int, kind: str, names: list[str],
     for file_index, pieces in bucket_pieces(parts_dir, kind, bucket):
         table, rows = read_pieces(pieces, arrow=True)
         table = table.rename_columns(
-            _partition.mapped_names(table.column_names, kind, columns,
-                                    names[file_index])
+            _partition.mapped_names(
+                table.column_names, kind, columns, names[file_index]
+            )
         ).replace_schema_metadata(None)
         tables, files, lines = groups.setdefault(table.schema, ([], [], []))
         tables.append(table)
@@ -98,13 +105,21 @@ def _clean_bucket(parts_dir: Path, bucket: int, kind: str, names: list[str],
             counts[source] = {"read": int(n), "kept": int(n - n_bad.get(source, 0))}
     if not frames:
         return None, rejected, counts
-    table = frames[0] if len(frames) == 1 else pd.concat(
-        frames, ignore_index=kind != "customers")
+    table = (
+        frames[0]
+        if len(frames) == 1
+        else pd.concat(frames, ignore_index=kind != "customers")
+    )
     return table, rejected, counts
 
 
-def load_bucket(work: Path, bucket: int, sources: dict[str, list[str]], columns,
-                drop_duplicates: bool) -> None:
+def load_bucket(
+    work: Path,
+    bucket: int,
+    sources: dict[str, list[str]],
+    columns,
+    drop_duplicates: bool,
+) -> None:
     """Stage 2 for one bucket: write ``canon/b<k>/`` (staged, renamed)."""
     dest = work / "canon" / f"b{bucket:05d}"
     if dest.exists():
@@ -119,8 +134,9 @@ def load_bucket(work: Path, bucket: int, sources: dict[str, list[str]], columns,
         for kind in KINDS:
             if kind not in sources:
                 continue
-            table, bad, c = _clean_bucket(work / "parts", bucket, kind,
-                                          sources[kind], columns, drop_duplicates)
+            table, bad, c = _clean_bucket(
+                work / "parts", bucket, kind, sources[kind], columns, drop_duplicates
+            )
             rejected += bad
             counts.update(c)
             if table is not None:
@@ -161,7 +177,6 @@ def bucket_stats(work: Path, bucket: int) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-
 def features_bucket(work: Path, bucket: int, params: dict) -> None:
     """Stage 3 for one bucket: write ``features/b<k>.parquet`` (staged, renamed)."""
     dest = work / "features" / f"b{bucket:05d}.parquet"
@@ -169,9 +184,9 @@ def features_bucket(work: Path, bucket: int, params: dict) -> None:
         return
     data = read_bucket(work, bucket)
     as_of = pd.Timestamp(params["as_of"])
-    X = build_features(data, families=params["families"], as_of=as_of,
-                       **params["feature_kw"])
+    X = build_features(
+        data, families=params["families"], as_of=as_of, **params["feature_kw"]
+    )
     X = _conform.conform(X, families=params["families"], channels=params["channels"])
     X = _conform.fill_values(X, params["fill"])
     write_parquet(X, dest)
-

@@ -21,12 +21,28 @@ __all__ = ["DEFECT_KINDS", "write"]
 
 # Headers of a Chinese marketing-system export (all in payseg._schema.HEADER_MAP).
 _HEADERS = {
-    "payments": {"customer_id": "户号", "paid_at": "缴费时间", "channel": "缴费方式",
-                 "amount": "实收金额", "period": "电费年月", "region": "供电单位"},
-    "bills": {"customer_id": "户号", "period": "电费年月", "issued_on": "发行日期",
-              "due_on": "缴费截止日期", "amount_due": "应收金额"},
-    "customers": {"customer_id": "户号", "region": "供电单位", "meter": "表计类型",
-                  "tariff": "电价类别", "theft": "窃电标志"},
+    "payments": {
+        "customer_id": "户号",
+        "paid_at": "缴费时间",
+        "channel": "缴费方式",
+        "amount": "实收金额",
+        "period": "电费年月",
+        "region": "供电单位",
+    },
+    "bills": {
+        "customer_id": "户号",
+        "period": "电费年月",
+        "issued_on": "发行日期",
+        "due_on": "缴费截止日期",
+        "amount_due": "应收金额",
+    },
+    "customers": {
+        "customer_id": "户号",
+        "region": "供电单位",
+        "meter": "表计类型",
+        "tariff": "电价类别",
+        "theft": "窃电标志",
+    },
 }
 
 #: Defects injected per table: kind -> (column, ledger reason of payseg._schema).
@@ -57,8 +73,15 @@ DEFECT_KINDS = {
 
 _BAD_VALUES = {
     "missing_id": ["", " "],
-    "bad_date": ["2025-02-30", "2024-13-01", "20241301", "2025/02/29 10:00", "昨天",
-                 "00:00:00", "#VALUE!"],
+    "bad_date": [
+        "2025-02-30",
+        "2024-13-01",
+        "20241301",
+        "2025/02/29 10:00",
+        "昨天",
+        "00:00:00",
+        "#VALUE!",
+    ],
     "unknown_channel": ["比特币", "易货抵扣", "积分兑换", "unknown pay"],
     # Odd cents: no payment of the customer has that amount for it to reverse.
     "negative_amount": ["-88.37", "-1,200.53", "-0.51元", "-15.09"],
@@ -166,12 +189,20 @@ def write(
         ledger.insert(1, "source", str(path))
         parts.append(ledger)
     ledger = pd.concat(parts, ignore_index=True)
-    ledger = ledger.astype({"file": "str", "source": "str", "column": "str",
-                            "value": "str", "reason": "str", "kind": "str"})
+    ledger = ledger.astype(
+        {
+            "file": "str",
+            "source": "str",
+            "column": "str",
+            "value": "str",
+            "reason": "str",
+            "kind": "str",
+        }
+    )
     if defects > 0:
         ledger.drop(columns="source").to_json(
-            directory / "defects.json", orient="records", force_ascii=False,
-            indent=1)
+            directory / "defects.json", orient="records", force_ascii=False, indent=1
+        )
     return ledger
 
 
@@ -227,8 +258,9 @@ class _Stamps:
         self.H, self.M, self.S = sec // 3600, sec // 60 % 60, sec % 60
 
     def iso(self, idx, sep="-"):
-        return _join(_str(self.y[idx]), sep, _pad(self.m[idx], 2), sep,
-                     _pad(self.d[idx], 2))
+        return _join(
+            _str(self.y[idx]), sep, _pad(self.m[idx], 2), sep, _pad(self.d[idx], 2)
+        )
 
     def compact(self, idx):
         return _join(_str(self.y[idx]), _pad(self.m[idx], 2), _pad(self.d[idx], 2))
@@ -250,17 +282,20 @@ def _datetimes(values, rng, *, with_time: bool, style: str) -> pa.Array:
     st = _Stamps(values)
     n = st.y.size
     if style == "canonical":
-        full = (_join(st.iso(slice(None)), " ", st.hms(slice(None))) if with_time
-                else st.iso(slice(None)))
+        full = (
+            _join(st.iso(slice(None)), " ", st.hms(slice(None)))
+            if with_time
+            else st.iso(slice(None))
+        )
         return st.blank(full, slice(None))
     if with_time:
         builders = [
-            lambda i: _join(st.iso(i), " ", st.hms(i)),     # 2025-04-01 08:05:03
-            lambda i: _join(st.slash(i), " ", st.hm(i)),    # 2025/4/1 08:05
-            lambda i: st.compact(i),                        # 20250401
-            lambda i: st.iso(i),                            # 2025-04-01
-            lambda i: _join(st.slash(i), " ", st.hms(i)),   # 2025/4/1 08:05:03
-            lambda i: _join(st.iso(i), " ", st.hm(i)),      # 2025-04-01 08:05
+            lambda i: _join(st.iso(i), " ", st.hms(i)),  # 2025-04-01 08:05:03
+            lambda i: _join(st.slash(i), " ", st.hm(i)),  # 2025/4/1 08:05
+            lambda i: st.compact(i),  # 20250401
+            lambda i: st.iso(i),  # 2025-04-01
+            lambda i: _join(st.slash(i), " ", st.hms(i)),  # 2025/4/1 08:05:03
+            lambda i: _join(st.iso(i), " ", st.hm(i)),  # 2025-04-01 08:05
         ]
         weights = [0.45, 0.15, 0.1, 0.1, 0.1, 0.1]
     else:
@@ -304,11 +339,11 @@ def _amounts(values, rng, style) -> pa.Array:
         out = _cents_text(cents)
     else:
         builders = [
-            lambda i: _cents_text(cents[i]),                          # 123.45
-            lambda i: _join(_cents_text(cents[i]), "元"),             # 123.45元
-            lambda i: _join("¥", _cents_text(cents[i])),              # ¥123.45
-            lambda i: _thousands_text(cents[i]),                      # 1,234.50
-            lambda i: _fullwidth(_cents_text(cents[i])),              # １２３．４５
+            lambda i: _cents_text(cents[i]),  # 123.45
+            lambda i: _join(_cents_text(cents[i]), "元"),  # 123.45元
+            lambda i: _join("¥", _cents_text(cents[i])),  # ¥123.45
+            lambda i: _thousands_text(cents[i]),  # 1,234.50
+            lambda i: _fullwidth(_cents_text(cents[i])),  # １２３．４５
         ]
         out = _by_choice(_pick(rng, n, [0.72, 0.1, 0.05, 0.08, 0.05]), builders, n)
     return pc.if_else(pa.array(missing), "", out)
@@ -324,10 +359,10 @@ def _periods(series, rng, style) -> pa.Array:
         out = _join(_str(y), "-", _pad(m, 2))
     else:
         builders = [
-            lambda i: _join(_str(y[i]), _pad(m[i], 2)),              # 202503
-            lambda i: _join(_str(y[i]), "-", _pad(m[i], 2)),         # 2025-03
-            lambda i: _join(_str(y[i]), "年", _str(m[i]), "月"),      # 2025年3月
-            lambda i: _join(_str(y[i]), "/", _pad(m[i], 2)),         # 2025/03
+            lambda i: _join(_str(y[i]), _pad(m[i], 2)),  # 202503
+            lambda i: _join(_str(y[i]), "-", _pad(m[i], 2)),  # 2025-03
+            lambda i: _join(_str(y[i]), "年", _str(m[i]), "月"),  # 2025年3月
+            lambda i: _join(_str(y[i]), "/", _pad(m[i], 2)),  # 2025/03
         ]
         out = _by_choice(_pick(rng, n, [0.6, 0.2, 0.1, 0.1]), builders, n)
     return pc.if_else(pa.array(nat), "", out)
@@ -349,15 +384,22 @@ def _channel_variants() -> tuple[list[str], dict[str, tuple[np.ndarray, np.ndarr
             num = str(int(row["number"]))
             cands += [num, num.zfill(2), num.translate(_FULL)]
         ascii_part = row["name_zh"].translate(
-            str.maketrans({c: chr(ord(c) + 0xFEE0) for c in
-                           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"})
+            str.maketrans(
+                {
+                    c: chr(ord(c) + 0xFEE0)
+                    for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                }
+            )
         )
         if ascii_part != row["name_zh"]:
             cands.append(ascii_part)
         cands = list(dict.fromkeys(cands))
         resolved, unknown = _channels.resolve(cands)
-        good = [c for c, r, u in zip(cands, resolved.astype(object), unknown)
-                if not u and r == code]
+        good = [
+            c
+            for c, r, u in zip(cands, resolved.astype(object), unknown)
+            if not u and r == code
+        ]
         if not good:  # pragma: no cover - every code resolves to itself
             good = [code]
         w = np.array([0.6] + [0.4 / max(len(good) - 1, 1)] * (len(good) - 1))
@@ -383,7 +425,9 @@ def _channel_text(series, rng, style) -> pa.Array:
             idx, w = per_code[code]
             pick[rows] = idx[rng.choice(len(idx), size=rows.size, p=w)]
     dictionary = pa.array(names + [""], type=pa.string())
-    return pa.DictionaryArray.from_arrays(pa.array(pick), dictionary).dictionary_decode()
+    return pa.DictionaryArray.from_arrays(
+        pa.array(pick), dictionary
+    ).dictionary_decode()
 
 
 def _ids(series) -> pa.Array:
@@ -395,8 +439,9 @@ def _ids(series) -> pa.Array:
 def _labels(series) -> pa.Array:
     cat = pd.Categorical(series)
     codes = np.asarray(cat.codes, dtype=np.int32)
-    dictionary = pa.array(np.asarray(cat.categories.astype(str), dtype=object),
-                          type=pa.string())
+    dictionary = pa.array(
+        np.asarray(cat.categories.astype(str), dtype=object), type=pa.string()
+    )
     indices = pa.array(codes, mask=codes < 0)
     decoded = pa.DictionaryArray.from_arrays(indices, dictionary).dictionary_decode()
     return pc.fill_null(decoded, "")
@@ -426,7 +471,10 @@ def _bills(b, rng, style) -> dict[str, pa.Array]:
     }
 
 
-_METER_TEXT = {"prepaid": ["预付费", "远程费控", "智能费控"], "postpaid": ["后付费", "普通表"]}
+_METER_TEXT = {
+    "prepaid": ["预付费", "远程费控", "智能费控"],
+    "postpaid": ["后付费", "普通表"],
+}
 
 
 def _customers(c, rng, style) -> dict[str, pa.Array]:
@@ -443,13 +491,17 @@ def _customers(c, rng, style) -> dict[str, pa.Array]:
             for kind, words in _METER_TEXT.items():
                 rows = np.flatnonzero(meter == kind)
                 text[rows] = np.asarray(words, dtype=object)[
-                    _pick(rng, rows.size, [0.6] + [0.4 / (len(words) - 1)]
-                          * (len(words) - 1))
+                    _pick(
+                        rng,
+                        rows.size,
+                        [0.6] + [0.4 / (len(words) - 1)] * (len(words) - 1),
+                    )
                 ]
         cols["meter"] = pa.array(text.astype(str), type=pa.string())
     if "tariff" in c:
         cols["tariff"] = (
-            _labels(c["tariff"]) if style == "canonical"
+            _labels(c["tariff"])
+            if style == "canonical"
             else pa.array(np.full(n, "居民生活用电"), type=pa.string())
         )
     if "theft" in c:
@@ -465,10 +517,16 @@ def _customers(c, rng, style) -> dict[str, pa.Array]:
 def _inject(name, cols, rng, fraction):
     """Insert defective copies of random good rows; return columns and the ledger."""
     n = len(next(iter(cols.values())))
-    empty = pd.DataFrame({"line": pd.Series(dtype="int64"), "column": [],
-                          "value": [], "reason": [], "kind": []})
-    kinds = {k: v for k, v in DEFECT_KINDS[name].items()
-             if v[0] == "" or v[0] in cols}
+    empty = pd.DataFrame(
+        {
+            "line": pd.Series(dtype="int64"),
+            "column": [],
+            "value": [],
+            "reason": [],
+            "kind": [],
+        }
+    )
+    kinds = {k: v for k, v in DEFECT_KINDS[name].items() if v[0] == "" or v[0] in cols}
     if fraction <= 0 or n == 0:
         return cols, _natural_duplicates(name, cols, empty)
     per_kind = max(1, int(round(fraction * n)))
@@ -479,11 +537,14 @@ def _inject(name, cols, rng, fraction):
             # A copy of a row with a time of day: the loader keeps same-day repeats
             # without one as second payments, so only these are export duplicates.
             timed = np.flatnonzero(_timed(cols["paid_at"]))
-            src = (timed[np.minimum(np.searchsorted(timed, src), timed.size - 1)]
-                   if timed.size else src[:0])
+            src = (
+                timed[np.minimum(np.searchsorted(timed, src), timed.size - 1)]
+                if timed.size
+                else src[:0]
+            )
         if kind == "duplicate":
             # After the original, so the loader keeps the first and rejects the copy.
-            key = src + 0.5 + np.floor(rng.random(per_kind)[:src.size] * (n - src))
+            key = src + 0.5 + np.floor(rng.random(per_kind)[: src.size] * (n - src))
         else:
             key = np.floor(rng.random(per_kind) * (n + 1)) - 0.5
         src_parts.append(src)
@@ -505,8 +566,9 @@ def _inject(name, cols, rng, fraction):
         at = rows[sel]
         if kind == "duplicate":
             if name == "customers":
-                text = out["customer_id"].take(pa.array(at)).to_numpy(
-                    zero_copy_only=False)
+                text = (
+                    out["customer_id"].take(pa.array(at)).to_numpy(zero_copy_only=False)
+                )
             else:
                 first = position[src[sel]] + 2
                 text = np.char.add("same as line ", first.astype(str))
@@ -522,15 +584,23 @@ def _inject(name, cols, rng, fraction):
             # duplicate check).
             frame = pd.DataFrame({"src": src[sel], "text": text, "at": at})
             frame = frame.sort_values("at", kind="stable")
-            twin = (frame.duplicated(["src", "text"]).to_numpy()
-                    & _timed(cols["paid_at"])[frame["src"].to_numpy()])
+            twin = (
+                frame.duplicated(["src", "text"]).to_numpy()
+                & _timed(cols["paid_at"])[frame["src"].to_numpy()]
+            )
             if twin.any():
                 first = frame.groupby(["src", "text"])["at"].transform("min")
                 dup_at = frame["at"].to_numpy()[twin]
-                dup_text = np.char.add("same as line ",
-                                       (first.to_numpy()[twin] + 2).astype(str))
-                values[f"{k_i}dup"] = (dup_at, "", dup_text, S.DUPLICATE_ROW,
-                                       "duplicate")
+                dup_text = np.char.add(
+                    "same as line ", (first.to_numpy()[twin] + 2).astype(str)
+                )
+                values[f"{k_i}dup"] = (
+                    dup_at,
+                    "",
+                    dup_text,
+                    S.DUPLICATE_ROW,
+                    "duplicate",
+                )
                 keep = ~np.isin(at, dup_at)
                 values[k_i] = (at[keep], column, text[keep], reason, kind)
             else:
@@ -543,11 +613,20 @@ def _inject(name, cols, rng, fraction):
         mask = np.zeros(len(out[column]), dtype=bool)
         mask[at] = True
         out[column] = pc.replace_with_mask(
-            out[column], pa.array(mask), pa.array(text[order].astype(str),
-                                                  type=pa.string()))
+            out[column],
+            pa.array(mask),
+            pa.array(text[order].astype(str), type=pa.string()),
+        )
     parts = [
-        pd.DataFrame({"line": at + 2, "column": column, "value": text,
-                      "reason": reason, "kind": kind})
+        pd.DataFrame(
+            {
+                "line": at + 2,
+                "column": column,
+                "value": text,
+                "reason": reason,
+                "kind": kind,
+            }
+        )
         for at, column, text, reason, kind in values.values()
     ]
     ledger = pd.concat(parts, ignore_index=True)
@@ -577,18 +656,27 @@ def _natural_duplicates(name, cols, ledger, injected=()):
     if not extra.size:
         return ledger.sort_values("line", ignore_index=True)
     column, reason = DEFECT_KINDS[name]["duplicate"]
-    add = pd.DataFrame({"line": extra + 2, "column": column,
-                        "value": "(generated twice)", "reason": reason,
-                        "kind": "natural_duplicate"})
+    add = pd.DataFrame(
+        {
+            "line": extra + 2,
+            "column": column,
+            "value": "(generated twice)",
+            "reason": reason,
+            "kind": "natural_duplicate",
+        }
+    )
     return pd.concat([ledger, add], ignore_index=True).sort_values(
-        "line", ignore_index=True)
+        "line", ignore_index=True
+    )
 
 
 def _timed(paid_at) -> np.ndarray:
     """Rows whose payment time text has a time of day (not midnight)."""
-    return (pc.match_substring_regex(paid_at, r"\d:\d").to_numpy(zero_copy_only=False)
-            & ~pc.match_substring_regex(paid_at, r" 0?0:00(:00)?$").to_numpy(
-                zero_copy_only=False))
+    return pc.match_substring_regex(paid_at, r"\d:\d").to_numpy(
+        zero_copy_only=False
+    ) & ~pc.match_substring_regex(paid_at, r" 0?0:00(:00)?$").to_numpy(
+        zero_copy_only=False
+    )
 
 
 def _duplicated_rows(table: pa.Table) -> np.ndarray:

@@ -36,23 +36,59 @@ _HOURS = {
     # bank debit runs overnight, a few during the day
     "automatic": [0.1, 2, 4, 4, 2, 1, 0.6, 0.3] + [0.15] * 16,
     # phones: all day, evening peak
-    "online": [0.3, 0.15, 0.1, 0.1, 0.1, 0.15, 0.3, 0.7, 1, 1.1, 1.1, 1.1, 1.3, 1.1,
-               1, 1, 1, 1.1, 1.5, 2.2, 2.6, 2.4, 1.8, 0.8],
-    "self_service": [0] * 7 + [0.6, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.8, 0.5,
-                               0.2, 0],
+    "online": [
+        0.3,
+        0.15,
+        0.1,
+        0.1,
+        0.1,
+        0.15,
+        0.3,
+        0.7,
+        1,
+        1.1,
+        1.1,
+        1.1,
+        1.3,
+        1.1,
+        1,
+        1,
+        1,
+        1.1,
+        1.5,
+        2.2,
+        2.6,
+        2.4,
+        1.8,
+        0.8,
+    ],
+    "self_service": [0] * 7
+    + [0.6, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.8, 0.5, 0.2, 0],
     # service halls: office hours with a lunch dip
     "counter": [0] * 8 + [1.2, 1.5, 1.5, 1.2, 0.5, 0.9, 1.3, 1.3, 1.1, 0.6] + [0] * 6,
     "agent": [0] * 7 + [0.5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1.2, 1.3, 1.2, 0.8, 0.3, 0, 0],
-    "prepaid": [0] * 8 + [1, 1.3, 1.3, 1.1, 0.6, 0.9, 1.2, 1.2, 1, 0.9, 0.5, 0.3,
-                          0.2, 0, 0, 0],
+    "prepaid": [0] * 8
+    + [1, 1.3, 1.3, 1.1, 0.6, 0.9, 1.2, 1.2, 1, 0.9, 0.5, 0.3, 0.2, 0, 0, 0],
 }
 # Share of weekend payments moved to the Friday before (weekends are quiet).
-_WEEKEND_MOVE = {"automatic": 0.9, "online": 0.15, "self_service": 0.3,
-                 "counter": 0.5, "agent": 0.3, "prepaid": 0.3}
+_WEEKEND_MOVE = {
+    "automatic": 0.9,
+    "online": 0.15,
+    "self_service": 0.3,
+    "counter": 0.5,
+    "agent": 0.3,
+    "prepaid": 0.3,
+}
 # Share of payments inside the Spring Festival holiday moved to the first working day
 # after it (halls and outlets close, people travel).
-_FESTIVAL_MOVE = {"automatic": 0.9, "online": 0.3, "self_service": 0.5,
-                  "counter": 0.95, "agent": 0.8, "prepaid": 0.8}
+_FESTIVAL_MOVE = {
+    "automatic": 0.9,
+    "online": 0.3,
+    "self_service": 0.5,
+    "counter": 0.95,
+    "agent": 0.8,
+    "prepaid": 0.8,
+}
 _PAYDAY_MOVE = 0.6
 _PAYDAYS = np.array([10, 15])
 
@@ -149,8 +185,9 @@ def _resolve_archetypes(archetypes, mk: Market) -> tuple[Archetype, ...]:
                     f"unknown archetype keys {unknown} for market {mk.key!r}; "
                     f"known: {sorted(defaults)}"
                 )
-            specs = tuple(a.with_share(archetypes.get(k, 0.0))
-                          for k, a in defaults.items())
+            specs = tuple(
+                a.with_share(archetypes.get(k, 0.0)) for k, a in defaults.items()
+            )
     elif isinstance(archetypes, Sequence) and all(
         isinstance(a, Archetype) for a in archetypes
     ):
@@ -234,8 +271,9 @@ class _Gen:
             rng.choice(nu, size=n, p=wu / wu.sum()),
         ).astype(np.int16)
         prepaid_arch = np.array([a.meter == "prepaid" for a in specs])
-        theft_p = np.where(np.array([a.key == "chronic_late" for a in specs]),
-                           0.01, 0.002)[arch]
+        theft_p = np.where(
+            np.array([a.key == "chronic_late" for a in specs]), 0.01, 0.002
+        )[arch]
         theft = rng.random(n) < theft_p
         self.rural = rural
 
@@ -278,7 +316,8 @@ class _Gen:
             {
                 "region": pd.Categorical.from_codes(region, categories=regions),
                 "meter": pd.Categorical.from_codes(
-                    prepaid_arch[arch].astype(np.int8), categories=["postpaid", "prepaid"]
+                    prepaid_arch[arch].astype(np.int8),
+                    categories=["postpaid", "prepaid"],
                 ),
                 "tariff": pd.Categorical.from_codes(
                     np.zeros(n, dtype=np.int8), categories=["residential"]
@@ -306,19 +345,33 @@ class _Gen:
         fav = self._choose(spec.channels, m)
         p_mig = min(1.0, spec.migrate_share * self.noise)
         migrant = rng.random(m) < p_mig if p_mig > 0 else np.zeros(m, dtype=bool)
-        mig_ch = (self._choose(spec.migrate_to, m) if spec.migrate_to
-                  else np.full(m, -1, dtype=np.int16))
+        mig_ch = (
+            self._choose(spec.migrate_to, m)
+            if spec.migrate_to
+            else np.full(m, -1, dtype=np.int16)
+        )
         span = self.d_end - self.d0
         mig_day = np.where(
             migrant,
             self.d0 + (span * (0.25 + 0.5 * rng.random(m))).astype(np.int64),
             _FAR,
         )
-        kwh = spec.kwh[0] * self.mk.kwh_scale * np.exp(spec.kwh[1] * rng.standard_normal(m))
-        payday = np.where(rng.random(m) < spec.payday_share,
-                          _PAYDAYS[rng.integers(0, 2, size=m)], 0)
-        truth.put(members, favourite=fav, migrate_to=np.where(migrant, mig_ch, -1),
-                  migrate_on=np.where(migrant, mig_day, _NAT), kwh=kwh, payday=payday)
+        kwh = (
+            spec.kwh[0]
+            * self.mk.kwh_scale
+            * np.exp(spec.kwh[1] * rng.standard_normal(m))
+        )
+        payday = np.where(
+            rng.random(m) < spec.payday_share, _PAYDAYS[rng.integers(0, 2, size=m)], 0
+        )
+        truth.put(
+            members,
+            favourite=fav,
+            migrate_to=np.where(migrant, mig_ch, -1),
+            migrate_on=np.where(migrant, mig_day, _NAT),
+            kwh=kwh,
+            payday=payday,
+        )
         return fav, migrant, mig_ch, mig_day, kwh, payday
 
     def _channel_of(self, spec, local, day, fav, migrant, mig_ch, mig_day, members):
@@ -354,7 +407,9 @@ class _Gen:
         # Amounts: tiered tariff on consumption with summer and winter peaks.
         month_idx = (ords[:, None] + np.arange(mpb)[None, :]) % 12
         season = np.asarray(mk.season)[month_idx].sum(axis=1)  # (P,)
-        use = kwh[:, None] * season[None, :] * np.exp(0.12 * rng.standard_normal((m, P)))
+        use = (
+            kwh[:, None] * season[None, :] * np.exp(0.12 * rng.standard_normal((m, P)))
+        )
         amount_due = np.round(_tiered(use, mk.tier_kwh, mk.tier_price, mpb), 2)
         amount_due = np.maximum(amount_due, 0.01)
 
@@ -415,11 +470,18 @@ class _Gen:
         pdue = due[r_loc, c_loc]
         # The late fee is added once the calendar effects have fixed the day.
         amount = bill_amt
-        chan = self._channel_of(spec, r_loc, pday, fav, migrant, mig_ch, mig_day,
-                                members)
-        truth.put(members, delay_mean=delay_mean, skip_prob=skip_p,
-                  catch_up=np.full(m, spec.catch_up),
-                  late_prob=np.full(m, late_p), pay_every=every, reading_day=rday)
+        chan = self._channel_of(
+            spec, r_loc, pday, fav, migrant, mig_ch, mig_day, members
+        )
+        truth.put(
+            members,
+            delay_mean=delay_mean,
+            skip_prob=skip_p,
+            catch_up=np.full(m, spec.catch_up),
+            late_prob=np.full(m, late_p),
+            pay_every=every,
+            reading_day=rday,
+        )
         pays = {
             "cust": members[r_loc].astype(np.int64),
             "day": pday.astype(np.int64),
@@ -446,15 +508,17 @@ class _Gen:
         fav, migrant, mig_ch, mig_day, kwh, payday = self._common(spec, members, truth)
         ndays = self.d_end - self.d0
         day_no = self.d0 + np.arange(ndays)
-        month = (day_no.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-                 % 12)
+        month = (
+            day_no.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
+        )
         # Cumulative consumption profile (in "typical days"), shared by all customers.
         cum = np.r_[0.0, np.cumsum(np.asarray(mk.season)[month])]
         price = mk.tier_price[0]
         rate = kwh * price / 30.44  # currency per typical day
         step = spec.topup_round
-        usual = np.maximum(np.round(self._uniform(spec.topup_amount, m) / step) * step,
-                           step)
+        usual = np.maximum(
+            np.round(self._uniform(spec.topup_amount, m) / step) * step, step
+        )
         thr = self._uniform(spec.topup_threshold, m)
         r_lo, r_hi = spec.response_days
 
@@ -482,8 +546,9 @@ class _Gen:
         local = np.concatenate(out_c) if out_c else np.zeros(0, dtype=np.int64)
         pday = self.d0 + (np.concatenate(out_d) if out_d else np.zeros(0, np.int64))
         amount = np.concatenate(out_a) if out_a else np.zeros(0)
-        chan = self._channel_of(spec, local, pday, fav, migrant, mig_ch, mig_day,
-                                members)
+        chan = self._channel_of(
+            spec, local, pday, fav, migrant, mig_ch, mig_day, members
+        )
         truth.put(members, topup_amount=usual, topup_threshold=thr)
         return {
             "cust": members[local].astype(np.int64),
@@ -514,16 +579,20 @@ class _Gen:
             grp = grp_all[rows]
             p = np.array([prob_by_group[g] for g in self.group_names])[grp]
             late = day[rows] > due[rows]
-            ok = ((rng.random(rows.size) < p) & (new >= issued[rows])
-                  & ((new > due[rows]) == late))
+            ok = (
+                (rng.random(rows.size) < p)
+                & (new >= issued[rows])
+                & ((new > due[rows]) == late)
+            )
             day[rows[ok]] = new[ok]
 
         if self.cal.holidays == "cn" or self.mk.key == "cn":
             from ..calendar import _covered_years, spring_festival
 
             lo, hi = _covered_years()
-            y0, y1 = (int(str(np.datetime64(int(x), "D"))[:4])
-                      for x in (day.min(), day.max()))
+            y0, y1 = (
+                int(str(np.datetime64(int(x), "D"))[:4]) for x in (day.min(), day.max())
+            )
             years = [y for y in range(y0, y1 + 1) if lo <= y <= hi]
             blocks = spring_festival(years) if years else None
             for _, row in blocks.iterrows() if blocks is not None else ():
@@ -554,9 +623,11 @@ class _Gen:
         days_late = np.maximum(pay["day"] - pay["due"], 0)
         if mk.late_fee_rate <= 0:
             return pay["amount"]
-        fee = np.where(days_late > 0,
-                       np.maximum(pay["amount"] * mk.late_fee_rate * days_late,
-                                  mk.min_late_fee), 0.0)
+        fee = np.where(
+            days_late > 0,
+            np.maximum(pay["amount"] * mk.late_fee_rate * days_late, mk.min_late_fee),
+            0.0,
+        )
         return np.round(pay["amount"] + fee, 2)
 
     def _time_of_day(self, chan):
@@ -590,16 +661,20 @@ class _Gen:
         else:
             order = np.lexsort((stamp, cust))
         cust = cust[order]
-        return _frame({
-            "customer_id": _take_ids(ids, cust),
-            "paid_at": (stamp[order] * 1_000_000_000).view("datetime64[ns]"),
-            "channel": pd.Categorical.from_codes(pay["chan"][order],
-                                                 categories=self.codes),
-            "amount": pay["amount"][order],
-            "period": pd.arrays.PeriodArray(pay["period"][order],
-                                            dtype=pd.PeriodDtype("M")),
-            "region": pd.Categorical.from_codes(region[cust], categories=regions),
-        })
+        return _frame(
+            {
+                "customer_id": _take_ids(ids, cust),
+                "paid_at": (stamp[order] * 1_000_000_000).view("datetime64[ns]"),
+                "channel": pd.Categorical.from_codes(
+                    pay["chan"][order], categories=self.codes
+                ),
+                "amount": pay["amount"][order],
+                "period": pd.arrays.PeriodArray(
+                    pay["period"][order], dtype=pd.PeriodDtype("M")
+                ),
+                "region": pd.Categorical.from_codes(region[cust], categories=regions),
+            }
+        )
 
     def _bills_frame(self, parts, ids, postpaid):
         if not parts:
@@ -617,13 +692,19 @@ class _Gen:
             for k, v in part.items():
                 out[k][dest] = v
             del part, cust, dest
-        return _frame({
-            "customer_id": _take_ids(ids, out["cust"]),
-            "period": pd.arrays.PeriodArray(out["period"], dtype=pd.PeriodDtype("M")),
-            "issued_on": (out["issued"] * 86_400_000_000_000).view("datetime64[ns]"),
-            "due_on": (out["due"] * 86_400_000_000_000).view("datetime64[ns]"),
-            "amount_due": out["amount"],
-        })
+        return _frame(
+            {
+                "customer_id": _take_ids(ids, out["cust"]),
+                "period": pd.arrays.PeriodArray(
+                    out["period"], dtype=pd.PeriodDtype("M")
+                ),
+                "issued_on": (out["issued"] * 86_400_000_000_000).view(
+                    "datetime64[ns]"
+                ),
+                "due_on": (out["due"] * 86_400_000_000_000).view("datetime64[ns]"),
+                "amount_due": out["amount"],
+            }
+        )
 
 
 def _frame(columns: dict, index=None) -> pd.DataFrame:
@@ -667,7 +748,8 @@ def _day_of_month(day: np.ndarray) -> np.ndarray:
     lo, hi = int(day.min()), int(day.max())
     span = np.arange(lo, hi + 1).astype("datetime64[D]")
     dom = (span - span.astype("datetime64[M]").astype("datetime64[D]")).astype(
-        np.int64) + 1
+        np.int64
+    ) + 1
     return dom[day - lo]
 
 
@@ -686,8 +768,15 @@ def _tiered(kwh, tier_kwh, tier_price, months_per_bill):
 class _TruthCollector:
     """Per-customer drawn parameters, NaN where an archetype has none."""
 
-    _FLOAT = ("kwh", "delay_mean", "skip_prob", "catch_up", "late_prob", "topup_amount",
-              "topup_threshold")
+    _FLOAT = (
+        "kwh",
+        "delay_mean",
+        "skip_prob",
+        "catch_up",
+        "late_prob",
+        "topup_amount",
+        "topup_threshold",
+    )
     _INT = ("favourite", "migrate_to", "payday", "pay_every", "reading_day")
 
     def __init__(self, n):
@@ -715,7 +804,9 @@ class _TruthCollector:
         mig_ns = np.where(mig == _NAT, _NAT, mig * 86_400_000_000_000)
         out = pd.DataFrame(
             {
-                "archetype": pd.array(np.asarray(keys, dtype=object)[arch], dtype="str"),
+                "archetype": pd.array(
+                    np.asarray(keys, dtype=object)[arch], dtype="str"
+                ),
                 "favourite_channel": chan("favourite"),
                 "migrate_to": chan("migrate_to"),
                 "migrate_on": mig_ns.view("datetime64[ns]"),

@@ -105,11 +105,20 @@ class Pay:
         self.id, self.at, self.amount, self.channel = cid, at, amount, channel
 
     def ok(self, **change):
-        vals = {"id": self.id, "at": self.at, "amount": self.amount,
-                "channel": self.channel, **change}
+        vals = {
+            "id": self.id,
+            "at": self.at,
+            "amount": self.amount,
+            "channel": self.channel,
+            **change,
+        }
         at = vals["at"]
-        return [vals["id"], at.isoformat() if at is not None else None,
-                vals["amount"], vals["channel"]]
+        return [
+            vals["id"],
+            at.isoformat() if at is not None else None,
+            vals["amount"],
+            vals["channel"],
+        ]
 
     def cells(self, at=None, amount=None, channel=None, cid=None):
         """Cells 户号, 缴费时间, 缴费方式, 实收金额 as text (overrides as given)."""
@@ -168,9 +177,16 @@ class Case:
         self.rng = random.Random(cid)
         self._ids: set[str] = set()
         self.truth = {
-            "case": cid, "covers": topic, "args": {}, "kwargs": {}, "raises": "never",
-            "error_names": None, "warn": None, "summary_has": None,
-            "skip_if_root": False, "sources": [],
+            "case": cid,
+            "covers": topic,
+            "args": {},
+            "kwargs": {},
+            "raises": "never",
+            "error_names": None,
+            "warn": None,
+            "summary_has": None,
+            "skip_if_root": False,
+            "sources": [],
         }
 
     # -- names
@@ -197,17 +213,20 @@ class Case:
 
     def source(self, name, rows, sheet=None, table="payments"):
         self.truth["sources"].append(
-            {"name": name, "sheet": sheet, "table": table, "rows": rows})
+            {"name": name, "sheet": sheet, "table": table, "rows": rows}
+        )
 
     def save(self):
         (self.root / f"{self.id}.truth.json").write_text(
-            json.dumps(self.truth, ensure_ascii=True, indent=None), encoding="ascii")
+            json.dumps(self.truth, ensure_ascii=True, indent=None), encoding="ascii"
+        )
 
     # -- values
     def new_id(self, digits=10, zeros=2) -> str:
         while True:
-            cid = "0" * zeros + str(self.rng.randrange(10 ** (digits - zeros - 1),
-                                                        10 ** (digits - zeros)))
+            cid = "0" * zeros + str(
+                self.rng.randrange(10 ** (digits - zeros - 1), 10 ** (digits - zeros))
+            )
             if cid not in self._ids:
                 self._ids.add(cid)
                 return cid
@@ -229,8 +248,19 @@ class Case:
         return [Row(p.cells(**{k: f(p) for k, f in fmt.items()}), K(p)) for p in pays]
 
     # -- writers
-    def csv(self, name, items, *, encoding="utf-8", newline="\n", delimiter=",",
-            bom=b"", table="payments", register=True, arg=True):
+    def csv(
+        self,
+        name,
+        items,
+        *,
+        encoding="utf-8",
+        newline="\n",
+        delimiter=",",
+        bom=b"",
+        table="payments",
+        register=True,
+        arg=True,
+    ):
         """Write a delimited text file; lines are counted on what is written."""
         chunks, rows, line = [], [], 1
         for item in items:
@@ -238,8 +268,11 @@ class Case:
                 text = _join(item.cells, delimiter)
                 data = text.encode(encoding)
             elif item.raw is not None:
-                data = (item.raw if isinstance(item.raw, bytes)
-                        else item.raw.encode(encoding))
+                data = (
+                    item.raw
+                    if isinstance(item.raw, bytes)
+                    else item.raw.encode(encoding)
+                )
                 text = item.raw if isinstance(item.raw, str) else None
             else:
                 text = _join(item.cells, delimiter)
@@ -247,8 +280,9 @@ class Case:
             if isinstance(item, Row) and item.truth is not None:
                 rows.append({"line": line, **item.truth})
             chunks.append(data)
-            n_breaks = (_breaks(text) if text is not None
-                        else _breaks(data.decode("latin-1")))
+            n_breaks = (
+                _breaks(text) if text is not None else _breaks(data.decode("latin-1"))
+            )
             line += n_breaks + 1
         body = newline.encode(encoding).join(chunks) + newline.encode(encoding)
         self.path(name).write_bytes(bom + body)
@@ -258,8 +292,18 @@ class Case:
             self.arg("path", self.rel(name), table=table)
         return rows
 
-    def xlsx(self, name, items, *, sheet="Sheet1", more_sheets=(), table="payments",
-             register=True, arg=True, after=None):
+    def xlsx(
+        self,
+        name,
+        items,
+        *,
+        sheet="Sheet1",
+        more_sheets=(),
+        table="payments",
+        register=True,
+        arg=True,
+        after=None,
+    ):
         """Write a workbook; cells are written as given (str, numbers, dates)."""
         import openpyxl
 
@@ -318,8 +362,12 @@ class Case:
 
     def parquet(self, name, columns: dict, rows, table="payments", arg=True):
         """Write a Parquet file of pyarrow arrays (or lists of str)."""
-        arrays = {k: v if isinstance(v, pa.Array | pa.ChunkedArray)
-                  else pa.array(v, pa.string()) for k, v in columns.items()}
+        arrays = {
+            k: v
+            if isinstance(v, pa.Array | pa.ChunkedArray)
+            else pa.array(v, pa.string())
+            for k, v in columns.items()
+        }
         pq.write_table(pa.table(arrays), self.path(name))
         self.source(self.rel(name), rows, table=table)
         if arg:
@@ -327,8 +375,10 @@ class Case:
 
     def parquet_rows(self, name, items, table="payments"):
         header, body, rows = self.frame_rows(items)
-        cols = {h: [None if r[i] is None else str(r[i]) for r in body]
-                for i, h in enumerate(header)}
+        cols = {
+            h: [None if r[i] is None else str(r[i]) for r in body]
+            for i, h in enumerate(header)
+        }
         self.parquet(name, cols, rows, table=table)
 
     def table(self, container, stem, items, table="payments"):
@@ -367,8 +417,9 @@ def _stable_zip(path: Path) -> None:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in members:
             if name == "docProps/core.xml":
-                data = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ",
-                              b"2025-05-02T08:00:00Z", data)
+                data = re.sub(
+                    rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2025-05-02T08:00:00Z", data
+                )
             info = zipfile.ZipInfo(name, date_time=(2025, 5, 2, 8, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, data)
@@ -404,12 +455,18 @@ def _odd_row(container_cases, topic, prefix, values, make):
     """
     for key, value in values.items():
         for container in container_cases:
+
             def build(c, key=key, value=value, container=container):
                 before, after = c.pays(3), c.pays(1)
                 cells, truth = make(c, key, value)
-                items = [Header(HEADER), *c.rows(before), Row(cells, truth),
-                         *c.rows(after)]
+                items = [
+                    Header(HEADER),
+                    *c.rows(before),
+                    Row(cells, truth),
+                    *c.rows(after),
+                ]
                 c.table(container, "payments", items)
+
             _register(f"{prefix}_{container}_{key}", topic, build)
 
 
@@ -417,6 +474,7 @@ def case(cid, topic):
     def deco(fn):
         _register(cid, topic, fn)
         return fn
+
     return deco
 
 
@@ -428,12 +486,22 @@ _TZ_STYLES = {
     "plus0800_space": (lambda at: at.strftime(ISO) + "+08:00", False),
     "zulu": (lambda at: (at - SHANGHAI).strftime("%Y-%m-%dT%H:%M:%S") + "Z", False),
     "plus0800_compact": (lambda at: at.strftime("%Y-%m-%dT%H:%M:%S") + "+0800", False),
-    "plus0900": (lambda at: (at + dt.timedelta(hours=1)).strftime(
-        "%Y-%m-%dT%H:%M:%S") + "+09:00", False),
-    "minus0500": (lambda at: (at - dt.timedelta(hours=13)).strftime(
-        "%Y-%m-%dT%H:%M:%S") + "-05:00", False),
-    "millis_plus0800": (lambda at: at.strftime("%Y-%m-%dT%H:%M:%S") + ".000+08:00",
-                        False),
+    "plus0900": (
+        lambda at: (
+            (at + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S") + "+09:00"
+        ),
+        False,
+    ),
+    "minus0500": (
+        lambda at: (
+            (at - dt.timedelta(hours=13)).strftime("%Y-%m-%dT%H:%M:%S") + "-05:00"
+        ),
+        False,
+    ),
+    "millis_plus0800": (
+        lambda at: at.strftime("%Y-%m-%dT%H:%M:%S") + ".000+08:00",
+        False,
+    ),
     "utc_word": (lambda at: (at - SHANGHAI).strftime(ISO) + " UTC", True),
 }
 
@@ -450,6 +518,7 @@ def _tz_build(style, mixed):
             truth = E(p) if may_reject and not plain else K(p)
             items.append(Row(p.cells(at=text), truth))
         c.table(container, "payments", items)
+
     return build
 
 
@@ -459,8 +528,11 @@ for _style in _TZ_STYLES:
             if _mixed and _style not in ("plus0800_T", "zulu"):
                 continue
             _b = _tz_build(_style, _mixed)
-            _register(f"tz_{_container}_{_style}{'_mixed' if _mixed else ''}",
-                      "time zones", lambda c, b=_b, k=_container: b(c, k))
+            _register(
+                f"tz_{_container}_{_style}{'_mixed' if _mixed else ''}",
+                "time zones",
+                lambda c, b=_b, k=_container: b(c, k),
+            )
 
 
 def _tz_typed(c, kind, tz):
@@ -469,24 +541,35 @@ def _tz_typed(c, kind, tz):
     stamps = stamps.tz_convert(tz)
     rows = [{"line": i + 2, **K(p)} for i, p in enumerate(pays)]
     if kind == "parquet":
-        c.parquet("payments.parquet", {
-            "户号": [p.id for p in pays],
-            "缴费时间": pa.array(stamps.to_pydatetime(), pa.timestamp("us", tz=tz)),
-            "缴费方式": [p.channel for p in pays],
-            "实收金额": pa.array([p.amount for p in pays], pa.float64()),
-        }, rows)
+        c.parquet(
+            "payments.parquet",
+            {
+                "户号": [p.id for p in pays],
+                "缴费时间": pa.array(stamps.to_pydatetime(), pa.timestamp("us", tz=tz)),
+                "缴费方式": [p.channel for p in pays],
+                "实收金额": pa.array([p.amount for p in pays], pa.float64()),
+            },
+            rows,
+        )
     else:
-        df = pd.DataFrame({"户号": [p.id for p in pays], "缴费时间": stamps,
-                           "缴费方式": [p.channel for p in pays],
-                           "实收金额": [p.amount for p in pays]})
+        df = pd.DataFrame(
+            {
+                "户号": [p.id for p in pays],
+                "缴费时间": stamps,
+                "缴费方式": [p.channel for p in pays],
+                "实收金额": [p.amount for p in pays],
+            }
+        )
         c.pickle("payments.pkl", df, rows)
 
 
 for _kind in ("parquet", "df"):
     for _tz in ("UTC", "Asia/Shanghai", "+08:00", "America/New_York"):
-        _register(f"tz_typed_{_kind}_{_tz.replace('/', '_').replace('+', 'p').replace(':', '')}",
-                  "time zones (tz-aware columns)",
-                  lambda c, k=_kind, t=_tz: _tz_typed(c, k, t))
+        _register(
+            f"tz_typed_{_kind}_{_tz.replace('/', '_').replace('+', 'p').replace(':', '')}",
+            "time zones (tz-aware columns)",
+            lambda c, k=_kind, t=_tz: _tz_typed(c, k, t),
+        )
 
 
 @case("tz_df_object_mixed_offsets", "time zones (tz-aware columns)")
@@ -497,10 +580,14 @@ def _(c):
     for p, z in zip(pays, zones):
         aware = p.at.replace(tzinfo=dt.timezone(SHANGHAI))
         vals.append(p.at if z is None else aware.astimezone(z))
-    df = pd.DataFrame({"户号": [p.id for p in pays],
-                       "缴费时间": pd.Series(vals, dtype=object),
-                       "缴费方式": [p.channel for p in pays],
-                       "实收金额": [p.amount for p in pays]})
+    df = pd.DataFrame(
+        {
+            "户号": [p.id for p in pays],
+            "缴费时间": pd.Series(vals, dtype=object),
+            "缴费方式": [p.channel for p in pays],
+            "实收金额": [p.amount for p in pays],
+        }
+    )
     c.pickle("payments.pkl", df, [{"line": i + 2, **K(p)} for i, p in enumerate(pays)])
 
 
@@ -510,11 +597,18 @@ def _(c):
     stamps = pd.DatetimeIndex([p.at for p in pays]).tz_localize("Asia/Shanghai")
     stamps = stamps.tz_convert("UTC").to_series().reset_index(drop=True)
     stamps.iloc[2] = pd.NaT
-    df = pd.DataFrame({"户号": [p.id for p in pays], "缴费时间": stamps,
-                       "缴费方式": [p.channel for p in pays],
-                       "实收金额": [p.amount for p in pays]})
-    rows = [{"line": i + 2, **(R("paid_at") if i == 2 else K(p))}
-            for i, p in enumerate(pays)]
+    df = pd.DataFrame(
+        {
+            "户号": [p.id for p in pays],
+            "缴费时间": stamps,
+            "缴费方式": [p.channel for p in pays],
+            "实收金额": [p.amount for p in pays],
+        }
+    )
+    rows = [
+        {"line": i + 2, **(R("paid_at") if i == 2 else K(p))}
+        for i, p in enumerate(pays)
+    ]
     c.pickle("payments.pkl", df, rows)
 
 
@@ -573,10 +667,10 @@ def _name_col_case(c, name_bytes, truth_kind, enc="utf-8"):
     for i, p in enumerate(pays):
         cells = p.cells()
         name = "张三".encode(enc) if i != 2 else name_bytes
-        line = (cells[0].encode() + b"," + name + b"," +
-                ",".join(cells[1:]).encode(enc))
-        items.append(raw(line, (E(p) if truth_kind == "either" else R())
-                         if i == 2 else K(p)))
+        line = cells[0].encode() + b"," + name + b"," + ",".join(cells[1:]).encode(enc)
+        items.append(
+            raw(line, (E(p) if truth_kind == "either" else R()) if i == 2 else K(p))
+        )
     c.csv("payments.csv", items, encoding=enc)
 
 
@@ -629,13 +723,22 @@ def _(c):
     c.csv("payments.csv", items)
 
 
-for _enc, _bom, _delim in (("utf-16-be", b"", ","), ("utf-16-le", b"", ","),
-                           ("utf-16-be", b"\xfe\xff", "\t"),
-                           ("utf-16-le", b"\xff\xfe", "\t")):
+for _enc, _bom, _delim in (
+    ("utf-16-be", b"", ","),
+    ("utf-16-le", b"", ","),
+    ("utf-16-be", b"\xfe\xff", "\t"),
+    ("utf-16-le", b"\xff\xfe", "\t"),
+):
+
     def _utf16(c, enc=_enc, bom=_bom, delim=_delim):
         c.csv("payments.csv", _std(c, 5), encoding=enc, bom=bom, delimiter=delim)
-    _register(f"enc_{_enc.replace('-', '')}_{'bom' if _bom else 'nobom'}"
-              f"_{'tab' if _delim == chr(9) else 'comma'}", "encodings", _utf16)
+
+    _register(
+        f"enc_{_enc.replace('-', '')}_{'bom' if _bom else 'nobom'}"
+        f"_{'tab' if _delim == chr(9) else 'comma'}",
+        "encodings",
+        _utf16,
+    )
 
 
 @case("enc_gb18030_line_past_first_mb", "encodings")
@@ -663,12 +766,26 @@ def _(c):
 def _(c):
     pays = c.pays(4)
     hdr = ("序号", "户号", "户名", "缴费日期", "缴费方式", "实收金额")
-    items = [title("国网XX县供电公司2025年4月电费实收明细表", 6),
-             title("制表日期：2025-05-02", 6), Header(hdr)]
+    items = [
+        title("国网XX县供电公司2025年4月电费实收明细表", 6),
+        title("制表日期：2025-05-02", 6),
+        Header(hdr),
+    ]
     for i, p in enumerate(pays):
         q = Pay(p.id, p.at.replace(hour=0, minute=0, second=0), p.amount, p.channel)
-        items.append(Row([str(i + 1), q.id, "张三", q.at.strftime("%Y-%m-%d"),
-                          q.channel, f"{q.amount:,.2f}"], K(q)))
+        items.append(
+            Row(
+                [
+                    str(i + 1),
+                    q.id,
+                    "张三",
+                    q.at.strftime("%Y-%m-%d"),
+                    q.channel,
+                    f"{q.amount:,.2f}",
+                ],
+                K(q),
+            )
+        )
     total = sum(p.amount for p in pays)
     items.append(Row(["", "合计", "", "", "", f"{total:,.2f}"], R()))
     items.append(Row(["制表人：张会计", "", "", "", "审核人：李主任", ""], R()))
@@ -687,8 +804,9 @@ def _(c):
     items = [Header(HEADER)]
     for i, p in enumerate(pays):
         text = ",".join(p.cells()) + ("\r" if i % 2 else "")
-        items.append(raw(text.replace("\r", ""), K(p)) if not i % 2
-                     else raw(text[:-1], K(p)))
+        items.append(
+            raw(text.replace("\r", ""), K(p)) if not i % 2 else raw(text[:-1], K(p))
+        )
     c.csv("payments.csv", items, newline="\r\n")
 
 
@@ -713,10 +831,12 @@ def _huge(c, size, at_row, n=5):
     c.csv("payments.csv", items)
 
 
-_register("huge_2mib_cell_first_data_row", "huge cells / rows lost",
-          lambda c: _huge(c, 2 << 20, 0))
-_register("huge_4mib_cell_third_row", "huge cells",
-          lambda c: _huge(c, 4 << 20, 2))
+_register(
+    "huge_2mib_cell_first_data_row",
+    "huge cells / rows lost",
+    lambda c: _huge(c, 2 << 20, 0),
+)
+_register("huge_4mib_cell_third_row", "huge cells", lambda c: _huge(c, 4 << 20, 2))
 
 
 @case("huge_600_columns", "huge cells")
@@ -730,10 +850,15 @@ def _(c):
 @case("huge_100k_id_cell", "huge cells")
 def _(c):
     pays = c.pays(4)
-    items = [Header(HEADER), *c.rows(pays[:2]),
-             Row(pays[2].cells(cid="1" * 100_000),
-                 E(pays[2].ok(id="1" * 100_000), column="customer_id")),
-             *c.rows(pays[3:])]
+    items = [
+        Header(HEADER),
+        *c.rows(pays[:2]),
+        Row(
+            pays[2].cells(cid="1" * 100_000),
+            E(pays[2].ok(id="1" * 100_000), column="customer_id"),
+        ),
+        *c.rows(pays[3:]),
+    ]
     c.csv("payments.csv", items)
 
 
@@ -748,6 +873,7 @@ def _disguised(name, make, raises="must", rows_from=None):
         c.expect(raises=raises, error_names=Path(name).name)
         if rows is not None:
             c.source(c.rel(name), rows)
+
     return build
 
 
@@ -764,10 +890,17 @@ def _gzip_of_csv(c):
 def _parquet_bytes(c):
     pays = c.pays(4)
     buf = io.BytesIO()
-    pq.write_table(pa.table({"户号": [p.id for p in pays],
-                             "缴费时间": [p.at.strftime(ISO) for p in pays],
-                             "缴费方式": [p.channel for p in pays],
-                             "实收金额": [f"{p.amount:.2f}" for p in pays]}), buf)
+    pq.write_table(
+        pa.table(
+            {
+                "户号": [p.id for p in pays],
+                "缴费时间": [p.at.strftime(ISO) for p in pays],
+                "缴费方式": [p.channel for p in pays],
+                "实收金额": [f"{p.amount:.2f}" for p in pays],
+            }
+        ),
+        buf,
+    )
     return buf.getvalue(), [{"line": i + 2, **K(p)} for i, p in enumerate(pays)]
 
 
@@ -776,10 +909,12 @@ def _random_bytes(c):
 
 
 def _docx(c):
-    return _zip_bytes({
-        "[Content_Types].xml": b'<?xml version="1.0"?><Types/>',
-        "word/document.xml": "<w:document>缴费通知</w:document>".encode(),
-    }), None
+    return _zip_bytes(
+        {
+            "[Content_Types].xml": b'<?xml version="1.0"?><Types/>',
+            "word/document.xml": "<w:document>缴费通知</w:document>".encode(),
+        }
+    ), None
 
 
 def _xlsx_bytes(c, truncate=None):
@@ -811,23 +946,38 @@ for _name, _make, _raises in (
     ("docx_named.xlsx", _docx, "must"),
     ("xlsx_named.csv", lambda c: _xlsx_bytes(c), "may"),
     ("truncated.xlsx", lambda c: (_xlsx_bytes(c, truncate=1500)[0], None), "must"),
-    ("truncated_middle.xlsx", lambda c: (_xlsx_bytes(c, truncate=4000)[0], None),
-     "must"),
+    (
+        "truncated_middle.xlsx",
+        lambda c: (_xlsx_bytes(c, truncate=4000)[0], None),
+        "must",
+    ),
     ("csv_named.parquet", lambda c: _csv_text(c), "may"),
     ("truncated.parquet", lambda c: (_parquet_bytes(c)[0][:300], None), "must"),
-    ("pdf_named.csv", lambda c: (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\n"
-                                 b"endobj\n" * 20, None), "must"),
-    ("png_named.csv", lambda c: (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, None),
-     "must"),
+    (
+        "pdf_named.csv",
+        lambda c: (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n" * 20, None),
+        "must",
+    ),
+    (
+        "png_named.csv",
+        lambda c: (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, None),
+        "must",
+    ),
     ("empty.csv", lambda c: (b"", None), "must"),
     ("empty.xlsx", lambda c: (b"", None), "must"),
     ("empty.parquet", lambda c: (b"", None), "must"),
     ("only_bom.csv", lambda c: (b"\xef\xbb\xbf", None), "must"),
-    ("html_named.csv", lambda c: (b"<html><body><p>login expired</p></body></html>",
-                                  None), "must"),
+    (
+        "html_named.csv",
+        lambda c: (b"<html><body><p>login expired</p></body></html>", None),
+        "must",
+    ),
 ):
-    _register("file_" + _name.replace(".", "_"), "disguised or broken files",
-              _disguised(_name, _make, _raises))
+    _register(
+        "file_" + _name.replace(".", "_"),
+        "disguised or broken files",
+        _disguised(_name, _make, _raises),
+    )
 
 
 @case("file_header_only_csv", "disguised or broken files / nothing kept")
@@ -839,8 +989,11 @@ def _(c):
 @case("file_missing_required_column", "disguised or broken files")
 def _(c):
     pays = c.pays(3)
-    c.csv("payments.csv", [Header(HEADER[:3]), *[Row(p.cells()[:3], R()) for p in pays]],
-          register=False)
+    c.csv(
+        "payments.csv",
+        [Header(HEADER[:3]), *[Row(p.cells()[:3], R()) for p in pays]],
+        register=False,
+    )
     c.expect(raises="must", error_names="payments.csv")
 
 
@@ -979,61 +1132,85 @@ def _(c):
 def _typed_frame(c, id_values, id_truth, dtype=None):
     pays = c.pays(len(id_values))
     ids = pd.Series(id_values, dtype=dtype)
-    df = pd.DataFrame({"户号": ids, "缴费时间": [p.at.strftime(ISO) for p in pays],
-                       "缴费方式": [p.channel for p in pays],
-                       "实收金额": [p.amount for p in pays]})
+    df = pd.DataFrame(
+        {
+            "户号": ids,
+            "缴费时间": [p.at.strftime(ISO) for p in pays],
+            "缴费方式": [p.channel for p in pays],
+            "实收金额": [p.amount for p in pays],
+        }
+    )
     rows = []
     for i, (p, t) in enumerate(zip(pays, id_truth)):
-        rows.append({"line": i + 2, **(R("customer_id") if t is None
-                                       else K(p.ok(id=t)))})
+        rows.append(
+            {"line": i + 2, **(R("customer_id") if t is None else K(p.ok(id=t)))}
+        )
     return df, rows
 
 
 @case("typed_df_float_ids_with_fraction", "typed and API inputs")
 def _(c):
-    df, rows = _typed_frame(c, [12345601.0, 12345602.5, 12345603.0],
-                            ["12345601", None, "12345603"])
+    df, rows = _typed_frame(
+        c, [12345601.0, 12345602.5, 12345603.0], ["12345601", None, "12345603"]
+    )
     c.pickle("payments.pkl", df, rows)
 
 
 @case("typed_df_float_ids_whole", "typed and API inputs")
 def _(c):
-    df, rows = _typed_frame(c, [12345601.0, 12345602.0, np.nan],
-                            ["12345601", "12345602", None])
+    df, rows = _typed_frame(
+        c, [12345601.0, 12345602.0, np.nan], ["12345601", "12345602", None]
+    )
     c.pickle("payments.pkl", df, rows)
 
 
 @case("typed_df_int_ids", "typed and API inputs")
 def _(c):
-    df, rows = _typed_frame(c, [12345601, 12345602, 12345603],
-                            ["12345601", "12345602", "12345603"], dtype="int64")
+    df, rows = _typed_frame(
+        c,
+        [12345601, 12345602, 12345603],
+        ["12345601", "12345602", "12345603"],
+        dtype="int64",
+    )
     c.pickle("payments.pkl", df, rows)
 
 
 @case("typed_df_nullable_int_ids", "typed and API inputs")
 def _(c):
-    df, rows = _typed_frame(c, [12345601, None, 12345603],
-                            ["12345601", None, "12345603"], dtype="Int64")
+    df, rows = _typed_frame(
+        c, [12345601, None, 12345603], ["12345601", None, "12345603"], dtype="Int64"
+    )
     c.pickle("payments.pkl", df, rows)
 
 
 @case("typed_df_object_ids_mixed_int_float_str", "typed and API inputs")
 def _(c):
-    df, rows = _typed_frame(c, [12345601, 12345602.5, "0012345603", None],
-                            ["12345601", None, "0012345603", None], dtype=object)
+    df, rows = _typed_frame(
+        c,
+        [12345601, 12345602.5, "0012345603", None],
+        ["12345601", None, "0012345603", None],
+        dtype=object,
+    )
     c.pickle("payments.pkl", df, rows)
 
 
 @case("typed_parquet_float_ids_with_fraction", "typed and API inputs")
 def _(c):
     pays = c.pays(3)
-    c.parquet("payments.parquet", {
-        "户号": pa.array([12345601.0, 12345602.5, 12345603.0]),
-        "缴费时间": [p.at.strftime(ISO) for p in pays],
-        "缴费方式": [p.channel for p in pays],
-        "实收金额": pa.array([p.amount for p in pays]),
-    }, [{"line": 2, **K(pays[0].ok(id="12345601"))}, {"line": 3, **R("customer_id")},
-        {"line": 4, **K(pays[2].ok(id="12345603"))}])
+    c.parquet(
+        "payments.parquet",
+        {
+            "户号": pa.array([12345601.0, 12345602.5, 12345603.0]),
+            "缴费时间": [p.at.strftime(ISO) for p in pays],
+            "缴费方式": [p.channel for p in pays],
+            "实收金额": pa.array([p.amount for p in pays]),
+        },
+        [
+            {"line": 2, **K(pays[0].ok(id="12345601"))},
+            {"line": 3, **R("customer_id")},
+            {"line": 4, **K(pays[2].ok(id="12345603"))},
+        ],
+    )
 
 
 def _parquet_years(c, unit):
@@ -1041,42 +1218,66 @@ def _parquet_years(c, unit):
     stamps = [p.at for p in pays]
     stamps[1] = dt.datetime(1, 1, 1)
     stamps[2] = dt.datetime(9999, 12, 31, 23, 59, 59)
-    c.parquet("payments.parquet", {
-        "户号": [p.id for p in pays],
-        "缴费时间": pa.array(stamps, pa.timestamp(unit)),
-        "缴费方式": [p.channel for p in pays],
-        "实收金额": pa.array([p.amount for p in pays]),
-    }, [{"line": i + 2, **(R("paid_at") if i in (1, 2) else K(p))}
-        for i, p in enumerate(pays)])
+    c.parquet(
+        "payments.parquet",
+        {
+            "户号": [p.id for p in pays],
+            "缴费时间": pa.array(stamps, pa.timestamp(unit)),
+            "缴费方式": [p.channel for p in pays],
+            "实收金额": pa.array([p.amount for p in pays]),
+        },
+        [
+            {"line": i + 2, **(R("paid_at") if i in (1, 2) else K(p))}
+            for i, p in enumerate(pays)
+        ],
+    )
 
 
-_register("typed_parquet_timestamp_us_year_1_and_9999", "typed and API inputs",
-          lambda c: _parquet_years(c, "us"))
-_register("typed_parquet_timestamp_ms_year_1_and_9999", "typed and API inputs",
-          lambda c: _parquet_years(c, "ms"))
+_register(
+    "typed_parquet_timestamp_us_year_1_and_9999",
+    "typed and API inputs",
+    lambda c: _parquet_years(c, "us"),
+)
+_register(
+    "typed_parquet_timestamp_ms_year_1_and_9999",
+    "typed and API inputs",
+    lambda c: _parquet_years(c, "ms"),
+)
 
 
 @case("typed_parquet_date32_paid_on", "typed and API inputs")
 def _(c):
-    pays = [Pay(p.id, p.at.replace(hour=0, minute=0, second=0), p.amount, p.channel)
-            for p in c.pays(4)]
-    c.parquet("payments.parquet", {
-        "户号": [p.id for p in pays],
-        "缴费日期": pa.array([p.at.date() for p in pays], pa.date32()),
-        "缴费方式": [p.channel for p in pays],
-        "实收金额": pa.array([p.amount for p in pays]),
-    }, [{"line": i + 2, **K(p)} for i, p in enumerate(pays)])
+    pays = [
+        Pay(p.id, p.at.replace(hour=0, minute=0, second=0), p.amount, p.channel)
+        for p in c.pays(4)
+    ]
+    c.parquet(
+        "payments.parquet",
+        {
+            "户号": [p.id for p in pays],
+            "缴费日期": pa.array([p.at.date() for p in pays], pa.date32()),
+            "缴费方式": [p.channel for p in pays],
+            "实收金额": pa.array([p.amount for p in pays]),
+        },
+        [{"line": i + 2, **K(p)} for i, p in enumerate(pays)],
+    )
 
 
 @case("typed_parquet_timestamp_ns_and_int_ids", "typed and API inputs")
 def _(c):
     pays = c.pays(4)
-    c.parquet("payments.parquet", {
-        "户号": pa.array([int(p.id) for p in pays], pa.int64()),
-        "缴费时间": pa.array([p.at for p in pays], pa.timestamp("ns")),
-        "缴费方式": pa.array([p.channel for p in pays]).dictionary_encode(),
-        "实收金额": pa.array([p.amount for p in pays], pa.float32()).cast(pa.float64()),
-    }, [{"line": i + 2, **K(p.ok(id=str(int(p.id))))} for i, p in enumerate(pays)])
+    c.parquet(
+        "payments.parquet",
+        {
+            "户号": pa.array([int(p.id) for p in pays], pa.int64()),
+            "缴费时间": pa.array([p.at for p in pays], pa.timestamp("ns")),
+            "缴费方式": pa.array([p.channel for p in pays]).dictionary_encode(),
+            "实收金额": pa.array([p.amount for p in pays], pa.float32()).cast(
+                pa.float64()
+            ),
+        },
+        [{"line": i + 2, **K(p.ok(id=str(int(p.id))))} for i, p in enumerate(pays)],
+    )
 
 
 @case("typed_parquet_large_string_and_decimal", "typed and API inputs")
@@ -1084,13 +1285,18 @@ def _(c):
     import decimal
 
     pays = c.pays(4)
-    c.parquet("payments.parquet", {
-        "户号": pa.array([p.id for p in pays], pa.large_string()),
-        "缴费时间": pa.array([p.at.strftime(ISO) for p in pays], pa.large_string()),
-        "缴费方式": [p.channel for p in pays],
-        "实收金额": pa.array([decimal.Decimal(f"{p.amount:.2f}") for p in pays],
-                         pa.decimal128(12, 2)),
-    }, [{"line": i + 2, **K(p)} for i, p in enumerate(pays)])
+    c.parquet(
+        "payments.parquet",
+        {
+            "户号": pa.array([p.id for p in pays], pa.large_string()),
+            "缴费时间": pa.array([p.at.strftime(ISO) for p in pays], pa.large_string()),
+            "缴费方式": [p.channel for p in pays],
+            "实收金额": pa.array(
+                [decimal.Decimal(f"{p.amount:.2f}") for p in pays], pa.decimal128(12, 2)
+            ),
+        },
+        [{"line": i + 2, **K(p)} for i, p in enumerate(pays)],
+    )
 
 
 @case("typed_parquet_list_ids", "values misread")
@@ -1099,100 +1305,174 @@ def _(c):
     ids = [[p.id] for p in pays]
     ids[1] = [1, 2]
     ids = [[str(x) for x in v] for v in ids]
-    c.parquet("payments.parquet", {
-        "户号": pa.array(ids, pa.list_(pa.string())),
-        "缴费时间": [p.at.strftime(ISO) for p in pays],
-        "缴费方式": [p.channel for p in pays],
-        "实收金额": pa.array([p.amount for p in pays]),
-    }, [{"line": i + 2, **R("customer_id")} for i, p in enumerate(pays)])
+    c.parquet(
+        "payments.parquet",
+        {
+            "户号": pa.array(ids, pa.list_(pa.string())),
+            "缴费时间": [p.at.strftime(ISO) for p in pays],
+            "缴费方式": [p.channel for p in pays],
+            "实收金额": pa.array([p.amount for p in pays]),
+        },
+        [{"line": i + 2, **R("customer_id")} for i, p in enumerate(pays)],
+    )
     c.expect(raises="may", error_names="payments.parquet")
 
 
 @case("typed_parquet_struct_ids", "values misread")
 def _(c):
     pays = c.pays(3)
-    c.parquet("payments.parquet", {
-        "户号": pa.array([{"a": p.id} for p in pays]),
-        "缴费时间": [p.at.strftime(ISO) for p in pays],
-        "缴费方式": [p.channel for p in pays],
-        "实收金额": pa.array([p.amount for p in pays]),
-    }, [{"line": i + 2, **R("customer_id")} for i, p in enumerate(pays)])
+    c.parquet(
+        "payments.parquet",
+        {
+            "户号": pa.array([{"a": p.id} for p in pays]),
+            "缴费时间": [p.at.strftime(ISO) for p in pays],
+            "缴费方式": [p.channel for p in pays],
+            "实收金额": pa.array([p.amount for p in pays]),
+        },
+        [{"line": i + 2, **R("customer_id")} for i, p in enumerate(pays)],
+    )
     c.expect(raises="may", error_names="payments.parquet")
 
 
 def _parquet_amounts(c, values, truths):
     pays = c.pays(len(values))
-    c.parquet("payments.parquet", {
-        "户号": [p.id for p in pays],
-        "缴费时间": [p.at.strftime(ISO) for p in pays],
-        "缴费方式": [p.channel for p in pays],
-        "实收金额": pa.array(values, pa.float64()),
-    }, [{"line": i + 2, **(t(p) if callable(t) else K(p.ok(amount=v)))}
-        for i, (p, v, t) in enumerate(zip(pays, values, truths))])
+    c.parquet(
+        "payments.parquet",
+        {
+            "户号": [p.id for p in pays],
+            "缴费时间": [p.at.strftime(ISO) for p in pays],
+            "缴费方式": [p.channel for p in pays],
+            "实收金额": pa.array(values, pa.float64()),
+        },
+        [
+            {"line": i + 2, **(t(p) if callable(t) else K(p.ok(amount=v)))}
+            for i, (p, v, t) in enumerate(zip(pays, values, truths))
+        ],
+    )
 
 
-_register("typed_parquet_inf_amounts", "values misread", lambda c: _parquet_amounts(
-    c, [12.5, float("inf"), -float("inf"), 30.0],
-    [None, lambda p: R("amount"), lambda p: R("amount"), None]))
-_register("typed_parquet_nan_and_negative_zero_amounts", "values misread",
-          lambda c: _parquet_amounts(
-              c, [12.5, float("nan"), -0.0, 30.0],
-              [None, lambda p: R("amount"), lambda p: E(p.ok(amount=0.0)), None]))
+_register(
+    "typed_parquet_inf_amounts",
+    "values misread",
+    lambda c: _parquet_amounts(
+        c,
+        [12.5, float("inf"), -float("inf"), 30.0],
+        [None, lambda p: R("amount"), lambda p: R("amount"), None],
+    ),
+)
+_register(
+    "typed_parquet_nan_and_negative_zero_amounts",
+    "values misread",
+    lambda c: _parquet_amounts(
+        c,
+        [12.5, float("nan"), -0.0, 30.0],
+        [None, lambda p: R("amount"), lambda p: E(p.ok(amount=0.0)), None],
+    ),
+)
 
 
 @case("typed_df_inf_amounts", "values misread")
 def _(c):
     pays = c.pays(4)
     amounts = [10.0, np.inf, 1e308 * 10, 20.0]
-    df = pd.DataFrame({"户号": [p.id for p in pays],
-                       "缴费时间": [p.at.strftime(ISO) for p in pays],
-                       "缴费方式": [p.channel for p in pays], "实收金额": amounts})
-    c.pickle("payments.pkl", df, [
-        {"line": 2, **K(pays[0].ok(amount=10.0))}, {"line": 3, **R("amount")},
-        {"line": 4, **R("amount")}, {"line": 5, **K(pays[3].ok(amount=20.0))}])
+    df = pd.DataFrame(
+        {
+            "户号": [p.id for p in pays],
+            "缴费时间": [p.at.strftime(ISO) for p in pays],
+            "缴费方式": [p.channel for p in pays],
+            "实收金额": amounts,
+        }
+    )
+    c.pickle(
+        "payments.pkl",
+        df,
+        [
+            {"line": 2, **K(pays[0].ok(amount=10.0))},
+            {"line": 3, **R("amount")},
+            {"line": 4, **R("amount")},
+            {"line": 5, **K(pays[3].ok(amount=20.0))},
+        ],
+    )
 
 
 @case("typed_df_datetime_year_1_object", "typed and API inputs")
 def _(c):
     pays = c.pays(3)
     stamps = pd.Series([pays[0].at, dt.datetime(1, 1, 1), pays[2].at], dtype=object)
-    df = pd.DataFrame({"户号": [p.id for p in pays], "缴费时间": stamps,
-                       "缴费方式": [p.channel for p in pays],
-                       "实收金额": [p.amount for p in pays]})
-    c.pickle("payments.pkl", df, [{"line": 2, **K(pays[0])}, {"line": 3, **R("paid_at")},
-                                   {"line": 4, **K(pays[2])}])
+    df = pd.DataFrame(
+        {
+            "户号": [p.id for p in pays],
+            "缴费时间": stamps,
+            "缴费方式": [p.channel for p in pays],
+            "实收金额": [p.amount for p in pays],
+        }
+    )
+    c.pickle(
+        "payments.pkl",
+        df,
+        [
+            {"line": 2, **K(pays[0])},
+            {"line": 3, **R("paid_at")},
+            {"line": 4, **K(pays[2])},
+        ],
+    )
 
 
 @case("typed_df_datetime_us_year_9999", "typed and API inputs")
 def _(c):
     pays = c.pays(3)
-    stamps = pd.Series(np.array([pays[0].at, dt.datetime(9999, 12, 31), pays[2].at],
-                                dtype="datetime64[us]"))
-    df = pd.DataFrame({"户号": [p.id for p in pays], "缴费时间": stamps,
-                       "缴费方式": [p.channel for p in pays],
-                       "实收金额": [p.amount for p in pays]})
-    c.pickle("payments.pkl", df, [{"line": 2, **K(pays[0])}, {"line": 3, **R("paid_at")},
-                                   {"line": 4, **K(pays[2])}])
+    stamps = pd.Series(
+        np.array(
+            [pays[0].at, dt.datetime(9999, 12, 31), pays[2].at], dtype="datetime64[us]"
+        )
+    )
+    df = pd.DataFrame(
+        {
+            "户号": [p.id for p in pays],
+            "缴费时间": stamps,
+            "缴费方式": [p.channel for p in pays],
+            "实收金额": [p.amount for p in pays],
+        }
+    )
+    c.pickle(
+        "payments.pkl",
+        df,
+        [
+            {"line": 2, **K(pays[0])},
+            {"line": 3, **R("paid_at")},
+            {"line": 4, **K(pays[2])},
+        ],
+    )
 
 
 @case("typed_df_python_dates", "typed and API inputs")
 def _(c):
-    pays = [Pay(p.id, p.at.replace(hour=0, minute=0, second=0), p.amount, p.channel)
-            for p in c.pays(3)]
-    df = pd.DataFrame({"户号": [p.id for p in pays],
-                       "缴费日期": pd.Series([p.at.date() for p in pays], dtype=object),
-                       "缴费方式": [p.channel for p in pays],
-                       "实收金额": [p.amount for p in pays]})
+    pays = [
+        Pay(p.id, p.at.replace(hour=0, minute=0, second=0), p.amount, p.channel)
+        for p in c.pays(3)
+    ]
+    df = pd.DataFrame(
+        {
+            "户号": [p.id for p in pays],
+            "缴费日期": pd.Series([p.at.date() for p in pays], dtype=object),
+            "缴费方式": [p.channel for p in pays],
+            "实收金额": [p.amount for p in pays],
+        }
+    )
     c.pickle("payments.pkl", df, [{"line": i + 2, **K(p)} for i, p in enumerate(pays)])
 
 
 @case("typed_df_categorical_columns", "typed and API inputs")
 def _(c):
     pays = c.pays(4)
-    df = pd.DataFrame({"户号": pd.Categorical([p.id for p in pays]),
-                       "缴费时间": pd.Categorical([p.at.strftime(ISO) for p in pays]),
-                       "缴费方式": pd.Categorical([p.channel for p in pays]),
-                       "实收金额": [p.amount for p in pays]})
+    df = pd.DataFrame(
+        {
+            "户号": pd.Categorical([p.id for p in pays]),
+            "缴费时间": pd.Categorical([p.at.strftime(ISO) for p in pays]),
+            "缴费方式": pd.Categorical([p.channel for p in pays]),
+            "实收金额": [p.amount for p in pays],
+        }
+    )
     c.pickle("payments.pkl", df, [{"line": i + 2, **K(p)} for i, p in enumerate(pays)])
 
 
@@ -1201,22 +1481,39 @@ def _(c):
     import decimal
 
     pays = c.pays(3)
-    df = pd.DataFrame({"户号": [p.id for p in pays],
-                       "缴费时间": [p.at.strftime(ISO) for p in pays],
-                       "缴费方式": [p.channel for p in pays],
-                       "实收金额": pd.Series([decimal.Decimal(f"{pays[0].amount:.2f}"),
-                                          True, f"{pays[2].amount:.2f}"],
-                                         dtype=object)})
-    c.pickle("payments.pkl", df, [{"line": 2, **K(pays[0])}, {"line": 3, **R("amount")},
-                                   {"line": 4, **K(pays[2])}])
+    df = pd.DataFrame(
+        {
+            "户号": [p.id for p in pays],
+            "缴费时间": [p.at.strftime(ISO) for p in pays],
+            "缴费方式": [p.channel for p in pays],
+            "实收金额": pd.Series(
+                [
+                    decimal.Decimal(f"{pays[0].amount:.2f}"),
+                    True,
+                    f"{pays[2].amount:.2f}",
+                ],
+                dtype=object,
+            ),
+        }
+    )
+    c.pickle(
+        "payments.pkl",
+        df,
+        [
+            {"line": 2, **K(pays[0])},
+            {"line": 3, **R("amount")},
+            {"line": 4, **K(pays[2])},
+        ],
+    )
 
 
 @case("typed_df_two_id_columns", "typed and API inputs")
 def _(c):
     pays = c.pays(3)
-    df = pd.DataFrame([[p.id, p.id[::-1], p.at.strftime(ISO), p.channel, p.amount]
-                       for p in pays],
-                      columns=["户号", "户号", "缴费时间", "缴费方式", "实收金额"])
+    df = pd.DataFrame(
+        [[p.id, p.id[::-1], p.at.strftime(ISO), p.channel, p.amount] for p in pays],
+        columns=["户号", "户号", "缴费时间", "缴费方式", "实收金额"],
+    )
     c.pickle("payments.pkl", df, [{"line": i + 2, **K(p)} for i, p in enumerate(pays)])
     c.expect(raises="must")
 
@@ -1224,9 +1521,10 @@ def _(c):
 @case("typed_df_two_amount_columns_same_name", "typed and API inputs")
 def _(c):
     pays = c.pays(3)
-    df = pd.DataFrame([[p.id, p.at.strftime(ISO), p.channel, p.amount, 0.0]
-                       for p in pays],
-                      columns=["户号", "缴费时间", "缴费方式", "实收金额", "实收金额"])
+    df = pd.DataFrame(
+        [[p.id, p.at.strftime(ISO), p.channel, p.amount, 0.0] for p in pays],
+        columns=["户号", "缴费时间", "缴费方式", "实收金额", "实收金额"],
+    )
     c.pickle("payments.pkl", df, [{"line": i + 2, **K(p)} for i, p in enumerate(pays)])
     c.expect(raises="must")
 
@@ -1234,9 +1532,10 @@ def _(c):
 @case("typed_df_multiindex_columns", "typed and API inputs")
 def _(c):
     pays = c.pays(3)
-    df = pd.DataFrame([[p.id, p.at.strftime(ISO), p.channel, p.amount] for p in pays],
-                      columns=pd.MultiIndex.from_tuples(
-                          [("基本", h) for h in HEADER]))
+    df = pd.DataFrame(
+        [[p.id, p.at.strftime(ISO), p.channel, p.amount] for p in pays],
+        columns=pd.MultiIndex.from_tuples([("基本", h) for h in HEADER]),
+    )
     c.pickle("payments.pkl", df, [{"line": i + 2, **K(p)} for i, p in enumerate(pays)])
     c.expect(raises="may")
 
@@ -1256,12 +1555,19 @@ def _(c):
     c.expect(raises="may")
 
 
-for _cid, _val in (("api_load_none", None), ("api_load_int_5", 5),
-                   ("api_load_float", 2.5), ("api_load_dict", {"户号": ["1"]}),
-                   ("api_load_empty_list", []), ("api_load_empty_string", "")):
+for _cid, _val in (
+    ("api_load_none", None),
+    ("api_load_int_5", 5),
+    ("api_load_float", 2.5),
+    ("api_load_dict", {"户号": ["1"]}),
+    ("api_load_empty_list", []),
+    ("api_load_empty_string", ""),
+):
+
     def _api(c, val=_val):
         c.arg("literal", val)
         c.expect(raises="must")
+
     _register(_cid, "typed and API inputs", _api)
 
 
@@ -1271,18 +1577,24 @@ def _api_kw(kwargs, raises="must"):
         c.arg("path", c.rel("payments.csv"))
         c.truth["kwargs"] = kwargs
         c.expect(raises=raises)
+
     return build
 
 
-_register("api_id_width_negative", "typed and API inputs",
-          _api_kw({"id_width": -3}, raises="may"))
-for _cid, _kw in (("api_columns_list", {"columns": ["户号"]}),
-                  ("api_columns_string", {"columns": "户号"}),
-                  ("api_columns_unknown_target", {"columns": {"户号": "no_such"}}),
-                  ("api_id_width_text", {"id_width": "x"}),
-                  ("api_id_width_float", {"id_width": 10.5}),
-                  ("api_bills_int", {"bills": 5}),
-                  ("api_customers_none_string", {"customers": "None"})):
+_register(
+    "api_id_width_negative",
+    "typed and API inputs",
+    _api_kw({"id_width": -3}, raises="may"),
+)
+for _cid, _kw in (
+    ("api_columns_list", {"columns": ["户号"]}),
+    ("api_columns_string", {"columns": "户号"}),
+    ("api_columns_unknown_target", {"columns": {"户号": "no_such"}}),
+    ("api_id_width_text", {"id_width": "x"}),
+    ("api_id_width_float", {"id_width": 10.5}),
+    ("api_bills_int", {"bills": 5}),
+    ("api_customers_none_string", {"customers": "None"}),
+):
     _register(_cid, "typed and API inputs", _api_kw(_kw))
 
 
@@ -1291,8 +1603,14 @@ def _(c):
     pays = c.pays(4)
     hdr = ("账号", "时间", "渠道", "金额")
     c.csv("payments.csv", [Header(hdr), *c.rows(pays)])
-    c.truth["kwargs"] = {"columns": {"账号": "customer_id", "时间": "paid_at",
-                                     "渠道": "channel", "金额": "amount"}}
+    c.truth["kwargs"] = {
+        "columns": {
+            "账号": "customer_id",
+            "时间": "paid_at",
+            "渠道": "channel",
+            "金额": "amount",
+        }
+    }
 
 
 @case("api_id_width_pads", "typed and API inputs")
@@ -1306,11 +1624,21 @@ def _(c):
 # ====================================================================== date order
 
 
-def _date_order(c, fmt_fn, container="csv", n=8, alts=None, fixed_days=None,
-                warn=None, hdr=("户号", "缴费日期", "缴费方式", "实收金额")):
+def _date_order(
+    c,
+    fmt_fn,
+    container="csv",
+    n=8,
+    alts=None,
+    fixed_days=None,
+    warn=None,
+    hdr=("户号", "缴费日期", "缴费方式", "实收金额"),
+):
     items = [Header(hdr)]
-    days = fixed_days or [(1, 15), (3, 5), (12, 31), (2, 14), (7, 4), (10, 11),
-                          (6, 20), (11, 2)][:n]
+    days = (
+        fixed_days
+        or [(1, 15), (3, 5), (12, 31), (2, 14), (7, 4), (10, 11), (6, 20), (11, 2)][:n]
+    )
     for m, d in days:
         p = c.pay(at=dt.datetime(2013, m, d))
         text = fmt_fn(p.at)
@@ -1332,25 +1660,55 @@ def _swap(at):
 
 
 for _container in ("csv", "xlsx", "df"):
-    _register(f"dates_us_month_first_{_container}", "date order",
-              lambda c, k=_container: _date_order(
-                  c, lambda a: f"{a.month}/{a.day}/{a.year}", k))
-    _register(f"dates_day_first_{_container}", "date order",
-              lambda c, k=_container: _date_order(
-                  c, lambda a: f"{a.day:02d}/{a.month:02d}/{a.year}", k))
-_register("dates_day_first_dots", "date order", lambda c: _date_order(
-    c, lambda a: f"{a.day:02d}.{a.month:02d}.{a.year}"))
-_register("dates_us_dashes", "date order", lambda c: _date_order(
-    c, lambda a: f"{a.month:02d}-{a.day:02d}-{a.year}"))
-_register("dates_us_with_pm_times", "date order", lambda c: _date_order(
-    c, lambda a: f"{a.month}/{a.day}/{a.year} 12:00:00 AM",
-    hdr=("户号", "缴费时间", "缴费方式", "实收金额")))
-_register("dates_ambiguous_column", "date order", lambda c: _date_order(
-    c, lambda a: f"{a.month:02d}/{a.day:02d}/{a.year}",
-    fixed_days=[(1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (2, 1)],
-    alts=_swap, warn="file"))
-_register("dates_iso_control", "date order", lambda c: _date_order(
-    c, lambda a: a.strftime("%Y-%m-%d")))
+    _register(
+        f"dates_us_month_first_{_container}",
+        "date order",
+        lambda c, k=_container: _date_order(
+            c, lambda a: f"{a.month}/{a.day}/{a.year}", k
+        ),
+    )
+    _register(
+        f"dates_day_first_{_container}",
+        "date order",
+        lambda c, k=_container: _date_order(
+            c, lambda a: f"{a.day:02d}/{a.month:02d}/{a.year}", k
+        ),
+    )
+_register(
+    "dates_day_first_dots",
+    "date order",
+    lambda c: _date_order(c, lambda a: f"{a.day:02d}.{a.month:02d}.{a.year}"),
+)
+_register(
+    "dates_us_dashes",
+    "date order",
+    lambda c: _date_order(c, lambda a: f"{a.month:02d}-{a.day:02d}-{a.year}"),
+)
+_register(
+    "dates_us_with_pm_times",
+    "date order",
+    lambda c: _date_order(
+        c,
+        lambda a: f"{a.month}/{a.day}/{a.year} 12:00:00 AM",
+        hdr=("户号", "缴费时间", "缴费方式", "实收金额"),
+    ),
+)
+_register(
+    "dates_ambiguous_column",
+    "date order",
+    lambda c: _date_order(
+        c,
+        lambda a: f"{a.month:02d}/{a.day:02d}/{a.year}",
+        fixed_days=[(1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (2, 1)],
+        alts=_swap,
+        warn="file",
+    ),
+)
+_register(
+    "dates_iso_control",
+    "date order",
+    lambda c: _date_order(c, lambda a: a.strftime("%Y-%m-%d")),
+)
 
 
 @case("dates_us_2466_rows", "date order")
@@ -1366,8 +1724,12 @@ def _(c):
 @case("dates_contradictory_column", "date order")
 def _(c):
     items = [Header(("户号", "缴费日期", "缴费方式", "实收金额"))]
-    for text, m, d, amb in (("15/01/2013", 1, 15, False), ("01/20/2013", 1, 20, False),
-                            ("02/03/2013", 2, 3, True), ("31/12/2013", 12, 31, False)):
+    for text, m, d, amb in (
+        ("15/01/2013", 1, 15, False),
+        ("01/20/2013", 1, 20, False),
+        ("02/03/2013", 2, 3, True),
+        ("31/12/2013", 12, 31, False),
+    ):
         p = c.pay(at=dt.datetime(2013, m, d))
         truth = E(p, p.ok(at=_swap(p.at))) if amb else E(p)
         items.append(Row(p.cells(at=text), truth))
@@ -1405,8 +1767,11 @@ def _(c):
 def _(c):
     pays = c.pays(5)
     cells = pays[4].cells()
-    items = [Header(HEADER), *c.rows(pays[:4]),
-             raw(",".join(cells[:3]) + ',"' + cells[3], E(pays[4]))]
+    items = [
+        Header(HEADER),
+        *c.rows(pays[:4]),
+        raw(",".join(cells[:3]) + ',"' + cells[3], E(pays[4])),
+    ]
     c.csv("payments.csv", items)
 
 
@@ -1422,23 +1787,42 @@ def _notes_file(c, note_at, note, bad_at, newline="\n"):
     c.csv("payments.csv", items, newline=newline)
 
 
-_register("lost_quoted_newline_shifts_lines", "rows lost",
-          lambda c: _notes_file(c, 2, "第一行\n第二行", 5))
-_register("lost_quoted_two_newlines_shifts_lines", "rows lost",
-          lambda c: _notes_file(c, 1, "a\nb\nc", 6))
-_register("lost_quoted_crlf_in_crlf_file", "rows lost",
-          lambda c: _notes_file(c, 2, "第一行\r\n第二行", 6, newline="\r\n"))
-_register("lost_quoted_newline_after_bad_row", "rows lost",
-          lambda c: _notes_file(c, 5, "x\ny", 2))
-_register("lost_escaped_quotes_in_note", "rows lost",
-          lambda c: _notes_file(c, 2, '他说"已缴"', 5))
+_register(
+    "lost_quoted_newline_shifts_lines",
+    "rows lost",
+    lambda c: _notes_file(c, 2, "第一行\n第二行", 5),
+)
+_register(
+    "lost_quoted_two_newlines_shifts_lines",
+    "rows lost",
+    lambda c: _notes_file(c, 1, "a\nb\nc", 6),
+)
+_register(
+    "lost_quoted_crlf_in_crlf_file",
+    "rows lost",
+    lambda c: _notes_file(c, 2, "第一行\r\n第二行", 6, newline="\r\n"),
+)
+_register(
+    "lost_quoted_newline_after_bad_row",
+    "rows lost",
+    lambda c: _notes_file(c, 5, "x\ny", 2),
+)
+_register(
+    "lost_escaped_quotes_in_note",
+    "rows lost",
+    lambda c: _notes_file(c, 2, '他说"已缴"', 5),
+)
 
 
 @case("lost_quoted_newline_in_id", "rows lost")
 def _(c):
     pays = c.pays(4)
-    items = [Header(HEADER), *c.rows(pays[:1]),
-             Row(pays[1].cells(cid="00123\n4567"), R("customer_id")), *c.rows(pays[2:])]
+    items = [
+        Header(HEADER),
+        *c.rows(pays[:1]),
+        Row(pays[1].cells(cid="00123\n4567"), R("customer_id")),
+        *c.rows(pays[2:]),
+    ]
     c.csv("payments.csv", items)
 
 
@@ -1450,8 +1834,9 @@ def _(c):
     for i, p in enumerate(pays):
         cells = p.cells()
         name = '张"三' if i == 2 else "李四"
-        items.append(raw(",".join([cells[0], name, *cells[1:]]),
-                         E(p) if i == 2 else K(p)))
+        items.append(
+            raw(",".join([cells[0], name, *cells[1:]]), E(p) if i == 2 else K(p))
+        )
     c.csv("payments.csv", items)
 
 
@@ -1473,8 +1858,15 @@ def _(c):
 @case("lost_blank_lines_and_repeated_header", "rows lost / real exports")
 def _(c):
     pays = c.pays(6)
-    items = [Header(HEADER), *c.rows(pays[:2]), raw("", R()), *c.rows(pays[2:4]),
-             Row(list(HEADER), R()), raw(",,,", R()), *c.rows(pays[4:])]
+    items = [
+        Header(HEADER),
+        *c.rows(pays[:2]),
+        raw("", R()),
+        *c.rows(pays[2:4]),
+        Row(list(HEADER), R()),
+        raw(",,,", R()),
+        *c.rows(pays[4:]),
+    ]
     c.csv("payments.csv", items)
 
 
@@ -1482,8 +1874,10 @@ def _(c):
 def _(c):
     pays = c.pays(4)
     hdr = ("户号", "缴费时间", "缴费方式", "实收金额", "备注")
-    items = [Header(hdr)] + [Row([*p.cells(), "第一行\n第二行" if i == 1 else ""], K(p))
-                             for i, p in enumerate(pays)]
+    items = [Header(hdr)] + [
+        Row([*p.cells(), "第一行\n第二行" if i == 1 else ""], K(p))
+        for i, p in enumerate(pays)
+    ]
     c.xlsx("payments.xlsx", items)
 
 
@@ -1551,8 +1945,9 @@ def _make_amount(c, key, spec):
     return p.cells(amount=value), (K(q) if kind == "keep" else E(q, column="amount"))
 
 
-_odd_row(("csv", "xlsx", "df"), "values misread (amounts)", "amount", _AMOUNTS,
-         _make_amount)
+_odd_row(
+    ("csv", "xlsx", "df"), "values misread (amounts)", "amount", _AMOUNTS, _make_amount
+)
 
 _DATES = {
     "hour_25": ("2025-04-01 25:00", None),
@@ -1574,7 +1969,10 @@ _DATES = {
     "cn_apr_31": ("2025年4月31日", None),
     "compact_apr_31": ("20250431", None),
     "time_only": ("10:30", None),
-    "nanoseconds": ("2025-04-01T10:30:00.123456789", "keep:2025-04-01T10:30:00.123456789"),
+    "nanoseconds": (
+        "2025-04-01T10:30:00.123456789",
+        "keep:2025-04-01T10:30:00.123456789",
+    ),
     "half_second": ("2025-04-01 10:30:00.5", "keep:2025-04-01T10:30:00.500000"),
     "serial_noon": ("45748.5", "keep:2025-04-01T12:00:00"),
     "serial_huge": ("99999", None),
@@ -1660,8 +2058,11 @@ def _period_case(c, value, ok):
 
 
 for _key, (_val, _ok) in _PERIODS.items():
-    _register(f"period_csv_{_key}", "values misread (periods)",
-              lambda c, v=_val, o=_ok: _period_case(c, v, o))
+    _register(
+        f"period_csv_{_key}",
+        "values misread (periods)",
+        lambda c, v=_val, o=_ok: _period_case(c, v, o),
+    )
 
 
 def _bills_case(c, due_values):
@@ -1679,9 +2080,20 @@ def _bills_case(c, due_values):
     c.csv("bills.csv", items, table="bills")
 
 
-_register("bills_amount_due_inf", "values misread (bills)", lambda c: _bills_case(
-    c, [("88.00", "keep", 88.0), ("inf", "reject", None), ("1e309", "reject", None),
-        ("9" * 400, "reject", None), ("12.50", "keep", 12.5)]))
+_register(
+    "bills_amount_due_inf",
+    "values misread (bills)",
+    lambda c: _bills_case(
+        c,
+        [
+            ("88.00", "keep", 88.0),
+            ("inf", "reject", None),
+            ("1e309", "reject", None),
+            ("9" * 400, "reject", None),
+            ("12.50", "keep", 12.5),
+        ],
+    ),
+)
 
 
 @case("bills_period_apr_31", "values misread (bills)")
@@ -1689,10 +2101,12 @@ def _(c):
     _good_csv(c, "payments.csv")
     c.arg("path", c.rel("payments.csv"))
     ids = [c.new_id() for _ in range(3)]
-    items = [Header(("户号", "电费年月", "应收金额")),
-             Row([ids[0], "2025-03", "88.00"], K([ids[0], "2025-03", 88.0])),
-             Row([ids[1], "2025-04-31", "90.00"], R("period")),
-             Row([ids[2], "2025-04", "70.00"], K([ids[2], "2025-04", 70.0]))]
+    items = [
+        Header(("户号", "电费年月", "应收金额")),
+        Row([ids[0], "2025-03", "88.00"], K([ids[0], "2025-03", 88.0])),
+        Row([ids[1], "2025-04-31", "90.00"], R("period")),
+        Row([ids[2], "2025-04", "70.00"], K([ids[2], "2025-04", 70.0])),
+    ]
     c.csv("bills.csv", items, table="bills")
 
 
@@ -1715,7 +2129,8 @@ def _(c):
 def _(c):
     pays = c.pays(4)
     items = [Header(("户号", "交易时间", "缴费方式", "交易金额(分)"))] + [
-        Row(p.cells(amount=str(round(p.amount * 100))), K(p)) for p in pays]
+        Row(p.cells(amount=str(round(p.amount * 100))), K(p)) for p in pays
+    ]
     c.csv("bank.csv", items)
 
 
@@ -1730,8 +2145,12 @@ def _(c):
     for i in range(6):
         p = c.pay()
         p.id = cid
-        items.append(Row(p.cells(cid=cid if i == 0 else ""),
-                         K(p) if i == 0 else E(p, column="customer_id")))
+        items.append(
+            Row(
+                p.cells(cid=cid if i == 0 else ""),
+                K(p) if i == 0 else E(p, column="customer_id"),
+            )
+        )
     c.xlsx("payments.xlsx", items, after=_excel_after_merge)
     for row in c.truth["sources"][0]["rows"][1:]:
         row["reason_has"] = "merged"
@@ -1743,8 +2162,9 @@ def _(c):
     items = [Header(HEADER)]
     for i, p in enumerate(pays):
         if i == 2:
-            items.append(Row(p.cells(amount="=10*8.8"),
-                             {**R("amount"), "reason_has": "formula"}))
+            items.append(
+                Row(p.cells(amount="=10*8.8"), {**R("amount"), "reason_has": "formula"})
+            )
         else:
             items.append(Row(p.cells(), K(p)))
     c.xlsx("payments.xlsx", items)
@@ -1756,8 +2176,12 @@ def _(c):
     base = 3205811234567890120
     for k in range(6):
         p = c.pay()
-        items.append(Row([float(base + k), p.at.strftime(ISO), p.channel, p.amount],
-                         R("customer_id")))
+        items.append(
+            Row(
+                [float(base + k), p.at.strftime(ISO), p.channel, p.amount],
+                R("customer_id"),
+            )
+        )
     c.xlsx("payments.xlsx", items)
 
 
@@ -1767,16 +2191,18 @@ def _(c):
     for _ in range(4):
         p = c.pay()
         num = int(p.id)
-        items.append(Row([num, p.at.strftime(ISO), p.channel, p.amount],
-                         K(p.ok(id=str(num)))))
+        items.append(
+            Row([num, p.at.strftime(ISO), p.channel, p.amount], K(p.ok(id=str(num))))
+        )
     c.xlsx("payments.xlsx", items)
 
 
 @case("excel_datetime_cells", "real exports (Excel)")
 def _(c):
     pays = c.pays(4)
-    items = [Header(HEADER)] + [Row([p.id, p.at, p.channel, p.amount], K(p))
-                                for p in pays]
+    items = [Header(HEADER)] + [
+        Row([p.id, p.at, p.channel, p.amount], K(p)) for p in pays
+    ]
     c.xlsx("payments.xlsx", items)
 
 
@@ -1798,7 +2224,9 @@ def _(c):
     items = [Header(HEADER)]
     for i, p in enumerate(pays):
         if i == 1:
-            items.append(Row([p.id, p.at.strftime(ISO), p.channel, "#N/A"], R("amount")))
+            items.append(
+                Row([p.id, p.at.strftime(ISO), p.channel, "#N/A"], R("amount"))
+            )
         elif i == 3:
             items.append(Row([p.id, p.at.strftime(ISO), p.channel, True], R("amount")))
         else:
@@ -1809,9 +2237,12 @@ def _(c):
 @case("excel_title_rows_and_total", "real exports (Excel)")
 def _(c):
     pays = c.pays(4)
-    items = [Row(["XX供电公司电费实收明细", None, None, None], R()),
-             Row(["统计日期：2025-04", None, None, None], R()), Header(HEADER),
-             *c.rows(pays)]
+    items = [
+        Row(["XX供电公司电费实收明细", None, None, None], R()),
+        Row(["统计日期：2025-04", None, None, None], R()),
+        Header(HEADER),
+        *c.rows(pays),
+    ]
     total = round(sum(p.amount for p in pays), 2)
     items.append(Row(["合计", None, None, total], R()))
     c.xlsx("payments.xlsx", items)
@@ -1822,7 +2253,9 @@ def _(c):
     s1 = _std(c, 3)
     s2 = _std(c, 2)
     summary = [Header(("供电所", "实收合计")), Row(["城关", "1000"], R())]
-    c.xlsx("payments.xlsx", s1, sheet="3月", more_sheets=[("4月", s2), ("汇总", summary)])
+    c.xlsx(
+        "payments.xlsx", s1, sheet="3月", more_sheets=[("4月", s2), ("汇总", summary)]
+    )
     # the totals sheet has no id column: it is not a source of payments
     c.truth["sources"] = [s for s in c.truth["sources"] if s["sheet"] != "汇总"]
 
@@ -1851,9 +2284,13 @@ def _(c):
 
 
 for _d, _n in (("\t", "tab"), (";", "semicolon"), ("|", "pipe")):
-    _register(f"real_delimiter_{_n}", "real exports",
-              lambda c, d=_d: c.csv("payments.txt" if d == "\t" else "payments.csv",
-                                    _std(c, 5), delimiter=d))
+    _register(
+        f"real_delimiter_{_n}",
+        "real exports",
+        lambda c, d=_d: c.csv(
+            "payments.txt" if d == "\t" else "payments.csv", _std(c, 5), delimiter=d
+        ),
+    )
 
 
 @case("real_trailing_delimiter", "real exports")
@@ -1865,14 +2302,39 @@ def _(c):
 
 @case("real_sg186_title_subtotal_footer", "real exports")
 def _(c):
-    hdr = ("序号", "供电单位", "户号", "户名", "电费年月", "实收电费(元)", "收费方式",
-           "收费日期")
-    items = [title("国网XX县供电公司2025年4月电费实收明细表", 8),
-             title("制表日期：2025-05-02", 8), raw(",,,,,,,", R()), Header(hdr)]
+    hdr = (
+        "序号",
+        "供电单位",
+        "户号",
+        "户名",
+        "电费年月",
+        "实收电费(元)",
+        "收费方式",
+        "收费日期",
+    )
+    items = [
+        title("国网XX县供电公司2025年4月电费实收明细表", 8),
+        title("制表日期：2025-05-02", 8),
+        raw(",,,,,,,", R()),
+        Header(hdr),
+    ]
     pays = c.pays(4)
     for i, p in enumerate(pays):
-        items.append(Row([str(i + 1), "城关供电所", p.id, "张三", "202503",
-                          f"{p.amount:,.2f}", p.channel, p.at.strftime(ISO)], K(p)))
+        items.append(
+            Row(
+                [
+                    str(i + 1),
+                    "城关供电所",
+                    p.id,
+                    "张三",
+                    "202503",
+                    f"{p.amount:,.2f}",
+                    p.channel,
+                    p.at.strftime(ISO),
+                ],
+                K(p),
+            )
+        )
         if i == 2:
             items.append(Row(["", "城关供电所小计", "", "", "", "1.00", "", ""], R()))
     items.append(Row(["", "合计", "", "", "", "2.00", "", ""], R()))
@@ -1884,9 +2346,13 @@ def _(c):
 def _(c):
     pays = c.pays(4)
     fw = str.maketrans("0123456789.", "０１２３４５６７８９．")
-    items = [Header(HEADER)] + [Row(p.cells(cid=p.id.translate(fw),
-                                            amount=f"{p.amount:.2f}".translate(fw)), K(p))
-                                for p in pays]
+    items = [Header(HEADER)] + [
+        Row(
+            p.cells(cid=p.id.translate(fw), amount=f"{p.amount:.2f}".translate(fw)),
+            K(p),
+        )
+        for p in pays
+    ]
     c.csv("payments.csv", items)
 
 
@@ -1894,19 +2360,24 @@ def _(c):
 def _(c):
     pays = c.pays(4)
     fmts = ["{:.2f}元", "¥{:,.2f}", "￥{:.2f}", "{:,.2f} 元"]
-    items = [Header(HEADER)] + [Row(p.cells(amount=f.format(p.amount)), K(p))
-                                for p, f in zip(pays, fmts)]
+    items = [Header(HEADER)] + [
+        Row(p.cells(amount=f.format(p.amount)), K(p)) for p, f in zip(pays, fmts)
+    ]
     c.csv("payments.csv", items)
 
 
 @case("real_cn_dates_and_ampm", "real exports")
 def _(c):
     pays = c.pays(4)
-    fmts = [lambda a: f"{a.year}年{a.month}月{a.day}日 {a.hour}时{a.minute}分{a.second}秒",
-            lambda a: a.strftime("%Y/%m/%d %H:%M:%S"),
-            lambda a: a.strftime("%Y%m%d%H%M%S"),
-            lambda a: a.strftime("%Y-%m-%d %H:%M:%S.000")]
-    items = [Header(HEADER)] + [Row(p.cells(at=f(p.at)), K(p)) for p, f in zip(pays, fmts)]
+    fmts = [
+        lambda a: f"{a.year}年{a.month}月{a.day}日 {a.hour}时{a.minute}分{a.second}秒",
+        lambda a: a.strftime("%Y/%m/%d %H:%M:%S"),
+        lambda a: a.strftime("%Y%m%d%H%M%S"),
+        lambda a: a.strftime("%Y-%m-%d %H:%M:%S.000"),
+    ]
+    items = [Header(HEADER)] + [
+        Row(p.cells(at=f(p.at)), K(p)) for p, f in zip(pays, fmts)
+    ]
     c.csv("payments.csv", items)
 
 
@@ -1925,18 +2396,33 @@ def _(c):
 def _(c):
     pays = c.pays(4)
     hdr = ("户号", "交易日期", "交易时间", "缴费方式", "实收金额")
-    items = [Header(hdr)] + [Row([p.id, p.at.strftime("%Y%m%d"), p.at.strftime("%H%M%S"),
-                                  p.channel, f"{p.amount:.2f}"], K(p)) for p in pays]
+    items = [Header(hdr)] + [
+        Row(
+            [
+                p.id,
+                p.at.strftime("%Y%m%d"),
+                p.at.strftime("%H%M%S"),
+                p.channel,
+                f"{p.amount:.2f}",
+            ],
+            K(p),
+        )
+        for p in pays
+    ]
     c.csv("bank.csv", items)
 
 
 @case("real_duplicates_unknown_channel_missing_id", "real exports")
 def _(c):
     pays = c.pays(5)
-    items = [Header(HEADER), *c.rows(pays[:2]), Row(pays[1].cells(), R()),
-             Row(pays[2].cells(channel="飞鸽传书"), R("channel")),
-             Row(pays[3].cells(cid=""), R("customer_id")),
-             Row(pays[4].cells(amount="-12.00"), R("amount"))]
+    items = [
+        Header(HEADER),
+        *c.rows(pays[:2]),
+        Row(pays[1].cells(), R()),
+        Row(pays[2].cells(channel="飞鸽传书"), R("channel")),
+        Row(pays[3].cells(cid=""), R("customer_id")),
+        Row(pays[4].cells(amount="-12.00"), R("amount")),
+    ]
     c.csv("payments.csv", items)
 
 
@@ -1944,21 +2430,27 @@ def _(c):
 def _(c):
     pays = c.pays(4, channel=None)
     hdr = ("户号", "缴费时间", "实收金额")
-    items = [Header(hdr)] + [Row([p.id, p.at.strftime(ISO), f"{p.amount:.2f}"], K(p))
-                             for p in pays]
+    items = [Header(hdr)] + [
+        Row([p.id, p.at.strftime(ISO), f"{p.amount:.2f}"], K(p)) for p in pays
+    ]
     c.csv("payments.csv", items)
 
 
 @case("real_html_saved_as_xls", "real exports")
 def _(c):
     pays = c.pays(4)
-    rows = "".join(f"<tr><td>{p.id}</td><td>{p.at.strftime(ISO)}</td><td>{p.channel}"
-                   f"</td><td>{p.amount:.2f}</td></tr>" for p in pays)
+    rows = "".join(
+        f"<tr><td>{p.id}</td><td>{p.at.strftime(ISO)}</td><td>{p.channel}"
+        f"</td><td>{p.amount:.2f}</td></tr>"
+        for p in pays
+    )
     head = "".join(f"<th>{h}</th>" for h in HEADER)
     html = f"<html><body><table><tr>{head}</tr>{rows}</table></body></html>"
     c.path("payments.xls").write_bytes(html.encode("utf-8"))
     c.arg("path", c.rel("payments.xls"))
-    c.source(c.rel("payments.xls"), [{"line": i + 2, **K(p)} for i, p in enumerate(pays)])
+    c.source(
+        c.rel("payments.xls"), [{"line": i + 2, **K(p)} for i, p in enumerate(pays)]
+    )
 
 
 @case("real_xlsx_text_cells", "real exports")
@@ -1981,7 +2473,8 @@ def _(c):
     pays = c.pays(3)
     c.csv("payments.csv", [Header(HEADER), *c.rows(pays)])
     items = [Header(("户号", "电费年月", "应收金额"))] + [
-        Row([p.id, "2025-03", "100.00"], K([p.id, "2025-03", 100.0])) for p in pays]
+        Row([p.id, "2025-03", "100.00"], K([p.id, "2025-03", 100.0])) for p in pays
+    ]
     c.csv("bills.csv", items, table="bills")
 
 
@@ -2021,13 +2514,22 @@ def _(c):
 for _cid, _every, _bad in (
     ("rejected_10pct_bad_date", 10, lambda p: (p.cells(at="2025-02-30"), R("paid_at"))),
     ("rejected_20pct_negative", 5, lambda p: (p.cells(amount="-5.00"), R("amount"))),
-    ("rejected_50pct_unknown_channel", 2,
-     lambda p: (p.cells(channel="信鸽"), R("channel"))),
-    ("rejected_8pct_non_numeric", 12, lambda p: (p.cells(amount="见附件"), R("amount"))),
+    (
+        "rejected_50pct_unknown_channel",
+        2,
+        lambda p: (p.cells(channel="信鸽"), R("channel")),
+    ),
+    (
+        "rejected_8pct_non_numeric",
+        12,
+        lambda p: (p.cells(amount="见附件"), R("amount")),
+    ),
 ):
+
     def _b(c, every=_every, bad=_bad):
         _mostly(c, 100, every, bad)
         c.expect(warn="top_reason")
+
     _register(_cid, "most rows rejected", _b)
 
 

@@ -45,7 +45,7 @@ import matplotlib.pyplot as plt
 import payseg
 
 data = payseg.synth.generate(n_customers=4_000, seed=0, months=24)
-data.summary();
+print(data.summary())
 """,
     ),
     (
@@ -165,7 +165,7 @@ import payseg
 from payseg import labels
 
 data = payseg.load(Path("data") / "cph.csv")
-data.summary();
+print(data.summary())
 """,
     ),
     (

@@ -8,7 +8,7 @@ import payseg
 
 def main(out: Path) -> None:
     data = payseg.synth.generate(n_customers=5_000, seed=0, months=24)
-    data.summary()
+    print(data.summary())
     result = payseg.segment(data, random_state=0, progress=True)
     print(result.segments[["name_en", "name_zh", "size", "share", "action"]])
     print(result.k_reason)

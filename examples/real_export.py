@@ -29,7 +29,7 @@ def main(out: Path) -> None:
         )
     for w in caught:
         print("warning:", w.message)
-    loaded.summary()
+    print(loaded.summary())
     print(loaded.rejected.head(10).to_string())
     assert len(loaded.rejected) == len(injected)
 

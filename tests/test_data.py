@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _loading import load_all
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,32 +14,6 @@ from payseg.data import check_ledger
 
 DATA = Path(__file__).parent / "data"
 CPH = Path(__file__).parents[1] / "examples" / "data" / "cph.csv"  # public sample
-
-
-def _load_all(*args, **kw):
-    """``payseg.load``, or when it kept no row, what its error carries.
-
-    A load that keeps nothing raises PaymentDataError with the ledger and counts
-    attached (``err.rejected``, ``err.counts``): the same accounting to check.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        try:
-            return payseg.load(*args, **kw)
-        except payseg.PaymentDataError as err:
-            if getattr(err, "rejected", None) is None:
-                raise
-            empty = pd.DataFrame(
-                {
-                    "customer_id": pd.Series(dtype="str"),
-                    "paid_at": pd.Series(dtype="datetime64[ns]"),
-                    "amount": pd.Series(dtype="float64"),
-                    "channel": pd.Series(dtype="object"),
-                }
-            )
-            return payseg.PaymentData(
-                payments=empty, rejected=err.rejected, counts=err.counts
-            )
 
 
 def _load_export():
@@ -218,7 +193,7 @@ def test_date_forms(raw, expected):
     ],
 )
 def test_impossible_dates_rejected(raw):
-    data = _load_all(pd.DataFrame({"户号": ["1"], "缴费时间": [raw], "金额": ["1"]}))
+    data = load_all(pd.DataFrame({"户号": ["1"], "缴费时间": [raw], "金额": ["1"]}))
     assert data.rejected["reason"].tolist() == ["unparseable or impossible date"]
 
 
@@ -345,7 +320,7 @@ def test_property_rows_read_equal_kept_plus_rejected(rows, dropped):
             ):
                 payseg.load(raw)
             return
-        data = _load_all(raw)  # anything else loads, bad cells and all
+        data = load_all(raw)  # anything else loads, bad cells and all
     check_ledger(data)
     assert data.counts["payments"] == {"read": len(raw), "kept": len(data.payments)}
     assert len(data.payments) + len(data.rejected) == len(raw)
@@ -391,7 +366,7 @@ def test_property_csv_file_lines(tmp_path, rows, damaged):
         lines.append(",".join(cells))
     path = tmp_path / "p.csv"
     path.write_text(header + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    data = _load_all(path)
+    data = load_all(path)
     check_ledger(data)
     assert data.counts[str(path)]["read"] == len(rows)
     rej = data.rejected

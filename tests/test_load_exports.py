@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _loading import load_all
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,32 +33,6 @@ def _load(*args, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return payseg.load(*args, **kw)
-
-
-def _load_all(*args, **kw):
-    """``payseg.load``, or when it kept no row, what its error carries.
-
-    A load that keeps nothing raises PaymentDataError with the ledger and counts
-    attached (``err.rejected``, ``err.counts``): the same accounting to check.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        try:
-            return payseg.load(*args, **kw)
-        except payseg.PaymentDataError as err:
-            if getattr(err, "rejected", None) is None:
-                raise
-            empty = pd.DataFrame(
-                {
-                    "customer_id": pd.Series(dtype="str"),
-                    "paid_at": pd.Series(dtype="datetime64[ns]"),
-                    "amount": pd.Series(dtype="float64"),
-                    "channel": pd.Series(dtype="object"),
-                }
-            )
-            return payseg.PaymentData(
-                payments=empty, rejected=err.rejected, counts=err.counts
-            )
 
 
 def _reasons(data, source):
@@ -558,7 +533,7 @@ def test_more_amount_forms(raw, value):
     ],
 )
 def test_accounting_negatives_and_missing_amounts(raw, reason):
-    data = _load_all(
+    data = load_all(
         pd.DataFrame({"户号": ["1"], "缴费时间": ["2025-04-01"], "实收金额": [raw]})
     )
     assert data.rejected["reason"].tolist() == [reason]
@@ -673,7 +648,7 @@ def test_property_every_line_is_kept_or_in_the_ledger(
         lines.append("制表人：张三,,,")
     path = tmp_path / "p.csv"
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
-    data = _load_all(path)
+    data = load_all(path)
     check_ledger(data)
     assert data.counts[str(path)]["read"] == len(lines) - 1
     reasons = _reasons(data, path)

@@ -316,8 +316,11 @@ def _as_sources(
             found = read_sources(
                 p, keys, role=kind, columns=columns, sheet=sheet, cache=cache
             )
-            encoding = _encoding_of(p)
-            out += [(name, raw, 2, encoding) for name, raw in found]
+            # The CSV reader records what it sniffed; only other files are named here.
+            out += [
+                (name, raw, 2, raw.attrs.get("encoding") or _encoding_of(p))
+                for name, raw in found
+            ]
         except UnreadableFileError as exc:
             raise PaymentDataError(f"{kind}: {exc}") from exc
         except PaymentDataError:
@@ -508,7 +511,7 @@ def _load_table(
         counts[name] = {"read": n_read, "kept": len(kept)}
         if raw.attrs.get("encoding"):
             encodings[name] = raw.attrs["encoding"]
-        sources[name] = {"role": kind, "encoding": encodings.get(name, encoding)}
+        sources[name] = {"role": kind, "encoding": encoding}
         _warn_rejections(name, n_read, bad)
     table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     return table, rejected, counts, sources, health, attributes

@@ -27,6 +27,7 @@ from .._sklearn_compat import (
     _fit_context,
     validate_data,
 )
+from ..exceptions import ModelFileError
 from . import _backends, _persist, _preprocess, _select_k
 from ._preprocess import SegmentInputError
 
@@ -640,8 +641,15 @@ class Segmenter(
         _persist.save(self, path, segment_names=segment_names)
 
     @classmethod
-    def load(cls, path, *, trusted=None):
+    def load(cls, path, *, trusted=None, max_bytes=None):
         """Load a Segmenter saved with :meth:`save`.
+
+        The file is read as untrusted input: no code in it runs, every type it holds
+        must be on the trust list, it is read within limits on size, member count
+        and nesting (checked before anything is inflated or parsed), and the state
+        loaded is checked against the parameters and fitted attributes, so a bad
+        file fails here, not in ``predict``. See "Model files" in
+        docs/segmenter.md.
 
         Parameters
         ----------
@@ -649,6 +657,11 @@ class Segmenter(
         trusted : list of str, optional
             Extra type names to trust, for a custom clusterer instance as
             ``method``; only pass types from a file you trust.
+        max_bytes : int, optional
+            Most bytes the file may inflate to (the file's members together, and
+            the payload's members together); default
+            ``payseg.cluster._modelzip.MAX_MODEL_BYTES`` (1 GiB). Raise it only for
+            a genuine model this large from a source you trust.
 
         Returns
         -------
@@ -659,25 +672,51 @@ class Segmenter(
         Raises
         ------
         payseg.cluster.ModelFileError
-            When the file is not a payseg model, has been modified since it was
-            saved, or holds types outside the trusted list.
+            For every file that cannot be loaded: not a payseg model, damaged or
+            modified since it was saved, over a limit, holding types outside the
+            trusted list, or a state that is not a fitted Segmenter. The message
+            names the file, what was found and the fix.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, pathlib
+        >>> from payseg.cluster import Segmenter
+        >>> X = np.r_[np.zeros((20, 2)), np.ones((20, 2))]
+        >>> X += np.random.default_rng(0).normal(0, 0.1, X.shape)
+        >>> seg = Segmenter(n_clusters=2, random_state=0).fit(X)
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.payseg"
+        >>> seg.save(path)
+        >>> bool((Segmenter.load(path).predict(X) == seg.predict(X)).all())
+        True
         """
-        manifest, state = _persist.load_state(path, trusted=trusted)
+        manifest, state = _persist.load_state(
+            path, trusted=trusted, max_bytes=max_bytes
+        )
         seg = cls.__new__(cls)
         seg.__dict__.update(state)
-        if "features_used_" not in state:  # written by payseg 0.1.0
+        if "features_used_" not in state and "n_features_in_" in state:
+            # written by payseg 0.1.0
             used = state.get("_features")
             if used is None:
-                used = [f"x{j}" for j in range(seg.n_features_in_)]
+                used = [f"x{j}" for j in range(int(seg.n_features_in_))]
             seg.features_used_ = np.asarray(used, dtype=object)
             seg._used_idx = np.arange(seg.features_used_.size)
         seg.__dict__.setdefault("structure_", None)  # before payseg 0.2.0
         seg.__dict__.setdefault("no_structure_", None)
         seg.__dict__.setdefault("null_scores_", None)
         if "segment_names" in manifest:
-            seg.segment_names_ = _persist.names_from_json(manifest["segment_names"])
+            try:
+                names = _persist.names_from_json(manifest["segment_names"])
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise ModelFileError(
+                    f"{path}: the manifest's segment_names are not the table "
+                    f"Segmenter.save() writes ({type(exc).__name__}: {exc}); re-save "
+                    "the model from its source."
+                ) from None
+            seg.segment_names_ = names
         else:  # files written before the names moved to the manifest
             seg.segment_names_ = state.get("segment_names_")
+        _persist.check_state(seg, manifest, path)
         return seg
 
     @property

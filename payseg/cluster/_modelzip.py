@@ -25,8 +25,8 @@ from ..exceptions import ModelFileError
 
 #: Default cap on the bytes a model file may inflate to, all members of the file and
 #: of its payload together (``Segmenter.load(max_bytes=...)`` changes it per call).
-#: A payseg model takes about 80 bytes per customer of the fit, so 1 GiB holds over
-#: ten million customers.
+#: A payseg model takes 50 to 80 bytes per customer of the fit (the labels and their
+#: ids), so 1 GiB holds over ten million customers (benchmarks/bench_model_file.py).
 MAX_MODEL_BYTES = 1 << 30
 #: Most members an archive may list (a payseg payload has about 30 to 60).
 MAX_MEMBERS = 10_000

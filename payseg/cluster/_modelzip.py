@@ -17,6 +17,7 @@ import json
 import struct
 import zipfile
 import zlib
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -148,9 +149,9 @@ def _check_entries(zf: zipfile.ZipFile, where, budget, max_members) -> None:
             f"{where}: the zip holds {len(infos):,} members, more than the "
             f"{max_members:,} expected; the file is damaged or crafted."
         )
-    names = [i.filename for i in infos]
-    if len(set(names)) != len(names):
-        dup = sorted({n for n in names if names.count(n) > 1})
+    names = Counter(i.filename for i in infos)
+    if len(names) != len(infos):
+        dup = sorted(n for n, count in names.items() if count > 1)
         raise ModelFileError(
             f"{where}: the zip lists the member(s) {dup[:5]} more than once; a model "
             "file never does (the copy read would be ambiguous). Re-save the model."

@@ -43,6 +43,7 @@ from .._schema import NOISE
 from ..exceptions import ModelFileError
 from . import _backends
 from ._modelzip import (
+    MAX_JSON_DEPTH,
     MAX_MEMBERS,
     MAX_MODEL_BYTES,
     Budget,
@@ -421,7 +422,12 @@ def _check_schema(schema, where: str, members: set[str]) -> None:
                 "model from its source."
             )
         content = node.get("content")
-        if loader == "JsonNode" and isinstance(content, str):
+        if (
+            loader == "JsonNode"
+            and isinstance(content, str)
+            # fewer opening brackets than the limit cannot nest deeper: no scan
+            and content.count("[") + content.count("{") > MAX_JSON_DEPTH
+        ):
             load_json(content.encode("utf-8"), where, f"a value in {_SCHEMA}")
 
 
@@ -474,19 +480,10 @@ def _skops(call, where: str):
         ) from exc
 
 
-def load_state(path, *, trusted=None, max_bytes=None) -> tuple[dict, dict]:
-    """Check and read a model file written by :func:`save`.
-
-    Returns the manifest and the fitted state (attribute name -> value) from which
-    :meth:`payseg.cluster.Segmenter.load` rebuilds the estimator; it checks the
-    result with :func:`check_state`.
-    """
-    import skops.io as sio
-
+def warn_version(manifest: dict, path) -> None:
+    """Warn when the model was written by another payseg (once it has loaded)."""
     from .._version import __version__
 
-    limit = _limit(max_bytes)
-    manifest, payload = _read(path, limit)
     if manifest.get("payseg_version") != __version__:
         warnings.warn(
             f"{path} was saved by payseg {manifest.get('payseg_version')}, this is "
@@ -495,6 +492,19 @@ def load_state(path, *, trusted=None, max_bytes=None) -> tuple[dict, dict]:
             ModelVersionWarning,
             stacklevel=3,
         )
+
+
+def load_state(path, *, trusted=None, max_bytes=None) -> tuple[dict, dict]:
+    """Check and read a model file written by :func:`save`.
+
+    Returns the manifest and the fitted state (attribute name -> value) from which
+    :meth:`payseg.cluster.Segmenter.load` rebuilds the estimator; it checks the
+    result with :func:`check_state`, then calls :func:`warn_version`.
+    """
+    import skops.io as sio
+
+    limit = _limit(max_bytes)
+    manifest, payload = _read(path, limit)
     where = f"{path} ({_PAYLOAD})"
     # the payload's own members get the same budget as the file's
     _check_payload(payload, where, Budget(limit))

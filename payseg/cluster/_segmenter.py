@@ -707,7 +707,7 @@ class Segmenter(
         if "segment_names" in manifest:
             try:
                 names = _persist.names_from_json(manifest["segment_names"])
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
                 raise ModelFileError(
                     f"{path}: the manifest's segment_names are not the table "
                     f"Segmenter.save() writes ({type(exc).__name__}: {exc}); re-save "
@@ -717,6 +717,7 @@ class Segmenter(
         else:  # files written before the names moved to the manifest
             seg.segment_names_ = state.get("segment_names_")
         _persist.check_state(seg, manifest, path)
+        _persist.warn_version(manifest, path)  # only about a model that loads
         return seg
 
     @property

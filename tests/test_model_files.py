@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import skops.io as sio
+from sklearn.cluster import KMeans
 
 from payseg.cluster import ModelFileError, Segmenter, _modelzip, _persist
 from payseg.cluster._backends import GMMBackend
@@ -238,12 +239,29 @@ def test_random_file(tmp_path):
     refused(path, "not a zip archive, so not a payseg model file")
 
 
-@pytest.mark.parametrize("what", ["missing", "directory"])
-def test_unreadable_path(tmp_path, what):
+@pytest.mark.parametrize(
+    ("what", "match"),
+    [
+        ("missing", r"cannot read the model file \(No such file"),
+        ("directory", "not a regular file"),
+        ("fifo", "not a regular file"),  # reading a pipe would wait for ever
+    ],
+)
+def test_unreadable_path(tmp_path, what, match):
+    import os
+
     path = tmp_path / "m.payseg"
     if what == "directory":
         path.mkdir()
-    refused(path, "cannot read the model file")
+    elif what == "fifo":
+        os.mkfifo(path)
+    refused(path, match)
+
+
+@pytest.mark.parametrize("trusted", [True, "mypkg.MyClusterer", [KMeans]])
+def test_trusted_must_be_type_names(model, trusted):
+    with pytest.raises(TypeError, match="trusted must be a list of type names"):
+        Segmenter.load(model, trusted=trusted)
 
 
 # -- the zip directories ---------------------------------------------------------------
@@ -626,6 +644,16 @@ def test_manifest_that_describes_another_model(model):
 def test_bad_segment_names_in_manifest(model, names):
     forge(model, edit=lambda m: m.update(segment_names=names))
     refused(model, r"segment_names are not the table|names segments the model")
+
+
+def test_a_model_where_every_customer_is_noise_loads(tmp_path):
+    # no segment at all: empty segment ids and centres are consistent, not damage
+    X = table()
+    seg = Segmenter(method="hdbscan", method_params={"min_cluster_size": 80}).fit(X)
+    assert seg.n_clusters_ == 0
+    seg.save(tmp_path / "noise.payseg")
+    back = Segmenter.load(tmp_path / "noise.payseg")
+    assert (back.predict(X) == -1).all()
 
 
 def test_a_good_file_still_round_trips(model, fitted):

@@ -295,6 +295,11 @@ def _read_json(zf, name, where, budget, what):
 def _read(path, max_bytes=None):
     path = Path(path)
     budget = Budget(_limit(max_bytes))
+    if path.exists() and not path.is_file():
+        raise ModelFileError(
+            f"{path}: not a regular file (a directory, device or pipe); a model file "
+            "is the .payseg file Segmenter.save() writes."
+        )
     try:
         zf = open_zip(path, str(path), budget, max_members=2)
     except OSError as exc:
@@ -503,6 +508,14 @@ def load_state(path, *, trusted=None, max_bytes=None) -> tuple[dict, dict]:
     """
     import skops.io as sio
 
+    if trusted is not None and (
+        not isinstance(trusted, (list, tuple, set, frozenset))
+        or not all(isinstance(t, str) for t in trusted)
+    ):
+        raise TypeError(
+            f"trusted must be a list of type names (str), got {trusted!r}; e.g. "
+            "trusted=['mypkg.MyClusterer']."
+        )
     limit = _limit(max_bytes)
     manifest, payload = _read(path, limit)
     where = f"{path} ({_PAYLOAD})"

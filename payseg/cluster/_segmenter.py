@@ -676,6 +676,8 @@ class Segmenter(
             modified since it was saved, over a limit, holding types outside the
             trusted list, or a state that is not a fitted Segmenter. The message
             names the file, what was found and the fix.
+        TypeError
+            When ``trusted`` is not a list of type names.
 
         Examples
         --------

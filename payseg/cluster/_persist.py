@@ -699,11 +699,13 @@ def _smoke(seg, bad) -> None:
     if names is not None:
         X = pd.DataFrame(X, columns=[str(n) for n in names])
     try:
-        with warnings.catch_warnings():
+        # predict, predict_proba and transform in one thread-limit context
+        with warnings.catch_warnings(), _backends.numpy_context(1):
             warnings.simplefilter("ignore")
-            seg.predict(X)
-            seg.predict_proba(X)
-            seg.transform(X)
+            Z, _ = seg._z(X)
+            seg._backend.predict(Z)
+            seg._backend.predict_proba(Z)
+            seg._backend.transform(Z)
     except Exception as exc:  # a state that cannot predict is a bad file
         raise bad(
             f"it cannot assign a customer ({type(exc).__name__}: {exc})"

@@ -208,3 +208,22 @@ def test_kill_9_at_each_stage_resumes_bit_identically(
         "features",
     ]
     assert [str(p) for p in work.rglob("*.tmp")] == []
+
+
+def test_labels_never_outlive_their_features(data, tmp_path):
+    paths = _files(data, tmp_path / "in")
+    work = tmp_path / "w"
+    t = build_features_out_of_core(*paths, n_buckets=2, out=work, progress=False)
+    seg = payseg.Segmenter(n_clusters=3, random_state=0)
+    for out in (work, tmp_path):  # the work folder, a folder above it
+        with pytest.raises(PaymentDataError, match="holds the features being"):
+            segment_out_of_core(t, seg, out=out, progress=False)
+    assert len(t.to_pandas()) == data.n_customers  # nothing was deleted
+    segment_out_of_core(t, seg, progress=False)
+    assert (work / "labels").is_dir()
+    # same inputs and parameters: the labels stay; other ones: the labels go with
+    # the features they labelled
+    build_features_out_of_core(*paths, n_buckets=2, out=work, progress=False)
+    assert (work / "labels").is_dir()
+    build_features_out_of_core(*paths, n_buckets=3, out=work, progress=False)
+    assert not (work / "labels").exists()

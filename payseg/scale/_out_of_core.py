@@ -380,8 +380,10 @@ def build_features_out_of_core(
     fkey = _as_json({"load": prep["key"], **params})
     kpath = fdir / "key.json"
     if fdir.exists() and not _same_key(kpath, fkey):
-        # Features of other inputs, buckets or parameters: recompute them all.
+        # Features of other inputs, buckets or parameters: recompute them all; the
+        # default labels folder (stage 4) labelled the old ones.
         remove_dir(fdir)
+        remove_dir(work / "labels")
     fdir.mkdir(exist_ok=True)
     write_json(kpath, fkey)
     tasks = [

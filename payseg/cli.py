@@ -184,7 +184,8 @@ def check_result_set(folder: Path) -> str | None:
     """
     folder = Path(folder)
     if (folder / INCOMPLETE).exists():
-        with _folder_lock(folder):
+        # A folder this reader cannot change (read-only) stays marked incomplete.
+        with _folder_lock(folder), contextlib.suppress(OSError):
             _roll_back(folder)
     return _set_problem(folder)
 

@@ -3,12 +3,14 @@
 Exit codes: 0 ok, 2 bad input or an output folder that cannot be written (one line on
 stderr saying what and how to fix it), 1 a bug in payseg (its traceback and a line
 asking to report it). ``segment`` and ``demo`` write their outputs as one set: every
-file is written into a temporary folder beside ``--out``, then moved into place, and
-``manifest.json`` is written last; a set without it is incomplete.
+file is written into a staging folder beside ``--out``, then moved into place under a
+lock, with a journal that lets the next run roll a killed move back to the previous
+set, and ``manifest.json`` is written last; a set without it is incomplete.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -153,9 +155,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def check_result_set(folder: Path) -> str | None:
-    """None when ``folder`` holds a complete result set, else what is wrong."""
-    folder = Path(folder)
+def _set_problem(folder: Path) -> str | None:
     if (folder / INCOMPLETE).exists():
         return "an earlier run was interrupted while replacing the results"
     mpath = folder / MANIFEST
@@ -173,6 +173,168 @@ def check_result_set(folder: Path) -> str | None:
         if f.stat().st_size != entry.get("size"):
             return f"{name} does not match {MANIFEST}"
     return None
+
+
+def check_result_set(folder: Path) -> str | None:
+    """None when ``folder`` holds a complete result set, else what is wrong.
+
+    A set left half-replaced by a killed run is first rolled back to the previous
+    complete set when its journal allows (as SQLite rolls back a hot journal before
+    reading).
+    """
+    folder = Path(folder)
+    if (folder / INCOMPLETE).exists():
+        # A folder this reader cannot change (read-only) stays marked incomplete.
+        with _folder_lock(folder), contextlib.suppress(OSError):
+            _roll_back(folder)
+    return _set_problem(folder)
+
+
+# --------------------------------------------------------------- one set at a time
+# A run writes its set into a staging folder of its own (unique name, locked with
+# flock for as long as the run lives, marked by STAGING_MARK). It then takes the
+# lock of --out, hard-links the current complete set into ``staging/previous`` (the
+# journal's backup), writes the journal (INCOMPLETE, naming the backup) and moves
+# the new files in, the manifest last. A run killed in between leaves the journal:
+# whoever next takes the lock (segment, demo, predict) moves the previous set back.
+# Staging folders of dead runs (their lock is free) are deleted by the next run.
+
+STAGING_MARK = ".payseg-staging"
+_PREVIOUS = "previous"
+
+
+def _lock_fd(folder: Path, *, wait: bool) -> tuple[bool, int | None]:
+    """(held, fd) of an exclusive flock on ``folder``; close ``fd`` to release it.
+
+    Without flock (Windows, some network file systems) the lock is always "held".
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return True, None
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return True, None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        return False, None
+    except OSError:  # a file system without locks
+        pass
+    return True, fd
+
+
+@contextmanager
+def _folder_lock(folder: Path):
+    _, fd = _lock_fd(folder, wait=True)
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _staging_root(out: Path) -> tuple[Path, str]:
+    """Folder beside ``out`` on the same file system, and the staging prefix."""
+    base = out.resolve()
+    parent = base.parent
+    try:
+        if parent.stat().st_dev != base.stat().st_dev:
+            parent = base  # out is a mount point: renames must stay inside it
+    except OSError:
+        pass
+    return parent, f".{base.name or 'out'}.payseg-"
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Delete the staging folders of runs on ``out`` that died (kill -9, power cut).
+
+    Only folders payseg made (the prefix and STAGING_MARK) whose lock is free, i.e.
+    whose run is gone; without flock, only those a day old.
+    """
+    import glob
+    import time
+
+    parent, prefix = _staging_root(out)
+    try:  # the backup a journal still needs is kept
+        journal = json.loads((out / INCOMPLETE).read_text(encoding="utf-8"))
+        needed = Path(journal["backup"]).parent
+    except (OSError, ValueError, KeyError, TypeError):
+        needed = None
+    for d in parent.glob(glob.escape(prefix) + "*"):
+        try:
+            if d.is_symlink() or not (d / STAGING_MARK).is_file() or d == needed:
+                continue
+            age = time.time() - d.stat().st_mtime
+        except OSError:
+            continue
+        held, fd = _lock_fd(d, wait=False)
+        if not held or (fd is None and age < 86400):
+            continue
+        try:
+            shutil.rmtree(d, ignore_errors=True)
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+
+def _roll_back(out: Path) -> None:
+    """Put back the previous set of a run killed while moving its files in.
+
+    Call with the lock of ``out`` held. Idempotent: a rollback killed half-way is
+    finished by the next one. Without a usable backup (no complete set before, or
+    an old-style marker) the set stays marked incomplete.
+    """
+    jpath = out / INCOMPLETE
+    try:
+        journal = json.loads(jpath.read_text(encoding="utf-8"))
+        backup = Path(journal["backup"])
+        added = [n for n in journal["files"] if n in _OUTPUTS.values()]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    parent, prefix = _staging_root(out)
+    staging = backup.parent
+    ours = (
+        backup.name == _PREVIOUS
+        and staging.parent == parent
+        and staging.name.startswith(prefix)
+        and (staging / STAGING_MARK).is_file()
+    )
+    if ours and (backup / MANIFEST).is_file():
+        try:
+            old = json.loads((backup / MANIFEST).read_text(encoding="utf-8"))["files"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        names = [n for n in old if n in _OUTPUTS.values()]
+        (out / MANIFEST).unlink(missing_ok=True)
+        for name in added:
+            if name not in names:  # new in the killed run's set: not in the old one
+                (out / name).unlink(missing_ok=True)
+        for name in names:
+            if (backup / name).exists():  # else already moved back by a rollback
+                os.replace(backup / name, out / name)
+        os.replace(backup / MANIFEST, out / MANIFEST)
+    if (out / MANIFEST).exists():
+        jpath.unlink(missing_ok=True)
+        if _set_problem(out) is not None:  # the restored set is not whole after all
+            jpath.touch()
+        elif ours:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _keep_previous(out: Path, backup: Path) -> None:
+    """Hard-link the complete set in ``out`` into ``backup`` (copy where links fail)."""
+    backup.mkdir()
+    if _set_problem(out) is not None:
+        return  # nothing complete to go back to
+    files = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"]
+    for name in [*(n for n in files if n in _OUTPUTS.values()), MANIFEST]:
+        try:
+            os.link(out / name, backup / name)
+        except OSError:
+            shutil.copy2(out / name, backup / name)
 
 
 def _write_set(result, staging: Path, *, lang: str, sheets) -> dict[str, Path]:
@@ -229,37 +391,47 @@ def write_outputs(
 ) -> dict[str, Path]:
     """Write every output of ``result`` into ``out`` as one set.
 
-    All files are written into a temporary folder beside ``out`` (unique name); only
-    when all of them are complete are they moved into ``out``, ``manifest.json``
-    (names, sizes, SHA-256) last. While the files are moved, ``out`` holds a
-    ``.payseg-incomplete`` marker, so a run killed at that moment leaves a set that
-    ``predict`` and the next run recognise as incomplete. A failure while writing
-    (full disk, no permission) leaves the previous set as it was.
+    All files are written into a staging folder beside ``out`` (unique name, locked
+    while the run lives); only when all of them are complete are they moved into
+    ``out``, ``manifest.json`` (names, sizes, SHA-256) last, under a lock on ``out``
+    and with a journal (``.payseg-incomplete``) naming hard links of the previous
+    set. A failure while writing (full disk, no permission) leaves the previous set
+    as it was; a run killed while moving files in is rolled back to the previous set
+    by the next ``segment``, ``demo`` or ``predict``. Staging folders of killed runs
+    are deleted by the next run.
     """
     out = Path(out)
     _writable_folder(out)
+    try:
+        if (out / INCOMPLETE).exists():
+            with _folder_lock(out):
+                _roll_back(out)
+        _remove_stale_staging(out)
+    except OSError as exc:
+        raise _UserError(
+            f"--out {out}: cannot clean up after an interrupted run "
+            f"({exc.strerror or exc})"
+        ) from None
     problem = None
     if any((out / f).exists() for f in _OUTPUTS.values()):
-        problem = check_result_set(out)
+        problem = _set_problem(out)
         if problem:
             _echo(
                 quiet,
                 f"warning: the results in {out} were incomplete "
                 f"({problem}); replacing them",
             )
+    parent, prefix = _staging_root(out)
     try:
-        staging = Path(
-            tempfile.mkdtemp(
-                prefix=f".{out.name}.payseg-",
-                dir=out.parent if out.parent != out else out,
-            )
-        )
+        staging = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     except OSError as exc:
         raise _UserError(
             f"--out {out}: cannot write beside it ({exc.strerror or exc})"
         ) from None
+    _, lock = _lock_fd(staging, wait=False)
     try:
         try:
+            (staging / STAGING_MARK).touch()
             paths = _write_set(result, staging, lang=lang, sheets=sheets)
         except OSError as exc:
             err: _UserError | None = _UserError(
@@ -273,21 +445,43 @@ def write_outputs(
             # collected; the one line above says all there is to say.
             _collect_quietly()
             raise err
-        try:
-            (out / INCOMPLETE).touch()
-            (out / MANIFEST).unlink(missing_ok=True)
-            for key, src in paths.items():
-                os.replace(src, out / src.name)
-                paths[key] = out / src.name
-            os.replace(staging / MANIFEST, out / MANIFEST)
-            (out / INCOMPLETE).unlink()
-        except OSError as exc:
-            raise _UserError(
-                f"could not move the results into {out} ({exc.strerror or exc}); "
-                f"the set there is incomplete ({INCOMPLETE} marks it)"
-            ) from None
+        with _folder_lock(out):
+            try:
+                if (out / INCOMPLETE).exists():  # a run killed since we looked
+                    _roll_back(out)
+                backup = staging / _PREVIOUS
+                _keep_previous(out, backup)
+                journal = {"backup": str(backup), "files": sorted(_OUTPUTS.values())}
+                (staging / INCOMPLETE).write_text(json.dumps(journal), "utf-8")
+            except OSError as exc:
+                raise _UserError(
+                    f"could not write the results for {out} "
+                    f"({exc.strerror or exc}); the previous results there are "
+                    "unchanged"
+                ) from None
+            try:
+                os.replace(staging / INCOMPLETE, out / INCOMPLETE)
+                (out / MANIFEST).unlink(missing_ok=True)
+                for key, src in paths.items():
+                    os.replace(src, out / src.name)
+                    paths[key] = out / src.name
+                os.replace(staging / MANIFEST, out / MANIFEST)
+                (out / INCOMPLETE).unlink()
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    _roll_back(out)
+                raise _UserError(
+                    f"could not move the results into {out} ({exc.strerror or exc}); "
+                    + (
+                        "the previous results there are unchanged"
+                        if not (out / INCOMPLETE).exists()
+                        else f"the set there is incomplete ({INCOMPLETE} marks it)"
+                    )
+                ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if lock is not None:
+            os.close(lock)
     return paths
 
 

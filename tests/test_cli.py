@@ -518,52 +518,108 @@ def test_incomplete_set_is_detected_by_predict_and_rerun(export_dir, tmp_path):
     assert (out / "manifest.json").exists()
 
 
-@pytest.mark.parametrize("kill_at, intact", [(2, True), (6, False), (11, False)])
-def test_kill_9_leaves_the_old_set_or_a_marked_one(
-    export_dir, tmp_path, kill_at, intact
-):
-    """kill -9 after the kill_at-th rename: renames 1-4 are inside the temporary
-    folder (the CSV files), 5-11 move the set in, 12 is the manifest."""
-    out = tmp_path / "res"
-    assert _segment_limited(export_dir, out).returncode == 0
-    code = (
-        "import os, signal, sys\n"
-        "import payseg.cli as c\n"
-        "real, n = os.replace, [0]\n"
-        "def replace(a, b):\n"
-        "    real(a, b)\n"
-        "    n[0] += 1\n"
-        f"    if n[0] == {kill_at}: os.kill(os.getpid(), signal.SIGKILL)\n"
-        "c.os.replace = replace\n"
-        "sys.argv = ['payseg'] + sys.argv[1:]\n"
-        "c.main()\n"
-    )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            code,
-            "segment",
-            str(export_dir / "payments.csv"),
-            "--k",
-            "3",
-            "--out",
-            str(out),
-            "-q",
-        ],
+_KILL_CHILD = (
+    "import os, signal, sys\n"
+    "import payseg.cli as c\n"
+    "real, n, at = os.replace, [0], int(sys.argv[1])\n"
+    "def replace(a, b):\n"
+    "    real(a, b)\n"
+    "    n[0] += 1\n"
+    "    if n[0] == at: os.kill(os.getpid(), signal.SIGKILL)\n"
+    "c.os.replace = replace\n"
+    "sys.argv = ['payseg'] + sys.argv[2:]\n"
+    "c.main()\n"
+)
+
+
+def _segment_killed(export_dir, out, kill_at):
+    """payseg segment --k 4 into ``out``, killed (-9) after its kill_at-th rename."""
+    return subprocess.run(
+        [sys.executable, "-c", _KILL_CHILD, str(kill_at), "segment"]
+        + [str(export_dir / "payments.csv"), "--k", "4", "--out", str(out), "-q"],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
         env={**os.environ, "MPLBACKEND": "Agg"},
     )
+
+
+def _set_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+@pytest.fixture(scope="module")
+def previous_set(export_dir, tmp_path_factory):
+    """A complete set (--k 3) that each kill test copies and then overwrites."""
+    out = tmp_path_factory.mktemp("previous") / "res"
+    r = run(["segment", export_dir / "payments.csv", "--k", "3", "--out", out, "-q"])
+    assert r.exit_code == 0, r.output
+    return out
+
+
+@pytest.mark.parametrize(
+    "kill_at",
+    # renames 1-4 are inside the staging folder (the CSV files), 5 puts the journal
+    # in --out, 6-12 move the set in, 13 is the manifest, then the journal goes.
+    [2, 5, 9, 13],
+)
+def test_kill_9_leaves_the_previous_set(export_dir, previous_set, tmp_path, kill_at):
+    import shutil
+
+    from payseg.cli import INCOMPLETE, check_result_set
+
+    out = tmp_path / "res"
+    shutil.copytree(previous_set, out)
+    before = _set_bytes(out)
+    done = _segment_killed(export_dir, out, kill_at)
     assert done.returncode == -9, done.stderr
-    r = run(["predict", "--model", out / "model.payseg", export_dir / "payments.csv"])
-    if intact:
+    left = [p for p in tmp_path.iterdir() if p.name.startswith(".res.payseg-")]
+    assert len(left) == 1  # the dead run's staging folder
+    assert (out / INCOMPLETE).exists() == (kill_at >= 5)
+    # the next reader rolls the half-moved set back to the previous one
+    assert check_result_set(out) is None
+    assert _set_bytes(out) == before
+    if kill_at == 9:  # and predict, in a fresh process, trusts it
+        r = run(
+            ["predict", "--model", out / "model.payseg", export_dir / "payments.csv"]
+        )
         assert r.exit_code == 0, r.output
-        assert not (out / ".payseg-incomplete").exists()
-    else:
-        assert r.exit_code == 2 and "incomplete" in r.output, r.output
+    if kill_at == 2:  # the next run removes the dead run's staging folder only
+        mine = tmp_path / ".res.payseg-mine"  # not payseg's: no marker inside
+        mine.mkdir()
+        (mine / "notes.txt").write_text("keep")
+        r = run(["segment", export_dir / "payments.csv", "--k", "4", "--out", out])
+        assert r.exit_code == 0, r.output
+        assert "incomplete" not in r.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".res.payseg-mine", "res"]
+        assert check_result_set(out) is None and _set_bytes(out) != before
+
+
+def test_staging_folder_of_a_live_run_is_kept(export_dir, previous_set, tmp_path):
+    """Two runs at once: the one that finishes first must not delete the other's
+    staging folder (held with flock while its run lives)."""
+    import fcntl
+    import shutil
+
+    from payseg.cli import STAGING_MARK, check_result_set
+
+    out = tmp_path / "res"
+    shutil.copytree(previous_set, out)
+    live = tmp_path / ".res.payseg-live0000"
+    live.mkdir()
+    (live / STAGING_MARK).touch()
+    (live / "customers.csv").write_text("being written")
+    fd = os.open(live, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        r = run(["segment", export_dir / "payments.csv", "--k", "4", "--out", out])
+        assert r.exit_code == 0, r.output
+    finally:
+        os.close(fd)
+    assert (live / "customers.csv").read_text() == "being written"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name, "res"]
+    assert check_result_set(out) is None
 
 
 def test_segment_writes_rejected_csv_when_every_row_is_rejected(tmp_path):

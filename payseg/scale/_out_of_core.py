@@ -13,6 +13,13 @@ marks (``_workdir``) and never takes over from the user:
 
 Stage 4, ``labels/b<k>.parquet``, is :func:`payseg.scale.segment_out_of_core`
 (``_segment``).
+
+Each stage stores its fingerprint beside its output (``parts/manifest.json``,
+``canon/key.json`` and ``done.json``, ``features/key.json``): the inputs' size,
+modification time and content hash, and the parameters the stage reads. A stage's
+fingerprint holds the one of the stage before, so a change restarts the first stage it
+affects and every stage after it; ``parts/`` is removed when the load ends, fails, or
+on the next run after a kill.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import pandas as pd
 
 from .._ledger import sort_ledger
 from .._schema import KINDS, UNKNOWN_CHANNEL, empty_rejected
+from ..exceptions import PaymentDataError
 from ..features import check_families
 from . import _conform, _partition
 from ._buckets import BucketedTable
@@ -85,6 +93,29 @@ def _combine_rejected(work: Path, n_buckets: int, order: list[str]) -> pd.DataFr
     return out
 
 
+def _as_json(obj):
+    """``obj`` as it reads back from JSON (tuples become lists, ...)."""
+    return json.loads(json.dumps(obj, default=str))
+
+
+def _same_key(path: Path, key) -> bool:
+    """Whether the stage fingerprint stored at ``path`` equals ``key``."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) == key
+    except (OSError, ValueError):
+        return False
+
+
+def _sweep_temporary(work: Path) -> None:
+    """Remove the ``*.tmp`` outputs a killed run left inside the stage folders."""
+    for stage in ("canon", "features"):
+        for p in (work / stage).glob("*.tmp"):
+            if p.is_dir():
+                remove_dir(p)
+            else:
+                p.unlink(missing_ok=True)
+
+
 def _resolve_sources(payments, bills, customers) -> dict[str, list[Path]]:
     sources = {"payments": list_parquet(payments, "payments")}
     if bills is not None:
@@ -125,45 +156,59 @@ def prepare(
         )
     n_buckets = int(n_buckets)
     names = {k: [str(p) for p in v] for k, v in sources.items()}
-    key = json.loads(
-        json.dumps(
-            {
-                "n_buckets": n_buckets,
-                "columns": dict(columns or {}),
-                "drop_duplicates": bool(drop_duplicates),
-                "inputs": {k: _partition.fingerprint(v) for k, v in sources.items()},
-            }
-        )
+    inputs = {k: _partition.fingerprint(v) for k, v in sources.items()}
+    # The fingerprint of stage 2 holds the one of stage 1 (inputs, bucket count,
+    # columns): whatever restarts the partition restarts the load, and after it the
+    # features, whose fingerprint holds this one.
+    key = _as_json(
+        {
+            "n_buckets": n_buckets,
+            "columns": dict(columns or {}),
+            "drop_duplicates": bool(drop_duplicates),
+            "inputs": inputs,
+        }
     )
     canon = work / "canon"
     done, started = canon / "done.json", canon / "key.json"
     timings = {"partition": 0.0, "load": 0.0}
-    if not (done.exists() and json.loads(done.read_text(encoding="utf-8")) == key):
-        if started.exists() and json.loads(started.read_text(encoding="utf-8")) != key:
-            remove_dir(canon)  # buckets of other inputs or settings: start over
-        t0 = time.perf_counter()
-        _partition.partition(
-            sources,
-            work / "parts",
-            n_buckets,
-            columns=columns,
-            memory_limit=limit,
-            threads=threads,
-            progress=progress,
-        )
-        t1 = time.perf_counter()
-        canon.mkdir(exist_ok=True)
-        write_json(started, key)
-        tasks = [
-            (work, b, names, dict(columns or {}), drop_duplicates)
-            for b in range(n_buckets)
-            if not (work / "canon" / f"b{b:05d}").exists()
-        ]
-        run_tasks(tasks, load_bucket, "load", progress, n_jobs)
-        write_json(done, key)
-        timings = {"partition": t1 - t0, "load": time.perf_counter() - t1}
+    try:
+        if not _same_key(done, key):
+            if canon.exists() and not _same_key(started, key):
+                remove_dir(canon)  # buckets of other inputs or settings: start over
+            t0 = time.perf_counter()
+            _partition.partition(
+                sources,
+                work / "parts",
+                n_buckets,
+                columns=columns,
+                memory_limit=limit,
+                threads=threads,
+                progress=progress,
+                fingerprints=inputs,
+            )
+            changed = _partition.changed_while_read(inputs)
+            if changed:
+                remove_dir(work / "parts")
+                raise PaymentDataError(
+                    f"input files changed while payseg was reading them: "
+                    f"{', '.join(changed[:3])}; run again once they are written "
+                    "completely"
+                )
+            t1 = time.perf_counter()
+            canon.mkdir(exist_ok=True)
+            write_json(started, key)
+            tasks = [
+                (work, b, names, dict(columns or {}), drop_duplicates)
+                for b in range(n_buckets)
+                if not (work / "canon" / f"b{b:05d}").exists()
+            ]
+            run_tasks(tasks, load_bucket, "load", progress, n_jobs)
+            write_json(done, key)
+            timings = {"partition": t1 - t0, "load": time.perf_counter() - t1}
+    finally:
         if not keep_parts:
-            # Every bucket is loaded: the raw copies are no longer needed.
+            # The raw copies are needed only until every bucket is loaded; a copy
+            # left by a killed run is removed here by the next one.
             remove_dir(work / "parts")
     stats = [bucket_stats(work, b) for b in range(n_buckets)]
     counts = {s: {"read": 0, "kept": 0} for k in KINDS for s in names.get(k, [])}
@@ -178,6 +223,7 @@ def prepare(
         "counts": counts,
         "rejected": _combine_rejected(work, n_buckets, order),
         "timings": timings,
+        "key": key,
     }
 
 
@@ -206,7 +252,10 @@ def build_features_out_of_core(
     columns, so the result equals the in-memory
     ``build_features(load(...))`` on the same files, rejected-row ledger included.
     Outputs are written to a temporary name and renamed; rerunning with the same
-    ``out`` resumes after the last finished bucket.
+    ``out`` resumes after the last finished bucket. Each stage keeps a fingerprint of
+    what it read (each input file's size, modification time and SHA-256 hash, and
+    the parameters): when an input or a parameter changed, the stages it affects
+    start over rather than returning the earlier result.
 
     Parameters
     ----------
@@ -257,7 +306,8 @@ def build_features_out_of_core(
     ------
     PaymentDataError
         When an input is missing or not Parquet, a required column is not found,
-        or ``out`` is a folder holding files payseg did not write.
+        an input changed while it was read, or ``out`` is a folder holding files
+        payseg did not write.
 
     Examples
     --------
@@ -327,16 +377,15 @@ def build_features_out_of_core(
         "feature_kw": feature_kw,
     }
     fdir = work / "features"
-    ppath = fdir / "params.json"
-    if fdir.exists() and (
-        not ppath.exists()
-        or json.loads(ppath.read_text(encoding="utf-8"))
-        != json.loads(json.dumps(params))
-    ):
-        # Features of other parameters: recompute them all.
+    fkey = _as_json({"load": prep["key"], **params})
+    kpath = fdir / "key.json"
+    if fdir.exists() and not _same_key(kpath, fkey):
+        # Features of other inputs, buckets or parameters: recompute them all; the
+        # default labels folder (stage 4) labelled the old ones.
         remove_dir(fdir)
+        remove_dir(work / "labels")
     fdir.mkdir(exist_ok=True)
-    write_json(ppath, params)
+    write_json(kpath, fkey)
     tasks = [
         (work, b, params)
         for b in range(prep["n_buckets"])
@@ -344,6 +393,7 @@ def build_features_out_of_core(
     ]
     t0 = time.perf_counter()
     run_tasks(tasks, features_bucket, "features", progress, n_jobs)
+    _sweep_temporary(work)
     timings = {**prep["timings"], "features": time.perf_counter() - t0}
     return BucketedTable(
         fdir,

@@ -252,14 +252,53 @@ def partition_file(
     os.replace(stage, dest)
 
 
+def file_hash(path: Path, chunk: int = 1 << 22) -> str:
+    """SHA-256 (hex) of a file's content, read in 4 MiB chunks.
+
+    SHA-256 runs on the CPU's SHA instructions: twice as fast as BLAKE2b on the
+    test machine.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    buf = bytearray(chunk)
+    view = memoryview(buf)
+    with open(path, "rb") as f:
+        while n := f.readinto(buf):
+            h.update(view[:n])
+    return h.hexdigest()
+
+
+def stat_key(path: Path) -> list:
+    """(path, size, modification time in ns) of a file: the cheap part of its
+    fingerprint, compared again after a stage has read the file."""
+    st = path.stat()
+    return [str(path), st.st_size, st.st_mtime_ns]
+
+
 def fingerprint(paths: Sequence[Path]) -> list[list]:
-    """(path, size, modification time) of each file: a rerun on changed inputs
-    starts over."""
-    out = []
-    for p in paths:
-        st = p.stat()
-        out.append([str(p), st.st_size, int(st.st_mtime)])
-    return out
+    """(path, size, modification time in ns, content hash) of each file.
+
+    The content hash catches a file rewritten with the same size within the
+    file system's time resolution, or copied with its old time (``cp -p``,
+    ``rsync -t``): a rerun on changed inputs starts over.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    # hashlib releases the GIL: files are hashed on several cores at once.
+    with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as pool:
+        digests = list(pool.map(file_hash, paths))
+    return [[*stat_key(p), d] for p, d in zip(paths, digests, strict=True)]
+
+
+def changed_while_read(fingerprints: Mapping[str, Sequence[Sequence]]) -> list[str]:
+    """Files whose size or modification time differ from their fingerprint now."""
+    return [
+        str(f[0])
+        for files in fingerprints.values()
+        for f in files
+        if not Path(f[0]).exists() or stat_key(Path(f[0])) != list(f[:3])
+    ]
 
 
 def partition(
@@ -271,22 +310,28 @@ def partition(
     memory_limit: int,
     threads: int | None = None,
     progress: bool = True,
+    fingerprints: Mapping[str, list] | None = None,
 ) -> None:
     """Bucket every file of ``sources`` ({kind: paths}) under ``directory``.
 
-    A manifest records the inputs and the bucket count; a rerun on the same inputs
-    skips the files already bucketed, a rerun on other inputs starts over.
+    A manifest records the inputs (``fingerprints``, computed here when not given)
+    and the bucket count; a rerun on the same inputs skips the files already
+    bucketed, a rerun on other inputs or another bucket count starts over.
     """
     from tqdm.auto import tqdm
 
+    if fingerprints is None:
+        fingerprints = {kind: fingerprint(paths) for kind, paths in sources.items()}
     manifest = {
         "n_buckets": int(n_buckets),
         "columns": dict(columns or {}),
-        "inputs": {kind: fingerprint(paths) for kind, paths in sources.items()},
+        "inputs": dict(fingerprints),
     }
     mpath = directory / "manifest.json"
-    if mpath.exists() and json.loads(mpath.read_text(encoding="utf-8")) != json.loads(
-        json.dumps(manifest)
+    if directory.exists() and (
+        not mpath.exists()
+        or json.loads(mpath.read_text(encoding="utf-8"))
+        != json.loads(json.dumps(manifest))
     ):
         remove_dir(directory)  # buckets of other inputs or another bucket count
     directory.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..exceptions import PaymentDataError
 from ._buckets import BucketedTable, write_parquet
 from ._sampling import sample_table
 from ._workdir import claim_dir
@@ -62,7 +63,8 @@ def segment_out_of_core(
     Raises
     ------
     PaymentDataError
-        When ``out`` is a folder holding files payseg did not write.
+        When ``out`` is a folder holding files payseg did not write, or the folder
+        of the features (or one above it).
 
     Examples
     --------
@@ -95,10 +97,18 @@ def segment_out_of_core(
     from sklearn.base import clone
 
     segmenter = clone(segmenter)
+    ldir = Path(out) if out is not None else features.path.parent / "labels"
+    fpath = features.path.resolve()
+    if ldir.resolve() == fpath or ldir.resolve() in fpath.parents:
+        # Emptying it for the labels would delete the features being labelled.
+        raise PaymentDataError(
+            f"out={str(ldir)!r} holds the features being labelled "
+            f"({str(features.path)!r}); pass another folder for the labels, or none "
+            "for the default (labels/ beside the features)"
+        )
     n = features.n_rows
     fraction = min(1.0, sample_size / max(n, 1))
     segmenter.fit(sample_table(features, fraction, random_state, progress))
-    ldir = Path(out) if out is not None else features.path.parent / "labels"
     # Labels of an earlier fit are stale: a folder payseg made is emptied, any other
     # folder with files in it is refused, never deleted.
     ldir = claim_dir(ldir, fresh=True)

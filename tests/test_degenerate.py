@@ -245,3 +245,86 @@ def test_check_finite_names_the_feature_columns():
     with pytest.raises(ValueError, match=msg):
         check_finite(X, "build_features")
     check_finite(X.iloc[:1], "build_features")  # finite and NaN pass
+
+
+# -- segment(): customers without any payment or bill ---------------------------------
+EXTRA = ["zz1", "zz2", "zz3"]  # known only from the customers table
+
+
+@pytest.fixture(scope="module")
+def runs():
+    import dataclasses
+
+    data = payseg.synth.generate(300, seed=1, months=12)
+    extra = pd.DataFrame(index=_ids(*EXTRA))
+    with_extra = dataclasses.replace(data, customers=pd.concat([data.customers, extra]))
+    kw = {"n_clusters": 4, "random_state": 0, "migration": False}
+    plain = payseg.segment(data, **kw)
+    with pytest.warns(UserWarning, match="3 of 303 customers have no payment or bill"):
+        res = payseg.segment(with_extra, **kw)
+    return data, with_extra, plain, res
+
+
+def test_no_data_customers_are_flagged_not_segmented(runs):
+    _, _, plain, res = runs
+    c = res.customers
+    assert c["no_data"].dtype == bool
+    assert c.index[c["no_data"]].tolist() == EXTRA
+    nd = c.loc[EXTRA]
+    assert (nd["segment"] == -1).all()
+    for col in ("archetype", "value_class", "pyramid_tier", "credit_grade"):
+        assert nd[col].isna().all(), col
+    for col in ("credit_score", "warning_score", "warning_level"):
+        assert nd[col].isna().all(), col
+    assert nd["action"].tolist() == ["data_check"] * 3
+    assert nd["name_en"].tolist() == ["no data"] * 3
+    assert nd["explanation_en"].str.startswith("no data: no payment or bill").all()
+    seg = res.segments
+    assert seg.loc[-1, "name_en"] == "no data" and seg.loc[-1, "size"] == 3
+    assert seg.loc[-1, "action"] == "data_check"
+    assert res.n_no_data == 3 and "3 without data" in repr(res)
+    # the clusterer never saw them: the other 300 customers are segmented,
+    # graded and named exactly as without the three
+    others = c.drop(index=EXTRA)
+    assert not others["no_data"].any()
+    assert len(res.segmenter.labels_) == 300
+    for col in ("segment", "credit_grade", "name_en", "action"):
+        pd.testing.assert_series_equal(others[col], plain.customers[col], obj=col)
+    assert plain.n_no_data == 0 and "no_data" in plain.customers
+
+
+def test_no_data_in_summary_and_report(runs, tmp_path):
+    _, _, plain, res = runs
+    line = "3 customers without any payment or bill (no data: not segmented)"
+    assert line in res._repr_html_()
+    assert "without any payment or bill" not in plain._repr_html_()
+    text = res.report(tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "3 customers (1.0%) have no payment or bill in the data" in text
+
+
+def test_predict_saved_reports_no_data(runs, tmp_path):
+    from payseg._pipeline import predict_saved
+
+    _, with_extra, _, res = runs
+    res.save_model(tmp_path / "m.zip")
+    got = predict_saved(tmp_path / "m.zip", with_extra)
+    assert got.loc[EXTRA, "segment"].tolist() == [-1] * 3
+    assert got.loc[EXTRA, "name_en"].tolist() == ["no data"] * 3
+    assert got["no_data"].sum() == 3
+    others = got.drop(index=EXTRA)
+    assert (others["segment"] == res.customers["segment"].drop(index=EXTRA)).all()
+
+
+def test_no_data_shares_the_row_with_hdbscan_noise(runs):
+    _, with_extra, _, _ = runs
+    with pytest.warns(UserWarning, match="3 of 303 customers"):
+        res = payseg.segment(with_extra, method="hdbscan", migration=False)
+    c = res.customers
+    noise = (c["segment"] == -1) & ~c["no_data"]
+    assert noise.sum() > 0  # this seed leaves some customers as noise
+    assert c.loc[EXTRA, "segment"].tolist() == [-1] * 3
+    assert res.segments.loc[-1, "name_en"] == "noise or no data"
+    assert res.segments.loc[-1, "size"] == noise.sum() + 3
+    # noise customers keep their grade and action; no-data ones have neither
+    assert c.loc[noise, "credit_grade"].notna().all()
+    assert c.loc[EXTRA, "credit_grade"].isna().all()

@@ -758,10 +758,10 @@ def predict_saved(model, data: PaymentData) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame indexed by customer_id: ``segment``, ``no_data`` (True for a customer
-    without any payment or bill: segment -1, never assigned) and, when the model
-    carries them, ``name_zh`` and ``name_en`` (as in ``customers.csv`` and
-    ``segments.csv``; ``no data`` for those customers).
+    DataFrame indexed by customer_id: ``segment``, when the model carries them
+    ``name_zh`` and ``name_en`` (as in ``customers.csv`` and ``segments.csv``), and
+    ``no_data`` (True for a customer without any payment or bill: segment -1, named
+    ``no data``, never assigned).
     """
     from .cluster import Segmenter
     from .features import build_features, has_data
@@ -773,12 +773,12 @@ def predict_saved(model, data: PaymentData) -> pd.DataFrame:
     if present.any():
         labels[present.to_numpy()] = seg.predict(X[present]).to_numpy()
     out = labels.to_frame()
-    out["no_data"] = ~present
     names = getattr(seg, "segment_names_", None)
     if isinstance(names, pd.DataFrame) and len(names):
         names = names.copy()
         names.index = names.index.astype(np.int64)
         out["name_zh"] = out["segment"].map(names["name_zh"])
         out["name_en"] = out["segment"].map(names["name_en"])
-        out.loc[out["no_data"], ["name_zh", "name_en"]] = list(NO_DATA_NAMES)
+        out.loc[~present, ["name_zh", "name_en"]] = list(NO_DATA_NAMES)
+    out["no_data"] = ~present
     return out

@@ -28,6 +28,7 @@ QUICK = {
     "bench_report.py": ["--customers", "5000"],
     "bench_quality.py": ["--customers", "2000", "--seeds", "0"],
     "bench_scale.py": ["--sizes", "50000", "--quiet"],
+    "bench_degenerate.py": ["--customers", "20000"],
 }
 
 

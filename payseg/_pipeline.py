@@ -42,7 +42,8 @@ class SegmentationResult:
         ``name_zh``, ``rule`` (why it got that name), ``size``, ``share``,
         ``action``, ``action_zh``, ``action_en``. Computed once, when the result is made: ``size`` and ``share``
         are counted from ``labels``, every id of ``labels`` has a row, and a
-        segment without a name is called ``segment <id>`` (noise: ``noise``).
+        segment without a name is called ``segment <id>`` (noise: ``noise``; -1
+        holding customers without data: ``no data``, or ``noise or no data``).
     customers : DataFrame
         One row per customer: first the attributes of ``data.customers`` that
         are present (``customer_name`` 户名, ``address`` 用电地址, ``region``

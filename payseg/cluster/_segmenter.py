@@ -137,7 +137,8 @@ class Segmenter(
     ----------
     labels_ : Series or ndarray of shape (n_samples,)
         Segment of each customer (Series named ``"segment"`` indexed like X when X
-        is a DataFrame).
+        is a DataFrame); :data:`NOISE` for noise and for rows without any usable
+        feature value, which are left out of the fit (:class:`NoFeatureWarning`).
     profiles_ : DataFrame
         One row per segment: ``size``, ``share``, ``median__<feature>`` and
         ``mean__<feature>`` of each used feature, and ``dominant_channel`` (argmax of

@@ -29,6 +29,7 @@ QUICK = {
     "bench_quality.py": ["--customers", "2000", "--seeds", "0"],
     "bench_scale.py": ["--sizes", "50000", "--quiet"],
     "bench_model_file.py": ["--customers", "20000"],
+    "bench_degenerate.py": ["--customers", "20000"],
 }
 
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._schema import NOISE, segment_order
-from ._vocab import NOISE_NAMES
+from ._schema import NO_DATA, NOISE, segment_order
+from ._vocab import NO_DATA_NAMES, NOISE_NAMES, NOISE_OR_NO_DATA_NAMES
 from .data import PaymentData
 
 if TYPE_CHECKING:
@@ -30,22 +30,27 @@ class SegmentationResult:
     data : PaymentData
         The input, with its rejected-row ledger.
     features : DataFrame
-        The feature table (index customer_id) the segmenter was fitted on.
+        The feature table (index customer_id), every customer; the segmenter was
+        fitted on the rows of the customers with data (``~customers["no_data"]``).
     segmenter : payseg.Segmenter
         The fitted segmenter.
     labels : Series
-        customer_id -> segment id (-1 = noise for density methods).
+        customer_id -> segment id; -1 (:data:`payseg.cluster.NOISE`) for noise of
+        density methods and for customers without data (``customers["no_data"]``).
     segments : DataFrame
         One row per segment id, noise last: ``key`` (archetype key), ``name_en``,
         ``name_zh``, ``rule`` (why it got that name), ``size``, ``share``,
         ``action``, ``action_zh``, ``action_en``. Computed once, when the result is made: ``size`` and ``share``
         are counted from ``labels``, every id of ``labels`` has a row, and a
-        segment without a name is called ``segment <id>`` (noise: ``noise``).
+        segment without a name is called ``segment <id>`` (noise: ``noise``; -1
+        holding customers without data: ``no data``, or ``noise or no data``).
     customers : DataFrame
         One row per customer: first the attributes of ``data.customers`` that
         are present (``customer_name`` 户名, ``address`` 用电地址, ``region``
         供电单位, ``collector`` 收费员, ``meter``, ``tariff``), then ``segment``,
-        ``archetype``, ``name_zh``, ``name_en`` (the segment's names, identical
+        ``no_data`` (True for a customer without any payment or bill up to
+        ``as_of``: segment -1, no archetype, value, grade or warning, action
+        ``data_check``), ``archetype``, ``name_zh``, ``name_en`` (the segment's names, identical
         to ``segments``), ``value_class``, ``pyramid_tier``, ``credit_grade``,
         ``credit_score``, ``warning_score``, ``warning_level``,
         ``warning_reasons``, ``dominant_channel``, ``arrears_amount``, ``action``,
@@ -156,6 +161,13 @@ class SegmentationResult:
     def save_model(self, path) -> None:
         """Save the segmenter with the segment names, for ``payseg predict``."""
         names = self.segments[["key", "name_en", "name_zh"]]
+        # the model's own segment ids (label -1 only when it found noise)
+        profiles = getattr(self.segmenter, "profiles_", None)
+        if isinstance(profiles, pd.DataFrame):
+            names = names[names.index.isin(profiles.index)]
+            if NOISE in names.index and self.n_no_data:
+                names = names.copy()
+                names.loc[NOISE, ["name_zh", "name_en"]] = list(NOISE_NAMES)
         self.segmenter.save(path, segment_names=names)
 
     def _repr_html_(self) -> str:
@@ -167,10 +179,18 @@ class SegmentationResult:
         seg = self.segments
         share = seg["share"] if "share" in seg else pd.Series(np.nan, index=seg.index)
         sizes = ", ".join(f"{n} {s:.0%}" for n, s in zip(seg["name_en"], share))
+        no_data = self.n_no_data
+        extra = f", {no_data:,} without data" if no_data else ""
         return (
-            f"SegmentationResult({len(self.labels):,} customers, "
+            f"SegmentationResult({len(self.labels):,} customers{extra}, "
             f"{len(self.segments)} segments: {sizes})"
         )
+
+    @property
+    def n_no_data(self) -> int:
+        """Customers without any payment or bill (``customers["no_data"]``)."""
+        flag = self.customers.get("no_data") if len(self.customers.columns) else None
+        return 0 if flag is None else int(flag.fillna(False).astype(bool).sum())
 
 
 def _progress(total: int, enabled: bool):
@@ -255,7 +275,7 @@ def segment(
     from . import labels as lab
     from .cluster import Segmenter
     from .cluster import stability as _stability
-    from .features import build_features
+    from .features import build_features, has_data
 
     if not isinstance(data, PaymentData):
         raise TypeError(
@@ -277,6 +297,21 @@ def segment(
     with _progress(steps, progress) as bar:
         bar.set_postfix_str("features")
         X, dominant = build_features(data, as_of=as_of, return_dominant=True)
+        # Customers without any payment or bill up to as_of: reported, not segmented.
+        no_data = ~has_data(data, as_of=X.attrs["as_of"]).reindex(
+            X.index, fill_value=False
+        )
+        n_no = int(no_data.sum())
+        Xd = X[~no_data] if n_no else X
+        if n_no:
+            warnings.warn(
+                f"{n_no:,} of {len(X):,} customers have no payment or bill up to "
+                f"{X.attrs['as_of']:%Y-%m-%d} (only in the customers table, or "
+                "every row later): they get segment -1 and no_data=True, no grade "
+                "or warning, and the action data_check; they are not segmented.",
+                UserWarning,
+                stacklevel=2,
+            )
         bar.update()
 
         bar.set_postfix_str("segments")
@@ -287,31 +322,32 @@ def segment(
             random_state=random_state,
             **(segmenter_params or {}),
         )
-        seg.fit(X)
-        labels = seg.labels_
+        seg.fit(Xd)
+        fitted = seg.labels_
+        labels = fitted.reindex(X.index, fill_value=NO_DATA).astype("int64")
         bar.update()
 
         bar.set_postfix_str("names")
-        namer = lab.ArchetypeLabeller().fit(X, labels)
+        namer = lab.ArchetypeLabeller().fit(Xd, fitted)
         bar.update()
 
         bar.set_postfix_str("value")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             value = lab.ValueMatrix().fit(data.payments)
-            pyramid = lab.ValuePyramid().fit(X)
+            pyramid = lab.ValuePyramid().fit(Xd)
         bar.update()
 
         bar.set_postfix_str("credit and warnings")
         theft = data.customers["theft"] if "theft" in data.customers else None
-        credit = lab.CreditGrade().fit(X, theft=theft)
-        warn = lab.EarlyWarning().fit(X, data=data, as_of=as_of)
+        credit = lab.CreditGrade().fit(Xd, theft=theft)
+        warn = lab.EarlyWarning().fit(Xd, data=data, as_of=as_of)
         bar.update()
 
         stab = None
         if stability:
             bar.set_postfix_str("stability")
-            stab = _stability(seg, X, n_boot=int(stability), random_state=random_state)
+            stab = _stability(seg, Xd, n_boot=int(stability), random_state=random_state)
             bar.update()
 
         mig = None
@@ -326,6 +362,7 @@ def segment(
         customers = pd.DataFrame(
             {
                 "segment": labels,
+                "no_data": no_data,
                 "archetype": namer.labels_.map(_strip_suffix_map(namer)),
                 "name_zh": labels.map(seg_names["name_zh"]),
                 "name_en": labels.map(seg_names["name_en"]),
@@ -340,6 +377,9 @@ def segment(
             },
             index=X.index,
         )
+        if n_no:  # no value class either (ValueMatrix reads every payment)
+            customers["value_class"] = customers["value_class"].mask(no_data)
+            customers["archetype"] = customers["archetype"].mask(no_data)
         if "arrears_amount" in X:
             customers["arrears_amount"] = X["arrears_amount"]
         table = None
@@ -356,14 +396,21 @@ def segment(
                     "credit_grade": "grade",
                     "warning_level": "warning",
                 }
-            ),
+            ).assign(data=np.where(no_data, "no_data", "")),
             table=table,
             small_arrears=small_arrears,
         )
         customers["action"] = rec["action"]
         customers["action_zh"] = rec["action_zh"]
         customers["action_en"] = rec["action_en"]
-        segments = _segments(namer, customers, X)
+        if n_no:
+            # only the data check, even with a table without the data,no_data row
+            check = _data_check_action(table)
+            for col, text in zip(("action", "action_zh", "action_en"), check):
+                customers.loc[no_data, col] = text
+        segments = _segments(namer, customers, Xd)
+        if n_no:
+            segments = _name_no_data(segments, fitted)
         # One name per language, the same in customers and segments.
         customers["name_zh"] = labels.map(segments["name_zh"])
         customers["name_en"] = labels.map(segments["name_en"])
@@ -371,6 +418,16 @@ def segment(
         customers = customers.join(
             lab.explain_customers(X, customers, segments, credit=credit)
         )
+        if n_no:
+            day = f"{X.attrs['as_of']:%Y-%m-%d}"
+            customers.loc[no_data, "explanation_zh"] = (
+                f"无数据：截至 {day} 无缴费和账单记录，未分群，无信用等级和预警。"
+                "建议：核实客户档案。"
+            )
+            customers.loc[no_data, "explanation_en"] = (
+                f"no data: no payment or bill up to {day}, so no segment, credit "
+                "grade or warning. Action: check the customer record."
+            )
         customers = _with_attributes(customers, data)
         bar.update()
 
@@ -427,6 +484,38 @@ def _segment_table(
     )
     first = [c for c in _SEGMENT_COLUMNS if c in out]
     return out[first + [c for c in out.columns if c not in first]]
+
+
+def _data_check_action(table) -> tuple[str, str, str]:
+    """(code, zh, en) of the ``data,no_data`` row of the actions table in use, else
+    of the bundled table."""
+    from .labels import load_actions
+
+    for t in (table, load_actions()):
+        if not isinstance(t, pd.DataFrame) or "kind" not in t:
+            continue
+        row = t[(t["kind"].astype(str) == "data") & (t["key"].astype(str) == "no_data")]
+        if len(row):
+            r = row.iloc[0]
+            return str(r["action"]), str(r["action_zh"]), str(r["action_en"])
+    raise AssertionError("the bundled actions table lacks its data,no_data row")
+
+
+def _name_no_data(segments: pd.DataFrame, fitted: pd.Series) -> pd.DataFrame:
+    """Name the row of label -1: "no data", or "noise or no data" when the
+    clusterer also left customers as noise."""
+    segments = segments.copy()
+    if NO_DATA not in segments.index:
+        segments.loc[NO_DATA] = np.nan
+    zh, en = NOISE_OR_NO_DATA_NAMES if (fitted == NOISE).any() else NO_DATA_NAMES
+    for col in ("name_zh", "name_en", "key", "rule", "rule_zh", "rule_en"):
+        if col not in segments:
+            segments[col] = pd.Series(np.nan, index=segments.index, dtype=object)
+        segments[col] = segments[col].astype(object)
+    segments.loc[NO_DATA, ["name_zh", "name_en"]] = [zh, en]
+    segments.loc[NO_DATA, "rule_en"] = "no payment or bill up to as_of (not segmented)"
+    segments.loc[NO_DATA, "rule_zh"] = "截至参考日无缴费和账单记录（未分群）"
+    return segments
 
 
 def _strip_suffix_map(namer) -> dict:
@@ -670,19 +759,27 @@ def predict_saved(model, data: PaymentData) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame indexed by customer_id: ``segment`` and, when the model carries them,
-    ``name_zh`` and ``name_en`` (as in ``customers.csv`` and ``segments.csv``).
+    DataFrame indexed by customer_id: ``segment``, when the model carries them
+    ``name_zh`` and ``name_en`` (as in ``customers.csv`` and ``segments.csv``), and
+    ``no_data`` (True for a customer without any payment or bill: segment -1, named
+    ``no data``, never assigned).
     """
     from .cluster import Segmenter
-    from .features import build_features
+    from .features import build_features, has_data
 
     seg = model if isinstance(model, Segmenter) else Segmenter.load(model)
     X = build_features(data)
-    out = seg.predict(X).rename("segment").to_frame()
+    present = has_data(data, as_of=X.attrs["as_of"]).reindex(X.index, fill_value=False)
+    labels = pd.Series(NO_DATA, index=X.index, dtype="int64", name="segment")
+    if present.any():
+        labels[present.to_numpy()] = seg.predict(X[present]).to_numpy()
+    out = labels.to_frame()
     names = getattr(seg, "segment_names_", None)
     if isinstance(names, pd.DataFrame) and len(names):
         names = names.copy()
         names.index = names.index.astype(np.int64)
         out["name_zh"] = out["segment"].map(names["name_zh"])
         out["name_en"] = out["segment"].map(names["name_en"])
+        out.loc[~present, ["name_zh", "name_en"]] = list(NO_DATA_NAMES)
+    out["no_data"] = ~present
     return out

@@ -23,6 +23,7 @@ __all__ = [
     "DTYPES",
     "KINDS",
     "NOISE",
+    "NO_DATA",
     "PAYMENT_OPTIONAL",
     "PAYMENT_REQUIRED",
     "REASONS",
@@ -209,6 +210,13 @@ REASONS = (
 #: Segment label of customers a density method leaves out of every segment
 #: (scikit-learn's and hdbscan's outlier encoding).
 NOISE = -1
+
+#: Segment label of customers without any payment or bill up to ``as_of`` (known
+#: only from the customers table, or every row later): the same label as
+#: :data:`NOISE`, "in no segment", so every table, plot and score that leaves noise
+#: out leaves them out too. ``SegmentationResult.customers["no_data"]`` (True)
+#: tells them apart from density noise; they are never fed to the clusterer.
+NO_DATA = NOISE
 
 
 def segment_order(ids) -> list:

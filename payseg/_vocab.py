@@ -13,6 +13,8 @@ __all__ = [
     "ARCHETYPE_KEYS",
     "GROUP_NAMES",
     "NOISE_NAMES",
+    "NO_DATA_NAMES",
+    "NOISE_OR_NO_DATA_NAMES",
     "VALUE_CLASSES",
 ]
 
@@ -91,3 +93,10 @@ GROUP_NAMES = {
 
 #: Display name of the noise label (``payseg._schema.NOISE``): (Chinese, English).
 NOISE_NAMES = ("噪声点", "noise")
+
+#: Display name of the segment row of customers without any payment or bill
+#: (``payseg._schema.NO_DATA``, the noise label), when no customer is noise.
+NO_DATA_NAMES = ("无数据", "no data")
+
+#: ... and when density noise shares the label with them.
+NOISE_OR_NO_DATA_NAMES = ("噪声点或无数据", "noise or no data")

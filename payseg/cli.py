@@ -128,6 +128,11 @@ def _write_csv(frame, path: Path, *, index=True, quote_text=False) -> None:
         # LibreOffice's "quoted field as text") keep 0531000011 as text; pandas
         # needs dtype={"customer_id": str} (docs/cli.md).
         kw = {"quoting": csv.QUOTE_NONNUMERIC} if quote_text else {}
+        if quote_text:
+            # bools (no_data) as quoted "True"/"False": QUOTE_NONNUMERIC would leave
+            # them bare, and csv readers then take False for a number
+            bools = [c for c in frame.columns if str(frame[c].dtype) == "bool"]
+            frame = frame.astype(dict.fromkeys(bools, "str")) if bools else frame
         frame.to_csv(tmp, index=index, encoding="utf-8-sig", **kw)
 
 

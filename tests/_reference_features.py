@@ -548,6 +548,24 @@ def assert_frame_close(fast: pd.DataFrame, ref: pd.DataFrame, columns=None):
         )
 
 
+def assume_as_of_not_before_data(data, as_of) -> None:
+    """Hypothesis ``assume``: ``as_of`` is not before every dated row of ``data``.
+
+    build_features refuses such an as_of (issue 18, tests/test_degenerate.py) where
+    the reference would return all-NaN features.
+    """
+    from hypothesis import assume
+
+    if as_of is None:
+        return
+    dated = [data.payments["paid_at"]]
+    if len(data.bills):
+        start = data.bills["period"].dt.to_timestamp()
+        dated.append(data.bills["issued_on"].fillna(start))
+    first = pd.concat(dated).min()
+    assume(pd.isna(first) or first.normalize() <= pd.Timestamp(as_of))
+
+
 def check_family(
     family,
     seed,
@@ -567,6 +585,7 @@ def check_family(
         with_bills=with_bills,
         times=times,
     )
+    assume_as_of_not_before_data(data, as_of)
     # calendar=False: the reference has no calendar inference for payments-only data
     fast = payseg.build_features(
         data,

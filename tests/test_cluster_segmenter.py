@@ -412,8 +412,9 @@ def test_fit_errors(make, params, match):
 
 
 def test_infinity_is_refused():
-    # scikit-learn's own input check (NaN is allowed, infinity is not)
-    with pytest.raises(ValueError, match="Input X contains infinity"):
+    # payseg's own check before scikit-learn's: names the column and the row count
+    # (NaN is allowed, infinity is not); all 60 rows of f0 are inf
+    with pytest.raises(SegmentInputError, match=r"inf or -inf in 1 column\(s\): f0 "):
         Segmenter().fit(_table().assign(f0=np.inf))
 
 

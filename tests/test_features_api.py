@@ -385,9 +385,19 @@ def test_subset_of_random_customers_is_bit_identical(seed, size):
     as_of = "2024-09-30"
     X = payseg.build_features(data, as_of=as_of, calendar=False)
     keep = X.index[:size]
-    Y = payseg.build_features(
-        _customers_subset(data, keep), as_of=as_of, calendar=False
-    )
+    sub = _customers_subset(data, keep)
+    dated = [sub.payments["paid_at"]]
+    if len(sub.bills):
+        start = sub.bills["period"].dt.to_timestamp()
+        dated.append(sub.bills["issued_on"].fillna(start))
+    if len(sub.payments) + len(sub.bills) and pd.concat(dated).min() > pd.Timestamp(
+        as_of
+    ):
+        # every row of the subset comes after as_of: refused (issue 18), not all-NaN
+        with pytest.raises(InvalidParameterError, match="before every payment and"):
+            payseg.build_features(sub, as_of=as_of, calendar=False)
+        return
+    Y = payseg.build_features(sub, as_of=as_of, calendar=False)
     _exactly_equal(Y, X.loc[Y.index, Y.columns])
 
 

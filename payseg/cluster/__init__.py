@@ -3,7 +3,7 @@
 from .._schema import NOISE
 from ._persist import ModelFileError, ModelVersionWarning
 from ._preprocess import ClippedRobustScaler, SegmentInputError
-from ._segmenter import NoStructureWarning, Segmenter
+from ._segmenter import NoFeatureWarning, NoStructureWarning, Segmenter
 from ._stability import StabilityResult, stability
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "ClippedRobustScaler",
     "ModelFileError",
     "ModelVersionWarning",
+    "NoFeatureWarning",
     "NoStructureWarning",
     "SegmentInputError",
     "Segmenter",

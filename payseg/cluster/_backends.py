@@ -10,6 +10,7 @@ do not depend on the units of ``Z``.
 
 from __future__ import annotations
 
+import numbers
 from contextlib import ExitStack, nullcontext
 
 import numpy as np
@@ -21,6 +22,7 @@ from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.mixture import GaussianMixture
 
 from .._schema import NOISE
+from ._preprocess import SegmentInputError
 
 #: Up to this many rows, BLAS/OpenMP run on one thread: thread start-up and
 #: spin-waiting cost more than they save on small matrices, and far more on a busy
@@ -214,6 +216,19 @@ class HDBSCANBackend(Backend):
             **self.params,
         }
         params["prediction_data"] = True
+        # hdbscan's own error for too few points names neither parameter nor fix
+        mcs = params["min_cluster_size"]
+        ms = params.get("min_samples") or mcs
+        sizes = [v for v in (mcs, ms) if isinstance(v, numbers.Real)]
+        need = int(max(sizes)) if sizes else 0
+        if Z.shape[0] < need:
+            raise SegmentInputError(
+                f"method='hdbscan' needs at least {need} customers here "
+                f"(min_cluster_size={mcs}, min_samples={ms}: a segment has at least "
+                f"min_cluster_size customers); got {Z.shape[0]}. Pass "
+                f"method_params={{'min_cluster_size': m}} with 2 <= m <= "
+                f"{Z.shape[0]}, use method='kmeans', or segment more customers."
+            )
         self.estimator_ = hdbscan.HDBSCAN(**params).fit(Z)
         return self.estimator_.labels_
 

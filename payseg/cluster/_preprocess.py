@@ -152,6 +152,27 @@ def column_difference(expected, found) -> str:
     return diff + _did_you_mean(missing, extra)
 
 
+def check_finite(arr: np.ndarray, names, index=None) -> None:
+    """Raise :class:`SegmentInputError` for inf or -inf in the used columns,
+    naming each column with its number of rows (before scikit-learn sees them)."""
+    bad = np.isinf(arr)
+    if not bad.any():
+        return
+    cols = np.flatnonzero(bad.any(axis=0))
+    rows = bad.any(axis=1)
+    named = ", ".join(f"{names[j]!s} ({int(bad[:, j].sum()):,} row(s))" for j in cols)
+    where = ""
+    if index is not None:
+        ids = [str(i) for i in index[rows][:5]]
+        where = f" (customers {', '.join(ids)}{', ...' if rows.sum() > 5 else ''})"
+    raise SegmentInputError(
+        f"X holds inf or -inf in {len(cols)} column(s): {named}; "
+        f"{int(rows.sum()):,} row(s) in all{where}. Features must be finite numbers "
+        "or NaN (missing, imputed by the Segmenter): replace them, e.g. "
+        "X.replace([np.inf, -np.inf], np.nan), or fix how the table was built."
+    )
+
+
 def check_informative(X: np.ndarray, names, explicit: bool) -> None:
     """Refuse all-NaN or constant columns the user asked for, or an inert table.
 

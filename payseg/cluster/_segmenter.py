@@ -40,6 +40,27 @@ class NoStructureWarning(UserWarning):
     """``n_clusters="auto"`` found no clear segment structure (see ``structure_``)."""
 
 
+class NoFeatureWarning(UserWarning):
+    """Rows of X without any usable feature value were labelled :data:`NOISE`."""
+
+
+def _no_value_rows(arr: np.ndarray, step: str, stacklevel: int) -> np.ndarray:
+    """Rows whose every used feature is NaN (warned about, with their number)."""
+    empty = np.isnan(arr).all(axis=1) if arr.shape[1] else np.zeros(len(arr), bool)
+    n = int(empty.sum())
+    if n:
+        doing = "left out of the fit and labelled" if step == "fit" else "labelled"
+        warnings.warn(
+            f"Segmenter.{step}: {n:,} of {len(arr):,} rows have no usable feature "
+            f"value (every used column is NaN: customers without payments or bills "
+            f"up to as_of?); they are {doing} {NOISE} (no segment), not assigned. "
+            "Check their payments and bills, or leave them out of X.",
+            NoFeatureWarning,
+            stacklevel=stacklevel,
+        )
+    return empty
+
+
 def _n_rows(X) -> int:
     if hasattr(X, "shape"):
         return int(X.shape[0]) if len(X.shape) else 0
@@ -117,7 +138,8 @@ class Segmenter(
     ----------
     labels_ : Series or ndarray of shape (n_samples,)
         Segment of each customer (Series named ``"segment"`` indexed like X when X
-        is a DataFrame).
+        is a DataFrame); :data:`NOISE` for noise and for rows without any usable
+        feature value, which are left out of the fit (:class:`NoFeatureWarning`).
     profiles_ : DataFrame
         One row per segment: ``size``, ``share``, ``median__<feature>`` and
         ``mean__<feature>`` of each used feature, and ``dominant_channel`` (argmax of
@@ -332,13 +354,18 @@ class Segmenter(
                     "features= names columns, so X must be a DataFrame; got "
                     f"{type(X).__name__}. Pass a DataFrame or leave features=None."
                 )
-            arr = validate_data(self, X, reset=reset, **check)
+            # inf is refused below, naming the columns, before scikit-learn sees it
+            arr = validate_data(
+                self, X, reset=reset, **{**check, "ensure_all_finite": False}
+            )
             if reset:
                 self.features_used_ = np.asarray(
                     [f"x{j}" for j in range(arr.shape[1])], dtype=object
                 )
                 self._used_idx = np.arange(arr.shape[1])
-            return arr[:, self._used_idx], None
+            arr = arr[:, self._used_idx]
+            _preprocess.check_finite(arr, self.features_used_, None)
+            return arr, None
         index = X.index
         X = X.set_axis([str(c) for c in X.columns], axis=1)
         if reset:
@@ -363,7 +390,9 @@ class Segmenter(
         X = X[used]
         if _n_rows(X) and X.shape[1]:
             X = X.astype(float)
+        check["ensure_all_finite"] = False  # inf: refused below, naming the column
         arr = check_array(X, input_name="X", estimator=self, **check)
+        _preprocess.check_finite(arr, used, index)
         return arr, index
 
     def _empty_check(self, X):
@@ -401,11 +430,21 @@ class Segmenter(
         self._empty_check(X)
         rng = check_random_state(self.random_state)
         arr, index = self._numeric(X, reset=True)
-        n = arr.shape[0]
         names = list(self.features_used_)
+        # Rows without any usable feature are not fed to the clusterer: NOISE.
+        empty = _no_value_rows(arr, "fit", stacklevel=5)
+        n_all, full_index = arr.shape[0], index
+        if empty.any():
+            keep = ~empty
+            arr = arr[keep]
+            index = None if index is None else index[keep]
+            X = X.iloc[keep] if isinstance(X, pd.DataFrame) else np.asarray(X)[keep]
+        n = arr.shape[0]
         if n < 2:
             raise SegmentInputError(
-                f"n_samples={n}: need at least 2 customers to segment (got 1 sample)."
+                f"n_samples={n}: {n} customer(s) with a usable feature value "
+                f"({n_all} row(s) in X); need at least 2 customers to segment. "
+                "Segment more customers."
             )
         _preprocess.check_informative(arr, names, explicit=self.features is not None)
         if isinstance(self.n_clusters, numbers.Integral) and n < self.n_clusters:
@@ -472,8 +511,12 @@ class Segmenter(
                     "method='kmeans'."
                 )
         self.segment_names_ = None
-        self.labels_ = self._wrap(labels, index)
         self.profiles_ = self._profiles(X, arr, labels, names)
+        if empty.any():
+            full = np.full(n_all, NOISE, dtype=np.int64)
+            full[~empty] = labels
+            labels, index = full, full_index
+        self.labels_ = self._wrap(labels, index)
         return self
 
     def _choose_k(self, new_backend, Z, n_cat, rng, seed):
@@ -545,20 +588,25 @@ class Segmenter(
         return out
 
     # -- use ------------------------------------------------------------------------
-    def _z(self, X):
+    def _z(self, X, *, with_empty=False):
         check_is_fitted(self, "preprocessor_")
         self._empty_check(X)
         arr, index = self._numeric(X, reset=False)
         Z = self.preprocessor_.transform(arr)
         if self.method == "kprototypes":
             Z = np.hstack([Z, self._categorical_codes(X, reset=False)])
+        if with_empty:
+            return Z, index, _no_value_rows(arr, "predict", stacklevel=4)
         return Z, index
 
     def predict(self, X):
         """Assign customers to the fitted segments.
 
         hdbscan uses ``approximate_predict`` (noise is :data:`NOISE`); agglomerative
-        and back-ends without ``predict`` use the nearest segment centroid.
+        and back-ends without ``predict`` use the nearest segment centroid. A row
+        without any usable feature value (every used column NaN) gets
+        :data:`NOISE`, never a segment, with a :class:`NoFeatureWarning` giving
+        their number.
 
         Parameters
         ----------
@@ -569,8 +617,10 @@ class Segmenter(
         labels : Series or ndarray of shape (n_samples,)
         """
         with _backends.numpy_context(_n_rows(X)):
-            Z, index = self._z(X)
-            return self._wrap(self._backend.predict(Z), index)
+            Z, index, empty = self._z(X, with_empty=True)
+            labels = np.asarray(self._backend.predict(Z), dtype=np.int64)
+            labels[empty] = NOISE
+            return self._wrap(labels, index)
 
     def predict_proba(self, X):
         """Soft segment membership, one column per segment, rows summing to 1.

@@ -1,7 +1,7 @@
 """Per-customer payment-behaviour features (timing, channel, value, arrears, ...)."""
 
 from ._as_of import default_as_of
-from ._build import build_features, dominant_channel, fill_missing
+from ._build import build_features, dominant_channel, fill_missing, has_data
 from ._families import FAMILIES, check_families, feature_names
 
 __all__ = [
@@ -12,4 +12,5 @@ __all__ = [
     "dominant_channel",
     "feature_names",
     "fill_missing",
+    "has_data",
 ]

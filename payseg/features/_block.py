@@ -64,6 +64,33 @@ def _channel_codes(present: np.ndarray, categories):
     return used, lookup, rank
 
 
+def kept_payments(ns: np.ndarray, amount: np.ndarray, cutoff: int) -> np.ndarray:
+    """Payments the features use: dated, not after the ``as_of`` day, with an amount."""
+    return (ns != PERIOD_NAT) & (ns < cutoff) & ~np.isnan(amount)
+
+
+def kept_bills(issue, period, amount, cutoff: int, as_of_month: int) -> np.ndarray:
+    """Bills the features use: a known period, an amount due that is not 0, issued
+    by the ``as_of`` day (without an issue date: the period has started)."""
+    return (
+        (period != PERIOD_NAT)
+        & ~zero_cents(amount)
+        & ((issue == PERIOD_NAT) | (issue < cutoff))
+        & ((issue != PERIOD_NAT) | (period <= as_of_month))
+    )
+
+
+def _per_customer_any(mask: np.ndarray, codes, bounds: np.ndarray, n: int):
+    """bool per customer: any row of ``mask`` (rows in file order) is True.
+
+    ``codes`` maps each row to its customer (None: rows already grouped in index
+    order, ``bounds`` the offsets of each customer's rows)."""
+    if codes is None:
+        cum = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+        return (cum[bounds[1:]] - cum[bounds[:-1]]) > 0
+    return np.bincount(codes[mask], minlength=n)[:n] > 0
+
+
 def _chunks(n: int, size: int = 4_000_000):
     for start in range(0, n, size):
         yield slice(start, min(start + size, n))
@@ -154,12 +181,7 @@ class Context:
         if has_chan:
             counts = np.zeros(len(cat.categories) + 1, np.int64)
             for sl in _chunks(np_):
-                ns = self._ns[sl]
-                kept = (
-                    (ns < self._cutoff)
-                    & (ns != PERIOD_NAT)
-                    & ~np.isnan(self._amount[sl])
-                )
+                kept = kept_payments(self._ns[sl], self._amount[sl], self._cutoff)
                 counts += np.bincount(
                     self._chan_codes[sl][kept].astype(np.int64) + 1,
                     minlength=len(counts),
@@ -184,6 +206,51 @@ class Context:
         attrs = channels.attributes(self.channels)
         #: (n_channels, n_groups) one-hot of each present channel's group.
         self.group_matrix = attrs[[f"group_{g}" for g in channels.GROUPS]].to_numpy()
+
+    def coverage(self) -> tuple[np.ndarray, np.ndarray]:
+        """Two bools per customer of ``index``: has any payment or bill row, and has
+        one the features use (:func:`kept_payments`, :func:`kept_bills`)."""
+        pay_any = np.diff(self._pay_bounds) > 0
+        used = _per_customer_any(
+            kept_payments(self._ns, self._amount, self._cutoff),
+            self._pay_codes,
+            self._pay_bounds,
+            self.n,
+        )
+        if not self.has_bills:
+            return pay_any, used
+        bill_kept = kept_bills(
+            self._b_issue,
+            self._b_period,
+            self._b_amount,
+            self._cutoff,
+            self.as_of_month,
+        )
+        bill_used = _per_customer_any(
+            bill_kept, self._bill_codes, self._bill_bounds, self.n
+        )
+        return pay_any | (np.diff(self._bill_bounds) > 0), used | bill_used
+
+    def date_range(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """Days of the first and the last dated row: payment times, bill issue
+        dates (the period's first day for a bill without one); None without any."""
+        parts = [self._ns[self._ns != PERIOD_NAT]]
+        if self.has_bills:
+            start = np.where(
+                self._b_period != PERIOD_NAT,
+                self._b_period.astype("datetime64[M]")
+                .astype("datetime64[ns]")
+                .view(np.int64),
+                PERIOD_NAT,
+            )
+            when = np.where(self._b_issue != PERIOD_NAT, self._b_issue, start)
+            parts.append(when[when != PERIOD_NAT])
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return None
+        lo = min(int(p.min()) for p in parts) // NS_PER_DAY * NS_PER_DAY
+        hi = max(int(p.max()) for p in parts) // NS_PER_DAY * NS_PER_DAY
+        return pd.Timestamp(lo), pd.Timestamp(hi)
 
     def note(self, text: str) -> None:
         """Record a data-health note and warn with it (UserWarning)."""
@@ -313,7 +380,7 @@ class Block:
         bill = (
             ctx._pay_bill[rows] if ctx._pay_bill is not None else np.zeros(0, np.int64)
         )
-        keep = (ns != PERIOD_NAT) & (ns < ctx._cutoff) & ~np.isnan(amount)
+        keep = kept_payments(ns, amount, ctx._cutoff)
         # Offsets of each customer's rows: the global ones unless rows were dropped.
         bounds = ctx._pay_bounds[c0 : c1 + 1] - ctx._pay_bounds[c0]
         cols = [cust, ns, amount, chan_code, period]
@@ -355,13 +422,7 @@ class Block:
         cust = np.repeat(np.arange(self.n, dtype=np.int64), counts)
         issue, due = ctx._b_issue[rows], ctx._b_due[rows]
         period, amount = ctx._b_period[rows], ctx._b_amount[rows]
-        keep = (
-            (period != PERIOD_NAT)
-            & ~zero_cents(amount)
-            & ((issue == PERIOD_NAT) | (issue < ctx._cutoff))
-            # Bills without an issue date count once their period has started.
-            & ((issue != PERIOD_NAT) | (period <= ctx.as_of_month))
-        )
+        keep = kept_bills(issue, period, amount, ctx._cutoff, ctx.as_of_month)
         bounds = ctx._bill_bounds[c0 : c1 + 1] - ctx._bill_bounds[c0]
         if isinstance(rows, slice):
             rows = np.arange(rows.start, rows.stop, dtype=np.int64)

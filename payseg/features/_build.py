@@ -17,6 +17,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 
+from .._schema import IMPLAUSIBLE_AMOUNT
 from .._sklearn_compat import (
     Interval,
     InvalidParameterError,
@@ -25,6 +26,7 @@ from .._sklearn_compat import (
 )
 from ..calendar import BillingCalendar
 from ..data import PaymentData
+from ..exceptions import PaymentDataError
 from . import arrears, channel, trend
 from ._block import Block, Context
 from ._families import FAMILIES, MODULES, check_families
@@ -252,6 +254,7 @@ def build_features(
         "recent_periods": recent_periods,
     }
     n_threads(n_jobs, 1)  # refuse n_jobs=0 before the global pass
+    check_finite_amounts(data)
     bills = None
     if calendar is not False and not len(data.bills):
         bills = inferred_bills(data.payments, None if calendar is True else calendar)
@@ -270,13 +273,92 @@ def build_features(
             f"payments' periods with the standard calendar ({describe(cal)}); "
             "pass calendar= to change it, calendar=False to turn this off"
         )
+    if as_of is not None:
+        check_as_of_coverage(ctx, "build_features")
     X, dominant = build_blocks(
         ctx, fams, params, return_dominant=return_dominant, n_jobs=n_jobs
     )
+    check_finite(X, "build_features")
     X = fill_missing(X, fill)
     if not return_dominant:
         return X
     return X, dominant
+
+
+#: A given ``as_of`` that leaves more than this share of the customers with
+#: payments or bills without any row up to that day draws a warning.
+AS_OF_EMPTY_SHARE = 0.5
+
+
+def check_as_of_coverage(ctx: Context, caller: str) -> None:
+    """Refuse an ``as_of`` before every dated row; warn when it leaves most
+    customers with data without any payment or bill up to that day."""
+    rows, used = ctx.coverage()
+    n_rows, n_used = int(rows.sum()), int(used.sum())
+    span = ctx.date_range()
+    if not n_rows or span is None:
+        return
+    first, last = span
+    day = ctx.as_of
+    if day < first:
+        raise InvalidParameterError(
+            f"The 'as_of' parameter of {caller} is {day:%Y-%m-%d}, before every "
+            f"payment and bill in the data ({first:%Y-%m-%d} to {last:%Y-%m-%d}): "
+            f"all {n_rows:,} customers with data would have no payment or bill up "
+            "to that day and all-NaN features. Pass an as_of within that range, or "
+            "None for the latest date in the data."
+        )
+    if n_rows - n_used > AS_OF_EMPTY_SHARE * n_rows:
+        ctx.note(
+            f"as_of={day:%Y-%m-%d} leaves {n_rows - n_used:,} of the {n_rows:,} "
+            f"customers with payments or bills ({(n_rows - n_used) / n_rows:.0%}) "
+            "without any payment or bill up to that day, so their features are "
+            f"NaN; the data runs from {first:%Y-%m-%d} to {last:%Y-%m-%d}. Pass a "
+            "later as_of, or None for the latest date in the data."
+        )
+
+
+def _example_ids(ids, mask, n: int = 5) -> str:
+    shown = ", ".join(str(i) for i in pd.unique(np.asarray(ids)[mask])[:n])
+    return shown + (", ..." if int(mask.sum()) > n else "")
+
+
+def check_finite_amounts(data) -> None:
+    """Raise ``PaymentDataError`` for inf or -inf in ``payments.amount`` or
+    ``bills.amount_due`` (:func:`payseg.load` rejects such rows; a hand-made
+    PaymentData may hold them), naming the rows' customers."""
+    for kind, col in (("payments", "amount"), ("bills", "amount_due")):
+        table = getattr(data, kind)
+        if col not in table or not len(table):
+            continue
+        values = table[col].to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.isinf(values)
+        if bad.any():
+            raise PaymentDataError(
+                f"{kind}.{col} holds {int(bad.sum()):,} infinite value(s) (customers "
+                f"{_example_ids(table['customer_id'], bad)}); amounts must be finite."
+                f" Load the tables with payseg.load, which rejects such rows "
+                f"(reason {IMPLAUSIBLE_AMOUNT!r}), or drop them."
+            )
+
+
+def check_finite(X: pd.DataFrame, caller: str) -> None:
+    """Raise ``ValueError`` naming the columns of the feature table ``X`` that hold
+    inf or -inf, with the number of rows and a few customer ids."""
+    values = X.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = np.isinf(values)
+    if not bad.any():
+        return
+    cols = np.flatnonzero(bad.any(axis=0))
+    rows = bad.any(axis=1)
+    named = ", ".join(
+        f"{X.columns[j]!s} ({int(bad[:, j].sum()):,} row(s))" for j in cols[:10]
+    )
+    raise ValueError(
+        f"{caller} computed infinite values in {len(cols)} column(s): {named}; "
+        f"{int(rows.sum()):,} customers ({_example_ids(X.index, rows)}). This is a "
+        "payseg bug: please report it with these customers' payments and bills."
+    )
 
 
 def build_blocks(
@@ -431,3 +513,45 @@ def dominant_channel(data, as_of=None) -> pd.Series:
     ctx = Context(data, as_of=_check_as_of(as_of, "dominant_channel"))
     found = [channel.dominant_codes(block) for block in ctx.blocks()]
     return pd.concat(found) if len(found) > 1 else found[0]
+
+
+@validate_params(
+    {"data": "no_validation", "as_of": _AS_OF},
+    prefer_skip_nested_validation=True,
+)
+def has_data(data, as_of=None) -> pd.Series:
+    """Whether each customer has a payment or bill that :func:`build_features` uses.
+
+    False for customers known only from the customers table, or whose every row
+    comes after ``as_of`` (or has no date, no amount, a bill of 0): their features
+    are NaN. :func:`payseg.segment` reports them as "no data" instead of assigning a
+    segment (``result.customers["no_data"]``).
+
+    Parameters
+    ----------
+    data : PaymentData
+    as_of : date-like, optional
+        As in :func:`build_features`.
+
+    Returns
+    -------
+    Series of bool indexed by ``customer_id``, like :func:`build_features`.
+
+    Examples
+    --------
+    >>> import pandas as pd, payseg
+    >>> pay = pd.DataFrame({
+    ...     "customer_id": pd.Series(["a", "b"], dtype="str"),
+    ...     "paid_at": pd.to_datetime(["2024-01-05", "2024-03-20"]),
+    ...     "amount": [100.0, 80.0]})
+    >>> customers = pd.DataFrame(index=pd.Index(["a", "b", "c"], name="customer_id"))
+    >>> data = payseg.PaymentData(payments=pay, customers=customers)
+    >>> has_data(data).to_dict()
+    {'a': True, 'b': True, 'c': False}
+    >>> has_data(data, as_of="2024-02-01").to_dict()
+    {'a': True, 'b': False, 'c': False}
+    """
+    check_data(data, "has_data")
+    ctx = Context(data, as_of=_check_as_of(as_of, "has_data"))
+    _, used = ctx.coverage()
+    return pd.Series(used, index=ctx.index, name="has_data")

@@ -29,6 +29,8 @@ DEFAULT_COLUMNS = {
     "value_class": "value_class",
     "warning": "warning",
     "arrears": "arrears",
+    # "no_data" for customers without any payment or bill (payseg.segment)
+    "data": "data",
 }
 
 #: Arrears (yuan) below which a customer gets a reminder, never a cut-off notice.
@@ -63,8 +65,8 @@ def load_actions(path=None) -> pd.DataFrame:
     """The service-actions table: the bundled default, or your own edited copy.
 
     Each row maps one value of one customer attribute (``kind``: archetype, tier,
-    grade, value_class, warning or arrears; ``key``: e.g. ``chronic_late``, ``A``,
-    ``small``) to an
+    grade, value_class, warning, arrears or data; ``key``: e.g. ``chronic_late``,
+    ``A``, ``small``, ``no_data``) to an
     action with a ``priority`` (lower wins). The row ``*,*`` is the default action.
     To change the actions, save this table (``load_actions().to_csv("my.csv",
     index=False)``), edit it in a spreadsheet and pass ``load_actions("my.csv")`` to
@@ -133,8 +135,9 @@ def recommend(
         Actions table (default :func:`load_actions`).
     columns : mapping, optional
         kind -> column of ``customers`` (default: ``archetype``, ``tier``,
-        ``grade``, ``value_class``, ``warning``, ``arrears``); missing columns are
-        skipped. Without an ``arrears`` column, an ``arrears_amount`` column (yuan)
+        ``grade``, ``value_class``, ``warning``, ``arrears``, ``data``: ``no_data``
+        for a customer without any payment or bill, whose bundled action is
+        ``data_check`` ahead of every other); missing columns are skipped. Without an ``arrears`` column, an ``arrears_amount`` column (yuan)
         is classed by :func:`arrears_class`.
     small_arrears : float, default 100
         Arrears below this many yuan are ``small``: a reminder, never a cut-off

@@ -17,6 +17,7 @@ from ._common import (
     _action_texts,
     _colors,
     _method,
+    _n_no_data,
     _n_segments,
     _n_warnings,
 )
@@ -145,6 +146,11 @@ def summary_html(result, *, max_rows=30) -> str:
     )
     if _n_warnings(result.warnings):
         head += f", {_n_warnings(result.warnings):,} early warnings"
+    if _n_no_data(result):
+        head += (
+            f", {_n_no_data(result):,} customers without any payment or bill "
+            "(no data: not segmented)"
+        )
     td = 'style="padding:2px 8px;text-align:{a};border-bottom:1px solid #ddd"'
     left, right = td.format(a="left"), td.format(a="right")
     nowrap = left[:-1] + ';white-space:nowrap"'

@@ -12,6 +12,15 @@ def _is_noise(sid) -> bool:
     return bool(isinstance(sid, (int, np.integer)) and sid < 0)
 
 
+def _n_no_data(result) -> int:
+    """Customers without any payment or bill (``customers["no_data"]``), 0 without
+    that column (a hand-made or older result)."""
+    customers = getattr(result, "customers", None)
+    if not isinstance(customers, pd.DataFrame) or "no_data" not in customers:
+        return 0
+    return int(customers["no_data"].fillna(False).astype(bool).sum())
+
+
 def _n_segments(result) -> int:
     """Segments with customers, noise left out."""
     segs = result.segments

@@ -6,7 +6,7 @@ import datetime as _dt
 
 import pandas as pd
 
-from ._common import _is_noise, _method, _n_segments, _n_warnings
+from ._common import _is_noise, _method, _n_no_data, _n_segments, _n_warnings
 from ._model import _int, _money, _pct, _text
 
 
@@ -77,9 +77,17 @@ def _key_points(result, segs) -> list:
             "the data summary."
         )
     noise = segs.loc[[_is_noise(i) for i in segs.index]]
-    if len(noise) and noise["size"].sum():
+    n_all = max(int(segs["size"].sum()), 1)
+    n_no_data = _n_no_data(result)
+    n_noise = int(noise["size"].sum()) - n_no_data if len(noise) else 0
+    if n_noise > 0:
         points.append(
-            f"{int(noise['size'].sum()):,} customers "
-            f"({noise['share'].sum():.1%}) fit no segment (noise)."
+            f"{n_noise:,} customers ({n_noise / n_all:.1%}) fit no segment (noise)."
+        )
+    if n_no_data:
+        points.append(
+            f"{n_no_data:,} customers ({n_no_data / n_all:.1%}) have no payment or "
+            "bill in the data (no data): not segmented, no credit grade; action: "
+            "check the customer record (column no_data)."
         )
     return points

@@ -217,3 +217,28 @@ def test_three_districts_load_together(field, exported):
     got = data.customers["region"].astype(str)
     want = field.customers["region"].astype(str).reindex(got.index)
     assert (got == want).all()
+
+
+def test_date_only_reversal_cancels_a_timed_payment_of_its_day():
+    # The negative row written with a date only (midnight) reverses the payment
+    # of that day written with its time (it used to be left unmatched and the
+    # payment kept twice).
+    frame = pd.DataFrame(
+        {
+            "户号": ["001", "001", "001", "001"],
+            "缴费时间": [
+                "2025-03-05 10:00:00",
+                "2025-04-07 14:57:14",
+                "2025-04-07",
+                "2025-04-07 15:40:06",
+            ],
+            "缴费方式": ["微信支付"] * 4,
+            "实收金额": ["80.00", "59.28", "-59.28", "59.28"],
+        }
+    )
+    data = payseg.load(frame)
+    reasons = data.rejected.set_index("line")["reason"].to_dict()
+    assert reasons[4] == "reversal"
+    assert list(reasons.values()).count("reversed payment") == 1
+    assert data.payments["amount"].tolist() == [80.0, 59.28]
+    assert len(data.payments) + len(data.rejected) == 4

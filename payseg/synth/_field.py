@@ -153,7 +153,11 @@ class _Field:
         self.codes = _channels.codes()
         self.pos = {c: i for i, c in enumerate(self.codes)}
         tab = _channels.table()
-        self.group = tab.loc[list(self.codes), "group"].to_numpy()
+        group = tab.loc[list(self.codes), "group"].to_numpy()
+        names = list(_HOURS)
+        # per channel code: its family's index in _HOURS, and "closed on Sundays"
+        self.family = np.array([names.index(g) for g in group], dtype=np.int8)
+        self.sunday_closed = np.isin(group, ["counter", "agent"])
         # First day of each month start .. start + P + 2.
         self.ms = month_start_days(start.ordinal + np.arange(P + 3)).astype(np.int64)
         self.d0, self.d_end = int(self.ms[0]), int(self.ms[P + 1])
@@ -319,13 +323,14 @@ class _Field:
         grp = np.searchsorted(
             flat_bounds, r_loc * big + kth[r_loc, c_loc], side="right"
         )
-        # One payment per group, anchored on its last bill.
-        g_id, first_row = np.unique(grp, return_index=True)
-        inv = np.searchsorted(g_id, grp)
+        # One payment per group, anchored on its last bill (grp is sorted already).
+        new = np.r_[True, grp[1:] != grp[:-1]] if grp.size else np.zeros(0, bool)
+        first_row = np.flatnonzero(new)
+        inv = np.cumsum(new) - 1
         last_row = np.r_[first_row[1:], grp.size] - 1
         a_r, a_c = r_loc[last_row], c_loc[last_row]
         cust = members[a_r]
-        G = g_id.size
+        G = first_row.size
         mean, spread = c["mean"][cust], c["spread"][cust]
         base = np.where(c["anchor_due"][cust], due[a_r, a_c], issue[a_r, a_c])
         delay = mean + spread * rng.standard_normal(G)
@@ -355,8 +360,7 @@ class _Field:
         day = np.where(off, off_day, base + delay)
         day = np.maximum(np.floor(day), issue[a_r, a_c]).astype(np.int64)
         # Counters are closed on Sundays: the next Monday.
-        grp_name = self.group[chan]
-        sunday = ((day + 3) % 7 == 6) & np.isin(grp_name, ["counter", "agent"])
+        sunday = ((day + 3) % 7 == 6) & self.sunday_closed[chan]
         day = day + sunday
         # Partial payments and last bills left unpaid by deteriorating customers.
         unpaid = np.zeros(G, dtype=bool)
@@ -447,10 +451,9 @@ class _Field:
     # ------------------------------------------------------------------ everyone
     def _time_of_day(self, pay):
         rng = self.rng
-        names = list(_HOURS)
-        g = np.array([names.index(x) for x in self.group[pay["chan"]]])
-        h0 = np.array([_HOURS[x][0] for x in names])[g]
-        hl = np.array([_HOURS[x][1] for x in names])[g]
+        g = self.family[pay["chan"]]
+        h0 = np.array([v[0] for v in _HOURS.values()])[g]
+        hl = np.array([v[1] for v in _HOURS.values()])[g]
         secs = (h0 * 3600 + rng.random(g.size) * hl * 3600).astype(np.int64)
         pay["stamp"] = pay["day"] * 86_400 + secs
         return pay
@@ -476,7 +479,14 @@ class _Field:
         rng, c, P = self.rng, self.cust, self.P
         n = ids.size
         regions = [DISTRICTS[d][0] for d in _DISTRICT_KEYS]
-        order = np.lexsort((pay["stamp"], pay["cust"]))
+        if n < (1 << 22) and pay["stamp"].size:
+            # one stable sort of a combined key (seconds span < 2**40)
+            base = pay["stamp"].min()
+            order = np.argsort(
+                (pay["cust"] << 40) | (pay["stamp"] - base), kind="stable"
+            )
+        else:
+            order = np.lexsort((pay["stamp"], pay["cust"]))
         cust = pay["cust"][order]
         period = pay["period"][order]
         # Districts A and B leave 2% of periods blank; C's payments always carry one.

@@ -242,3 +242,37 @@ def test_date_only_reversal_cancels_a_timed_payment_of_its_day():
     assert list(reasons.values()).count("reversed payment") == 1
     assert data.payments["amount"].tolist() == [80.0, 59.28]
     assert len(data.payments) + len(data.rejected) == 4
+
+
+def test_loader_rejects_exactly_the_planted_reversals_and_duplicates(field):
+    back = payseg.load(field.payments, bills=field.bills, customers=field.customers)
+    reasons = back.rejected["reason"].value_counts()
+    planted = field.health
+    assert planted["planted_reversals"] > 0 and planted["planted_duplicates"] > 0
+    assert reasons["reversed payment"] == planted["planted_reversals"]
+    assert reasons["reversal"] == planted["planted_reversals"]
+    assert reasons["exact duplicate row"] == planted["planted_duplicates"]
+    assert len(back.payments) + len(back.rejected) == len(field.payments)
+    assert (back.payments["amount"] >= 0).all()
+
+
+def test_planted_deterioration_is_visible(field):
+    truth = field.truth
+    pay = field.payments[field.payments["amount"] > 0].dropna(subset=["period"])
+    bills = field.bills.set_index(["customer_id", "period"])["due_on"]
+    due = bills.reindex(pd.MultiIndex.from_arrays([pay["customer_id"], pay["period"]]))
+    late = (pay["paid_at"].to_numpy() - due.to_numpy()) / np.timedelta64(1, "D")
+    start = pay["customer_id"].map(truth["deteriorate_from"])
+    after = (pay["period"] >= start).to_numpy()
+    sym = pay["customer_id"].map(truth["symptoms"]).fillna("")
+    # rising delay: days after the due date grow in the deteriorating months
+    delay = sym.str.contains("delay").to_numpy()
+    assert np.nanmean(late[delay & after]) > np.nanmean(late[delay & ~after]) + 5
+    # auto-debit stopping: bank debits give way to manual payments
+    stops = sym.str.contains("debit_stops").to_numpy()
+    auto = pay["channel"].astype(str).isin(AUTO).to_numpy()
+    assert auto[stops & ~after].mean() > 0.5
+    assert auto[stops & after].mean() < 0.2
+    # healthy customers: the same before and after a comparable month
+    healthy = ~truth["deteriorating"]
+    assert healthy.sum() > 0.9 * len(truth)

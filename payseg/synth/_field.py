@@ -259,6 +259,14 @@ class _Field:
         pay_pre = self._prepaid(np.flatnonzero(prepaid))
         pay = {k: np.concatenate([pay_post[k], pay_pre[k]]) for k in pay_post}
         pay = self._time_of_day(pay)
+        # Districts A and B leave 2% of periods blank; C's payments always carry one.
+        period = pay["period"]
+        blank = (
+            (period != _NAT)
+            & (self.cust["dist"][pay["cust"]] != 2)
+            & (rng.random(period.size) < 0.02)
+        )
+        pay["period"] = np.where(blank, _NAT, period)
         pay = self._defects(pay)
         ids = _make_ids(n)
         return self._frames(pay, bills, ids, prepaid)
@@ -476,7 +484,7 @@ class _Field:
 
     # ------------------------------------------------------------------ frames
     def _frames(self, pay, bills, ids, prepaid):
-        rng, c, P = self.rng, self.cust, self.P
+        c, P = self.cust, self.P
         n = ids.size
         regions = [DISTRICTS[d][0] for d in _DISTRICT_KEYS]
         if n < (1 << 22) and pay["stamp"].size:
@@ -489,11 +497,6 @@ class _Field:
             order = np.lexsort((pay["stamp"], pay["cust"]))
         cust = pay["cust"][order]
         period = pay["period"][order]
-        # Districts A and B leave 2% of periods blank; C's payments always carry one.
-        blank = (
-            (period != _NAT) & (c["dist"][cust] != 2) & (rng.random(cust.size) < 0.02)
-        )
-        period = np.where(blank, _NAT, period)
         payments = _frame(
             {
                 "customer_id": _take_ids(ids, cust),

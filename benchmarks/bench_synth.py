@@ -11,6 +11,7 @@ Baselines:
 Usage::
 
     python benchmarks/bench_synth.py --customers 1000000 --months 24
+    python benchmarks/bench_synth.py --customers 200000 --scenario field
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--market", default="cn")
     parser.add_argument(
+        "--scenario",
+        default="default",
+        choices=["default", "field"],
+        help="generate(scenario=...); field ignores --market",
+    )
+    parser.add_argument(
         "--write",
         action="store_true",
         help="also time payseg.synth.write (export-style CSV)",
@@ -46,8 +53,13 @@ def main(argv=None) -> int:
     import payseg
 
     t0 = time.perf_counter()
+    extra = (
+        {"market": args.market}
+        if args.scenario == "default"
+        else {"scenario": args.scenario}
+    )
     data = payseg.synth.generate(
-        args.customers, seed=args.seed, months=args.months, market=args.market
+        args.customers, seed=args.seed, months=args.months, **extra
     )
     t_gen = time.perf_counter() - t0
     rss_gen = _peak_rss_mib()
@@ -73,7 +85,7 @@ def main(argv=None) -> int:
 
     print(
         f"payseg.synth.generate: {args.customers:,} customers x {args.months} months "
-        f"(market {args.market})"
+        f"({'market ' + args.market if args.scenario == 'default' else 'field'})"
     )
     print(f"  rows: {n_pay:,} payments, {n_bill:,} bills")
     print(f"  generate:        {t_gen:8.2f} s   ({n_pay / t_gen:,.0f} payments/s)")

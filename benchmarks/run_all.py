@@ -27,6 +27,7 @@ QUICK = {
     "bench_labels.py": ["--customers", "20000"],
     "bench_report.py": ["--customers", "5000"],
     "bench_quality.py": ["--customers", "2000", "--seeds", "0"],
+    "bench_field.py": ["--customers", "2000", "--seeds", "0", "--no-districts"],
     "bench_scale.py": ["--sizes", "50000", "--quiet"],
     "bench_model_file.py": ["--customers", "20000"],
     "bench_degenerate.py": ["--customers", "20000"],

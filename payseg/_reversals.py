@@ -111,6 +111,11 @@ def match_reversals(
     if not (negative.any() or action.any() or (alive & (status == "reversed")).any()):
         return counts
     t = paid_at.to_numpy().view(np.int64) + np.arange(n, dtype=np.int64)
+    # A cancelling row with a date only (midnight) may cancel a payment of that day
+    # written with its time: match it as if at the end of its day.
+    day_ns = 86_400 * 10**9
+    dated = (negative | action) & (paid_at.to_numpy().view(np.int64) % day_ns == 0)
+    t = np.where(dated, t + day_ns - n - 1, t)
     window = int(pd.Timedelta(days=window_days).value)
     cents = np.round(np.abs(amt) * 100)
     cid = pd.Series(ids.to_numpy(), dtype=object)

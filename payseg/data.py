@@ -513,7 +513,12 @@ def _load_table(
             encodings[name] = raw.attrs["encoding"]
         sources[name] = {"role": kind, "encoding": encoding}
         _warn_rejections(name, n_read, bad)
-    table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    # Customers tables are indexed by customer_id: keep it when several are joined.
+    table = (
+        frames[0]
+        if len(frames) == 1
+        else pd.concat(frames, ignore_index=kind != "customers")
+    )
     return table, rejected, counts, sources, health, attributes
 
 

@@ -2,12 +2,15 @@
 
 from ._archetypes import ARCHETYPE_KEYS, Archetype
 from ._export import DEFECT_KINDS, write
+from ._field import BEHAVIOURS, DISTRICTS, write_districts
 from ._generate import generate
 from ._markets import MARKETS, Market, default_archetypes, get_market
 
 __all__ = [
     "ARCHETYPE_KEYS",
+    "BEHAVIOURS",
     "DEFECT_KINDS",
+    "DISTRICTS",
     "MARKETS",
     "Archetype",
     "Market",
@@ -15,4 +18,5 @@ __all__ = [
     "generate",
     "get_market",
     "write",
+    "write_districts",
 ]

@@ -100,6 +100,8 @@ def write(
     seed=0,
     *,
     encoding: str = "utf-8",
+    tables=("payments", "bills", "customers"),
+    headers=None,
 ) -> pd.DataFrame:
     """Write ``payments``, ``bills`` and ``customers`` files like a utility export.
 
@@ -130,6 +132,11 @@ def write(
         Seeds the choice of spellings and defects.
     encoding : {"utf-8", "utf-8-sig", "gb18030"}, default "utf-8"
         CSV encoding (exports come as GB18030 as often as UTF-8).
+    tables : sequence of {"payments", "bills", "customers"}, default ("payments", "bills", "customers")
+        The files to write (an export without a bills table: leave "bills" out).
+    headers : mapping, optional
+        ``{table: {canonical column: header}}`` replacing some of the export
+        style's headers (another system's names, e.g. 用户编号 for 户号).
 
     Returns
     -------
@@ -165,6 +172,11 @@ def write(
         raise ValueError(
             f"encoding must be 'utf-8', 'utf-8-sig' or 'gb18030', got {encoding!r}"
         )
+    unknown = sorted(set(tables) - set(_HEADERS))
+    if unknown or not len(tables):
+        raise ValueError(
+            f"tables must be a non-empty subset of {list(_HEADERS)}, got {tables!r}"
+        )
     rng = np.random.default_rng(seed)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -173,17 +185,20 @@ def write(
     if customers is None or not len(customers):
         ids = data.customer_ids
         customers = pd.DataFrame(index=ids)
-    tables = {
+    built = {
         "payments": _payments(data.payments, rng, style),
         "bills": _bills(data.bills, rng, style),
         "customers": _customers(customers, rng, style),
     }
     parts = []
-    for name, cols in tables.items():
+    for name, cols in built.items():
         cols, ledger = _inject(name, cols, rng, defects)
+        if name not in tables:
+            continue
         path = directory / f"{name}.{ext}"
-        headers = _HEADERS[name] if style == "export" else {c: c for c in cols}
-        table = pa.table({headers[c]: arr for c, arr in cols.items()})
+        names = dict(_HEADERS[name]) if style == "export" else {c: c for c in cols}
+        names.update((headers or {}).get(name, {}))
+        table = pa.table({names[c]: arr for c, arr in cols.items()})
         _write_table(table, path, format, encoding)
         ledger.insert(0, "file", path.name)
         ledger.insert(1, "source", str(path))
@@ -458,7 +473,35 @@ def _payments(p, rng, style) -> dict[str, pa.Array]:
         cols["period"] = _periods(p["period"], rng, style)
     if "region" in p:
         cols["region"] = _labels(p["region"])
+    # A row repeated in the data (a duplicate in the source system) is written with
+    # the same spellings as the row before it: a real export repeats the text.
+    first = _first_of_repeats(p)
+    if first is not None:
+        take = pa.array(first)
+        cols = {c: arr.take(take) for c, arr in cols.items()}
     return cols
+
+
+def _first_of_repeats(p: pd.DataFrame) -> np.ndarray | None:
+    """Row -> first row of its run of identical consecutive rows (None: no runs)."""
+    n = len(p)
+    if n < 2:
+        return None
+    same = np.ones(n - 1, dtype=bool)
+    for col in ("customer_id", "paid_at", "amount", "channel", "period", "region"):
+        if col not in p:
+            continue
+        rows = np.flatnonzero(same)
+        if not rows.size:
+            return None
+        a = p[col].iloc[rows].reset_index(drop=True)
+        b = p[col].iloc[rows + 1].reset_index(drop=True)
+        eq = (a.astype(object) == b.astype(object)) | (a.isna() & b.isna())
+        same[rows] = eq.to_numpy(dtype=bool)
+    if not same.any():
+        return None
+    start = np.r_[True, ~same]
+    return np.maximum.accumulate(np.where(start, np.arange(n), 0))
 
 
 def _bills(b, rng, style) -> dict[str, pa.Array]:

@@ -24,6 +24,7 @@ from .._schema import empty, empty_rejected
 from ..calendar import BillingCalendar, month_start_days, next_workday
 from ..data import PaymentData
 from ._archetypes import Archetype
+from ._common import _frame, _make_ids, _take_ids, _tiered
 from ._markets import Market, get_market
 
 __all__ = ["generate"]
@@ -104,6 +105,7 @@ def generate(
     noise: float = 1.0,
     *,
     missing_period: float = 0.03,
+    scenario: str = "default",
 ) -> PaymentData:
     """Generate resident customers with planted payment-behaviour archetypes.
 
@@ -134,6 +136,15 @@ def generate(
     missing_period : float, default 0.03
         Share of postpaid payments whose billing period is blanked (NaT), as in real
         exports.
+    scenario : {"default", "field"}, default "default"
+        "field": a field-realistic province extract instead of the archetypes
+        (three districts, one billed bimonthly, one without bills; twelve
+        overlapping behaviours; new and closed accounts; reversals and duplicates;
+        5% of postpaid customers deteriorating), described in docs/synth.md. Only
+        ``n_customers``, ``seed``, ``start`` and ``months`` apply to it; write it
+        with :func:`payseg.synth.write_districts`. Its truth has ``behaviour``
+        (also as ``archetype``), ``district``, ``deteriorating``,
+        ``deteriorate_from`` and ``migration_month``.
 
     Returns
     -------
@@ -153,6 +164,29 @@ def generate(
     >>> bool(data.payments.equals(payseg.synth.generate(200, seed=1, months=6).payments))
     True
     """
+    if scenario == "field":
+        changed = [
+            name
+            for name, value, default in (
+                ("market", market, "cn"),
+                ("archetypes", archetypes, None),
+                ("calendar", calendar, None),
+                ("noise", noise, 1.0),
+                ("missing_period", missing_period, 0.03),
+            )
+            if not (value is default or value == default)
+        ]
+        if changed:
+            raise ValueError(
+                f"scenario='field' plants its own behaviours, calendars and noise; "
+                f"got {changed} too. Leave them at their defaults (the field "
+                "scenario takes n_customers, seed, start and months)"
+            )
+        from ._field import generate_field
+
+        return generate_field(n_customers, seed=seed, start=start, months=months)
+    if scenario != "default":
+        raise ValueError(f"scenario must be 'default' or 'field', got {scenario!r}")
     mk = get_market(market)
     specs = _resolve_archetypes(archetypes, mk)
     cal = mk.calendar if calendar is None else calendar
@@ -707,40 +741,6 @@ class _Gen:
         )
 
 
-def _frame(columns: dict, index=None) -> pd.DataFrame:
-    """DataFrame from columns without copying them into 2-D blocks.
-
-    ``pd.DataFrame(dict)`` consolidates same-dtype columns (a copy of every one of
-    them); concatenating Series keeps one block per column and shares the memory.
-    """
-    series = [pd.Series(v, name=k, index=index, copy=False) for k, v in columns.items()]
-    return pd.concat(series, axis=1)
-
-
-def _make_ids(n: int) -> np.ndarray:
-    """Account numbers as fixed-width bytes: "00" + an 8-digit (or longer) serial."""
-    serial = np.arange(n, dtype=np.int64) + 10_000_001
-    width = max(8, len(str(int(serial[-1]))))
-    return np.char.add(b"00", np.char.zfill(serial.astype(f"S{width}"), width))
-
-
-def _take_ids(ids: np.ndarray, rows: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """``ids[rows]`` as a pandas "str" array, built straight from Arrow buffers.
-
-    The ids are fixed-width bytes, so the Arrow offsets are a plain arange: this is
-    several times faster than creating millions of Python strings.
-    """
-    import pyarrow as pa
-
-    width = ids.dtype.itemsize
-    data = np.ascontiguousarray(ids[rows])
-    offsets = np.arange(0, width * (rows.size + 1), width, dtype=np.int64)
-    arr = pa.LargeStringArray.from_buffers(
-        rows.size, pa.py_buffer(offsets), pa.py_buffer(data)
-    )
-    return pd.StringDtype("pyarrow", na_value=np.nan).__from_arrow__(arr)
-
-
 def _day_of_month(day: np.ndarray) -> np.ndarray:
     """Day of month (1-31) of day numbers, through a lookup over the range spanned."""
     if day.size == 0:
@@ -751,18 +751,6 @@ def _day_of_month(day: np.ndarray) -> np.ndarray:
         np.int64
     ) + 1
     return dom[day - lo]
-
-
-def _tiered(kwh, tier_kwh, tier_price, months_per_bill):
-    """Cost of ``kwh`` under a block tariff (tier bounds scale with bill length)."""
-    bounds = np.asarray(tier_kwh, dtype=float) * months_per_bill
-    prices = np.asarray(tier_price, dtype=float)
-    cost = np.zeros_like(kwh)
-    lower = 0.0
-    for upper, price in zip(list(bounds) + [np.inf], prices):
-        cost += np.clip(kwh - lower, 0, upper - lower) * price
-        lower = upper
-    return cost
 
 
 class _TruthCollector:

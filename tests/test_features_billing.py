@@ -216,6 +216,32 @@ def test_payments_only_data_gets_timing_from_the_calendar():
     assert off.attrs["calendar_inferred"] is False
 
 
+def test_payments_only_customers_beside_billed_ones_get_inferred_bills():
+    # A province extract: one district exports bills, another only payments with
+    # 电费年月. The payments-only customer must get the same timing as when its
+    # payments are read alone (the no-bills path above), not NaN; the billed
+    # customer keeps its own bills, and as_of comes from data, not inferred dates.
+    billed = [("b", "2025-04-20", 100.0, "2025-04")]
+    pay = _pay(PERIOD_PAYMENTS + billed)
+    bills = _bills([("b", "2025-04", "2025-04-05", "2025-04-30", 100.0)])
+    data = payseg.PaymentData(payments=pay, bills=bills)
+    with pytest.warns(UserWarning, match="1 customers have payments with periods"):
+        X = payseg.build_features(data, calendar=PLAIN)
+    assert X.attrs["as_of"] == pd.Timestamp("2025-07-02")
+    with pytest.warns(UserWarning, match="no bills table"):
+        alone = payseg.build_features(
+            payseg.PaymentData(payments=_pay(PERIOD_PAYMENTS)),
+            calendar=PLAIN,
+            as_of="2025-07-02",
+        )
+    cols = ["delay_days_mean", "days_to_due_mean", "late_share"]
+    pd.testing.assert_series_equal(X.loc["p", cols], alone.loc["p", cols])
+    assert X.loc["b", "delay_days_mean"] == 15  # its own bill: issued 04-05
+    # calendar=False: no inference, the payments-only customer has no timing
+    off = payseg.build_features(data, calendar=False)
+    assert np.isnan(off.loc["p", "delay_days_mean"])
+
+
 def test_bimonthly_calendar_inference():
     cal = BillingCalendar(frequency="bimonthly", holidays=None, roll_issue=False)
     data = payseg.PaymentData(payments=_pay([("q", "2025-05-10", 80.0, "2025-03")]))

@@ -151,9 +151,12 @@ class Context:
         self.as_of_rule = "given"
         # as_of: latest payment or bill-issue date; data after it is ignored.
         if as_of is None:
+            # as_of_bills: True, False or a mask of the bills that are data (not
+            # inferred from the payments' periods).
+            use = self._bill_usable() & as_of_bills if nb else None
             issue = (
-                np.where(self._bill_usable(), self._b_issue, PERIOD_NAT)
-                if nb and as_of_bills
+                np.where(use, self._b_issue, PERIOD_NAT)
+                if nb and np.any(as_of_bills)
                 else self._ns[:0]
             )
             latest = robust_latest(self._ns, issue)

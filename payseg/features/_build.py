@@ -255,21 +255,42 @@ def build_features(
     }
     n_threads(n_jobs, 1)  # refuse n_jobs=0 before the global pass
     check_finite_amounts(data)
-    bills = None
-    if calendar is not False and not len(data.bills):
-        bills = inferred_bills(data.payments, None if calendar is True else calendar)
+    bills, n_real = None, len(data.bills)
+    if calendar is not False:
+        cal_arg = None if calendar is True else calendar
+        if not n_real:
+            bills = inferred_bills(data.payments, cal_arg)
+        else:
+            # A payments-only source beside billed ones (one district exports no
+            # bills table): customers with periods on their payments but no bill at
+            # all get bills inferred too, else every timing feature is NaN for them.
+            unbilled = ~data.payments["customer_id"].isin(data.bills["customer_id"])
+            extra = (
+                inferred_bills(data.payments[unbilled.to_numpy()], cal_arg)
+                if unbilled.any()
+                else None
+            )
+            if extra is not None:
+                bills = pd.concat([data.bills, extra], ignore_index=True)
     if bills is None:
         ctx = Context(data, as_of=as_of)
     else:
-        # as_of from the payments: inferred issue dates are not data.
+        # as_of from the data: inferred issue dates are not data.
+        real = np.arange(len(bills)) < n_real
         ctx = Context(
-            dataclasses.replace(data, bills=bills), as_of=as_of, as_of_bills=False
+            dataclasses.replace(data, bills=bills), as_of=as_of, as_of_bills=real
         )
         ctx.calendar_inferred = True
         cal = BillingCalendar() if calendar in (None, True) else calendar
+        n_inf = len(bills) - n_real
+        whose = bills["customer_id"].iloc[n_real:].nunique()
         ctx.note(
-            f"no bills table: {len(bills):,} bills of "
-            f"{bills['customer_id'].nunique():,} customers inferred from the "
+            (
+                "no bills table: "
+                if not n_real
+                else f"{whose:,} customers have payments with periods but no bill: "
+            )
+            + f"{n_inf:,} bills of {whose:,} customers inferred from the "
             f"payments' periods with the standard calendar ({describe(cal)}); "
             "pass calendar= to change it, calendar=False to turn this off"
         )

@@ -155,3 +155,15 @@ def test_default_rule_finds_seven_separated_blobs():
         assert not seg.no_structure_
         found.append(seg.n_clusters_)
     assert found == [7, 7], found
+
+
+def test_gap_parsimonious_ignores_a_gap_that_crept_past_the_groups():
+    # four separated blobs: the gap jumps into k=4, then creeps up by less than its
+    # (tiny) standard error only from k=6 on; the silhouette there is 0.43 of the best
+    gap = [0.5, 0.9, 1.96, 2.01, 2.07, 2.071, 2.08]
+    sil = [0.45, 0.59, 0.72, 0.63, 0.31, 0.30, 0.29]
+    scores = _gap_scores(gap, sil, se=0.005)
+    assert _select_k.choose_k(scores, "gap", "t")[0] == 6
+    k, reason = _select_k.choose_k(scores, "gap_parsimonious", "t")
+    assert k == 4
+    assert "below 60% of the highest" in reason

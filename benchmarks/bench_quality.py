@@ -175,7 +175,10 @@ def feature_table(name, seed, n, months, cache: Path | None):
     built = time.perf_counter() - t
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
-        X.to_parquet(fx)
+        # attrs hold Timestamps (as_of), which parquet metadata cannot store
+        plain = X.copy()
+        plain.attrs = {}
+        plain.to_parquet(fx)
         truth.to_frame().to_parquet(ft)
     return X, truth, built
 

@@ -8,8 +8,8 @@ the no-structure flag is (wrongly or rightly) set; each data set is fitted once 
 every rule applied to the same ``k_scores_``.
 
 Seeds 0-2 are the tuning seeds (the threshold ``NULL_SILHOUETTE_MARGIN`` of
-``payseg.cluster._select_k`` and the elbow rule were set on them); seeds 10-14 are
-held out. Report both.
+``payseg.cluster._select_k``, the elbow rule and the choice of the default
+``"gap_parsimonious"`` were made on them); seeds 10-14 are held out. Report both.
 
 Usage::
 
@@ -110,7 +110,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument(
-        "--rules", nargs="+", default=["parsimonious", "silhouette", "gap", "elbow"]
+        "--rules",
+        nargs="+",
+        default=["gap_parsimonious", "parsimonious", "silhouette", "gap", "elbow"],
     )
     ap.add_argument("--n", type=int, default=1500, help="points per data set")
     ap.add_argument("--dims", type=int, default=8)

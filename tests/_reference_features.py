@@ -225,12 +225,12 @@ def reference_features(
         for b, lb in zip(bl, left):
             b["pays"] = sorted(b["pays"] + lb["pays"], key=lambda pc: order[id(pc[0])])
         for b in bl:
-            run, b["settle"] = 0, None
+            run, b["settle"], b["settle_p"] = 0, None, None
             need = b["req"] if b["req"] is not None else 0
             for p, cents in b["pays"]:
                 run += cents
                 if run >= need:
-                    b["settle"] = p["day"]
+                    b["settle"], b["settle_p"] = p["day"], p
                     break
             b["paid"] = sum(cents for _, cents in b["pays"])
             b["paid_by_due"] = sum(
@@ -368,6 +368,37 @@ def reference_features(
             _slope(list(range(trend_periods)), monthly) / mean
             if mean > 0 and trend_periods > 1
             else NAN
+        )
+        # ---- cycle
+        periods = sorted({b["period"] for b in bl})
+        gaps = [(b - a).n for a, b in zip(periods[:-1], periods[1:])]
+        f["cycle_months"] = float(np.median(gaps)) if gaps else NAN
+        f["payments_per_cycle"] = (
+            len({p["day"] for p in ps}) / len(periods) if periods else NAN
+        )
+        done = [b for b in bl if b["settle_p"] is not None]
+        with_due = [b for b in done if b["due"] is not None]
+        if known and with_due:
+            uses_auto = any(groups[p["ch"]] == "automatic" for p in known)
+            f["fallback_share"] = (
+                _mean(
+                    [
+                        b["settle"] > b["due"]
+                        and b["settle_p"]["ch"] is not None
+                        and groups[b["settle_p"]["ch"]] != "automatic"
+                        for b in with_due
+                    ]
+                )
+                if uses_auto
+                else 0.0
+            )
+        else:
+            f["fallback_share"] = NAN
+        f["lump_share"] = _mean(
+            [
+                len({c["period"] for c in done if c["settle_p"] is b["settle_p"]}) >= 2
+                for b in done
+            ]
         )
         rows[cid] = f
     names = payseg.features.feature_names() + [f"channel_share__{c}" for c in present]

@@ -108,11 +108,15 @@ class Segmenter(
     k_range : tuple of int, default=(2, 12)
         Smallest and largest k tried by ``n_clusters="auto"`` (inclusive); a pair
         ``(k_min, k_max)`` with ``2 <= k_min <= k_max``.
-    selection : {"parsimonious", "silhouette", "calinski_harabasz", \
-            "davies_bouldin", "bic", "gap", "elbow"}, default="parsimonious"
-        Rule for ``n_clusters="auto"``: ``"parsimonious"`` (the smallest k whose
-        silhouette is at least 95% of the best one: a segment split in two by noise
-        barely moves the silhouette, so the largest value over-segments),
+    selection : {"gap_parsimonious", "parsimonious", "silhouette", \
+            "calinski_harabasz", "davies_bouldin", "bic", "gap", "elbow"}, \
+            default="gap_parsimonious"
+        Rule for ``n_clusters="auto"``: ``"gap_parsimonious"`` (the gap rule
+        where the gap statistic levels off inside ``k_range``, else the
+        parsimonious rule: see docs/segmenter.md), ``"parsimonious"`` (the
+        smallest k whose silhouette is at least 95% of the best one: a segment
+        split in two by noise barely moves the silhouette, so the largest value
+        over-segments),
         ``"silhouette"`` (max; silhouettes are computed on at most 5,000
         customers), ``"calinski_harabasz"`` (max), ``"davies_bouldin"`` (min),
         ``"bic"`` (min, gmm only), ``"gap"`` (Tibshirani's one-standard-error
@@ -244,7 +248,7 @@ class Segmenter(
         features=None,
         scaler="robust",
         k_range=(2, 12),
-        selection="parsimonious",
+        selection="gap_parsimonious",
         pca=None,
         sample_size=10_000,
         method_params=None,

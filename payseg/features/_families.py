@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .._sklearn_compat import InvalidParameterError
-from . import arrears, channel, prepaid, timing, trend, value
+from . import arrears, channel, cycle, prepaid, timing, trend, value
 
 #: Feature families in column order.
-FAMILIES = ("timing", "channel", "value", "arrears", "prepaid", "trend")
+FAMILIES = ("timing", "channel", "value", "arrears", "prepaid", "trend", "cycle")
 #: The module computing each family (``COLUMNS`` and ``compute(block, ...)``).
 MODULES = {
     "timing": timing,
@@ -17,6 +17,7 @@ MODULES = {
     "arrears": arrears,
     "prepaid": prepaid,
     "trend": trend,
+    "cycle": cycle,
 }
 
 

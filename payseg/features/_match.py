@@ -50,6 +50,7 @@ class Matching:
     paid_by_due_cents: np.ndarray  # int64 per bill, allocated on/before due
     settled: np.ndarray  # bool per bill
     settle_day: np.ndarray  # float64 per bill, NaN when not settled
+    settle_row: np.ndarray | None = None  # int64 per bill: settling payment, -1 none
 
 
 def _tagged(pay: PaymentArrays, bills: BillArrays, n: int, rows: np.ndarray):
@@ -228,7 +229,7 @@ def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matc
     if bills is None:
         z = np.zeros(0, dtype=np.int64)
         return Matching(
-            np.full(npay, -1, np.int64), z, z, z, np.zeros(0, bool), np.zeros(0)
+            np.full(npay, -1, np.int64), z, z, z, np.zeros(0, bool), np.zeros(0), z
         )
     nb = len(bills)
     width = np.maximum(bills.req_cents, 0)
@@ -287,4 +288,7 @@ def match_payments(pay: PaymentArrays, bills: BillArrays | None, n: int) -> Matc
     # n_reached-th from the end of the bill's rows.
     first = np.minimum(starts[1:] - n_reached, max(len(day) - 1, 0))
     settle_day = np.where(settled, day[first] if len(day) else 0, np.nan)
-    return Matching(pay_bill, n_matched, paid, paid_by_due, settled, settle_day)
+    settle_row = np.where(settled, m_rows[first] if len(m_rows) else 0, -1)
+    return Matching(
+        pay_bill, n_matched, paid, paid_by_due, settled, settle_day, settle_row
+    )

@@ -1,0 +1,99 @@
+"""Billing-cycle features: per-cycle rates, fallback and catch-up (lump) payments."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from _reference_features import check_family
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import payseg
+
+
+def _bill(cid, period, amount=100.0):
+    p = pd.Period(period, freq="M")
+    issued = p.to_timestamp() + pd.Timedelta(days=4)
+    return (cid, p, issued, p.to_timestamp(how="end").normalize(), amount)
+
+
+def _data():
+    """Hand-made: monthly and bimonthly on-time payers, an auto-debit customer with
+    two late fallback payments, a catch-up payer settling two bills per payment."""
+    bills = [_bill("m", f"2024-0{i}") for i in range(1, 7)]
+    bills += [_bill("b", f"2024-0{i}", 200.0) for i in (1, 3, 5)]
+    bills += [_bill("f", f"2024-0{i}") for i in range(1, 5)]
+    bills += [_bill("l", f"2024-0{i}") for i in range(1, 5)]
+    pays = [("m", f"2024-0{i}-10", "alipay", 100.0, f"2024-0{i}") for i in range(1, 7)]
+    pays += [("b", f"2024-0{i}-12", "alipay", 200.0, f"2024-0{i}") for i in (1, 3, 5)]
+    pays += [
+        ("f", "2024-01-08", "card_debit", 100.0, "2024-01"),
+        ("f", "2024-03-05", "counter", 100.0, "2024-02"),  # debit failed: late
+        ("f", "2024-03-08", "card_debit", 100.0, "2024-03"),
+        ("f", "2024-05-03", "alipay", 100.0, "2024-04"),  # late, through an app
+        # catch-up payments without a period: each settles two bills
+        ("l", "2024-02-20", "counter", 200.0, None),
+        ("l", "2024-04-20", "counter", 200.0, None),
+    ]
+    b = pd.DataFrame(
+        bills, columns=["customer_id", "period", "issued_on", "due_on", "amount_due"]
+    )
+    b["customer_id"] = b["customer_id"].astype("str")
+    b["period"] = pd.PeriodIndex(b["period"], freq="M")
+    p = pd.DataFrame(
+        pays, columns=["customer_id", "paid_at", "channel", "amount", "period"]
+    )
+    p["customer_id"] = p["customer_id"].astype("str")
+    p["paid_at"] = pd.to_datetime(p["paid_at"])
+    p["channel"] = pd.Categorical(p["channel"])
+    p["period"] = pd.PeriodIndex(pd.to_datetime(p["period"]), freq="M")
+    return payseg.PaymentData(payments=p, bills=b)
+
+
+def test_cycle_features_by_hand():
+    X = payseg.build_features(_data(), families=["cycle"], as_of="2024-06-30")
+    # a bimonthly customer paying every bill once is as frequent per cycle as a
+    # monthly one (per month they differ by half)
+    assert X.loc["m", "cycle_months"] == 1
+    assert X.loc["b", "cycle_months"] == 2
+    assert X.loc["m", "payments_per_cycle"] == 1
+    assert X.loc["b", "payments_per_cycle"] == 1
+    # f: bills 02 and 04 settled after their due date by counter / app
+    assert X.loc["f", "fallback_share"] == pytest.approx(2 / 4)
+    # never automatic: no debit to fail
+    assert X.loc["m", "fallback_share"] == 0
+    assert X.loc["l", "fallback_share"] == 0
+    # l: each payment settles two bills; 2 payment days over 4 bill periods
+    assert X.loc["l", "lump_share"] == 1
+    assert X.loc["l", "payments_per_cycle"] == 0.5
+    assert X.loc[["m", "b", "f"], "lump_share"].eq(0).all()
+
+
+def test_cycle_features_nan_without_bills():
+    data = _data()
+    data = payseg.PaymentData(payments=data.payments)
+    X = payseg.build_features(data, families=["cycle"], calendar=False)
+    assert X.isna().all().all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    with_period=st.booleans(),
+    with_channel=st.booleans(),
+    as_of=st.sampled_from([None, "2024-05-15", "2024-03-31"]),
+)
+def test_cycle_matches_reference(seed, with_period, with_channel, as_of):
+    check_family(
+        "cycle", seed, with_period=with_period, with_channel=with_channel, as_of=as_of
+    )
+
+
+def test_bimonthly_half_as_frequent_per_year_but_not_per_cycle():
+    # the same habit (one payment per bill) on a monthly and a bimonthly calendar
+    data = _data()
+    X = payseg.build_features(data, families=["cycle", "value"], as_of="2024-06-30")
+    per_year = X["pay_count_per_year"]
+    assert per_year["b"] == pytest.approx(per_year["m"] / 2)
+    assert np.isclose(
+        X.loc["b", "payments_per_cycle"], X.loc["m", "payments_per_cycle"]
+    )

@@ -1023,6 +1023,36 @@ def load(
     return data
 
 
+def _reused_ids(regions: list[pd.DataFrame]) -> pd.Index:
+    """Customer ids found with more than one non-empty region, in sorted order.
+
+    Works on integer codes: each table's region is factorised (a categorical's
+    categories are folded once, not per row), ids are factorised over all tables,
+    and distinct (id, region) pairs are counted with one ``np.unique``.
+    """
+    ids, regs = [], []
+    for r in regions:
+        region = r["region"]
+        if isinstance(region.dtype, pd.CategoricalDtype):
+            codes, uniques = region.cat.codes.to_numpy(), region.cat.categories
+        else:
+            codes, uniques = pd.factorize(region)
+        labels = np.asarray(pd.Index(uniques).astype("str"), dtype=object)
+        labels = np.append(labels, "")  # code -1: missing
+        regs.append(pd.Series(labels).iloc[codes].to_numpy())
+        ids.append(pd.Series(r["customer_id"], copy=False).astype("str"))
+    region = pd.Series(np.concatenate(regs))
+    cust = pd.concat(ids, ignore_index=True)
+    keep = ((region != "nan") & (region != "")).to_numpy()
+    r_codes, _ = pd.factorize(region[keep])
+    c_codes, c_uniques = pd.factorize(cust[keep])
+    if not len(r_codes):
+        return pd.Index([], dtype=object)
+    pairs = np.unique(c_codes.astype(np.int64) * (r_codes.max() + 1) + r_codes)
+    per_id = np.bincount(pairs // (r_codes.max() + 1), minlength=len(c_uniques))
+    return pd.Index(c_uniques[per_id > 1]).sort_values()
+
+
 def _health(data: PaymentData, found: dict, id_with_region: bool) -> dict:
     """Assumptions that did not hold, counted, with a warning for each that matters."""
     health = dict(found)
@@ -1057,17 +1087,10 @@ def _health(data: PaymentData, found: dict, id_with_region: bool) -> dict:
         )
     health["reused_ids"] = 0
     if regions and not id_with_region:
-        both = pd.concat(
-            [r.astype({"region": "str"}) for r in regions], ignore_index=True
-        )
-        both = both[
-            both["region"].notna() & (both["region"] != "nan") & (both["region"] != "")
-        ]
-        units = both.drop_duplicates().groupby("customer_id")["region"].nunique()
-        reused = units[units > 1]
+        reused = _reused_ids(regions)
         health["reused_ids"] = len(reused)
         if len(reused):
-            first = ", ".join(map(str, reused.index[:5]))
+            first = ", ".join(map(str, reused[:5]))
             warnings.warn(
                 f"{len(reused):,} customer ids appear in more than one 供电单位 "
                 f"(e.g. {first}): an account number reused by two customers is read "

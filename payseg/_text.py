@@ -122,9 +122,13 @@ def arrow_text(series: pd.Series, placeholders: bool = False):
         arr = arr.cast(pa.large_string())
     if arr.null_count:
         arr = pc.fill_null(arr, "")
-    if not pc.all(pc.string_is_ascii(arr)).as_py():
-        folded = pc.utf8_normalize(arr, form="NFKC")
-        arr = pc.if_else(pc.string_is_ascii(arr), arr, folded)
+    other = pc.invert(pc.string_is_ascii(arr))
+    if pc.any(other).as_py():
+        # Fold only the values that are not ASCII (NFKC leaves ASCII unchanged).
+        arr = arr.combine_chunks()
+        other = other.combine_chunks()
+        folded = pc.utf8_normalize(arr.filter(other), form="NFKC")
+        arr = pa.chunked_array([pc.replace_with_mask(arr, other, folded)])
     arr = pc.utf8_trim(arr, characters=STRIP)
     if placeholders:
         blank = pc.is_in(

@@ -1026,31 +1026,49 @@ def load(
 def _reused_ids(regions: list[pd.DataFrame]) -> pd.Index:
     """Customer ids found with more than one non-empty region, in sorted order.
 
-    Works on integer codes: each table's region is factorised (a categorical's
-    categories are folded once, not per row), ids are factorised over all tables,
-    and distinct (id, region) pairs are counted with one ``np.unique``.
+    Works on integer codes: each table's region codes (a categorical's own, or
+    factorised) point into one list of labels, ids are dictionary-encoded by Arrow
+    over all tables, and distinct (id, region) pairs are found with one hash pass.
     """
-    ids, regs = [], []
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids, regs, labels = [], [], []
     for r in regions:
         region = r["region"]
         if isinstance(region.dtype, pd.CategoricalDtype):
             codes, uniques = region.cat.codes.to_numpy(), region.cat.categories
         else:
             codes, uniques = pd.factorize(region)
-        labels = np.asarray(pd.Index(uniques).astype("str"), dtype=object)
-        labels = np.append(labels, "")  # code -1: missing
-        regs.append(pd.Series(labels).iloc[codes].to_numpy())
-        ids.append(pd.Series(r["customer_id"], copy=False).astype("str"))
-    region = pd.Series(np.concatenate(regs))
-    cust = pd.concat(ids, ignore_index=True)
-    keep = ((region != "nan") & (region != "")).to_numpy()
-    r_codes, _ = pd.factorize(region[keep])
-    c_codes, c_uniques = pd.factorize(cust[keep])
+        # Codes into the labels of all tables so far (-1: missing).
+        regs.append(np.where(codes >= 0, codes + sum(map(len, labels)), -1))
+        labels.append(np.asarray(pd.Index(uniques).astype("str"), dtype=object))
+        ids.append(
+            pa.array(pd.Series(r["customer_id"], copy=False).astype("str").array)
+        )
+    # One code per distinct label; '' and 'nan' are no region.
+    label = np.concatenate(labels) if labels else np.array([], dtype=object)
+    label_codes, _ = pd.factorize(label)
+    label_codes = np.where((label == "") | (label == "nan"), -1, label_codes)
+    region_all = np.concatenate(regs)
+    r_all = np.where(region_all >= 0, label_codes[np.maximum(region_all, 0)], -1)
+    keep = r_all >= 0
+    chunks = [
+        c.cast(pa.large_string())
+        for a in ids
+        for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])
+    ]
+    encoded = pc.dictionary_encode(pa.chunked_array(chunks)).combine_chunks()
+    c_all = np.asarray(encoded.indices, dtype=np.int64)
+    r_codes, c_codes = r_all[keep], c_all[keep]
     if not len(r_codes):
         return pd.Index([], dtype=object)
-    pairs = np.unique(c_codes.astype(np.int64) * (r_codes.max() + 1) + r_codes)
-    per_id = np.bincount(pairs // (r_codes.max() + 1), minlength=len(c_uniques))
-    return pd.Index(c_uniques[per_id > 1]).sort_values()
+    pairs = pd.unique(c_codes * (r_codes.max() + 1) + r_codes)
+    per_id = np.bincount(
+        pairs // (r_codes.max() + 1), minlength=len(encoded.dictionary)
+    )
+    reused = encoded.dictionary.take(pa.array(np.flatnonzero(per_id > 1)))
+    return pd.Index(reused.to_pylist(), dtype=object).sort_values()
 
 
 def _health(data: PaymentData, found: dict, id_with_region: bool) -> dict:

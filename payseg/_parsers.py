@@ -533,13 +533,22 @@ def _fast_amounts(text) -> tuple[np.ndarray, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
     plain = pc.match_substring_regex(text, _PLAIN_AMOUNT)
     if not pc.all(plain).as_py():
-        cleaned = pc.replace_substring_regex(text, _AMOUNT_JUNK_RE2, "")
-        text = pc.if_else(plain, text, cleaned)
-        plain = pc.match_substring_regex(text, _PLAIN_AMOUNT)
+        # Currency marks and spaces come off the other values only.
+        other = pc.invert(plain)
+        cleaned = pc.replace_substring_regex(text.filter(other), _AMOUNT_JUNK_RE2, "")
+        text = pc.replace_with_mask(text, other, cleaned)
+        plain = pc.or_(
+            plain,
+            pc.replace_with_mask(
+                plain, other, pc.match_substring_regex(cleaned, _PLAIN_AMOUNT)
+            ),
+        )
     numbers = pc.cast(pc.if_else(plain, text, pa.scalar(None, text.type)), pa.float64())
-    values = np.asarray(numbers.to_numpy(), dtype=np.float64).copy()
+    values = np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=np.float64).copy()
     rest = ~np.asarray(plain, dtype=bool) & np.asarray(
         pc.not_equal(text, ""), dtype=bool
     )

@@ -1033,7 +1033,10 @@ def _reused_ids(regions: list[pd.DataFrame]) -> pd.Index:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    ids, regs, labels = [], [], []
+    ids: list = []
+    regs: list[np.ndarray] = []
+    labels: list[np.ndarray] = []
+    n_labels = 0
     for r in regions:
         region = r["region"]
         if isinstance(region.dtype, pd.CategoricalDtype):
@@ -1041,8 +1044,9 @@ def _reused_ids(regions: list[pd.DataFrame]) -> pd.Index:
         else:
             codes, uniques = pd.factorize(region)
         # Codes into the labels of all tables so far (-1: missing).
-        regs.append(np.where(codes >= 0, codes + sum(map(len, labels)), -1))
+        regs.append(np.where(codes >= 0, codes + n_labels, -1))
         labels.append(np.asarray(pd.Index(uniques).astype("str"), dtype=object))
+        n_labels += len(uniques)
         ids.append(
             pa.array(pd.Series(r["customer_id"], copy=False).astype("str").array)
         )

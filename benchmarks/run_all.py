@@ -21,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 # script -> arguments of the quick run (small enough for a shared 2-core machine)
 QUICK = {
     "bench_load.py": ["--rows", "200000"],
+    "bench_load_features.py": ["--customers", "5000"],
     "bench_synth.py": ["--customers", "20000"],
     "bench_features.py": ["--customers", "20000"],
     "bench_segment.py": ["--customers", "20000"],

@@ -251,6 +251,7 @@ def clean_payments(
     The counts are in ``kept.attrs["health"]``.
     """
     ledger = Ledger(raw, source, offset, files)
+    raw = ledger.raw  # without the row-sized attrs (see Ledger)
     ids = _ids(raw, ledger)
     paid_at = _dates(raw, "paid_at", source, dates or {}, notes)
     ledger.reject(paid_at.isna().to_numpy(), "paid_at", BAD_DATE)
@@ -331,6 +332,7 @@ def clean_bills(
     is kept).
     """
     ledger = Ledger(raw, source, offset, files)
+    raw = ledger.raw  # without the row-sized attrs (see Ledger)
     ids = _ids(raw, ledger)
     if "period" in raw:
         period, bad_period = parse_periods(raw["period"])
@@ -460,6 +462,7 @@ def _customer_type(text: pd.Series) -> pd.Categorical:
 def clean_customers(raw, *, source, offset, files=None):
     """Validate customer rows (indexed by customer_id); ``files`` as for payments."""
     ledger = Ledger(raw, source, offset, files)
+    raw = ledger.raw  # without the row-sized attrs (see Ledger)
     ids = _ids(raw, ledger)
     ledger.reject(ledger.duplicated(ids), "customer_id", DUPLICATE_CUSTOMER)
     keep = ledger.alive

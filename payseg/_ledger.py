@@ -20,7 +20,13 @@ class Ledger:
     """Collects rejected rows: every row is charged to the first rule it breaks."""
 
     def __init__(self, raw: pd.DataFrame, source, offset: int, files=None):
-        self.raw = raw
+        # pandas deep-copies ``attrs`` into every frame or column derived from a
+        # frame: the row-sized line numbers are read here once and left out, so
+        # cleaners work on ``ledger.raw`` without copying them on each step.
+        self.raw = pd.DataFrame(raw, copy=False)
+        self.raw.attrs = {
+            k: v for k, v in raw.attrs.items() if k not in ("lines", "bad_lines")
+        }
         # Rows of several files validated in one call (the out-of-core loader):
         # ``files`` holds each row's index into the ``source`` names.
         self.files = None if files is None else np.asarray(files)
@@ -48,8 +54,13 @@ class Ledger:
         if mask.any():
             if values is None:
                 values = self.raw[column] if column in self.raw else ""
+            # Only the rejected cells become text (not the whole column).
             vals = (
-                pd.Series(values).astype("str").fillna("").to_numpy()[mask]
+                pd.Series(values)
+                .iloc[np.flatnonzero(mask)]
+                .astype("str")
+                .fillna("")
+                .to_numpy()
                 if not isinstance(values, str)
                 else [values] * int(mask.sum())
             )

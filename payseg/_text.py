@@ -12,7 +12,15 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-__all__ = ["PLACEHOLDERS", "STRIP", "as_text", "fold", "per_distinct"]
+__all__ = [
+    "PLACEHOLDERS",
+    "STRIP",
+    "arrow_text",
+    "as_text",
+    "fold",
+    "per_distinct",
+    "repeats",
+]
 
 # Cells that mean "no value" in exports: dashes, slashes, NULL markers.
 PLACEHOLDERS = frozenset(
@@ -72,6 +80,13 @@ def as_text(series: pd.Series, placeholders: bool = True) -> pd.Series:
     return s.where(~s.isin(PLACEHOLDERS), "") if placeholders else s
 
 
+def repeats(series: pd.Series) -> bool:
+    """Whether a column repeats enough (its first 20,000 values are at most 20%
+    distinct, 1,000 rows or more) that parsing each distinct value once pays."""
+    head = series.iloc[:20_000]
+    return len(series) >= 1_000 and head.nunique() <= 0.2 * len(head)
+
+
 def per_distinct(series: pd.Series, parse, missing) -> np.ndarray:
     """Run ``parse`` (folded str Series -> ndarray) once per distinct raw value.
 
@@ -80,10 +95,44 @@ def per_distinct(series: pd.Series, parse, missing) -> np.ndarray:
     faster than parsing every row. Columns that barely repeat (time stamps with
     seconds) are parsed row by row, where factorising would only add work.
     """
-    head = series.iloc[:20_000]
-    if len(series) < 1_000 or head.nunique() > 0.2 * len(head):
+    if not repeats(series):
         values = parse(as_text(series, placeholders=False))
         return np.asarray(values)
     codes, uniques = pd.factorize(series)
     parsed = np.asarray(parse(as_text(pd.Series(uniques, dtype="str"))))
     return np.append(parsed, np.array([missing], dtype=parsed.dtype))[codes]
+
+
+def arrow_text(series: pd.Series, placeholders: bool = False):
+    """``series`` as an Arrow string column folded like :func:`as_text`.
+
+    Missing cells are '', values that are not all ASCII are NFKC-folded (Arrow's
+    ``utf8_normalize``), and both ends are stripped of :data:`STRIP`, all in
+    vectorised kernels over the whole column. ``placeholders=True`` also blanks
+    '-', 'NULL' and the other :data:`PLACEHOLDERS`.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = series if isinstance(series.dtype, pd.StringDtype) else series.astype("str")
+    arr = pa.array(text.array)  # pandas' Arrow-backed strings: no copy
+    if isinstance(arr, pa.Array):
+        arr = pa.chunked_array([arr])
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.large_string())
+    if arr.null_count:
+        arr = pc.fill_null(arr, "")
+    other = pc.invert(pc.string_is_ascii(arr))
+    if pc.any(other).as_py():
+        # Fold only the values that are not ASCII (NFKC leaves ASCII unchanged).
+        arr = arr.combine_chunks()
+        other = other.combine_chunks()
+        folded = pc.utf8_normalize(arr.filter(other), form="NFKC")
+        arr = pa.chunked_array([pc.replace_with_mask(arr, other, folded)])
+    arr = pc.utf8_trim(arr, characters=STRIP)
+    if placeholders:
+        blank = pc.is_in(
+            arr, value_set=pa.array(sorted(PLACEHOLDERS), pa.large_string())
+        )
+        arr = pc.if_else(blank, "", arr)
+    return arr

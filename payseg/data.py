@@ -1028,6 +1028,58 @@ def load(
     return data
 
 
+def _reused_ids(regions: list[pd.DataFrame]) -> pd.Index:
+    """Customer ids found with more than one non-empty region, in sorted order.
+
+    Works on integer codes: each table's region codes (a categorical's own, or
+    factorised) point into one list of labels, ids are dictionary-encoded by Arrow
+    over all tables, and distinct (id, region) pairs are found with one hash pass.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids: list = []
+    regs: list[np.ndarray] = []
+    labels: list[np.ndarray] = []
+    n_labels = 0
+    for r in regions:
+        region = r["region"]
+        if isinstance(region.dtype, pd.CategoricalDtype):
+            codes, uniques = region.cat.codes.to_numpy(), region.cat.categories
+        else:
+            codes, uniques = pd.factorize(region)
+        # Codes into the labels of all tables so far (-1: missing).
+        regs.append(np.where(codes >= 0, codes + n_labels, -1))
+        labels.append(np.asarray(pd.Index(uniques).astype("str"), dtype=object))
+        n_labels += len(uniques)
+        ids.append(
+            pa.array(pd.Series(r["customer_id"], copy=False).astype("str").array)
+        )
+    # One code per distinct label; '' and 'nan' are no region.
+    label = np.concatenate(labels) if labels else np.array([], dtype=object)
+    label_codes, _ = pd.factorize(label)
+    label_codes = np.where((label == "") | (label == "nan"), -1, label_codes)
+    region_all = np.concatenate(regs)
+    r_all = np.where(region_all >= 0, label_codes[np.maximum(region_all, 0)], -1)
+    keep = r_all >= 0
+    chunks = [
+        c.cast(pa.large_string())
+        for a in ids
+        for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])
+    ]
+    encoded = pc.dictionary_encode(pa.chunked_array(chunks)).combine_chunks()
+    c_all = np.asarray(encoded.indices, dtype=np.int64)
+    r_codes, c_codes = r_all[keep], c_all[keep]
+    if not len(r_codes):
+        return pd.Index([], dtype=object)
+    pairs = pd.unique(c_codes * (r_codes.max() + 1) + r_codes)
+    per_id = np.bincount(
+        pairs // (r_codes.max() + 1), minlength=len(encoded.dictionary)
+    )
+    reused = encoded.dictionary.take(pa.array(np.flatnonzero(per_id > 1)))
+    return pd.Index(reused.to_pylist(), dtype=object).sort_values()
+
+
 def _health(data: PaymentData, found: dict, id_with_region: bool) -> dict:
     """Assumptions that did not hold, counted, with a warning for each that matters."""
     health = dict(found)
@@ -1062,17 +1114,10 @@ def _health(data: PaymentData, found: dict, id_with_region: bool) -> dict:
         )
     health["reused_ids"] = 0
     if regions and not id_with_region:
-        both = pd.concat(
-            [r.astype({"region": "str"}) for r in regions], ignore_index=True
-        )
-        both = both[
-            both["region"].notna() & (both["region"] != "nan") & (both["region"] != "")
-        ]
-        units = both.drop_duplicates().groupby("customer_id")["region"].nunique()
-        reused = units[units > 1]
+        reused = _reused_ids(regions)
         health["reused_ids"] = len(reused)
         if len(reused):
-            first = ", ".join(map(str, reused.index[:5]))
+            first = ", ".join(map(str, reused[:5]))
             warnings.warn(
                 f"{len(reused):,} customer ids appear in more than one 供电单位 "
                 f"(e.g. {first}): an account number reused by two customers is read "

@@ -1,0 +1,224 @@
+"""Time payseg.load (+ build_features) on export-style files against DuckDB and pandas.
+
+    python benchmarks/bench_load_features.py --customers 100000 --months 24
+
+The shape of issue 19: ``payseg.synth.generate(customers, months=months)`` written by
+``payseg.synth.write`` as an export (Chinese headers, channel spelling variants,
+dates and periods as text in mixed formats, amounts with 元/¥) to Parquet and CSV,
+once, in a child process. Then each step runs in a fresh process (its peak RSS is its
+own, from ``getrusage``) and is timed against baselines measured in the same run:
+
+  arrow read     pyarrow reads payments.parquet and bills.parquet
+  duckdb query   one hand-written DuckDB query over the same two Parquet files: parse
+                 payment times, bill dates and periods (ISO cast, then the other
+                 formats of the export), join payments to bills on (id, period) and
+                 aggregate the core timing and channel columns per customer
+  load           payseg.load(payments, bills=..., customers=...) from Parquet
+  load+features  the same, then payseg.build_features
+  read_csv str   pandas.read_csv(dtype=str) of payments.csv and bills.csv
+  load csv       payseg.load of the CSV files
+
+Targets (issue 19): load + build_features <= 1.5x the DuckDB query; peak RSS of
+load + features <= 6 GB at 1M customers x 24 months; CSV load <= 1x read_csv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+_CHILD = r"""
+import json, resource, sys, time, warnings
+step, d = sys.argv[1:3]
+# Imports are not timed (several seconds on a busy machine, the same for any size).
+if step == "arrow read":
+    import pyarrow.parquet as pq
+elif step == "read_csv str":
+    import pandas as pd
+elif step == "duckdb query":
+    import duckdb
+else:
+    import payseg
+t0 = time.perf_counter()
+extra = {}
+if step == "arrow read":
+    import pyarrow.parquet as pq
+    rows = sum(pq.read_table(f"{d}/{n}.parquet").num_rows for n in ("payments", "bills"))
+elif step == "read_csv str":
+    import pandas as pd
+    rows = sum(len(pd.read_csv(f"{d}/{n}.csv", dtype=str)) for n in ("payments", "bills"))
+elif step == "duckdb query":
+    import duckdb
+    sql = open(f"{d}/query.sql").read().replace("{d}", d)
+    out = duckdb.sql(sql).df()
+    rows = len(out)
+    check = open(f"{d}/check.sql").read().replace("{d}", d)
+    extra["parsed"] = duckdb.sql(check).fetchall()[0]
+else:
+    import payseg
+    ext = "csv" if step == "load csv" else "parquet"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = payseg.load(f"{d}/payments.{ext}", bills=f"{d}/bills.{ext}",
+                           customers=f"{d}/customers.{ext}")
+    rows = len(data.payments) + len(data.bills) + int(
+        (data.rejected["source"].str.contains("payments|bills")).sum())
+    if step == "load+features":
+        t1 = time.perf_counter()
+        X = payseg.build_features(data)
+        extra["features_s"] = time.perf_counter() - t1
+        rows = len(X)
+seconds = time.perf_counter() - t0
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+print(json.dumps({"seconds": seconds, "rows": rows, "rss_gib": rss, **extra}))
+"""
+
+_DATE = (
+    "coalesce(try_cast({c} AS TIMESTAMP), try_strptime({c}, '%Y/%m/%d %H:%M:%S'), "
+    "try_strptime({c}, '%Y/%m/%d %H:%M'), try_strptime({c}, '%Y/%m/%d'), "
+    "try_strptime({c}, '%Y%m%d'))"
+)
+_PERIOD = (
+    "try_cast(regexp_extract({c}, '^(\\d{{4}})', 1) AS INTEGER) * 12 + "
+    "try_cast(regexp_extract({c}, '^\\d{{4}}\\D*(\\d{{1,2}})', 1) AS INTEGER)"
+)
+
+QUERY = f"""
+WITH p AS (
+  SELECT 户号 AS customer_id, {_DATE.format(c="缴费时间")} AS paid_at,
+         trim(缴费方式) AS channel, {_PERIOD.format(c="电费年月")} AS period
+  FROM read_parquet('{{d}}/payments.parquet')),
+b AS (
+  SELECT 户号 AS customer_id, {_PERIOD.format(c="电费年月")} AS period,
+         {_DATE.format(c="发行日期")}::DATE AS issued_on,
+         {_DATE.format(c="缴费截止日期")}::DATE AS due_on
+  FROM read_parquet('{{d}}/bills.parquet'))
+SELECT p.customer_id,
+  avg(date_diff('day', b.issued_on, p.paid_at::DATE)) AS delay_days_mean,
+  median(date_diff('day', b.issued_on, p.paid_at::DATE)) AS delay_days_median,
+  stddev_samp(date_diff('day', b.issued_on, p.paid_at::DATE)) AS delay_days_std,
+  quantile_cont(date_diff('day', b.issued_on, p.paid_at::DATE), 0.9) AS delay_days_p90,
+  avg(date_diff('day', p.paid_at::DATE, b.due_on)) AS days_to_due_mean,
+  avg((p.paid_at::DATE > b.due_on)::INT) AS late_share,
+  avg((dayofweek(p.paid_at) IN (0, 6))::INT) AS weekend_share,
+  avg((hour(p.paid_at) >= 18)::INT) AS evening_share,
+  count(DISTINCT p.channel) AS n_channels
+FROM p LEFT JOIN b ON p.customer_id = b.customer_id AND p.period = b.period
+GROUP BY p.customer_id
+"""
+# Share of non-empty payment times the query's date expression reads (it must read
+# them all for the baseline to be a fair one).
+CHECK = f"""
+SELECT avg(({_DATE.format(c="缴费时间")} IS NOT NULL)::INT)
+FROM read_parquet('{{d}}/payments.parquet')
+"""
+
+STEPS = [
+    "arrow read",
+    "duckdb query",
+    "load",
+    "load+features",
+    "read_csv str",
+    "load csv",
+]
+
+
+def write(directory: Path, customers: int, months: int) -> None:
+    import payseg
+
+    data = payseg.synth.generate(customers, seed=0, months=months)
+    payseg.synth.write(data, directory, format="parquet")
+    payseg.synth.write(data, directory, format="csv")
+    (directory / "query.sql").write_text(QUERY)
+    (directory / "check.sql").write_text(CHECK)
+    print(f"{len(data.payments):,} payments, {len(data.bills):,} bills")
+
+
+def measure(step: str, directory: Path, src: Path | None = None) -> dict:
+    # ``src``: a source tree of another payseg commit, imported from the child's
+    # working directory (it comes first on ``sys.path`` for ``python -c``).
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, step, str(directory.resolve())],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=src,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=50_000)
+    parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--dir", type=Path, default=None, help="keep the files here")
+    parser.add_argument("--steps", nargs="*", default=STEPS, choices=STEPS)
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="also time the payseg steps with the payseg package in this directory "
+        "(e.g. `git archive <commit> payseg | tar -x -C DIR`), in the same run",
+    )
+    parser.add_argument("--write-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.write_only:
+        write(args.dir, args.customers, args.months)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = args.dir or Path(tmp)
+        if not (directory / "query.sql").exists():
+            t0 = time.perf_counter()
+            # A child writes the files: a child inherits its parent's peak RSS.
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--write-only",
+                    "--dir",
+                    str(directory),
+                    "--customers",
+                    str(args.customers),
+                    "--months",
+                    str(args.months),
+                ],
+                check=True,
+            )
+            print(f"wrote the export in {time.perf_counter() - t0:.1f} s")
+        results = {}
+        for step in args.steps:
+            if args.before is not None and step in (
+                "load",
+                "load+features",
+                "load csv",
+            ):
+                results[f"{step} (before)"] = measure(step, directory, args.before)
+            results[step] = measure(step, directory)
+        duck = results.get("duckdb query", {}).get("seconds")
+        csv = results.get("read_csv str", {}).get("seconds")
+        print(
+            f"{'step':23} {'seconds':>8} {'x duckdb':>9} {'x read_csv':>10} {'peak RSS':>9}"
+        )
+        for step, r in results.items():
+            x_duck = f"{r['seconds'] / duck:9.2f}" if duck else f"{'':9}"
+            x_csv = f"{r['seconds'] / csv:10.2f}" if csv else f"{'':10}"
+            print(
+                f"{step:23} {r['seconds']:8.2f} {x_duck} {x_csv} "
+                f"{r['rss_gib']:6.2f} GiB"
+            )
+        for step in ("load+features (before)", "load+features"):
+            if step in results:
+                print(f"  {step}: build_features {results[step]['features_s']:.2f} s")
+        if "duckdb query" in results:
+            print(
+                f"  DuckDB read {results['duckdb query']['parsed'][0]:.4f} of payment times"
+            )
+
+
+if __name__ == "__main__":
+    main()

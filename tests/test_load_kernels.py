@@ -1,0 +1,179 @@
+"""The loader's whole-column kernels read exactly what the general parsers read.
+
+Amounts and dates of the common spellings are parsed by Arrow kernels over the whole
+column (or once per distinct part); every other value goes to the general parser.
+Each test compares a column of at least 1,000 values (the kernels' threshold) with
+the general parser alone on the same values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from payseg import _parsers
+from payseg._parsers import _parse_amount_text, parse_amounts, parse_dates
+from payseg._text import as_text
+
+AMOUNT_SPELLINGS = [
+    "¥1,234.50",
+    "(12.00)",
+    "12.00-",
+    "—",
+    "-",
+    "NULL",
+    "１２０元",
+    "12,34",
+    "1.234,50",
+    "129.28元",
+    " 88 ",
+    "RMB 5",
+    "rmb5",
+    "5 CNY",
+    "人民币 7.5",
+    "1e5",
+    "1e309",
+    "inf",
+    "",
+    None,
+    "-0",
+    "7.",
+    ".5",
+    "+3",
+    "0012.10",
+    "1 2",
+    "12元5",
+    '="88.10"',
+    "'66",
+    "\u22125",
+    "abc",
+    "１,２３４．５",
+]
+
+DATE_SPELLINGS = [
+    "2024-04-30 07:51:43",
+    "2024-04-30 07:51",
+    "2024-4-5 7:05",
+    "2024/8/25 20:50:02",
+    "2024/8/25",
+    "2024.4.5 23:59:59",
+    "2024年4月5日",
+    "2024年4月5号 10:30",
+    "2024年4月5日 10时30分",
+    "20240329",
+    "20241301",
+    "20240230",
+    "2024-02-29",
+    "2023-02-29",
+    "2100-01-01",
+    "1989-12-31",
+    "2099-12-31 23:59:59",
+    "2024-04-30 24:00:00",
+    "2024-04-30 23:60",
+    "2024-04-30 23:59:60",
+    "2024-04-30  10:30",
+    "2024-04-30T10:30:00",
+    "2024-04-30 10:30:00.5",
+    "2024/4/5 下午 3:05",
+    "2024/4/5 9:5",
+    "2024-4/5",
+    "20250401103000",
+    "45748.5",
+    "2025-04-01T02:30:00Z",
+    "2025-04",
+    "",
+    "NULL",
+    "２０２４－０４－０５",
+    "2024-04-05 10:30 pm",
+]
+
+
+def _column(spellings, n, seed):
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(spellings), n)
+    return pd.Series([spellings[i] for i in picks], dtype=object)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_amount_kernel_matches_general_parser(seed):
+    rng = np.random.default_rng(seed)
+    plain = [f"{x:.2f}" for x in rng.gamma(2.0, 80.0, 800)]
+    col = pd.concat(
+        [_column(AMOUNT_SPELLINGS, 1_200, seed), pd.Series(plain, dtype=object)],
+        ignore_index=True,
+    )
+    got = parse_amounts(col).to_numpy()
+    # Reference: the general parser over the same column ...
+    want = _parse_amount_text(as_text(col, placeholders=False)) + 0.0
+    assert np.array_equal(got, want, equal_nan=True)
+    # ... and, for each odd spelling, on its own.
+    alone = {
+        v: _parse_amount_text(as_text(pd.Series([v], dtype=object)))[0] + 0.0
+        for v in AMOUNT_SPELLINGS
+    }
+    odd = col.iloc[:1_200]
+    assert np.array_equal(
+        got[:1_200], np.array([alone[v] for v in odd]), equal_nan=True
+    )
+    # Hand-checked values of the kernel's own forms.
+    assert parse_amounts(pd.Series(["129.28元"] * 1_000))[0] == 129.28
+    assert parse_amounts(pd.Series(["RMB 5"] * 999 + ["-0"])).tolist()[-2:] == [5, 0]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_date_kernel_matches_general_parser(seed, monkeypatch):
+    col = _column(DATE_SPELLINGS, 3_000, seed)
+    # Times to the second barely repeat: the column is parsed row by row.
+    rng = np.random.default_rng(seed)
+    stamps = pd.Series(
+        pd.Timestamp("2024-01-01")
+        + pd.to_timedelta(rng.integers(0, 2 * 365 * 86_400, 3_000), unit="s")
+    )
+    col = pd.concat(
+        [col, stamps.dt.strftime("%Y/%-m/%-d %H:%M:%S").astype(object)],
+        ignore_index=True,
+    )
+    got = parse_dates(col).to_numpy()
+
+    def no_kernel(text):
+        n = len(text)
+        return np.full(n, np.datetime64("NaT", "ns")), np.ones(n, dtype=bool)
+
+    monkeypatch.setattr(_parsers, "_fast_dates", no_kernel)
+    want = parse_dates(col).to_numpy()
+    assert np.array_equal(got, want, equal_nan=True)
+    assert (got[3_000:] == stamps.to_numpy()).all()
+
+
+def test_date_kernel_values_by_hand():
+    col = pd.Series(["2024/8/5 1:02:03", "2024年4月5日", "20240230", "2024-4-5"] * 300)
+    got = parse_dates(col)
+    assert got[:4].tolist()[:2] == [
+        pd.Timestamp("2024-08-05 01:02:03"),
+        pd.Timestamp("2024-04-05"),
+    ]
+    assert pd.isna(got[2]) and got[3] == pd.Timestamp("2024-04-05")
+
+
+def test_reused_ids_match_groupby_reference():
+    from payseg.data import _reused_ids
+
+    rng = np.random.default_rng(0)
+    n = 5_000
+    ids = pd.Series([f"{i:06d}" for i in rng.integers(0, 800, n)], dtype="str")
+    units = np.array(["城东供电所", "城西供电所", "", None], dtype=object)
+    region = pd.Series(units[rng.choice(4, n, p=[0.9, 0.07, 0.02, 0.01])])
+    pay = pd.DataFrame({"customer_id": ids[: n // 2], "region": region[: n // 2]})
+    bills = pd.DataFrame(
+        {
+            "customer_id": ids[n // 2 :].reset_index(drop=True),
+            "region": pd.Categorical(region[n // 2 :]),
+        }
+    )
+    both = pd.concat([pay, bills.astype({"region": object})], ignore_index=True)
+    both = both[both["region"].notna() & (both["region"] != "")]
+    want = both.groupby("customer_id")["region"].nunique()
+    want = sorted(want[want > 1].index)
+    got = list(_reused_ids([pay, bills]))
+    assert got == want and len(want) > 0

@@ -282,3 +282,38 @@ def test_sheet_facts_flag_only_plain_big_numbers():
         (0, 1, INEXACT_ID, "1.2345678901234568E+18"),
     ]
     assert errors == [(0, 5, "#DIV/0!")]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def _progress_output(monkeypatch, tmp_path, progress, threshold):
+    import sys
+
+    from payseg import data as data_module
+
+    path = tmp_path / "p.csv"
+    path.write_text(HEADER + "".join(_row(i) for i in range(5)), encoding="utf-8")
+    bills = tmp_path / "b.csv"
+    bills.write_text("户号,电费年月,应收金额\n001000,202504,10\n", encoding="utf-8")
+    monkeypatch.setattr(data_module, "_PROGRESS_BYTES", threshold)
+    monkeypatch.setattr(data_module, "_PROGRESS_ROWS", threshold)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    data = _load(path, bills=bills, progress=progress)
+    assert len(data.payments) == 5
+    return terminal.getvalue()
+
+
+def test_progress_bars_per_role_file_and_stage_on_a_terminal(monkeypatch, tmp_path):
+    shown = _progress_output(monkeypatch, tmp_path, True, 0)
+    for desc in ("reading payments", "checking payments", "reading bills"):
+        assert desc in shown
+    assert "p.csv: validation" in shown
+
+
+def test_no_progress_when_not_asked_or_small(monkeypatch, tmp_path):
+    assert _progress_output(monkeypatch, tmp_path, False, 0) == ""
+    assert _progress_output(monkeypatch, tmp_path, True, 1 << 40) == ""

@@ -317,3 +317,21 @@ def test_progress_bars_per_role_file_and_stage_on_a_terminal(monkeypatch, tmp_pa
 def test_no_progress_when_not_asked_or_small(monkeypatch, tmp_path):
     assert _progress_output(monkeypatch, tmp_path, False, 0) == ""
     assert _progress_output(monkeypatch, tmp_path, True, 1 << 40) == ""
+
+
+def test_a_real_legacy_xls_is_read_without_xlrd():
+    # tests/data/legacy.xls: BIFF8 saved by LibreOffice ("MS Excel 97") from a sheet
+    # 缴费明细 with a title, two payments (a datetime, a date; 88.5 and 120.0) and a
+    # 合计 row.
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "legacy.xls"
+    data = _load(path)
+    assert data.payments["customer_id"].tolist() == ["0010001", "0010002"]
+    assert data.payments["paid_at"].astype(str).tolist() == [
+        "2025-04-01 10:30:00",
+        "2025-04-02 00:00:00",
+    ]
+    assert data.payments["amount"].tolist() == [88.5, 120.0]
+    assert data.rejected["line"].tolist() == [1, 5]
+    assert data.rejected["reason"].iloc[1] == "summary row (合计)"

@@ -21,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 # script -> arguments of the quick run (small enough for a shared 2-core machine)
 QUICK = {
     "bench_load.py": ["--rows", "200000"],
+    "bench_excel.py": ["--customers", "500"],
     "bench_synth.py": ["--customers", "20000"],
     "bench_features.py": ["--customers", "20000"],
     "bench_segment.py": ["--customers", "20000"],
@@ -28,6 +29,16 @@ QUICK = {
     "bench_report.py": ["--customers", "5000"],
     "bench_quality.py": ["--customers", "2000", "--seeds", "0"],
     "bench_scale.py": ["--sizes", "50000", "--quiet"],
+    "bench_scale_load.py": [
+        "--customers",
+        "5000",
+        "--chunk",
+        "500",
+        "--buckets",
+        "5",
+        "--repeat",
+        "1",
+    ],
 }
 
 

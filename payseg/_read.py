@@ -704,7 +704,9 @@ def _calamine_sheets(path: Path) -> dict[str, list[list[str]]]:
             grid.array = text if text.size else None
         return out
     finally:
-        book.close()
+        close = getattr(book, "close", None)  # python-calamine >= 0.3
+        if close is not None:
+            close()
 
 
 _TYPE = np.frompyfunc(type, 1, 1)

@@ -10,13 +10,19 @@ where they are numbers, ids and periods as text. In the same run and each in a f
 process, it times ``payseg.load`` + ``payseg.segment`` of the CSV pair (baseline) and
 of the workbook passed for both roles, and prints the seconds, the ratio
 workbook/CSV (target <= 3) and the peak RSS of each. ``--engine openpyxl`` times the
-workbook read as before calamine (the old path) in the same run.
+workbook read through openpyxl (with today's sheet-XML scan) in the same run;
+``--old-src DIR`` times another payseg source tree on the workbook, e.g. the code
+before calamine::
+
+    git archive d592281 payseg | tar -x -C /tmp/old
+    python benchmarks/bench_excel.py --engine calamine openpyxl --old-src /tmp/old
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -94,16 +100,24 @@ t2 = time.perf_counter()
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 print(json.dumps({"load": t1 - t0, "total": t2 - t0, "rss_gib": rss,
                   "payments": len(data.payments), "bills": len(data.bills),
-                  "customers": int(result.labels.shape[0])}))
+                  "customers": int(result.labels.shape[0]),
+                  "module": payseg.__file__}))
 """
 
 
-def measure(payments: Path, bills: Path, engine: str = "calamine") -> dict:
+def measure(
+    payments: Path, bills: Path, engine: str = "calamine", src: Path | None = None
+) -> dict:
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)  # that tree's payseg first (cwd: not this one)
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, str(payments), str(bills), engine],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
+        cwd=src,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -119,9 +133,15 @@ def main(argv=None) -> None:
         help="workbook readers to time (openpyxl: the path before calamine)",
     )
     parser.add_argument("--dir", type=Path, default=None, help="keep files here")
+    parser.add_argument(
+        "--old-src",
+        type=Path,
+        default=None,
+        help="folder holding another payseg/ tree to time on the workbook",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        where = args.dir or Path(tmp)
+        where = (args.dir or Path(tmp)).resolve()
         t0 = time.perf_counter()
         if (where / "analyst.xlsx").exists():
             paths = {
@@ -143,12 +163,17 @@ def main(argv=None) -> None:
             f"{'csv':16} {base['load']:7.2f} {base['total']:11.2f} {1:6.2f} "
             f"{base['rss_gib']:5.2f} GiB  {rows}"
         )
-        for engine in args.engine:
-            ours = measure(paths["xlsx"], paths["xlsx"], engine)
+        runs = [("xlsx " + e, e, None) for e in args.engine]
+        if args.old_src is not None:
+            runs.append(("xlsx old-src", "calamine", args.old_src))
+        for label, engine, src in runs:
+            ours = measure(paths["xlsx"], paths["xlsx"], engine, src)
+            if src is not None:
+                assert ours["module"].startswith(str(src.resolve())), ours["module"]
             got = (ours["payments"], ours["bills"], ours["customers"])
             assert got == rows, f"the workbook loaded {got}, the CSV {rows}"
             print(
-                f"{'xlsx ' + engine:16} {ours['load']:7.2f} {ours['total']:11.2f} "
+                f"{label:16} {ours['load']:7.2f} {ours['total']:11.2f} "
                 f"{ours['total'] / base['total']:6.2f} {ours['rss_gib']:5.2f} GiB"
             )
 

@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 QUICK = {
     "bench_load.py": ["--rows", "200000"],
     "bench_load_features.py": ["--customers", "5000"],
+    "bench_excel.py": ["--customers", "500"],
     "bench_synth.py": ["--customers", "20000"],
     "bench_features.py": ["--customers", "20000"],
     "bench_segment.py": ["--customers", "20000"],
@@ -32,6 +33,16 @@ QUICK = {
     "bench_scale.py": ["--sizes", "50000", "--quiet"],
     "bench_model_file.py": ["--customers", "20000"],
     "bench_degenerate.py": ["--customers", "20000"],
+    "bench_scale_load.py": [
+        "--customers",
+        "5000",
+        "--chunk",
+        "500",
+        "--buckets",
+        "5",
+        "--repeat",
+        "1",
+    ],
 }
 
 

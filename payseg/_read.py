@@ -538,9 +538,14 @@ class _Tables(html.parser.HTMLParser):
 
 
 class _Grid(list):
-    """Rows of a sheet; ``flags`` lists cells whose text is not their value."""
+    """Rows of a sheet; ``flags`` lists cells whose text is not their value.
+
+    A grid read by calamine also keeps its cells as one 2-D array of text
+    (``array``); its rows are views of that array.
+    """
 
     flags: list = []
+    array: np.ndarray | None = None
 
 
 _XML_ATTR = r'\b{}="([^"]*)"'
@@ -550,11 +555,15 @@ _FORMULA_RE = re.compile(
     r'<c\b[^>]*\br="([A-Z]+)(\d+)"[^>]*>\s*<f\b[^>]*(?:/>|>([^<]*)</f>)\s*'
     r"(?:<v\s*/>|<v>\s*</v>)?\s*</c>"
 )
-# A number too large for a float to keep every digit (19-digit ids typed as numbers).
-_BIG_NUMBER_RE = re.compile(
-    r'<c\b[^>]*\br="([A-Z]+)(\d+)"(?:(?!\bt=)[^>])*(?:\bt="n")?(?:(?!\bt=)[^>])*>'
-    r"\s*<v>(-?\d(?:\.\d+)?[eE]\+?(?:1[6-9]|[2-9]\d|\d{3,})|-?\d{16,}(?:\.\d*)?)</v>"
+# A number too large for a float to keep every digit (19-digit ids typed as numbers):
+# the value is found first, its cell tag (no type, or t="n") is checked after.
+_BIG_VALUE_RE = re.compile(
+    rb"<v>(-?\d(?:\.\d+)?[eE]\+?(?:1[6-9]|[2-9]\d|\d{3,})|-?\d{16,}(?:\.\d*)?)</v>"
 )
+_ERROR_RE = re.compile(rb'\bt="e"')
+_REF_RE = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_TYPE_RE = re.compile(rb'\bt="([^"]*)"')
+_V_RE = re.compile(rb"<v>([^<]*)</v>")
 
 
 def _col_index(letters: str) -> int:
@@ -564,16 +573,85 @@ def _col_index(letters: str) -> int:
     return n - 1
 
 
-def _cell_flags(path: Path) -> dict[str, list[tuple[int, int, str, str]]]:
-    """``{sheet: [(row, column, reason, value), ...]}`` (0-based) of the cells that
-    pandas reads as something else: the covered cells of a merge (read empty), a
-    formula without a cached value (read empty) and numbers of 2^53 or more (read
-    rounded). Read from the sheet XML; {} when the workbook cannot be read so."""
-    import zipfile
+def _cell_tag(xml: bytes, at: int) -> tuple[int, int] | None:
+    """(start, end) of the ``<c ...>`` tag that holds position ``at``."""
+    start = xml.rfind(b"<c", 0, at)
+    while start >= 0 and xml[start + 2 : start + 3] not in (b" ", b"\t", b"\n", b">"):
+        start = xml.rfind(b"<c", 0, start)
+    if start < 0:
+        return None
+    end = xml.find(b">", start)
+    return (start, end + 1) if end >= 0 else None
 
+
+def _sheet_facts(xml: bytes) -> tuple[list, list]:
+    """(flags, error cells) of one sheet's XML; see :func:`_cell_flags`.
+
+    Each fact is found by a scan for its own mark (``<f``, ``<mergeCell``,
+    ``t="e"``, a ``<v>`` of 16 or more digits), so a sheet without them costs one
+    pass of a substring search over its bytes.
+    """
     from ._schema import FORMULA_NO_VALUE, INEXACT_ID, MERGED_CELL
 
-    out: dict[str, list] = {}
+    flags: list = []
+    errors: list = []
+    if b"<f" in xml:
+        text = xml.decode("utf-8", "replace")
+        for col, row, formula in _FORMULA_RE.findall(text):
+            flags.append(
+                (
+                    int(row) - 1,
+                    _col_index(col),
+                    FORMULA_NO_VALUE,
+                    "=" + html.unescape(formula),
+                )
+            )
+    for m in _BIG_VALUE_RE.finditer(xml):
+        tag = _cell_tag(xml, m.start())
+        if tag is None or tag[1] > m.start() or xml[tag[1] : m.start()].strip():
+            continue  # a formula's cached value, or not in a cell
+        head = xml[tag[0] : tag[1]]
+        kind, ref = _TYPE_RE.search(head), _REF_RE.search(head)
+        if ref and (kind is None or kind.group(1) == b"n"):
+            col, row = ref.group(1).decode(), int(ref.group(2))
+            flags.append((row - 1, _col_index(col), INEXACT_ID, m.group(1).decode()))
+    if b't="e"' in xml:
+        for m in _ERROR_RE.finditer(xml):
+            tag = _cell_tag(xml, m.start())
+            if tag is None:
+                continue
+            ref = _REF_RE.search(xml[tag[0] : tag[1]])
+            close = xml.find(b"</c>", tag[1])
+            value = _V_RE.search(xml, tag[1], close if close >= 0 else len(xml))
+            if ref and value:
+                text = html.unescape(value.group(1).decode("utf-8", "replace"))
+                errors.append(
+                    (int(ref.group(2)) - 1, _col_index(ref.group(1).decode()), text)
+                )
+    if b"<mergeCell" in xml:
+        text = xml.decode("utf-8", "replace")
+        for c0, r0, c1, r1 in _MERGE_RE.findall(text):
+            ref = f"{c0}{r0}:{c1}{r1}"
+            for r in range(int(r0) - 1, int(r1)):
+                for c in range(_col_index(c0), _col_index(c1) + 1):
+                    if (r, c) != (int(r0) - 1, _col_index(c0)):
+                        flags.append((r, c, MERGED_CELL, f"merged {ref}"))
+    return flags, errors
+
+
+def _cell_flags(path: Path) -> dict[str, tuple[list, list]]:
+    """``{sheet: (flags, errors)}`` read from the sheet XML of an .xlsx.
+
+    ``flags`` lists ``(row, column, reason, value)`` (0-based) of the cells that
+    the cell reader reads as something else: the covered cells of a merge (read
+    empty), a formula without a cached value (read empty) and numbers of 2^53 or
+    more (read rounded). ``errors`` lists ``(row, column, text)`` of error cells
+    (``#N/A``, ``#VALUE!``), which calamine reads empty: the reader puts their text
+    back. {} when the workbook cannot be read so.
+    """
+    import zipfile
+
+    out: dict[str, tuple[list, list]] = {}
     try:
         with zipfile.ZipFile(path) as z:
             book = z.read("xl/workbook.xml").decode("utf-8", "replace")
@@ -592,30 +670,89 @@ def _cell_flags(path: Path) -> dict[str, list[tuple[int, int, str, str]]]:
                 rid = re.search(_XML_ATTR.format("r:id"), tag)
                 if not (name and rid and rid.group(1) in targets):
                     continue
-                xml = z.read(targets[rid.group(1)]).decode("utf-8", "replace")
-                flags = []
-                if "<f" in xml:
-                    for col, row, formula in _FORMULA_RE.findall(xml):
-                        flags.append(
-                            (
-                                int(row) - 1,
-                                _col_index(col),
-                                FORMULA_NO_VALUE,
-                                "=" + html.unescape(formula),
-                            )
-                        )
-                for col, row, value in _BIG_NUMBER_RE.findall(xml):
-                    flags.append((int(row) - 1, _col_index(col), INEXACT_ID, value))
-                for c0, r0, c1, r1 in _MERGE_RE.findall(xml):
-                    ref = f"{c0}{r0}:{c1}{r1}"
-                    for r in range(int(r0) - 1, int(r1)):
-                        for c in range(_col_index(c0), _col_index(c1) + 1):
-                            if (r, c) != (int(r0) - 1, _col_index(c0)):
-                                flags.append((r, c, MERGED_CELL, f"merged {ref}"))
-                out[html.unescape(name.group(1))] = flags
+                facts = _sheet_facts(z.read(targets[rid.group(1)]))
+                out[html.unescape(name.group(1))] = facts
     except (KeyError, OSError, zipfile.BadZipFile, ValueError):
         return {}
     return out
+
+
+#: Reader of workbook cells: "calamine" (Rust, fast) or "openpyxl" (the reader before
+#: calamine; kept for benchmarks and as a cross-check in tests).
+_EXCEL_ENGINE = "calamine"
+
+
+def _calamine_sheets(path: Path) -> dict[str, list[list[str]]]:
+    """Cells of every worksheet as text rows, read by calamine (.xlsx, .xlsm, .xls).
+
+    The text of each cell is what ``pd.read_excel(dtype=str)`` gives: whole numbers
+    without ".0", dates as ``2025-04-01 00:00:00``, empty cells as "". The grid
+    starts at A1 (leading blank rows and columns kept), so row and column positions
+    are the sheet's.
+    """
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+    book = CalamineWorkbook.from_path(str(path))
+    try:
+        out = {}
+        for meta in book.sheets_metadata:
+            if meta.typ != SheetTypeEnum.WorkSheet:
+                continue  # chart sheets hold no cells
+            rows = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            text = _cells_as_text(rows)
+            out[meta.name] = grid = _Grid(list(text))  # rows: views of the array
+            grid.array = text if text.size else None
+        return out
+    finally:
+        close = getattr(book, "close", None)  # python-calamine >= 0.3
+        if close is not None:
+            close()
+
+
+_TYPE = np.frompyfunc(type, 1, 1)
+_STR = np.frompyfunc(str, 1, 1)
+_INT_STR = np.frompyfunc(lambda v: str(int(v)), 1, 1)
+
+
+def _cells_as_text(rows: list[list]) -> np.ndarray:
+    """Typed cells (str, float, int, bool, date, datetime, time, timedelta) as text.
+
+    Converted a whole column at a time: ``str`` of every cell, then whole floats
+    written as integers and dates (no time) with " 00:00:00", as pandas writes them.
+    """
+    import datetime as dt
+
+    if not rows:
+        return np.empty((0, 0), dtype=object)
+    grid = np.empty((len(rows), max(len(r) for r in rows)), dtype=object)
+    grid[:] = ""
+    if all(len(r) == grid.shape[1] for r in rows):
+        grid[:] = rows
+    else:  # ragged (not seen from calamine, kept safe)
+        for i, r in enumerate(rows):
+            grid[i, : len(r)] = r
+    # Whole columns compared against types (not isinstance: datetime is a date).
+    kinds = _TYPE(grid)
+    text = grid.copy()
+    other = kinds != str  # noqa: E721
+    if other.any():
+        text[other] = _STR(grid[other])
+    floats = kinds == float  # noqa: E721
+    if floats.any():
+        values = grid[floats].astype(np.float64)
+        whole = np.isfinite(values) & (values == np.trunc(values))
+        small = whole & (np.abs(values) < 2.0**62)
+        as_int = np.where(small, values, 0).astype(np.int64).astype(str).astype(object)
+        big = whole & ~small
+        if big.any():
+            as_int[big] = _INT_STR(values[big])
+        fixed = text[floats]
+        fixed[whole] = as_int[whole]
+        text[floats] = fixed
+    dates = kinds == dt.date  # noqa: E721
+    if dates.any():
+        text[dates] = text[dates] + " 00:00:00"
+    return text
 
 
 def _read_sheets(path: Path) -> dict[str, list[list[str]]]:
@@ -629,44 +766,46 @@ def _read_sheets(path: Path) -> dict[str, list[list[str]]]:
                 f"{_show(path)} seems to be {what}, not an Excel workbook; {fix}"
             )
         try:
-            sheets = pd.read_excel(path, engine="openpyxl", **kw)
-        except Exception as exc:  # openpyxl raises KeyError, OSError, BadZipFile...
+            if _EXCEL_ENGINE == "openpyxl":
+                sheets = pd.read_excel(path, engine="openpyxl", **kw)
+                cells = {
+                    str(k): v.to_numpy(dtype=object).tolist() for k, v in sheets.items()
+                }
+            else:
+                cells = _calamine_sheets(path)
+        except Exception as exc:  # the readers raise KeyError, OSError, BadZipFile...
             raise UnreadableFileError(
                 f"{_show(path)} seems to be a damaged Excel workbook "
                 f"({type(exc).__name__}: {str(exc)[:120]}); open it in Excel or "
                 "WPS and save it again, or export the sheet as CSV"
             ) from exc
-        flags = _cell_flags(path)
+        facts = _cell_flags(path)
         out = {}
-        for k, v in sheets.items():
-            out[str(k)] = grid = _Grid(v.to_numpy(dtype=object).tolist())
-            grid.flags = flags.get(str(k), [])
+        for k, v in cells.items():
+            flags, errors = facts.get(k, ([], []))
+            if _EXCEL_ENGINE != "openpyxl":
+                for r, c, text in errors:  # calamine reads error cells empty
+                    if r < len(v) and c < len(v[r]) and v[r][c] == "":
+                        v[r][c] = text  # a row is a view: the array changes too
+            out[k] = grid = v if isinstance(v, _Grid) else _Grid(v)
+            grid.flags = flags
         return out
     elif magic.startswith(b"\xd0\xcf\x11\xe0"):
         try:
-            sheets = pd.read_excel(path, **kw)
-        except ImportError as exc:
-            raise UnreadableFileError(
-                f"{path} is a legacy .xls workbook and the xlrd package is not "
-                "installed: pip install xlrd, or save the sheet as .xlsx or CSV"
-            ) from exc
+            return dict(_calamine_sheets(path))
         except Exception as exc:
             raise UnreadableFileError(
                 f"{_show(path)} seems to be a damaged legacy .xls workbook "
                 f"({type(exc).__name__}: {str(exc)[:120]}); open it in Excel or "
-                "WPS and save it as .xlsx or CSV"
+                "WPS and save the sheet as .xlsx or CSV"
             ) from exc
-    else:
-        head = read_bytes(path)[: 1 << 16]
-        seems = describe_binary(path, head)
-        what = (
-            seems[0] if seems else "an empty file" if not head else "text (CSV or HTML)"
-        )
-        raise UnreadableFileError(
-            f"{_show(path)} is not an Excel workbook: it seems to be {what}. "
-            "Export the sheet again as .xlsx or CSV"
-        )
-    return {str(k): v.to_numpy(dtype=object).tolist() for k, v in sheets.items()}
+    head = read_bytes(path)[: 1 << 16]
+    seems = describe_binary(path, head)
+    what = seems[0] if seems else "an empty file" if not head else "text (CSV or HTML)"
+    raise UnreadableFileError(
+        f"{_show(path)} is not an Excel workbook: it seems to be {what}. "
+        "Export the sheet again as .xlsx or CSV"
+    )
 
 
 def _pick_sheets(
@@ -726,12 +865,23 @@ def _pick_sheets(
 def _grid_frame(grid: list[list[str]], keys) -> pd.DataFrame:
     """A raw frame from sheet rows: header found, title rows kept aside."""
     flags = getattr(grid, "flags", [])
+    array = getattr(grid, "array", None)
     at = find_header(grid, keys) if grid else 0
-    width = max((len(r) for r in grid), default=0)
-    grid = [list(r) + [""] * (width - len(r)) for r in grid]
-    names = unique_names(grid[at] if grid else [])
-    body = grid[at + 1 :]
-    frame = pd.DataFrame(body, columns=names, dtype=object).fillna("").astype("str")
+    if array is not None:  # calamine: a rectangle of text already
+        names = unique_names(array[at])
+        body = array[at + 1 :]
+        frame = pd.DataFrame(
+            {n: body[:, j] for j, n in enumerate(names)},
+            index=pd.RangeIndex(len(body)),
+            dtype=object,
+        ).astype("str")
+    else:
+        width = max((len(r) for r in grid), default=0)
+        grid = [list(r) + [""] * (width - len(r)) for r in grid]
+        names = unique_names(grid[at] if grid else [])
+        body = grid[at + 1 :]
+        frame = pd.DataFrame(body, columns=names, dtype=object)
+        frame = frame.fillna("").astype("str")
     frame.attrs["lines"] = np.arange(at + 2, at + 2 + len(body), dtype=np.int64)
     frame.attrs["bad_lines"] = []
     # (line, column position, reason, value) of cells that are not what they read.

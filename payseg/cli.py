@@ -951,6 +951,7 @@ def segment(
                     columns=mapping,
                     id_width=id_width,
                     sheet=sheet_names or None,
+                    progress=not quiet,
                 )
             except payseg.PaymentDataError as exc:
                 for w in caught:
@@ -1157,6 +1158,7 @@ def predict(
                 customers=list(customers) or None,
                 columns=mapping,
                 id_width=id_width,
+                progress=not quiet,
             )
         assigned = predict_saved(segmenter, data)
     if out:

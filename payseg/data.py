@@ -243,7 +243,15 @@ def _payments_without_bill(payments: pd.DataFrame, bills: pd.DataFrame) -> int:
 
 
 def _as_sources(
-    obj, kind: str, keys=None, *, columns=None, sheet=None, cache=None, layout=None
+    obj,
+    kind: str,
+    keys=None,
+    *,
+    columns=None,
+    sheet=None,
+    cache=None,
+    layout=None,
+    progress=False,
 ) -> list[tuple[str, pd.DataFrame, int, str]]:
     """Turn a path, a list of paths, a glob or a DataFrame into sources.
 
@@ -253,6 +261,7 @@ def _as_sources(
     :func:`payseg._read.header_score`) lets a header below title rows be found. A
     workbook gives the sheets of role ``kind`` (or those named by ``sheet``);
     ``layout`` (header, names, sep) reads text files with an explicit layout.
+    ``progress`` shows a bar per file when the files hold 16 MiB or more.
     """
     if isinstance(obj, pd.DataFrame):
         return [(kind, _frame_source(obj, keys, kind), 2, "DataFrame")]
@@ -293,8 +302,14 @@ def _as_sources(
                 f"{kind}: no CSV, Parquet or Excel file in {list(obj)}; check the paths"
             )
     out = []
+    size = sum(p.stat().st_size for p in paths if p.is_file())
+    bar = _progress_bar(
+        len(paths), f"reading {kind}", "file", progress and size >= _PROGRESS_BYTES
+    )
     for p in paths:
+        bar.set_postfix_str(p.name)
         if not p.exists():
+            bar.close()
             raise PaymentDataError(
                 f"{kind}: file not found: {p}. Check the path and the current folder "
                 f"({os.getcwd()})"
@@ -311,6 +326,7 @@ def _as_sources(
             except ValueError as exc:
                 raise PaymentDataError(f"{kind}: {exc}") from exc
             out.append((str(p), raw, 2, raw.attrs["encoding"]))
+            bar.update()
             continue
         try:
             found = read_sources(
@@ -321,17 +337,41 @@ def _as_sources(
                 (name, raw, 2, raw.attrs.get("encoding") or _encoding_of(p))
                 for name, raw in found
             ]
+            bar.update()
         except UnreadableFileError as exc:
+            bar.close()
             raise PaymentDataError(f"{kind}: {exc}") from exc
         except PaymentDataError:
+            bar.close()
             raise
         except Exception as exc:  # only PaymentDataError leaves load
+            bar.close()
             raise PaymentDataError(
                 f"{kind}: {p} cannot be read ({type(exc).__name__}: "
                 f"{str(exc)[:200]}); expected a CSV, Parquet or Excel table. Export "
                 "it again, or report the file if it opens in Excel"
             ) from exc
+    bar.close()
     return out
+
+
+#: Inputs from this size (bytes of the files of one role, rows of its tables) on get
+#: progress bars when asked for.
+_PROGRESS_BYTES = 16 << 20
+_PROGRESS_ROWS = 200_000
+
+
+def _progress_bar(total: int, desc: str, unit: str, enabled: bool):
+    """A tqdm bar on stderr; shown only when ``enabled`` and stderr is a terminal."""
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        disable=None if enabled else True,  # None: hidden when not a terminal
+        leave=False,
+    )
 
 
 def _encoding_of(path: Path) -> str:
@@ -445,6 +485,7 @@ def _load_table(
     cache=None,
     layout=None,
     id_with_region=False,
+    progress=False,
     **kw,
 ):
     """Read, map and clean every source of one role.
@@ -465,10 +506,21 @@ def _load_table(
     if kind != "customers":
         optional = (*optional, *CUSTOMER_ATTRIBUTES)
     keys = header_keys(kind, columns)
-    for name, raw, offset, encoding in _as_sources(
-        obj, kind, keys, columns=columns, sheet=sheet, cache=cache, layout=layout
-    ):
+    found = _as_sources(
+        obj,
+        kind,
+        keys,
+        columns=columns,
+        sheet=sheet,
+        cache=cache,
+        layout=layout,
+        progress=progress,
+    )
+    big = sum(len(raw) for _, raw, _, _ in found) >= _PROGRESS_ROWS
+    bar = _progress_bar(3 * len(found), f"checking {kind}", "stage", progress and big)
+    for name, raw, offset, encoding in found:
         try:
+            bar.set_postfix_str(f"{Path(name).name}: columns")
             mapped = map_columns(
                 raw, columns, required, optional, source=name, error=PaymentDataError
             )
@@ -485,8 +537,12 @@ def _load_table(
                 mapped = _region_ids(mapped)
             if kind != "customers":
                 attributes.append(_attributes(mapped))
+            bar.update()
+            bar.set_postfix_str(f"{Path(name).name}: validation")
             kept, bad = cleaner(mapped, source=name, offset=offset, **kw)
+            bar.update()
         except PaymentDataError:
+            bar.close()
             raise
         except Exception as exc:  # only PaymentDataError leaves load
             raise PaymentDataError(
@@ -513,6 +569,8 @@ def _load_table(
             encodings[name] = raw.attrs["encoding"]
         sources[name] = {"role": kind, "encoding": encoding}
         _warn_rejections(name, n_read, bad)
+        bar.update()
+    bar.close()
     # Customers tables are indexed by customer_id: keep it when several are joined.
     table = (
         frames[0]
@@ -848,6 +906,7 @@ def load(
     sep: str | None = None,
     id_with_region: bool = False,
     reversal_window: int = 90,
+    progress: bool = False,
 ) -> PaymentData:
     r"""Read payment records (and optionally bills and customers) into :class:`PaymentData`.
 
@@ -958,7 +1017,12 @@ def load(
     if header is None or names is not None or sep is not None:
         layout = {"header": None if header is None else 0, "names": names, "sep": sep}
     cache: dict = {}
-    common = {"cache": cache, "layout": layout, "id_with_region": id_with_region}
+    common = {
+        "cache": cache,
+        "layout": layout,
+        "id_with_region": id_with_region,
+        "progress": bool(progress),
+    }
     pay, rej, counts, sources, health, attrs = _load_table(
         payments,
         "payments",

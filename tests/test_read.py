@@ -196,3 +196,142 @@ def test_a_gbk_header_over_utf8_rows(tmp_path):
     data = _load(path)
     assert data.counts[str(path)] == {"read": 4, "kept": 4}
     assert data.payments["channel"].tolist() == ["alipay"] * 4
+
+
+def _typed_workbook(path):
+    """A sheet with a title, typed cells and an error cell, written by openpyxl."""
+    import datetime as dt
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "缴费明细"
+    ws.append(["XX供电公司电费实收明细表"])
+    ws.append(["户号", "缴费时间", "缴费方式", "实收金额", "电费年月"])
+    ws.append(["0010001", dt.datetime(2025, 4, 1, 10, 30), "支付宝", 88.5, "202503"])
+    ws.append(["0010002", dt.datetime(2025, 4, 2), "微信", 120.0, 202503])
+    ws.append(["0010003", dt.datetime(2025, 4, 3, 9, 0, 5), "网银", "#N/A", "202503"])
+    ws.append([12345678901234567890, dt.datetime(2025, 4, 4), "网银", True, "202503"])
+    wb.save(path)
+
+
+def test_calamine_cells_read_as_the_text_pandas_gives(tmp_path):
+    from payseg import _read
+
+    path = tmp_path / "book.xlsx"
+    _typed_workbook(path)
+    grid = _read._read_sheets(path)["缴费明细"]
+    # Written by hand: whole floats without ".0", dates at midnight with a time,
+    # the error cell's own text, a 20-digit number as the float openpyxl stored
+    # (1.234567890123457e+19, 16 digits) written out whole.
+    assert [list(r) for r in grid] == [
+        ["XX供电公司电费实收明细表", "", "", "", ""],
+        ["户号", "缴费时间", "缴费方式", "实收金额", "电费年月"],
+        ["0010001", "2025-04-01 10:30:00", "支付宝", "88.5", "202503"],
+        ["0010002", "2025-04-02 00:00:00", "微信", "120", "202503"],
+        ["0010003", "2025-04-03 09:00:05", "网银", "#N/A", "202503"],
+        ["12345678901234569216", "2025-04-04 00:00:00", "网银", "True", "202503"],
+    ]
+    assert grid.flags == [(5, 0, payseg._schema.INEXACT_ID, "1.234567890123457e+19")]
+
+
+def test_calamine_and_openpyxl_read_the_same_cells(tmp_path, monkeypatch):
+    from payseg import _read
+
+    path = tmp_path / "book.xlsx"
+    _typed_workbook(path)
+    new = _read._read_sheets(path)["缴费明细"]
+    monkeypatch.setattr(_read, "_EXCEL_ENGINE", "openpyxl")
+    old = _read._read_sheets(path)["缴费明细"]
+    # openpyxl reads the error cell as NaN (then read empty); calamine + the XML
+    # give its text "#N/A".
+    expected = [list(r) for r in old]
+    assert pd.isna(expected[4][3])
+    expected[4][3] = "#N/A"
+    assert [list(r) for r in new] == expected
+    assert new.flags == old.flags
+
+
+def test_an_error_cell_is_rejected_with_its_text(tmp_path):
+    path = tmp_path / "book.xlsx"
+    _typed_workbook(path)
+    data = _load(path)
+    rejected = data.rejected.set_index("line")
+    assert sorted(data.payments["customer_id"]) == ["0010001", "0010002"]
+    assert rejected.loc[5, "column"] == "amount" and rejected.loc[5, "value"] == "#N/A"
+    assert rejected.loc[6, "column"] == "customer_id"
+    assert rejected.loc[1, "reason"].startswith("title")
+
+
+def test_sheet_facts_flag_only_plain_big_numbers():
+    from payseg._read import _sheet_facts
+    from payseg._schema import INEXACT_ID
+
+    xml = (
+        b'<sheetData><row r="1"><c r="A1" t="n"><v>12345678901234567</v></c>'
+        b'<c s="1" r="B1"><v>1.2345678901234568E+18</v></c>'
+        b'<c r="C1"><f>A1*1</f><v>12345678901234567</v></c>'
+        b'<c r="D1" t="s"><v>1234567890123456789</v></c>'
+        b'<c r="E1"><v>123456789012345</v></c>'
+        b'<c r="F1" t="e"><f>1/0</f><v>#DIV/0!</v></c></row></sheetData>'
+    )
+    flags, errors = _sheet_facts(xml)
+    assert flags == [
+        (0, 0, INEXACT_ID, "12345678901234567"),
+        (0, 1, INEXACT_ID, "1.2345678901234568E+18"),
+    ]
+    assert errors == [(0, 5, "#DIV/0!")]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def _progress_output(monkeypatch, tmp_path, progress, threshold):
+    import sys
+
+    from payseg import data as data_module
+
+    path = tmp_path / "p.csv"
+    path.write_text(HEADER + "".join(_row(i) for i in range(5)), encoding="utf-8")
+    bills = tmp_path / "b.csv"
+    bills.write_text("户号,电费年月,应收金额\n001000,202504,10\n", encoding="utf-8")
+    monkeypatch.setattr(data_module, "_PROGRESS_BYTES", threshold)
+    monkeypatch.setattr(data_module, "_PROGRESS_ROWS", threshold)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    data = _load(path, bills=bills, progress=progress)
+    assert len(data.payments) == 5
+    return terminal.getvalue()
+
+
+def test_progress_bars_per_role_file_and_stage_on_a_terminal(monkeypatch, tmp_path):
+    shown = _progress_output(monkeypatch, tmp_path, True, 0)
+    for desc in ("reading payments", "checking payments", "reading bills"):
+        assert desc in shown
+    assert "p.csv: validation" in shown
+
+
+def test_no_progress_when_not_asked_or_small(monkeypatch, tmp_path):
+    assert _progress_output(monkeypatch, tmp_path, False, 0) == ""
+    assert _progress_output(monkeypatch, tmp_path, True, 1 << 40) == ""
+
+
+def test_a_real_legacy_xls_is_read_without_xlrd():
+    # tests/data/legacy.xls: BIFF8 saved by LibreOffice ("MS Excel 97") from a sheet
+    # 缴费明细 with a title, two payments (a datetime, a date; 88.5 and 120.0) and a
+    # 合计 row.
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "legacy.xls"
+    data = _load(path)
+    assert data.payments["customer_id"].tolist() == ["0010001", "0010002"]
+    assert data.payments["paid_at"].astype(str).tolist() == [
+        "2025-04-01 10:30:00",
+        "2025-04-02 00:00:00",
+    ]
+    assert data.payments["amount"].tolist() == [88.5, 120.0]
+    assert data.rejected["line"].tolist() == [1, 5]
+    assert data.rejected["reason"].iloc[1] == "summary row (合计)"

@@ -11,6 +11,7 @@ place, so a rerun skips finished buckets and never reads a half-written one.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import warnings
@@ -59,6 +60,21 @@ class _Lines:
         return self
 
 
+@functools.lru_cache(maxsize=4096)
+def _canonical_names(
+    names: tuple[str, ...], kind: str, columns: tuple, source: str
+) -> tuple[str, ...]:
+    """:func:`_partition.mapped_names`, once per input file and process.
+
+    Every bucket holds a piece of every input file: at 10M customers (139 buckets,
+    150 files) mapping the headers again for each piece cost 20,850 calls of about
+    3 ms.
+    """
+    return tuple(
+        _partition.mapped_names(list(names), kind, dict(columns) or None, source)
+    )
+
+
 def _clean_bucket(
     parts_dir: Path,
     bucket: int,
@@ -81,8 +97,13 @@ def _clean_bucket(
     for file_index, pieces in bucket_pieces(parts_dir, kind, bucket):
         table, rows = read_pieces(pieces, arrow=True)
         table = table.rename_columns(
-            _partition.mapped_names(
-                table.column_names, kind, columns, names[file_index]
+            list(
+                _canonical_names(
+                    tuple(table.column_names),
+                    kind,
+                    tuple(sorted((columns or {}).items())),
+                    names[file_index],
+                )
             )
         ).replace_schema_metadata(None)
         tables, files, lines = groups.setdefault(table.schema, ([], [], []))

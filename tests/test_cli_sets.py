@@ -24,6 +24,8 @@ _WRITER = textwrap.dedent(
     import payseg.cli as c
 
     class Frame:
+        columns = ()  # no columns for the CLI's per-column conversions
+
         def __init__(self, tag):
             self.tag = tag
         def to_csv(self, path, **kw):

@@ -110,3 +110,25 @@ def test_custom_vip_tiers(result, tmp_path):
     vip = _read(path, "VIP客户")
     assert set(vip["VIP等级"]) == {"甲", "乙"}
     assert np.isclose((vip["VIP等级"] == "甲").mean(), 0.5, atol=0.1)
+
+
+def test_code_values_are_words_in_the_language_of_the_book(book, result, tmp_path):
+    # A Chinese book shows 高/中/低 and 高价值型..., never the codes 'medium' or
+    # 'low_value'; the English book shows the English words.
+    all_ = _read(book, "全部客户")
+    want_level = {"high": "高", "medium": "中", "low": "低"}
+    want_class = {
+        "high_value": "高价值型",
+        "mass": "大众型",
+        "potential": "潜力型",
+        "low_value": "低价值型",
+    }
+    c = result.customers.reindex(all_["户号"])
+    assert list(all_["预警等级"]) == [want_level[v] for v in c["warning_level"]]
+    assert list(all_["价值类型"]) == [want_class[v] for v in c["value_class"]]
+    warn = _read(book, "预警名单")
+    assert len(warn) and set(warn["预警等级"]) <= {"高", "中"}
+    path = write_workbook(result, tmp_path / "en.xlsx", lang="en", sheets=["all"])
+    en = pd.read_excel(path, sheet_name="all customers", dtype={"customer id": str})
+    assert set(en["warning level"]) <= {"high", "medium", "low"}
+    assert set(en["value class"]) <= {"high value", "mass", "potential", "low value"}

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._vocab import VALUE_CLASSES, WARNING_LEVELS
+
 __all__ = [
     "BAD_CREDIT_PAYMENT",
     "VIP_TIERS",
@@ -316,6 +318,10 @@ def _frame(rows: pd.DataFrame, cols, lang, channel_names) -> pd.DataFrame:
                 out["explanation"] = rows[src]
         elif col == "dominant_channel" and col in rows:
             out[col] = rows[col].map(lambda v: channel_names.get(v, v))
+        elif col in _WORDS and col in rows:  # codes as words of the book's language
+            words = {k: _pick(v, lang) for k, v in _WORDS[col].items()}
+            codes = rows[col].astype(object)
+            out[col] = codes.map(words).where(codes.isin(list(words)), codes)
         elif col in rows:
             out[col] = rows[col]
     for col in out.columns:
@@ -326,6 +332,14 @@ def _frame(rows: pd.DataFrame, cols, lang, channel_names) -> pd.DataFrame:
     out = out.rename(columns={k: _pick(v, lang) for k, v in _HEADERS.items()})
     return out.reset_index(drop=True)
 
+
+# Columns holding codes, shown as words: column -> {code: (中文, English)}.
+_WORDS = {
+    "warning_level": WARNING_LEVELS,
+    "value_class": {
+        k: (r["name_zh"], r["name_en"]) for k, r in VALUE_CLASSES.iterrows()
+    },
+}
 
 _PEOPLE = ["customer_name", "address", "region", "collector"]
 

@@ -17,6 +17,7 @@ from payseg._pipeline import SegmentationResult  # noqa: E402
 
 EVIL = "<script>alert(1)</script>"
 N = 1200  # customers, so sizes need thousands separators
+_REAL_CJK_FONT = _fonts.cjk_font  # before the autouse fixture replaces it
 
 
 @pytest.fixture(autouse=True)
@@ -568,7 +569,8 @@ def test_regions_outlets_and_data_health_as_text(tmp_path):
 
     data = payseg.synth.generate(1500, seed=5, months=24)
     result = payseg.segment(data, n_clusters=8, random_state=0, migration=False)
-    path = _render(result, tmp_path / "r.md")
+    with pytest.warns(UserWarning, match="labels 9 Chinese region names R1, R2"):
+        path = _render(result, tmp_path / "r.md")
     text = path.read_text(encoding="utf-8")
     assert text.index("## 1. Data health") < text.index("## 2. Segments")
     region_sec = text[text.index("Regions and outlets") :]
@@ -584,6 +586,35 @@ def test_regions_outlets_and_data_health_as_text(tmp_path):
     # the segment x region table counts customers: its total is every customer
     total = f"{len(result.customers):,}"
     assert "total 合计" in region_sec and total in region_sec
+    # the heatmap of customers is in this section, not in data health; without a
+    # CJK font its regions are coded and the code table says which is which
+    assert (
+        "region_channel" in region_sec
+        and "region_channel" not in text[: text.index("## 2. Segments")]
+    )
+    assert "averaged over the region's customers" in region_sec
+    for i, name in enumerate(sorted(regions)):
+        assert f"| R{i + 1} | {name} |" in region_sec
+
+
+def test_region_heatmap_draws_chinese_names_with_the_packaged_font(
+    tmp_path, monkeypatch
+):
+    # With the font of payseg's pylopdf-fonts-zh-cn dependency: no codes, no
+    # warning, no table of codes.
+    import warnings
+
+    import payseg
+
+    monkeypatch.setattr(_fonts, "cjk_font", _REAL_CJK_FONT)  # undo the autouse fixture
+    assert _fonts.cjk_font() is not None
+    data = payseg.synth.generate(400, seed=5, months=12)
+    result = payseg.segment(data, n_clusters=4, random_state=0, migration=False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", ".*region names")
+        path = report.render(result, tmp_path / "r.md", lang="zh")
+    text = path.read_text(encoding="utf-8")
+    assert "region_channel" in text and "code 代码" not in text
 
 
 def test_data_health_lists_loader_checks_notes_and_as_of(tmp_path, cheap_figures):

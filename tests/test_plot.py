@@ -526,7 +526,7 @@ def test_region_channel_counts_customers_not_payments(no_cjk):
     assert [t.get_text() for t in ax.get_xticklabels()] == ["online", "counter"]
     np.testing.assert_allclose(ax.images[0].get_array()[0], [5 / 8, 3 / 8])
     np.testing.assert_allclose(ax.images[0].get_array()[1], [1.0, 0.0])
-    assert "customers" in ax.get_title() and "customers" in ax.get_ylabel()
+    assert "customers" in ax.get_title() and "customer" in ax.get_xlabel()
     ax = P.plot_region_channel(p, by="channel")
     assert [t.get_text() for t in ax.get_xticklabels()] == [
         "Alipay",

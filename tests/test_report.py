@@ -581,6 +581,21 @@ def test_regions_outlets_and_data_health_as_text(tmp_path):
     assert "outlets needed?" in region_sec
     assert ("需要" in region_sec) or ("可精简" in region_sec)
     assert "Action mix of each segment" in text
+    # every row of the action mix adds up to 100% and shows the segment's main
+    # action with its share (not a row of dashes for a rare action)
+    mix_md = text[text.index("Action mix of each segment") :]
+    lines = [x for x in mix_md.split("\n") if x.startswith("|")]
+    lines = lines[2 : 2 + result.customers["segment"].nunique()]
+    top = pd.crosstab(
+        result.customers["segment"], result.customers["action"], normalize="index"
+    ).max(axis=1)
+    names = result.segments["name_zh"]
+    for line in lines:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        shares = [float(c.rstrip("%")) for c in cells[1:] if c.endswith("%")]
+        assert abs(sum(shares) - 100) < 0.5, line
+        sid = next(k for k, v in names.items() if v in cells[0])
+        assert max(shares) == pytest.approx(round(100 * top[sid], 1), abs=0.051), line
     assert "relative to the due date" in text
     assert "stability=True" not in text
     # the segment x region table counts customers: its total is every customer

@@ -132,3 +132,21 @@ def test_code_values_are_words_in_the_language_of_the_book(book, result, tmp_pat
     en = pd.read_excel(path, sheet_name="all customers", dtype={"customer id": str})
     assert set(en["warning level"]) <= {"high", "medium", "low"}
     assert set(en["value class"]) <= {"high value", "mass", "potential", "low value"}
+
+
+def test_columns_are_wide_enough_to_read(book):
+    # Widths follow the contents, not only the header: the read-me's descriptions
+    # (about 20 Chinese characters, 2 columns each) are not cut at 8 columns.
+    ws = openpyxl.load_workbook(book)["说明"]
+    longest = max(len(str(c.value)) for c in ws["B"][1:])
+    assert ws.column_dimensions["B"].width >= min(60, 2 * longest)
+    assert ws.column_dimensions["C"].width >= 8  # numbers: header 客户数 + margin
+
+
+def test_sheets_print_one_page_wide_with_the_header_on_every_page(book):
+    wb = openpyxl.load_workbook(book)
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+        assert ws.print_title_rows == "$1:$1", ws.title

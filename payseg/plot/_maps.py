@@ -355,7 +355,6 @@ def plot_region_channel(payments, *, by="group", top=30, lang="auto", ax=None):
             stacklevel=2,
         )
     ax.set_yticks(range(len(mean)), yt, fontsize=9)
-    ax.set_ylabel(pick(("供电单位（客户数）", "region (customers)"), lang))
     ax.set_xlabel(
         pick(
             (

@@ -600,6 +600,24 @@ def _readme(parts, lang) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(head))
 
 
+def _widths(frame: pd.DataFrame, sample: int = 2000) -> list[float]:
+    """Column widths (Excel characters) that show the header and the contents of the
+    first ``sample`` rows: a Chinese character counts two, at least 8, at most 60."""
+    head = frame.head(sample)
+    out = []
+    for col in frame.columns:
+        text = pd.concat(
+            [pd.Series([str(col)]), head[col].astype(str).where(head[col].notna(), "")]
+        )
+        wide = text.str.len() + text.str.count(_WIDE)  # CJK: two columns each
+        out.append(float(min(60, max(8, int(wide.max()) + 2))))
+    return out
+
+
+# Full-width characters (Han, kana, full-width punctuation): two columns wide.
+_WIDE = r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]"
+
+
 def _write(path, parts, lang) -> Path:
     path = Path(path)
     used: set = set()
@@ -613,11 +631,19 @@ def _write(path, parts, lang) -> Path:
             frame.to_excel(xw, sheet_name=name, index=False, freeze_panes=(1, 0))
             ws = xw.sheets[name]
             ws.auto_filter.ref = ws.dimensions
+            # Printed lists for field staff: landscape, one page wide, the header
+            # row repeated on every page.
+            ws.page_setup.orientation = "landscape"
+            ws.page_setup.paperSize = ws.PAPERSIZE_A4
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
+            ws.page_setup.fitToWidth = 1
+            ws.page_setup.fitToHeight = 0
+            ws.print_title_rows = "1:1"
+            widths = _widths(frame)
             for col_cells in ws.iter_cols(min_row=1, max_row=1):
                 cell = col_cells[0]
                 letter = cell.column_letter
-                width = max(8, min(40, len(str(cell.value or "")) * 2 + 2))
-                ws.column_dimensions[letter].width = width
+                ws.column_dimensions[letter].width = widths[cell.column - 1]
                 if cell.value == id_header:
                     for c in ws[letter][1:]:
                         c.number_format = "@"  # text: Excel keeps the zeros

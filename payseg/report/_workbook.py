@@ -614,6 +614,9 @@ def _widths(frame: pd.DataFrame, sample: int = 2000) -> list[float]:
     return out
 
 
+# Widest sheet (in Excel characters) printed one page wide: landscape A4 at about 65%.
+_PRINT_WIDTH = 220
+
 # Full-width characters (Han, kana, full-width punctuation): two columns wide.
 _WIDE = r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]"
 
@@ -631,15 +634,17 @@ def _write(path, parts, lang) -> Path:
             frame.to_excel(xw, sheet_name=name, index=False, freeze_panes=(1, 0))
             ws = xw.sheets[name]
             ws.auto_filter.ref = ws.dimensions
-            # Printed lists for field staff: landscape, one page wide, the header
-            # row repeated on every page.
+            widths = _widths(frame)
+            # Printed lists for field staff: landscape A4, the header row on every
+            # page, one page wide when that stays readable (the full list with its
+            # long explanations would shrink to an unreadable size).
             ws.page_setup.orientation = "landscape"
             ws.page_setup.paperSize = ws.PAPERSIZE_A4
-            ws.sheet_properties.pageSetUpPr.fitToPage = True
-            ws.page_setup.fitToWidth = 1
-            ws.page_setup.fitToHeight = 0
             ws.print_title_rows = "1:1"
-            widths = _widths(frame)
+            if sum(widths) <= _PRINT_WIDTH:
+                ws.sheet_properties.pageSetUpPr.fitToPage = True
+                ws.page_setup.fitToWidth = 1
+                ws.page_setup.fitToHeight = 0
             for col_cells in ws.iter_cols(min_row=1, max_row=1):
                 cell = col_cells[0]
                 letter = cell.column_letter

@@ -310,7 +310,8 @@ def test_warnings_sorted_by_score(html_report):
     part = html_report[html_report.index('id="warnings"') :]
     first = part.index("&lt;script&gt;alert(1)&lt;/script&gt;</td>")
     assert first < part.index(">00000</td>")
-    assert "0.90" in part and ">high<" in part
+    assert "0.90" in part and "<td>high<" not in part  # 高 with "high" under it
+    assert '<td>高<br><span class="en">high</span></td>' in part
 
 
 def test_segment_colours_match_the_plots(html_report):

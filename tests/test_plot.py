@@ -702,3 +702,18 @@ def test_float_labels_with_missing_customers(no_cjk):
     ]
     ax = P.plot_delay_distribution(X, lab)
     assert ax.get_yticklabels()[0].get_text() == "segment 0 (n=25)"
+
+
+def test_region_channel_customer_counted_once_in_first_payment_region(no_cjk):
+    # x pays first in "east", then in "west": one customer, in east only.
+    p = pd.DataFrame(
+        {
+            "customer_id": ["y", "x", "x", "z"],
+            "region": ["west", "east", "west", "west"],
+            "channel": ["alipay", "counter", "alipay", "alipay"],
+        }
+    )
+    ax = P.plot_region_channel(p)
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows == ["east (1 customer)", "west (2 customers)"]
+    np.testing.assert_allclose(ax.images[0].get_array()[0], [0.5, 0.5])

@@ -153,9 +153,10 @@ def region_codes(regions) -> pd.Series:
     )
 
 
-def _customer_regions(payments, p: pd.DataFrame, cust_codes, n_cust, cust_names):
-    """Region of each customer (by code): the customers table's, else the region of
-    the customer's first payment."""
+def _customer_regions(payments, p: pd.DataFrame, cust_codes, cust_names):
+    """Region code of each customer (-1: none) and the sorted region names: from the
+    customers table when it has regions, else the region of the customer's first
+    payment."""
     from ..data import PaymentData
 
     if (
@@ -163,17 +164,18 @@ def _customer_regions(payments, p: pd.DataFrame, cust_codes, n_cust, cust_names)
         and "region" in payments.customers
         and payments.customers["region"].notna().any()
     ):
-        return pd.Series(payments.customers["region"]).reindex(
-            pd.Index(cust_names).astype(str)
+        reg = pd.Series(payments.customers["region"])
+        reg.index = reg.index.astype(str)
+        codes, names = pd.factorize(
+            reg.reindex(pd.Index(cust_names).astype(str)), sort=True
         )
-    first = np.full(n_cust, -1, dtype=np.int64)
-    ok = cust_codes >= 0
-    idx = np.flatnonzero(ok)
-    # the first payment of each customer: reversed assignment keeps the lowest index
-    first[cust_codes[idx][::-1]] = idx[::-1]
-    reg = p["region"].to_numpy(dtype=object)
-    out = np.where(first >= 0, reg[np.maximum(first, 0)], None)
-    return pd.Series(out, index=pd.Index(cust_names).astype(str), dtype=object)
+        return codes, [str(r) for r in names]
+    # factorize(sort=False) numbers customers in order of first appearance, so a
+    # customer's first payment is where its code first exceeds every earlier code.
+    seen = np.maximum.accumulate(cust_codes)
+    first = np.flatnonzero(cust_codes > np.concatenate(([-1], seen[:-1])))
+    codes, names = pd.factorize(p["region"], sort=True)
+    return np.asarray(codes)[first], [str(r) for r in names]
 
 
 def plot_region_channel(payments, *, by="group", top=30, lang="auto", ax=None):
@@ -254,7 +256,7 @@ def plot_region_channel(payments, *, by="group", top=30, lang="auto", ax=None):
     from ..channels import GROUPS, table
 
     t = table()
-    cc, cust_names = pd.factorize(p["customer_id"].astype(str), sort=False)
+    cc, cust_names = pd.factorize(p["customer_id"], sort=False)
     ch_codes, ch_names = pd.factorize(p["channel"], sort=True)
     ch_names = [str(c) for c in ch_names]
     if by == "group":
@@ -270,13 +272,17 @@ def plot_region_channel(payments, *, by="group", top=30, lang="auto", ax=None):
     col = col_of[ch_codes[ok]] if len(col_of) else ch_codes[ok]
     # (customer, column) cells present in the data: O(payments), never customers x
     # channels dense.
-    cell, n_cell = np.unique(cc[ok].astype(np.int64) * n_col + col, return_counts=True)
+    key = cc[ok].astype(np.int64) * n_col + col
+    if len(cust_names) * n_col <= 50_000_000:  # dense counts: one O(n) pass
+        dense = np.bincount(key, minlength=len(cust_names) * n_col)
+        cell = np.flatnonzero(dense)
+        n_cell = dense[cell]
+    else:
+        cell, n_cell = np.unique(key, return_counts=True)
     cust_of_cell, col_of_cell = cell // n_col, cell % n_col
     per_cust = np.bincount(cust_of_cell, weights=n_cell, minlength=len(cust_names))
     share = n_cell / per_cust[cust_of_cell]  # the customer's share of this column
-    creg = _customer_regions(payments, p, cc, len(cust_names), cust_names)
-    r_codes, r_names = pd.factorize(creg.to_numpy(dtype=object), sort=True)
-    r_names = [str(r) for r in r_names]
+    r_codes, r_names = _customer_regions(payments, p, cc, cust_names)
     has_mix = (per_cust > 0) & (r_codes >= 0)  # customers with a known channel
     if not has_mix.any():
         return no_data(ax, pick(("无地区数据", "no region data"), lang), title=title)

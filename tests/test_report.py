@@ -586,6 +586,11 @@ def test_regions_outlets_and_data_health_as_text(tmp_path):
     # action with its share (not a row of dashes for a rare action)
     mix_md = text[text.index("Action mix of each segment") :]
     lines = [x for x in mix_md.split("\n") if x.startswith("|")]
+    # the three most common actions overall have a column too
+    c = result.customers
+    for code in c["action"].value_counts().index[:3]:
+        want = c.loc[c["action"] == code, "action_zh"].iloc[0]
+        assert want.split("：")[0] in lines[0], (code, lines[0])
     lines = lines[2 : 2 + result.customers["segment"].nunique()]
     top = pd.crosstab(
         result.customers["segment"], result.customers["action"], normalize="index"

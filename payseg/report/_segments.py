@@ -84,7 +84,9 @@ def _section_segments(result, segs, colors, lang) -> _Section:
         # rare overall must not show a row of dashes), then the most common ones.
         own = set(mix.idxmax(axis=1))
         acts = [a for a in by_count if a in own]
-        acts += [a for a in by_count if a not in own][: max(0, 8 - len(acts))]
+        room = max(8, min(12, len(acts) + 3)) - len(acts)  # a few common others too
+        acts += [a for a in by_count if a not in own][:room]
+        acts = [a for a in by_count if a in acts]  # most customers first
         rest = (1.0 - mix[acts].sum(axis=1)).clip(lower=0.0)
         keys = (
             cust.groupby("action")["archetype"].first()

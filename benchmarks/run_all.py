@@ -28,6 +28,7 @@ QUICK = {
     "bench_segment.py": ["--customers", "20000"],
     "bench_labels.py": ["--customers", "20000"],
     "bench_report.py": ["--customers", "5000"],
+    "bench_region_channel.py": ["--payments", "1000000", "--customers", "50000"],
     "bench_quality.py": ["--customers", "2000", "--seeds", "0"],
     "bench_field.py": ["--customers", "2000", "--seeds", "0", "--no-districts"],
     "bench_scale.py": ["--sizes", "50000", "--quiet"],

@@ -2,8 +2,9 @@
 
 matplotlib's default font (DejaVu Sans) has no CJK glyphs: Chinese text drawn with it
 comes out as empty boxes. :func:`cjk_font` looks for one of the common CJK families
-(Noto Sans CJK, Source Han Sans, WenQuanYi, SimHei, Microsoft YaHei, AR PL, ...) and
-:func:`resolve_lang` turns ``lang="auto"`` into ``"zh"`` when one is installed and
+(Noto Sans CJK, Source Han Sans, WenQuanYi, SimHei, Microsoft YaHei, AR PL, ...),
+then for the font payseg installs with its ``pylopdf-fonts-zh-cn`` dependency (Noto
+Sans SC, SIL Open Font License 1.1), and :func:`resolve_lang` turns ``lang="auto"`` into ``"zh"`` when one is installed and
 ``"en"`` otherwise. Plots then use Chinese labels only when they can be drawn.
 """
 
@@ -101,7 +102,32 @@ def cjk_font() -> str | None:
                 except (OSError, RuntimeError, ValueError):  # unreadable font file
                     continue
         found = _pick(_installed_names())
+    if found is None:
+        found = _packaged_font()
     return found
+
+
+# pip packages that ship a CJK font: (module, function returning the font's path).
+_PACKAGED = (("pylopdf_fonts_zh_cn", "sans_path"),)
+
+
+def _packaged_font() -> str | None:
+    """Register the CJK font of an installed pip package (payseg depends on
+    ``pylopdf-fonts-zh-cn``: Noto Sans SC, SIL Open Font License 1.1)."""
+    import importlib
+
+    from matplotlib import font_manager
+
+    for module, func in _PACKAGED:
+        try:
+            path = str(getattr(importlib.import_module(module), func)())
+            font_manager.fontManager.addfont(path)
+            name = font_manager.FontProperties(fname=path).get_name()
+        except (ImportError, AttributeError, OSError, RuntimeError, ValueError):
+            continue  # package missing or its font unreadable: try the next
+        if name in _installed_names():
+            return name
+    return None
 
 
 def _pick(names: set[str]) -> str | None:
@@ -148,8 +174,8 @@ def resolve_lang(lang="auto") -> str:
     if cjk_font() is None:
         if lang == "zh":
             warnings.warn(
-                "lang='zh' but no CJK font is installed (e.g. apt-get install "
-                "fonts-noto-cjk); drawing English labels instead of empty boxes",
+                "lang='zh' but no CJK font is installed (pip install "
+                "pylopdf-fonts-zh-cn, or apt-get install fonts-noto-cjk); drawing English labels instead of empty boxes",
                 UserWarning,
                 stacklevel=3,
             )

@@ -16,6 +16,7 @@ __all__ = [
     "NO_DATA_NAMES",
     "NOISE_OR_NO_DATA_NAMES",
     "VALUE_CLASSES",
+    "WARNING_LEVELS",
 ]
 
 #: Payment-behaviour archetypes: key -> Chinese and English name. The first nine are
@@ -89,6 +90,13 @@ GROUP_NAMES = {
     "prepaid": ("预付费", "prepaid"),
     "counter": ("柜台", "counter"),
     "agent": ("代收点", "agent outlet"),
+}
+
+#: Early-warning levels (``payseg.labels.EarlyWarning``): key -> (Chinese, English).
+WARNING_LEVELS = {
+    "high": ("高", "high"),
+    "medium": ("中", "medium"),
+    "low": ("低", "low"),
 }
 
 #: Display name of the noise label (``payseg._schema.NOISE``): (Chinese, English).

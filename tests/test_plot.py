@@ -97,7 +97,7 @@ def _payments(n_customers=40, with_channel=True):
             rng.choice(["counter", "alipay", "card_debit", "agent_outlet"], n)
         )
         p["region"] = pd.Categorical(
-            np.where(np.arange(n) % 3 == 0, "东乡供电所", "north")
+            np.where(np.arange(n) // 6 % 3 == 0, "东乡供电所", "north")
         )
     else:
         p["channel"] = pd.Categorical([np.nan] * n, categories=["counter"])
@@ -128,8 +128,16 @@ def _all_plots(X, labels, names, lang):
         ),
         "pyramid": P.plot_pyramid(["A"] * 2 + ["B"] * 8 + ["D"] * 90, lang=lang),
         "migration": P.plot_migration(mig, names=names, lang=lang),
-        "region": P.plot_region_channel(p, lang=lang),
+        "region": _region_quietly(p, lang),
     }
+
+
+def _region_quietly(p, lang):
+    # Without a CJK font the Chinese region names are coded R1, R2, ... with a
+    # warning (tested in test_region_names_coded_without_cjk_font).
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*region names have Chinese", UserWarning)
+        return P.plot_region_channel(p, lang=lang)
 
 
 # ------------------------------------------------------------------- every plot
@@ -163,7 +171,7 @@ def test_english_fallback_has_no_cjk_text(no_cjk):
     assert yt[0].startswith("prompt online (n=30)")
     assert yt[-1].startswith("noise")
     region = [t.get_text() for t in axes["region"].get_yticklabels()]
-    assert any(t.startswith("region ") for t in region)  # 东乡供电所 cannot be drawn
+    assert any(t.startswith("R1 (") for t in region)  # 东乡供电所 cannot be drawn
     assert any(t.startswith("north") for t in region)
 
 
@@ -500,23 +508,115 @@ def test_migration_string_segments_chinese_fallback(no_cjk):
     ]
 
 
-def test_region_channel_shares_and_escaping(no_cjk):
+def test_region_channel_counts_customers_not_payments(no_cjk):
+    # a pays 3 times at the counter and once online, b once online, both in one
+    # region; c online in the other. Per customer: a = (online 1/4, counter 3/4),
+    # b = (online 1, counter 0); their average is (5/8, 3/8), whereas counting
+    # payments would give (2/5, 3/5).
     p = pd.DataFrame(
         {
-            "region": ["<script>alert(1)</script>"] * 3 + ["south"],
-            "channel": ["counter", "counter", "alipay", "alipay"],
+            "customer_id": ["a", "a", "a", "a", "b", "c"],
+            "region": ["<script>alert(1)</script>"] * 5 + ["south"],
+            "channel": ["counter"] * 3 + ["alipay"] * 3,
         }
     )
     ax = P.plot_region_channel(p)
     rows = [t.get_text() for t in ax.get_yticklabels()]
-    assert rows == ["<script>alert(1)</script> (n=3)", "south (n=1)"]
-    np.testing.assert_allclose(
-        ax.images[0].get_array()[0], [1 / 3, 2 / 3]
-    )  # online, counter
+    assert rows == ["<script>alert(1)</script> (2 customers)", "south (1 customer)"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["online", "counter"]
+    np.testing.assert_allclose(ax.images[0].get_array()[0], [5 / 8, 3 / 8])
+    np.testing.assert_allclose(ax.images[0].get_array()[1], [1.0, 0.0])
+    assert "customers" in ax.get_title() and "customer" in ax.get_xlabel()
     ax = P.plot_region_channel(p, by="channel")
-    assert "Alipay" in [t.get_text() for t in ax.get_xticklabels()]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "Alipay",
+        "utility service-hall counter",
+    ]
+    np.testing.assert_allclose(ax.images[0].get_array()[0], [5 / 8, 3 / 8])
     with pytest.raises(ValueError, match="by must be 'group' or 'channel'"):
         P.plot_region_channel(p, by="x")
+    with pytest.raises(ValueError, match="no customer_id column"):
+        P.plot_region_channel(p.drop(columns="customer_id"))
+
+
+def test_region_channel_matches_a_per_customer_reference(no_cjk):
+    # The slow obvious way: each customer's group shares, then the mean per region.
+    from payseg.channels import table
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    chans = ["counter", "alipay", "card_debit", "agent_outlet", "ic_card"]
+    cid = rng.integers(0, 200, n).astype(str)
+    region = {c: f"r{int(c) % 7}" for c in np.unique(cid)}
+    p = pd.DataFrame(
+        {
+            "customer_id": cid,
+            "region": [region[c] for c in cid],
+            "channel": rng.choice(chans, n, p=[0.4, 0.3, 0.1, 0.15, 0.05]),
+        }
+    )
+    group = table()["group"]
+    ref = {}
+    for c, rows in p.groupby("customer_id"):
+        ref[c] = rows["channel"].map(group).value_counts(normalize=True)
+    ref = pd.DataFrame(ref).T.fillna(0.0)
+    ref = ref.groupby(ref.index.map(region)).mean()
+    ax = P.plot_region_channel(p)
+    shown = [t.get_text().split(" (")[0] for t in ax.get_yticklabels()]
+    cols = [
+        {
+            "online": "online",
+            "counter": "counter",
+            "agent outlet": "agent",
+            "automatic debit": "automatic",
+            "prepaid": "prepaid",
+        }[t.get_text()]
+        for t in ax.get_xticklabels()
+    ]
+    np.testing.assert_allclose(
+        ax.images[0].get_array(), ref.loc[shown, cols].to_numpy(), atol=1e-12
+    )
+    counts = p.groupby("region")["customer_id"].nunique()
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        f"{r} ({counts[r]} customers)" for r in shown
+    ]
+
+
+def test_region_names_coded_without_cjk_font(no_cjk):
+    p = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "region": ["城西供电所", "城东供电所", "north"],
+            "channel": ["counter", "alipay", "alipay"],
+        }
+    )
+    with pytest.warns(UserWarning, match="2 region names have Chinese characters"):
+        ax = P.plot_region_channel(p)
+    codes = P.region_codes(p["region"])
+    assert codes.to_dict() == {"城东供电所": "R1", "城西供电所": "R2"}
+    rows = {t.get_text() for t in ax.get_yticklabels()}
+    assert rows == {"R2 (1 customer)", "R1 (1 customer)", "north (1 customer)"}
+
+
+def test_region_names_drawn_with_the_packaged_font():
+    # payseg depends on pylopdf-fonts-zh-cn: Chinese region names are drawn with a
+    # real font, without matplotlib's "Glyph ... missing from font" warning.
+    _fonts.cjk_font.cache_clear()
+    assert _fonts.cjk_font() is not None
+    p = pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "region": ["北岭镇供电所", "城西供电所"],
+            "channel": ["counter", "alipay"],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = P.plot_region_channel(p)
+        ax.figure.canvas.draw()
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows == ["北岭镇供电所 (1 户)", "城西供电所 (1 户)"]
+    assert "客户" in ax.get_title()
 
 
 def test_region_channel_without_channel_or_region(no_cjk):
@@ -539,7 +639,7 @@ def test_region_from_payment_data_customers(no_cjk):
     )
     data = payseg.PaymentData(payments=p, customers=cust)
     ax = P.plot_region_channel(data)
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["east (n=240)"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["east (40 customers)"]
 
 
 def test_plots_draw_on_given_axes(no_cjk):
@@ -602,3 +702,18 @@ def test_float_labels_with_missing_customers(no_cjk):
     ]
     ax = P.plot_delay_distribution(X, lab)
     assert ax.get_yticklabels()[0].get_text() == "segment 0 (n=25)"
+
+
+def test_region_channel_customer_counted_once_in_first_payment_region(no_cjk):
+    # x pays first in "east", then in "west": one customer, in east only.
+    p = pd.DataFrame(
+        {
+            "customer_id": ["y", "x", "x", "z"],
+            "region": ["west", "east", "west", "west"],
+            "channel": ["alipay", "counter", "alipay", "alipay"],
+        }
+    )
+    ax = P.plot_region_channel(p)
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows == ["east (1 customer)", "west (2 customers)"]
+    np.testing.assert_allclose(ax.images[0].get_array()[0], [0.5, 0.5])

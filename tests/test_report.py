@@ -17,6 +17,7 @@ from payseg._pipeline import SegmentationResult  # noqa: E402
 
 EVIL = "<script>alert(1)</script>"
 N = 1200  # customers, so sizes need thousands separators
+_REAL_CJK_FONT = _fonts.cjk_font  # before the autouse fixture replaces it
 
 
 @pytest.fixture(autouse=True)
@@ -309,7 +310,8 @@ def test_warnings_sorted_by_score(html_report):
     part = html_report[html_report.index('id="warnings"') :]
     first = part.index("&lt;script&gt;alert(1)&lt;/script&gt;</td>")
     assert first < part.index(">00000</td>")
-    assert "0.90" in part and ">high<" in part
+    assert "0.90" in part and "<td>high<" not in part  # 高 with "high" under it
+    assert '<td>高<br><span class="en">high</span></td>' in part
 
 
 def test_segment_colours_match_the_plots(html_report):
@@ -568,7 +570,8 @@ def test_regions_outlets_and_data_health_as_text(tmp_path):
 
     data = payseg.synth.generate(1500, seed=5, months=24)
     result = payseg.segment(data, n_clusters=8, random_state=0, migration=False)
-    path = _render(result, tmp_path / "r.md")
+    with pytest.warns(UserWarning, match="labels 9 Chinese region names R1, R2"):
+        path = _render(result, tmp_path / "r.md")
     text = path.read_text(encoding="utf-8")
     assert text.index("## 1. Data health") < text.index("## 2. Segments")
     region_sec = text[text.index("Regions and outlets") :]
@@ -579,11 +582,60 @@ def test_regions_outlets_and_data_health_as_text(tmp_path):
     assert "outlets needed?" in region_sec
     assert ("需要" in region_sec) or ("可精简" in region_sec)
     assert "Action mix of each segment" in text
+    # every row of the action mix adds up to 100% and shows the segment's main
+    # action with its share (not a row of dashes for a rare action)
+    mix_md = text[text.index("Action mix of each segment") :]
+    lines = [x for x in mix_md.split("\n") if x.startswith("|")]
+    # the three most common actions overall have a column too
+    c = result.customers
+    for code in c["action"].value_counts().index[:3]:
+        want = c.loc[c["action"] == code, "action_zh"].iloc[0]
+        assert want.split("：")[0] in lines[0], (code, lines[0])
+    lines = lines[2 : 2 + result.customers["segment"].nunique()]
+    top = pd.crosstab(
+        result.customers["segment"], result.customers["action"], normalize="index"
+    ).max(axis=1)
+    names = result.segments["name_zh"]
+    for line in lines:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        shares = [float(c.rstrip("%")) for c in cells[1:] if c.endswith("%")]
+        assert abs(sum(shares) - 100) < 0.5, line
+        sid = next(k for k, v in names.items() if v in cells[0])
+        assert max(shares) == pytest.approx(round(100 * top[sid], 1), abs=0.051), line
     assert "relative to the due date" in text
     assert "stability=True" not in text
     # the segment x region table counts customers: its total is every customer
     total = f"{len(result.customers):,}"
     assert "total 合计" in region_sec and total in region_sec
+    # the heatmap of customers is in this section, not in data health; without a
+    # CJK font its regions are coded and the code table says which is which
+    assert (
+        "region_channel" in region_sec
+        and "region_channel" not in text[: text.index("## 2. Segments")]
+    )
+    assert "averaged over the region's customers" in region_sec
+    for i, name in enumerate(sorted(regions)):
+        assert f"| R{i + 1} | {name} |" in region_sec
+
+
+def test_region_heatmap_draws_chinese_names_with_the_packaged_font(
+    tmp_path, monkeypatch
+):
+    # With the font of payseg's pylopdf-fonts-zh-cn dependency: no codes, no
+    # warning, no table of codes.
+    import warnings
+
+    import payseg
+
+    monkeypatch.setattr(_fonts, "cjk_font", _REAL_CJK_FONT)  # undo the autouse fixture
+    assert _fonts.cjk_font() is not None
+    data = payseg.synth.generate(400, seed=5, months=12)
+    result = payseg.segment(data, n_clusters=4, random_state=0, migration=False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", ".*region names")
+        path = report.render(result, tmp_path / "r.md", lang="zh")
+    text = path.read_text(encoding="utf-8")
+    assert "region_channel" in text and "code 代码" not in text
 
 
 def test_data_health_lists_loader_checks_notes_and_as_of(tmp_path, cheap_figures):

@@ -110,3 +110,52 @@ def test_custom_vip_tiers(result, tmp_path):
     vip = _read(path, "VIP客户")
     assert set(vip["VIP等级"]) == {"甲", "乙"}
     assert np.isclose((vip["VIP等级"] == "甲").mean(), 0.5, atol=0.1)
+
+
+def test_code_values_are_words_in_the_language_of_the_book(book, result, tmp_path):
+    # A Chinese book shows 高/中/低 and 高价值型..., never the codes 'medium' or
+    # 'low_value'; the English book shows the English words.
+    all_ = _read(book, "全部客户")
+    want_level = {"high": "高", "medium": "中", "low": "低"}
+    want_class = {
+        "high_value": "高价值型",
+        "mass": "大众型",
+        "potential": "潜力型",
+        "low_value": "低价值型",
+    }
+    c = result.customers.reindex(all_["户号"])
+    assert list(all_["预警等级"]) == [want_level[v] for v in c["warning_level"]]
+    assert list(all_["价值类型"]) == [want_class[v] for v in c["value_class"]]
+    warn = _read(book, "预警名单")
+    assert len(warn) and set(warn["预警等级"]) <= {"高", "中"}
+    path = write_workbook(result, tmp_path / "en.xlsx", lang="en", sheets=["all"])
+    en = pd.read_excel(path, sheet_name="all customers", dtype={"customer id": str})
+    assert set(en["warning level"]) <= {"high", "medium", "low"}
+    assert set(en["value class"]) <= {"high value", "mass", "potential", "low value"}
+
+
+def test_columns_are_wide_enough_to_read(book):
+    # Widths follow the contents, not only the header: the read-me's descriptions
+    # (about 20 Chinese characters, 2 columns each) are not cut at 8 columns.
+    ws = openpyxl.load_workbook(book)["说明"]
+    longest = max(len(str(c.value)) for c in ws["B"][1:])
+    assert ws.column_dimensions["B"].width >= min(60, 2 * longest)
+    assert ws.column_dimensions["C"].width >= 8  # numbers: header 客户数 + margin
+
+
+def test_sheets_print_one_page_wide_with_the_header_on_every_page(book):
+    wb = openpyxl.load_workbook(book)
+    fitted = set()
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.print_title_rows == "$1:$1", ws.title
+        width = sum(d.width for d in ws.column_dimensions.values())
+        if ws.sheet_properties.pageSetUpPr.fitToPage:
+            assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+            assert width <= 220, ws.title
+            fitted.add(ws.title)
+        else:
+            assert width > 220, ws.title
+    # the lists staff print fit one page wide; the full list with explanations not
+    assert {"VIP客户", "失信客户", "缴费提醒", "预警名单"} <= fitted
+    assert "全部客户" not in fitted

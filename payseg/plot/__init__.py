@@ -7,7 +7,12 @@ is drawn.
 """
 
 from ._common import segment_colors, value_colors
-from ._maps import plot_migration, plot_payment_calendar, plot_region_channel
+from ._maps import (
+    plot_migration,
+    plot_payment_calendar,
+    plot_region_channel,
+    region_codes,
+)
 from ._segments import (
     plot_channel_mix,
     plot_delay_distribution,
@@ -30,6 +35,7 @@ __all__ = [
     "plot_region_channel",
     "plot_value_matrix",
     "profile_columns",
+    "region_codes",
     "segment_colors",
     "value_colors",
 ]

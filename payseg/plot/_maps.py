@@ -114,25 +114,95 @@ def plot_payment_calendar(payments, *, lang="auto", ax=None):
     return finish(ax, title, lang)
 
 
-def plot_region_channel(payments, *, by="group", top=30, lang="auto", ax=None):
-    """Heatmap of the channel mix of each region (share of its payments).
+def region_codes(regions) -> pd.Series:
+    """Latin code of each Chinese region name: ``R1``, ``R2``, ... in sorted order.
 
-    Regions are sorted by their share of counter payments, so regions that still pay
-    at counters (candidates for new agent outlets or self-service terminals) come
-    first.
+    :func:`plot_region_channel` labels regions with these codes when their names
+    hold Chinese characters and no CJK font is installed; the report prints the
+    same table next to the heatmap, so the codes can be read back to the names.
+
+    Parameters
+    ----------
+    regions : iterable
+        Region names (repeats, missing values and names without Chinese characters,
+        which can always be drawn, are left out).
+
+    Returns
+    -------
+    pandas.Series
+        Region name (index, sorted) -> code.
+
+    Examples
+    --------
+    >>> from payseg.plot import region_codes
+    >>> region_codes(["城西供电所", "north", "城东供电所", "城西供电所", None]).to_dict()
+    {'城东供电所': 'R1', '城西供电所': 'R2'}
+    """
+    names = sorted(
+        {
+            str(r)
+            for r in pd.Series(list(regions), dtype=object).dropna()
+            if _fonts.has_cjk(r)
+        }
+    )
+    return pd.Series(
+        [f"R{i + 1}" for i in range(len(names))],
+        index=pd.Index(names, name="region"),
+        name="code",
+        dtype=object,
+    )
+
+
+def _customer_regions(payments, p: pd.DataFrame, cust_codes, cust_names):
+    """Region code of each customer (-1: none) and the sorted region names: from the
+    customers table when it has regions, else the region of the customer's first
+    payment."""
+    from ..data import PaymentData
+
+    if (
+        isinstance(payments, PaymentData)
+        and "region" in payments.customers
+        and payments.customers["region"].notna().any()
+    ):
+        reg = pd.Series(payments.customers["region"])
+        reg.index = reg.index.astype(str)
+        codes, names = pd.factorize(
+            reg.reindex(pd.Index(cust_names).astype(str)), sort=True
+        )
+        return codes, [str(r) for r in names]
+    # factorize(sort=False) numbers customers in order of first appearance, so a
+    # customer's first payment is where its code first exceeds every earlier code.
+    seen = np.maximum.accumulate(cust_codes)
+    first = np.flatnonzero(cust_codes > np.concatenate(([-1], seen[:-1])))
+    codes, names = pd.factorize(p["region"], sort=True)
+    return np.asarray(codes)[first], [str(r) for r in names]
+
+
+def plot_region_channel(payments, *, by="group", top=30, lang="auto", ax=None):
+    """Heatmap of the channel mix of each region's customers.
+
+    Each cell is the share of a channel family (or channel) in a customer's
+    payments, averaged over the region's customers: every customer weighs the same,
+    however often they pay (a prepaid customer topping up weekly does not outweigh
+    a neighbour who pays once a month). Regions are sorted by that counter share, so
+    regions whose customers still pay at counters (candidates for agent outlets or
+    self-service terminals) come first. The row label gives the number of customers.
 
     Parameters
     ----------
     payments : PaymentData or DataFrame
-        Payments with ``region`` and ``channel`` columns (the region may also come
-        from ``PaymentData.customers``).
+        Payments with ``customer_id``, ``region`` and ``channel`` columns. With
+        ``PaymentData`` the region comes from ``PaymentData.customers`` when it has
+        one; otherwise a customer's region is that of their first payment.
     by : {"group", "channel"}, default "group"
         Channel families or individual channels (the ten most used).
     top : int, default 30
-        Regions shown (those with the most payments).
+        Regions shown (those with the most customers).
     lang : {"auto", "zh", "en"}, default "auto"
-        Region names with Chinese characters need a CJK font; without one they are
-        shown as "region 1", "region 2", ... in the same order.
+        Region names with Chinese characters need a CJK font (payseg installs
+        Noto Sans SC with the ``pylopdf-fonts-zh-cn`` package). Without one they
+        are labelled with the codes of :func:`region_codes` (``R1``, ``R2``, ...)
+        and a ``UserWarning`` says so; the report prints the code table.
     ax : matplotlib Axes, optional
 
     Returns
@@ -140,69 +210,112 @@ def plot_region_channel(payments, *, by="group", top=30, lang="auto", ax=None):
     matplotlib.axes.Axes
         The heatmap, one row per region and one column per channel family or channel.
 
+    Raises
+    ------
+    ValueError
+        ``by`` is not "group" or "channel"; the payments have no ``customer_id``.
+
     Examples
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import pandas as pd
     >>> from payseg.plot import plot_region_channel
-    >>> p = pd.DataFrame({"region": ["north", "north", "south"],
-    ...                   "channel": ["counter", "alipay", "alipay"]})
+    >>> p = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "c"],
+    ...                   "region": ["north"] * 4 + ["south"],
+    ...                   "channel": ["counter", "counter", "alipay", "alipay",
+    ...                               "alipay"]})
     >>> ax = plot_region_channel(p, lang="en")
     >>> [t.get_text() for t in ax.get_yticklabels()]
-    ['north (n=2)', 'south (n=1)']
+    ['north (2 customers)', 'south (1 customer)']
+    >>> ax.images[0].get_array()[0].round(3).tolist()  # north: online, counter
+    [0.667, 0.333]
     """
     if by not in ("group", "channel"):
         raise ValueError(f"by must be 'group' or 'channel', got {by!r}")
     lang = _fonts.resolve_lang(lang)
     p = _payments(payments)
     ax, title = start(
-        ax, (8.0, 5.0), ("各地区缴费渠道构成", "Payment channels by region"), lang
+        ax,
+        (8.0, 5.0),
+        (
+            "各地区客户的缴费渠道构成（按客户平均）",
+            "Payment channels of each region's customers (customer average)",
+        ),
+        lang,
     )
     if "channel" not in p or not p["channel"].notna().any():
         return no_data(ax, s("no_channel", lang), title=title)
     if "region" not in p or not p["region"].notna().any():
         return no_data(ax, pick(("无地区数据", "no region data"), lang), title=title)
+    if "customer_id" not in p:
+        raise ValueError(
+            "plot_region_channel counts customers, but the payments have no "
+            f"customer_id column (found {list(p.columns)}); pass PaymentData or "
+            "payments with a customer_id column"
+        )
     from ..channels import GROUPS, table
 
     t = table()
-    # Count on the categorical codes (bincount), then name the cells: fast on tens
-    # of millions of payments.
-    r_codes, r_names = pd.factorize(p["region"], sort=True)
-    c_codes, c_names = pd.factorize(p["channel"], sort=True)
-    ok = (r_codes >= 0) & (c_codes >= 0)
-    cells = np.bincount(
-        r_codes[ok] * len(c_names) + c_codes[ok], minlength=len(r_names) * len(c_names)
-    )
-    counts = pd.DataFrame(
-        cells.reshape(len(r_names), len(c_names)),
-        index=pd.Index([str(r) for r in r_names]),
-        columns=[str(c) for c in c_names],
-    )
+    cc, cust_names = pd.factorize(p["customer_id"], sort=False)
+    ch_codes, ch_names = pd.factorize(p["channel"], sort=True)
+    ch_names = [str(c) for c in ch_names]
     if by == "group":
-        groups = counts.columns.map(lambda c: t["group"].get(c, "other"))
-        counts = counts.T.groupby(groups).sum().T
-    counts = counts[counts.sum(axis=1) > 0]
-    n = counts.sum(axis=1)
-    counts = counts.loc[n.sort_values(ascending=False).index[:top]]
-    share = counts.div(counts.sum(axis=1), axis=0)
+        col_names = list(dict.fromkeys(t["group"].get(c, "other") for c in ch_names))
+        col_of = np.array(
+            [col_names.index(t["group"].get(c, "other")) for c in ch_names],
+            dtype=np.int64,
+        )
+    else:
+        col_names, col_of = ch_names, np.arange(len(ch_names), dtype=np.int64)
+    n_col = max(len(col_names), 1)
+    ok = (cc >= 0) & (ch_codes >= 0)
+    col = col_of[ch_codes[ok]] if len(col_of) else ch_codes[ok]
+    # (customer, column) cells present in the data: O(payments), never customers x
+    # channels dense.
+    key = cc[ok].astype(np.int64) * n_col + col
+    if len(cust_names) * n_col <= 50_000_000:  # dense counts: one O(n) pass
+        dense = np.bincount(key, minlength=len(cust_names) * n_col)
+        cell = np.flatnonzero(dense)
+        n_cell = dense[cell]
+    else:
+        cell, n_cell = np.unique(key, return_counts=True)
+    cust_of_cell, col_of_cell = cell // n_col, cell % n_col
+    per_cust = np.bincount(cust_of_cell, weights=n_cell, minlength=len(cust_names))
+    share = n_cell / per_cust[cust_of_cell]  # the customer's share of this column
+    r_codes, r_names = _customer_regions(payments, p, cc, cust_names)
+    has_mix = (per_cust > 0) & (r_codes >= 0)  # customers with a known channel
+    if not has_mix.any():
+        return no_data(ax, pick(("无地区数据", "no region data"), lang), title=title)
+    n = pd.Series(np.bincount(r_codes[has_mix], minlength=len(r_names)), index=r_names)
+    keep_cell = r_codes[cust_of_cell] >= 0
+    sums = np.bincount(
+        r_codes[cust_of_cell][keep_cell] * n_col + col_of_cell[keep_cell],
+        weights=share[keep_cell],
+        minlength=len(r_names) * n_col,
+    ).reshape(len(r_names), n_col)
+    mean = pd.DataFrame(
+        sums / np.maximum(n.to_numpy(), 1)[:, None], index=r_names, columns=col_names
+    )
+    n = n[n > 0]
+    mean = mean.loc[n.sort_values(ascending=False, kind="stable").index[:top]]
     if by == "group":
-        cols = [g for g in GROUPS if g in share.columns]
-        cols += [c for c in share.columns if c not in cols]
-        share = share[cols]
-        if "counter" in share:
-            share = share.sort_values("counter", ascending=False, kind="stable")
+        cols = [g for g in GROUPS if g in mean.columns]
+        cols += [c for c in mean.columns if c not in cols]
+        mean = mean[cols]
+        if "counter" in mean:
+            mean = mean.sort_values("counter", ascending=False, kind="stable")
         xt = [
             pick(GROUP_NAMES[c], lang) if c in GROUP_NAMES else s("other", lang)
-            for c in share.columns
+            for c in mean.columns
         ]
     else:
-        keep = share.mean().sort_values(ascending=False).index[:10]
-        other = share.drop(columns=keep).sum(axis=1)
-        share = share[keep]
-        if (other > 0).any():
-            share = share.assign(_other=other)
+        keep = mean.mean().sort_values(ascending=False).index[:10]
+        other = mean.drop(columns=keep).sum(axis=1)
+        mean = mean[keep]
+        if (other > 1e-12).any():
+            mean = mean.assign(_other=other)
         xt = []
-        for c in share.columns:
+        for c in mean.columns:
             if c == "_other":
                 xt.append(s("other", lang))
             else:
@@ -212,15 +325,51 @@ def plot_region_channel(payments, *, by="group", top=30, lang="auto", ax=None):
                     else c
                 )
                 xt.append(drawable(name, lang, c))
-    vals = share.to_numpy(dtype="float64")
+    vals = mean.to_numpy(dtype="float64")
     im = ax.imshow(vals, cmap="OrRd", vmin=0, vmax=1, aspect="auto")
     texts = np.where(vals > 0, [[shares_text(v) for v in row] for row in vals], "")
     annotate_cells(ax, im, vals, texts)  # regions x groups: a few hundred cells
+    codes = region_codes(r_names)
+    coded = []
     yt = []
-    for i, r in enumerate(share.index):
-        fallback = f"{pick(('地区', 'region'), lang)} {i + 1}"
-        yt.append(f"{drawable(r, lang, fallback)} (n={int(n[r]):,})")
-    ax.set_yticks(range(len(share)), yt, fontsize=9)
+    for r in mean.index:
+        k = int(n[r])
+        count = (
+            f"{k:,} 户" if lang == "zh" else f"{k:,} customer" + ("" if k == 1 else "s")
+        )
+        label = drawable(r, lang, "")
+        if not label and r in codes.index:
+            label = codes[r]
+            coded.append(r)
+        label = label or "?"
+        yt.append(f"{label} ({count})")
+    if coded:
+        import warnings
+
+        why = (
+            "no CJK font is installed"
+            if _fonts.cjk_font() is None
+            else "lang='en' draws no Chinese"
+        )
+        warnings.warn(
+            f"{len(coded)} region names have Chinese characters but {why}: "
+            f"labelled {codes[coded[0]]}... instead (payseg.plot.region_codes gives "
+            "the table of codes; the report prints it). To draw the names use "
+            "lang='zh' with a CJK font: pip install pylopdf-fonts-zh-cn (payseg's "
+            "dependency) or apt-get install fonts-noto-cjk",
+            UserWarning,
+            stacklevel=2,
+        )
+    ax.set_yticks(range(len(mean)), yt, fontsize=9)
+    ax.set_xlabel(
+        pick(
+            (
+                "缴费渠道（客户平均占比）",
+                "channel (average share of a customer's payments)",
+            ),
+            lang,
+        )
+    )
     rotated_xticks(ax, xt)
     return finish(ax, title, lang)
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..data import HEALTH_CHECKS
 from . import _model
-from ._model import _Grid, _int, _Para, _pct, _Section, _Sub, _Table, _text
+from ._model import _int, _Para, _pct, _Section, _Sub, _Table, _text
 
 
 def _section_data(result, lang) -> _Section:
@@ -120,30 +120,15 @@ def _section_data(result, lang) -> _Section:
                 "note",
             )
         )
-    has_region = ("region" in p and p["region"].notna().any()) or (
-        "region" in data.customers and data.customers["region"].notna().any()
-    )
-    both = has_channel and has_region
-    # Side by side when both maps exist; the calendar alone reads better full width.
-    figs = [
+    # The region x channel heatmap is in the section "Regions and outlets".
+    blocks.append(
         _model._figure(
             "calendar",
             lambda ax: plot.plot_payment_calendar(data, lang=lang, ax=ax),
             "Payments per day of the month. 每月各日缴费笔数。",
-            (6.4, 4.6) if both else (8.0, 4.6),
+            (8.0, 4.6),
         )
-    ]
-    if both:
-        figs.append(
-            _model._figure(
-                "region_channel",
-                lambda ax: plot.plot_region_channel(data, lang=lang, ax=ax),
-                "Channel mix per region, most counter-bound first. "
-                "各地区渠道构成（柜台占比高者在前）。",
-                (6.4, 4.6),
-            )
-        )
-    blocks.append(_Grid(figs) if len(figs) > 1 else figs[0])
+    )
     return _Section("data", "Data health", "数据质量", blocks)
 
 

@@ -25,7 +25,7 @@ def _document(result, lang):
         _section_data(result, lang),
         _section_segments(result, segs, colors, lang),
     ]
-    regions = _section_regions(result, segs)
+    regions = _section_regions(result, segs, lang=lang)
     if regions is not None:
         sections.append(regions)
     sections += [

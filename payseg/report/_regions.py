@@ -53,7 +53,62 @@ def _why(r, need_min) -> tuple[str, str]:
     )
 
 
-def _section_regions(result, segs, need_min=0.3) -> _Section | None:
+def _heatmap(result, lang) -> list:
+    """The region x channel heatmap (customers), and the code table when the Chinese
+    region names cannot be drawn (``lang`` resolved to "en": no CJK font, or asked
+    for): the plot labels them R1, R2, ... (:func:`payseg.plot.region_codes`)."""
+    import warnings
+
+    from .. import plot
+    from ._model import _figure
+
+    data = result.data
+    regions = data.customers["region"] if "region" in data.customers else None
+    if regions is None or not regions.notna().any():
+        regions = data.payments["region"]
+    codes = plot.region_codes(regions.dropna().unique()) if lang != "zh" else None
+
+    def draw(ax):
+        with warnings.catch_warnings():  # the report says it once, below
+            warnings.filterwarnings("ignore", ".*region names have Chinese")
+            plot.plot_region_channel(data, lang=lang, ax=ax)
+
+    blocks: list = [
+        _figure(
+            "region_channel",
+            draw,
+            "Channel mix of each region's customers (a customer's share of each "
+            "channel family, averaged over the region's customers; most counter-bound "
+            "first). 各供电单位客户的缴费渠道构成（按客户平均，柜台占比高者在前）。",
+            (8.0, 5.0),
+        )
+    ]
+    if codes is not None and len(codes):
+        warnings.warn(
+            f"payseg.report: the heatmap labels {len(codes)} Chinese region names "
+            "R1, R2, ... (no CJK font, or lang='en'); the report prints the table of "
+            "codes under it. pip install pylopdf-fonts-zh-cn to draw the names",
+            UserWarning,
+            stacklevel=3,
+        )
+        blocks.append(
+            _Para(
+                "The figure labels regions with these codes (no CJK font when it was "
+                "drawn). 图中供电单位以代码表示：",
+                "note",
+            )
+        )
+        blocks.append(
+            _Table(
+                ["code 代码", "region 供电单位"],
+                [[c, _text(r)] for r, c in codes.items()],
+                nowrap={0, 1},
+            )
+        )
+    return blocks
+
+
+def _section_regions(result, segs, need_min=0.3, lang="auto") -> _Section | None:
     region = _region_of(result)
     data = result.data
     p = data.payments
@@ -95,6 +150,13 @@ def _section_regions(result, segs, need_min=0.3) -> _Section | None:
         )
     if has_channel:
         from ..labels import outlet_shares
+
+        blocks.append(
+            _Sub(
+                "Payment channels of each region's customers", "各供电单位客户缴费渠道"
+            )
+        )
+        blocks.extend(_heatmap(result, lang))
 
         try:
             out = outlet_shares(data, need_min=need_min, region=region)

@@ -79,7 +79,15 @@ def _section_segments(result, segs, colors, lang) -> _Section:
     ):
         mix = pd.crosstab(cust["segment"], cust["action"], normalize="index")
         counts = cust["action"].value_counts()
-        acts = [a for a in counts.index if a in mix.columns][:8]
+        by_count = [a for a in counts.index if a in mix.columns]
+        # Every segment's own main action has a column (a segment whose action is
+        # rare overall must not show a row of dashes), then the most common ones.
+        own = set(mix.idxmax(axis=1))
+        acts = [a for a in by_count if a in own]
+        room = max(8, min(12, len(acts) + 3)) - len(acts)  # a few common others too
+        acts += [a for a in by_count if a not in own][:room]
+        acts = [a for a in by_count if a in acts]  # most customers first
+        rest = (1.0 - mix[acts].sum(axis=1)).clip(lower=0.0)
         keys = (
             cust.groupby("action")["archetype"].first()
             if "archetype" in cust
@@ -89,6 +97,9 @@ def _section_segments(result, segs, colors, lang) -> _Section:
         for a in acts:
             cell = _action(a, keys.get(a), texts)
             header.append(cell.main if hasattr(cell, "main") else str(cell))
+        has_rest = bool((rest > 5e-4).any())
+        if has_rest:
+            header.append("other actions 其他措施")
         mrows = []
         for sid in segs.index:
             if sid not in mix.index:
@@ -100,13 +111,19 @@ def _section_segments(result, segs, colors, lang) -> _Section:
                         _pct(mix.at[sid, a]) if mix.at[sid, a] > 0 else "–"
                         for a in acts
                     ],
+                    *(
+                        [_pct(rest[sid]) if rest[sid] > 5e-4 else "–"]
+                        if has_rest
+                        else []
+                    ),
                 ]
             )
         blocks.append(_Sub("Action mix of each segment", "各分群建议措施构成"))
         blocks.append(
             _Para(
-                "Share of each segment's customers per recommended action (the most "
-                "common actions): a segment's action is what most of its customers get, "
+                "Share of each segment's customers per recommended action (each "
+                "segment's main action and the most common others; the rest under "
+                "'other actions', so a row adds up to 100%): a segment's action is what most of its customers get, "
                 "VIPs, bad credit, small arrears and warnings get their own. "
                 "各分群客户的建议措施构成。"
             )

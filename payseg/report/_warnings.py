@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .._vocab import WARNING_LEVELS
 from ._common import _action, _action_texts
 from ._model import _isnan, _num, _Para, _Section, _Swatch, _Table, _text, _Two
+
+
+def _level(v):
+    """高/中/低 with the English word under it (the code when it is not a level)."""
+    key = str(v).lower()
+    return _Two(*WARNING_LEVELS[key]) if key in WARNING_LEVELS else _text(v)
 
 
 def _section_warnings(result, segs, colors, top=20) -> _Section:
@@ -68,7 +75,7 @@ def _section_warnings(result, segs, colors, top=20) -> _Section:
                 attr("region"),
                 seg_cell,
                 _num(r.get(score), 2) if score else "–",
-                _text(r.get(level)) if level else "",
+                _level(r.get(level)) if level else "",
                 _Two(zh, reasons) if zh else reasons,
                 _action(action, arche, texts),
             ]

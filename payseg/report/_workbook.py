@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._vocab import VALUE_CLASSES, WARNING_LEVELS
+
 __all__ = [
     "BAD_CREDIT_PAYMENT",
     "VIP_TIERS",
@@ -316,6 +318,10 @@ def _frame(rows: pd.DataFrame, cols, lang, channel_names) -> pd.DataFrame:
                 out["explanation"] = rows[src]
         elif col == "dominant_channel" and col in rows:
             out[col] = rows[col].map(lambda v: channel_names.get(v, v))
+        elif col in _WORDS and col in rows:  # codes as words of the book's language
+            words = {k: _pick(v, lang) for k, v in _WORDS[col].items()}
+            codes = rows[col].astype(object)
+            out[col] = codes.map(words).where(codes.isin(list(words)), codes)
         elif col in rows:
             out[col] = rows[col]
     for col in out.columns:
@@ -326,6 +332,14 @@ def _frame(rows: pd.DataFrame, cols, lang, channel_names) -> pd.DataFrame:
     out = out.rename(columns={k: _pick(v, lang) for k, v in _HEADERS.items()})
     return out.reset_index(drop=True)
 
+
+# Columns holding codes, shown as words: column -> {code: (中文, English)}.
+_WORDS = {
+    "warning_level": WARNING_LEVELS,
+    "value_class": {
+        k: (r["name_zh"], r["name_en"]) for k, r in VALUE_CLASSES.iterrows()
+    },
+}
 
 _PEOPLE = ["customer_name", "address", "region", "collector"]
 
@@ -586,6 +600,27 @@ def _readme(parts, lang) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(head))
 
 
+def _widths(frame: pd.DataFrame, sample: int = 2000) -> list[float]:
+    """Column widths (Excel characters) that show the header and the contents of the
+    first ``sample`` rows: a Chinese character counts two, at least 8, at most 60."""
+    head = frame.head(sample)
+    out = []
+    for col in frame.columns:
+        text = pd.concat(
+            [pd.Series([str(col)]), head[col].astype(str).where(head[col].notna(), "")]
+        )
+        wide = text.str.len() + text.str.count(_WIDE)  # CJK: two columns each
+        out.append(float(min(60, max(8, int(wide.max()) + 2))))
+    return out
+
+
+# Widest sheet (in Excel characters) printed one page wide: landscape A4 at about 65%.
+_PRINT_WIDTH = 220
+
+# Full-width characters (Han, kana, full-width punctuation): two columns wide.
+_WIDE = r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]"
+
+
 def _write(path, parts, lang) -> Path:
     path = Path(path)
     used: set = set()
@@ -599,11 +634,21 @@ def _write(path, parts, lang) -> Path:
             frame.to_excel(xw, sheet_name=name, index=False, freeze_panes=(1, 0))
             ws = xw.sheets[name]
             ws.auto_filter.ref = ws.dimensions
+            widths = _widths(frame)
+            # Printed lists for field staff: landscape A4, the header row on every
+            # page, one page wide when that stays readable (the full list with its
+            # long explanations would shrink to an unreadable size).
+            ws.page_setup.orientation = "landscape"
+            ws.page_setup.paperSize = ws.PAPERSIZE_A4
+            ws.print_title_rows = "1:1"
+            if sum(widths) <= _PRINT_WIDTH:
+                ws.sheet_properties.pageSetUpPr.fitToPage = True
+                ws.page_setup.fitToWidth = 1
+                ws.page_setup.fitToHeight = 0
             for col_cells in ws.iter_cols(min_row=1, max_row=1):
                 cell = col_cells[0]
                 letter = cell.column_letter
-                width = max(8, min(40, len(str(cell.value or "")) * 2 + 2))
-                ws.column_dimensions[letter].width = width
+                ws.column_dimensions[letter].width = widths[cell.column - 1]
                 if cell.value == id_header:
                     for c in ws[letter][1:]:
                         c.number_format = "@"  # text: Excel keeps the zeros

@@ -49,10 +49,11 @@ SCALERS = ("robust", "standard", "none")
 # 0.3 (issue 16, the field scenario of benchmarks/bench_field.py, tuned on seeds 0
 # and 1): delay_days_mean, delay_days_p90 and delay_days_std left out (days from
 # *issue* depend on each district's billing calendar, and a failed-debit fallback
-# payer's spread is already in fallback_share); cycle_months left out (it tells the
-# export system, not the behaviour); added payments_per_cycle, fallback_share and
-# lump_share (the billing-cycle family), channel_shift (counter-loyal vs
-# counter-to-app migrators) and top_channel_share (one favourite channel vs a mix).
+# payer's spread is in fallback_share); cycle_months left out (it tells the export
+# system, not the behaviour); added payments_per_cycle, fallback_share and
+# lump_share (the billing-cycle family) and channel_shift (counter-loyal payers vs
+# counter-to-app migrators; net of sampling noise, else it splits the UK auto-debit
+# payers as top_channel_share does).
 DEFAULT_FEATURES = (
     # timing
     "delay_days_median",
@@ -68,8 +69,6 @@ DEFAULT_FEATURES = (
     "prepaid_share",
     "counter_share",
     "agent_share",
-    # channel loyalty and migration
-    "top_channel_share",
     "channel_shift",
     # arrears
     "max_months_in_arrears",

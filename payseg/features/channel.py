@@ -101,7 +101,11 @@ def _shift(n: int, cust: np.ndarray, chan: np.ndarray, groups: np.ndarray):
     h = (m // 2).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         tv = 0.5 * np.abs(e - lt).sum(axis=1) / h
-    return np.where(m >= SHIFT_MIN_PAYMENTS, tv, np.nan)
+        # what two halves of one unchanged mix differ by, on average:
+        # sum over groups of sqrt(p (1 - p) / (pi h)), p the pooled share
+        p = (e + lt) / (2 * h[:, None])
+        noise = np.sqrt(p * (1 - p) / (np.pi * h[:, None])).sum(axis=1)
+    return np.where(m >= SHIFT_MIN_PAYMENTS, np.maximum(tv - noise, 0.0), np.nan)
 
 
 def compute(block: Block) -> dict[str, np.ndarray]:

@@ -51,9 +51,9 @@ SCALERS = ("robust", "standard", "none")
 # *issue* depend on each district's billing calendar, and a failed-debit fallback
 # payer's spread is in fallback_share); cycle_months left out (it tells the export
 # system, not the behaviour); added payments_per_cycle, fallback_share and
-# lump_share (the billing-cycle family) and channel_shift (counter-loyal payers vs
-# counter-to-app migrators; net of sampling noise, else it splits the UK auto-debit
-# payers as top_channel_share does).
+# lump_share (the billing-cycle family). channel_shift (counter-loyal payers vs
+# counter-to-app migrators) helps the field scenario but makes automatic k merge
+# the UK archetypes (k 5 for 8), as top_channel_share does: pass it in features=.
 DEFAULT_FEATURES = (
     # timing
     "delay_days_median",
@@ -69,7 +69,6 @@ DEFAULT_FEATURES = (
     "prepaid_share",
     "counter_share",
     "agent_share",
-    "channel_shift",
     # arrears
     "max_months_in_arrears",
     # prepaid

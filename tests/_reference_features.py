@@ -304,6 +304,22 @@ def reference_features(
         f["channel_switch_rate"] = (
             _mean([a["ch"] != b["ch"] for a, b in pairs]) if pairs else NAN
         )
+        # first vs last m // 2 known-channel payments: total-variation distance
+        # of their channel-group mixes, less what sampling alone gives
+        m, h = len(known), len(known) // 2
+        if m >= 4:
+            first = [groups[p["ch"]] for p in known[:h]]
+            last = [groups[p["ch"]] for p in known[m - h :]]
+            tv = 0.5 * sum(
+                abs(first.count(g) - last.count(g)) / h for g in channels.GROUPS
+            )
+            pooled = [
+                (first.count(g) + last.count(g)) / (2 * h) for g in channels.GROUPS
+            ]
+            noise = sum(math.sqrt(q * (1 - q) / (math.pi * h)) for q in pooled)
+            f["channel_shift"] = max(tv - noise, 0.0)
+        else:
+            f["channel_shift"] = NAN
         for c in present:
             f[f"channel_share__{c}"] = shares[c]
         # ---- value

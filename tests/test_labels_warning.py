@@ -210,3 +210,79 @@ def test_reasons_in_chinese_too():
     )
     assert zh["b"] == ""
     assert ew.reasons_["a"].startswith("delay rising 6 days/bill; ")
+
+
+def _monthly(cid, delays, *, unpaid=(), chan="sgcc_app"):
+    """Bills and payments of one customer: 12 monthly bills, paid ``delays[j]`` days
+    after issue (bills listed in ``unpaid`` not paid)."""
+    periods = pd.period_range("2024-01", periods=len(delays), freq="M")
+    issued = periods.to_timestamp() + pd.Timedelta(days=35)
+    bills = pd.DataFrame(
+        {
+            "customer_id": cid,
+            "period": periods,
+            "issued_on": issued,
+            "due_on": issued + pd.Timedelta(days=20),
+            "amount_due": 100.0,
+        }
+    )
+    paid = [j for j in range(len(delays)) if j not in set(unpaid)]
+    pays = pd.DataFrame(
+        {
+            "customer_id": cid,
+            "paid_at": issued[paid] + pd.to_timedelta([delays[j] for j in paid], "D"),
+            "channel": chan,
+            "amount": 100.0,
+            "period": periods[paid],
+        }
+    )
+    return bills, pays
+
+
+def _data(*parts, billed):
+    bills = pd.concat([b for (b, _), keep in zip(parts, billed) if keep])
+    pays = pd.concat([p for _, p in parts], ignore_index=True)
+    pays["channel"] = pays["channel"].astype("category")
+    return PaymentData(payments=pays, bills=bills.reset_index(drop=True))
+
+
+def test_payments_only_customer_beside_billed_ones_has_a_history():
+    # c1's district exports no bills: its bills are inferred from the periods
+    # on its payments, so its rising delay is seen (it was all NaN)
+    steady = _monthly("c0", [3] * 12)
+    rising = _monthly("c1", [3] * 7 + [30] * 5)
+    X = _X(delay_trend=[0.0, 0.0])
+    ew = EarlyWarning().fit(X, data=_data(steady, rising, billed=[True, False]))
+    h = ew.history_
+    assert h.loc["c1", "earlier_bills"] == 7 and h.loc["c1", "recent_bills"] == 5
+    # inferred bills are issued early in the settlement month (a day or two
+    # later when that is a day off), so the delay rises by 27 +- 2 days, over
+    # the 2-day floor of the spread
+    assert 25 / 2 <= h.loc["c1", "delay_z"] <= 29 / 2
+    assert ew.scores_["c1"] > ew.scores_["c0"] == 0.0
+
+
+def test_open_bill_within_the_customers_usual_lateness_is_not_news():
+    # pays 40 days after issue (20 after due) every month; on as_of the last
+    # bill is 15 days past due: still within their normal, so not unpaid
+    late = _monthly("c0", [40] * 11 + [40], unpaid=[11])
+    prompt = _monthly("c1", [3] * 11 + [3], unpaid=[11])
+    data = _data(late, prompt, billed=[True, True])
+    as_of = data.bills["due_on"].max() + pd.Timedelta(days=15)
+    ew = EarlyWarning().fit(_X(delay_trend=[0.0, 0.0]), data=data, as_of=as_of)
+    h = ew.history_
+    assert h.loc["c0", "unpaid_recent"] == 0.0
+    assert h.loc["c1", "unpaid_recent"] == pytest.approx(1 / 5)
+
+
+def test_fallback_payer_spread_uses_the_wide_range():
+    # auto-debit on day 5, a fallback 30 days later on every third bill: three
+    # fallbacks in the last five bills are within their usual range
+    delays = [5, 5, 35] * 3 + [35, 35, 35]
+    fb = _monthly("c0", delays, chan="card_debit")
+    ew = EarlyWarning().fit(_X(delay_trend=[0.0]), data=_data(fb, billed=[True]))
+    h = ew.history_
+    early = np.array(delays[:7], dtype=float)
+    wide = (np.quantile(early, 0.9) - np.quantile(early, 0.1)) / 3.8
+    assert h.loc["c0", "delay_z"] == pytest.approx((35 - 5) / wide)
+    assert h.loc["c0", "delay_z"] < (35 - 5) / 2.0

@@ -3,6 +3,7 @@
 from ._as_of import default_as_of
 from ._build import build_features, dominant_channel, fill_missing, has_data
 from ._families import FAMILIES, check_families, feature_names
+from ._infer import inferred_bills
 
 __all__ = [
     "FAMILIES",
@@ -13,4 +14,5 @@ __all__ = [
     "feature_names",
     "fill_missing",
     "has_data",
+    "inferred_bills",
 ]

@@ -26,6 +26,7 @@ COLUMNS = (
     "top_channel_share",
     "n_channels",
     "channel_switch_rate",
+    "channel_shift",
 )
 #: Prefix of the per-channel share columns (``channel_share__alipay``, ...).
 SHARE_PREFIX = CHANNEL_SHARE_PREFIX
@@ -80,6 +81,33 @@ def dominant_from_shares(shares: pd.DataFrame) -> pd.Series:
     return pd.Series(top, index=shares.index, dtype="str", name="dominant_channel")
 
 
+#: Fewest known-channel payments for ``channel_shift``.
+SHIFT_MIN_PAYMENTS = 4
+
+
+def _shift(n: int, cust: np.ndarray, chan: np.ndarray, groups: np.ndarray):
+    """Total-variation distance between the channel-group mix of each customer's
+    first and last ``m // 2`` known-channel payments (``m`` of them, time order);
+    NaN below :data:`SHIFT_MIN_PAYMENTS`."""
+    k = groups.shape[1]
+    group = np.asarray(groups, dtype=np.float64).argmax(axis=1)[chan]
+    m = np.bincount(cust, minlength=n)
+    start = np.concatenate([[0], np.cumsum(m)[:-1]])
+    pos = np.arange(len(cust)) - start[cust]
+    half = m[cust] // 2
+    early, late = pos < half, pos >= m[cust] - half
+    e = np.bincount(cust[early] * k + group[early], minlength=n * k).reshape(n, k)
+    lt = np.bincount(cust[late] * k + group[late], minlength=n * k).reshape(n, k)
+    h = (m // 2).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tv = 0.5 * np.abs(e - lt).sum(axis=1) / h
+        # what two halves of one unchanged mix differ by, on average:
+        # sum over groups of sqrt(p (1 - p) / (pi h)), p the pooled share
+        p = (e + lt) / (2 * h[:, None])
+        noise = np.sqrt(p * (1 - p) / (np.pi * h[:, None])).sum(axis=1)
+    return np.where(m >= SHIFT_MIN_PAYMENTS, np.maximum(tv - noise, 0.0), np.nan)
+
+
 def compute(block: Block) -> dict[str, np.ndarray]:
     """Channel columns as arrays aligned with ``block.index``."""
     n, pay = block.n, block.pay
@@ -112,6 +140,7 @@ def compute(block: Block) -> dict[str, np.ndarray]:
     n_switch = np.bincount(cust[1:][switch], minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["channel_switch_rate"] = np.where(n_pairs > 0, n_switch / n_pairs, np.nan)
+    out["channel_shift"] = _shift(n, cust, chan, block.group_matrix)
     for j, code in enumerate(block.channels):
         out[SHARE_PREFIX + code] = shares[:, j]
     return out

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import channels
+from ..features import inferred_bills
 
 #: Columns of :func:`own_history`.
 HISTORY_COLUMNS = (
@@ -34,13 +35,35 @@ HISTORY_COLUMNS = (
 
 #: A bill is paid in part when its payments cover less than this share of it.
 PARTIAL_BELOW = 0.95
+#: Quantile of a customer's earlier days paid after the due date that says how long
+#: a recent bill may stay open before its state is news.
+USUAL_OVERDUE_Q = 0.9
+#: 10-90% range over the MAD for normal data (2.563 sd over 0.674 sd).
+WIDE_TO_MAD = 3.8
 #: Fewest earlier bills for a customer's own past to count.
 MIN_EARLIER = 3
 
 
+def _with_inferred(data) -> pd.DataFrame:
+    """``data.bills`` plus bills inferred from the payments' periods for customers
+    without any bill (a payments-only district beside billed ones), as
+    :func:`payseg.build_features` does: their delay, lateness and billed amount
+    count; their bills are never unpaid or paid in part (amount due = amount paid).
+    """
+    bills = data.bills
+    pay = data.payments
+    unbilled = ~pay["customer_id"].isin(bills["customer_id"]).to_numpy()
+    if not unbilled.any():
+        return bills
+    extra = inferred_bills(pay.loc[unbilled], None)
+    if extra is None:
+        return bills
+    return pd.concat([bills, extra], ignore_index=True)
+
+
 def _bill_rows(data, as_of) -> pd.DataFrame:
     """One row per bill issued by ``as_of``: delay, late, unpaid, partial, auto."""
-    bills = data.bills
+    bills = _with_inferred(data)
     cols = ["customer_id", "period", "issued_on", "due_on", "amount_due"]
     b = bills.loc[bills["issued_on"] <= as_of, cols].copy()
     pay = data.payments
@@ -97,6 +120,11 @@ def _bill_rows(data, as_of) -> pd.DataFrame:
     )
     late = np.where(settled, (b["last_paid"] > b["due_on"]).to_numpy(), True)
     b["late"] = np.where(is_due, late, np.nan)
+    b["settled"] = settled
+    b["overdue"] = np.where(
+        settled, (b["last_paid"] - b["due_on"]).dt.days.to_numpy(float), np.nan
+    )
+    b["open_days"] = (as_of - b["due_on"]).dt.days.to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         b["auto"] = np.where(paid > 0, b["auto_paid"].to_numpy(float) / paid, np.nan)
     return b.sort_values(["customer_id", "period"], kind="stable")
@@ -147,13 +175,32 @@ def own_history(data, *, recent=5, as_of=None, index=None) -> pd.DataFrame:
     g = b.groupby("customer_id", sort=False)
     from_end = g.cumcount(ascending=False).to_numpy()
     b["recent"] = from_end < recent
+    # Not yet news: a recent bill still open fewer days after its due date than the
+    # customer usually pays after it (90th percentile of their earlier bills), e.g.
+    # a chronic late payer's or a failed-debit fallback payer's last bill at the end
+    # of the extract; its unpaid / partial / late state is unknown, not a change.
+    old = b.loc[~b["recent"]]
+    usual = old["overdue"].groupby(old["customer_id"]).quantile(USUAL_OVERDUE_Q)
+    usual = b["customer_id"].map(usual.clip(lower=0.0)).fillna(0.0).to_numpy()
+    pending = (
+        b["recent"].to_numpy()
+        & ~b["settled"].to_numpy()
+        & (b["open_days"].to_numpy() < usual)
+    )
+    b.loc[pending, ["late", "unpaid", "partial"]] = np.nan
     win = b.groupby(["customer_id", "recent"], sort=False)
     means = win[["late", "unpaid", "partial", "auto"]].mean().unstack("recent")
     med = win["delay"].median().unstack("recent")
     count = win.size().unstack("recent")
     early = b.loc[~b["recent"]]
     mad = (early["delay"] - early["customer_id"].map(med.get(False))).abs()
-    spread = mad.groupby(early["customer_id"]).median().clip(lower=2.0)
+    # the MAD, or the 10-90% range in MAD units when wider: an auto-debit payer
+    # whose debits sometimes fail pays on the debit day (MAD 0) and now and then
+    # weeks later; three fallbacks in a five-bill window are their normal
+    eg = early["delay"].groupby(early["customer_id"])
+    wide = (eg.quantile(0.9) - eg.quantile(0.1)) / WIDE_TO_MAD
+    spread = np.maximum(mad.groupby(early["customer_id"]).median(), wide)
+    spread = spread.clip(lower=2.0)
 
     def part(frame, col, flag):
         if (col, flag) in frame.columns:

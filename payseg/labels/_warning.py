@@ -119,8 +119,11 @@ class EarlyWarning(BaseEstimator):
     bills (``payseg.labels._history.own_history``):
 
     - ``rising_delay``: median days from issue to payment, recent minus earlier,
-      over the customer's earlier spread (MAD, at least 2 days); ``change_min`` /
-      ``change_full`` (default 1 / 5 spreads).
+      over the customer's earlier spread (MAD, or the 10-90% range / 3.8 when
+      wider; at least 2 days); ``change_min`` / ``change_full`` (default 1 / 5
+      spreads). Customers without bills get bills inferred from their payments'
+      periods; a recent bill open for fewer days after due than the customer's
+      usual (90th percentile, earlier bills) is pending, not unpaid or late.
     - ``more_late``: share of due bills paid late or not at all, recent minus
       earlier, over its binomial sd at the earlier rate (a deadline payer's usual
       coin-flip lateness is not news, a prompt payer's first late bill is);

@@ -28,6 +28,7 @@ from ._read import (
     header_score,
     is_workbook,
     read_sources,
+    release_memory,
     sniff_encoding,
     unique_names,
 )
@@ -540,6 +541,8 @@ def _load_table(
             bar.update()
             bar.set_postfix_str(f"{Path(name).name}: validation")
             kept, bad = cleaner(mapped, source=name, offset=offset, **kw)
+            del mapped
+            release_memory()
             bar.update()
         except PaymentDataError:
             bar.close()

@@ -13,7 +13,13 @@ import pandas as pd
 
 from ._schema import BAD_FIELDS, DUPLICATE_ROW, empty_rejected
 
-__all__ = ["Ledger", "ledger_entries", "reject_duplicates", "sort_ledger"]
+__all__ = [
+    "Ledger",
+    "ledger_entries",
+    "reject_duplicates",
+    "repeated_keys",
+    "sort_ledger",
+]
 
 
 class Ledger:
@@ -131,13 +137,13 @@ def _row_key(parsed) -> np.ndarray:
     return key
 
 
-def _repeated(key: np.ndarray) -> np.ndarray:
+def repeated_keys(key: np.ndarray) -> np.ndarray:
     """Mask of the keys that occur more than once.
 
     One sort of the 64-bit keys (several times faster than a hash pass over
     millions of rows); the few repeated values are then looked up.
 
-    >>> _repeated(np.array([5, 1, 5, 2, 1, 7], dtype=np.uint64)).tolist()
+    >>> repeated_keys(np.array([5, 1, 5, 2, 1, 7], dtype=np.uint64)).tolist()
     [True, True, True, False, True, False]
     """
     ordered = np.sort(key)
@@ -163,7 +169,7 @@ def reject_duplicates(ledger: Ledger, parsed, reject=True) -> np.ndarray:
         parsed = [*parsed, ledger.files]  # duplicates are found within a file
     with np.errstate(over="ignore"):
         key = _row_key(parsed)
-    candidate = _repeated(key) & ledger.alive
+    candidate = repeated_keys(key) & ledger.alive
     none = np.zeros(len(raw), dtype=bool)
     if not candidate.any():
         return none

@@ -390,14 +390,18 @@ def clean_bills(
         parsed = {}
         for col in ("issued_on", "due_on"):
             if col in raw:
-                text = (
-                    as_text(raw[col])
-                    if not pd.api.types.is_datetime64_any_dtype(raw[col])
-                    else None
-                )
                 parsed[col] = _dates(raw, col, source, dates or {}, notes)
-                given = (text != "") if text is not None else raw[col].notna()
-                ledger.reject((parsed[col].isna() & given).to_numpy(), col, BAD_DATE)
+                # Unread dates are rejected when the cell holds something: folded
+                # text of those rows only (not a row-sized copy of the column).
+                bad = parsed[col].isna().to_numpy().copy()
+                if bad.any():
+                    cells = raw[col][bad]
+                    bad[bad] = (
+                        (as_text(cells) != "").to_numpy()
+                        if not pd.api.types.is_datetime64_any_dtype(raw[col])
+                        else cells.notna().to_numpy()
+                    )
+                ledger.reject(bad, col, BAD_DATE)
             else:
                 parsed[col] = pd.Series(pd.NaT, index=raw.index, dtype=_BILL[col])
         parsed_due = later["amount_due"].result() if "amount_due" in later else None

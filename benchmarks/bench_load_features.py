@@ -74,8 +74,12 @@ else:
         extra["features_s"] = time.perf_counter() - t1
         rows = len(X)
 seconds = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-print(json.dumps({"seconds": seconds, "rows": rows, "rss_gib": rss, **extra}))
+use = resource.getrusage(resource.RUSAGE_SELF)
+rss = use.ru_maxrss / 2**20
+# CPU seconds of all threads (imports included): on a shared machine they move
+# less with the other jobs than the wall clock does.
+cpu = use.ru_utime + use.ru_stime
+print(json.dumps({"seconds": seconds, "rows": rows, "rss_gib": rss, "cpu_s": cpu, **extra}))
 """
 
 _DATE = (
@@ -202,14 +206,15 @@ def main(argv=None) -> None:
         duck = results.get("duckdb query", {}).get("seconds")
         csv = results.get("read_csv str", {}).get("seconds")
         print(
-            f"{'step':23} {'seconds':>8} {'x duckdb':>9} {'x read_csv':>10} {'peak RSS':>9}"
+            f"{'step':23} {'seconds':>8} {'x duckdb':>9} {'x read_csv':>10} "
+            f"{'peak RSS':>9} {'CPU s':>7}"
         )
         for step, r in results.items():
             x_duck = f"{r['seconds'] / duck:9.2f}" if duck else f"{'':9}"
             x_csv = f"{r['seconds'] / csv:10.2f}" if csv else f"{'':10}"
             print(
                 f"{step:23} {r['seconds']:8.2f} {x_duck} {x_csv} "
-                f"{r['rss_gib']:6.2f} GiB"
+                f"{r['rss_gib']:6.2f} GiB {r['cpu_s']:7.1f}"
             )
         for step in ("load+features (before)", "load+features"):
             if step in results:

@@ -11,6 +11,7 @@ columns and dtypes of :data:`payseg._schema.DTYPES`.
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,31 @@ __all__ = ["clean_bills", "clean_customers", "clean_payments"]
 
 _PAY, _BILL = DTYPES["payments"], DTYPES["bills"]
 _ID = _PAY["customer_id"]  # customers are indexed by id, of this dtype
+# From this many rows, amounts and periods are parsed in a second thread while the
+# ids and dates are parsed in the calling one (Arrow kernels release the GIL).
+_THREAD_ROWS = 200_000
+
+
+class _Later:
+    """``fn(*args)`` run when its result is first asked for (small tables)."""
+
+    def __init__(self, fn, *args):
+        self._call = (fn, args)
+
+    def result(self):
+        fn, args = self._call
+        return fn(*args)
+
+
+def _side_jobs(n_rows: int):
+    """An executor for column parsers that do not touch the ledger, or None."""
+    return ThreadPoolExecutor(max_workers=1) if n_rows >= _THREAD_ROWS else None
+
+
+def _submit(pool, fn, *args):
+    """``fn(*args)`` on ``pool`` (None: when its result is asked for). The results
+    are the same either way; only pure parsers go here, the ledger stays in order."""
+    return pool.submit(fn, *args) if pool is not None else _Later(fn, *args)
 
 
 def _channel_column(raw, ledger, source):
@@ -145,13 +171,15 @@ def _ids(raw, ledger):
     return ids
 
 
-def _amounts(raw, col, ledger, *, negative_ok=False):
+def _amounts(raw, col, ledger, *, negative_ok=False, amount=None):
     """Parsed amounts of ``col``; unreadable, implausible and negative ones rejected.
 
     ``negative_ok`` leaves negative amounts alive: payments pair them with the
     payment they reverse first (:func:`payseg._reversals.match_reversals`).
+    ``amount``: ``parse_amounts(raw[col])`` when already parsed.
     """
-    amount = parse_amounts(raw[col])
+    if amount is None:
+        amount = parse_amounts(raw[col])
     ledger.reject(bad_grouping(raw[col], amount), col, BAD_GROUPING)
     ledger.reject(amount.isna().to_numpy(), col, NON_NUMERIC_AMOUNT)
     ledger.reject(implausible_amounts(amount), col, IMPLAUSIBLE_AMOUNT)
@@ -252,15 +280,26 @@ def clean_payments(
     """
     ledger = Ledger(raw, source, offset, files)
     raw = ledger.raw  # without the row-sized attrs (see Ledger)
-    ids = _ids(raw, ledger)
-    paid_at = _dates(raw, "paid_at", source, dates or {}, notes)
-    ledger.reject(paid_at.isna().to_numpy(), "paid_at", BAD_DATE)
-    amount = _amounts(raw, "amount", ledger, negative_ok=True)
-    codes = _channel_column(raw, ledger, source)
-    period = None
-    if "period" in raw:
-        period, bad_period = parse_periods(raw["period"])
-        ledger.reject(bad_period.to_numpy(), "period", BAD_PERIOD)
+    pool = _side_jobs(len(raw))
+    try:
+        parsed_amount = _submit(pool, parse_amounts, raw["amount"])
+        parsed_period = (
+            _submit(pool, parse_periods, raw["period"]) if "period" in raw else None
+        )
+        ids = _ids(raw, ledger)
+        paid_at = _dates(raw, "paid_at", source, dates or {}, notes)
+        ledger.reject(paid_at.isna().to_numpy(), "paid_at", BAD_DATE)
+        amount = _amounts(
+            raw, "amount", ledger, negative_ok=True, amount=parsed_amount.result()
+        )
+        codes = _channel_column(raw, ledger, source)
+        period = None
+        if parsed_period is not None:
+            period, bad_period = parsed_period.result()
+            ledger.reject(bad_period.to_numpy(), "period", BAD_PERIOD)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     txn = as_text(raw["txn_id"]) if "txn_id" in raw else None
     health = {"same_day_kept": 0}
     if drop_duplicates:
@@ -333,27 +372,42 @@ def clean_bills(
     """
     ledger = Ledger(raw, source, offset, files)
     raw = ledger.raw  # without the row-sized attrs (see Ledger)
-    ids = _ids(raw, ledger)
-    if "period" in raw:
-        period, bad_period = parse_periods(raw["period"])
-        ledger.reject(bad_period.to_numpy(), "period", BAD_PERIOD)
-    else:
-        period = pd.Series(
-            pd.array([pd.NaT] * len(raw), dtype="period[M]"), index=raw.index
-        )
-    parsed = {}
-    for col in ("issued_on", "due_on"):
-        if col in raw:
-            text = (
-                as_text(raw[col])
-                if not pd.api.types.is_datetime64_any_dtype(raw[col])
-                else None
-            )
-            parsed[col] = _dates(raw, col, source, dates or {}, notes)
-            given = (text != "") if text is not None else raw[col].notna()
-            ledger.reject((parsed[col].isna() & given).to_numpy(), col, BAD_DATE)
+    pool = _side_jobs(len(raw))
+    try:
+        later = {
+            col: _submit(pool, fn, raw[col])
+            for col, fn in (("period", parse_periods), ("amount_due", parse_amounts))
+            if col in raw
+        }
+        ids = _ids(raw, ledger)
+        if "period" in raw:
+            period, bad_period = later["period"].result()
+            ledger.reject(bad_period.to_numpy(), "period", BAD_PERIOD)
         else:
-            parsed[col] = pd.Series(pd.NaT, index=raw.index, dtype=_BILL[col])
+            period = pd.Series(
+                pd.array([pd.NaT] * len(raw), dtype="period[M]"), index=raw.index
+            )
+        parsed = {}
+        for col in ("issued_on", "due_on"):
+            if col in raw:
+                parsed[col] = _dates(raw, col, source, dates or {}, notes)
+                # Unread dates are rejected when the cell holds something: folded
+                # text of those rows only (not a row-sized copy of the column).
+                bad = parsed[col].isna().to_numpy().copy()
+                if bad.any():
+                    cells = raw[col][bad]
+                    bad[bad] = (
+                        (as_text(cells) != "").to_numpy()
+                        if not pd.api.types.is_datetime64_any_dtype(raw[col])
+                        else cells.notna().to_numpy()
+                    )
+                ledger.reject(bad, col, BAD_DATE)
+            else:
+                parsed[col] = pd.Series(pd.NaT, index=raw.index, dtype=_BILL[col])
+        parsed_due = later["amount_due"].result() if "amount_due" in later else None
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     if "period" not in raw:
         # Invoice-level receivables without a billing month: the issue month. (A
         # blank cell of a period column stays missing: 电费年月 202503 is issued
@@ -365,7 +419,7 @@ def clean_bills(
         no_key &= (bill_id == "").to_numpy()
     ledger.reject(no_key, "period", MISSING_PERIOD)
     if "amount_due" in raw:
-        due = _amounts(raw, "amount_due", ledger)
+        due = _amounts(raw, "amount_due", ledger, amount=parsed_due)
     else:
         due = pd.Series(np.nan, index=raw.index)
     if drop_duplicates:

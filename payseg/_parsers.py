@@ -31,8 +31,29 @@ _MAX_DATE = pd.Timestamp("2100-01-01")
 
 
 def id_key(ids: pd.Series) -> np.ndarray:
-    """Cheap per-row number from the id text; only its length (hashing is costly)."""
-    return ids.str.len().to_numpy(dtype=np.int64)
+    """Cheap per-row number from the id text, equal for equal ids (collisions allowed).
+
+    All-digit ids of up to 18 digits (account numbers, the common case) are their
+    number and length, from one Arrow cast; other ids only their length (hashing
+    text per row is costly). A key of the length alone made every pair of bills of
+    the same month and amount a candidate of the duplicate check (a third of them).
+
+    >>> id_key(pd.Series(["0012", "12", "ab", ""])).tolist()
+    [772, 770, 2, 0]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(ids.astype("str").fillna("").array)
+    length = pc.utf8_length(arr)
+    digits = pc.and_(
+        pc.ascii_is_decimal(arr),
+        pc.and_(pc.greater(length, 0), pc.less_equal(length, 18)),
+    )
+    number = pc.cast(pc.if_else(digits, arr, pa.scalar(None, arr.type)), pa.int64())
+    num = np.asarray(pc.fill_null(number, 0).to_numpy(zero_copy_only=False))
+    size = np.asarray(length.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return num.astype(np.int64) * 64 + size
 
 
 def parse_ids(series: pd.Series) -> pd.Series:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ._clean import clean_bills, clean_customers, clean_payments
 from ._headers import HEADER_MAP, header_unit, map_columns, normalise_header
-from ._ledger import ledger_entries
+from ._ledger import ledger_entries, repeated_keys
 from ._nondata import non_data_rows, reversal_kind, void_rows
 from ._parsers import DEFAULT_TZ, parse_amounts, parse_ids
 from ._plain import read_plain
@@ -28,6 +28,7 @@ from ._read import (
     header_score,
     is_workbook,
     read_sources,
+    release_memory,
     sniff_encoding,
     unique_names,
 )
@@ -540,6 +541,8 @@ def _load_table(
             bar.update()
             bar.set_postfix_str(f"{Path(name).name}: validation")
             kept, bad = cleaner(mapped, source=name, offset=offset, **kw)
+            del mapped
+            release_memory()
             bar.update()
         except PaymentDataError:
             bar.close()
@@ -1136,12 +1139,35 @@ def _reused_ids(regions: list[pd.DataFrame]) -> pd.Index:
     r_codes, c_codes = r_all[keep], c_all[keep]
     if not len(r_codes):
         return pd.Index([], dtype=object)
-    pairs = pd.unique(c_codes * (r_codes.max() + 1) + r_codes)
-    per_id = np.bincount(
-        pairs // (r_codes.max() + 1), minlength=len(encoded.dictionary)
-    )
-    reused = encoded.dictionary.take(pa.array(np.flatnonzero(per_id > 1)))
+    # An id has two regions when its smallest and largest region codes differ
+    # (two ufunc.at passes; a hash pass over the pairs took three times as long).
+    n_ids = len(encoded.dictionary)
+    low = np.full(n_ids, np.iinfo(np.int64).max)
+    high = np.full(n_ids, -1)
+    np.minimum.at(low, c_codes, r_codes)
+    np.maximum.at(high, c_codes, r_codes)
+    reused = encoded.dictionary.take(pa.array(np.flatnonzero(high > low)))
     return pd.Index(reused.to_pylist(), dtype=object).sort_values()
+
+
+def _repeated_bills(bills: pd.DataFrame) -> pd.Series:
+    """``bills.duplicated(["customer_id", "period"], keep=False)`` among bills with a
+    period, from Arrow id codes and one sort of (id, month) integer keys."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    month = bills["period"].array.asi8
+    has = month != np.iinfo(np.int64).min
+    out = np.zeros(len(bills), dtype=bool)
+    if has.any():
+        ids = pa.array(pd.Series(bills["customer_id"], copy=False).astype("str").array)
+        encoded = pc.dictionary_encode(ids)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        codes = np.asarray(encoded.indices, dtype=np.int64)[has]
+        lo, hi = month[has].min(), month[has].max()
+        out[has] = repeated_keys(codes * (hi - lo + 1) + (month[has] - lo))
+    return pd.Series(out, index=bills.index)
 
 
 def _health(data: PaymentData, found: dict, id_with_region: bool) -> dict:
@@ -1158,7 +1184,7 @@ def _health(data: PaymentData, found: dict, id_with_region: bool) -> dict:
         )
     b = data.bills
     if len(b) and "bill_id" not in b:
-        dup = b.duplicated(["customer_id", "period"], keep=False) & b["period"].notna()
+        dup = _repeated_bills(b)
         health["duplicated_bills"] = int(dup.sum())
         health["customers_with_duplicated_bills"] = int(
             b.loc[dup, "customer_id"].nunique()

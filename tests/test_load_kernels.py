@@ -177,3 +177,35 @@ def test_reused_ids_match_groupby_reference():
     want = sorted(want[want > 1].index)
     got = list(_reused_ids([pay, bills]))
     assert got == want and len(want) > 0
+
+
+def test_repeated_bills_match_pandas_duplicated():
+    from payseg.data import _repeated_bills
+
+    rng = np.random.default_rng(1)
+    n = 5_000
+    ids = pd.Series([f"{i:05d}" for i in rng.integers(0, 600, n)], dtype="str")
+    ids[rng.random(n) < 0.05] = "A-7"  # an id that is not all digits
+    months = rng.integers(0, 30, n)
+    period = pd.Series(
+        pd.PeriodIndex.from_ordinals(months + 648, freq="M"), dtype="period[M]"
+    )
+    period[rng.random(n) < 0.1] = pd.NaT
+    bills = pd.DataFrame({"customer_id": ids, "period": period})
+    want = bills.duplicated(["customer_id", "period"], keep=False) & period.notna()
+    got = _repeated_bills(bills)
+    assert want.sum() > 0 and (got.to_numpy() == want.to_numpy()).all()
+
+
+def test_id_key_equal_for_equal_ids_and_repeated_keys():
+    from payseg._ledger import repeated_keys
+    from payseg._parsers import id_key
+
+    ids = pd.Series(["0012", "12", "0012", "ab", "", "ab", "9" * 19, "9" * 19])
+    key = id_key(ids)
+    # Equal ids give equal keys; '0012' and '12' differ by length.
+    assert key[0] == key[2] and key[3] == key[5] and key[6] == key[7]
+    assert key[0] != key[1]
+    want = pd.Series(key).duplicated(keep=False).to_numpy()
+    assert repeated_keys(key.astype(np.uint64)).tolist() == want.tolist()
+    assert not repeated_keys(np.arange(5, dtype=np.uint64)).any()

@@ -264,7 +264,7 @@ def build_features(
             # A payments-only source beside billed ones (one district exports no
             # bills table): customers with periods on their payments but no bill at
             # all get bills inferred too, else every timing feature is NaN for them.
-            unbilled = ~data.payments["customer_id"].isin(data.bills["customer_id"])
+            unbilled = ~_ids_in(data.payments["customer_id"], data.bills["customer_id"])
             extra = (
                 inferred_bills(data.payments[unbilled.to_numpy()], cal_arg)
                 if unbilled.any()
@@ -309,6 +309,24 @@ def build_features(
 #: A given ``as_of`` that leaves more than this share of the customers with
 #: payments or bills without any row up to that day draws a warning.
 AS_OF_EMPTY_SHARE = 0.5
+
+
+def _ids_in(ids: pd.Series, others: pd.Series) -> pd.Series:
+    """``ids.isin(others)`` in one Arrow kernel over the distinct ``others``.
+
+    pandas' ``isin`` of Arrow-backed strings turns each value of ``others`` into a
+    Python object first: 18 s for 2M bills (100,000 customers x 24 months).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ._grouping import _arrow_strings
+
+    value_set = pc.unique(_arrow_strings(others)).cast(pa.large_string())
+    found = pc.is_in(_arrow_strings(ids).cast(pa.large_string()), value_set=value_set)
+    return pd.Series(
+        np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool), index=ids.index
+    )
 
 
 def check_as_of_coverage(ctx: Context, caller: str) -> None:

@@ -141,6 +141,7 @@ def fill_missing(frame: pd.DataFrame, fill) -> pd.DataFrame:
         "return_dominant": ["boolean"],
         "n_jobs": [Integral, None],
         "calendar": [None, BillingCalendar, bool],
+        "_check_coverage": ["boolean"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -159,6 +160,7 @@ def build_features(
     return_dominant: bool = False,
     n_jobs: int | None = None,
     calendar: BillingCalendar | bool | None = None,
+    _check_coverage: bool = True,
 ):
     """One row of payment-behaviour features per customer.
 
@@ -294,13 +296,17 @@ def build_features(
             f"payments' periods with the standard calendar ({describe(cal)}); "
             "pass calendar= to change it, calendar=False to turn this off"
         )
-    if as_of is not None:
+    if as_of is not None and _check_coverage:
         check_as_of_coverage(ctx, "build_features")
     X, dominant = build_blocks(
         ctx, fams, params, return_dominant=return_dominant, n_jobs=n_jobs
     )
     check_finite(X, "build_features")
     X = fill_missing(X, fill)
+    if not _check_coverage:
+        # One part of the data (an out-of-core bucket): the caller checks the
+        # given as_of once against the whole data (as_of_coverage_note).
+        X.attrs["as_of_coverage"] = coverage_counts(ctx)
     if not return_dominant:
         return X
     return X, dominant
@@ -311,16 +317,31 @@ def build_features(
 AS_OF_EMPTY_SHARE = 0.5
 
 
-def check_as_of_coverage(ctx: Context, caller: str) -> None:
-    """Refuse an ``as_of`` before every dated row; warn when it leaves most
-    customers with data without any payment or bill up to that day."""
+def coverage_counts(ctx: Context) -> dict:
+    """Customers with any payment or bill row (``rows``), with one up to ``as_of``
+    that the features use (``used``), and the first and last dated day in ns
+    (``first_ns``, ``last_ns``; None without any): summed over the parts of the
+    data, the input of :func:`as_of_coverage_note`."""
     rows, used = ctx.coverage()
-    n_rows, n_used = int(rows.sum()), int(used.sum())
     span = ctx.date_range()
-    if not n_rows or span is None:
-        return
-    first, last = span
-    day = ctx.as_of
+    return {
+        "rows": int(rows.sum()),
+        "used": int(used.sum()),
+        "first_ns": None if span is None else int(span[0].value),
+        "last_ns": None if span is None else int(span[1].value),
+    }
+
+
+def as_of_coverage_note(counts: dict, as_of, caller: str) -> str | None:
+    """Raise when the given ``as_of`` is before every dated row; the warning text
+    when it leaves most customers with data without any payment or bill up to that
+    day (None otherwise). ``counts`` as from :func:`coverage_counts`, possibly
+    summed over the parts of the data (first and last taken as min and max)."""
+    n_rows, n_used = counts["rows"], counts["used"]
+    if not n_rows or counts["first_ns"] is None:
+        return None
+    first, last = pd.Timestamp(counts["first_ns"]), pd.Timestamp(counts["last_ns"])
+    day = pd.Timestamp(as_of)
     if day < first:
         raise InvalidParameterError(
             f"The 'as_of' parameter of {caller} is {day:%Y-%m-%d}, before every "
@@ -330,13 +351,22 @@ def check_as_of_coverage(ctx: Context, caller: str) -> None:
             "None for the latest date in the data."
         )
     if n_rows - n_used > AS_OF_EMPTY_SHARE * n_rows:
-        ctx.note(
+        return (
             f"as_of={day:%Y-%m-%d} leaves {n_rows - n_used:,} of the {n_rows:,} "
             f"customers with payments or bills ({(n_rows - n_used) / n_rows:.0%}) "
             "without any payment or bill up to that day, so their features are "
             f"NaN; the data runs from {first:%Y-%m-%d} to {last:%Y-%m-%d}. Pass a "
             "later as_of, or None for the latest date in the data."
         )
+    return None
+
+
+def check_as_of_coverage(ctx: Context, caller: str) -> None:
+    """Refuse an ``as_of`` before every dated row; warn when it leaves most
+    customers with data without any payment or bill up to that day."""
+    note = as_of_coverage_note(coverage_counts(ctx), ctx.as_of, caller)
+    if note is not None:
+        ctx.note(note)
 
 
 def _example_ids(ids, mask, n: int = 5) -> str:

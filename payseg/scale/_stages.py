@@ -30,7 +30,13 @@ from ._buckets import write_parquet
 from ._partition import bucket_pieces, read_pieces, write_json
 from ._workdir import remove_dir
 
-__all__ = ["bucket_stats", "features_bucket", "load_bucket", "read_bucket"]
+__all__ = [
+    "bucket_stats",
+    "features_bucket",
+    "load_bucket",
+    "read_bucket",
+    "read_coverage",
+]
 
 _CLEANERS = {
     "payments": clean_payments,
@@ -205,9 +211,27 @@ def features_bucket(work: Path, bucket: int, params: dict) -> None:
         return
     data = read_bucket(work, bucket)
     as_of = pd.Timestamp(params["as_of"])
+    # The given as_of is checked once against the whole data (_out_of_core).
     X = build_features(
-        data, families=params["families"], as_of=as_of, **params["feature_kw"]
+        data,
+        families=params["families"],
+        as_of=as_of,
+        _check_coverage=False,
+        **params["feature_kw"],
     )
+    coverage = X.attrs.get("as_of_coverage")
     X = _conform.conform(X, families=params["families"], channels=params["channels"])
     X = _conform.fill_values(X, params["fill"])
+    # The coverage is written first: a features file always has its coverage.
+    write_json(coverage_path(dest), coverage)
     write_parquet(X, dest)
+
+
+def coverage_path(features: Path) -> Path:
+    """Where the as_of coverage of one feature bucket is kept (``b<k>.json``)."""
+    return features.with_suffix(".json")
+
+
+def read_coverage(features: Path) -> dict:
+    """The as_of coverage counts of one feature bucket (see ``features_bucket``)."""
+    return json.loads(coverage_path(features).read_text(encoding="utf-8"))

@@ -16,6 +16,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_string_dtype
 
 from .._schema import IMPLAUSIBLE_AMOUNT
 from .._sklearn_compat import (
@@ -266,9 +267,9 @@ def build_features(
             # A payments-only source beside billed ones (one district exports no
             # bills table): customers with periods on their payments but no bill at
             # all get bills inferred too, else every timing feature is NaN for them.
-            unbilled = ~data.payments["customer_id"].isin(data.bills["customer_id"])
+            unbilled = ~_isin(data.payments["customer_id"], data.bills["customer_id"])
             extra = (
-                inferred_bills(data.payments[unbilled.to_numpy()], cal_arg)
+                inferred_bills(data.payments[unbilled], cal_arg)
                 if unbilled.any()
                 else None
             )
@@ -367,6 +368,30 @@ def check_as_of_coverage(ctx: Context, caller: str) -> None:
     note = as_of_coverage_note(coverage_counts(ctx), ctx.as_of, caller)
     if note is not None:
         ctx.note(note)
+
+
+def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
+    """``values.isin(among)`` as a bool array; one Arrow kernel for text ids.
+
+    pandas' ``isin`` of an Arrow-backed string column iterates over the values in
+    Python: 15.7 s for the 1.25M payments of one out-of-core bucket, against 0.04 s
+    for ``pyarrow.compute.is_in``.
+    """
+    if not (is_string_dtype(values.dtype) and is_string_dtype(among.dtype)):
+        return values.isin(among).to_numpy(dtype=bool)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        found = pc.is_in(
+            pa.array(values, from_pandas=True).cast(pa.large_string()),
+            value_set=pa.array(among.unique(), from_pandas=True).cast(
+                pa.large_string()
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):  # mixed object ids
+        return values.isin(among).to_numpy(dtype=bool)
+    return found.to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _example_ids(ids, mask, n: int = 5) -> str:

@@ -580,3 +580,28 @@ def test_as_of_checked_on_the_whole_data_not_per_bucket(tmp_path):
             progress=False,
             as_of="2023-06-30",
         )
+
+
+@pytest.mark.parametrize("scattered", [False, True])
+def test_reorder_pieces_equals_take(scattered):
+    # File order restored from DuckDB's interleaved blocks by slices (or one gather
+    # when the rows are scattered) equals the plain gather.
+    import pyarrow as pa
+
+    from payseg.scale._partition import _reorder
+
+    rng = np.random.default_rng(0)
+    n = 50_000
+    if scattered:
+        stored = rng.permutation(n)
+    else:  # blocks of consecutive rows, stored out of order
+        cuts = np.sort(rng.choice(np.arange(1, n), 30, replace=False))
+        blocks = np.split(np.arange(n), cuts)
+        stored = np.concatenate([blocks[i] for i in rng.permutation(len(blocks))])
+    table = pa.table(
+        {"row": stored, "id": pa.array([f"c{r}" for r in stored]), "x": stored * 0.5}
+    )
+    order = np.argsort(stored, kind="stable")
+    got = _reorder(table, order)
+    assert got.equals(table.take(pa.array(order)))
+    assert got.column("row").to_numpy().tolist() == list(range(n))

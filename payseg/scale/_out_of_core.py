@@ -187,6 +187,8 @@ def prepare(
             "columns": dict(columns or {}),
             "drop_duplicates": bool(drop_duplicates),
             "inputs": inputs,
+            # format 2: payments and bills of a bucket as Arrow IPC, not Parquet.
+            "format": 2,
         }
     )
     canon = work / "canon"

@@ -322,6 +322,10 @@ def child(args) -> None:
     elif mode in ("ooc", "base"):
         import payseg
 
+        # Always from scratch: with --keep a rerun would resume the last run's
+        # stages (and a baseline would resume the other code's buckets).
+        shutil.rmtree(work, ignore_errors=True)
+
         result = run_out_of_core(data_dir, work, args)
         result["payseg"] = str(Path(payseg.__file__).parent)
     else:

@@ -10,6 +10,14 @@ peak memory per size, and the ratio time(largest)/time(smallest).
     python benchmarks/bench_scale.py --sizes 1000000 3000000 10000000 --months 24 \
         --dask-sizes 1000000 --plot docs/img/scale.png
 
+With ``--baseline DIR`` each size also runs out of core with the payseg package found
+in ``DIR`` (the previous code, e.g. ``git archive <commit> payseg | tar -x -C DIR``), in
+the same run just before the current code, and the ratio current/baseline is printed
+per stage:
+
+    python benchmarks/bench_scale.py --sizes 1000000 --months 24 --dask-sizes \
+        --baseline /tmp/payseg-base
+
 Peak RSS: ``ru_maxrss`` of the run's process, and the peak summed RSS of the process
 tree (Dask workers, ``--n-jobs`` workers) sampled every 0.2 s.
 """
@@ -311,8 +319,15 @@ def child(args) -> None:
             "rows": rows,
             "peak_rss_gb": _maxrss_gb(),
         }
-    elif mode == "ooc":
+    elif mode in ("ooc", "base"):
+        import payseg
+
+        # Always from scratch: with --keep a rerun would resume the last run's
+        # stages (and a baseline would resume the other code's buckets).
+        shutil.rmtree(work, ignore_errors=True)
+
         result = run_out_of_core(data_dir, work, args)
+        result["payseg"] = str(Path(payseg.__file__).parent)
     else:
         result = run_dask(data_dir, work, args)
     if mode != "gen" and not args.keep:
@@ -320,9 +335,17 @@ def child(args) -> None:
     print("RESULT " + json.dumps(result), flush=True)
 
 
-def _spawn(size: int, mode: str, argv: list[str]) -> dict:
+def _spawn(size: int, mode: str, argv: list[str], source: str | None = None) -> dict:
     cmd = [sys.executable, __file__, "--child", str(size), mode, *argv]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    env = None
+    if source:  # the baseline's payseg package comes first on the path
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                [source, *filter(None, [os.environ.get("PYTHONPATH")])]
+            ),
+        }
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode or not lines:
         return {"error": f"exit code {proc.returncode}", "stdout": proc.stdout[-2000:]}
@@ -334,6 +357,29 @@ def _line(r: dict) -> str:
     return (
         f"{r['size']:>11,} {r['mode']:>5}: {r['total']:8.1f} s ({stages}); peak "
         f"RSS {r['peak_rss_gb']:.2f} GiB, process tree {r['peak_tree_gb']:.2f} GiB"
+    )
+
+
+def _print_ratio(results: list[dict], size: int) -> None:
+    """Current / baseline time per stage for one size (both out of core)."""
+    got = {
+        r["mode"]: r
+        for r in results
+        if r["size"] == size and r["mode"] in ("base", "ooc") and "total" in r
+    }
+    if len(got) < 2:
+        return
+    base, new = got["base"], got["ooc"]
+    parts = [
+        f"{k} {new['times'][k] / v:.2f}"
+        for k, v in base["times"].items()
+        if k in new["times"] and v > 0
+    ]
+    print(
+        f"{size:>11,} current/baseline: total {new['total'] / base['total']:.2f} "
+        f"({', '.join(parts)}); peak RSS {base['peak_tree_gb']:.2f} -> "
+        f"{new['peak_tree_gb']:.2f} GiB",
+        flush=True,
     )
 
 
@@ -424,6 +470,12 @@ def main(argv=None) -> None:
         default=[],
         help="JSON results of earlier runs to add to the ratio and plot",
     )
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        help="folder holding the previous code's payseg package: each size also "
+        "runs out of core with it, in the same run, and ratios are printed",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument(
         "--replot",
@@ -472,9 +524,15 @@ def main(argv=None) -> None:
             f" s, rows {gen.get('rows')}",
             flush=True,
         )
-        modes = ["ooc"] + (["dask"] if size in dask_sizes else [])
+        modes = (
+            (["base"] if args.baseline else [])
+            + ["ooc"]
+            + (["dask"] if size in dask_sizes else [])
+        )
         for mode in modes:
-            r = _spawn(size, mode, passthrough)
+            r = _spawn(
+                size, mode, passthrough, args.baseline if mode == "base" else None
+            )
             r.update(
                 size=size,
                 mode=mode,
@@ -491,6 +549,7 @@ def main(argv=None) -> None:
                 )
                 continue
             print(_line(r), flush=True)
+        _print_ratio(results, size)
         if not args.keep:
             shutil.rmtree(
                 Path(args.work) / f"data_{size}_{args.months}", ignore_errors=True

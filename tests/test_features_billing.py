@@ -460,3 +460,17 @@ def test_allocation_matches_the_reference_on_random_invoices(
         fast = payseg.build_features(data, as_of=as_of, calendar=False)
     ref, _ = reference_features(data, as_of=as_of)
     assert_frame_close(fast, ref)
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", "object", "category"])
+def test_unbilled_check_agrees_with_pandas_isin(dtype):
+    # The Arrow kernel that finds customers with payments but no bill gives what
+    # pandas' isin gives, missing ids and every id dtype included.
+    from payseg.features._build import _isin
+
+    values = pd.Series(["a", "b", None, "c", "a", "d"], dtype=dtype)
+    among = pd.Series(["a", None, "c", "x"], dtype=dtype)
+    expected = values.isin(among).to_numpy()
+    assert expected.tolist() == [True, False, True, True, True, False]
+    np.testing.assert_array_equal(_isin(values, among), expected)
+    assert not _isin(values, among[:0]).any()

@@ -500,3 +500,108 @@ def test_remove_dir_refuses_folders_payseg_did_not_create(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(PaymentDataError, match="is a file, not a folder"):
         claim_dir(tmp_path / "f")
+
+
+def _bucket_of(ids, n_buckets):
+    """The bucket DuckDB's partition step gives each plain ASCII id."""
+    import duckdb
+
+    frame = pd.DataFrame({"id": pd.Series(ids, dtype=object)})
+    con = duckdb.connect()
+    con.register("frame", frame)
+    return (
+        con.sql(f"SELECT hash(id) % {n_buckets} AS b FROM frame").df()["b"].to_numpy()
+    )
+
+
+def _with_prefix(data, prefix, keep):
+    """``data`` with ids prefixed, restricted to the customers ``keep`` marks."""
+    ids = data.customers.index[keep]
+    pay = data.payments[data.payments["customer_id"].isin(ids)]
+    bills = data.bills[data.bills["customer_id"].isin(ids)]
+    cust = data.customers.loc[ids].reset_index()
+    return [
+        t.assign(customer_id=prefix + t["customer_id"].astype(str))
+        for t in (pay, bills, cust)
+    ]
+
+
+def test_as_of_checked_on_the_whole_data_not_per_bucket(tmp_path):
+    # Bucket 2 holds only customers whose data start after a valid as_of: alone it
+    # would be "as_of before every row", but the data as a whole is fine, as in
+    # memory (issue 18's check is data-wide).
+    n_buckets, as_of = 3, "2024-08-31"
+    early = payseg.synth.generate(240, seed=1, months=8, start="2024-01")
+    late = payseg.synth.generate(120, seed=2, months=4, start="2024-10")
+    e_keep = _bucket_of("E" + early.customers.index.astype(str), n_buckets) != 2
+    l_keep = _bucket_of("L" + late.customers.index.astype(str), n_buckets) == 2
+    tables = [
+        pd.concat([a, b], ignore_index=True)
+        for a, b in zip(
+            _with_prefix(early, "E", e_keep), _with_prefix(late, "L", l_keep)
+        )
+    ]
+    paths = []
+    for name, t in zip(("payments", "bills", "customers"), tables):
+        paths.append(tmp_path / f"{name}.parquet")
+        t.to_parquet(paths[-1])
+    assert l_keep.sum() > 20 and e_keep.sum() > 2 * l_keep.sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ref = payseg.build_features(payseg.load(*paths), as_of=as_of)
+        table = build_features_out_of_core(
+            *paths,
+            n_buckets=n_buckets,
+            out=tmp_path / "w",
+            progress=False,
+            as_of=as_of,
+        )
+    ids = pd.read_parquet(tmp_path / "w" / "features" / "b00002.parquet").index
+    assert len(ids) == l_keep.sum() and ids.str.startswith("L").all()
+    pd.testing.assert_frame_equal(table.to_pandas(), ref, **TOL)
+    assert ref.loc[ids, "delay_days_mean"].isna().all()
+
+    # The data-wide checks still hold: a warning (once) when most customers are
+    # empty, an error before every row.
+    with pytest.warns(UserWarning, match="leaves") as caught:
+        build_features_out_of_core(
+            *paths,
+            n_buckets=n_buckets,
+            out=tmp_path / "w",
+            progress=False,
+            as_of="2024-01-31",
+        )
+    assert sum("leaves" in str(w.message) for w in caught) == 1
+    with pytest.raises(ValueError, match="before every payment and bill"):
+        build_features_out_of_core(
+            *paths,
+            n_buckets=n_buckets,
+            out=tmp_path / "w",
+            progress=False,
+            as_of="2023-06-30",
+        )
+
+
+@pytest.mark.parametrize("scattered", [False, True])
+def test_reorder_pieces_equals_take(scattered):
+    # File order restored from DuckDB's interleaved blocks by slices (or one gather
+    # when the rows are scattered) equals the plain gather.
+    import pyarrow as pa
+
+    from payseg.scale._partition import _reorder
+
+    rng = np.random.default_rng(0)
+    n = 50_000
+    if scattered:
+        stored = rng.permutation(n)
+    else:  # blocks of consecutive rows, stored out of order
+        cuts = np.sort(rng.choice(np.arange(1, n), 30, replace=False))
+        blocks = np.split(np.arange(n), cuts)
+        stored = np.concatenate([blocks[i] for i in rng.permutation(len(blocks))])
+    table = pa.table(
+        {"row": stored, "id": pa.array([f"c{r}" for r in stored]), "x": stored * 0.5}
+    )
+    order = np.argsort(stored, kind="stable")
+    got = _reorder(table, order)
+    assert got.equals(table.take(pa.array(order)))
+    assert got.column("row").to_numpy().tolist() == list(range(n))

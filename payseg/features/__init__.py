@@ -1,7 +1,16 @@
 """Per-customer payment-behaviour features (timing, channel, value, arrears, ...)."""
 
 from ._as_of import default_as_of
-from ._build import build_features, dominant_channel, fill_missing, has_data
+from ._build import (
+    # For the out-of-core back-ends (a data-wide as_of check); not in __all__.
+    as_of_coverage_note as as_of_coverage_note,
+)
+from ._build import (
+    build_features,
+    dominant_channel,
+    fill_missing,
+    has_data,
+)
 from ._families import FAMILIES, check_families, feature_names
 from ._infer import inferred_bills
 

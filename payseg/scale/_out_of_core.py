@@ -37,11 +37,11 @@ import pandas as pd
 from .._ledger import sort_ledger
 from .._schema import KINDS, UNKNOWN_CHANNEL, empty_rejected
 from ..exceptions import PaymentDataError
-from ..features import check_families
+from ..features import as_of_coverage_note, check_families
 from . import _conform, _partition
 from ._buckets import BucketedTable
 from ._partition import list_parquet, write_json
-from ._stages import bucket_stats, features_bucket, load_bucket
+from ._stages import bucket_stats, features_bucket, load_bucket, read_coverage
 from ._workdir import claim_dir, remove_dir
 
 __all__ = ["build_features_out_of_core", "prepare", "run_tasks"]
@@ -116,6 +116,27 @@ def _sweep_temporary(work: Path) -> None:
                 p.unlink(missing_ok=True)
 
 
+def _check_coverage(fdir: Path, n_buckets: int, as_of) -> None:
+    """The check of a given ``as_of`` that :func:`payseg.build_features` makes, once
+    on the whole data: the buckets' coverage counts summed, their date ranges
+    joined. Raises when ``as_of`` is before every dated row of every bucket; warns
+    once when it leaves most customers with data empty. A bucket whose customers
+    all start after ``as_of`` is no error on its own."""
+    parts = [read_coverage(fdir / f"b{b:05d}.parquet") for b in range(n_buckets)]
+    parts = [c for c in parts if c]
+    firsts = [c["first_ns"] for c in parts if c["first_ns"] is not None]
+    lasts = [c["last_ns"] for c in parts if c["last_ns"] is not None]
+    total = {
+        "rows": sum(c["rows"] for c in parts),
+        "used": sum(c["used"] for c in parts),
+        "first_ns": min(firsts) if firsts else None,
+        "last_ns": max(lasts) if lasts else None,
+    }
+    note = as_of_coverage_note(total, as_of, "build_features_out_of_core")
+    if note is not None:
+        warnings.warn(note, UserWarning, stacklevel=3)
+
+
 def _resolve_sources(payments, bills, customers) -> dict[str, list[Path]]:
     sources = {"payments": list_parquet(payments, "payments")}
     if bills is not None:
@@ -166,6 +187,8 @@ def prepare(
             "columns": dict(columns or {}),
             "drop_duplicates": bool(drop_duplicates),
             "inputs": inputs,
+            # format 2: payments and bills of a bucket as Arrow IPC, not Parquet.
+            "format": 2,
         }
     )
     canon = work / "canon"
@@ -362,6 +385,7 @@ def build_features_out_of_core(
         n_jobs=n_jobs,
     )
     stats = prep["stats"]
+    given = as_of is not None
     if as_of is None:
         last = [s["as_of_ns"] for s in stats if s["as_of_ns"] is not None]
         as_of = pd.Timestamp(max(last) if last else 0)
@@ -377,7 +401,8 @@ def build_features_out_of_core(
         "feature_kw": feature_kw,
     }
     fdir = work / "features"
-    fkey = _as_json({"load": prep["key"], **params})
+    # format 2: each features file has its as_of coverage beside it (b<k>.json).
+    fkey = _as_json({"load": prep["key"], "format": 2, **params})
     kpath = fdir / "key.json"
     if fdir.exists() and not _same_key(kpath, fkey):
         # Features of other inputs, buckets or parameters: recompute them all; the
@@ -394,6 +419,8 @@ def build_features_out_of_core(
     t0 = time.perf_counter()
     run_tasks(tasks, features_bucket, "features", progress, n_jobs)
     _sweep_temporary(work)
+    if given:
+        _check_coverage(fdir, prep["n_buckets"], as_of)
     timings = {**prep["timings"], "features": time.perf_counter() - t0}
     return BucketedTable(
         fdir,

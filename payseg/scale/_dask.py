@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._sklearn_compat import InvalidParameterError
 from ..data import PaymentData
 from ..features import build_features, check_families
 from . import _conform
@@ -110,7 +111,25 @@ def _partition_stats(pay: pd.DataFrame | None, bills: pd.DataFrame | None) -> di
     return {
         "as_of_ns": _conform.default_as_of_ns(pay, bills),
         "channel_first_ns": _conform.channel_first_ns(pay),
+        "first_ns": _first_ns(pay, bills),
     }
+
+
+def _first_ns(pay: pd.DataFrame, bills: pd.DataFrame) -> int | None:
+    """First dated row of a partition (payment time; bill issue date, else the
+    period's first day), the data-wide check of a given ``as_of``."""
+    firsts = [pay["paid_at"].min()] if len(pay) else []
+    if len(bills):
+        when = (
+            bills["issued_on"]
+            if "issued_on" in bills
+            else pd.Series(pd.NaT, index=bills.index)
+        )
+        if "period" in bills:
+            when = when.fillna(bills["period"].dt.to_timestamp())
+        firsts.append(when.min())
+    firsts = [f for f in firsts if pd.notna(f)]
+    return int(min(firsts).value) if firsts else None
 
 
 def _features_part(pay, bills, cust, params) -> pd.DataFrame:
@@ -123,11 +142,35 @@ def _features_part(pay, bills, cust, params) -> pd.DataFrame:
     if cust is not None:
         data.customers = cust
     as_of = pd.Timestamp(params["as_of"])
+    # A given as_of is checked once on the whole data (dask_build_features), not
+    # per partition: a partition whose customers all start later is no error.
     X = build_features(
-        data, families=params["families"], as_of=as_of, **params["feature_kw"]
+        data,
+        families=params["families"],
+        as_of=as_of,
+        _check_coverage=False,
+        **params["feature_kw"],
     )
+    X.attrs.pop("as_of_coverage", None)
     X = _conform.conform(X, families=params["families"], channels=params["channels"])
     return _conform.fill_values(X, params["fill"])
+
+
+def _check_as_of(as_of, stats) -> None:
+    """Refuse a given ``as_of`` before every dated row of the whole data, as
+    :func:`payseg.build_features` does in memory (the warning for an ``as_of`` that
+    leaves most customers empty needs per-customer counts and is not made here)."""
+    firsts = [s["first_ns"] for s in stats if s["first_ns"] is not None]
+    if not firsts:
+        return
+    day, first = pd.Timestamp(as_of).normalize(), pd.Timestamp(min(firsts))
+    if day < first.normalize():
+        raise InvalidParameterError(
+            f"The 'as_of' parameter of dask_build_features is {day:%Y-%m-%d}, before "
+            f"every payment and bill in the data (the first is {first:%Y-%m-%d}): "
+            "every customer would have all-NaN features. Pass an as_of after that "
+            "day, or None for the latest date in the data."
+        )
 
 
 def _shuffled(frame, n_buckets: int):
@@ -249,6 +292,8 @@ def dask_build_features(
             for part in b[bill_cols].to_delayed()
         ]
     stats = dask.compute(*stats)
+    if as_of is not None:
+        _check_as_of(as_of, stats)
     if as_of is None:
         last = [s["as_of_ns"] for s in stats if s["as_of_ns"] is not None]
         as_of = pd.Timestamp(max(last) if last else 0)

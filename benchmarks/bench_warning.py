@@ -11,11 +11,22 @@ precision at the planted count (the share of the top-N scores that are planted, 
 the number planted), the ROC AUC, the number of customers tied at the cut-off and
 the share of planted and of other customers at level medium or high.
 
+With ``--scenario field``: ``payseg.synth.generate(N, seed, scenario="field")``
+(about 5% of postpaid customers deteriorating, truth ``deteriorating``), written as
+the three districts' exports and read back with one ``payseg.load`` (as
+``benchmarks/bench_field.py`` does), scored as ``payseg.segment`` scores it (customers
+with data, ``fit(X, data=loaded)``). ``--scenario both`` runs both scenarios, each
+on its own tuning and held-out seeds, and prints one summary table; ``--baseline
+PARAMS`` (JSON) scores the same data with those parameters too (e.g. the previous
+rule), for a before/after in one run.
+
 Usage::
 
     python benchmarks/bench_warning.py --seeds 0 1 2          # tuning seeds
     python benchmarks/bench_warning.py --seeds 10 11 12 13 14 # held out
     python benchmarks/bench_warning.py --features-only        # fit(X) alone
+    python benchmarks/bench_warning.py --scenario both        # default 0-2 / 10-14,
+                                                              # field 0-1 / 2-4
 
 The payseg 0.1 warning (levels only) is measured by running this file against an
 older checkout with ``--features-only``.
@@ -26,6 +37,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import time
 
 import numpy as np
 import pandas as pd
@@ -118,31 +130,160 @@ def evaluate(scores: pd.Series, levels: pd.Series, planted: pd.Index) -> dict:
     }
 
 
+#: Tuning and held-out seeds of each scenario (``--scenario both``).
+SEEDS = {"default": ((0, 1, 2), (10, 11, 12, 13, 14)), "field": ((0, 1), (2, 3, 4))}
+
+
+def baseline_class(ref):
+    """``EarlyWarning`` as of git ``ref`` (its ``_warning.py`` and ``_history.py``),
+    imported beside the current one so both score the same data in one run."""
+    import importlib.util
+    import pathlib
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+
+    def load(name, text):
+        full = f"payseg.labels.{name}"
+        spec = importlib.util.spec_from_loader(full, loader=None)
+        mod = importlib.util.module_from_spec(spec)
+        mod.__package__ = "payseg.labels"
+        sys.modules[full] = mod
+        exec(compile(text, f"{ref}:{name}", "exec"), mod.__dict__)
+        return mod
+
+    def show(path):
+        return subprocess.run(
+            ["git", "-C", str(root), "show", f"{ref}:{path}"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+
+    load("_history_base", show("payseg/labels/_history.py"))
+    text = show("payseg/labels/_warning.py").replace(
+        "from ._history import", "from ._history_base import"
+    )
+    return load("_warning_base", text).EarlyWarning
+
+
+def scenario_data(scenario, customers, seed, share, step, cache=None):
+    """(data, X, planted ids) of one seed; pickled in ``cache`` when given."""
+    import os
+    import pickle
+    import tempfile
+    import warnings
+
+    path = None
+    if cache:
+        os.makedirs(cache, exist_ok=True)
+        path = os.path.join(cache, f"{scenario}_{customers}_{seed}.pkl")
+        if scenario == "default":
+            path = path.replace(".pkl", f"_{share}_{step}.pkl")
+        if os.path.exists(path):
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+    if scenario == "default":
+        data = payseg.synth.generate(customers, seed=seed)
+        data, planted = plant_deterioration(data, share, seed, step)
+        X = payseg.build_features(data)
+    else:
+        gen = payseg.synth.generate(customers, seed=seed, scenario="field")
+        truth = gen.truth
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            files = payseg.synth.write_districts(gen, tmp, seed=seed)
+            data = payseg.load(
+                [f["payments"] for f in files.values()],
+                bills=[f["bills"] for f in files.values() if f["bills"]],
+                customers=[f["customers"] for f in files.values()],
+            )
+            X = payseg.build_features(data)
+            # as payseg.segment: customers with a payment or bill
+            from payseg.features import has_data
+
+            keep = has_data(data, as_of=X.attrs["as_of"]).reindex(
+                X.index, fill_value=False
+            )
+            X = X[keep.to_numpy()]
+        det = truth["deteriorating"].astype(bool)
+        planted = pd.Index(det.index[det.to_numpy()]).intersection(X.index)
+    out = (data, X, planted)
+    if path:
+        with open(path, "wb") as fh:
+            pickle.dump(out, fh)
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--customers", type=int, default=5_000)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument(
+        "--customers", type=int, default=None, help="default 5,000; field 20,000"
+    )
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="default: the scenario's tuning and held-out seeds",
+    )
+    ap.add_argument(
+        "--scenario", choices=["default", "field", "both"], default="default"
+    )
     ap.add_argument("--share", type=float, default=0.05)
     ap.add_argument("--step", type=float, default=3.0)
     ap.add_argument("--params", default="{}", help="EarlyWarning parameters (JSON)")
+    ap.add_argument(
+        "--baseline",
+        default=None,
+        metavar="REF",
+        help="also score with EarlyWarning as of this git ref",
+    )
+    ap.add_argument("--cache", default=None, help="pickle the data here (reruns)")
     ap.add_argument(
         "--features-only",
         action="store_true",
         help="fit(X) without the payments and bills (no own history)",
     )
     args = ap.parse_args(argv)
+    scenarios = ["default", "field"] if args.scenario == "both" else [args.scenario]
+    models = {"this version": EarlyWarning}
+    if args.baseline:
+        models = {f"as of {args.baseline}": baseline_class(args.baseline), **models}
+    params = json.loads(args.params)
     rows = []
-    for seed in args.seeds:
-        data = payseg.synth.generate(args.customers, seed=seed)
-        data, planted = plant_deterioration(data, args.share, seed, args.step)
-        X = payseg.build_features(data)
-        ew = EarlyWarning(**json.loads(args.params))
-        ew = ew.fit(X) if args.features_only else ew.fit(X, data=data)
-        rows.append({"seed": seed, **evaluate(ew.scores_, ew.labels_, planted)})
-        print(rows[-1], flush=True)
-    df = pd.DataFrame(rows).set_index("seed")
-    print(df.round(3).to_string())
-    print("mean", df.mean().round(3).to_dict())
+    for scenario in scenarios:
+        n = args.customers or (20_000 if scenario == "field" else 5_000)
+        tuning, held = SEEDS[scenario]
+        for seed in args.seeds or (*tuning, *held):
+            data, X, planted = scenario_data(
+                scenario, n, seed, args.share, args.step, args.cache
+            )
+            for name, cls in models.items():
+                ew = cls(**(params if name == "this version" else {}))
+                t = time.perf_counter()
+                ew = ew.fit(X) if args.features_only else ew.fit(X, data=data)
+                secs = time.perf_counter() - t
+                rows.append(
+                    {
+                        "scenario": scenario,
+                        "seeds": "tuning" if seed in tuning else "held-out",
+                        "model": name,
+                        "seed": seed,
+                        **evaluate(ew.scores_, ew.labels_, planted),
+                        "fit_s": secs,
+                    }
+                )
+                print(rows[-1], flush=True)
+    df = pd.DataFrame(rows)
+    keys = ["scenario", "seeds", "model"]
+    summary = df.groupby(keys, sort=False).mean(numeric_only=True).drop(columns="seed")
+    print(summary.round(3).to_string())
+    if args.baseline:
+        fit = summary["fit_s"].unstack("model")
+        ratio = fit["this version"] / fit[f"as of {args.baseline}"]
+        print("fit time, this version / baseline:", ratio.round(2).to_dict())
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
 """EarlyWarning: signals, weights, reasons, complaints, top-N."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 
 from payseg.data import PaymentData
@@ -161,7 +165,8 @@ def test_top_n_ties_keep_table_order_and_drop_zero():
         ),
         ({"levels": (0.5,)}, "levels must be 2 strictly decreasing"),
         ({"delay_trend_full": 0}, "delay_trend_full must be a number"),
-        ({"change_full": 0.5}, "change_full must be greater than change_min"),
+        ({"evidence_scale": 0}, "evidence_scale must be a number"),
+        ({"reason_min": -1}, "reason_min must be a number"),
         ({"recent_bills": 0}, "recent_bills must be a number"),
     ],
 )
@@ -286,3 +291,156 @@ def test_fallback_payer_spread_uses_the_wide_range():
     wide = (np.quantile(early, 0.9) - np.quantile(early, 0.1)) / 3.8
     assert h.loc["c0", "delay_z"] == pytest.approx((35 - 5) / wide)
     assert h.loc["c0", "delay_z"] < (35 - 5) / 2.0
+
+
+# --------------------------------------------------------------- issue 16, 0.3.0
+def _tail_reference(k, n, ke, ne, rate, prior):
+    """P(K >= k) summed term by term: K ~ binomial(n, p), p ~ Beta(a, b)."""
+    a = rate * prior + ke
+    b = (1 - rate) * prior + ne - ke
+
+    def log_beta(x, y):
+        return math.lgamma(x) + math.lgamma(y) - math.lgamma(x + y)
+
+    return sum(
+        math.comb(n, j) * math.exp(log_beta(j + a, n - j + b) - log_beta(a, b))
+        for j in range(k, n + 1)
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 8),
+    data=st.data(),
+    ne=st.integers(0, 30),
+    rate=st.floats(0.01, 0.9),
+    prior=st.floats(0.5, 10),
+)
+def test_surprise_is_the_beta_binomial_tail(n, data, ne, rate, prior):
+    from payseg.labels._history import surprise
+
+    k = data.draw(st.integers(0, n))
+    ke = data.draw(st.integers(0, ne))
+    got = float(surprise(k, n, ke, ne, rate, prior))
+    want = 0.0 if k == 0 else -math.log10(_tail_reference(k, n, ke, ne, rate, prior))
+    assert got == pytest.approx(want, rel=1e-6, abs=1e-9)
+
+
+def test_surprise_one_late_bill_is_not_news_three_are():
+    from payseg.labels._history import surprise
+
+    # late on 2 of 17 earlier bills (12%): one late bill in five is ordinary
+    # (p > 0.3), three are not (p < 0.05); for a never-late payer one is news
+    assert surprise(1, 5, 2, 17, 0.1) < 0.5
+    assert surprise(3, 5, 2, 17, 0.1) > 1.3
+    assert surprise(1, 5, 0, 17, 0.1) > surprise(1, 5, 2, 17, 0.1)
+    assert np.isnan(surprise(np.nan, 5, 2, 17, 0.1))
+    assert surprise(0, 5, 2, 17, 0.1) == 0.0
+
+
+def _late_rows(cid, late_at, n=24):
+    """``n`` monthly bills paid 3 days after issue, or 25 (5 after due) on
+    ``late_at``."""
+    return _monthly(cid, [25 if j in late_at else 3 for j in range(n)])
+
+
+def test_off_pattern_payer_one_late_bill_is_not_a_warning():
+    # c0 is late on 2 of 19 earlier bills and on 1 of the last 5: its usual; c1
+    # the same earlier and late on 3 of the last 5; c2 never late, then once
+    parts = [
+        _late_rows("c0", {4, 12, 21}),
+        _late_rows("c1", {4, 12, 19, 21, 23}),
+        _late_rows("c2", {21}),
+    ]
+    data = _data(*parts, billed=[True] * 3)
+    as_of = data.bills["due_on"].max() + pd.Timedelta(days=10)
+    ew = EarlyWarning().fit(_X(delay_trend=[0.0] * 3), data=data, as_of=as_of)
+    h = ew.history_
+    assert h["late_recent"].tolist() == pytest.approx([0.2, 0.6, 0.2])
+    from payseg.labels._history import PRIOR_BILLS, surprise
+
+    # the population's rate: 4 late of 57 earlier bills
+    rate = 4 / 57
+    for cid, k, ke in (("c0", 1, 2), ("c1", 3, 2), ("c2", 1, 0)):
+        expected = surprise(k, 5, ke, 19, rate, PRIOR_BILLS)
+        assert h.loc[cid, "late_surprise"] == pytest.approx(expected)
+        assert expected == pytest.approx(
+            -math.log10(_tail_reference(k, 5, ke, 19, rate, PRIOR_BILLS))
+        )
+    assert "late on" not in ew.reasons_["c0"]
+    assert "late on 60% of recent bills vs 11% before" in ew.reasons_["c1"]
+    assert ew.scores_["c1"] > ew.scores_["c2"] > ew.scores_["c0"]
+    assert ew.labels_["c0"] == "low"
+
+
+def _amounts(cid, amounts):
+    periods = pd.period_range("2024-01", periods=len(amounts), freq="M")
+    bills, pays = _monthly(cid, [3] * len(amounts))
+    bills["amount_due"] = np.asarray(amounts, dtype=float)
+    pays["amount"] = np.asarray(amounts, dtype=float)
+    assert (bills["period"] == periods).all()
+    return bills, pays
+
+
+def test_falling_use_against_own_year_on_year_noise():
+    rng = np.random.default_rng(0)
+    season = np.tile([1.3, 1.2, 1.0, 0.9, 0.8, 0.9, 1.3, 1.4, 1.0, 0.9, 0.9, 1.1], 2)
+    noise = np.exp(0.05 * rng.standard_normal(24))
+    steady = 100 * season * noise
+    falling = steady.copy()
+    falling[-5:] *= 0.6  # the last five bills 40% lower
+    # a seasonal home: lived in January, February, July and August
+    lived = np.isin(np.arange(24) % 12, [0, 1, 6, 7])
+    seasonal = np.where(lived, 150.0, 4.0) * noise
+    parts = [
+        _amounts("c0", steady),
+        _amounts("c1", falling),
+        _amounts("c2", seasonal),
+    ]
+    data = _data(*parts, billed=[True] * 3)
+    as_of = data.bills["due_on"].max() + pd.Timedelta(days=10)
+    ew = EarlyWarning().fit(_X(delay_trend=[0.0] * 3), data=data, as_of=as_of)
+    fall = ew.history_["fall_surprise"]
+    # slow reference for c1: year-on-year log ratios by hand
+    r = np.log(np.maximum(falling[12:], 10) / np.maximum(falling[:12], 10))
+    old, new = r[:7], r[7:]
+    sd_own = 1.4826 * np.median(np.abs(old - np.median(old)))
+    sds = []
+    for amounts in (steady, falling, seasonal):
+        o = np.log(np.maximum(amounts[12:19], 10) / np.maximum(amounts[:7], 10))
+        sds.append(1.4826 * np.median(np.abs(o - np.median(o))))
+    pop = np.median(sds)
+    sd = max(math.sqrt((7 * sd_own**2 + 3 * pop**2) / 10), 0.1)
+    from scipy.stats import t
+
+    z = -new.mean() / (sd / math.sqrt(5))
+    assert fall["c1"] == pytest.approx(-math.log10(min(2 * t.sf(z, 9), 1.0)))
+    assert fall["c1"] > 3  # falling use alone raises a level
+    assert ew.labels_["c1"] == "medium"
+    drop = 1 - falling[19:].sum() / falling[7:12].sum()
+    assert f"billed {drop:.0%} less than a year earlier" in ew.reasons_["c1"]
+    # seasonal swings cancel year on year; nothing fires for c0 and c2
+    assert fall["c0"] < 1 and fall["c2"] < 1
+    assert ew.labels_[["c0", "c2"]].tolist() == ["low", "low"]
+
+
+def test_open_bill_and_silence_of_a_payments_only_customer():
+    # c0 pays 3 days after issue; its last bill, issued 18 days before as_of,
+    # is unpaid: open longer than any earlier bill took (1 ban = p 0.1 or less)
+    prompt = _monthly("c0", [3] * 12, unpaid=[11])
+    # c1 (no bills exported) paid monthly, then nothing for the last 3 months
+    quiet = _monthly("c1", [3] * 12, unpaid=[9, 10, 11])
+    data = _data(prompt, quiet, billed=[True, False])
+    as_of = data.bills["issued_on"].max() + pd.Timedelta(days=18)
+    ew = EarlyWarning().fit(_X(delay_trend=[0.0, 0.0]), data=data, as_of=as_of)
+    h = ew.history_
+    assert h.loc["c0", "open_days"] == 18
+    assert h.loc["c0", "open_surprise"] == pytest.approx(-math.log10(0.5 / 8))
+    # c1: 8 gaps of about a month earlier, none as long as the silence
+    last = data.payments.loc[data.payments["customer_id"] == "c1", "paid_at"].max()
+    days = (as_of.floor("D") - last.floor("D")).days
+    assert h.loc["c1", "silent_days"] == days > 60
+    assert h.loc["c1", "silent_surprise"] == pytest.approx(-math.log10(0.5 / 9))
+    assert "latest bill open 18 days" in ew.reasons_["c0"]
+    assert "最近账单已 18 天未缴" in ew.reasons_zh_["c0"]
+    assert f"no payment for {days} days" in ew.reasons_["c1"]

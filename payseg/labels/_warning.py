@@ -39,6 +39,14 @@ SIGNALS = (
     "complaints",
 )
 
+#: Signals read from the same recent payments (when, after the due date or not,
+#: through which channel): with the history, only the strongest counts.
+_SAME_PAYMENTS = ("rising_delay", "more_late", "auto_debit_stopped")
+
+#: Evidence (bans) of a full fall in ``amount_trend`` when there is no year of
+#: bills to compare the same months.
+FEATURE_FALL_BANS = 2.0
+
 #: Weights from the feature table alone (``fit(X)``).
 _DEFAULT_WEIGHTS = {
     "rising_delay": 0.27,
@@ -48,20 +56,23 @@ _DEFAULT_WEIGHTS = {
     "complaints": 0.1,
 }
 
-#: Weights with the customer's own bill history (``fit(X, data=...)``).
-#: Tuned on benchmarks/bench_warning.py seeds 0-2 (seeds 10-14 held out): partial
-#: payments and a rising delay are the most specific changes (on the tuning seeds no
-#: customer without a planted deterioration showed a partial-payment change, 2% a
-#: delay change), a year-on-year fall in use the least (26% of the others).
+#: Weights with the customer's own bill history (``fit(X, data=...)``): each
+#: signal's evidence in bans counts once; the evidence of the signals in
+#: ``_SAME_PAYMENTS`` is their maximum.
 _HISTORY_WEIGHTS = {
-    "rising_delay": 0.2,
-    "more_late": 0.12,
-    "unpaid_bills": 0.14,
-    "partial_payments": 0.2,
-    "auto_debit_stopped": 0.14,
-    "falling_amount": 0.1,
-    "complaints": 0.1,
+    "rising_delay": 1.0,
+    "more_late": 1.0,
+    "unpaid_bills": 1.0,
+    "partial_payments": 1.0,
+    "auto_debit_stopped": 1.0,
+    "falling_amount": 1.0,
+    "complaints": 1.0,
 }
+
+#: Default level cuts (high, medium) of the score: from the feature table alone,
+#: and with the history (1 - 10 ** (-E / 10): 6 and 3 bans of evidence).
+_LEVELS = (0.35, 0.15)
+_HISTORY_LEVELS = (0.75, 0.5)
 
 #: Reason texts of the signals added in 0.2.0, English and Chinese (``{v}``: value).
 CHANGE_REASONS = {
@@ -83,6 +94,14 @@ CHANGE_REASONS = {
         "近期部分缴费 {v:.0%}，以往 {w:.0%}",
     ),
     "auto_debit_stopped": ("auto-debit share down {v:.0%}", "代扣比例下降 {v:.0%}"),
+    "open_bill": (
+        "latest bill open {v:.0f} days, longer than most earlier bills took",
+        "最近账单已 {v:.0f} 天未缴，长于以往多数账单",
+    ),
+    "silent": (
+        "no payment for {v:.0f} days, longer than usual",
+        "已 {v:.0f} 天未缴费，超过以往",
+    ),
     "falling_use": (
         "billed {v:.0%} less than a year earlier",
         "电费较去年同期下降 {v:.0%}",
@@ -229,9 +248,9 @@ class EarlyWarning(BaseEstimator):
         complaints_min=1.0,
         complaints_full=3.0,
         recent_bills=5,
-        change_min=1.0,
-        change_full=5.0,
-        levels=(0.35, 0.15),
+        evidence_scale=10.0,
+        reason_min=1.0,
+        levels=None,
         single_signal=0.8,
     ):
         self.weights = weights
@@ -246,8 +265,8 @@ class EarlyWarning(BaseEstimator):
         self.complaints_min = complaints_min
         self.complaints_full = complaints_full
         self.recent_bills = recent_bills
-        self.change_min = change_min
-        self.change_full = change_full
+        self.evidence_scale = evidence_scale
+        self.reason_min = reason_min
         self.levels = levels
         self.single_signal = single_signal
 
@@ -261,6 +280,7 @@ class EarlyWarning(BaseEstimator):
                 "complaints_full",
                 "habitual_unpaid",
                 "single_signal",
+                "evidence_scale",
             ),
             low=1e-12,
         )
@@ -272,7 +292,7 @@ class EarlyWarning(BaseEstimator):
                 "arrears_min",
                 "amount_drop_min",
                 "complaints_min",
-                "change_min",
+                "reason_min",
             ),
             low=0,
         )
@@ -281,7 +301,6 @@ class EarlyWarning(BaseEstimator):
             ("delay_trend_min", "delay_trend_full"),
             ("late_increase_min", "late_increase_full"),
             ("amount_drop_min", "amount_drop_full"),
-            ("change_min", "change_full"),
         ):
             if not getattr(self, full) > getattr(self, lo):
                 raise ValueError(
@@ -296,14 +315,17 @@ class EarlyWarning(BaseEstimator):
                 f"unknown signals in weights: {sorted(unknown)}; known: "
                 f"{sorted(SIGNALS)}"
             )
+        levels = self.levels
+        if levels is None:
+            levels = _HISTORY_LEVELS if history else _LEVELS
         check_cuts(
-            self.levels,
+            levels,
             "levels",
             n=2,
             unit="scores",
             which="the high cut, then the medium cut",
         )
-        return weights
+        return weights, levels
 
     def fit(self, X, y=None, *, complaints=None, data=None, as_of=None):
         """Score every customer of the feature table ``X``.
@@ -332,7 +354,7 @@ class EarlyWarning(BaseEstimator):
         """
         X = as_frame(X)
         history = data is not None and data.bills is not None and len(data.bills)
-        weights = self._check_params(history)
+        weights, levels = self._check_params(history)
         check_columns(X, _SIGNAL_COLUMNS, "EarlyWarning.fit")
         idx = X.index
         n_compl = self._complaints(complaints, idx)
@@ -345,23 +367,29 @@ class EarlyWarning(BaseEstimator):
         if history:
             h = own_history(data, recent=int(self.recent_bills), as_of=as_of, index=idx)
             self.history_ = h
-            lo, full = self.change_min, self.change_full
-            sig["rising_delay"] = _saturate(h["delay_z"], lo, full)
-            sig["more_late"] = _saturate(h["late_z"], lo, full)
-            sig["unpaid_bills"] = _saturate(h["unpaid_z"], 1.0, 3.0)
-            sig["partial_payments"] = _saturate(h["partial_z"], 0.0, 2.0)
-            sig["auto_debit_stopped"] = _saturate(h["auto_stop"], 0.2, 0.6)
-            use = -h["use_change"]
-            sig["falling_amount"] = _saturate(use, 0.05, 0.2).where(
-                use.notna(), feature_falling
+            # evidence in bans (-log10 of a tail probability) per signal
+            ev = pd.DataFrame(0.0, index=idx, columns=list(SIGNALS))
+            ev["rising_delay"] = h["delay_surprise"]
+            ev["more_late"] = h["late_surprise"]
+            ev["auto_debit_stopped"] = h["auto_surprise"]
+            unpaid = h[["unpaid_surprise", "open_surprise", "silent_surprise"]]
+            ev["unpaid_bills"] = unpaid.max(axis=1)
+            ev["partial_payments"] = h["partial_surprise"]
+            ev["falling_amount"] = h["fall_surprise"].where(
+                h["fall_surprise"].notna(), FEATURE_FALL_BANS * feature_falling
             )
+            use = -h["use_change"]
             texts["rising_delay"] = ("rising_delay_z", h["delay_z"], None)
             texts["more_late"] = ("more_late_z", h["late_recent"], h["late_earlier"])
-            texts["unpaid_bills"] = (
-                "unpaid_bills",
-                h["unpaid_recent"],
-                h["unpaid_earlier"],
-            )
+            which = unpaid.fillna(0.0).to_numpy().argmax(axis=1)
+            texts["unpaid_bills"] = [
+                (
+                    which == 0,
+                    ("unpaid_bills", h["unpaid_recent"], h["unpaid_earlier"]),
+                ),
+                (which == 1, ("open_bill", h["open_days"], None)),
+                (which == 2, ("silent", h["silent_days"], None)),
+            ]
             texts["partial_payments"] = (
                 "partial_payments",
                 h["partial_recent"],
@@ -397,14 +425,32 @@ class EarlyWarning(BaseEstimator):
             texts["arrears"] = ("arrears ", arrears, "{:.4g}", " yuan")
         if not history or "falling_amount" not in texts:
             texts["falling_amount"] = ("amount falling ", -amount, "{:.1%}", "/month")
-        sig["complaints"] = (
-            (n_compl / self.complaints_full)
-            .clip(0.0, 1.0)
-            .where(n_compl >= self.complaints_min, 0.0)
-        )
         texts["complaints"] = ("", n_compl, "{:.0f}", " complaints")
         w = pd.Series({k: float(weights.get(k, 0.0)) for k in sig.columns})
-        score = sig.to_numpy() @ w.to_numpy()
+        if history:
+            # complaints: one ban each from complaints_min, at most complaints_full
+            ev["complaints"] = n_compl.clip(upper=self.complaints_full).where(
+                n_compl >= self.complaints_min, 0.0
+            )
+            ev = ev.fillna(0.0).clip(lower=0.0) * w
+            # delay, lateness and channel are views of the same recent payments
+            # (one off-pattern payment moves all three): their strongest counts
+            timing = ev[list(_SAME_PAYMENTS)].max(axis=1)
+            total = timing + ev.drop(columns=list(_SAME_PAYMENTS)).sum(axis=1)
+            scale = float(self.evidence_scale)
+            sig = -np.expm1(-np.log(10.0) * ev / scale)
+            score = -np.expm1(-np.log(10.0) * total.to_numpy() / scale)
+            fired_at = (ev >= self.reason_min) & (w > 0)
+            self.evidence_ = total.rename("evidence")
+        else:
+            sig["complaints"] = (
+                (n_compl / self.complaints_full)
+                .clip(0.0, 1.0)
+                .where(n_compl >= self.complaints_min, 0.0)
+            )
+            score = sig.to_numpy() @ w.to_numpy()
+            fired_at = (sig > 0) & (w > 0)
+            self.evidence_ = None
         # Chinese wording of the level/trend reasons (the change reasons carry
         # theirs in CHANGE_REASONS)
         zh_words = {
@@ -418,24 +464,28 @@ class EarlyWarning(BaseEstimator):
         def reasons_in(lang, sep_text):
             reasons = pd.Series("", index=idx, dtype="str")
             for k in sig.columns:  # loop over the signals, not customers
-                fired = (sig[k] > 0) & (w[k] > 0)
+                fired = fired_at[k]
                 piece = pd.Series("", index=idx, dtype="str")
                 if fired.any():
                     spec = texts[k]
-                    if len(spec) == 3:  # a change reason: (key, value, earlier)
-                        key, v, earlier = spec
-                        fmt = CHANGE_REASONS[key][lang]
-                        vv = v[fired].to_numpy(float)
-                        ww = (
-                            np.zeros(len(vv))
-                            if earlier is None
-                            else earlier[fired].to_numpy(float)
-                        )
-                        text = pd.Series(
-                            [fmt.format(v=a, w=b) for a, b in zip(vv, ww)],
-                            index=fired[fired].index,
-                            dtype="str",
-                        )
+                    if isinstance(spec, list) or len(spec) == 3:
+                        # a change reason: (key, value, earlier), or a list of
+                        # (mask, reason) where the reason depends on the customer
+                        parts = spec if isinstance(spec, list) else [(True, spec)]
+                        text = pd.Series("", index=idx, dtype="str")
+                        for mask, (key, v, earlier) in parts:
+                            on = fired & mask
+                            if not on.any():
+                                continue
+                            fmt = CHANGE_REASONS[key][lang]
+                            vv = v[on].to_numpy(float)
+                            ww = (
+                                np.zeros(len(vv))
+                                if earlier is None
+                                else earlier[on].to_numpy(float)
+                            )
+                            text[on] = [fmt.format(v=a, w=b) for a, b in zip(vv, ww)]
+                        text = text[fired]
                     else:
                         pre, vals, fmt, suf = spec
                         if lang:
@@ -453,7 +503,7 @@ class EarlyWarning(BaseEstimator):
 
         reasons = reasons_in(0, "; ")
         self.reasons_zh_ = reasons_in(1, "；").rename("reasons_zh")
-        hi, med = self.levels
+        hi, med = levels
         strong = ((sig.to_numpy() >= self.single_signal) & (w.to_numpy() > 0)).any(
             axis=1
         )

@@ -102,6 +102,13 @@ def surprise(k_recent, n_recent, k_earlier, n_earlier, rate, prior=PRIOR_BILLS):
     return out
 
 
+def _billed(pay, bills) -> np.ndarray:
+    """Payments of customers with a bill (``isin`` against the distinct ids: the
+    string column ``isin`` is ten times slower against all bill rows)."""
+    billed = pd.Index(pd.unique(bills["customer_id"].to_numpy()))
+    return billed.get_indexer(pay["customer_id"].to_numpy()) >= 0
+
+
 def _with_inferred(data) -> pd.DataFrame:
     """``data.bills`` plus bills inferred from the payments' periods for customers
     without any bill (a payments-only district beside billed ones), as
@@ -110,7 +117,7 @@ def _with_inferred(data) -> pd.DataFrame:
     """
     bills = data.bills
     pay = data.payments
-    unbilled = ~pay["customer_id"].isin(bills["customer_id"]).to_numpy()
+    unbilled = ~_billed(pay, bills)
     if not unbilled.any():
         return bills
     extra = inferred_bills(pay.loc[unbilled], None)
@@ -134,7 +141,7 @@ def _silence(data, as_of) -> pd.Series:
     """
     pay = data.payments
     pay = pay.loc[pay["paid_at"] <= as_of, ["customer_id", "paid_at"]]
-    pay = pay.loc[~pay["customer_id"].isin(data.bills["customer_id"]).to_numpy()]
+    pay = pay.loc[~_billed(pay, data.bills)]
     if not len(pay):
         return pd.DataFrame(columns=["surprise", "days"], dtype="float64")
     day = pay["paid_at"].dt.floor("D")

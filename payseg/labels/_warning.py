@@ -133,27 +133,46 @@ class EarlyWarning(BaseEstimator):
     change is and scores rarely tie. A signal is listed in ``reasons_`` when its
     strength is > 0.
 
-    With ``data`` (payments and bills) passed to :meth:`fit`, the last
-    ``recent_bills`` bills of each customer are compared with all of their earlier
-    bills (``payseg.labels._history.own_history``):
+    With ``data`` (payments and bills) passed to :meth:`fit`, each customer's
+    recent bills (the last ``recent_bills``, fewer for a longer billing cycle: 3
+    bimonthly bills for 5) are compared with all of their earlier bills
+    (``payseg.labels._history.own_history``), and each signal is *evidence* in bans,
+    ``-log10 p``, ``p`` the chance of a change at least this large if the customer
+    went on as before:
 
-    - ``rising_delay``: median days from issue to payment, recent minus earlier,
-      over the customer's earlier spread (MAD, or the 10-90% range / 3.8 when
-      wider; at least 2 days); ``change_min`` / ``change_full`` (default 1 / 5
-      spreads). Customers without bills get bills inferred from their payments'
-      periods; a recent bill open for fewer days after due than the customer's
-      usual (90th percentile, earlier bills) is pending, not unpaid or late.
-    - ``more_late``: share of due bills paid late or not at all, recent minus
-      earlier, over its binomial sd at the earlier rate (a deadline payer's usual
-      coin-flip lateness is not news, a prompt payer's first late bill is);
-      ``change_min`` / ``change_full``.
-    - ``unpaid_bills``, ``partial_payments``: the same for bills not paid at all /
-      paid in part (below 95%); thresholds 1 / 3 and 0 / 2.
-    - ``auto_debit_stopped``: share of the amount paid through automatic channels,
-      earlier minus recent; 0.2 / 0.6.
-    - ``falling_amount``: billed amount of the recent bills against the same
-      periods a year earlier (seasonal use cancels); a fall of 5% / 20%. Without a
-      year of bills, the feature ``amount_trend`` as below.
+    - ``more_late``, ``unpaid_bills``, ``partial_payments``,
+      ``auto_debit_stopped``, ``rising_delay``: of the recent bills, ``k`` were
+      late / unpaid / paid in part / paid by hand (auto-debit payers) / paid
+      clearly later than usual (earlier median + 2 robust sds, at least 4 days);
+      ``p = P(K >= k)``, ``K`` beta-binomial: the customer's own earlier rate,
+      with the population's rate worth 4 bills as prior. One late bill from a
+      customer late on 12% of bills is ordinary (0.3 bans), three in five are not.
+    - ``unpaid_bills`` also: the oldest recent bill still open longer than the
+      customer's earlier bills took to be paid, ``p = (k + 0.5) / (n + 1)`` with
+      ``k`` of ``n`` earlier bills as slow; for payments-only customers (bills
+      inferred from paid periods), the silence since their last payment against
+      their earlier gaps (beyond 1.5 median gaps, under 180 days); the largest of
+      the three counts.
+    - ``falling_amount``: year-on-year log ratio of the recent bills (amounts
+      below 10 yuan as 10) over the customer's own year-on-year noise: a t test,
+      two-sided ``p`` of the fall. Seasonal homes' swings cancel year on year, and
+      large ones are their noise. Without a year of bills, 2 bans times the
+      feature-table strength below.
+    - ``complaints``: one ban per complaint from ``complaints_min``, at most
+      ``complaints_full``.
+
+    Each signal's evidence is multiplied by its weight (default 1). Delay,
+    lateness and auto-debit stopping read the same recent payments (one
+    off-pattern payment moves all three), so only their largest counts; the
+    evidence ``E`` is that plus the others (``evidence_``). The score is
+    ``1 - 10 ** (-E / evidence_scale)`` and a signal's strength in ``signals_`` is
+    the same function of its own evidence; a signal is listed in ``reasons_``
+    from ``reason_min`` bans (p <= 0.1). Default levels: ``high`` from 6 bans
+    (score 0.75), ``medium`` from 3 (0.5), so any one signal of 3 bans -- a
+    strong fall in use alone -- raises a level. Customers without bills get bills
+    inferred from their payments' periods; a recent bill open for fewer days after
+    due than the customer's usual (90th percentile, earlier bills) is pending, not
+    unpaid or late.
 
     From the feature table alone (``fit(X)``), the signals are the trend columns:
 
@@ -167,8 +186,8 @@ class EarlyWarning(BaseEstimator):
     - ``falling_amount``: ``-amount_trend`` (monthly slope of the amount paid as a
       fraction of the mean month), ``amount_drop_min`` / ``amount_drop_full``.
 
-    In both: ``complaints``, complaints per customer in the optional complaints
-    table, ``complaints_min`` / ``complaints_full`` (linear, capped at 1).
+    and ``complaints``, complaints per customer in the optional complaints table,
+    ``complaints_min`` / ``complaints_full`` (linear, capped at 1).
 
     Levels: ``high`` when the score reaches ``levels[0]``; ``medium`` when it
     reaches ``levels[1]`` *or* any one signal reaches strength ``single_signal``
@@ -181,10 +200,9 @@ class EarlyWarning(BaseEstimator):
     weights : mapping or None
         Weight per signal (missing signals weigh 0); default
         ``{"rising_delay": 0.27, "more_late": 0.23, "arrears": 0.15,
-        "falling_amount": 0.25, "complaints": 0.1}`` for ``fit(X)`` and
-        ``{"rising_delay": 0.2, "more_late": 0.12, "unpaid_bills": 0.14,
-        "partial_payments": 0.2, "auto_debit_stopped": 0.14,
-        "falling_amount": 0.1, "complaints": 0.1}`` for ``fit(X, data=...)``.
+        "falling_amount": 0.25, "complaints": 0.1}`` for ``fit(X)``; with
+        ``data`` the weights multiply each signal's evidence in bans, default 1
+        for every signal but ``arrears`` (which the history replaces).
     delay_trend_min, delay_trend_full : float, default 0.25, 2
     late_increase_min, late_increase_full : float, default 0.1, 0.4
     arrears_min : float, default 0
@@ -192,11 +210,14 @@ class EarlyWarning(BaseEstimator):
     amount_drop_min, amount_drop_full : float, default 0.02, 0.06
     complaints_min, complaints_full : float, default 1, 3
     recent_bills : int, default 5
-        Bills in the recent window (``fit(X, data=...)``).
-    change_min, change_full : float, default 1, 5
-        Thresholds of the standardised delay and lateness changes.
-    levels : tuple of float, default (0.35, 0.15)
-        Score cuts of the ``high`` and ``medium`` levels (score >= cut).
+        Bills in the recent window of a monthly customer (``fit(X, data=...)``).
+    evidence_scale : float, default 10
+        Bans of evidence at which the score (or a signal's strength) is 0.9.
+    reason_min : float, default 1
+        Bans from which a signal is listed in the reasons (with ``data``).
+    levels : tuple of float or None, default None
+        Score cuts of the ``high`` and ``medium`` levels (score >= cut); None:
+        (0.35, 0.15) for ``fit(X)``, (0.75, 0.5) with ``data`` (6 and 3 bans).
     single_signal : float, default 0.8
         Strength of one signal that makes a customer ``medium`` by itself.
 
@@ -215,6 +236,8 @@ class EarlyWarning(BaseEstimator):
         customer_id -> "high", "medium" or "low".
     history_ : DataFrame or None
         The recent-versus-earlier table when ``data`` was given, else None.
+    evidence_ : Series or None
+        customer_id -> evidence in bans behind the score when ``data`` was given.
 
     Examples
     --------

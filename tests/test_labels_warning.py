@@ -430,12 +430,16 @@ def test_open_bill_and_silence_of_a_payments_only_customer():
     prompt = _monthly("c0", [3] * 12, unpaid=[11])
     # c1 (no bills exported) paid monthly, then nothing for the last 3 months
     quiet = _monthly("c1", [3] * 12, unpaid=[9, 10, 11])
-    data = _data(prompt, quiet, billed=[True, False])
+    # c2 left 3 of its 7 earlier bills unpaid: slower than any, so its open
+    # bill is less news (k = 3)
+    habit = _monthly("c2", [3] * 12, unpaid=[1, 3, 5, 11])
+    data = _data(prompt, quiet, habit, billed=[True, False, True])
     as_of = data.bills["issued_on"].max() + pd.Timedelta(days=18)
-    ew = EarlyWarning().fit(_X(delay_trend=[0.0, 0.0]), data=data, as_of=as_of)
+    ew = EarlyWarning().fit(_X(delay_trend=[0.0] * 3), data=data, as_of=as_of)
     h = ew.history_
     assert h.loc["c0", "open_days"] == 18
     assert h.loc["c0", "open_surprise"] == pytest.approx(-math.log10(0.5 / 8))
+    assert h.loc["c2", "open_surprise"] == pytest.approx(-math.log10(3.5 / 8))
     # c1: 8 gaps of about a month earlier, none as long as the silence
     last = data.payments.loc[data.payments["customer_id"] == "c1", "paid_at"].max()
     days = (as_of.floor("D") - last.floor("D")).days

@@ -236,17 +236,19 @@ def _bill_rows(data, as_of) -> pd.DataFrame:
 def _open_surprise(b, as_of) -> pd.Series:
     """How surprising the oldest recent bill still open is, given how long the
     customer's earlier bills took to be paid: ``-log10((k + 0.5) / (n + 1))``,
-    ``k`` of their ``n`` earlier settled bills paid at least as many days after
-    issue as this one has been open. A prompt payer's bill open for four weeks is
+    ``k`` of their ``n`` earlier bills paid at least as many days after issue as
+    this one has been open, or never settled. A prompt payer's bill open for four weeks is
     news before its due date; a deadline payer's is not."""
     open_ = b.loc[b["recent"] & ~b["settled"], ["customer_id", "issued_on"]]
     if not len(open_):
         return pd.DataFrame(columns=["surprise", "days"], dtype="float64")
     days = (as_of - open_["issued_on"]).dt.days.astype(float)
     oldest = days.groupby(open_["customer_id"], sort=False).max()
-    old = b.loc[~b["recent"] & b["settled"], ["customer_id", "delay"]]
+    old = b.loc[~b["recent"], ["customer_id", "delay", "settled"]]
     old = old.loc[old["customer_id"].isin(oldest.index)]
-    k = (old["delay"] >= old["customer_id"].map(oldest)).astype(float)
+    # an earlier bill never settled took longer than any
+    took = old["delay"].where(old["settled"], np.inf)
+    k = (took >= old["customer_id"].map(oldest)).astype(float)
     g = k.groupby(old["customer_id"], sort=False)
     n = g.count().reindex(oldest.index).fillna(0.0)
     k = g.sum().reindex(oldest.index).fillna(0.0)

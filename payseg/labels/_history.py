@@ -335,8 +335,18 @@ def own_history(data, *, recent=5, as_of=None, index=None) -> pd.DataFrame:
     earlier minus recent, >= 0), ``use_change`` (billed amount of the recent bills
     over the same periods a year earlier, minus 1; NaN without a year of history),
     ``recent_bills`` and ``earlier_bills``, and the shares behind the z-scores
-    (``late_recent``, ``late_earlier``, ``unpaid_recent``, ...). NaN where a
-    customer has fewer than ``MIN_EARLIER`` earlier bills.
+    (``late_recent``, ``late_earlier``, ``unpaid_recent``, ...); the evidence of
+    :class:`payseg.labels.EarlyWarning`, in bans (``-log10 p``):
+    ``late_surprise``, ``unpaid_surprise``, ``partial_surprise``,
+    ``auto_surprise`` (bills paid by hand, auto-debit payers) and
+    ``delay_surprise`` (bills paid clearly later than usual), each
+    :func:`surprise` of the recent count given the earlier one;
+    ``open_surprise`` / ``open_days`` (the oldest recent bill still open),
+    ``silent_surprise`` / ``silent_days`` (payments-only customers: days since
+    the last payment), ``fall_surprise`` (year-on-year fall against the
+    customer's own noise). The recent window holds ``recent`` bills of a monthly
+    customer, ``ceil(recent / cycle)`` for a cycle of ``cycle`` months. NaN where
+    a customer has fewer than ``MIN_EARLIER`` earlier bills.
 
     Examples
     --------

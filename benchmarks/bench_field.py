@@ -279,7 +279,10 @@ def run_seed(seed: int, n: int, districts: bool, before: bool = False) -> dict:
     seg = res.customers["segment"]
     beh = truth["behaviour"].reindex(seg.index)
     row.update(
-        k=int(seg.nunique()),
+        # segments proper: the no-data customers' -1 is not one (it was counted
+        # before 2026-12-01, so earlier k figures here are one too high)
+        k=int(seg[seg >= 0].nunique()),
+        no_data=int((seg < 0).sum()),
         ari=adjusted_rand_score(beh, seg),
     )
     if before:
@@ -296,7 +299,7 @@ def run_seed(seed: int, n: int, districts: bool, before: bool = False) -> dict:
                 _preprocess.DEFAULT_FEATURES = saved
         row["before_s"] = time.perf_counter() - t
         s_old = old.customers["segment"]
-        row["before_k"] = int(s_old.nunique())
+        row["before_k"] = int(s_old[s_old >= 0].nunique())
         row["before_ari"] = adjusted_rand_score(
             truth["behaviour"].reindex(s_old.index), s_old
         )
@@ -319,7 +322,7 @@ def run_seed(seed: int, n: int, districts: bool, before: bool = False) -> dict:
                 warnings.simplefilter("ignore")
                 r = payseg.segment(alone[key], random_state=seed, migration=False)
             s = r.customers["segment"]
-            row[f"alone_k_{key}"] = int(s.nunique())
+            row[f"alone_k_{key}"] = int(s[s >= 0].nunique())
             row[f"alone_ari_{key}"] = adjusted_rand_score(
                 truth["behaviour"].reindex(s.index), s
             )
@@ -366,7 +369,8 @@ def main(argv=None):
         row = run_seed(seed, args.customers, args.districts, args.before)
         rows.append(row)
         print(
-            f"seed {seed} ({row['group']}): n={row['n']:,} k={row['k']}/12 "
+            f"seed {seed} ({row['group']}): n={row['n']:,} "
+            f"(no data, segment -1: {row['no_data']}) k={row['k']}/12 "
             f"ARI {row['ari']:.3f} (A {row['ari_A']:.2f} B {row['ari_B']:.2f} "
             f"C {row['ari_C']:.2f}) | hand k-means@12 ARI {row['hand_ari']:.3f} "
             f"(A {row['hand_ari_A']:.2f} B {row['hand_ari_B']:.2f} "

@@ -26,6 +26,11 @@ Usage::
 
     python benchmarks/bench_field.py                       # 20,000 customers, seeds 0-4
     python benchmarks/bench_field.py --customers 5000 --seeds 0 2 --no-districts
+    python benchmarks/bench_field.py --no-districts --before   # also the old default
+
+``--before`` runs ``payseg.segment`` a second time with the default feature set as
+it was before ``channel_migration`` (:data:`BEFORE_FEATURES`) and prints its ARI
+and k beside, in the same run.
 """
 
 from __future__ import annotations
@@ -42,8 +47,30 @@ from sklearn.metrics import adjusted_rand_score, roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 import payseg
+from payseg.cluster import _preprocess
 
 TUNING = (0, 1)
+#: The default feature set of payseg.segment before channel_migration joined it.
+BEFORE_FEATURES = [
+    "delay_days_median",
+    "days_to_due_mean",
+    "late_share",
+    "unpaid_share",
+    "pay_day_regularity",
+    "payments_per_bill",
+    "online_share",
+    "self_service_share",
+    "automatic_share",
+    "prepaid_share",
+    "counter_share",
+    "agent_share",
+    "max_months_in_arrears",
+    "topup_interval_mean",
+    "topups_per_month",
+    "payments_per_cycle",
+    "fallback_share",
+    "lump_share",
+]
 AUTO = {"card_debit", "entrusted_debit", "auto_topup"}
 ONLINE = {
     "sgcc_app",
@@ -212,7 +239,7 @@ def precision_at(score: pd.Series, truth: pd.Series) -> tuple[float, float, int]
 
 
 # ------------------------------------------------------------------ one seed
-def run_seed(seed: int, n: int, districts: bool) -> dict:
+def run_seed(seed: int, n: int, districts: bool, before: bool = False) -> dict:
     t0 = time.perf_counter()
     data = payseg.synth.generate(n, seed=seed, scenario="field")
     t_gen = time.perf_counter() - t0
@@ -252,9 +279,30 @@ def run_seed(seed: int, n: int, districts: bool) -> dict:
     seg = res.customers["segment"]
     beh = truth["behaviour"].reindex(seg.index)
     row.update(
-        k=int(seg.nunique()),
+        # segments proper: the no-data customers' -1 is not one (it was counted
+        # before 2026-12-01, so earlier k figures here are one too high)
+        k=int(seg[seg >= 0].nunique()),
+        no_data=int((seg < 0).sum()),
         ari=adjusted_rand_score(beh, seg),
     )
+    if before:
+        t = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            # the default set swapped, not features=: named all-NaN or constant
+            # columns are an error, while the default set skips them
+            saved = _preprocess.DEFAULT_FEATURES
+            _preprocess.DEFAULT_FEATURES = tuple(BEFORE_FEATURES)
+            try:
+                old = payseg.segment(loaded, random_state=seed, migration=False)
+            finally:
+                _preprocess.DEFAULT_FEATURES = saved
+        row["before_s"] = time.perf_counter() - t
+        s_old = old.customers["segment"]
+        row["before_k"] = int(s_old[s_old >= 0].nunique())
+        row["before_ari"] = adjusted_rand_score(
+            truth["behaviour"].reindex(s_old.index), s_old
+        )
     t = time.perf_counter()
     X = hand_features(loaded)
     hk = hand_kmeans(X, 12, seed)
@@ -274,7 +322,7 @@ def run_seed(seed: int, n: int, districts: bool) -> dict:
                 warnings.simplefilter("ignore")
                 r = payseg.segment(alone[key], random_state=seed, migration=False)
             s = r.customers["segment"]
-            row[f"alone_k_{key}"] = int(s.nunique())
+            row[f"alone_k_{key}"] = int(s[s >= 0].nunique())
             row[f"alone_ari_{key}"] = adjusted_rand_score(
                 truth["behaviour"].reindex(s.index), s
             )
@@ -309,20 +357,33 @@ def main(argv=None):
         action="store_false",
         help="skip payseg.segment on each district alone",
     )
+    parser.add_argument(
+        "--before",
+        action="store_true",
+        help="also run payseg.segment with the feature set before channel_migration",
+    )
     parser.add_argument("--csv", default=None, help="also write the rows here")
     args = parser.parse_args(argv)
     rows = []
     for seed in args.seeds:
-        row = run_seed(seed, args.customers, args.districts)
+        row = run_seed(seed, args.customers, args.districts, args.before)
         rows.append(row)
         print(
-            f"seed {seed} ({row['group']}): n={row['n']:,} k={row['k']}/12 "
+            f"seed {seed} ({row['group']}): n={row['n']:,} "
+            f"(no data, segment -1: {row['no_data']}) k={row['k']}/12 "
             f"ARI {row['ari']:.3f} (A {row['ari_A']:.2f} B {row['ari_B']:.2f} "
             f"C {row['ari_C']:.2f}) | hand k-means@12 ARI {row['hand_ari']:.3f} "
             f"(A {row['hand_ari_A']:.2f} B {row['hand_ari_B']:.2f} "
             f"C {row['hand_ari_C']:.2f})",
             flush=True,
         )
+        if args.before:
+            print(
+                f"   before channel_migration: k={row['before_k']}/12 "
+                f"ARI {row['before_ari']:.3f} ({row['before_s']:.1f} s; after: "
+                f"{row['segment_s']:.1f} s, ratio "
+                f"{row['segment_s'] / row['before_s']:.2f}x)"
+            )
         if args.districts:
             print(
                 "   district alone: "
@@ -366,11 +427,17 @@ def main(argv=None):
         "own_auc",
     ]
     cols += [c for c in df if c.startswith("alone_")]
+    cols += [c for c in ("before_k", "before_ari") if c in df]
     summary = df.groupby("group", sort=False)[cols].mean().T
     print()
     print(summary.round(3).to_string())
     ks = df.groupby("group", sort=False)["k"].apply(lambda s: "/".join(map(str, s)))
     print("chosen k per seed:", ks.to_dict())
+    if args.before:
+        kb = df.groupby("group", sort=False)["before_k"].apply(
+            lambda s: "/".join(map(str, s))
+        )
+        print("k per seed before channel_migration:", kb.to_dict())
 
 
 if __name__ == "__main__":

@@ -320,6 +320,20 @@ def reference_features(
             f["channel_shift"] = max(tv - noise, 0.0)
         else:
             f["channel_shift"] = NAN
+        # online share after the change point t* (largest |CUSUM| of the online
+        # indicator) less the share up to it, kept when max |D_t| > 1.36
+        xs = [1.0 if groups[p["ch"]] == "online" else 0.0 for p in known]
+        f["channel_migration"] = NAN if m == 0 else 0.0
+        q = sum(xs) / m if m else 0.0
+        if m >= 6 and 0 < q < 1:
+            ds = [
+                abs(sum(xs[:t]) - t * q) / math.sqrt(m * q * (1 - q))
+                for t in range(1, m)
+            ]
+            best = max(ds)
+            at = 1 + next(i for i, d in enumerate(ds) if d >= best - 1e-9)
+            if best > 1.36:
+                f["channel_migration"] = _mean(xs[at:]) - _mean(xs[:at])
         for c in present:
             f[f"channel_share__{c}"] = shares[c]
         # ---- value

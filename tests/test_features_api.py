@@ -155,7 +155,7 @@ def test_index_is_all_customers_sorted_and_columns_are_float():
     shares = [c for c in X.columns if c.startswith("channel_share__")]
     assert [c for c in X.columns if c not in shares] == fixed
     # per-channel shares follow the channel family's fixed columns
-    start = X.columns.get_loc("channel_shift") + 1
+    start = X.columns.get_loc("channel_migration") + 1
     assert X.columns.tolist()[start : start + len(shares)] == shares
 
 

@@ -84,3 +84,38 @@ def test_channel_matches_reference(seed, with_channel, as_of):
     )
     _, expected = reference_features(data, as_of=as_of)
     assert dominant.fillna("-").tolist() == expected.fillna("-").tolist()
+
+
+def _history(cid, channels):
+    days = pd.date_range("2023-01-05", periods=len(channels), freq="MS")
+    return [(cid, d + pd.Timedelta(days=4), c, 50.0) for d, c in zip(days, channels)]
+
+
+def test_channel_migration_by_hand():
+    # CUSUM of the online indicator, D_t = |s_t - t p| / sqrt(m p (1 - p)):
+    # "move": 6 counter then 6 app, p = 1/2, D_6 = 3 / sqrt(3) = 1.73 > 1.36;
+    # "late": 8 counter then 4 app, p = 1/3, D_8 = (8/3) / sqrt(8/3) = 1.63 > 1.36;
+    # "back": app to counter, the same change signed the other way;
+    # "mixed": counter and app taking turns, max D_t = 0.5 / sqrt(3) = 0.29;
+    # "tail": 10 counter, 2 app at the end, D_10 = (10/6) / sqrt(5/3) = 1.29 < 1.36;
+    # "short": 5 payments, too few to test.
+    rows = (
+        _history("move", ["counter"] * 6 + ["alipay"] * 6)
+        + _history("late", ["counter"] * 8 + ["wechat"] * 4)
+        + _history("back", ["alipay"] * 6 + ["counter"] * 6)
+        + _history("mixed", ["counter", "alipay"] * 6)
+        + _history("tail", ["counter"] * 10 + ["alipay"] * 2)
+        + _history("short", ["counter"] * 2 + ["alipay"] * 3)
+        + [("none", "2023-01-09", None, 50.0)]
+    )
+    X = payseg.build_features(_payments(rows), families=["channel"])
+    got = X["channel_migration"]
+    assert got["move"] == 1.0
+    assert got["late"] == 1.0
+    assert got["back"] == -1.0
+    assert got["mixed"] == 0.0
+    assert got["tail"] == 0.0
+    assert got["short"] == 0.0
+    assert np.isnan(got["none"])
+    # the noise-corrected channel_shift moves for the steady mix as well
+    assert X.loc["tail", "channel_shift"] > 0

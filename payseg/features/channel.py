@@ -27,6 +27,7 @@ COLUMNS = (
     "n_channels",
     "channel_switch_rate",
     "channel_shift",
+    "channel_migration",
 )
 #: Prefix of the per-channel share columns (``channel_share__alipay``, ...).
 SHARE_PREFIX = CHANNEL_SHARE_PREFIX
@@ -108,6 +109,54 @@ def _shift(n: int, cust: np.ndarray, chan: np.ndarray, groups: np.ndarray):
     return np.where(m >= SHIFT_MIN_PAYMENTS, np.maximum(tv - noise, 0.0), np.nan)
 
 
+#: Fewest known-channel payments for ``channel_migration``.
+MIGRATION_MIN_PAYMENTS = 6
+#: Critical value of the largest standardised CUSUM of the online indicator: the
+#: 5% point of the supremum of a Brownian bridge (Kolmogorov distribution), what
+#: the statistic tends to for one steady mix.
+MIGRATION_CRITICAL = 1.36
+
+
+def _migration(n: int, cust: np.ndarray, online: np.ndarray) -> np.ndarray:
+    """Signed change in the online share at each customer's most likely change point,
+    0 unless it is significant (and below :data:`MIGRATION_MIN_PAYMENTS`: too few
+    payments to claim a change); NaN without a known-channel payment.
+
+    ``cust`` (sorted) and ``online`` (0/1) are the known-channel payments in time
+    order. With ``m`` payments, ``S`` of them online and ``p = S / m``, the CUSUM
+    ``D_t = (s_t - t p) / sqrt(m p (1 - p))`` (``s_t`` online among the first ``t``)
+    is largest in absolute value at the change point ``t*``; the value is the online
+    share after ``t*`` less the share up to it, when ``max |D_t|`` exceeds
+    :data:`MIGRATION_CRITICAL`.
+    """
+    x = online.astype(np.float64)
+    m = np.bincount(cust, minlength=n)
+    total = np.bincount(cust, weights=x, minlength=n)
+    start = np.concatenate([[0], np.cumsum(m)[:-1]])
+    csum = np.cumsum(x)
+    before = np.concatenate([[0.0], csum])[start]
+    s_t = csum - before[cust]  # online among the first t, t = pos + 1
+    t = np.arange(len(x)) - start[cust] + 1
+    mc = m[cust]
+    p = total[cust] / np.maximum(mc, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = np.abs(s_t - t * p) / np.sqrt(mc * p * (1 - p))
+    d = np.where((t < mc) & np.isfinite(d), d, 0.0)
+    stat = np.zeros(n)
+    np.maximum.at(stat, cust, d)
+    # first row reaching the customer's maximum (up to rounding): t* is its t
+    hit = np.flatnonzero((d >= stat[cust] - 1e-9) & (d > 0))
+    first = np.ones(len(hit), dtype=bool)
+    first[1:] = cust[hit[1:]] != cust[hit[:-1]]
+    hit = hit[first]
+    shift = np.zeros(n)
+    c, tt, st = cust[hit], t[hit], s_t[hit]
+    shift[c] = (total[c] - st) / (m[c] - tt) - st / tt
+    shift = np.where(stat > MIGRATION_CRITICAL, shift, 0.0)
+    shift = np.where(m >= MIGRATION_MIN_PAYMENTS, shift, 0.0)
+    return np.where(m > 0, shift, np.nan)
+
+
 def compute(block: Block) -> dict[str, np.ndarray]:
     """Channel columns as arrays aligned with ``block.index``."""
     n, pay = block.n, block.pay
@@ -141,6 +190,8 @@ def compute(block: Block) -> dict[str, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         out["channel_switch_rate"] = np.where(n_pairs > 0, n_switch / n_pairs, np.nan)
     out["channel_shift"] = _shift(n, cust, chan, block.group_matrix)
+    online = block.group_matrix[:, _channels.GROUPS.index("online")].astype(bool)
+    out["channel_migration"] = _migration(n, cust, online[chan])
     for j, code in enumerate(block.channels):
         out[SHARE_PREFIX + code] = shares[:, j]
     return out

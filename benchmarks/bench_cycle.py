@@ -2,7 +2,10 @@
 
 Builds the feature table of ``payseg.synth.generate(--customers)`` with every family
 but ``cycle`` (the baseline) and with every family, ``--repeats`` times each in the
-same process (``n_jobs=1``), and prints the best times and their ratio.
+same process (``n_jobs=1``), and prints the best times and their ratio. Then times
+the ``cycle`` family alone with and without the amount rule of ``lump_share``
+(:func:`payseg.features.cycle.lump_by_amount`, switched off by a stub returning no
+lump: the cost before it existed) and prints that ratio.
 
 Usage::
 
@@ -15,8 +18,11 @@ import argparse
 import time
 import warnings
 
+import numpy as np
+
 import payseg
 from payseg.features import FAMILIES
+from payseg.features import cycle as cycle_module
 
 
 def main(argv=None):
@@ -44,6 +50,24 @@ def main(argv=None):
     print(
         f"ratio (all / without cycle): {best['all families'] / best['without cycle']:.2f}"
     )
+    rule = cycle_module.lump_by_amount
+    off = lambda block: np.zeros(len(block.pay), dtype=bool)  # noqa: E731
+    lump = {"cycle, amount rule off": float("inf"), "cycle": float("inf")}
+    for _ in range(args.repeats):
+        for name, fn in (("cycle, amount rule off", off), ("cycle", rule)):
+            cycle_module.lump_by_amount = fn
+            try:
+                t = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    payseg.build_features(data, families=["cycle"], n_jobs=1)
+                lump[name] = min(lump[name], time.perf_counter() - t)
+            finally:
+                cycle_module.lump_by_amount = rule
+    for name, sec in lump.items():
+        print(f"{name:>22}: {sec:.2f} s")
+    ratio = lump["cycle"] / lump["cycle, amount rule off"]
+    print(f"ratio (cycle / cycle without the amount rule): {ratio:.2f}")
 
 
 if __name__ == "__main__":

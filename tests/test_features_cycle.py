@@ -97,3 +97,109 @@ def test_bimonthly_half_as_frequent_per_year_but_not_per_cycle():
     assert np.isclose(
         X.loc["b", "payments_per_cycle"], X.loc["m", "payments_per_cycle"]
     )
+
+
+def _catch_up_data(tagged: bool):
+    """Three unpaid monthly bills of 100 settled by one payment of 300 tagged with
+    the latest period only (or carrying no period), beside a prompt payer."""
+    bills = [_bill("c", f"2024-0{i}") for i in range(1, 7)]
+    bills += [_bill("p", f"2024-0{i}") for i in range(1, 7)]
+    pays = [("c", "2024-01-10", "counter", 100.0, "2024-01")]
+    pays += [("c", "2024-04-20", "counter", 300.0, "2024-04" if tagged else None)]
+    pays += [("c", f"2024-0{i}-10", "counter", 100.0, f"2024-0{i}") for i in (5, 6)]
+    # p pays a little more than each bill (rounding up): no lump
+    pays += [("p", f"2024-0{i}-10", "alipay", 105.0, f"2024-0{i}") for i in range(1, 7)]
+    b = pd.DataFrame(
+        bills, columns=["customer_id", "period", "issued_on", "due_on", "amount_due"]
+    )
+    b["customer_id"] = b["customer_id"].astype("str")
+    b["period"] = pd.PeriodIndex(b["period"], freq="M")
+    p = pd.DataFrame(
+        pays, columns=["customer_id", "paid_at", "channel", "amount", "period"]
+    )
+    p["customer_id"] = p["customer_id"].astype("str")
+    p["paid_at"] = pd.to_datetime(p["paid_at"])
+    p["channel"] = pd.Categorical(p["channel"])
+    p["period"] = pd.PeriodIndex(pd.to_datetime(p["period"]), freq="M")
+    return payseg.PaymentData(payments=p, bills=b)
+
+
+def test_lump_tagged_with_one_period_found_by_amount():
+    X = payseg.build_features(
+        _catch_up_data(tagged=True), families=["cycle"], as_of="2024-06-30"
+    )
+    # the 300 payment tagged 2024-04 settles the April bill only (02 and 03 stay
+    # open): 4 settled bills (01, 04, 05, 06), one of them by the lump
+    assert X.loc["c", "lump_share"] == pytest.approx(1 / 4)
+    assert X.loc["p", "lump_share"] == 0
+    # the same payment without a period settles 02, 03 and 04: counted once each
+    X = payseg.build_features(
+        _catch_up_data(tagged=False), families=["cycle"], as_of="2024-06-30"
+    )
+    assert X.loc["c", "lump_share"] == pytest.approx(3 / 6)
+
+
+@st.composite
+def _catch_up_frames(draw):
+    """Monthly bills of varied amounts; each customer pays some bills one by one and
+    others in catch-up payments (tagged with the latest period, or untagged) of
+    roughly the skipped bills' sum."""
+    n_cust = draw(st.integers(1, 4))
+    bills, pays = [], []
+    for c in range(n_cust):
+        cid = f"c{c}"
+        n = draw(st.integers(1, 8))
+        amounts = draw(
+            st.lists(st.sampled_from([0, 40, 80, 100, 250]), min_size=n, max_size=n)
+        )
+        skipped = []
+        for m in range(n):
+            per = pd.Period("2024-01", "M") + m
+            issued = per.to_timestamp() + pd.Timedelta(days=2)
+            bills.append(
+                (cid, per, issued, issued + pd.Timedelta(days=20), float(amounts[m]))
+            )
+            how = draw(
+                st.sampled_from(["pay", "skip", "catch_up", "catch_up_untagged"])
+            )
+            if how == "skip":
+                skipped.append(amounts[m])
+                continue
+            owed = amounts[m] + (sum(skipped) if how != "pay" else 0)
+            scale = draw(st.sampled_from([0.8, 0.95, 1.0, 1.1]))
+            tag = None if how == "catch_up_untagged" else str(per)
+            day = issued + pd.Timedelta(days=draw(st.integers(0, 40)))
+            pays.append((cid, day, "counter", round(owed * scale, 2), tag))
+            if how != "pay":
+                skipped = []
+    b = pd.DataFrame(
+        bills, columns=["customer_id", "period", "issued_on", "due_on", "amount_due"]
+    )
+    b["customer_id"] = b["customer_id"].astype("str")
+    b["period"] = pd.PeriodIndex(b["period"], freq="M")
+    p = pd.DataFrame(
+        pays, columns=["customer_id", "paid_at", "channel", "amount", "period"]
+    )
+    p["customer_id"] = p["customer_id"].astype("str")
+    p["paid_at"] = pd.to_datetime(p["paid_at"])
+    p["channel"] = pd.Categorical(p["channel"])
+    p["period"] = pd.PeriodIndex(pd.to_datetime(p["period"]), freq="M")
+    p = p[p["amount"] > 0]
+    return payseg.PaymentData(payments=p.reset_index(drop=True), bills=b)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=_catch_up_frames())
+def test_lump_share_matches_slow_reference_on_catch_up_payers(data):
+    from _reference_features import reference_features
+
+    if not len(data.payments):
+        return
+    as_of = "2024-12-31"
+    fast = payseg.build_features(data, families=["cycle"], as_of=as_of)
+    ref, _ = reference_features(data, as_of=as_of)
+    np.testing.assert_allclose(
+        fast["lump_share"].to_numpy(),
+        ref.loc[fast.index, "lump_share"].to_numpy(),
+        equal_nan=True,
+    )

@@ -11,6 +11,7 @@ import pandas as pd
 __all__ = [
     "ARCHETYPES",
     "ARCHETYPE_KEYS",
+    "CYCLE_WORDS",
     "FEATURE_NAMES",
     "GROUP_NAMES",
     "NOISE_NAMES",
@@ -167,4 +168,56 @@ FEATURE_NAMES = {
     "payments_per_cycle": ("每周期缴费次数", "payments per billing cycle"),
     "fallback_share": ("代扣失败后补缴占比", "paid late after a failed debit"),
     "lump_share": ("集中补缴账单占比", "bills paid in catch-up payments"),
+}
+
+#: Billing-cycle spellings of real exports (抄表周期 / 计费周期 / billing cycle column
+#: of the customers table) -> months between bills, matched after NFKC folding, lower
+#: case and without spaces. A number of months ("2", "2个月", "每2个月", "两个月",
+#: "every 2 months") is read by :func:`payseg._parsers.parse_cycle_months` too.
+#: 单月 is read as monthly (the contrast of 单月抄表 with 双月抄表 in tariff notices);
+#: where it means "read in odd months" (a bimonthly cycle), the bill periods
+#: contradict it and ``build_features`` warns.
+CYCLE_WORDS = {
+    "月": 1,
+    "每月": 1,
+    "单月": 1,
+    "月度": 1,
+    "按月": 1,
+    "逐月": 1,
+    "月抄": 1,
+    "月结": 1,
+    "单月抄表": 1,
+    "每月抄表": 1,
+    "monthly": 1,
+    "month": 1,
+    "everymonth": 1,
+    "双月": 2,
+    "每两月": 2,
+    "每二月": 2,
+    "隔月": 2,
+    "两月": 2,
+    "二月": 2,
+    "双月抄表": 2,
+    "双月结算": 2,
+    "隔月抄表": 2,
+    "bimonthly": 2,
+    "bi-monthly": 2,
+    "twomonthly": 2,
+    "季": 3,
+    "季度": 3,
+    "每季": 3,
+    "每季度": 3,
+    "按季": 3,
+    "quarterly": 3,
+    "quarter": 3,
+    "半年": 6,
+    "每半年": 6,
+    "semiannual": 6,
+    "half-yearly": 6,
+    "年": 12,
+    "每年": 12,
+    "按年": 12,
+    "annual": 12,
+    "annually": 12,
+    "yearly": 12,
 }

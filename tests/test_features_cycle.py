@@ -203,3 +203,132 @@ def test_lump_share_matches_slow_reference_on_catch_up_payers(data):
         ref.loc[fast.index, "lump_share"].to_numpy(),
         equal_nan=True,
     )
+
+
+# ---------------------------------------------------------------- a given cycle
+
+
+def _notes(record):
+    return [str(w.message) for w in record if "billing cycle" in str(w.message)]
+
+
+def test_given_cycle_argument_wins_and_contradictions_are_named():
+    data = _data()
+    with pytest.warns(UserWarning) as record:
+        X = payseg.build_features(
+            data, families=["cycle"], as_of="2024-06-30", cycle_months=2
+        )
+    # every customer gets the given cycle ...
+    assert X["cycle_months"].eq(2).all()
+    # ... and the three monthly ones (m, f, l: bills one month apart) are named
+    (note,) = _notes(record)
+    assert "contradicts the bill periods of 3 customer(s)" in note
+    assert "f given 2 month(s), bill periods 1 month(s) apart" in note
+    assert "b given" not in note
+    assert note in X.attrs["notes"]
+    # the other cycle columns do not depend on it
+    ref = payseg.build_features(data, families=["cycle"], as_of="2024-06-30")
+    cols = ["payments_per_cycle", "fallback_share", "lump_share"]
+    pd.testing.assert_frame_equal(X[cols], ref[cols])
+
+
+def test_given_cycle_series_partial_and_consistent():
+    data = _data()
+    given = pd.Series({"b": 2, "m": np.nan, "zz": 1})
+    with pytest.warns(
+        UserWarning, match=r"1 customer id\(s\) that are not in the data \(zz\)"
+    ) as record:
+        X = payseg.build_features(
+            data, families=["cycle"], as_of="2024-06-30", cycle_months=given
+        )
+    assert not _notes(record)  # b's bills are two months apart: no contradiction
+    # b given, m NaN and f, l absent: inferred
+    assert X["cycle_months"].to_dict() == {"b": 2.0, "f": 1.0, "l": 1.0, "m": 1.0}
+
+
+def test_given_cycle_for_a_customer_with_one_bill_fills_the_gap():
+    data = _data()
+    bills = data.bills[
+        ~(
+            (data.bills["customer_id"] == "b")
+            & (data.bills["period"] > pd.Period("2024-01", "M"))
+        )
+    ]
+    data = payseg.PaymentData(
+        payments=data.payments, bills=bills.reset_index(drop=True)
+    )
+    X = payseg.build_features(data, families=["cycle"], as_of="2024-06-30")
+    assert np.isnan(X.loc["b", "cycle_months"])  # one period: nothing to infer
+    X = payseg.build_features(
+        data, families=["cycle"], as_of="2024-06-30", cycle_months=pd.Series({"b": 2})
+    )
+    assert X.loc["b", "cycle_months"] == 2
+
+
+@pytest.mark.parametrize(
+    "bad", [0, 13, pd.Series({"m": 1.5}), pd.Series({"m": "双月"})]
+)
+def test_given_cycle_argument_checked(bad):
+    with pytest.raises(ValueError, match="cycle_months"):
+        payseg.build_features(_data(), families=["cycle"], cycle_months=bad)
+
+
+def test_given_cycle_payments_only_longer_gap_is_no_contradiction():
+    # payments-only: the bimonthly customer pays every other month, so the periods
+    # inferred from payments are 2 apart; another customer skipped a period
+    pay = _data().payments
+    data = payseg.PaymentData(payments=pay[pay["customer_id"].isin(["b", "m"])])
+    given = pd.Series({"b": 1, "m": 2})
+    with pytest.warns(UserWarning) as record:
+        X = payseg.build_features(data, families=["cycle"], cycle_months=given)
+    (note,) = _notes(record)
+    # m's paid periods are 1 month apart, less than the given 2: named; b's gap of 2
+    # over a given 1 can be unpaid periods: not named
+    assert "of 1 customer(s)" in note and "m given 2" in note
+    assert X["cycle_months"].to_dict() == {"b": 1.0, "m": 2.0}
+
+
+def test_cycle_column_of_the_customers_table_loaded_and_used():
+    # an export with Chinese headers: 抄表周期 in the customers table
+    pay = pd.DataFrame(
+        {
+            "户号": ["1"] * 3 + ["2"] * 6 + ["3"] * 3,
+            "缴费日期": ["2024-01-20", "2024-03-20", "2024-05-20"]
+            + [f"2024-0{i}-20" for i in range(1, 7)]
+            + ["2024-01-20", "2024-03-20", "2024-05-20"],
+            "实收金额": [100.0] * 12,
+        }
+    )
+    bills = pd.DataFrame(
+        {
+            "户号": ["1"] * 3 + ["2"] * 6 + ["3"] * 3,
+            "电费年月": ["202401", "202403", "202405"]
+            + [f"20240{i}" for i in range(1, 7)]
+            + ["202401", "202403", "202405"],
+            "应收金额": [100.0] * 12,
+        }
+    )
+    customers = pd.DataFrame(
+        {
+            "用户编号": ["1", "2", "3", "4"],
+            "抄表周期（月）": ["双月", "每月", "每周", "1"],
+        }
+    )
+    with pytest.warns(
+        UserWarning, match=r"1 billing-cycle value\(s\) not read.*'每周' \(line 4\)"
+    ):
+        data = payseg.load(pay, bills=bills, customers=customers)
+    assert data.customers["cycle_months"].to_dict() == pytest.approx(
+        {"1": 2.0, "2": 1.0, "3": np.nan, "4": 1.0}, nan_ok=True
+    )
+    assert len(data.rejected) == 0  # the row is kept, not rejected
+    X = payseg.build_features(data, families=["cycle"])
+    # 1 given 2 (agrees), 2 given 1 (agrees), 3 unreadable: inferred 2, 4 no data
+    assert X["cycle_months"].to_dict() == pytest.approx(
+        {"1": 2.0, "2": 1.0, "3": 2.0, "4": 1.0}
+    )
+    # the argument wins over the column
+    X = payseg.build_features(
+        data, families=["cycle"], cycle_months=pd.Series({"4": 3})
+    )
+    assert X.loc["4", "cycle_months"] == 3

@@ -1,5 +1,7 @@
 """Billing-cycle features: per-cycle rates, fallback and catch-up (lump) payments."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -332,3 +334,38 @@ def test_cycle_column_of_the_customers_table_loaded_and_used():
         data, families=["cycle"], cycle_months=pd.Series({"4": 3})
     )
     assert X.loc["4", "cycle_months"] == 3
+
+
+def test_given_cycle_out_of_core_equals_in_memory():
+    from payseg.scale import dask_build_features
+
+    data = _data()
+    customers = pd.DataFrame(
+        {"cycle_months": [2.0, np.nan, 1.0, 1.0]},
+        index=pd.Index(["b", "f", "l", "m"], dtype="str", name="customer_id"),
+    )
+    data = payseg.PaymentData(
+        payments=data.payments, bills=data.bills, customers=customers
+    )
+    given = pd.Series({"f": 2})  # f's bills are monthly: a contradiction
+    with pytest.warns(UserWarning, match="contradicts the bill periods"):
+        ref = payseg.build_features(
+            data, families=["cycle"], as_of="2024-06-30", cycle_months=given
+        )
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        X = dask_build_features(
+            data.payments,
+            data.bills,
+            data.customers,
+            families=["cycle"],
+            as_of="2024-06-30",
+            npartitions=2,
+            cycle_months=given,
+        ).compute()
+    # the ids of the other partition are no cause for a warning
+    assert not [w for w in record if "not in the data" in str(w.message)]
+    pd.testing.assert_frame_equal(
+        X.sort_index()[ref.columns], ref, check_dtype=False, check_freq=False
+    )
+    assert X.loc["f", "cycle_months"] == 2

@@ -316,7 +316,10 @@ def build_features(
     )
     check_finite(X, "build_features")
     if "cycle" in fams:
-        given = given_cycle(data, X.index, cycle_months, ctx.note)
+        # One part of the data (out of core): ids of the other parts are no error.
+        given = given_cycle(
+            data, X.index, cycle_months, ctx.note, whole=_check_coverage
+        )
         if (~np.isnan(given)).any():
             real = (
                 _isin(X.index.to_series(), data.bills["customer_id"])

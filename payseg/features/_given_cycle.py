@@ -32,14 +32,17 @@ def _check_values(values: np.ndarray, what: str) -> None:
         )
 
 
-def given_cycle(data, index: pd.Index, cycle_months, note) -> np.ndarray:
+def given_cycle(
+    data, index: pd.Index, cycle_months, note, *, whole: bool = True
+) -> np.ndarray:
     """Given cycle per customer of ``index`` (float, NaN where none is given).
 
     The ``cycle_months`` argument (an int for every customer, or a Series indexed by
     customer id) wins over the ``cycle_months`` column of ``data.customers``; a
     customer missing from or NaN in the Series falls back to the column. ``note``
     receives the warning text for ids of the Series that are not in the data, and for
-    column values that are not numbers of months.
+    column values that are not numbers of months; with ``whole=False`` (one part
+    of the data, out of core) ids of other parts are no cause for a warning.
     """
     out = np.full(len(index), np.nan)
     customers = data.customers
@@ -88,7 +91,7 @@ def given_cycle(data, index: pd.Index, cycle_months, note) -> np.ndarray:
     ids = values.index.astype("str")
     values.index = ids
     unknown = ~ids.isin(index)
-    if unknown.any():
+    if whole and unknown.any():
         shown = ", ".join(map(str, ids[unknown][:5]))
         note(
             f"cycle_months names {int(unknown.sum()):,} customer id(s) that are not "

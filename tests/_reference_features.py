@@ -89,14 +89,14 @@ def _allocate(queue, p, pos, *, overflow):
 
 
 def _lump_by_amount(p, bl) -> bool:
-    """Payment ``p`` pays, beyond the bills it settles, at least 90% of the
-    customer's median bill, and another bill was open that day (issued on or
+    """Payment ``p`` pays, beyond the bills it settles (each with an amount due), at
+    least 90% of the customer's median bill, and another bill was open that day (issued on or
     before it, else from its period's first day, and not settled before it)."""
     known = [b["req"] for b in bl if b["req"] is not None and b["req"] > 0]
     if not known:
         return False
     by = [b for b in bl if b["settle_p"] is p]
-    if not by:
+    if not by or any(b["req"] is None for b in by):
         return False
     opened = [
         b

@@ -152,15 +152,15 @@ def _catch_up_frames(draw):
         cid = f"c{c}"
         n = draw(st.integers(1, 8))
         amounts = draw(
-            st.lists(st.sampled_from([0, 40, 80, 100, 250]), min_size=n, max_size=n)
-        )
+            st.lists(st.sampled_from([0, 40, 80, 100, 250, -1]), min_size=n, max_size=n)
+        )  # -1: a bill without amount due (paid as if it were 100)
         skipped = []
         for m in range(n):
             per = pd.Period("2024-01", "M") + m
             issued = per.to_timestamp() + pd.Timedelta(days=2)
-            bills.append(
-                (cid, per, issued, issued + pd.Timedelta(days=20), float(amounts[m]))
-            )
+            due = np.nan if amounts[m] < 0 else float(amounts[m])
+            amounts[m] = 100 if amounts[m] < 0 else amounts[m]
+            bills.append((cid, per, issued, issued + pd.Timedelta(days=20), due))
             how = draw(
                 st.sampled_from(["pay", "skip", "catch_up", "catch_up_untagged"])
             )

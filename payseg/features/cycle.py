@@ -120,8 +120,8 @@ def _count_upto(cust_b, key, cust_p, day) -> np.ndarray:
 def lump_by_amount(block: Block) -> np.ndarray:
     """bool per payment: a catch-up payment recognised by its amount.
 
-    A payment that settles at least one bill is a lump when, beyond the amount due
-    of the bills it settles, it pays at least ``1 - LUMP_TOLERANCE`` of the
+    A payment that settles at least one bill, each with an amount due, is a lump
+    when, beyond the amount due of the bills it settles, it pays at least ``1 - LUMP_TOLERANCE`` of the
     customer's median bill, and at least one other bill of the customer was open
     that day (open: issued on or before that day, else from its period's first day,
     and not settled before that day). This finds a payment of three bills' amount
@@ -137,12 +137,14 @@ def lump_by_amount(block: Block) -> np.ndarray:
         return out
     row = mt.settle_row[settled]
     n_by = np.bincount(row, minlength=len(pay))
-    req = np.maximum(b.req_cents[settled], 0)
-    req_by = np.bincount(row, weights=req, minlength=len(pay))
+    req = b.req_cents[settled]
+    req_by = np.bincount(row, weights=np.maximum(req, 0), minlength=len(pay))
+    # a bill without amount due: what the payment pays beyond it is unknown
+    unknown_by = np.bincount(row[req < 0], minlength=len(pay)) > 0
     (median,) = seg_quantiles(b.req_cents, b.bounds, b.req_cents > 0, (0.5,))
     typical = median[pay.cust]
     with np.errstate(invalid="ignore"):
-        cand = (n_by > 0) & (typical > 0)
+        cand = (n_by > 0) & ~unknown_by & (typical > 0)
         cand &= pay.cents >= req_by + (1 - LUMP_TOLERANCE) * typical
     if not cand.any():
         return out

@@ -96,10 +96,14 @@ def compute(block: Block) -> dict[str, np.ndarray]:
     return out
 
 
-def _open_from(b) -> np.ndarray:
+def _open_from(period: np.ndarray, issue_day: np.ndarray) -> np.ndarray:
     """Day from which each bill is open: its issue day, else its period's first day."""
-    first = b.period.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    return np.where(np.isnan(b.issue_day), first, b.issue_day).astype(np.int64)
+    out = np.nan_to_num(issue_day, nan=0.0).astype(np.int64)
+    none = np.isnan(issue_day)
+    if none.any():
+        first = period[none].astype("datetime64[M]").astype("datetime64[D]")
+        out[none] = first.astype(np.int64)
+    return out
 
 
 def _count_upto(cust_b, key, cust_p, day) -> np.ndarray:
@@ -121,8 +125,9 @@ def lump_by_amount(block: Block) -> np.ndarray:
     """bool per payment: a catch-up payment recognised by its amount.
 
     A payment that settles at least one bill, each with an amount due, is a lump
-    when, beyond the amount due of the bills it settles, it pays at least ``1 - LUMP_TOLERANCE`` of the
-    customer's median bill, and at least one other bill of the customer was open
+    when, beyond the amount due of the bills it settles, it pays at least
+    ``1 - LUMP_TOLERANCE`` of the customer's median bill, and at least one other
+    bill of the customer was open
     that day (open: issued on or before that day, else from its period's first day,
     and not settled before that day). This finds a payment of three bills' amount
     tagged with the latest period only, which pays that period's bill and leaves
@@ -141,13 +146,33 @@ def lump_by_amount(block: Block) -> np.ndarray:
     req_by = np.bincount(row, weights=np.maximum(req, 0), minlength=len(pay))
     # a bill without amount due: what the payment pays beyond it is unknown
     unknown_by = np.bincount(row[req < 0], minlength=len(pay)) > 0
-    (median,) = seg_quantiles(b.req_cents, b.bounds, b.req_cents > 0, (0.5,))
-    typical = median[pay.cust]
-    with np.errstate(invalid="ignore"):
-        cand = (n_by > 0) & ~unknown_by & (typical > 0)
-        cand &= pay.cents >= req_by + (1 - LUMP_TOLERANCE) * typical
+    # Only payments paying more than the bills they settle can be lumps: the rest
+    # is done on their customers' bills only (few, next to every bill).
+    cand = (n_by > 0) & ~unknown_by & (pay.cents > req_by)
     if not cand.any():
         return out
+    who = np.zeros(block.n, dtype=bool)
+    who[pay.cust[cand]] = True
+    mine = who[b.cust]
+    b_cust, b_req = b.cust[mine], b.req_cents[mine]
+    b_bounds = np.zeros(block.n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(b_cust, minlength=block.n), out=b_bounds[1:])
+    (median,) = seg_quantiles(b_req, b_bounds, b_req > 0, (0.5,))
+    typical = median[pay.cust]
+    with np.errstate(invalid="ignore"):
+        cand &= (typical > 0) & (pay.cents >= req_by + (1 - LUMP_TOLERANCE) * typical)
+    if not cand.any():
+        return out
+    # open that day = opened on or before it, minus those also settled before it
+    cust, day = pay.cust[cand], pay.day[cand]
+    open_from = _open_from(b.period[mine], b.issue_day[mine])
+    n_open = _count_upto(b_cust, open_from, cust, day)
+    settle_day = mt.settle_day[mine]
+    done = ~np.isnan(settle_day)
+    closed = np.maximum(open_from[done], settle_day[done].astype(np.int64) + 1)
+    n_open -= _count_upto(b_cust[done], closed, cust, day)
+    out[cand] = n_open - n_by[cand] >= 1
+    return out
     # open that day = opened on or before it, minus those also settled before it
     cust, day = pay.cust[cand], pay.day[cand]
     open_from = _open_from(b)

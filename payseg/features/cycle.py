@@ -128,9 +128,10 @@ def lump_by_amount(block: Block) -> np.ndarray:
     when, beyond the amount due of the bills it settles, it pays at least
     ``1 - LUMP_TOLERANCE`` of the customer's median bill, and at least one other
     bill of the customer was open that day (open: issued on or before that day,
-    else from its period's first day, and not settled before that day). This finds a payment of three bills' amount
-    tagged with the latest period only, which pays that period's bill and leaves
-    the others open (allocation rule 2 of docs/features.md).
+    else from its period's first day, and not settled before that day). This
+    finds a payment of three bills' amount tagged with the latest period only,
+    which pays that period's bill and leaves the others open (allocation rule 2 of
+    docs/features.md).
     """
     pay, b, mt = block.pay, block.bills, block.match
     out = np.zeros(len(pay), dtype=bool)

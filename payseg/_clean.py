@@ -25,12 +25,14 @@ from ._parsers import (
     id_problems,
     implausible_amounts,
     parse_amounts,
+    parse_cycle_months,
     parse_dates,
     parse_ids,
     parse_periods,
 )
 from ._reversals import match_reversals
 from ._schema import (
+    BAD_CYCLE,
     BAD_DATE,
     BAD_GROUPING,
     BAD_PERIOD,
@@ -513,6 +515,29 @@ def _customer_type(text: pd.Series) -> pd.Categorical:
     return pd.Categorical(kind, categories=list(CUSTOMER_TYPES))
 
 
+def _cycle_months(column, ledger, keep, source) -> np.ndarray:
+    """抄表周期 / billing cycle as months (float, NaN unknown); a cell that cannot be
+    read is kept as unknown with a warning naming its lines and spellings."""
+    cycle, bad = parse_cycle_months(column)
+    bad = bad.to_numpy() & keep
+    if bad.any():
+        text = as_text(column)[bad]
+        lines = ledger.lines[bad]
+        shown = ", ".join(
+            f"'{v}' (line {ln})" for v, ln in list(zip(text, lines))[:5]
+        ) + (", ..." if int(bad.sum()) > 5 else "")
+        warnings.warn(
+            f"{_where(source)}: {int(bad.sum()):,} billing-cycle value(s) not read "
+            f"({BAD_CYCLE}): {shown}. Expected months between bills (1, 2, 月, "
+            "双月, monthly, bimonthly, 每两月, ...); those customers' cycle is "
+            "inferred from their bill periods. Fix the cells, or pass "
+            "cycle_months= to payseg.build_features.",
+            UserWarning,
+            stacklevel=5,
+        )
+    return cycle[keep].to_numpy(dtype="float64")
+
+
 def clean_customers(raw, *, source, offset, files=None):
     """Validate customer rows (indexed by customer_id); ``files`` as for payments."""
     ledger = Ledger(raw, source, offset, files)
@@ -545,6 +570,8 @@ def clean_customers(raw, *, source, offset, files=None):
             )
     if "kwh" in raw:
         out["kwh"] = parse_amounts(raw["kwh"])[keep].to_numpy(dtype="float64")
+    if "cycle_months" in raw:
+        out["cycle_months"] = _cycle_months(raw["cycle_months"], ledger, keep, source)
     extra = [c for c in raw.columns if c not in out.columns and c != "customer_id"]
     for col in extra:
         out[col] = raw[col][keep].to_numpy()

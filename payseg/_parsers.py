@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._text import PLACEHOLDERS, STRIP, arrow_text, as_text, per_distinct
+from ._vocab import CYCLE_WORDS
 
 __all__ = [
     "bad_grouping",
@@ -20,6 +21,7 @@ __all__ = [
     "id_problems",
     "implausible_amounts",
     "parse_amounts",
+    "parse_cycle_months",
     "parse_dates",
     "parse_ids",
     "parse_periods",
@@ -657,3 +659,49 @@ def id_problems(raw: pd.Series, ids: pd.Series) -> list[tuple[np.ndarray, str]]:
         )
         out.append((inv, INVISIBLE_ID))
     return out
+
+
+_CN_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "六": 6, "十二": 12}
+_CYCLE_NUMBER = re.compile(
+    r"^(?:每|every|per)?(\d+(?:\.0+)?|十二|[一二两三四六])?"
+    r"(?:个)?(?:月|months?|mo)?(?:一次|抄表|抄表一次|结算|一抄)?$"
+)
+
+
+def _cycle_text(values: pd.Series) -> np.ndarray:
+    out = np.full(len(values), np.nan)
+    for i, text in enumerate(values):  # distinct spellings only (per_distinct)
+        key = "".join(str(text).lower().split())
+        if not key:
+            continue
+        if key in CYCLE_WORDS:
+            out[i] = CYCLE_WORDS[key]
+            continue
+        m = _CYCLE_NUMBER.match(key)
+        if m is None or not m.group(1):
+            out[i] = -1.0
+            continue
+        num = m.group(1)
+        months = _CN_NUMBERS[num] if num in _CN_NUMBERS else float(num)
+        out[i] = months if 1 <= months <= 12 else -1.0
+    return out
+
+
+def parse_cycle_months(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Billing cycle in months (float, NaN unknown) and a bool Series of the cells
+    that hold text but cannot be read as one (a cycle outside 1-12 months too).
+
+    >>> cycle, bad = parse_cycle_months(pd.Series(["1", "双月", "每两个月", "monthly",
+    ...                                            "", "2个月", "weekly", "13"]))
+    >>> cycle.tolist()
+    [1.0, 2.0, 2.0, 1.0, nan, 2.0, nan, nan]
+    >>> bad.tolist()
+    [False, False, False, False, False, False, True, True]
+    """
+    raw = per_distinct(series, _cycle_text, np.nan)
+    bad = raw == -1.0
+    cycle = np.where(bad, np.nan, raw)
+    return (
+        pd.Series(cycle, index=series.index, dtype="float64"),
+        pd.Series(bad, index=series.index),
+    )

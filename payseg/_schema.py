@@ -63,7 +63,14 @@ CUSTOMER_ATTRIBUTES = (
     "voltage",
     "kwh",
 )
-CUSTOMER_OPTIONAL = ("region", "meter", "tariff", "theft", *CUSTOMER_ATTRIBUTES)
+CUSTOMER_OPTIONAL = (
+    "region",
+    "meter",
+    "tariff",
+    "theft",
+    "cycle_months",
+    *CUSTOMER_ATTRIBUTES,
+)
 #: Values of ``customers.customer_type`` (用户类型), in category order; it sets the
 #: late-fee rate (居民 0.1%/day, 非居民 0.2%/day).
 CUSTOMER_TYPES = ("residential", "non_residential")
@@ -173,6 +180,10 @@ REVERSAL = "reversal"
 UNMATCHED_NEGATIVE = "negative amount without a matching payment"
 UNDECODABLE = "undecodable bytes"
 FRACTIONAL_ID = "customer id with a fraction (not a whole number)"
+
+#: Not a ledger reason (the customer row is kept, its cycle left unknown): the
+#: warning of :func:`payseg.load` for a billing-cycle value it cannot read.
+BAD_CYCLE = "unreadable billing cycle (kept as unknown)"
 
 #: Every ledger reason above, for tests and for code that injects defects.
 REASONS = (

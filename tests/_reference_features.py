@@ -88,6 +88,27 @@ def _allocate(queue, p, pos, *, overflow):
     return not first
 
 
+def _lump_by_amount(p, bl) -> bool:
+    """Payment ``p`` pays, beyond the bills it settles (each with an amount due), at
+    least 90% of the customer's median bill, and another bill was open that day (issued on or
+    before it, else from its period's first day, and not settled before it)."""
+    known = [b["req"] for b in bl if b["req"] is not None and b["req"] > 0]
+    if not known:
+        return False
+    by = [b for b in bl if b["settle_p"] is p]
+    if not by or any(b["req"] is None for b in by):
+        return False
+    opened = [
+        b
+        for b in bl
+        if (b["issue"] if b["issue"] is not None else b["period"].start_time)
+        <= p["day"]
+        and (b["settle"] is None or b["settle"] >= p["day"])
+    ]
+    beyond = p["cents"] - sum(max(b["req"] or 0, 0) for b in by)
+    return len(opened) - len(by) >= 1 and beyond >= 0.9 * float(np.median(known))
+
+
 def reference_features(
     data,
     as_of=None,
@@ -427,6 +448,7 @@ def reference_features(
         f["lump_share"] = _mean(
             [
                 len({c["period"] for c in done if c["settle_p"] is b["settle_p"]}) >= 2
+                or _lump_by_amount(b["settle_p"], bl)
                 for b in done
             ]
         )

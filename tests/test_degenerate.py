@@ -59,6 +59,33 @@ def test_predict_rows_without_any_feature_get_noise_and_a_warning():
     assert (got.iloc[[1, 3, 4]] >= 0).all()
 
 
+@pytest.mark.parametrize("method", ["kmeans", "gmm", "agglomerative"])
+def test_proba_and_distances_of_rows_without_any_feature_are_nan(method):
+    X = _blobs()
+    seg = Segmenter(n_clusters=2, method=method, random_state=0).fit(X)
+    Xn = X.iloc[:5].copy()
+    Xn.iloc[[0, 2]] = np.nan  # no data: every column NaN
+    full_p, full_d = seg.predict_proba(X.iloc[:5]), seg.transform(X.iloc[:5])
+    with pytest.warns(NoFeatureWarning, match="2 of 5 rows .* given a row of NaN"):
+        proba = seg.predict_proba(Xn)
+    with pytest.warns(NoFeatureWarning, match="2 of 5 rows .* given a row of NaN"):
+        dist = seg.transform(Xn)
+    for got, full in ((proba, full_p), (dist, full_d)):
+        assert got.shape == (5, 2)
+        assert got.iloc[[0, 2]].isna().all().all()
+        # the other rows are what they are without the empty ones
+        np.testing.assert_allclose(got.iloc[[1, 3, 4]], full.iloc[[1, 3, 4]])
+    np.testing.assert_allclose(proba.iloc[[1, 3, 4]].sum(axis=1), 1.0)
+    # an array in, an array out, with the same NaN rows
+    with pytest.warns(NoFeatureWarning):
+        arr = seg.predict_proba(Xn.to_numpy())
+    assert np.isnan(arr[[0, 2]]).all() and not np.isnan(arr[[1, 3, 4]]).any()
+    # predict agrees: the NaN rows are exactly the NOISE ones
+    with pytest.warns(NoFeatureWarning):
+        labels = seg.predict(Xn)
+    assert (labels == NOISE).tolist() == proba.isna().all(axis=1).tolist()
+
+
 def test_predict_a_row_with_one_value_is_assigned():
     # one usable value is enough: the other columns are imputed, no warning
     X = _blobs()

@@ -49,11 +49,14 @@ def _no_value_rows(arr: np.ndarray, step: str, stacklevel: int) -> np.ndarray:
     empty = np.isnan(arr).all(axis=1) if arr.shape[1] else np.zeros(len(arr), bool)
     n = int(empty.sum())
     if n:
-        doing = "left out of the fit and labelled" if step == "fit" else "labelled"
+        doing = {
+            "fit": f"left out of the fit and labelled {NOISE} (no segment)",
+            "predict": f"labelled {NOISE} (no segment)",
+        }.get(step, "given a row of NaN (no segment)")
         warnings.warn(
             f"Segmenter.{step}: {n:,} of {len(arr):,} rows have no usable feature "
             f"value (every used column is NaN: customers without payments or bills "
-            f"up to as_of?); they are {doing} {NOISE} (no segment), not assigned. "
+            f"up to as_of?); they are {doing}, not assigned. "
             "Check their payments and bills, or leave them out of X.",
             NoFeatureWarning,
             stacklevel=stacklevel,
@@ -592,16 +595,18 @@ class Segmenter(
         return out
 
     # -- use ------------------------------------------------------------------------
-    def _z(self, X, *, with_empty=False):
+    def _z(self, X, step: str | None = None):
+        """Preprocessed X and its index; with ``step`` ("predict", ...) also the
+        rows without any usable value (warned about)."""
         check_is_fitted(self, "preprocessor_")
         self._empty_check(X)
         arr, index = self._numeric(X, reset=False)
         Z = self.preprocessor_.transform(arr)
         if self.method == "kprototypes":
             Z = np.hstack([Z, self._categorical_codes(X, reset=False)])
-        if with_empty:
-            return Z, index, _no_value_rows(arr, "predict", stacklevel=4)
-        return Z, index
+        if step is None:
+            return Z, index
+        return Z, index, _no_value_rows(arr, step, stacklevel=4)
 
     def predict(self, X):
         """Assign customers to the fitted segments.
@@ -621,7 +626,7 @@ class Segmenter(
         labels : Series or ndarray of shape (n_samples,)
         """
         with _backends.numpy_context(_n_rows(X)):
-            Z, index, empty = self._z(X, with_empty=True)
+            Z, index, empty = self._z(X, "predict")
             labels = np.asarray(self._backend.predict(Z), dtype=np.int64)
             labels[empty] = NOISE
             return self._wrap(labels, index)
@@ -635,6 +640,12 @@ class Segmenter(
         segment centroids in preprocessed space, with ``t`` the mean distance of the
         training customers to their own centroid.
 
+        A row without any usable feature value (every used column NaN: a customer
+        without payments or bills, ``customers["no_data"]`` of
+        :func:`payseg.segment`) is a row of NaN, as :meth:`predict` labels it
+        :data:`NOISE` rather than a segment; a :class:`NoFeatureWarning` gives their
+        number.
+
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
@@ -644,8 +655,9 @@ class Segmenter(
         proba : DataFrame or ndarray of shape (n_samples, n_clusters_)
         """
         with _backends.numpy_context(_n_rows(X)):
-            Z, index = self._z(X)
+            Z, index, empty = self._z(X, "predict_proba")
             p = np.asarray(self._backend.predict_proba(Z), dtype=float)
+            p[empty] = np.nan
         return self._wrap_matrix(p, index)
 
     def transform(self, X):
@@ -653,6 +665,8 @@ class Segmenter(
 
         Columns are :meth:`get_feature_names_out` (``segmenter0``, ``segmenter1``,
         ...: the distance to segment 0, 1, ...); none when every customer is noise.
+        A row without any usable feature value is a row of NaN (no distance to
+        make up), with a :class:`NoFeatureWarning`, as in :meth:`predict_proba`.
 
         Parameters
         ----------
@@ -663,8 +677,9 @@ class Segmenter(
         distances : DataFrame or ndarray of shape (n_samples, n_clusters_)
         """
         with _backends.numpy_context(_n_rows(X)):
-            Z, index = self._z(X)
-            distances = self._backend.transform(Z)
+            Z, index, empty = self._z(X, "transform")
+            distances = np.array(self._backend.transform(Z), dtype=float)
+            distances[empty] = np.nan
         return self._wrap_matrix(distances, index, self.get_feature_names_out())
 
     def _wrap_matrix(self, values, index, columns=None):

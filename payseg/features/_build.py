@@ -31,6 +31,7 @@ from ..exceptions import PaymentDataError
 from . import arrears, channel, trend
 from ._block import Block, Context
 from ._families import FAMILIES, MODULES, check_families
+from ._given_cycle import apply_given_cycle, given_cycle
 from ._infer import describe, inferred_bills
 
 _AS_OF = [None, str, datetime.date, np.datetime64]
@@ -142,6 +143,7 @@ def fill_missing(frame: pd.DataFrame, fill) -> pd.DataFrame:
         "return_dominant": ["boolean"],
         "n_jobs": [Integral, None],
         "calendar": [None, BillingCalendar, bool],
+        "cycle_months": [None, Interval(Integral, 1, 12, closed="both"), pd.Series],
         "_check_coverage": ["boolean"],
     },
     prefer_skip_nested_validation=True,
@@ -161,6 +163,7 @@ def build_features(
     return_dominant: bool = False,
     n_jobs: int | None = None,
     calendar: BillingCalendar | bool | None = None,
+    cycle_months: int | pd.Series | None = None,
     _check_coverage: bool = True,
 ):
     """One row of payment-behaviour features per customer.
@@ -208,6 +211,15 @@ def build_features(
         and period paid (None: :class:`payseg.calendar.BillingCalendar`, monthly,
         due at the end of the settlement month); ``X.attrs["calendar_inferred"]``
         says so. False turns inference off (then no bill-based timing columns).
+    cycle_months : int or Series, optional
+        The billing cycle in months (1 monthly, 2 bimonthly, up to 12) given by the
+        user: one int for every customer, or a Series indexed by customer id (NaN or
+        absent: not given). It wins over a ``cycle_months`` column of
+        ``data.customers`` (抄表周期 / 计费周期 / billing cycle, read by
+        :func:`payseg.load`), which wins over the cycle inferred from the bill
+        periods. The ``cycle_months`` feature column holds the given cycle where
+        there is one; customers whose bill periods contradict it are named in a
+        warning (docs/features.md, cycle).
 
     Returns
     -------
@@ -303,6 +315,19 @@ def build_features(
         ctx, fams, params, return_dominant=return_dominant, n_jobs=n_jobs
     )
     check_finite(X, "build_features")
+    if "cycle" in fams:
+        # One part of the data (out of core): ids of the other parts are no error.
+        given = given_cycle(
+            data, X.index, cycle_months, ctx.note, whole=_check_coverage
+        )
+        if (~np.isnan(given)).any():
+            real = (
+                _isin(X.index.to_series(), data.bills["customer_id"])
+                if n_real
+                else np.zeros(len(X), dtype=bool)
+            )
+            apply_given_cycle(X, given, real, ctx.note)
+        X.attrs["notes"] = list(ctx.notes)
     X = fill_missing(X, fill)
     if not _check_coverage:
         # One part of the data (an out-of-core bucket): the caller checks the

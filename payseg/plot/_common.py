@@ -9,8 +9,17 @@ import numpy as np
 import pandas as pd
 
 from .. import _fonts
-from .._schema import segment_order  # noqa: F401 - the plots' order, shared
-from .._vocab import ARCHETYPES, GROUP_NAMES, NOISE_NAMES, VALUE_CLASSES
+from .._schema import (
+    CHANNEL_SHARE_PREFIX,
+    segment_order,  # noqa: F401 - the plots' order, shared
+)
+from .._vocab import (
+    ARCHETYPES,
+    FEATURE_NAMES,
+    GROUP_NAMES,
+    NOISE_NAMES,
+    VALUE_CLASSES,
+)
 
 NOISE_COLOR = "#9e9e9e"
 
@@ -94,34 +103,6 @@ _STRINGS = {
     "no_data": ("无数据", "no data"),
     "other": ("其他", "other"),
     "customers": ("客户数", "customers"),
-}
-
-# Readable names of the features the default profile heatmap shows.
-FEATURE_NAMES = {
-    "delay_days_mean": ("发行后缴费天数", "days from issue to payment"),
-    "delay_days_median": ("发行后缴费天数中位数", "median days from issue to payment"),
-    "days_to_due_mean": (
-        "截止日前缴费天数（负数为逾期）",
-        "days before due (negative = late)",
-    ),
-    "late_share": ("逾期缴费占比", "late payments"),
-    "unpaid_share": ("未缴账单占比", "unpaid bills"),
-    "pay_day_regularity": ("缴费日规律性", "pay-day regularity"),
-    "online_share": ("线上渠道占比", "online share"),
-    "automatic_share": ("代扣占比", "auto-debit share"),
-    "self_service_share": ("自助终端占比", "self-service share"),
-    "counter_share": ("柜台占比", "counter share"),
-    "agent_share": ("代收点占比", "agent-outlet share"),
-    "prepaid_share": ("预付费占比", "prepaid share"),
-    "channel_entropy": ("渠道多样性", "channel diversity"),
-    "pay_count_per_year": ("年缴费次数", "payments per year"),
-    "amount_per_year": ("年缴费金额（元）", "amount per year (yuan)"),
-    "arrears_amount": ("欠费金额（元）", "arrears (yuan)"),
-    "recency_days": ("距最近缴费天数", "days since last payment"),
-    "topups_per_month": ("月充值次数", "top-ups per month"),
-    "topup_amount_mean": ("平均充值金额（元）", "mean top-up (yuan)"),
-    "weekend_share": ("周末缴费占比", "weekend payments"),
-    "evening_share": ("晚间缴费占比", "evening payments"),
 }
 
 
@@ -256,6 +237,25 @@ def align_labels(features: pd.DataFrame, labels) -> pd.Series:
 def mathsafe(text) -> str:
     """Escape ``$`` so data strings are never parsed as mathtext."""
     return str(text).replace("$", r"\$")
+
+
+def feature_label(column, lang: str) -> str:
+    """Display name of a feature column in ``lang``: :data:`FEATURE_NAMES`, the
+    channel's name for ``channel_share__<code>``, else the column name itself."""
+    if column in FEATURE_NAMES:
+        return pick(FEATURE_NAMES[column], lang)
+    name = str(column)
+    if name.startswith(CHANNEL_SHARE_PREFIX):
+        from .. import channels
+
+        code = name[len(CHANNEL_SHARE_PREFIX) :]
+        table = channels.table()
+        if code in table.index:
+            row = table.loc[code]
+            return mathsafe(
+                f"{row['name_zh']}占比" if lang == "zh" else f"{row['name_en']} share"
+            )
+    return mathsafe(name)
 
 
 _TRANSLATIONS: dict[str, str] | None = None

@@ -11,12 +11,12 @@ from .. import _fonts
 from .._schema import NOISE
 from .._vocab import GROUP_NAMES
 from ._common import (
-    FEATURE_NAMES,
     GROUP_COLORS,
     align_labels,
     annotate_cells,
     colorbar,
     drawable,
+    feature_label,
     finish,
     mathsafe,
     no_data,
@@ -763,10 +763,7 @@ def plot_profiles(features, labels, *, columns=None, names=None, lang="auto", ax
     rotated_xticks(ax, [names_[sid] for sid in order])
     ax.set_yticks(
         range(len(columns)),
-        [
-            pick(FEATURE_NAMES[c], lang) if c in FEATURE_NAMES else mathsafe(c)
-            for c in columns
-        ],
+        [feature_label(c, lang) for c in columns],
     )
     colorbar(
         ax,

@@ -33,6 +33,9 @@ FEATURE_WORDS = {
     "topup_amount_mean": ("单次充值金额", "top-up amount"),
     "arrears_amount": ("欠费金额", "arrears"),
     "recency_days": ("距最近缴费天数", "days since the last payment"),
+    "channel_migration": ("转向线上缴费程度", "move to online channels"),
+    "lump_share": ("一次结清多期比例", "share of lump payments"),
+    "fallback_share": ("代扣失败后补缴比例", "payments after a failed debit"),
 }
 
 

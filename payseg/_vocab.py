@@ -143,7 +143,10 @@ FEATURE_NAMES = {
     "n_channels": ("使用渠道数", "channels used"),
     "channel_switch_rate": ("渠道切换率", "channel switch rate"),
     "channel_shift": ("渠道迁移程度", "channel shift (first vs last payments)"),
-    "channel_migration": ("渠道迁移（检验后）", "channel migration (tested change to online)"),
+    "channel_migration": (
+        "渠道迁移（检验后）",
+        "channel migration (tested change to online)",
+    ),
     # value
     "pay_count_per_year": ("年缴费次数", "payments per year"),
     "amount_per_year": ("年缴费金额（元）", "amount per year (yuan)"),

@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ._text import PLACEHOLDERS, STRIP, arrow_text, as_text, per_distinct
+from ._text import PLACEHOLDERS, STRIP, arrow_text, as_text, per_distinct, repeats
 
 __all__ = [
     "bad_grouping",
@@ -313,10 +313,30 @@ def parse_dates(
             "datetime64[ns]"
         )
     opts = {"tz": tz, "dayfirst": dayfirst, "date_format": date_format, "info": info}
-    values = per_distinct(
-        series, lambda s: _parse_date_text(s, opts), np.datetime64("NaT", "ns")
-    )
+    if date_format is None and not repeats(series):
+        values = _parse_date_rows(series, opts)
+    else:
+        values = per_distinct(
+            series, lambda s: _parse_date_text(s, opts), np.datetime64("NaT", "ns")
+        )
     return pd.Series(values, index=series.index, dtype="datetime64[ns]")
+
+
+def _parse_date_rows(series: pd.Series, opts: dict) -> np.ndarray:
+    """Dates of a column that barely repeats (times to the second), row by row.
+
+    The unambiguous year-first forms (2025-04-01 10:30:00, 2025/4/1 10:30, ...) are
+    read first by :func:`_fast_dates` in Arrow kernels, each distinct date part and
+    time part once; only the other non-empty values go through
+    :func:`_parse_date_text`. The result is that of ``_parse_date_text`` on the
+    whole column (tests/test_load_kernels.py), without turning every row into a
+    Python string: ``pd.to_datetime`` of an Arrow string column makes one, so at
+    24M payment times it was the loader's peak memory.
+    """
+    values, rest = _fast_dates(arrow_text(series))
+    if rest.any():
+        values[rest] = _parse_date_text(as_text(series[rest], placeholders=False), opts)
+    return values
 
 
 # Year-first dates that read one way only (separators -, / or ., one kind per

@@ -146,6 +146,37 @@ def test_date_kernel_matches_general_parser(seed, monkeypatch):
     assert (got[3_000:] == stamps.to_numpy()).all()
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(
+    "extra", [[], ["15/01/2024 10:00", "1/2/2024"], ["2024-04-01T10:00:00+0800"]]
+)
+def test_row_by_row_dates_match_the_pandas_way(seed, extra):
+    # A column of times to the second (row by row): the Arrow-first parse gives
+    # what pd.to_datetime(ISO8601) and its fall-backs gave on the whole column,
+    # with the same notes (date order, example, offsets).
+    rng = np.random.default_rng(seed)
+    stamps = pd.Series(
+        pd.Timestamp("2023-06-01")
+        + pd.to_timedelta(rng.integers(0, 2 * 365 * 86_400, 4_000), unit="s")
+    )
+    iso = stamps.dt.strftime("%Y-%m-%d %H:%M:%S").astype(object)
+    col = pd.concat(
+        [iso, _column(DATE_SPELLINGS + extra, 1_500, seed)], ignore_index=True
+    )
+    col = col.iloc[rng.permutation(len(col))].reset_index(drop=True)
+    if seed == 2:
+        col = col.astype("str")  # pandas' Arrow-backed strings, as read from files
+    info_new, info_old = {}, {}
+    got = parse_dates(col, info=info_new).to_numpy()
+    opts = {"tz": "Asia/Shanghai", "dayfirst": None, "date_format": None}
+    want = _parsers._parse_date_text(
+        as_text(col, placeholders=False), {**opts, "info": info_old}
+    )
+    assert np.array_equal(got, want, equal_nan=True)
+    assert info_new == info_old
+    assert (got[col.to_numpy() == iso.iloc[0]] == stamps.iloc[0].to_datetime64()).all()
+
+
 def test_date_kernel_values_by_hand():
     col = pd.Series(["2024/8/5 1:02:03", "2024年4月5日", "20240230", "2024-4-5"] * 300)
     got = parse_dates(col)

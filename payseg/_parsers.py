@@ -350,6 +350,7 @@ _FAST_DAY_RE = re.compile(
 )
 _FAST_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$", re.ASCII)
 _NS_PER_S = 1_000_000_000
+_NAT_NS = np.iinfo(np.int64).min
 
 
 def _day_parts(values) -> dict:
@@ -376,13 +377,41 @@ def _time_seconds(values) -> np.ndarray:
     return out
 
 
+#: Rows per slice of :func:`_fast_dates`: its temporaries (the split pieces, their
+#: codes, row indices) are several times the column; slices keep them small.
+_FAST_SLICE = 1 << 21
+
+
 def _fast_dates(text) -> tuple[np.ndarray, np.ndarray]:
     """Dates of the unambiguous year-first forms, parsed per distinct part.
 
     ``text`` is a folded Arrow string column (:func:`arrow_text`). Returns
     ``(values, rest)``: datetime64[ns] (NaT where not parsed) and the mask of
-    non-empty values left for the general parser.
+    non-empty values left for the general parser. The column is read in slices of
+    :data:`_FAST_SLICE` rows (a distinct part is parsed once for all of them).
     """
+    n = len(text)
+    stamps = np.empty(n, dtype=np.int64)
+    rest = np.empty(n, dtype=bool)
+    days: dict = {}
+    times: dict = {}
+    for at in range(0, n, _FAST_SLICE):
+        stop = min(at + _FAST_SLICE, n)
+        stamps[at:stop], rest[at:stop] = _fast_dates_slice(
+            text.slice(at, stop - at), days, times
+        )
+    return stamps.view("datetime64[ns]"), rest
+
+
+def _parsed_parts(values: list, cache: dict, parse) -> np.ndarray:
+    """``parse(values)`` (an array per value) through ``cache`` (text -> value)."""
+    new = [v for v in values if v not in cache]
+    if new:
+        cache.update(zip(new, parse(new)))
+    return np.array([cache[v] for v in values])
+
+
+def _fast_dates_slice(text, days: dict, times: dict) -> tuple[np.ndarray, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -392,28 +421,31 @@ def _fast_dates(text) -> tuple[np.ndarray, np.ndarray]:
         parts = parts.combine_chunks()
     row = np.asarray(pc.list_parent_indices(parts), dtype=np.int64)
     flat = pc.list_flatten(parts)
+    del parts
     first = np.ones(len(row), dtype=bool)
     first[1:] = row[1:] != row[:-1]
     # Date parts (first piece of each row), once per distinct spelling.
     day = pc.dictionary_encode(flat.filter(pa.array(first)))
-    ok_day, ns_day = _stamps_from_parts(_day_parts(day.dictionary.to_pylist()))
-    codes = np.asarray(day.indices, dtype=np.int64)
-    day_row = row[first]
-    ok = np.zeros(n, dtype=bool)
-    stamps = np.zeros(n, dtype=np.int64)
-    ok[day_row] = ok_day[codes]
-    stamps[day_row] = ns_day[codes]
+
+    def day_stamps(values):
+        ok, ns = _stamps_from_parts(_day_parts(values))
+        return np.where(ok, ns, _NAT_NS)
+
+    ns_day = _parsed_parts(day.dictionary.to_pylist(), days, day_stamps)
+    stamps = np.full(n, _NAT_NS, dtype=np.int64)
+    stamps[row[first]] = ns_day[np.asarray(day.indices, dtype=np.int64)]
+    del day
     if not first.all():
         # Time parts (the piece after the first space).
         timed = pc.dictionary_encode(flat.filter(pa.array(~first)))
-        secs = _time_seconds(timed.dictionary.to_pylist())
+        secs = _parsed_parts(timed.dictionary.to_pylist(), times, _time_seconds)
         t = secs[np.asarray(timed.indices, dtype=np.int64)]
         time_row = row[~first]
-        ok[time_row] &= t >= 0
-        stamps[time_row] += np.maximum(t, 0) * _NS_PER_S
+        bad = (t < 0) | (stamps[time_row] == _NAT_NS)
+        stamps[time_row] = np.where(bad, _NAT_NS, stamps[time_row] + t * _NS_PER_S)
+    ok = stamps != _NAT_NS
     rest = ~ok & np.asarray(pc.not_equal(text, ""), dtype=bool)
-    stamps[~ok] = np.iinfo(np.int64).min
-    return stamps.view("datetime64[ns]"), rest
+    return stamps, rest
 
 
 def _stamps_from_parts(num: dict) -> tuple[np.ndarray, np.ndarray]:

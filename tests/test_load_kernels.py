@@ -240,3 +240,23 @@ def test_id_key_equal_for_equal_ids_and_repeated_keys():
     want = pd.Series(key).duplicated(keep=False).to_numpy()
     assert repeated_keys(key.astype(np.uint64)).tolist() == want.tolist()
     assert not repeated_keys(np.arange(5, dtype=np.uint64)).any()
+
+
+def test_date_kernel_slices_read_as_one(monkeypatch):
+    # The kernel reads the column in slices sharing one cache of parsed parts:
+    # slices of 7 rows give what one slice gives.
+    rng = np.random.default_rng(4)
+    stamps = pd.Timestamp("2024-01-01") + pd.to_timedelta(
+        rng.integers(0, 400 * 86_400, 2_000), unit="s"
+    )
+    col = pd.concat(
+        [
+            pd.Series(stamps.strftime("%Y-%m-%d %H:%M:%S"), dtype=object),
+            _column(DATE_SPELLINGS, 600, 4),
+        ],
+        ignore_index=True,
+    )
+    whole = parse_dates(col).to_numpy()
+    monkeypatch.setattr(_parsers, "_FAST_SLICE", 7)
+    assert np.array_equal(parse_dates(col).to_numpy(), whole, equal_nan=True)
+    assert (whole[:2_000] == stamps.to_numpy()).all()

@@ -260,3 +260,29 @@ def test_date_kernel_slices_read_as_one(monkeypatch):
     monkeypatch.setattr(_parsers, "_FAST_SLICE", 7)
     assert np.array_equal(parse_dates(col).to_numpy(), whole, equal_nan=True)
     assert (whole[:2_000] == stamps.to_numpy()).all()
+
+
+def test_arrow_times_of_day_match_the_regex_reader():
+    import pyarrow as pa
+
+    texts = [
+        f"{h}:{m:02d}:{s:02d}"
+        for h in range(26)
+        for m in (0, 7, 59, 60)
+        for s in (0, 59, 60)
+    ]
+    texts += [f"{h:02d}:{m:02d}" for h in range(25) for m in range(0, 61, 6)]
+    texts += [
+        "10:30:00.5",
+        "1:2",
+        "",
+        "10时30分",
+        "下午",
+        "9:5",
+        "123:00",
+        "10:30:0",
+        "１０:３０",
+    ]
+    got = _parsers._time_seconds_arrow(pa.array(texts))
+    assert got.tolist() == _parsers._time_seconds(texts).tolist()
+    assert got[texts.index("23:59:59")] == 86_399 and got[texts.index("24:00")] == -1

@@ -286,3 +286,37 @@ def test_arrow_times_of_day_match_the_regex_reader():
     got = _parsers._time_seconds_arrow(pa.array(texts))
     assert got.tolist() == _parsers._time_seconds(texts).tolist()
     assert got[texts.index("23:59:59")] == 86_399 and got[texts.index("24:00")] == -1
+
+
+def test_categorical_columns_clean_like_text():
+    # A Parquet dictionary column reaches the cleaners as a categorical (with
+    # unused categories, missing cells, spellings to fold): its region and channel
+    # come out as from the same column as text.
+    from payseg._clean import _categorical
+
+    text = pd.Series(
+        ["城南供电所", "Ｂ所", "", None, "B所", "城南供电所 ", "东区"] * 200
+    )
+    cat = text.astype(
+        pd.CategoricalDtype(
+            ["未用", "东区", "城南供电所", "Ｂ所", "B所", "城南供电所 ", ""]
+        )
+    )
+    keep = np.arange(len(text)) % 3 != 0
+    want = _categorical(text.astype("str"), keep)
+    got = _categorical(cat, keep)
+    assert list(got.categories) == list(want.categories)
+    assert np.array_equal(got.codes, want.codes)
+    assert "未用" not in got.categories and "B所" in got.categories
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_repeated_keys_match_numpy_isin(seed):
+    from payseg._ledger import repeated_keys
+
+    rng = np.random.default_rng(seed)
+    key = rng.integers(0, [50, 5_000, 2**63][seed], 20_000, dtype=np.uint64)
+    key[:3] = np.iinfo(np.uint64).max  # the largest key repeats
+    values, counts = np.unique(key, return_counts=True)
+    want = np.isin(key, values[counts > 1])
+    assert np.array_equal(repeated_keys(key), want)

@@ -18,6 +18,14 @@ own, from ``getrusage``) and is timed against baselines measured in the same run
   read_csv str   pandas.read_csv(dtype=str) of payments.csv and bills.csv
   load csv       payseg.load of the CSV files
 
+For 1M customers, ``--chunked`` writes the same export in customer chunks
+(``--chunk-size``, default 100,000; chunk k from seed k, ids made unique by the
+chunk number), appending Parquet row groups and CSV lines, so the writer needs
+the memory of one chunk (a few GB) instead of ~13 GB::
+
+    python benchmarks/bench_load_features.py --customers 1000000 --months 24 \
+        --chunked --dir /tmp/pq-1m --steps "duckdb query" load load+features
+
 Targets (issue 19): load + build_features <= 1.5x the DuckDB query; peak RSS of
 load + features <= 6 GB at 1M customers x 24 months; CSV load <= 1x read_csv.
 """
@@ -44,6 +52,7 @@ elif step == "duckdb query":
     import duckdb
 else:
     import payseg
+    import payseg.features  # scikit-learn: imported by build_features, not timed
 t0 = time.perf_counter()
 extra = {}
 if step == "arrow read":
@@ -143,6 +152,70 @@ def write(directory: Path, customers: int, months: int) -> None:
     print(f"{len(data.payments):,} payments, {len(data.bills):,} bills")
 
 
+def write_chunked(directory: Path, customers: int, months: int, chunk: int) -> None:
+    """Write the same export shape in customer chunks, appending Parquet row groups.
+
+    Chunk ``k`` is ``payseg.synth.generate(n_k, seed=k, months=months)`` written by
+    ``payseg.synth.write(..., seed=k)`` (so spellings, date formats and amount styles
+    are drawn as in :func:`write`); its account numbers ``00xxxxxxxx`` get the chunk
+    number as their two leading digits, so ids stay unique across chunks. Each
+    chunk's tables are appended to one ``pyarrow.parquet.ParquetWriter`` per file
+    (and one CSV writer), so peak memory is that of one chunk, not of the whole export.
+    """
+    import shutil
+
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    import payseg
+
+    directory.mkdir(parents=True, exist_ok=True)
+    n_chunks = -(-customers // chunk)
+    if n_chunks > 100:
+        raise SystemExit(f"at most 100 chunks, got {n_chunks}: raise --chunk-size")
+    names = ("payments", "bills", "customers")
+    writers: dict = {}
+    rows = dict.fromkeys(names, 0)
+    tmp = directory / "_chunk"
+    try:
+        for k in range(n_chunks):
+            n = min(chunk, customers - k * chunk)
+            data = payseg.synth.generate(n, seed=k, months=months)
+            payseg.synth.write(data, tmp, format="parquet", seed=k)
+            del data
+            for name in names:
+                table = pq.read_table(tmp / f"{name}.parquet")
+                col = table.column("户号")
+                col = pc.utf8_replace_slice(
+                    col, start=0, stop=2, replacement=f"{k:02d}"
+                )
+                table = table.set_column(
+                    table.schema.get_field_index("户号"), "户号", col
+                )
+                if name not in writers:
+                    writers[name] = (
+                        pq.ParquetWriter(directory / f"{name}.parquet", table.schema),
+                        pacsv.CSVWriter(
+                            directory / f"{name}.csv",
+                            table.schema,
+                            write_options=pacsv.WriteOptions(quoting_style="needed"),
+                        ),
+                    )
+                for w in writers[name]:
+                    w.write_table(table)
+                rows[name] += table.num_rows
+            print(f"chunk {k + 1}/{n_chunks}: {n:,} customers", flush=True)
+    finally:
+        for ws in writers.values():
+            for w in ws:
+                w.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    (directory / "query.sql").write_text(QUERY)
+    (directory / "check.sql").write_text(CHECK)
+    print(f"{rows['payments']:,} payments, {rows['bills']:,} bills")
+
+
 def measure(step: str, directory: Path, src: Path | None = None) -> dict:
     # ``src``: a source tree of another payseg commit, imported from the child's
     # working directory (it comes first on ``sys.path`` for ``python -c``).
@@ -169,10 +242,19 @@ def main(argv=None) -> None:
         help="also time the payseg steps with the payseg package in this directory "
         "(e.g. `git archive <commit> payseg | tar -x -C DIR`), in the same run",
     )
+    parser.add_argument(
+        "--chunked",
+        action="store_true",
+        help="write the export in customer chunks (peak memory of one chunk; for 1M)",
+    )
+    parser.add_argument("--chunk-size", type=int, default=100_000)
     parser.add_argument("--write-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.write_only:
-        write(args.dir, args.customers, args.months)
+        if args.chunked:
+            write_chunked(args.dir, args.customers, args.months, args.chunk_size)
+        else:
+            write(args.dir, args.customers, args.months)
         return
     with tempfile.TemporaryDirectory() as tmp:
         directory = args.dir or Path(tmp)
@@ -190,6 +272,9 @@ def main(argv=None) -> None:
                     str(args.customers),
                     "--months",
                     str(args.months),
+                    "--chunk-size",
+                    str(args.chunk_size),
+                    *(["--chunked"] if args.chunked else []),
                 ],
                 check=True,
             )

@@ -153,7 +153,11 @@ def repeated_keys(key: np.ndarray) -> np.ndarray:
     same = ordered[1:] == ordered[:-1]
     if not same.any():
         return np.zeros(len(key), dtype=bool)
-    return np.isin(key, np.unique(ordered[1:][same]))
+    repeated = np.unique(ordered[1:][same])
+    # A binary search in the few repeated values (np.isin would sort the keys again).
+    at = np.searchsorted(repeated, key)
+    at[at == len(repeated)] = 0
+    return repeated[at] == key
 
 
 def reject_duplicates(ledger: Ledger, parsed, reject=True) -> np.ndarray:

@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ._text import PLACEHOLDERS, STRIP, arrow_text, as_text, per_distinct
+from ._text import PLACEHOLDERS, STRIP, arrow_text, as_text, per_distinct, repeats
 from ._vocab import CYCLE_WORDS
 
 __all__ = [
@@ -315,10 +315,30 @@ def parse_dates(
             "datetime64[ns]"
         )
     opts = {"tz": tz, "dayfirst": dayfirst, "date_format": date_format, "info": info}
-    values = per_distinct(
-        series, lambda s: _parse_date_text(s, opts), np.datetime64("NaT", "ns")
-    )
+    if date_format is None and not repeats(series):
+        values = _parse_date_rows(series, opts)
+    else:
+        values = per_distinct(
+            series, lambda s: _parse_date_text(s, opts), np.datetime64("NaT", "ns")
+        )
     return pd.Series(values, index=series.index, dtype="datetime64[ns]")
+
+
+def _parse_date_rows(series: pd.Series, opts: dict) -> np.ndarray:
+    """Dates of a column that barely repeats (times to the second), row by row.
+
+    The unambiguous year-first forms (2025-04-01 10:30:00, 2025/4/1 10:30, ...) are
+    read first by :func:`_fast_dates` in Arrow kernels, each distinct date part and
+    time part once; only the other non-empty values go through
+    :func:`_parse_date_text`. The result is that of ``_parse_date_text`` on the
+    whole column (tests/test_load_kernels.py), without turning every row into a
+    Python string: ``pd.to_datetime`` of an Arrow string column makes one, so at
+    24M payment times it was the loader's peak memory.
+    """
+    values, rest = _fast_dates(arrow_text(series))
+    if rest.any():
+        values[rest] = _parse_date_text(as_text(series[rest], placeholders=False), opts)
+    return values
 
 
 # Year-first dates that read one way only (separators -, / or ., one kind per
@@ -332,6 +352,7 @@ _FAST_DAY_RE = re.compile(
 )
 _FAST_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$", re.ASCII)
 _NS_PER_S = 1_000_000_000
+_NAT_NS = np.iinfo(np.int64).min
 
 
 def _day_parts(values) -> dict:
@@ -358,13 +379,67 @@ def _time_seconds(values) -> np.ndarray:
     return out
 
 
+#: Rows per slice of :func:`_fast_dates`: its temporaries (the split pieces, their
+#: codes, row indices) are several times the column; slices keep them small.
+_FAST_SLICE = 1 << 21
+
+
 def _fast_dates(text) -> tuple[np.ndarray, np.ndarray]:
     """Dates of the unambiguous year-first forms, parsed per distinct part.
 
     ``text`` is a folded Arrow string column (:func:`arrow_text`). Returns
     ``(values, rest)``: datetime64[ns] (NaT where not parsed) and the mask of
-    non-empty values left for the general parser.
+    non-empty values left for the general parser. The column is read in slices of
+    :data:`_FAST_SLICE` rows (a distinct date part is parsed once for all of them,
+    the times of day of each slice by Arrow kernels).
     """
+    n = len(text)
+    stamps = np.empty(n, dtype=np.int64)
+    rest = np.empty(n, dtype=bool)
+    days: dict = {}
+    for at in range(0, n, _FAST_SLICE):
+        stop = min(at + _FAST_SLICE, n)
+        stamps[at:stop], rest[at:stop] = _fast_dates_slice(
+            text.slice(at, stop - at), days
+        )
+    return stamps.view("datetime64[ns]"), rest
+
+
+def _parsed_parts(values: list, cache: dict, parse) -> np.ndarray:
+    """``parse(values)`` (an array per value) through ``cache`` (text -> value)."""
+    new = [v for v in values if v not in cache]
+    if new:
+        cache.update(zip(new, parse(new)))
+    return np.array([cache[v] for v in values])
+
+
+def _time_seconds_arrow(values) -> np.ndarray:
+    """:func:`_time_seconds` of an Arrow string array, in Arrow kernels (a slice of
+    payment times holds up to 86,400 distinct times of day)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = pc.extract_regex(
+        values, r"^(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2})(?::(?P<s>[0-9]{2}))?$"
+    )
+    hit = np.asarray(parts.is_valid(), dtype=bool)
+    out = np.full(len(values), -1, dtype=np.int64)
+    if not hit.any():
+        return out
+    parts = parts.filter(pa.array(hit))
+
+    def num(name):
+        text = pc.struct_field(parts, name)
+        text = pc.if_else(pc.equal(text, ""), "0", text)
+        return np.asarray(pc.cast(text, pa.int64()), dtype=np.int64)
+
+    h, m, sec = num("h"), num("m"), num("s")
+    real = (h <= 23) & (m <= 59) & (sec <= 59)
+    out[hit] = np.where(real, (h * 60 + m) * 60 + sec, -1)
+    return out
+
+
+def _fast_dates_slice(text, days: dict) -> tuple[np.ndarray, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -374,28 +449,31 @@ def _fast_dates(text) -> tuple[np.ndarray, np.ndarray]:
         parts = parts.combine_chunks()
     row = np.asarray(pc.list_parent_indices(parts), dtype=np.int64)
     flat = pc.list_flatten(parts)
+    del parts
     first = np.ones(len(row), dtype=bool)
     first[1:] = row[1:] != row[:-1]
     # Date parts (first piece of each row), once per distinct spelling.
     day = pc.dictionary_encode(flat.filter(pa.array(first)))
-    ok_day, ns_day = _stamps_from_parts(_day_parts(day.dictionary.to_pylist()))
-    codes = np.asarray(day.indices, dtype=np.int64)
-    day_row = row[first]
-    ok = np.zeros(n, dtype=bool)
-    stamps = np.zeros(n, dtype=np.int64)
-    ok[day_row] = ok_day[codes]
-    stamps[day_row] = ns_day[codes]
+
+    def day_stamps(values):
+        ok, ns = _stamps_from_parts(_day_parts(values))
+        return np.where(ok, ns, _NAT_NS)
+
+    ns_day = _parsed_parts(day.dictionary.to_pylist(), days, day_stamps)
+    stamps = np.full(n, _NAT_NS, dtype=np.int64)
+    stamps[row[first]] = ns_day[np.asarray(day.indices, dtype=np.int64)]
+    del day
     if not first.all():
         # Time parts (the piece after the first space).
         timed = pc.dictionary_encode(flat.filter(pa.array(~first)))
-        secs = _time_seconds(timed.dictionary.to_pylist())
+        secs = _time_seconds_arrow(timed.dictionary)
         t = secs[np.asarray(timed.indices, dtype=np.int64)]
         time_row = row[~first]
-        ok[time_row] &= t >= 0
-        stamps[time_row] += np.maximum(t, 0) * _NS_PER_S
+        bad = (t < 0) | (stamps[time_row] == _NAT_NS)
+        stamps[time_row] = np.where(bad, _NAT_NS, stamps[time_row] + t * _NS_PER_S)
+    ok = stamps != _NAT_NS
     rest = ~ok & np.asarray(pc.not_equal(text, ""), dtype=bool)
-    stamps[~ok] = np.iinfo(np.int64).min
-    return stamps.view("datetime64[ns]"), rest
+    return stamps, rest
 
 
 def _stamps_from_parts(num: dict) -> tuple[np.ndarray, np.ndarray]:

@@ -275,7 +275,7 @@ def segment(
     from . import labels as lab
     from .cluster import Segmenter
     from .cluster import stability as _stability
-    from .features import build_features, has_data
+    from .features import build_features
 
     if not isinstance(data, PaymentData):
         raise TypeError(
@@ -296,11 +296,12 @@ def segment(
     steps = 6 + bool(stability) + bool(migration)
     with _progress(steps, progress) as bar:
         bar.set_postfix_str("features")
-        X, dominant = build_features(data, as_of=as_of, return_dominant=True)
-        # Customers without any payment or bill up to as_of: reported, not segmented.
-        no_data = ~has_data(data, as_of=X.attrs["as_of"]).reindex(
-            X.index, fill_value=False
+        # has_data(data, as_of=X.attrs["as_of"]) from the same pass over the data.
+        X, dominant, present = build_features(
+            data, as_of=as_of, return_dominant=True, _return_has_data=True
         )
+        # Customers without any payment or bill up to as_of: reported, not segmented.
+        no_data = ~present.reindex(X.index, fill_value=False)
         n_no = int(no_data.sum())
         Xd = X[~no_data] if n_no else X
         if n_no:
@@ -765,11 +766,11 @@ def predict_saved(model, data: PaymentData) -> pd.DataFrame:
     ``no data``, never assigned).
     """
     from .cluster import Segmenter
-    from .features import build_features, has_data
+    from .features import build_features
 
     seg = model if isinstance(model, Segmenter) else Segmenter.load(model)
-    X = build_features(data)
-    present = has_data(data, as_of=X.attrs["as_of"]).reindex(X.index, fill_value=False)
+    X, present = build_features(data, _return_has_data=True)
+    present = present.reindex(X.index, fill_value=False)
     labels = pd.Series(NO_DATA, index=X.index, dtype="int64", name="segment")
     if present.any():
         labels[present.to_numpy()] = seg.predict(X[present]).to_numpy()

@@ -882,7 +882,7 @@ def _grid_frame(grid: list[list[str]], keys) -> pd.DataFrame:
         body = grid[at + 1 :]
         frame = pd.DataFrame(body, columns=names, dtype=object)
         frame = frame.fillna("").astype("str")
-    frame.attrs["lines"] = np.arange(at + 2, at + 2 + len(body), dtype=np.int64)
+    frame.attrs["lines"] = Lines(np.arange(at + 2, at + 2 + len(body), dtype=np.int64))
     frame.attrs["bad_lines"] = []
     # (line, column position, reason, value) of cells that are not what they read.
     frame.attrs["cell_flags"] = [(r + 1, c, why, v) for r, c, why, v in flags if r > at]
@@ -947,10 +947,11 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         try:
             str(path).encode("utf-8")
-            table = pq.read_table(str(path))
+            source = str(path)
+            table = pq.read_table(source, read_dictionary=_small_dictionaries(source))
         except UnicodeEncodeError:  # a GBK name kept as surrogates
             with open(path, "rb") as fh:
-                table = pq.read_table(fh)
+                table = pq.read_table(fh, read_dictionary=_small_dictionaries(fh))
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise UnreadableFileError(
             f"{_show(path)} seems to be a damaged Parquet file ({exc}); write the "
@@ -982,6 +983,70 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     del table
     release_memory()
     return frame
+
+
+#: A text column whose dictionary page holds at most this many bytes in every row
+#: group (channel, region, period, dates without a time) is read as an Arrow
+#: dictionary: pandas gets a Categorical (one code per row, each distinct text once)
+#: instead of one string per row, and the parsers work once per category.
+DICTIONARY_PAGE_BYTES = 64 << 10
+
+
+def _small_dictionaries(source) -> list[str]:
+    """Top-level text columns of a Parquet file stored with a small dictionary."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(source).metadata
+    if hasattr(source, "seek"):
+        source.seek(0)
+    schema = meta.schema.to_arrow_schema()
+    out = []
+    for i, field in enumerate(schema):
+        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+            continue
+        # Leaf i is field i only in a flat schema: the path check says when not.
+        name = field.name
+        small = meta.num_row_groups > 0
+        for g in range(meta.num_row_groups):
+            col = meta.row_group(g).column(i)
+            if (
+                col.path_in_schema != name
+                or not col.has_dictionary_page
+                or col.dictionary_page_offset is None
+                or col.data_page_offset - col.dictionary_page_offset
+                > DICTIONARY_PAGE_BYTES
+            ):
+                small = False
+                break
+        if small:
+            out.append(name)
+    return out
+
+
+class Lines:
+    """File line of each row, as ``attrs["lines"]`` for the loader's ledger.
+
+    pandas deep-copies ``attrs`` into every frame or column derived from a frame:
+    between the read and the ledger a row-sized array was copied at each step (at
+    24M payments, 192 MB and a tenth of a second a copy). This wrapper reads as the
+    array (``np.asarray``) but copies as itself: the lines never change.
+    """
+
+    def __init__(self, lines: np.ndarray):
+        self.lines = lines
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, key):
+        return self.lines[key]
+
+    def __array__(self, dtype=None, copy=None):
+        return self.lines if dtype is None else self.lines.astype(dtype)
+
+    def __deepcopy__(self, memo):
+        return self
 
 
 def release_memory() -> None:
@@ -1030,7 +1095,7 @@ def read_table(path, keys=None) -> pd.DataFrame:
         return read_csv(path, keys)  # tab-separated text saved as .xls
     else:
         return read_csv(path, keys)
-    frame.attrs["lines"] = np.arange(2, len(frame) + 2, dtype=np.int64)
+    frame.attrs["lines"] = Lines(np.arange(2, len(frame) + 2, dtype=np.int64))
     frame.attrs["bad_lines"] = []
     frame.attrs["title_lines"] = []
     return frame

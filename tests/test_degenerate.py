@@ -248,6 +248,35 @@ def test_has_data():
     assert got[got].index.tolist() == ["a", "b"]
 
 
+@pytest.mark.parametrize("as_of", [None, "2024-03-01"])
+@pytest.mark.parametrize("seed", range(12))
+def test_build_features_has_data_is_has_data(seed, as_of):
+    # payseg.segment takes has_data from the build's own pass over the data: the
+    # same Series as the separate has_data call, also when bills are inferred
+    # (random_data has customers without bills and without payments).
+    from _reference_features import random_data
+
+    data = random_data(seed, n_customers=8, with_bills=seed % 3 != 0)
+    if as_of is not None and data.payments["paid_at"].min() >= pd.Timestamp(as_of):
+        as_of = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        X, present = build_features(data, as_of=as_of, _return_has_data=True)
+        want = has_data(data, as_of=X.attrs["as_of"])
+        X2 = build_features(data, as_of=as_of)
+    pd.testing.assert_series_equal(present, want)
+    pd.testing.assert_frame_equal(X, X2)
+
+
+def test_build_features_has_data_of_a_customers_only_row():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, _, present = build_features(
+            _dated_data(), return_dominant=True, _return_has_data=True
+        )
+    assert present.to_dict() == {"a": True, "b": True, "c": True, "d": True, "e": False}
+
+
 def test_infinite_amount_in_a_hand_made_payment_data_is_refused():
     pay = _payments(
         [

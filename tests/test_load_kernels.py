@@ -146,6 +146,37 @@ def test_date_kernel_matches_general_parser(seed, monkeypatch):
     assert (got[3_000:] == stamps.to_numpy()).all()
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(
+    "extra", [[], ["15/01/2024 10:00", "1/2/2024"], ["2024-04-01T10:00:00+0800"]]
+)
+def test_row_by_row_dates_match_the_pandas_way(seed, extra):
+    # A column of times to the second (row by row): the Arrow-first parse gives
+    # what pd.to_datetime(ISO8601) and its fall-backs gave on the whole column,
+    # with the same notes (date order, example, offsets).
+    rng = np.random.default_rng(seed)
+    stamps = pd.Series(
+        pd.Timestamp("2023-06-01")
+        + pd.to_timedelta(rng.integers(0, 2 * 365 * 86_400, 4_000), unit="s")
+    )
+    iso = stamps.dt.strftime("%Y-%m-%d %H:%M:%S").astype(object)
+    col = pd.concat(
+        [iso, _column(DATE_SPELLINGS + extra, 1_500, seed)], ignore_index=True
+    )
+    col = col.iloc[rng.permutation(len(col))].reset_index(drop=True)
+    if seed == 2:
+        col = col.astype("str")  # pandas' Arrow-backed strings, as read from files
+    info_new, info_old = {}, {}
+    got = parse_dates(col, info=info_new).to_numpy()
+    opts = {"tz": "Asia/Shanghai", "dayfirst": None, "date_format": None}
+    want = _parsers._parse_date_text(
+        as_text(col, placeholders=False), {**opts, "info": info_old}
+    )
+    assert np.array_equal(got, want, equal_nan=True)
+    assert info_new == info_old
+    assert (got[col.to_numpy() == iso.iloc[0]] == stamps.iloc[0].to_datetime64()).all()
+
+
 def test_date_kernel_values_by_hand():
     col = pd.Series(["2024/8/5 1:02:03", "2024年4月5日", "20240230", "2024-4-5"] * 300)
     got = parse_dates(col)
@@ -209,3 +240,83 @@ def test_id_key_equal_for_equal_ids_and_repeated_keys():
     want = pd.Series(key).duplicated(keep=False).to_numpy()
     assert repeated_keys(key.astype(np.uint64)).tolist() == want.tolist()
     assert not repeated_keys(np.arange(5, dtype=np.uint64)).any()
+
+
+def test_date_kernel_slices_read_as_one(monkeypatch):
+    # The kernel reads the column in slices sharing one cache of parsed parts:
+    # slices of 7 rows give what one slice gives.
+    rng = np.random.default_rng(4)
+    stamps = pd.Timestamp("2024-01-01") + pd.to_timedelta(
+        rng.integers(0, 400 * 86_400, 2_000), unit="s"
+    )
+    col = pd.concat(
+        [
+            pd.Series(stamps.strftime("%Y-%m-%d %H:%M:%S"), dtype=object),
+            _column(DATE_SPELLINGS, 600, 4),
+        ],
+        ignore_index=True,
+    )
+    whole = parse_dates(col).to_numpy()
+    monkeypatch.setattr(_parsers, "_FAST_SLICE", 7)
+    assert np.array_equal(parse_dates(col).to_numpy(), whole, equal_nan=True)
+    assert (whole[:2_000] == stamps.to_numpy()).all()
+
+
+def test_arrow_times_of_day_match_the_regex_reader():
+    import pyarrow as pa
+
+    texts = [
+        f"{h}:{m:02d}:{s:02d}"
+        for h in range(26)
+        for m in (0, 7, 59, 60)
+        for s in (0, 59, 60)
+    ]
+    texts += [f"{h:02d}:{m:02d}" for h in range(25) for m in range(0, 61, 6)]
+    texts += [
+        "10:30:00.5",
+        "1:2",
+        "",
+        "10时30分",
+        "下午",
+        "9:5",
+        "123:00",
+        "10:30:0",
+        "１０:３０",
+    ]
+    got = _parsers._time_seconds_arrow(pa.array(texts))
+    assert got.tolist() == _parsers._time_seconds(texts).tolist()
+    assert got[texts.index("23:59:59")] == 86_399 and got[texts.index("24:00")] == -1
+
+
+def test_categorical_columns_clean_like_text():
+    # A Parquet dictionary column reaches the cleaners as a categorical (with
+    # unused categories, missing cells, spellings to fold): its region and channel
+    # come out as from the same column as text.
+    from payseg._clean import _categorical
+
+    text = pd.Series(
+        ["城南供电所", "Ｂ所", "", None, "B所", "城南供电所 ", "东区"] * 200
+    )
+    cat = text.astype(
+        pd.CategoricalDtype(
+            ["未用", "东区", "城南供电所", "Ｂ所", "B所", "城南供电所 ", ""]
+        )
+    )
+    keep = np.arange(len(text)) % 3 != 0
+    want = _categorical(text.astype("str"), keep)
+    got = _categorical(cat, keep)
+    assert list(got.categories) == list(want.categories)
+    assert np.array_equal(got.codes, want.codes)
+    assert "未用" not in got.categories and "B所" in got.categories
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_repeated_keys_match_numpy_isin(seed):
+    from payseg._ledger import repeated_keys
+
+    rng = np.random.default_rng(seed)
+    key = rng.integers(0, [50, 5_000, 2**63][seed], 20_000, dtype=np.uint64)
+    key[:3] = np.iinfo(np.uint64).max  # the largest key repeats
+    values, counts = np.unique(key, return_counts=True)
+    want = np.isin(key, values[counts > 1])
+    assert np.array_equal(repeated_keys(key), want)

@@ -335,3 +335,54 @@ def test_a_real_legacy_xls_is_read_without_xlrd():
     assert data.payments["amount"].tolist() == [88.5, 120.0]
     assert data.rejected["line"].tolist() == [1, 5]
     assert data.rejected["reason"].iloc[1] == "summary row (合计)"
+
+
+def _load_export(directory):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return payseg.load(
+            directory / "payments.parquet",
+            bills=directory / "bills.parquet",
+            customers=directory / "customers.parquet",
+        )
+
+
+def test_parquet_small_dictionaries_read_as_categories_same_result(
+    tmp_path, monkeypatch
+):
+    # Channel, region, period and day-only dates are stored with small
+    # dictionaries: they are read as categories (each text once) and the loaded
+    # data, ledger included, is what reading every cell as text gives.
+    from payseg import _read
+
+    data = payseg.synth.generate(120, seed=5, months=12)
+    payseg.synth.write(data, tmp_path, format="parquet", defects=0.03, seed=5)
+    raw = _read.read_table(tmp_path / "payments.parquet")
+    assert isinstance(raw["缴费方式"].dtype, pd.CategoricalDtype)
+    assert isinstance(raw["电费年月"].dtype, pd.CategoricalDtype)
+    bills = _read.read_table(tmp_path / "bills.parquet")
+    assert isinstance(bills["缴费截止日期"].dtype, pd.CategoricalDtype)
+    got = _load_export(tmp_path)
+    monkeypatch.setattr(_read, "DICTIONARY_PAGE_BYTES", -1)
+    raw = _read.read_table(tmp_path / "payments.parquet")
+    assert not any(isinstance(t, pd.CategoricalDtype) for t in raw.dtypes)
+    want = _load_export(tmp_path)
+    for name in ("payments", "bills", "customers", "rejected"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name))
+    assert len(got.rejected) > 0
+
+
+def test_line_numbers_are_not_copied_with_the_frame():
+    import copy
+
+    import numpy as np
+
+    from payseg._read import Lines
+
+    lines = Lines(np.arange(2, 12))
+    assert copy.deepcopy(lines) is lines
+    assert np.asarray(lines).tolist() == list(range(2, 12))
+    assert lines[3] == 5 and len(lines) == 10
+    frame = pd.DataFrame({"a": range(10)})
+    frame.attrs["lines"] = lines
+    assert frame[["a"]].attrs["lines"] is lines

@@ -145,6 +145,7 @@ def fill_missing(frame: pd.DataFrame, fill) -> pd.DataFrame:
         "calendar": [None, BillingCalendar, bool],
         "cycle_months": [None, Interval(Integral, 1, 12, closed="both"), pd.Series],
         "_check_coverage": ["boolean"],
+        "_return_has_data": ["boolean"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -165,6 +166,7 @@ def build_features(
     calendar: BillingCalendar | bool | None = None,
     cycle_months: int | pd.Series | None = None,
     _check_coverage: bool = True,
+    _return_has_data: bool = False,
 ):
     """One row of payment-behaviour features per customer.
 
@@ -333,9 +335,17 @@ def build_features(
         # One part of the data (an out-of-core bucket): the caller checks the
         # given as_of once against the whole data (as_of_coverage_note).
         X.attrs["as_of_coverage"] = coverage_counts(ctx)
-    if not return_dominant:
-        return X
-    return X, dominant
+    out = (X, dominant) if return_dominant else (X,)
+    if _return_has_data:
+        # For payseg.segment: has_data(data, as_of=X.attrs["as_of"]) without a
+        # second pass over the data. The build's Context is the one has_data would
+        # make unless bills were inferred (then it holds them): ask has_data then.
+        if bills is None:
+            _, used = ctx.coverage()
+            out += (pd.Series(used, index=ctx.index, name="has_data"),)
+        else:
+            out += (has_data(data, as_of=X.attrs["as_of"]),)
+    return out if len(out) > 1 else X
 
 
 #: A given ``as_of`` that leaves more than this share of the customers with

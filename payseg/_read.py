@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import html.parser
+import itertools
 import os
 import re
 from pathlib import Path
@@ -30,6 +31,7 @@ _DELIMITERS = (",", "\t", ";", "|")
 _HEAD_LINES = 60  # the header is looked for among this many first lines
 _MAX_SPAN = 100  # a quoted field may run over at most this many physical lines
 _LINE_BREAK = re.compile(rb"(\r\n|\r|\n)")
+_TEXT_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class UnreadableFileError(ValueError):
@@ -362,11 +364,8 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
     # counted on the bytes (a quoted field may hold line breaks, or a quote be
     # left open).
     quoted = mapped.find(b'"') >= 0
-    n_body = (
-        _physical_lines(data, has_cr=mapped.find(b"\r") >= 0) - (at + 1)
-        if quoted
-        else None
-    )
+    has_cr = mapped.find(b"\r") >= 0
+    n_body = _physical_lines(data, has_cr) - (at + 1) if quoted else None
     bad: list[tuple[int, str]] = []
 
     def keep_bad(row):
@@ -396,7 +395,7 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
             ),
         )
 
-    table = None
+    table, lines_no = None, None
     if n_body is not None and n_body <= 0:
         # Nothing under the header (or an empty file): an empty table.
         table = pa.table({n: pa.array([], pa.large_string()) for n in names})
@@ -410,8 +409,14 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
             table = None
         if table is not None and n_body is None:
             n_body = table.num_rows + len(bad)  # one record per line
-        elif table is not None and table.num_rows + len(bad) != n_body:
-            table = None  # a quoted line break or an unclosed quote: count lines
+        elif n_body is not None and (
+            table is None or table.num_rows + len(bad) != n_body
+        ):
+            # A quoted line break or an unclosed quote: Arrow again, reading line
+            # breaks inside quotes, kept only if every line is accounted for.
+            table, lines_no, bad = _read_multiline(
+                data, encoding, at, delimiter, names, n_body, has_cr
+            )
     if table is None:
         frame, bad, other = _read_lines(
             data.to_pybytes(), encoding, at, delimiter, names
@@ -423,12 +428,13 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
         lines_no = frame.attrs["lines"]
     else:
         frame = table.to_pandas()
-        first = at + 2  # 1-based file line of the first row under the header
-        lines_no = np.arange(first, n_body + first, dtype=np.int64)
-        if bad:
-            # pyarrow numbers physical lines from 1, the header included.
-            bad = [(int(number), text) for number, text in bad]
-            lines_no = lines_no[~np.isin(lines_no, [b[0] for b in bad])]
+        if lines_no is None:  # one record per line (else known from the records)
+            first = at + 2  # 1-based file line of the first row under the header
+            lines_no = np.arange(first, n_body + first, dtype=np.int64)
+            if bad:
+                # pyarrow numbers physical lines from 1, the header included.
+                bad = [(int(number), text) for number, text in bad]
+                lines_no = lines_no[~np.isin(lines_no, [b[0] for b in bad])]
     frame.attrs["lines"] = LineNumbers(lines_no)
     frame.attrs["bad_lines"] = bad
     frame.attrs["encoding"] = found
@@ -437,6 +443,112 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
         for i, line in enumerate(lines[:at])
     ]
     return frame
+
+
+def _read_multiline(data, encoding, at, delimiter, names, n_body, has_cr):
+    """(table, file line of each row, bad lines) of a file with quoted line breaks.
+
+    Arrow reads the records under the header with ``newlines_in_values``: a record
+    starts one line after the previous record's last line and spans one line plus
+    the line breaks (``\\r\\n``, ``\\r`` or ``\\n``) inside its cells (a
+    damaged record: inside its text; Arrow numbers records, not lines, from 1).
+    The result is kept only when the records' lines add up to the ``n_body``
+    physical lines counted on the bytes, no row spans more than ``_MAX_SPAN``
+    lines and no damaged record spans more than one (an unclosed quote: the
+    line-by-line reader keeps the lines after it); otherwise ``(None, None, [])``
+    and the line-by-line reader decides each line.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    fail = None, None, []
+    head = data.slice(0, min(data.size, 1 << 20)).to_pybytes()
+    breaks = list(itertools.islice(_LINE_BREAK.finditer(head), at + 1))
+    if len(breaks) <= at:
+        return fail  # a header line longer than the sample: line by line
+    body = data.slice(breaks[at].end())  # the records under the header
+    bad: list = []
+
+    def damaged(row):
+        bad.append((row.number, row.text))
+        return "skip"
+
+    def read(use_threads: bool):
+        bad.clear()
+        return pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(
+                encoding="utf8" if encoding == "utf-8" else encoding,
+                use_threads=use_threads,
+                column_names=names,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=True,
+                invalid_row_handler=damaged,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.large_string() for n in names},
+                strings_can_be_null=False,
+            ),
+        )
+
+    try:
+        table = read(use_threads=True)
+        if bad and any(number is None for number, _ in bad):
+            table = read(use_threads=False)  # record numbers only on one thread
+    except (pa.ArrowException, UnicodeError):
+        return fail
+    spans = np.ones(table.num_rows, dtype=np.int64)
+    for col in table.columns:
+        spans += _breaks(col, has_cr)
+    n_records = table.num_rows + len(bad)
+    where = np.array([number for number, _ in bad], dtype=np.int64) - 1
+    texts = [text for _, text in bad]
+    bad_spans = np.array([len(_TEXT_BREAK.findall(t)) + 1 for t in texts], np.int64)
+    if (
+        (len(spans) and spans.max() > _MAX_SPAN)
+        or (len(bad_spans) and bad_spans.max() > 1)
+        or len(np.unique(where)) != len(where)
+        or (len(where) and (where.min() < 0 or where.max() >= n_records))
+    ):
+        return fail
+    is_bad = np.zeros(n_records, dtype=bool)
+    is_bad[where] = True
+    all_spans = np.ones(n_records, dtype=np.int64)  # damaged records: one line
+    all_spans[~is_bad] = spans
+    if int(all_spans.sum()) != n_body:
+        return fail
+    starts = at + 2 + np.cumsum(all_spans) - all_spans
+    bad_lines = [(int(starts[w]), t) for w, t in zip(where, texts)]
+    return table, starts[~is_bad], bad_lines
+
+
+def _breaks(column, has_cr: bool) -> np.ndarray:
+    """Line breaks (``\\r\\n``, ``\\r``, ``\\n``) in each cell of a string column.
+
+    A chunk whose bytes hold no line break counts zero for each cell (a byte scan);
+    Arrow's substring count runs only on the few chunks that hold one.
+
+    >>> import pyarrow as pa
+    >>> _breaks(pa.chunked_array([["a", "b\\r\\nc\\rd"], ["e\\n"]]), True).tolist()
+    [0, 2, 1]
+    """
+    import pyarrow.compute as pc
+
+    out = []
+    for chunk in column.chunks:
+        data = chunk.buffers()[2]
+        a = np.frombuffer(data, np.uint8) if data is not None else np.empty(0, np.uint8)
+        n = np.zeros(len(chunk), dtype=np.int64)
+        if np.count_nonzero(a == 10) or (has_cr and np.count_nonzero(a == 13)):
+            n += pc.count_substring(chunk, "\n").to_numpy(zero_copy_only=False)
+            if has_cr:
+                n += pc.count_substring(chunk, "\r").to_numpy(zero_copy_only=False)
+                n -= pc.count_substring(chunk, "\r\n").to_numpy(zero_copy_only=False)
+        out.append(n)
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
 class LineNumbers:
@@ -458,6 +570,12 @@ class LineNumbers:
 
     def __len__(self) -> int:
         return len(self.lines)
+
+    def __iter__(self):
+        return iter(self.lines)
+
+    def __getitem__(self, key):
+        return self.lines[key]
 
     def __array__(self, dtype=None, copy=None):
         return self.lines if dtype is None else self.lines.astype(dtype)
@@ -545,6 +663,8 @@ def _read_lines(data: bytes, encoding: str, at: int, delimiter: str, names):
                     # A quote left open: this line alone is the damaged row.
                     fields = _split(line.rstrip("\r\n"), delimiter)
                     j = i + 1
+            if fields == [""] and width > 1:
+                fields = [""] * width  # a blank line: an empty row, as Arrow reads it
             if len(fields) == width:
                 rows.append(fields)
                 row_lines.append(i + 1)

@@ -13,6 +13,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import payseg
 import payseg._read as read_module
@@ -221,3 +223,75 @@ def test_line_numbers_are_not_copied_with_the_frame(tmp_path):
     derived = frame[["户号"]].copy()
     assert derived.attrs["lines"] is lines
     assert np.asarray(derived.attrs["lines"]).tolist() == [5, 6, 8, 11, 14, 15]
+
+
+# ------------------------------------------ Arrow against the line-by-line reader
+
+_ATOMS = (
+    "00{i},2025-04-01 10:00:00,支付宝,{i}.50,",  # a row
+    '00{i},2025-04-01 10:00:00,微信,{i}.50,"第一行{nl}第二行"',  # a quoted break
+    '00{i},2025-04-01 10:00:00,微信,{i}.50,"a""b{nl}{nl}c"',  # two, and a quote
+    '00{i},2025-04-01 10:00:00,微信,{i}.50,"x{cr}y"',  # a lone \r in a quote
+    '00{i},2025-04-01 10:00:00,"微信,甲",{i}.50,"逗号, 在引号里"',  # commas
+    "",  # a blank line
+    "00{i},2025-04-01 10:00:00,{i}.50",  # too few fields
+    "00{i},2025-04-01 10:00:00,微信,{i}.50,,多",  # too many
+    '00{i},2025-04-01 10:00:00,"微信,{i}.50,',  # a quote left open
+    "合计,,,{i}.00,",  # a footer
+)
+
+
+def _read_both(path):
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    fast = read_module.read_table(path, _keys())
+
+    def no_arrow(*args, **kwargs):
+        raise pa.ArrowInvalid("switched off by the test")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pacsv, "read_csv", no_arrow)
+        slow = read_module.read_table(path, _keys())
+    return fast, slow
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    atoms=st.lists(st.integers(0, len(_ATOMS) - 1), min_size=1, max_size=14),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    encoding=st.sampled_from(["utf-8", "gb18030"]),
+)
+def test_arrow_and_the_line_by_line_reader_agree(
+    tmp_path_factory, atoms, newline, encoding
+):
+    rows = ["户号,缴费时间,缴费方式,实收金额,备注"] + [
+        _ATOMS[a].replace("{i}", str(i)).replace("{cr}", "\r")
+        for i, a in enumerate(atoms)
+    ]
+    path = tmp_path_factory.mktemp("agree") / "p.csv"
+    _write(path, rows, newline, encoding)
+    fast, slow = _read_both(path)
+    assert fast.columns.tolist() == slow.columns.tolist()
+    assert fast.astype(object).values.tolist() == slow.astype(object).values.tolist()
+    assert (
+        np.asarray(fast.attrs["lines"]).tolist()
+        == np.asarray(slow.attrs["lines"]).tolist()
+    )
+    assert [b[:2] for b in fast.attrs["bad_lines"]] == [
+        b[:2] for b in slow.attrs["bad_lines"]
+    ]
+    # Every physical line under the header starts a row, is inside a row's quoted
+    # cell, or is damaged: counted cell by cell, with no parser.
+    text = path.read_bytes().decode(encoding)
+    n_body = len(re.split(r"\r\n|\r|\n", text)) - 2  # header, final line break
+    spans = [
+        1 + sum(len(re.findall(r"\r\n|\r|\n", cell)) for cell in row)
+        for row in fast.astype(object).values.tolist()
+    ]
+    assert sum(spans) + len(fast.attrs["bad_lines"]) == n_body
+    every = sorted(
+        [*np.asarray(fast.attrs["lines"]).tolist()]
+        + [b[0] for b in fast.attrs["bad_lines"]]
+    )
+    assert every == sorted(set(every)) and (not every or every[0] == 2)

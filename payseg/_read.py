@@ -372,7 +372,7 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
         bad.append((row.number, row.text))
         return "skip"
 
-    def read(use_threads: bool):
+    def read(data, use_threads: bool):
         bad.clear()
         return pacsv.read_csv(
             pa.BufferReader(data),
@@ -395,31 +395,57 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
             ),
         )
 
-    table, lines_no = None, None
-    if n_body is not None and n_body <= 0:
-        # Nothing under the header (or an empty file): an empty table.
-        table = pa.table({n: pa.array([], pa.large_string()) for n in names})
-    else:
+    def arrow(data, n_body):
+        """(table or None, row lines or None, bad lines, n_body, Arrow failed)."""
+        failed = False
         try:
-            table = read(use_threads=True)
+            table = read(data, use_threads=True)
             if bad and any(number is None for number, _ in bad):
                 # Line numbers of damaged rows are known only on one thread.
-                table = read(use_threads=False)
-        except (pa.ArrowException, UnicodeError, csv.Error):
-            table = None
+                table = read(data, use_threads=False)
+        except (pa.ArrowException, UnicodeError, csv.Error) as exc:
+            table, failed = None, True
+            if "UTF8" in str(exc) or isinstance(exc, UnicodeError):
+                return None, None, [], n_body, True  # bytes that are not UTF-8
         if table is not None and n_body is None:
-            n_body = table.num_rows + len(bad)  # one record per line
-        elif n_body is not None and (
+            return table, None, list(bad), table.num_rows + len(bad), False
+        if n_body is not None and (
             table is None or table.num_rows + len(bad) != n_body
         ):
             # A quoted line break or an unclosed quote: Arrow again, reading line
             # breaks inside quotes, kept only if every line is accounted for.
-            table, lines_no, bad = _read_multiline(
+            table, lines_no, multi_bad = _read_multiline(
                 data, encoding, at, delimiter, names, n_body, has_cr
             )
+            return table, lines_no, multi_bad, n_body, failed
+        return table, None, list(bad), n_body, failed
+
+    table, lines_no = None, None
+    as_found = data  # the bytes the line-by-line reader reads if Arrow cannot
+    if n_body is not None and n_body <= 0:
+        # Nothing under the header (or an empty file): an empty table.
+        table = pa.table({n: pa.array([], pa.large_string()) for n in names})
+    else:
+        in_utf8 = 0
+        if encoding == "gb18030":
+            data, in_utf8 = _gb18030_lines(data)
+        table, lines_no, bad, n_body, failed = arrow(data, n_body)
+        if table is not None and in_utf8:
+            found += f"; {in_utf8} line{'s' if in_utf8 > 1 else ''} in UTF-8"
+        if table is None and failed and encoding == "utf-8":
+            # Lines in GB18030 among UTF-8 ones (or bytes neither reads): each such
+            # line transcoded, the lines (and line breaks) left where they are.
+            # If Arrow fails again, the line-by-line reader reads the file as it is.
+            mixed = _utf8_lines(data)
+            if mixed is not None:
+                table, lines_no, bad, n_body, failed = arrow(mixed[0], n_body)
+                if table is not None:
+                    other = mixed[1]
+                    found += f"; {other} line{'s' if other > 1 else ''} in "
+                    found += "GB18030/GBK"
     if table is None:
         frame, bad, other = _read_lines(
-            data.to_pybytes(), encoding, at, delimiter, names
+            as_found.to_pybytes(), encoding, at, delimiter, names
         )
         if other:
             found += f"; {other} line{'s' if other > 1 else ''} in " + (
@@ -443,6 +469,135 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
         for i, line in enumerate(lines[:at])
     ]
     return frame
+
+
+def _utf8_lines(data):
+    """(UTF-8 buffer, lines transcoded) of a file whose lines are UTF-8 or GB18030.
+
+    Decoded a megabyte of whole lines at a time; only a block that is not all UTF-8
+    is split into lines, each decoded as UTF-8 first, else as GB18030 (and written
+    back as UTF-8), as :func:`_read_lines` does. Line breaks are ASCII in both
+    encodings, so every line keeps its number. None when a line decodes neither
+    way (the line-by-line reader puts it in the ledger) or no line needed it.
+
+    >>> _utf8_lines(b"a,b\\n" + "微信,1".encode("gbk") + b"\\n")[1]
+    1
+    """
+    import pyarrow as pa
+
+    raw = data.to_pybytes() if isinstance(data, pa.Buffer) else bytes(data)
+    out: list[bytes] = []
+    other, pos, n = 0, 0, len(raw)
+    while pos < n:
+        end = min(n, pos + _CHUNK)
+        if end < n:
+            cut = max(raw.rfind(b"\n", pos, end), raw.rfind(b"\r", pos, end))
+            if cut < pos:  # one line longer than a block: up to its end
+                ends = [
+                    i for i in (raw.find(b"\n", end), raw.find(b"\r", end)) if i >= 0
+                ]
+                cut = min(ends) if ends else n - 1
+            end = cut + 1
+        block = raw[pos:end]
+        pos = end
+        try:
+            block.decode("utf-8")
+            out.append(block)
+            continue
+        except UnicodeDecodeError:
+            pass
+        parts = _LINE_BREAK.split(block)
+        for line, brk in zip(parts[0::2], [*parts[1::2], b""]):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                try:
+                    line = line.decode("gb18030").encode("utf-8")
+                except UnicodeDecodeError:
+                    return None
+                other += 1
+            out.append(line + brk)
+    return (pa.py_buffer(b"".join(out)), other) if other else None
+
+
+#: Per byte: +1 a UTF-8 continuation byte, -(n-1) the lead byte of an n-byte
+#: character, 50 a byte that is never UTF-8. A UTF-8 line sums to 0.
+_UTF8_WEIGHT = np.zeros(256, dtype=np.int64)
+_UTF8_WEIGHT[0x80:0xC0] = 1
+_UTF8_WEIGHT[0xC2:0xE0] = -1
+_UTF8_WEIGHT[0xE0:0xF0] = -2
+_UTF8_WEIGHT[0xF0:0xF5] = -3
+_UTF8_WEIGHT[[0xC0, 0xC1]] = 50
+_UTF8_WEIGHT[0xF5:] = 50
+_UTF8_WEIGHT8 = _UTF8_WEIGHT.astype(np.int8)
+
+
+def _utf8_lines_of(data) -> np.ndarray:
+    """(start, end) byte offsets of the lines that are UTF-8 and not all ASCII.
+
+    Looked at a megabyte of whole lines at a time. A line that is UTF-8 has as
+    many continuation bytes as its lead bytes call for (:data:`_UTF8_WEIGHT` sums
+    to 0 over it, a ``reduceat`` over the line starts); only the lines that pass
+    this count and hold a byte above 127 are decoded by Python to be sure. In
+    GB18030 text such a line is text written in UTF-8 (GB18030 would read it as
+    mojibake without an error).
+
+    >>> text = "户号\\n".encode("gbk") + "微信\\n".encode() + b"a\\n"
+    >>> _utf8_lines_of(text).tolist()
+    [[5, 11]]
+    """
+    a = np.frombuffer(data, dtype=np.uint8)
+    found: list[tuple[int, int]] = []
+    pos, n = 0, len(a)
+    while pos < n:
+        size = _CHUNK
+        while True:  # whole lines: a block grows until it holds a line break
+            end = min(n, pos + size)
+            chunk = a[pos:end]
+            brk = np.flatnonzero((chunk == 10) | (chunk == 13))
+            if end == n or len(brk):
+                break
+            size *= 2
+        if end < n:
+            end = pos + int(brk[-1]) + 1
+            chunk = a[pos:end]
+            brk = brk[brk < len(chunk)]
+        starts = np.r_[0, brk + 1]
+        starts = starts[starts < len(chunk)]
+        if len(starts):
+            ends = np.r_[brk, len(chunk)][: len(starts)]
+            high = np.maximum.reduceat(chunk, starts) >= 0x80
+            if high.any():
+                weight = np.add.reduceat(_UTF8_WEIGHT8[chunk], starts, dtype=np.int64)
+                for i in np.flatnonzero(high & (weight == 0)).tolist():
+                    line = chunk[starts[i] : ends[i]].tobytes()
+                    if _decodes(line, "utf-8"):
+                        found.append((pos + int(starts[i]), pos + int(ends[i])))
+        pos = end
+    return np.array(found, dtype=np.int64).reshape(-1, 2)
+
+
+def _gb18030_lines(data):
+    """(buffer, lines in UTF-8) of a GB18030 file: UTF-8 lines rewritten in GB18030.
+
+    Arrow decodes the whole file as GB18030, which reads a UTF-8 line as mojibake
+    without an error; such lines (:func:`_utf8_lines_of`) are re-encoded so that
+    Arrow reads them as :func:`_read_lines` does (UTF-8 first). The buffer is the
+    same object when there is none.
+    """
+    import pyarrow as pa
+
+    spans = _utf8_lines_of(data)
+    if not len(spans):
+        return data, 0
+    raw = memoryview(np.frombuffer(data, dtype=np.uint8))
+    out, last = [], 0
+    for start, end in spans.tolist():
+        out.append(bytes(raw[last:start]))
+        out.append(bytes(raw[start:end]).decode("utf-8").encode("gb18030"))
+        last = end
+    out.append(bytes(raw[last:]))
+    return pa.py_buffer(b"".join(out)), len(spans)
 
 
 def _read_multiline(data, encoding, at, delimiter, names, n_body, has_cr):

@@ -51,10 +51,21 @@ LEDGER = [
 KEPT = [10.5, 11.5, 14.5, 15.5]
 
 
-def _write(path, rows, newline: str, encoding: str, bom: bool = False) -> None:
+def _write(path, rows, newline: str, encoding: str, bom: bool = False) -> str:
+    """Write the rows; "mixed": UTF-8, with every third physical line in GB18030
+    (from the second: a title, a quoted cell's second line, a row...)."""
     text = newline.join(r.replace("{nl}", newline) for r in rows) + newline
-    raw = text.encode(encoding)
+    if encoding == "mixed":
+        parts = re.split(r"(\r\n|\r|\n)", text)
+        raw = b"".join(
+            (line.encode("gb18030") if i % 3 == 1 else line.encode("utf-8"))
+            + brk.encode("ascii")
+            for i, (line, brk) in enumerate(zip(parts[0::2], [*parts[1::2], ""]))
+        )
+    else:
+        raw = text.encode(encoding)
     path.write_bytes(("\ufeff".encode(encoding) if bom else b"") + raw)
+    return text
 
 
 def _load(path):
@@ -91,6 +102,8 @@ def _ledger(data):
         ("\r\n", "gb18030", False),
         ("\n", "gb18030", False),
         ("\r\n", "utf-16-le", True),
+        ("\n", "mixed", False),
+        ("\r\n", "mixed", False),
     ],
 )
 @pytest.mark.parametrize("reader", ["arrow", "line by line"])
@@ -107,6 +120,8 @@ def test_every_shape_keeps_its_file_line(
     assert _ledger(data) == LEDGER
     assert data.payments["amount"].tolist() == KEPT
     assert data.counts[str(path)] == {"read": 11, "kept": 4}
+    if encoding == "mixed":  # lines 2, 5, 11 and 14 are GB18030
+        assert data.encodings[str(path)] == "UTF-8; 4 lines in GB18030/GBK"
 
 
 def test_a_quoted_cell_keeps_its_line_breaks(tmp_path, monkeypatch):
@@ -260,7 +275,7 @@ def _read_both(path):
 @given(
     atoms=st.lists(st.integers(0, len(_ATOMS) - 1), min_size=1, max_size=14),
     newline=st.sampled_from(["\n", "\r\n"]),
-    encoding=st.sampled_from(["utf-8", "gb18030"]),
+    encoding=st.sampled_from(["utf-8", "gb18030", "mixed"]),
 )
 def test_arrow_and_the_line_by_line_reader_agree(
     tmp_path_factory, atoms, newline, encoding
@@ -270,7 +285,7 @@ def test_arrow_and_the_line_by_line_reader_agree(
         for i, a in enumerate(atoms)
     ]
     path = tmp_path_factory.mktemp("agree") / "p.csv"
-    _write(path, rows, newline, encoding)
+    text = _write(path, rows, newline, encoding)
     fast, slow = _read_both(path)
     assert fast.columns.tolist() == slow.columns.tolist()
     assert fast.astype(object).values.tolist() == slow.astype(object).values.tolist()
@@ -283,7 +298,6 @@ def test_arrow_and_the_line_by_line_reader_agree(
     ]
     # Every physical line under the header starts a row, is inside a row's quoted
     # cell, or is damaged: counted cell by cell, with no parser.
-    text = path.read_bytes().decode(encoding)
     n_body = len(re.split(r"\r\n|\r|\n", text)) - 2  # header, final line break
     spans = [
         1 + sum(len(re.findall(r"\r\n|\r|\n", cell)) for cell in row)
@@ -295,3 +309,59 @@ def test_arrow_and_the_line_by_line_reader_agree(
         + [b[0] for b in fast.attrs["bad_lines"]]
     )
     assert every == sorted(set(every)) and (not every or every[0] == 2)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_utf8_lines_in_gb18030_text_match_the_decoder(monkeypatch, seed):
+    # Random lines of UTF-8 text, GB18030 text and bytes that are neither, with
+    # small blocks so that lines straddle them: the UTF-8 lines found must be
+    # exactly the non-ASCII lines Python decodes as UTF-8.
+    monkeypatch.setattr(read_module, "_CHUNK", 64)
+    rng = np.random.default_rng(seed)
+    words = ["户号", "微信", "缴费", "合计", "abc", "1,2", "é", "€"]
+    pieces = []
+    for _ in range(120):
+        text = "".join(rng.choice(words, rng.integers(0, 5)))
+        kind = rng.integers(4)
+        raw = (
+            text.encode("utf-8")
+            if kind == 0
+            else text.encode("gb18030")
+            if kind == 1
+            else bytes(rng.integers(0x80, 0x100, rng.integers(1, 6)).tolist())
+            if kind == 2
+            else text.encode("utf-8")[:-1]  # a character cut short
+        )
+        pieces.append(raw + [b"\n", b"\r\n", b"\r"][rng.integers(3)])
+    pieces.insert(60, "微信".encode() * 40 + b"\n")  # a UTF-8 line over 3 blocks
+    data = b"".join(pieces)
+    want, pos = [], 0
+    for line, brk in zip(
+        re.split(rb"\r\n|\r|\n", data), re.findall(rb"\r\n|\r|\n", data) + [b""]
+    ):
+        if not line.isascii():
+            try:
+                line.decode("utf-8")
+                want.append([pos, pos + len(line)])
+            except UnicodeDecodeError:
+                pass
+        pos += len(line) + len(brk)
+    assert read_module._utf8_lines_of(data).tolist() == want
+
+
+def test_a_utf8_line_in_a_gb18030_file_is_not_mojibake(tmp_path, monkeypatch):
+    # Arrow would decode line 4 (UTF-8) as GB18030 without an error: "寰俊".
+    path = tmp_path / "p.csv"
+    rows = [f"00{i},2025-04-01 10:00:00,微信,{i}.50,高新区供电所\n" for i in range(5)]
+    path.write_bytes(
+        "户号,缴费时间,缴费方式,实收金额,供电单位\n".encode("gb18030")
+        + b"".join(
+            r.encode("utf-8" if i == 2 else "gb18030") for i, r in enumerate(rows)
+        )
+    )
+    _arrow_only(monkeypatch)
+    data = _load(path)
+    assert data.rejected.empty
+    assert data.payments["channel"].tolist() == ["wechat"] * 5
+    assert data.payments["region"].tolist() == ["高新区供电所"] * 5
+    assert data.encodings[str(path)] == "GB18030/GBK; 1 line in UTF-8"

@@ -426,12 +426,7 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
         # Nothing under the header (or an empty file): an empty table.
         table = pa.table({n: pa.array([], pa.large_string()) for n in names})
     else:
-        in_utf8 = 0
-        if encoding == "gb18030":
-            data, in_utf8 = _gb18030_lines(data)
         table, lines_no, bad, n_body, failed = arrow(data, n_body)
-        if table is not None and in_utf8:
-            found += f"; {in_utf8} line{'s' if in_utf8 > 1 else ''} in UTF-8"
         if table is None and failed and encoding == "utf-8":
             # Lines in GB18030 among UTF-8 ones (or bytes neither reads): each such
             # line transcoded, the lines (and line breaks) left where they are.
@@ -518,86 +513,6 @@ def _utf8_lines(data):
                 other += 1
             out.append(line + brk)
     return (pa.py_buffer(b"".join(out)), other) if other else None
-
-
-#: Per byte: +1 a UTF-8 continuation byte, -(n-1) the lead byte of an n-byte
-#: character, 50 a byte that is never UTF-8. A UTF-8 line sums to 0.
-_UTF8_WEIGHT = np.zeros(256, dtype=np.int64)
-_UTF8_WEIGHT[0x80:0xC0] = 1
-_UTF8_WEIGHT[0xC2:0xE0] = -1
-_UTF8_WEIGHT[0xE0:0xF0] = -2
-_UTF8_WEIGHT[0xF0:0xF5] = -3
-_UTF8_WEIGHT[[0xC0, 0xC1]] = 50
-_UTF8_WEIGHT[0xF5:] = 50
-_UTF8_WEIGHT8 = _UTF8_WEIGHT.astype(np.int8)
-
-
-def _utf8_lines_of(data) -> np.ndarray:
-    """(start, end) byte offsets of the lines that are UTF-8 and not all ASCII.
-
-    Looked at a megabyte of whole lines at a time. A line that is UTF-8 has as
-    many continuation bytes as its lead bytes call for (:data:`_UTF8_WEIGHT` sums
-    to 0 over it, a ``reduceat`` over the line starts); only the lines that pass
-    this count and hold a byte above 127 are decoded by Python to be sure. In
-    GB18030 text such a line is text written in UTF-8 (GB18030 would read it as
-    mojibake without an error).
-
-    >>> text = "户号\\n".encode("gbk") + "微信\\n".encode() + b"a\\n"
-    >>> _utf8_lines_of(text).tolist()
-    [[5, 11]]
-    """
-    a = np.frombuffer(data, dtype=np.uint8)
-    found: list[tuple[int, int]] = []
-    pos, n = 0, len(a)
-    while pos < n:
-        size = _CHUNK
-        while True:  # whole lines: a block grows until it holds a line break
-            end = min(n, pos + size)
-            chunk = a[pos:end]
-            brk = np.flatnonzero((chunk == 10) | (chunk == 13))
-            if end == n or len(brk):
-                break
-            size *= 2
-        if end < n:
-            end = pos + int(brk[-1]) + 1
-            chunk = a[pos:end]
-            brk = brk[brk < len(chunk)]
-        starts = np.r_[0, brk + 1]
-        starts = starts[starts < len(chunk)]
-        if len(starts):
-            ends = np.r_[brk, len(chunk)][: len(starts)]
-            high = np.maximum.reduceat(chunk, starts) >= 0x80
-            if high.any():
-                weight = np.add.reduceat(_UTF8_WEIGHT8[chunk], starts, dtype=np.int64)
-                for i in np.flatnonzero(high & (weight == 0)).tolist():
-                    line = chunk[starts[i] : ends[i]].tobytes()
-                    if _decodes(line, "utf-8"):
-                        found.append((pos + int(starts[i]), pos + int(ends[i])))
-        pos = end
-    return np.array(found, dtype=np.int64).reshape(-1, 2)
-
-
-def _gb18030_lines(data):
-    """(buffer, lines in UTF-8) of a GB18030 file: UTF-8 lines rewritten in GB18030.
-
-    Arrow decodes the whole file as GB18030, which reads a UTF-8 line as mojibake
-    without an error; such lines (:func:`_utf8_lines_of`) are re-encoded so that
-    Arrow reads them as :func:`_read_lines` does (UTF-8 first). The buffer is the
-    same object when there is none.
-    """
-    import pyarrow as pa
-
-    spans = _utf8_lines_of(data)
-    if not len(spans):
-        return data, 0
-    raw = memoryview(np.frombuffer(data, dtype=np.uint8))
-    out, last = [], 0
-    for start, end in spans.tolist():
-        out.append(bytes(raw[last:start]))
-        out.append(bytes(raw[start:end]).decode("utf-8").encode("gb18030"))
-        last = end
-    out.append(bytes(raw[last:]))
-    return pa.py_buffer(b"".join(out)), len(spans)
 
 
 def _read_multiline(data, encoding, at, delimiter, names, n_body, has_cr):

@@ -2,6 +2,9 @@
 
     python benchmarks/bench_load_features.py --customers 100000 --months 24
 
+``--repeat N`` runs each step N times (the steps interleaved, so a burst of load on
+a shared machine hits every step alike) and reports the median of each figure.
+
 The shape of issue 19: ``payseg.synth.generate(customers, months=months)`` written by
 ``payseg.synth.write`` as an export (Chinese headers, channel spelling variants,
 dates and periods as text in mixed formats, amounts with 元/¥) to Parquet and CSV,
@@ -54,6 +57,7 @@ else:
     import payseg
     import payseg.features  # scikit-learn: imported by build_features, not timed
 t0 = time.perf_counter()
+use0 = resource.getrusage(resource.RUSAGE_SELF)
 extra = {}
 if step == "arrow read":
     import pyarrow.parquet as pq
@@ -88,7 +92,10 @@ rss = use.ru_maxrss / 2**20
 # CPU seconds of all threads (imports included): on a shared machine they move
 # less with the other jobs than the wall clock does.
 cpu = use.ru_utime + use.ru_stime
-print(json.dumps({"seconds": seconds, "rows": rows, "rss_gib": rss, "cpu_s": cpu, **extra}))
+# ... and of the step alone (imports left out), the fairer figure between steps.
+cpu_step = cpu - use0.ru_utime - use0.ru_stime
+print(json.dumps({"seconds": seconds, "rows": rows, "rss_gib": rss, "cpu_s": cpu,
+                  "cpu_step_s": cpu_step, **extra}))
 """
 
 _DATE = (
@@ -229,6 +236,17 @@ def measure(step: str, directory: Path, src: Path | None = None) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _median(runs: list[dict]) -> dict:
+    """The median of each numeric figure over runs (the first run's other values)."""
+    import statistics
+
+    out = dict(runs[0])
+    for k, v in out.items():
+        if isinstance(v, (int, float)):
+            out[k] = statistics.median(r[k] for r in runs)
+    return out
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=50_000)
@@ -248,6 +266,12 @@ def main(argv=None) -> None:
         help="write the export in customer chunks (peak memory of one chunk; for 1M)",
     )
     parser.add_argument("--chunk-size", type=int, default=100_000)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run each step this many times, interleaved; report medians",
+    )
     parser.add_argument("--write-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.write_only:
@@ -279,27 +303,38 @@ def main(argv=None) -> None:
                 check=True,
             )
             print(f"wrote the export in {time.perf_counter() - t0:.1f} s")
-        results = {}
-        for step in args.steps:
-            if args.before is not None and step in (
-                "load",
-                "load+features",
-                "load csv",
-            ):
-                results[f"{step} (before)"] = measure(step, directory, args.before)
-            results[step] = measure(step, directory)
+        runs: dict[str, list[dict]] = {}
+        for _ in range(max(1, args.repeat)):
+            for step in args.steps:
+                if args.before is not None and step in (
+                    "load",
+                    "load+features",
+                    "load csv",
+                ):
+                    runs.setdefault(f"{step} (before)", []).append(
+                        measure(step, directory, args.before)
+                    )
+                runs.setdefault(step, []).append(measure(step, directory))
+        results = {step: _median(rs) for step, rs in runs.items()}
+        if args.repeat > 1:
+            print(f"median of {args.repeat} runs; seconds of each run:")
+            for step, rs in runs.items():
+                print(f"  {step:23} " + " ".join(f"{r['seconds']:.2f}" for r in rs))
         duck = results.get("duckdb query", {}).get("seconds")
         csv = results.get("read_csv str", {}).get("seconds")
         print(
             f"{'step':23} {'seconds':>8} {'x duckdb':>9} {'x read_csv':>10} "
-            f"{'peak RSS':>9} {'CPU s':>7}"
+            f"{'peak RSS':>9} {'CPU s':>7} {'step CPU':>8} {'CPU x csv':>9}"
         )
+        csv_cpu = results.get("read_csv str", {}).get("cpu_step_s")
         for step, r in results.items():
             x_duck = f"{r['seconds'] / duck:9.2f}" if duck else f"{'':9}"
             x_csv = f"{r['seconds'] / csv:10.2f}" if csv else f"{'':10}"
+            x_cpu = f"{r['cpu_step_s'] / csv_cpu:9.2f}" if csv_cpu else f"{'':9}"
             print(
                 f"{step:23} {r['seconds']:8.2f} {x_duck} {x_csv} "
-                f"{r['rss_gib']:6.2f} GiB {r['cpu_s']:7.1f}"
+                f"{r['rss_gib']:6.2f} GiB {r['cpu_s']:7.1f} {r['cpu_step_s']:8.1f} "
+                f"{x_cpu}"
             )
         for step in ("load+features (before)", "load+features"):
             if step in results:

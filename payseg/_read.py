@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import html.parser
+import itertools
 import os
 import re
 from pathlib import Path
@@ -30,6 +31,7 @@ _DELIMITERS = (",", "\t", ";", "|")
 _HEAD_LINES = 60  # the header is looked for among this many first lines
 _MAX_SPAN = 100  # a quoted field may run over at most this many physical lines
 _LINE_BREAK = re.compile(rb"(\r\n|\r|\n)")
+_TEXT_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class UnreadableFileError(ValueError):
@@ -271,15 +273,36 @@ def map_bytes(path: Path):
         return read_bytes(path)  # raises UnreadableFileError saying why
 
 
-def _physical_lines(data) -> int:
-    """Lines of a buffer ending in \\n, \\r\\n or \\r (a last line may lack one)."""
+_CHUNK = 1 << 20  # bytes compared at a time: a cache-sized temporary, not the file's
+
+
+def _physical_lines(data, has_cr: bool = True) -> int:
+    """Lines of a buffer ending in \\n, \\r\\n or \\r (a last line may lack one).
+
+    Counted a megabyte at a time: comparing the whole buffer at once allocates a
+    temporary as large as the file (a page fault per 4 kB of it, the slowest part of
+    the count on a 200 MB file). ``has_cr=False`` (the caller found no carriage
+    return in the file) skips counting them.
+
+    >>> _physical_lines(b"a\\r\\nb\\rc\\n\\nd")
+    5
+    >>> _physical_lines(b"a\\nb\\n", has_cr=False)
+    2
+    """
     a = np.frombuffer(data, dtype=np.uint8)
     if not len(a):
         return 0
-    n_lf, n_cr = np.count_nonzero(a == 10), np.count_nonzero(a == 13)
-    if n_cr:
-        n_cr -= np.count_nonzero((a[:-1] == 13) & (a[1:] == 10))
-    return int(n_lf + n_cr + (a[-1] not in (10, 13)))
+    n = 0
+    for start in range(0, len(a), _CHUNK):
+        chunk = a[start : start + _CHUNK]
+        n += int(np.count_nonzero(chunk == 10))
+        if has_cr:
+            cr = chunk == 13
+            # A \r\n pair is one break (its \n is counted): the pair may straddle
+            # two chunks, so the byte after the chunk is looked at too.
+            nxt = a[start + 1 : start + _CHUNK + 1] == 10
+            n += int(np.count_nonzero(cr)) - int(np.count_nonzero(cr[: len(nxt)] & nxt))
+    return n + int(a[-1] not in (10, 13))
 
 
 def read_csv(path: Path, keys=None) -> pd.DataFrame:
@@ -341,14 +364,15 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
     # counted on the bytes (a quoted field may hold line breaks, or a quote be
     # left open).
     quoted = mapped.find(b'"') >= 0
-    n_body = _physical_lines(data) - (at + 1) if quoted else None
+    has_cr = mapped.find(b"\r") >= 0
+    n_body = _physical_lines(data, has_cr) - (at + 1) if quoted else None
     bad: list[tuple[int, str]] = []
 
     def keep_bad(row):
         bad.append((row.number, row.text))
         return "skip"
 
-    def read(use_threads: bool):
+    def read(data, use_threads: bool):
         bad.clear()
         return pacsv.read_csv(
             pa.BufferReader(data),
@@ -364,30 +388,59 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
                 ignore_empty_lines=False,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
+                # large_string is the layout of pandas' str dtype: the frame
+                # takes the Arrow columns as they are (string would be cast).
+                column_types={n: pa.large_string() for n in names},
                 strings_can_be_null=False,
             ),
         )
 
-    table = None
-    if n_body is not None and n_body <= 0:
-        # Nothing under the header (or an empty file): an empty table.
-        table = pa.table({n: pa.array([], pa.string()) for n in names})
-    else:
+    def arrow(data, n_body):
+        """(table or None, row lines or None, bad lines, n_body, Arrow failed)."""
+        failed = False
         try:
-            table = read(use_threads=True)
+            table = read(data, use_threads=True)
             if bad and any(number is None for number, _ in bad):
                 # Line numbers of damaged rows are known only on one thread.
-                table = read(use_threads=False)
-        except (pa.ArrowException, UnicodeError, csv.Error):
-            table = None
+                table = read(data, use_threads=False)
+        except (pa.ArrowException, UnicodeError, csv.Error) as exc:
+            table, failed = None, True
+            if "UTF8" in str(exc) or isinstance(exc, UnicodeError):
+                return None, None, [], n_body, True  # bytes that are not UTF-8
         if table is not None and n_body is None:
-            n_body = table.num_rows + len(bad)  # one record per line
-        elif table is not None and table.num_rows + len(bad) != n_body:
-            table = None  # a quoted line break or an unclosed quote: count lines
+            return table, None, list(bad), table.num_rows + len(bad), False
+        if n_body is not None and (
+            table is None or table.num_rows + len(bad) != n_body
+        ):
+            # A quoted line break or an unclosed quote: Arrow again, reading line
+            # breaks inside quotes, kept only if every line is accounted for.
+            table, lines_no, multi_bad = _read_multiline(
+                data, encoding, at, delimiter, names, n_body, has_cr
+            )
+            return table, lines_no, multi_bad, n_body, failed
+        return table, None, list(bad), n_body, failed
+
+    table, lines_no = None, None
+    as_found = data  # the bytes the line-by-line reader reads if Arrow cannot
+    if n_body is not None and n_body <= 0:
+        # Nothing under the header (or an empty file): an empty table.
+        table = pa.table({n: pa.array([], pa.large_string()) for n in names})
+    else:
+        table, lines_no, bad, n_body, failed = arrow(data, n_body)
+        if table is None and failed and encoding == "utf-8":
+            # Lines in GB18030 among UTF-8 ones (or bytes neither reads): each such
+            # line transcoded, the lines (and line breaks) left where they are.
+            # If Arrow fails again, the line-by-line reader reads the file as it is.
+            mixed = _utf8_lines(data)
+            if mixed is not None:
+                table, lines_no, bad, n_body, failed = arrow(mixed[0], n_body)
+                if table is not None:
+                    other = mixed[1]
+                    found += f"; {other} line{'s' if other > 1 else ''} in "
+                    found += "GB18030/GBK"
     if table is None:
         frame, bad, other = _read_lines(
-            data.to_pybytes(), encoding, at, delimiter, names
+            as_found.to_pybytes(), encoding, at, delimiter, names
         )
         if other:
             found += f"; {other} line{'s' if other > 1 else ''} in " + (
@@ -396,13 +449,14 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
         lines_no = frame.attrs["lines"]
     else:
         frame = table.to_pandas()
-        first = at + 2  # 1-based file line of the first row under the header
-        lines_no = np.arange(first, n_body + first, dtype=np.int64)
-        if bad:
-            # pyarrow numbers physical lines from 1, the header included.
-            bad = [(int(number), text) for number, text in bad]
-            lines_no = lines_no[~np.isin(lines_no, [b[0] for b in bad])]
-    frame.attrs["lines"] = lines_no
+        if lines_no is None:  # one record per line (else known from the records)
+            first = at + 2  # 1-based file line of the first row under the header
+            lines_no = np.arange(first, n_body + first, dtype=np.int64)
+            if bad:
+                # pyarrow numbers physical lines from 1, the header included.
+                bad = [(int(number), text) for number, text in bad]
+                lines_no = lines_no[~np.isin(lines_no, [b[0] for b in bad])]
+    frame.attrs["lines"] = LineNumbers(lines_no)
     frame.attrs["bad_lines"] = bad
     frame.attrs["encoding"] = found
     frame.attrs["title_lines"] = [
@@ -410,6 +464,194 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
         for i, line in enumerate(lines[:at])
     ]
     return frame
+
+
+def _utf8_lines(data):
+    """(UTF-8 buffer, lines transcoded) of a file whose lines are UTF-8 or GB18030.
+
+    Decoded a megabyte of whole lines at a time; only a block that is not all UTF-8
+    is split into lines, each decoded as UTF-8 first, else as GB18030 (and written
+    back as UTF-8), as :func:`_read_lines` does. Line breaks are ASCII in both
+    encodings, so every line keeps its number. None when a line decodes neither
+    way (the line-by-line reader puts it in the ledger) or no line needed it.
+
+    >>> _utf8_lines(b"a,b\\n" + "微信,1".encode("gbk") + b"\\n")[1]
+    1
+    """
+    import pyarrow as pa
+
+    raw = data.to_pybytes() if isinstance(data, pa.Buffer) else bytes(data)
+    out: list[bytes] = []
+    other, pos, n = 0, 0, len(raw)
+    while pos < n:
+        end = min(n, pos + _CHUNK)
+        if end < n:
+            cut = max(raw.rfind(b"\n", pos, end), raw.rfind(b"\r", pos, end))
+            if cut < pos:  # one line longer than a block: up to its end
+                ends = [
+                    i for i in (raw.find(b"\n", end), raw.find(b"\r", end)) if i >= 0
+                ]
+                cut = min(ends) if ends else n - 1
+            end = cut + 1
+        block = raw[pos:end]
+        pos = end
+        try:
+            block.decode("utf-8")
+            out.append(block)
+            continue
+        except UnicodeDecodeError:
+            pass
+        parts = _LINE_BREAK.split(block)
+        for line, brk in zip(parts[0::2], [*parts[1::2], b""]):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                try:
+                    line = line.decode("gb18030").encode("utf-8")
+                except UnicodeDecodeError:
+                    return None
+                other += 1
+            out.append(line + brk)
+    return (pa.py_buffer(b"".join(out)), other) if other else None
+
+
+def _read_multiline(data, encoding, at, delimiter, names, n_body, has_cr):
+    """(table, file line of each row, bad lines) of a file with quoted line breaks.
+
+    Arrow reads the records under the header with ``newlines_in_values``: a record
+    starts one line after the previous record's last line and spans one line plus
+    the line breaks (``\\r\\n``, ``\\r`` or ``\\n``) inside its cells (a
+    damaged record: inside its text; Arrow numbers records, not lines, from 1).
+    The result is kept only when the records' lines add up to the ``n_body``
+    physical lines counted on the bytes, no row spans more than ``_MAX_SPAN``
+    lines and no damaged record spans more than one (an unclosed quote: the
+    line-by-line reader keeps the lines after it); otherwise ``(None, None, [])``
+    and the line-by-line reader decides each line.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    fail = None, None, []
+    head = data.slice(0, min(data.size, 1 << 20)).to_pybytes()
+    breaks = list(itertools.islice(_LINE_BREAK.finditer(head), at + 1))
+    if len(breaks) <= at:
+        return fail  # a header line longer than the sample: line by line
+    body = data.slice(breaks[at].end())  # the records under the header
+    bad: list = []
+
+    def damaged(row):
+        bad.append((row.number, row.text))
+        return "skip"
+
+    def read(use_threads: bool):
+        bad.clear()
+        return pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(
+                encoding="utf8" if encoding == "utf-8" else encoding,
+                use_threads=use_threads,
+                column_names=names,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=True,
+                invalid_row_handler=damaged,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.large_string() for n in names},
+                strings_can_be_null=False,
+            ),
+        )
+
+    try:
+        table = read(use_threads=True)
+        if bad and any(number is None for number, _ in bad):
+            table = read(use_threads=False)  # record numbers only on one thread
+    except (pa.ArrowException, UnicodeError):
+        return fail
+    spans = np.ones(table.num_rows, dtype=np.int64)
+    for col in table.columns:
+        spans += _breaks(col, has_cr)
+    n_records = table.num_rows + len(bad)
+    where = np.array([number for number, _ in bad], dtype=np.int64) - 1
+    texts = [text for _, text in bad]
+    bad_spans = np.array([len(_TEXT_BREAK.findall(t)) + 1 for t in texts], np.int64)
+    if (
+        (len(spans) and spans.max() > _MAX_SPAN)
+        or (len(bad_spans) and bad_spans.max() > 1)
+        or len(np.unique(where)) != len(where)
+        or (len(where) and (where.min() < 0 or where.max() >= n_records))
+    ):
+        return fail
+    is_bad = np.zeros(n_records, dtype=bool)
+    is_bad[where] = True
+    all_spans = np.ones(n_records, dtype=np.int64)  # damaged records: one line
+    all_spans[~is_bad] = spans
+    if int(all_spans.sum()) != n_body:
+        return fail
+    starts = at + 2 + np.cumsum(all_spans) - all_spans
+    bad_lines = [(int(starts[w]), t) for w, t in zip(where, texts)]
+    return table, starts[~is_bad], bad_lines
+
+
+def _breaks(column, has_cr: bool) -> np.ndarray:
+    """Line breaks (``\\r\\n``, ``\\r``, ``\\n``) in each cell of a string column.
+
+    A chunk whose bytes hold no line break counts zero for each cell (a byte scan);
+    Arrow's substring count runs only on the few chunks that hold one.
+
+    >>> import pyarrow as pa
+    >>> _breaks(pa.chunked_array([["a", "b\\r\\nc\\rd"], ["e\\n"]]), True).tolist()
+    [0, 2, 1]
+    """
+    import pyarrow.compute as pc
+
+    out = []
+    for chunk in column.chunks:
+        data = chunk.buffers()[2]
+        a = np.frombuffer(data, np.uint8) if data is not None else np.empty(0, np.uint8)
+        n = np.zeros(len(chunk), dtype=np.int64)
+        if np.count_nonzero(a == 10) or (has_cr and np.count_nonzero(a == 13)):
+            n += pc.count_substring(chunk, "\n").to_numpy(zero_copy_only=False)
+            if has_cr:
+                n += pc.count_substring(chunk, "\r").to_numpy(zero_copy_only=False)
+                n -= pc.count_substring(chunk, "\r\n").to_numpy(zero_copy_only=False)
+        out.append(n)
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+class LineNumbers:
+    """File line of each row (``attrs["lines"]``), read as an array, copied as itself.
+
+    pandas deep-copies ``attrs`` into every frame or column derived from a frame: a
+    row-sized array of line numbers was copied at each step between the reader and
+    the ledger. The numbers never change, so a copy is the same object;
+    ``np.asarray`` gives the array.
+
+    >>> lines = LineNumbers(np.array([2, 3, 5]))
+    >>> import copy
+    >>> copy.deepcopy(lines) is lines, np.asarray(lines).tolist(), len(lines)
+    (True, [2, 3, 5], 3)
+    """
+
+    def __init__(self, lines: np.ndarray):
+        self.lines = lines
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __iter__(self):
+        return iter(self.lines)
+
+    def __getitem__(self, key):
+        return self.lines[key]
+
+    def __array__(self, dtype=None, copy=None):
+        return self.lines if dtype is None else self.lines.astype(dtype)
+
+    def __deepcopy__(self, memo):
+        return self
 
 
 def _decode_line(raw: bytes, encoding: str) -> str:
@@ -491,6 +733,8 @@ def _read_lines(data: bytes, encoding: str, at: int, delimiter: str, names):
                     # A quote left open: this line alone is the damaged row.
                     fields = _split(line.rstrip("\r\n"), delimiter)
                     j = i + 1
+            if fields == [""] and width > 1:
+                fields = [""] * width  # a blank line: an empty row, as Arrow reads it
             if len(fields) == width:
                 rows.append(fields)
                 row_lines.append(i + 1)
@@ -503,7 +747,7 @@ def _read_lines(data: bytes, encoding: str, at: int, delimiter: str, names):
 
     columns = list(zip(*rows)) if rows else [()] * width
     frame = pa.table(
-        {n: pa.array(c, pa.string()) for n, c in zip(names, columns)}
+        {n: pa.array(c, pa.large_string()) for n, c in zip(names, columns)}
     ).to_pandas()
     frame.attrs["lines"] = np.asarray(row_lines, dtype=np.int64)
     return frame, bad, other

@@ -642,3 +642,33 @@ def test_reorder_pieces_equals_take(scattered):
     got = _reorder(table, order)
     assert got.equals(table.take(pa.array(order)))
     assert got.column("row").to_numpy().tolist() == list(range(n))
+
+
+def test_first_day_is_the_rule_of_build_features_and_dask():
+    # One rule (payseg.features.first_day) behind build_features' coverage range
+    # and the dask back-end's data-wide as_of check; reference by plain pandas.
+    from payseg.features._block import Context
+    from payseg.scale._dask import _first_ns
+
+    data = payseg.synth.generate(200, seed=3, months=6, start="2024-01")
+    bills = data.bills.copy()
+    # bills without an issue date count from their period's first day; make one
+    # the earliest row of all
+    bills.loc[bills.index[:5], "issued_on"] = pd.NaT
+    bills.loc[bills.index[0], "period"] = pd.Period("2023-07", freq="M")
+    data = payseg.PaymentData(payments=data.payments, bills=bills)
+    issue = bills["issued_on"].fillna(bills["period"].dt.to_timestamp())
+    ref = min(data.payments["paid_at"].min(), issue.min()).normalize()
+    assert ref == pd.Timestamp("2023-07-01")
+    assert payseg.features.first_day(data) == ref
+    assert Context(data).date_range()[0] == ref
+    assert _first_ns(data.payments, data.bills) == ref.value
+    # payments only; nothing dated
+    pay_only = payseg.PaymentData(payments=data.payments)
+    assert (
+        payseg.features.first_day(pay_only)
+        == data.payments["paid_at"].min().normalize()
+    )
+    undated = data.payments.assign(paid_at=pd.NaT)
+    assert pd.isna(payseg.features.first_day(payseg.PaymentData(payments=undated)))
+    assert _first_ns(undated, data.bills.iloc[:0]) is None

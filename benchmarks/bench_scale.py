@@ -104,6 +104,7 @@ class TreeRSS:
     def __init__(self, interval=0.2):
         self.interval = interval
         self.peak = 0
+        self.child_cpu: dict[int, float] = {}  # pid -> last CPU seconds seen
         self._stop = threading.Event()
 
     def _sample(self):
@@ -115,6 +116,9 @@ class TreeRSS:
             for p in [me, *me.children(recursive=True)]:
                 try:
                     total += p.memory_info().rss
+                    if p.pid != me.pid:
+                        cpu = p.cpu_times()
+                        self.child_cpu[p.pid] = cpu.user + cpu.system
                 except psutil.Error:
                     pass
             self.peak = max(self.peak, total)
@@ -135,6 +139,16 @@ def _maxrss_gb() -> float:
 
 
 # ------------------------------------------------------------------------ labels
+
+
+def _cpu_seconds(tree: TreeRSS) -> float:
+    """User + system CPU seconds of this process and of every process below it
+    (the worker processes of ``n_jobs``, last sampled by ``tree``): on a shared
+    machine a steadier figure than the wall time."""
+    import resource
+
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return me.ru_utime + me.ru_stime + sum(tree.child_cpu.values())
 
 
 def _labels_out_of_core(features, labels, sample_X, sample_labels, out: Path) -> dict:
@@ -246,6 +260,7 @@ def run_out_of_core(data_dir: Path, work: Path, args) -> dict:
     return {
         "times": times,
         "total": t3 - t0,
+        "cpu_seconds": _cpu_seconds(tree),
         "n_customers": n,
         "n_buckets": len(features),
         "peak_rss_gb": _maxrss_gb(),
@@ -355,7 +370,14 @@ def _spawn(size: int, mode: str, argv: list[str], source: str | None = None) -> 
 def _line(r: dict) -> str:
     stages = ", ".join(f"{k} {v:.0f} s" for k, v in r["times"].items())
     return (
-        f"{r['size']:>11,} {r['mode']:>5}: {r['total']:8.1f} s ({stages}); peak "
+        f"{r['size']:>11,} {r['mode']:>5}: {r['total']:8.1f} s ({stages}); "
+        + (
+            f"{r['n_buckets']} buckets, n_jobs {r['n_jobs']}; "
+            if "n_jobs" in r and "n_buckets" in r
+            else ""
+        )
+        + (f"CPU {r['cpu_seconds']:.0f} s; " if "cpu_seconds" in r else "")
+        + f"peak "
         f"RSS {r['peak_rss_gb']:.2f} GiB, process tree {r['peak_tree_gb']:.2f} GiB"
     )
 
@@ -378,7 +400,12 @@ def _print_ratio(results: list[dict], size: int) -> None:
     print(
         f"{size:>11,} current/baseline: total {new['total'] / base['total']:.2f} "
         f"({', '.join(parts)}); peak RSS {base['peak_tree_gb']:.2f} -> "
-        f"{new['peak_tree_gb']:.2f} GiB",
+        f"{new['peak_tree_gb']:.2f} GiB"
+        + (
+            f"; CPU {new['cpu_seconds'] / base['cpu_seconds']:.2f}"
+            if base.get("cpu_seconds") and new.get("cpu_seconds")
+            else ""
+        ),
         flush=True,
     )
 
@@ -456,7 +483,19 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--dask-worker-memory", default="6GiB")
     parser.add_argument("--memory-limit", default="2GB")
-    parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=2,
+        help="processes for the load and features stages (default 2: both cores; "
+        "buckets are sized to memory-limit / n-jobs)",
+    )
+    parser.add_argument(
+        "--base-n-jobs",
+        type=int,
+        default=None,
+        help="--n-jobs of the --baseline run (default: the same)",
+    )
     parser.add_argument("--sample-size", type=int, default=200_000)
     parser.add_argument("--k", type=int, default=8, help="segments")
     parser.add_argument("--chunk", type=int, default=CHUNK)
@@ -530,9 +569,12 @@ def main(argv=None) -> None:
             + (["dask"] if size in dask_sizes else [])
         )
         for mode in modes:
-            r = _spawn(
-                size, mode, passthrough, args.baseline if mode == "base" else None
-            )
+            argv = passthrough
+            if mode == "base" and args.base_n_jobs is not None:
+                i = argv.index("--n-jobs")
+                argv = [*argv[: i + 1], str(args.base_n_jobs), *argv[i + 2 :]]
+            r = _spawn(size, mode, argv, args.baseline if mode == "base" else None)
+            r["n_jobs"] = int(argv[argv.index("--n-jobs") + 1])
             r.update(
                 size=size,
                 mode=mode,

@@ -9,8 +9,12 @@ customers each, with :func:`bench_scale.generate_parquet`), partitions them into
 ``--buckets`` buckets once, then in fresh processes runs ``load_bucket`` on every
 bucket twice, in the same run:
 
-  before  each piece read with ``pq.read_table`` and its headers mapped again
-  after   the current code (``ParquetFile.read``, headers mapped once per file)
+  before  the headers of each piece mapped again
+  after   the current code (headers mapped once per input file and process)
+
+(Pieces are now record batches of one Arrow IPC file per input file, see
+``_partition.partition_file``; the ``pq.read_table`` patch of the first version of
+this script no longer applies.)
 
 and prints seconds and the ratio after/before; the outputs are checked to be equal.
 With ``--repeat r`` the pair runs r times in alternating order (before/after, then
@@ -33,12 +37,10 @@ HERE = Path(__file__).resolve().parent
 _CHILD = r"""
 import json, shutil, sys, time
 from pathlib import Path
-import pyarrow.parquet as pq
 from payseg.scale import _partition, _stages
 work, mode, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 names = json.loads((work / "names.json").read_text())
 if mode == "before":
-    _partition._read_piece = pq.read_table
     _stages._canonical_names = lambda names, kind, columns, source: (
         _partition.mapped_names(list(names), kind, dict(columns) or None, source))
 shutil.rmtree(work / "canon", ignore_errors=True)

@@ -68,6 +68,50 @@ def test_two_processes_same_result(data, tmp_path):
     pd.testing.assert_frame_equal(X, payseg.build_features(_load(paths)), **TOL)
 
 
+def test_split_in_small_blocks_keeps_file_order_and_ledger(tmp_path, monkeypatch):
+    # Input files split in blocks of 50 rows (each block one record batch per
+    # bucket), Parquet row groups of 37 rows with their own channel dictionaries,
+    # defects in the files: same features and ledger (file lines) as in memory.
+    from payseg.scale import _partition
+
+    monkeypatch.setattr(_partition, "SPLIT_ROWS", 50)
+    data = payseg.synth.generate(120, seed=7, months=4)
+    payseg.synth.write(data, tmp_path, format="parquet", defects=0.05, seed=3)
+    files = [tmp_path / f"{k}.parquet" for k in ("payments", "bills", "customers")]
+    pay = pd.read_parquet(files[0])
+    pay.to_parquet(files[0], row_group_size=37)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref_data = payseg.load(*files)
+        ref = payseg.build_features(ref_data)
+        table = build_features_out_of_core(
+            *files, n_buckets=3, out=tmp_path / "w", progress=False
+        )
+    assert len(ref_data.rejected) > 0
+    pd.testing.assert_frame_equal(table.to_pandas(), ref, **TOL)
+    pd.testing.assert_frame_equal(table.rejected, ref_data.rejected)
+    assert table.counts == ref_data.counts
+
+
+def test_memory_limit_is_shared_by_the_jobs(data, tmp_path):
+    # memory_limit bounds the whole run: two processes get buckets half the size
+    # (600 bytes per payment or bill row, each process holds one bucket).
+    paths = _write_split(data, tmp_path)
+    rows = len(data.payments) + len(data.bills)
+    limit = rows * 600 // 3 + 1  # 3 buckets for one process
+    ref = payseg.build_features(_load(paths))
+    for n_jobs, expected in ((1, 3), (2, 6)):
+        table = build_features_out_of_core(
+            *paths,
+            memory_limit=limit,
+            n_jobs=n_jobs,
+            out=tmp_path / f"w{n_jobs}",
+            progress=False,
+        )
+        assert len(table) == expected
+        pd.testing.assert_frame_equal(table.to_pandas(), ref, **TOL)
+
+
 def test_tiny_memory_budget_forces_buckets(data, tmp_path):
     paths = _write_split(data, tmp_path)
     table = build_features_out_of_core(
@@ -619,26 +663,31 @@ def test_as_of_checked_on_the_whole_data_not_per_bucket(tmp_path):
         )
 
 
-@pytest.mark.parametrize("scattered", [False, True])
-def test_reorder_pieces_equals_take(scattered):
-    # File order restored from DuckDB's interleaved blocks by slices (or one gather
-    # when the rows are scattered) equals the plain gather.
-    import pyarrow as pa
+def test_first_day_is_the_rule_of_build_features_and_dask():
+    # One rule (payseg.features.first_day) behind build_features' coverage range
+    # and the dask back-end's data-wide as_of check; reference by plain pandas.
+    from payseg.features._block import Context
+    from payseg.scale._dask import _first_ns
 
-    from payseg.scale._partition import _reorder
-
-    rng = np.random.default_rng(0)
-    n = 50_000
-    if scattered:
-        stored = rng.permutation(n)
-    else:  # blocks of consecutive rows, stored out of order
-        cuts = np.sort(rng.choice(np.arange(1, n), 30, replace=False))
-        blocks = np.split(np.arange(n), cuts)
-        stored = np.concatenate([blocks[i] for i in rng.permutation(len(blocks))])
-    table = pa.table(
-        {"row": stored, "id": pa.array([f"c{r}" for r in stored]), "x": stored * 0.5}
+    data = payseg.synth.generate(200, seed=3, months=6, start="2024-01")
+    bills = data.bills.copy()
+    # bills without an issue date count from their period's first day; make one
+    # the earliest row of all
+    bills.loc[bills.index[:5], "issued_on"] = pd.NaT
+    bills.loc[bills.index[0], "period"] = pd.Period("2023-07", freq="M")
+    data = payseg.PaymentData(payments=data.payments, bills=bills)
+    issue = bills["issued_on"].fillna(bills["period"].dt.to_timestamp())
+    ref = min(data.payments["paid_at"].min(), issue.min()).normalize()
+    assert ref == pd.Timestamp("2023-07-01")
+    assert payseg.features.first_day(data) == ref
+    assert Context(data).date_range()[0] == ref
+    assert _first_ns(data.payments, data.bills) == ref.value
+    # payments only; nothing dated
+    pay_only = payseg.PaymentData(payments=data.payments)
+    assert (
+        payseg.features.first_day(pay_only)
+        == data.payments["paid_at"].min().normalize()
     )
-    order = np.argsort(stored, kind="stable")
-    got = _reorder(table, order)
-    assert got.equals(table.take(pa.array(order)))
-    assert got.column("row").to_numpy().tolist() == list(range(n))
+    undated = data.payments.assign(paid_at=pd.NaT)
+    assert pd.isna(payseg.features.first_day(payseg.PaymentData(payments=undated)))
+    assert _first_ns(undated, data.bills.iloc[:0]) is None

@@ -1,6 +1,6 @@
 """Per-customer payment-behaviour features (timing, channel, value, arrears, ...)."""
 
-from ._as_of import default_as_of
+from ._as_of import default_as_of, first_day
 from ._build import (
     # For the out-of-core back-ends (a data-wide as_of check); not in __all__.
     as_of_coverage_note as as_of_coverage_note,
@@ -21,6 +21,7 @@ __all__ = [
     "default_as_of",
     "dominant_channel",
     "feature_names",
+    "first_day",
     "fill_missing",
     "has_data",
     "inferred_bills",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._arrays import NS_PER_DAY, PERIOD_NAT, ns_view, zero_cents
+from ._arrays import NS_PER_DAY, PERIOD_NAT, ns_view, period_ordinals, zero_cents
 
 
 def latest_ns(pay_ns: np.ndarray, issue_ns: np.ndarray, bill_usable) -> int | None:
@@ -181,3 +181,88 @@ def default_as_of(data) -> pd.Timestamp:
     if ns is None:
         return pd.NaT
     return pd.Timestamp(ns // NS_PER_DAY * NS_PER_DAY)
+
+
+def dated_range(
+    pay_ns: np.ndarray, issue_ns: np.ndarray, bill_periods: np.ndarray
+) -> tuple[int, int] | None:
+    """Midnights (ns) of the first and the last dated row: payment times, bill issue
+    dates, and the first day of the period for a bill without one; None without any.
+
+    ``pay_ns`` and ``issue_ns`` are int64 ns (NaT as ``PERIOD_NAT``), ``bill_periods``
+    months since 1970-01 (``PERIOD_NAT`` unknown). The one rule behind
+    ``Context.date_range`` and :func:`first_day`.
+    """
+    parts = [pay_ns[pay_ns != PERIOD_NAT]]
+    if len(issue_ns):
+        start = np.where(
+            bill_periods != PERIOD_NAT,
+            bill_periods.astype("datetime64[M]")
+            .astype("datetime64[ns]")
+            .view(np.int64),
+            PERIOD_NAT,
+        )
+        when = np.where(issue_ns != PERIOD_NAT, issue_ns, start)
+        parts.append(when[when != PERIOD_NAT])
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return None
+    lo = min(int(p.min()) for p in parts) // NS_PER_DAY * NS_PER_DAY
+    hi = max(int(p.max()) for p in parts) // NS_PER_DAY * NS_PER_DAY
+    return lo, hi
+
+
+def first_day(data) -> pd.Timestamp:
+    """The day of the first dated payment or bill: the first day of the data.
+
+    Payment times count, and bill issue dates (the first day of the bill's period
+    when it has no issue date). :func:`build_features` refuses an ``as_of`` before
+    this day; the out-of-core back-ends take the minimum over their parts.
+
+    Parameters
+    ----------
+    data : PaymentData
+        Or any object with canonical ``payments`` and ``bills`` DataFrames
+        (``bills`` may be None or empty).
+
+    Returns
+    -------
+    Timestamp
+        Midnight of that day; NaT when no row is dated.
+
+    Examples
+    --------
+    >>> import pandas as pd, payseg
+    >>> pay = pd.DataFrame({
+    ...     "customer_id": pd.Series(["a"], dtype="str"),
+    ...     "paid_at": pd.to_datetime(["2024-03-05 18:30"]),
+    ...     "amount": [100.0]})
+    >>> bills = pd.DataFrame({
+    ...     "customer_id": pd.Series(["a", "b"], dtype="str"),
+    ...     "period": pd.PeriodIndex(["2024-02", "2024-02"], freq="M"),
+    ...     "issued_on": pd.to_datetime(["2024-03-02", None]),
+    ...     "amount_due": [95.0, 80.0]})
+    >>> data = payseg.PaymentData(payments=pay, bills=bills)
+    >>> payseg.features.first_day(data)  # b's bill has no issue date: 1 February
+    Timestamp('2024-02-01 00:00:00')
+    >>> payseg.features.first_day(payseg.PaymentData(payments=pay))
+    Timestamp('2024-03-05 00:00:00')
+    """
+    pay, bills = data.payments, getattr(data, "bills", None)
+    none = np.zeros(0, np.int64)
+    pay_ns = ns_view(pay["paid_at"]) if pay is not None and len(pay) else none
+    issue_ns, periods = none, none
+    if bills is not None and len(bills):
+        n = len(bills)
+        issue_ns = (
+            ns_view(bills["issued_on"])
+            if "issued_on" in bills
+            else np.full(n, PERIOD_NAT, np.int64)
+        )
+        periods = (
+            period_ordinals(bills["period"])
+            if "period" in bills
+            else np.full(n, PERIOD_NAT, np.int64)
+        )
+    span = dated_range(pay_ns, issue_ns, periods)
+    return pd.NaT if span is None else pd.Timestamp(span[0])

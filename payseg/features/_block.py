@@ -31,7 +31,7 @@ from ._arrays import (
     period_ordinals,
     zero_cents,
 )
-from ._as_of import robust_latest
+from ._as_of import dated_range, robust_latest
 from ._grouping import customer_index, lex_order, segment_bounds, stable_order
 from ._match import Matching, match_payments
 from ._reduce import seg_count, seg_sum, zero_unless
@@ -237,23 +237,13 @@ class Context:
     def date_range(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         """Days of the first and the last dated row: payment times, bill issue
         dates (the period's first day for a bill without one); None without any."""
-        parts = [self._ns[self._ns != PERIOD_NAT]]
-        if self.has_bills:
-            start = np.where(
-                self._b_period != PERIOD_NAT,
-                self._b_period.astype("datetime64[M]")
-                .astype("datetime64[ns]")
-                .view(np.int64),
-                PERIOD_NAT,
-            )
-            when = np.where(self._b_issue != PERIOD_NAT, self._b_issue, start)
-            parts.append(when[when != PERIOD_NAT])
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return None
-        lo = min(int(p.min()) for p in parts) // NS_PER_DAY * NS_PER_DAY
-        hi = max(int(p.max()) for p in parts) // NS_PER_DAY * NS_PER_DAY
-        return pd.Timestamp(lo), pd.Timestamp(hi)
+        none = np.zeros(0, np.int64)
+        span = dated_range(
+            self._ns,
+            self._b_issue if self.has_bills else none,
+            self._b_period if self.has_bills else none,
+        )
+        return None if span is None else (pd.Timestamp(span[0]), pd.Timestamp(span[1]))
 
     def note(self, text: str) -> None:
         """Record a data-health note and warn with it (UserWarning)."""

@@ -9,12 +9,14 @@ path does (``_conform``). Results equal the pandas path.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 
 from .._sklearn_compat import InvalidParameterError
 from ..data import PaymentData
-from ..features import build_features, check_families
+from ..features import build_features, check_families, first_day
 from . import _conform
 from ._sampling import sample_mask
 from ._segment import predict_bucket
@@ -116,20 +118,10 @@ def _partition_stats(pay: pd.DataFrame | None, bills: pd.DataFrame | None) -> di
 
 
 def _first_ns(pay: pd.DataFrame, bills: pd.DataFrame) -> int | None:
-    """First dated row of a partition (payment time; bill issue date, else the
-    period's first day), the data-wide check of a given ``as_of``."""
-    firsts = [pay["paid_at"].min()] if len(pay) else []
-    if len(bills):
-        when = (
-            bills["issued_on"]
-            if "issued_on" in bills
-            else pd.Series(pd.NaT, index=bills.index)
-        )
-        if "period" in bills:
-            when = when.fillna(bills["period"].dt.to_timestamp())
-        firsts.append(when.min())
-    firsts = [f for f in firsts if pd.notna(f)]
-    return int(min(firsts).value) if firsts else None
+    """First dated day of a partition (:func:`payseg.features.first_day`, the rule
+    of ``build_features``), for the data-wide check of a given ``as_of``."""
+    day = first_day(SimpleNamespace(payments=pay, bills=bills))
+    return None if pd.isna(day) else int(day.value)
 
 
 def _features_part(pay, bills, cust, params) -> pd.DataFrame:

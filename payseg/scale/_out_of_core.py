@@ -166,7 +166,9 @@ def prepare(
     sources = _resolve_sources(payments, bills, customers)
     if n_buckets == "auto":
         n_rows = _partition.count_rows(sources["payments"] + sources.get("bills", []))
-        n_buckets = _partition.auto_buckets(n_rows, limit)
+        # memory_limit is the budget of the whole run: with n_jobs processes at
+        # once, each bucket gets its share.
+        n_buckets = _partition.auto_buckets(n_rows, limit // max(1, int(n_jobs)))
     elif (
         isinstance(n_buckets, bool)
         or not isinstance(n_buckets, (int, np.integer))
@@ -296,8 +298,9 @@ def build_features_out_of_core(
         As in :func:`payseg.build_features`; ``"median"`` is not supported here (it
         needs every customer at once).
     memory_limit : str or int, default "2GB"
-        Memory budget: DuckDB's limit while bucketing, and the size of one bucket in
-        memory when ``n_buckets="auto"``.
+        Memory budget of the run: DuckDB's limit while bucketing and, when
+        ``n_buckets="auto"``, the memory of the ``n_jobs`` buckets processed at once
+        (each bucket is sized to ``memory_limit / n_jobs``).
     n_buckets : int or "auto", default "auto"
         Number of customer buckets.
     out : str or path, optional
@@ -310,7 +313,9 @@ def build_features_out_of_core(
     drop_duplicates : bool, default True
         As in :func:`payseg.load`.
     n_jobs : int, default 1
-        Buckets processed in parallel (each process needs one bucket's memory).
+        Buckets loaded and featurised in parallel processes. With
+        ``n_buckets="auto"`` the buckets are made ``n_jobs`` times smaller, so the
+        run stays within ``memory_limit``.
     threads : int, optional
         DuckDB threads (default: all cores).
     progress : bool, default True

@@ -101,8 +101,10 @@ def _clean_bucket(
 
     kw = {} if kind == "customers" else {"drop_duplicates": drop_duplicates}
     groups: dict = {}  # schema -> ([tables], [file numbers], [lines])
-    for file_index, pieces in bucket_pieces(parts_dir, kind, bucket):
-        table, rows = read_pieces(pieces, arrow=True)
+    for file_index, path in bucket_pieces(parts_dir, kind, bucket):
+        table, rows = read_pieces(path, bucket, arrow=True)
+        if table is None:
+            continue
         table = table.rename_columns(
             list(
                 _canonical_names(

@@ -1126,7 +1126,9 @@ def _grid_frame(grid: list[list[str]], keys) -> pd.DataFrame:
         body = grid[at + 1 :]
         frame = pd.DataFrame(body, columns=names, dtype=object)
         frame = frame.fillna("").astype("str")
-    frame.attrs["lines"] = Lines(np.arange(at + 2, at + 2 + len(body), dtype=np.int64))
+    frame.attrs["lines"] = LineNumbers(
+        np.arange(at + 2, at + 2 + len(body), dtype=np.int64)
+    )
     frame.attrs["bad_lines"] = []
     # (line, column position, reason, value) of cells that are not what they read.
     frame.attrs["cell_flags"] = [(r + 1, c, why, v) for r, c, why, v in flags if r > at]
@@ -1268,31 +1270,6 @@ def _small_dictionaries(source) -> list[str]:
     return out
 
 
-class Lines:
-    """File line of each row, as ``attrs["lines"]`` for the loader's ledger.
-
-    pandas deep-copies ``attrs`` into every frame or column derived from a frame:
-    between the read and the ledger a row-sized array was copied at each step (at
-    24M payments, 192 MB and a tenth of a second a copy). This wrapper reads as the
-    array (``np.asarray``) but copies as itself: the lines never change.
-    """
-
-    def __init__(self, lines: np.ndarray):
-        self.lines = lines
-
-    def __len__(self) -> int:
-        return len(self.lines)
-
-    def __getitem__(self, key):
-        return self.lines[key]
-
-    def __array__(self, dtype=None, copy=None):
-        return self.lines if dtype is None else self.lines.astype(dtype)
-
-    def __deepcopy__(self, memo):
-        return self
-
-
 def release_memory() -> None:
     """Give the memory Arrow freed back to the system.
 
@@ -1339,7 +1316,7 @@ def read_table(path, keys=None) -> pd.DataFrame:
         return read_csv(path, keys)  # tab-separated text saved as .xls
     else:
         return read_csv(path, keys)
-    frame.attrs["lines"] = Lines(np.arange(2, len(frame) + 2, dtype=np.int64))
+    frame.attrs["lines"] = LineNumbers(np.arange(2, len(frame) + 2, dtype=np.int64))
     frame.attrs["bad_lines"] = []
     frame.attrs["title_lines"] = []
     return frame

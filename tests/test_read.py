@@ -377,9 +377,9 @@ def test_line_numbers_are_not_copied_with_the_frame():
 
     import numpy as np
 
-    from payseg._read import Lines
+    from payseg._read import LineNumbers
 
-    lines = Lines(np.arange(2, 12))
+    lines = LineNumbers(np.arange(2, 12))
     assert copy.deepcopy(lines) is lines
     assert np.asarray(lines).tolist() == list(range(2, 12))
     assert lines[3] == 5 and len(lines) == 10

@@ -23,6 +23,7 @@ import pandas as pd
 
 from .. import channels
 from .._clean import clean_bills, clean_customers, clean_payments
+from .._read import LineNumbers
 from .._schema import KINDS, empty, empty_rejected
 from ..data import PaymentData
 from ..features import build_features
@@ -44,27 +45,6 @@ _CLEANERS = {
     "bills": clean_bills,
     "customers": clean_customers,
 }
-
-
-class _Lines:
-    """File line of each row, as ``attrs["lines"]`` for the loader's ledger.
-
-    pandas deep-copies ``attrs`` on every operation; a million-row array copied a
-    hundred times per bucket cost a tenth of the load time. This wrapper reads as the
-    array (``np.asarray``) but copies as itself: the lines never change.
-    """
-
-    def __init__(self, lines: np.ndarray):
-        self.lines = lines
-
-    def __len__(self) -> int:
-        return len(self.lines)
-
-    def __array__(self, dtype=None, copy=None):
-        return self.lines if dtype is None else self.lines.astype(dtype)
-
-    def __deepcopy__(self, memo):
-        return self
 
 
 @functools.lru_cache(maxsize=4096)
@@ -123,7 +103,7 @@ def _clean_bucket(
     for tables, files, lines in groups.values():
         raw = pa.concat_tables(tables).to_pandas()
         files, lines = np.concatenate(files), np.concatenate(lines)
-        raw.attrs["lines"] = _Lines(lines)
+        raw.attrs["lines"] = LineNumbers(lines)
         raw.attrs["bad_lines"] = []
         kept, bad = _CLEANERS[kind](raw, source=names, offset=2, files=files, **kw)
         frames.append(kept)

@@ -691,3 +691,74 @@ def test_first_day_is_the_rule_of_build_features_and_dask():
     undated = data.payments.assign(paid_at=pd.NaT)
     assert pd.isna(payseg.features.first_day(payseg.PaymentData(payments=undated)))
     assert _first_ns(undated, data.bills.iloc[:0]) is None
+
+
+def test_partition_in_threads_writes_the_same_pieces(data, tmp_path, monkeypatch):
+    # n_jobs files are split at once (threads, one DuckDB cursor each): every
+    # bucket's rows of every file are the same as split one file at a time.
+    from payseg.scale import _partition
+    from payseg.scale._workdir import claim_dir
+
+    monkeypatch.setattr(_partition, "SPLIT_ROWS", 97)  # several blocks per file
+    pay = data.payments
+    cuts = np.linspace(0, len(pay), 6).astype(int)
+    paths = []
+    for i, (lo, hi) in enumerate(zip(cuts[:-1], cuts[1:])):
+        paths.append(tmp_path / f"p{i}.parquet")
+        pay.iloc[lo:hi].to_parquet(paths[-1])
+    got = {}
+    for n_jobs in (1, 2):
+        out = claim_dir(tmp_path / f"work{n_jobs}") / "parts"  # payseg's folder
+        _partition.partition(
+            {"payments": paths},
+            out,
+            4,
+            memory_limit=2**30,
+            progress=False,
+            n_jobs=n_jobs,
+        )
+        got[n_jobs] = {
+            (i, b): _partition.read_pieces(
+                out / "payments" / f"file_{i:05d}" / _partition.PIECES, b
+            )
+            for i in range(len(paths))
+            for b in range(4)
+        }
+    assert sum(len(rows) for _, rows in got[1].values()) == len(pay)
+    for key, (frame, rows) in got[1].items():
+        np.testing.assert_array_equal(got[2][key][1], rows)
+        if frame is None:
+            assert got[2][key][0] is None
+        else:
+            pd.testing.assert_frame_equal(got[2][key][0], frame)
+
+
+def test_customers_without_features_warned_once_for_all_buckets(data, tmp_path):
+    # Customers without a usable feature value sit in several buckets; the segment
+    # stage gives one NoFeatureWarning with their total, not one per bucket.
+    from payseg.cluster import NoFeatureWarning
+
+    paths = _write_split(data, tmp_path)
+    X = build_features_out_of_core(
+        *paths, n_buckets=4, out=tmp_path / "w", progress=False
+    )
+    for i in (0, 2):  # three empty customers in each of two buckets
+        frame = X.read(i)
+        num = frame.select_dtypes("number").columns
+        frame.loc[frame.index[:3], num] = np.nan
+        frame.to_parquet(X.paths[i])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, labels = segment_out_of_core(
+            X, payseg.Segmenter(n_clusters=3, random_state=0), progress=False
+        )
+    mine = [
+        w.message
+        for w in caught
+        if isinstance(w.message, NoFeatureWarning)
+        and str(w.message).startswith("segment_out_of_core")
+    ]
+    per_bucket = [w for w in caught if str(w.message).startswith("Segmenter.predict")]
+    assert len(mine) == 1 and not per_bucket
+    assert mine[0].n_empty == 6
+    assert (labels.to_pandas()["segment"] == -1).sum() == 6

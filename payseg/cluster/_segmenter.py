@@ -41,7 +41,14 @@ class NoStructureWarning(UserWarning):
 
 
 class NoFeatureWarning(UserWarning):
-    """Rows of X without any usable feature value were labelled :data:`NOISE`."""
+    """Rows of X without any usable feature value were labelled :data:`NOISE`.
+
+    ``n_empty`` and ``n_rows`` give the counts (out of core, the buckets' warnings
+    are summed into one).
+    """
+
+    n_empty: int = 0
+    n_rows: int = 0
 
 
 def _no_value_rows(arr: np.ndarray, step: str, stacklevel: int) -> np.ndarray:
@@ -53,14 +60,14 @@ def _no_value_rows(arr: np.ndarray, step: str, stacklevel: int) -> np.ndarray:
             "fit": f"left out of the fit and labelled {NOISE} (no segment)",
             "predict": f"labelled {NOISE} (no segment)",
         }.get(step, "given a row of NaN (no segment)")
-        warnings.warn(
+        warning = NoFeatureWarning(
             f"Segmenter.{step}: {n:,} of {len(arr):,} rows have no usable feature "
             f"value (every used column is NaN: customers without payments or bills "
             f"up to as_of?); they are {doing}, not assigned. "
-            "Check their payments and bills, or leave them out of X.",
-            NoFeatureWarning,
-            stacklevel=stacklevel,
+            "Check their payments and bills, or leave them out of X."
         )
+        warning.n_empty, warning.n_rows = n, len(arr)
+        warnings.warn(warning, stacklevel=stacklevel)
     return empty
 
 

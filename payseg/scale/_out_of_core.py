@@ -210,6 +210,7 @@ def prepare(
                 threads=threads,
                 progress=progress,
                 fingerprints=inputs,
+                n_jobs=n_jobs,
             )
             changed = _partition.changed_while_read(inputs)
             if changed:

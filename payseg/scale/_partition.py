@@ -374,12 +374,17 @@ def partition(
     threads: int | None = None,
     progress: bool = True,
     fingerprints: Mapping[str, list] | None = None,
+    n_jobs: int = 1,
 ) -> None:
     """Bucket every file of ``sources`` ({kind: paths}) under ``directory``.
 
     A manifest records the inputs (``fingerprints``, computed here when not given)
     and the bucket count; a rerun on the same inputs skips the files already
-    bucketed, a rerun on other inputs or another bucket count starts over.
+    bucketed, a rerun on other inputs or another bucket count starts over. With
+    ``n_jobs`` > 1, that many files are split at once in threads (Parquet decoding,
+    DuckDB's hash, the sort and the IPC writes release the GIL), each with its own
+    DuckDB cursor; every file is written to its own folder, so the result does not
+    depend on the order.
     """
     from tqdm.auto import tqdm
 
@@ -411,14 +416,32 @@ def partition(
     temp = directory / "duckdb_tmp"
     temp.mkdir(exist_ok=True)
     con = _connect(memory_limit, threads, temp)
+
+    def split(task) -> None:
+        kind, i, path = task
+        dest = directory / kind / f"file_{i:05d}"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        cur = con.cursor()  # a connection of its own: registered ids do not clash
+        try:
+            partition_file(cur, path, i, kind, dest, n_buckets, columns)
+        finally:
+            cur.close()
+
+    bar = tqdm(total=len(todo), desc="partition", unit="file", disable=not progress)
     try:
-        for kind, i, path in tqdm(
-            todo, desc="partition", unit="file", disable=not progress
-        ):
-            dest = directory / kind / f"file_{i:05d}"
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            partition_file(con, path, i, kind, dest, n_buckets, columns)
+        if n_jobs <= 1 or len(todo) <= 1:
+            for task in todo:
+                split(task)
+                bar.update()
+        else:
+            from concurrent.futures import ThreadPoolExecutor, as_completed
+
+            with ThreadPoolExecutor(min(int(n_jobs), len(todo))) as ex:
+                for fut in as_completed([ex.submit(split, t) for t in todo]):
+                    fut.result()
+                    bar.update()
     finally:
+        bar.close()
         con.close()
         remove_dir(temp)
 

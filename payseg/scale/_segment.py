@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -112,8 +113,28 @@ def segment_out_of_core(
     # Labels of an earlier fit are stale: a folder payseg made is emptied, any other
     # folder with files in it is refused, never deleted.
     ldir = claim_dir(ldir, fresh=True)
+    from ..cluster import NoFeatureWarning
+
+    empty = 0
     for i, path in enumerate(
         tqdm(features.paths, desc="segment", unit="bucket", disable=not progress)
     ):
-        write_parquet(predict_bucket(segmenter, features.read(i)), ldir / path.name)
+        # One warning for the whole run, not one per bucket (277 at 10M customers).
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", NoFeatureWarning)
+            write_parquet(predict_bucket(segmenter, features.read(i)), ldir / path.name)
+        for w in caught:
+            if isinstance(w.message, NoFeatureWarning):
+                empty += w.message.n_empty
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if empty:
+        warning = NoFeatureWarning(
+            f"segment_out_of_core: {empty:,} of {n:,} customers have no usable "
+            "feature value (every used column is NaN: customers without payments "
+            "or bills up to as_of?); they are labelled -1 (no segment), not "
+            "assigned. Check their payments and bills."
+        )
+        warning.n_empty, warning.n_rows = empty, n
+        warnings.warn(warning, stacklevel=2)
     return segmenter, BucketedTable(ldir)

@@ -449,6 +449,10 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
         lines_no = frame.attrs["lines"]
     else:
         frame = table.to_pandas()
+        if encoding == "gb18030":
+            utf8 = _utf8_cells_in_gb18030(frame)
+            if utf8:
+                found += f"; {utf8} line{'s' if utf8 > 1 else ''} in UTF-8"
         if lines_no is None:  # one record per line (else known from the records)
             first = at + 2  # 1-based file line of the first row under the header
             lines_no = np.arange(first, n_body + first, dtype=np.int64)
@@ -464,6 +468,65 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
         for i, line in enumerate(lines[:at])
     ]
     return frame
+
+
+def _utf8_reading(value: str) -> str | None:
+    """The UTF-8 reading of a cell decoded as GB18030, when that is what it was.
+
+    Short GBK text is often valid UTF-8 too (元 is D4 AA), so "it decodes as UTF-8"
+    proves nothing. A cell is taken as UTF-8 only when the UTF-8 reading is plain
+    Chinese (ASCII, CJK ideographs, CJK and full-width punctuation) and the
+    GB18030 reading is not (a character outside GB2312: rare, or private use, as
+    UTF-8 bytes read as GBK give: 微信 -> 寰\ue1bb俊).
+    """
+    try:
+        reading = value.encode("gb18030").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+    if reading == value or not all(
+        ord(c) < 128
+        or 0x4E00 <= ord(c) <= 0x9FFF
+        or 0x3000 <= ord(c) <= 0x303F
+        or 0xFF00 <= ord(c) <= 0xFFEF
+        for c in reading
+    ):
+        return None
+    try:
+        value.encode("gb2312")
+    except UnicodeEncodeError:
+        return reading
+    return None
+
+
+def _utf8_cells_in_gb18030(frame: pd.DataFrame) -> int:
+    """Re-read, in place, the cells of a GB18030 file that were UTF-8; lines changed.
+
+    Arrow decodes the whole file as GB18030, so a UTF-8 line in it would come out as
+    mojibake (a channel rejected as unknown, a region kept garbled). Checked once
+    per distinct non-ASCII value of each column (:func:`_utf8_reading`).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    changed = np.zeros(len(frame), dtype=bool)
+    for name in frame.columns:
+        column = frame[name]
+        arr = pa.array(column.array) if len(column) else None
+        if arr is None:
+            continue
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        wide = pc.invert(pc.fill_null(pc.string_is_ascii(arr), True))
+        if not pc.any(wide).as_py():
+            continue
+        distinct = pc.unique(arr.filter(wide)).to_pylist()
+        fixes = {v: r for v in distinct if (r := _utf8_reading(v)) is not None}
+        if not fixes:
+            continue
+        hit = column.isin(list(fixes)).to_numpy(dtype=bool)
+        frame.loc[hit, name] = column[hit].map(fixes)
+        changed |= hit
+    return int(changed.sum())
 
 
 def _utf8_lines(data):

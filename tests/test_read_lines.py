@@ -313,3 +313,33 @@ def test_arrow_and_the_line_by_line_reader_agree(
         + [b[0] for b in fast.attrs["bad_lines"]]
     )
     assert every == sorted(set(every)) and (not every or every[0] == 2)
+
+
+def test_a_utf8_line_in_a_gb18030_file_is_read_as_utf8(tmp_path):
+    # Arrow decodes the file as GB18030: the UTF-8 line's bytes are valid GB18030
+    # too (微信 -> 寰\ue1bb俊), so without the check its channel would be unknown and
+    # its region garbled. Genuine GBK text with characters outside GB2312 (喆, 堃)
+    # and short GBK text that is valid UTF-8 (元 = D4 AA) stay as they are.
+    head = "户号,缴费时间,缴费渠道,实收金额,供电所\n"
+    gbk = [
+        "1001,2024-01-05 10:00:00,支付宝,80,喆堃所",
+        "1002,2024-01-06 11:00:00,柜台,60,元",
+    ] + [f"{1100 + i},2024-02-0{1 + i % 9} 10:00:00,柜台,5{i},城西" for i in range(40)]
+    utf8 = "1003,2024-01-07 09:00:00,微信,70,城东"
+    assert utf8.encode("utf-8").decode("gb18030") != utf8  # the trap is real
+    path = tmp_path / "p.csv"
+    path.write_bytes(
+        (head + "\n".join(gbk[:2]) + "\n").encode("gb18030")
+        + (utf8 + "\n").encode("utf-8")
+        + ("\n".join(gbk[2:]) + "\n").encode("gb18030")
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = payseg.load(path)
+    pay = data.payments.set_index("customer_id")
+    assert len(pay) == 43 and len(data.rejected) == 0
+    assert pay.loc["1003", "channel"] == "wechat"
+    assert pay.loc["1003", "region"] == "城东"
+    assert pay.loc["1001", "region"] == "喆堃所"
+    assert pay.loc["1002", "region"] == "元"
+    assert "1 line in UTF-8" in data.summary()

@@ -209,6 +209,7 @@ def segment(
     random_state=0,
     features=None,
     as_of=None,
+    cycle_months=None,
     segmenter_params: dict | None = None,
     stability: int = 0,
     migration: bool = True,
@@ -238,6 +239,11 @@ def segment(
         Feature columns to cluster on (default: the Segmenter's choice).
     as_of : date-like, optional
         Reference day of the features (default: the latest date in the data).
+    cycle_months : int or Series, optional
+        Months per billing cycle, for every customer (int) or per customer (Series
+        indexed by customer id), passed to :func:`payseg.build_features`; it wins
+        over a billing-cycle column of the customers table and over the cycle
+        inferred from bill periods (a contradiction is warned about).
     segmenter_params : dict, optional
         Further :class:`payseg.Segmenter` parameters (``k_range``, ``scaler``, ...).
     stability : int, default 0
@@ -298,7 +304,11 @@ def segment(
         bar.set_postfix_str("features")
         # has_data(data, as_of=X.attrs["as_of"]) from the same pass over the data.
         X, dominant, present = build_features(
-            data, as_of=as_of, return_dominant=True, _return_has_data=True
+            data,
+            as_of=as_of,
+            cycle_months=cycle_months,
+            return_dominant=True,
+            _return_has_data=True,
         )
         # Customers without any payment or bill up to as_of: reported, not segmented.
         no_data = ~present.reindex(X.index, fill_value=False)

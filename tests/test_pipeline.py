@@ -196,3 +196,16 @@ def test_explain_names_segment_rule_features_grade_and_warning():
     assert c["explanation_zh"].str.len().gt(20).all()
     with pytest.raises(KeyError, match="no customer"):
         result.explain("nope")
+
+
+def test_segment_passes_a_given_billing_cycle_to_the_features():
+    # Monthly bills, a bimonthly cycle given: the feature column holds the given
+    # cycle, and the contradiction with the bill periods is warned about.
+    data = payseg.synth.generate(300, seed=5, months=8)
+    with pytest.warns(UserWarning, match="contradicts the bill periods"):
+        result = payseg.segment(data, n_clusters=3, cycle_months=2)
+    billed = data.bills["customer_id"].unique()
+    got = result.features.loc[result.features.index.isin(billed), "cycle_months"]
+    assert len(got) > 0 and (got == 2).all()
+    plain = payseg.segment(data, n_clusters=3)
+    assert (plain.features.loc[got.index, "cycle_months"] == 1).mean() > 0.9

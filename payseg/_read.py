@@ -315,7 +315,6 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
     the file line by line so that every line is kept or in the ledger at its line.
     """
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     mapped = map_bytes(path)
     seems = describe_binary(path, mapped[: 1 << 16])
@@ -368,41 +367,11 @@ def read_csv(path: Path, keys=None) -> pd.DataFrame:
     n_body = _physical_lines(data, has_cr) - (at + 1) if quoted else None
     bad: list[tuple[int, str]] = []
 
-    def keep_bad(row):
-        bad.append((row.number, row.text))
-        return "skip"
-
-    def read(data, use_threads: bool):
-        bad.clear()
-        return pacsv.read_csv(
-            pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(
-                encoding="utf8" if encoding == "utf-8" else encoding,
-                use_threads=use_threads,
-                column_names=names,
-                skip_rows=at + 1,
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter,
-                invalid_row_handler=keep_bad,
-                ignore_empty_lines=False,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                # large_string is the layout of pandas' str dtype: the frame
-                # takes the Arrow columns as they are (string would be cast).
-                column_types={n: pa.large_string() for n in names},
-                strings_can_be_null=False,
-            ),
-        )
-
     def arrow(data, n_body):
         """(table or None, row lines or None, bad lines, n_body, Arrow failed)."""
-        failed = False
+        failed, bad = False, []
         try:
-            table = read(data, use_threads=True)
-            if bad and any(number is None for number, _ in bad):
-                # Line numbers of damaged rows are known only on one thread.
-                table = read(data, use_threads=False)
+            table, bad = _arrow_csv(data, encoding, names, delimiter, skip_rows=at + 1)
         except (pa.ArrowException, UnicodeError, csv.Error) as exc:
             table, failed = None, True
             if "UTF8" in str(exc) or isinstance(exc, UnicodeError):
@@ -523,7 +492,8 @@ def _utf8_cells_in_gb18030(frame: pd.DataFrame) -> int:
         fixes = {v: r for v in distinct if (r := _utf8_reading(v)) is not None}
         if not fixes:
             continue
-        hit = column.isin(list(fixes)).to_numpy(dtype=bool)
+        hit = pc.is_in(arr, value_set=pa.array(list(fixes), arr.type))
+        hit = hit.fill_null(False).to_numpy(zero_copy_only=False)
         frame.loc[hit, name] = column[hit].map(fixes)
         changed |= hit
     return int(changed.sum())
@@ -578,6 +548,54 @@ def _utf8_lines(data):
     return (pa.py_buffer(b"".join(out)), other) if other else None
 
 
+def _arrow_csv(
+    data, encoding, names, delimiter, *, skip_rows=0, newlines_in_values=False
+):
+    """(table, damaged records) read by pyarrow, every column as text.
+
+    Damaged records (too few or too many fields) are skipped and returned as
+    ``(record number, text)``; their numbers are known only on one thread, so the
+    file is read again on one when a number is missing.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    bad: list = []
+
+    def damaged(row):
+        bad.append((row.number, row.text))
+        return "skip"
+
+    def read(use_threads: bool):
+        bad.clear()
+        return pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(
+                encoding="utf8" if encoding == "utf-8" else encoding,
+                use_threads=use_threads,
+                column_names=names,
+                skip_rows=skip_rows,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=newlines_in_values,
+                invalid_row_handler=damaged,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                # large_string is the layout of pandas' str dtype: the frame
+                # takes the Arrow columns as they are (string would be cast).
+                column_types={n: pa.large_string() for n in names},
+                strings_can_be_null=False,
+            ),
+        )
+
+    table = read(use_threads=True)
+    if bad and any(number is None for number, _ in bad):
+        table = read(use_threads=False)
+    return table, list(bad)
+
+
 def _read_multiline(data, encoding, at, delimiter, names, n_body, has_cr):
     """(table, file line of each row, bad lines) of a file with quoted line breaks.
 
@@ -592,7 +610,6 @@ def _read_multiline(data, encoding, at, delimiter, names, n_body, has_cr):
     and the line-by-line reader decides each line.
     """
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     fail = None, None, []
     head = data.slice(0, min(data.size, 1 << 20)).to_pybytes()
@@ -600,37 +617,10 @@ def _read_multiline(data, encoding, at, delimiter, names, n_body, has_cr):
     if len(breaks) <= at:
         return fail  # a header line longer than the sample: line by line
     body = data.slice(breaks[at].end())  # the records under the header
-    bad: list = []
-
-    def damaged(row):
-        bad.append((row.number, row.text))
-        return "skip"
-
-    def read(use_threads: bool):
-        bad.clear()
-        return pacsv.read_csv(
-            pa.BufferReader(body),
-            read_options=pacsv.ReadOptions(
-                encoding="utf8" if encoding == "utf-8" else encoding,
-                use_threads=use_threads,
-                column_names=names,
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter,
-                newlines_in_values=True,
-                invalid_row_handler=damaged,
-                ignore_empty_lines=False,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.large_string() for n in names},
-                strings_can_be_null=False,
-            ),
-        )
-
     try:
-        table = read(use_threads=True)
-        if bad and any(number is None for number, _ in bad):
-            table = read(use_threads=False)  # record numbers only on one thread
+        table, bad = _arrow_csv(
+            body, encoding, names, delimiter, newlines_in_values=True
+        )
     except (pa.ArrowException, UnicodeError):
         return fail
     spans = np.ones(table.num_rows, dtype=np.int64)

@@ -15,11 +15,14 @@ it come back in ``frame.attrs["title_lines"]`` as ``(line, text)`` pairs.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import html.parser
 import itertools
 import os
 import re
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -548,6 +551,45 @@ def _utf8_lines(data):
     return (pa.py_buffer(b"".join(out)), other) if other else None
 
 
+# Invalid-row handlers of reads under way whose undecodable-text reports are dropped
+# (see _quiet_undecodable), and the unraisable hook in place before the first one.
+_QUIET_LOCK = threading.Lock()
+_QUIET_HANDLERS: set = set()
+_HOOK_BEFORE: list = []
+
+
+def _drop_undecodable(unraisable) -> None:
+    """``sys.unraisablehook`` while a CSV read is under way: Arrow's failure to decode
+    a damaged record for one of our handlers is dropped, anything else goes on."""
+    if unraisable.object in _QUIET_HANDLERS and issubclass(
+        unraisable.exc_type, UnicodeDecodeError
+    ):
+        return
+    (_HOOK_BEFORE[0] if _HOOK_BEFORE else sys.__unraisablehook__)(unraisable)
+
+
+@contextlib.contextmanager
+def _quiet_undecodable(handler):
+    """Arrow decodes a damaged record's text as UTF-8 before it calls ``handler``;
+    bytes that are not UTF-8 make that fail inside Arrow's callback (never in the
+    handler), which fails the read (the caller then reads the file line by line
+    and names those lines ``undecodable bytes``) and prints "Exception ignored in"
+    with a traceback on stderr. While the read runs, that report alone is dropped;
+    the read fails as before."""
+    with _QUIET_LOCK:
+        if not _QUIET_HANDLERS:
+            _HOOK_BEFORE[:] = [sys.unraisablehook]
+            sys.unraisablehook = _drop_undecodable
+        _QUIET_HANDLERS.add(handler)
+    try:
+        yield
+    finally:
+        with _QUIET_LOCK:
+            _QUIET_HANDLERS.discard(handler)
+            if not _QUIET_HANDLERS and sys.unraisablehook is _drop_undecodable:
+                sys.unraisablehook = _HOOK_BEFORE[0]
+
+
 def _arrow_csv(
     data, encoding, names, delimiter, *, skip_rows=0, newlines_in_values=False
 ):
@@ -590,9 +632,10 @@ def _arrow_csv(
             ),
         )
 
-    table = read(use_threads=True)
-    if bad and any(number is None for number, _ in bad):
-        table = read(use_threads=False)
+    with _quiet_undecodable(damaged):
+        table = read(use_threads=True)
+        if bad and any(number is None for number, _ in bad):
+            table = read(use_threads=False)
     return table, list(bad)
 
 

@@ -12,6 +12,10 @@ from ._build import (
     has_data,
 )
 from ._families import FAMILIES, check_families, feature_names
+from ._given_cycle import (
+    # For the out-of-core path (one contradiction warning per run); not in __all__.
+    cycle_clash_note as cycle_clash_note,
+)
 from ._infer import inferred_bills
 
 __all__ = [

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .._sklearn_compat import InvalidParameterError
 
-__all__ = ["given_cycle", "apply_given_cycle"]
+__all__ = ["given_cycle", "apply_given_cycle", "cycle_clash_note"]
 
 #: Shortest and longest billing cycle accepted, in months.
 CYCLE_RANGE = (1, 12)
@@ -123,17 +123,26 @@ def apply_given_cycle(X: pd.DataFrame, given: np.ndarray, real_bills, note) -> N
         differs = has & ~np.isnan(inferred) & (inferred != given)
         clash = differs & ((inferred < given) | np.asarray(real_bills, dtype=bool))
     if clash.any():
-        first = np.flatnonzero(clash)[:3]
-        shown = "; ".join(
+        examples = [
             f"{X.index[i]} given {given[i]:g} month(s), bill periods "
             f"{inferred[i]:g} month(s) apart"
-            for i in first
-        )
+            for i in np.flatnonzero(clash)[:3]
+        ]
         n = int(clash.sum())
-        note(
-            f"the given billing cycle contradicts the bill periods of {n:,} "
-            f"customer(s) (e.g. {shown}{'; ...' if n > 3 else ''}); the given cycle "
-            "is used for cycle_months. Check the 抄表周期 / cycle_months values (单月 "
-            "can mean 'read in odd months', a bimonthly cycle) or the bills."
-        )
+        text = cycle_clash_note(n, examples)
+        note(text)
+        # For the out-of-core path, which warns once with the sum over its parts.
+        X.attrs["cycle_clash"] = {"n": n, "examples": examples, "note": text}
     X["cycle_months"] = np.where(has, given, inferred)
+
+
+def cycle_clash_note(n: int, examples: list[str]) -> str:
+    """The warning text for ``n`` customers whose bill periods contradict the given
+    cycle, ``examples`` naming up to three of them."""
+    shown = "; ".join(examples[:3])
+    return (
+        f"the given billing cycle contradicts the bill periods of {n:,} "
+        f"customer(s) (e.g. {shown}{'; ...' if n > 3 else ''}); the given cycle "
+        "is used for cycle_months. Check the 抄表周期 / cycle_months values (单月 "
+        "can mean 'read in odd months', a bimonthly cycle) or the bills."
+    )

@@ -24,6 +24,7 @@ on the next run after a kill.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 import time
@@ -37,7 +38,7 @@ import pandas as pd
 from .._ledger import sort_ledger
 from .._schema import KINDS, UNKNOWN_CHANNEL, empty_rejected
 from ..exceptions import PaymentDataError
-from ..features import as_of_coverage_note, check_families
+from ..features import as_of_coverage_note, check_families, cycle_clash_note
 from . import _conform, _partition
 from ._buckets import BucketedTable
 from ._partition import list_parquet, write_json
@@ -98,6 +99,19 @@ def _as_json(obj):
     return json.loads(json.dumps(obj, default=str))
 
 
+def _key_of(feature_kw: dict) -> dict:
+    """``feature_kw`` for a stage fingerprint: a Series (``cycle_months`` per
+    customer) by a SHA-256 of its ids and values, as ``str`` of a long Series shows
+    only its first and last rows (a change in between reused stale features)."""
+    out = {}
+    for name, value in feature_kw.items():
+        if isinstance(value, (pd.Series, pd.DataFrame)):
+            rows = pd.util.hash_pandas_object(value, index=True).to_numpy()
+            value = {"rows": len(value), "sha256": hashlib.sha256(rows).hexdigest()}
+        out[name] = value
+    return out
+
+
 def _same_key(path: Path, key) -> bool:
     """Whether the stage fingerprint stored at ``path`` equals ``key``."""
     try:
@@ -135,6 +149,21 @@ def _check_coverage(fdir: Path, n_buckets: int, as_of) -> None:
     note = as_of_coverage_note(total, as_of, "build_features_out_of_core")
     if note is not None:
         warnings.warn(note, UserWarning, stacklevel=3)
+
+
+def _warn_cycle_clash(fdir: Path, n_buckets: int) -> None:
+    """One warning for the customers of every bucket whose bill periods contradict
+    a given billing cycle (``features_bucket`` keeps each bucket's count and
+    examples in ``b<k>.json``), as :func:`payseg.build_features` gives in memory."""
+    clashes = [
+        (read_coverage(fdir / f"b{b:05d}.parquet") or {}).get("cycle_clash")
+        for b in range(n_buckets)
+    ]
+    clashes = [c for c in clashes if c]
+    if clashes:
+        n = sum(c["n"] for c in clashes)
+        examples = [e for c in clashes for e in c["examples"]][:3]
+        warnings.warn(cycle_clash_note(n, examples), UserWarning, stacklevel=3)
 
 
 def _resolve_sources(payments, bills, customers) -> dict[str, list[Path]]:
@@ -407,8 +436,16 @@ def build_features_out_of_core(
         "feature_kw": feature_kw,
     }
     fdir = work / "features"
-    # format 2: each features file has its as_of coverage beside it (b<k>.json).
-    fkey = _as_json({"load": prep["key"], "format": 2, **params})
+    # format 2: each features file has its as_of coverage beside it (b<k>.json);
+    # 3: and its given-cycle contradictions.
+    fkey = _as_json(
+        {
+            "load": prep["key"],
+            "format": 3,
+            **params,
+            "feature_kw": _key_of(feature_kw),
+        }
+    )
     kpath = fdir / "key.json"
     if fdir.exists() and not _same_key(kpath, fkey):
         # Features of other inputs, buckets or parameters: recompute them all; the
@@ -427,6 +464,7 @@ def build_features_out_of_core(
     _sweep_temporary(work)
     if given:
         _check_coverage(fdir, prep["n_buckets"], as_of)
+    _warn_cycle_clash(fdir, prep["n_buckets"])
     timings = {**prep["timings"], "features": time.perf_counter() - t0}
     return BucketedTable(
         fdir,

@@ -197,14 +197,24 @@ def features_bucket(work: Path, bucket: int, params: dict) -> None:
     data = read_bucket(work, bucket)
     as_of = pd.Timestamp(params["as_of"])
     # The given as_of is checked once against the whole data (_out_of_core).
-    X = build_features(
-        data,
-        families=params["families"],
-        as_of=as_of,
-        _check_coverage=False,
-        **params["feature_kw"],
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        X = build_features(
+            data,
+            families=params["families"],
+            as_of=as_of,
+            _check_coverage=False,
+            **params["feature_kw"],
+        )
+    # A given cycle's contradiction is warned once for the run, with the sum over
+    # the buckets (_out_of_core), not once per bucket: kept beside the coverage.
+    clash = X.attrs.get("cycle_clash")
+    for w in caught:
+        if clash is None or str(w.message) != clash["note"]:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     coverage = X.attrs.get("as_of_coverage")
+    if clash is not None:
+        coverage = {**(coverage or {}), "cycle_clash": clash}
     X = _conform.conform(X, families=params["families"], channels=params["channels"])
     X = _conform.fill_values(X, params["fill"])
     # The coverage is written first: a features file always has its coverage.

@@ -758,7 +758,7 @@ def window_features(
     return tables, windows
 
 
-def predict_saved(model, data: PaymentData) -> pd.DataFrame:
+def predict_saved(model, data: PaymentData, *, cycle_months=None) -> pd.DataFrame:
     """Assign the customers of ``data`` to the segments of a saved model.
 
     Parameters
@@ -767,6 +767,9 @@ def predict_saved(model, data: PaymentData) -> pd.DataFrame:
         A file written by ``payseg segment`` / :meth:`SegmentationResult.save_model`
         (or :meth:`Segmenter.save`), or a Segmenter loaded from one.
     data : PaymentData
+    cycle_months : int or Series, optional
+        The billing cycle given to :func:`payseg.build_features` (as in
+        :func:`payseg.segment`); give the one the model was fitted with.
 
     Returns
     -------
@@ -779,7 +782,7 @@ def predict_saved(model, data: PaymentData) -> pd.DataFrame:
     from .features import build_features
 
     seg = model if isinstance(model, Segmenter) else Segmenter.load(model)
-    X, present = build_features(data, _return_has_data=True)
+    X, present = build_features(data, cycle_months=cycle_months, _return_has_data=True)
     present = present.reindex(X.index, fill_value=False)
     labels = pd.Series(NO_DATA, index=X.index, dtype="int64", name="segment")
     if present.any():

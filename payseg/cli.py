@@ -344,7 +344,15 @@ def _keep_previous(out: Path, backup: Path) -> None:
 
 def _write_set(result, staging: Path, *, lang: str, sheets) -> dict[str, Path]:
     paths = {k: staging / v for k, v in _OUTPUTS.items()}
-    _write_csv(result.customers, paths["customers"], quote_text=True)
+    customers = result.customers
+    features = getattr(result, "features", None)
+    if features is not None and "cycle_months" in features:
+        # The billing cycle each customer's rates were counted in (given with
+        # --cycle-months or 抄表周期, else inferred; empty when unknown), in place
+        # of a 抄表周期 attribute that --cycle-months overrode.
+        used = features["cycle_months"].reindex(customers.index)
+        customers = customers.assign(cycle_months=used)
+    _write_csv(customers, paths["customers"], quote_text=True)
     _write_csv(result.segments, paths["segments"], quote_text=True)
     _write_csv(result.profiles, paths["profiles"])
     _write_csv(result.rejected, paths["rejected"], index=False)
@@ -513,10 +521,19 @@ def _h(en: str, zh: str) -> str:
 
 
 def _segment_kwargs(
-    method, k, seed, quiet, stability=0, as_of=None, actions=None, small_arrears=100.0
+    method,
+    k,
+    seed,
+    quiet,
+    stability=0,
+    as_of=None,
+    actions=None,
+    small_arrears=100.0,
+    cycle_months=None,
 ):
     n_clusters = "auto" if k == "auto" else int(k)
     return {
+        "cycle_months": cycle_months,
         "method": method,
         "n_clusters": n_clusters,
         "random_state": seed,
@@ -733,6 +750,20 @@ def main():
     pass
 
 
+_CYCLE_OPTION = click.option(
+    "--cycle-months",
+    type=click.IntRange(1, 12),
+    default=None,
+    help=_h(
+        "Billing cycle in months for every customer (1 monthly, 2 bimonthly, up to "
+        "12); default: a 抄表周期 column of the customers file, else inferred from "
+        "the bill periods.",
+        "所有客户的抄表（计费）周期月数（1 单月，2 双月，最多 12）；默认取客户档案的"
+        "抄表周期列，否则按账单电费年月推断。",
+    ),
+)
+
+
 def _segment_options(f):
     for opt in reversed(
         [
@@ -779,6 +810,7 @@ def _segment_options(f):
                     "特征计算基准日（默认数据中最后日期）。",
                 ),
             ),
+            _CYCLE_OPTION,
             click.option(
                 "--actions",
                 "actions_file",
@@ -917,6 +949,7 @@ def segment(
     seed,
     stability,
     as_of,
+    cycle_months,
     actions_file,
     small_arrears,
     sheets,
@@ -969,7 +1002,15 @@ def segment(
         result = payseg.segment(
             data,
             **_segment_kwargs(
-                method, k, seed, quiet, stability, as_of, actions, small_arrears
+                method,
+                k,
+                seed,
+                quiet,
+                stability,
+                as_of,
+                actions,
+                small_arrears,
+                cycle_months,
             ),
         )
     _echo(quiet, f"{result.segmenter.n_clusters_} segments; {result.k_reason}")
@@ -1005,6 +1046,7 @@ def demo(
     seed,
     stability,
     as_of,
+    cycle_months,
     actions_file,
     small_arrears,
     sheets,
@@ -1023,7 +1065,15 @@ def demo(
         result = payseg.segment(
             data,
             **_segment_kwargs(
-                method, k, seed, quiet, stability, as_of, actions, small_arrears
+                method,
+                k,
+                seed,
+                quiet,
+                stability,
+                as_of,
+                actions,
+                small_arrears,
+                cycle_months,
             ),
         )
     ari = payseg.evaluate.ari(data.truth["archetype"], result.labels)
@@ -1123,6 +1173,7 @@ def synth(n_customers, months, start, seed, market, fmt, defects, out, quiet):
     ),
 )
 @click.option("--id-width", type=click.IntRange(min=1), default=None)
+@_CYCLE_OPTION
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),
@@ -1133,7 +1184,16 @@ def synth(n_customers, months, start, seed, market, fmt, defects, out, quiet):
 )
 @click.option("--quiet", "-q", is_flag=True)
 def predict(
-    payments, model, bills, customers, columns, channels_file, id_width, out, quiet
+    payments,
+    model,
+    bills,
+    customers,
+    columns,
+    channels_file,
+    id_width,
+    cycle_months,
+    out,
+    quiet,
 ):
     import payseg
     from payseg._pipeline import predict_saved
@@ -1160,7 +1220,7 @@ def predict(
                 id_width=id_width,
                 progress=not quiet,
             )
-        assigned = predict_saved(segmenter, data)
+        assigned = predict_saved(segmenter, data, cycle_months=cycle_months)
     if out:
         try:
             _write_csv(assigned, Path(out), quote_text=True)

@@ -363,7 +363,7 @@ def main(argv=None):
     parser.add_argument(
         "--before",
         action="store_true",
-        help="also run payseg.segment with the feature set before channel_migration",
+        help="also run payseg.segment with the feature set before the low-use column",
     )
     parser.add_argument("--csv", default=None, help="also write the rows here")
     args = parser.parse_args(argv)
@@ -382,7 +382,7 @@ def main(argv=None):
         )
         if args.before:
             print(
-                f"   before channel_migration: k={row['before_k']}/12 "
+                f"   before (BEFORE_FEATURES): k={row['before_k']}/12 "
                 f"ARI {row['before_ari']:.3f} ({row['before_s']:.1f} s; after: "
                 f"{row['segment_s']:.1f} s, ratio "
                 f"{row['segment_s'] / row['before_s']:.2f}x)"
@@ -440,7 +440,7 @@ def main(argv=None):
         kb = df.groupby("group", sort=False)["before_k"].apply(
             lambda s: "/".join(map(str, s))
         )
-        print("k per seed before channel_migration:", kb.to_dict())
+        print("k per seed before (BEFORE_FEATURES):", kb.to_dict())
 
 
 if __name__ == "__main__":

@@ -2,13 +2,14 @@
 
 from .._schema import NOISE
 from ._persist import ModelFileError, ModelVersionWarning
-from ._preprocess import ClippedRobustScaler, SegmentInputError
+from ._preprocess import ClippedRobustScaler, LowUseShortfall, SegmentInputError
 from ._segmenter import NoFeatureWarning, NoStructureWarning, Segmenter
 from ._stability import StabilityResult, stability
 
 __all__ = [
     "NOISE",
     "ClippedRobustScaler",
+    "LowUseShortfall",
     "ModelFileError",
     "ModelVersionWarning",
     "NoFeatureWarning",

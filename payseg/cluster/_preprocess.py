@@ -22,6 +22,7 @@ from sklearn.base import (
     TransformerMixin,
     clone,
 )
+from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -59,6 +60,16 @@ SCALERS = ("robust", "standard", "none")
 # channel_migration, the change in online share at a CUSUM change point, kept only
 # past the 5% point of the no-change statistic, so it is exactly 0 for about 99% of
 # the default and UK customers and non-zero for 83% of the field migrators.
+# 0.3.0 (issue 16): amount_per_year joined, through LowUseShortfall only: vacant and
+# seasonal homes pay about 5% of the usual yearly amount and shared a segment with
+# catch-up payers. As a plain scaled column (log or not) it lowered the tuning ARI
+# and automatic k (docs/performance.md, "Amount features ... tried, not kept").
+#: The money column of the default set. With the default set it is not scaled like the
+#: others but replaced by its one-sided shortfall (:class:`LowUseShortfall`): a home
+#: paying a fraction of the usual yearly amount (vacant or seasonal) stands apart,
+#: while bill size above that never splits a behaviour (0.3.0, issue 16).
+LOW_USE_COLUMN = "amount_per_year"
+
 DEFAULT_FEATURES = (
     # timing
     "delay_days_median",
@@ -84,6 +95,8 @@ DEFAULT_FEATURES = (
     "payments_per_cycle",
     "fallback_share",
     "lump_share",
+    # money: only its low tail (LowUseShortfall), so it must stay the last column
+    LOW_USE_COLUMN,
 )
 
 
@@ -306,13 +319,102 @@ class ClippedRobustScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         return tags
 
 
-def make_preprocessor(scaler: str, pca, random_state) -> Pipeline:
+class LowUseShortfall(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """One money column as its one-sided shortfall below the usual amount, in log units.
+
+    With ``m`` the median of ``log1p(max(x, 0))`` at fit, a value becomes
+    ``-min(floor, slope * max(0, m - margin - log1p(max(x, 0))))``: exactly 0 for
+    every customer paying at least ``exp(-margin)`` (37%) of the median amount, then
+    falling by ``slope`` units per e-fold below that, down to ``-floor``. NaN gives 0
+    (no evidence of low use; the "was missing" indicator column says it was NaN).
+
+    Why: in the field scenario vacant and seasonal homes pay about 5% of the usual
+    yearly amount, and nothing else tells them apart from catch-up or deadline
+    payers of the same channel. A plainly scaled money column also spreads every
+    other behaviour by bill size (consumption differs within every behaviour), and
+    that lowered ARI and automatic k; a one-sided column is 0 for them. The floor is
+    twice the clip bound of :class:`ClippedRobustScaler` (2): a nearly empty home is
+    as far from an ordinary one on this column as the two extremes of any other
+    column; 1.5 times it (3) left them merged on the tuning seeds (see
+    docs/performance.md). The scale does not adapt to the data, so a population
+    without low-use homes is not stretched over its 1% tail.
+
+    Parameters
+    ----------
+    margin : float >= 0, default=1.0
+        Log units below the median where the shortfall starts (1.0: 37% of it).
+    slope : float > 0, default=3.5
+        Units per log unit of shortfall.
+    floor : float > 0, default=4.0
+        Largest shortfall, in units.
+
+    Attributes
+    ----------
+    median_ : ndarray of shape (n_features,)
+        Median of ``log1p(max(x, 0))`` per column at fit (0 for an all-NaN column).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from payseg.cluster import LowUseShortfall
+    >>> X = np.array([[900.0], [1000.0], [1100.0], [50.0], [np.nan]])
+    >>> LowUseShortfall().fit(X).transform([[1000.0], [400.0], [300.0], [50.0]]).round(
+    ...     2
+    ... ).ravel().tolist()
+    [0.0, 0.0, -0.52, -4.0]
+    """
+
+    _parameter_constraints: dict = {
+        "margin": [Interval(Real, 0, None, closed="left")],
+        "slope": [Interval(Real, 0, None, closed="neither")],
+        "floor": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, *, margin=1.0, slope=3.5, floor=4.0):
+        self.margin = margin
+        self.slope = slope
+        self.floor = floor
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the median log amount of each column (NaN ignored)."""
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN column
+            self.median_ = np.nan_to_num(
+                np.nanmedian(np.log1p(np.maximum(X, 0.0)), axis=0)
+            )
+        return self
+
+    def transform(self, X):
+        """Shortfall below the usual amount; 0 at or above ``exp(-margin)`` of it."""
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False
+        )
+        short = self.median_ - self.margin - np.log1p(np.maximum(X, 0.0))
+        Z = -np.minimum(self.floor, self.slope * np.fmax(short, 0.0))
+        Z[np.isnan(X)] = 0.0
+        return Z + 0.0  # no -0.0
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+def make_preprocessor(scaler: str, pca, random_state, low_use=None) -> Pipeline:
     """Build the unfitted preprocessing Pipeline.
 
     Median imputation and scaling of the values, side by side with 0/1 indicator
     columns of the features that had NaN at fit (what ``SimpleImputer(
     add_indicator=True)`` adds, but kept unscaled: a rare indicator scaled by its std
     would outweigh every behaviour column), then an optional PCA.
+
+    ``low_use``: position of the last used column when it is to be taken through
+    :class:`LowUseShortfall` instead of the imputer and scaler (the default feature
+    set's ``amount_per_year``). It must be the last column, so that the output
+    columns keep the order of the input ones.
     """
     if isinstance(scaler, str):
         scale = {
@@ -329,6 +431,13 @@ def make_preprocessor(scaler: str, pca, random_state) -> Pipeline:
             ("scale", scale),
         ]
     )
+    if low_use is not None:
+        values = ColumnTransformer(
+            [
+                ("scaled", values, slice(0, low_use)),
+                ("low_use", LowUseShortfall(), [low_use]),
+            ]
+        )
     steps = [
         (
             "features",

@@ -123,10 +123,10 @@ class Segmenter(
             default="gap_parsimonious"
         Rule for ``n_clusters="auto"``: ``"gap_parsimonious"`` (the gap rule
         where the gap statistic levels off inside ``k_range``, else the
-        parsimonious rule: see docs/segmenter.md), ``"parsimonious"`` (the
-        smallest k whose silhouette is at least 95% of the best one: a segment
-        split in two by noise barely moves the silhouette, so the largest value
-        over-segments),
+        parsimonious rule: see docs/segmenter.md), ``"parsimonious"`` (stepping
+        down from the best silhouette's k, the smallest k reached while every
+        silhouette is at least 95% of the best one: a segment split in two by
+        noise barely moves the silhouette, so the largest value over-segments),
         ``"silhouette"`` (max; silhouettes are computed on at most 5,000
         customers), ``"calinski_harabasz"`` (max), ``"davies_bouldin"`` (min),
         ``"bic"`` (min, gmm only), ``"gap"`` (Tibshirani's one-standard-error
@@ -468,7 +468,9 @@ class Segmenter(
             )
 
         seed = int(rng.randint(2**31 - 1))
-        self.preprocessor_ = _preprocess.make_preprocessor(self.scaler, self.pca, seed)
+        self.preprocessor_ = _preprocess.make_preprocessor(
+            self.scaler, self.pca, seed, low_use=self._low_use_position(names)
+        )
         Z = self.preprocessor_.fit_transform(arr)
         cats = None
         if self.method == "kprototypes":
@@ -532,6 +534,20 @@ class Segmenter(
             labels, index = full, full_index
         self.labels_ = self._wrap(labels, index)
         return self
+
+    def _low_use_position(self, names):
+        """Position of the default set's money column, taken through its low tail
+        only (:class:`~payseg.cluster._preprocess.LowUseShortfall`), or None: only
+        with the default set, where it is the last column."""
+        default = _preprocess.DEFAULT_FEATURES
+        if (
+            self.features is None
+            and len(names) > 1
+            and names[-1] == _preprocess.LOW_USE_COLUMN
+            and set(names) <= set(default)
+        ):
+            return len(names) - 1
+        return None
 
     def _choose_k(self, new_backend, Z, n_cat, rng, seed):
         n = Z.shape[0]

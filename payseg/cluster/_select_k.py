@@ -38,8 +38,8 @@ NULL_SIL_SIZE = 1_000
 #: Gaussian data at most 0.013, separated and overlapping blobs at least 0.175).
 NULL_SILHOUETTE_MARGIN = 0.05
 
-#: ``selection="parsimonious"``: the smallest k whose silhouette is at least this
-#: share of the best one.
+#: ``selection="parsimonious"``: stepping down from the best k, the smallest k whose
+#: silhouette (and every one on the way) is at least this share of the best one.
 PARSIMONY = 0.95
 
 #: ``selection="gap_parsimonious"`` takes the gap rule's k only when its silhouette
@@ -248,16 +248,26 @@ def _gap_choice(scores: pd.DataFrame):
 
 
 def _parsimonious(scores: pd.DataFrame, span: str):
+    """The smallest k reached by stepping down from the best silhouette's k while
+    every silhouette on the way stays within ``1 - PARSIMONY`` of the best.
+
+    Stepping down, not any smaller k: a small group far from the rest (nearly empty
+    homes, 4% of customers, on a one-sided money column) gives k = 2 a high
+    silhouette of its own (0.58 against 0.61 at the planted 8, with 0.40-0.56 in
+    between), and "any smaller k within 5%" took it.
+    """
     sil = scores["silhouette"]
     if sil.isna().all():
         raise ValueError("no silhouette scores; use selection='gap'.")
     best = sil.idxmax()
     floor = sil[best] - (1 - PARSIMONY) * abs(sil[best])
-    k = int(sil[sil >= floor].index.min())
+    below = sil.loc[:best].iloc[::-1]  # best, best - 1, ... (k ascending in index)
+    run = below.ge(floor).cumprod().astype(bool)  # NaN or under the floor ends it
+    k = int(below.index[run.to_numpy()].min())
     return k, (
-        f"k={k}: smallest k whose silhouette ({sil[k]:.3f}) is within "
-        f"{1 - PARSIMONY:.0%} of the highest (k={best}, {sil[best]:.3f}) over "
-        f"{span}."
+        f"k={k}: smallest k whose silhouette ({sil[k]:.3f}) stays within "
+        f"{1 - PARSIMONY:.0%} of the highest (k={best}, {sil[best]:.3f}) on every k "
+        f"from there up to it, over {span}."
     )
 
 

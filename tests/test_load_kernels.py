@@ -320,3 +320,82 @@ def test_repeated_keys_match_numpy_isin(seed):
     values, counts = np.unique(key, return_counts=True)
     want = np.isin(key, values[counts > 1])
     assert np.array_equal(repeated_keys(key), want)
+
+
+FIXED_WIDTH_SPELLINGS = [
+    "2024-04-30 07:51:43",
+    "2024/04/30 07:51:43",
+    "2024.04.30 07:51",
+    "2024/04/30",
+    "20240430",
+    "2024-04/30 10:00",
+    "2024/04.30",
+    "2024-13-01",
+    "2024-00-10",
+    "2024-04-00",
+    "2024-04-31",
+    "2024-02-29 12:00",
+    "2023-02-29",
+    "2000-02-29",
+    "1989-12-31",
+    "2100-01-01 00:00:00",
+    "2024-04-30 23:59:60",
+    "2024-04-30 24:00",
+    "2024-04-30 10:3a",
+    "2024-04-30x10:30",
+    "2024-04-30 10-30-00",
+    "2024 04 30",
+    "  2024-04-30 10:30 ",
+    "２０２４－０４－３０ １０：３０",
+    "2024年04月30",
+    "2024-04-3０",
+    "12345678",
+    "99999999",
+    "2024-4-30 7:51",
+    "",
+]
+
+
+def test_fixed_width_dates_match_the_split_kernel(monkeypatch):
+    # The byte-level reader of fixed-width forms takes only values the split
+    # kernel reads, to the same stamp; the rest go to the split kernel as before.
+    from payseg._text import arrow_text
+
+    rng = np.random.default_rng(7)
+    stamps = pd.Series(
+        pd.Timestamp("2023-01-01")
+        + pd.to_timedelta(rng.integers(0, 3 * 365 * 86_400, 3_000), unit="s")
+    )
+    col = pd.concat(
+        [
+            _column(FIXED_WIDTH_SPELLINGS, 2_000, 7),
+            stamps.dt.strftime("%Y-%m-%d %H:%M:%S").astype(object),
+            stamps.dt.strftime("%Y/%m/%d %H:%M").astype(object),
+        ],
+        ignore_index=True,
+    )
+    col[rng.random(len(col)) < 0.01] = None
+    text = arrow_text(col)
+    fixed, done = _parsers._fixed_width_dates(text)
+    split, _ = _parsers._fast_dates_slice(text.combine_chunks(), {})
+    assert done.sum() > 5_000
+    assert (fixed[done] == split[done]).all()
+    # By hand.
+    hand = pd.Series(["2024/04/30 07:51", "20240229", "2024-02-30", "2024.04.30"])
+    s, d = _parsers._fixed_width_dates(arrow_text(hand))
+    assert d.tolist() == [True, True, False, True]
+    assert list(s[d].view("datetime64[ns]")) == [
+        np.datetime64("2024-04-30T07:51"),
+        np.datetime64("2024-02-29"),
+        np.datetime64("2024-04-30"),
+    ]
+    got = _parsers._fast_dates(text)
+
+    def none_done(text):
+        n = len(text)
+        return np.full(n, _parsers._NAT_NS), np.zeros(n, dtype=bool)
+
+    monkeypatch.setattr(_parsers, "_fixed_width_dates", none_done)
+    want = _parsers._fast_dates(text)
+    assert np.array_equal(got[0], want[0], equal_nan=True)
+    assert (got[1] == want[1]).all()

@@ -399,7 +399,8 @@ def _fast_dates(text) -> tuple[np.ndarray, np.ndarray]:
     stamps = np.empty(n, dtype=np.int64)
     rest = np.zeros(n, dtype=bool)
     days: dict = {}
-    for at in range(0, n, _FAST_SLICE):
+
+    def read_slice(at):
         stop = min(at + _FAST_SLICE, n)
         part = text.slice(at, stop - at)
         # The fixed-width forms straight from the bytes; the others split and parsed
@@ -410,6 +411,18 @@ def _fast_dates(text) -> tuple[np.ndarray, np.ndarray]:
             left = np.flatnonzero(~done)
             sub = part.take(pa.array(left)) if len(left) < len(part) else part
             stamps[at + left], rest[at + left] = _fast_dates_slice(sub, days)
+
+    starts = range(0, n, _FAST_SLICE)
+    if len(starts) > 1:
+        # Slices in two threads (their kernels release the GIL; each writes its
+        # own rows; ``days`` is only added to, the same value for a text).
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(read_slice, starts))
+    else:
+        for at in starts:
+            read_slice(at)
     return stamps.view("datetime64[ns]"), rest
 
 

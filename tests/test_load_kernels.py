@@ -399,3 +399,95 @@ def test_fixed_width_dates_match_the_split_kernel(monkeypatch):
     want = _parsers._fast_dates(text)
     assert np.array_equal(got[0], want[0], equal_nan=True)
     assert (got[1] == want[1]).all()
+
+
+@pytest.mark.parametrize("order", ["grouped", "shuffled"])
+def test_run_codes_match_dictionary_encoding(order):
+    # Codes from runs of equal neighbours equal the plain dictionary encoding of
+    # the whole column, in id order or not (one value per run is hashed).
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from payseg._text import run_codes
+
+    rng = np.random.default_rng(3)
+    ids = np.repeat([f"{i:06d}" for i in range(300)], rng.integers(1, 30, 300))
+    ids = np.concatenate([ids, ["", "00001", "000001", "Ｂ7", "000001"]])
+    if order == "shuffled":
+        ids = ids[rng.permutation(len(ids))]
+    col = pd.Series(ids, dtype="str")
+    codes, uniques = run_codes(col)
+    want = pc.dictionary_encode(pa.array(ids))
+    assert codes.tolist() == np.asarray(want.indices).tolist()
+    assert uniques.to_pylist() == want.dictionary.to_pylist()
+    assert (np.asarray(uniques.to_pylist(), dtype=object)[codes] == ids).all()
+    empty, none = run_codes(pd.Series([], dtype="str"))
+    assert len(empty) == 0 and len(none) == 0
+
+
+def test_bills_in_a_second_thread_load_as_in_turn(tmp_path, monkeypatch):
+    # Large bill files are loaded in a second thread while the payments are: the
+    # tables, ledger, counts, notes and health are those of loading in turn.
+    import threading
+    import warnings
+
+    import payseg
+    from payseg import _clean, data
+
+    raw = payseg.synth.generate(60, seed=5, months=6)
+    payseg.synth.write(raw, tmp_path, format="parquet", seed=5)
+    files = {k: tmp_path / f"{k}.parquet" for k in ("payments", "bills", "customers")}
+    # Rows for the ledger and the notes: a day-first date, an impossible one, a
+    # repeated row, an amount that is no number, an unknown channel.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for kind, rows in {
+        "bills": [
+            {"发行日期": "15/01/2024", "电费年月": "202401"},
+            {"发行日期": "2024-13-45", "电费年月": "202402"},
+            {"应收金额": "abc", "电费年月": "202403"},
+        ],
+        "payments": [{"缴费方式": "飞鸽传书"}, {"实收金额": "¥"}],
+    }.items():
+        table = pq.read_table(files[kind])
+        first = table.slice(0, 1).to_pylist()[0]
+        extra = pa.Table.from_pylist(
+            [{**first, **row} for row in rows] + [first], schema=table.schema
+        )
+        pq.write_table(pa.concat_tables([table, extra]), files[kind])
+    threads = []
+    clean = _clean.clean_bills
+
+    def spy(*args, **kw):
+        threads.append(threading.current_thread().name)
+        return clean(*args, **kw)
+
+    monkeypatch.setattr(data, "clean_bills", spy)
+
+    def load():
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            out = payseg.load(
+                files["payments"], bills=files["bills"], customers=files["customers"]
+            )
+        return out, sorted(str(w.message) for w in seen)
+
+    monkeypatch.setattr(data, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(data, "PARALLEL_MAX_ROWS", 0)  # too many rows: in turn
+    (seq, seq_warned), in_turn = load(), threads[-1]
+    monkeypatch.setattr(data, "PARALLEL_MAX_ROWS", 10**9)
+    par, par_warned = load()
+    assert in_turn == threading.current_thread().name
+    assert threads[-1].startswith("payseg-bills")
+    pd.testing.assert_frame_equal(par.payments, seq.payments)
+    pd.testing.assert_frame_equal(par.bills, seq.bills)
+    pd.testing.assert_frame_equal(par.customers, seq.customers)
+    pd.testing.assert_frame_equal(par.rejected, seq.rejected)
+    assert par.counts == seq.counts and par.notes == seq.notes
+    assert par.health == seq.health and par_warned == seq_warned
+    assert len(seq.bills) > 0 and len(seq.notes) > 0 and len(seq.rejected) >= 5
+    assert set(seq.rejected["source"].str.rsplit("/", n=1).str[-1]) >= {
+        "payments.parquet",
+        "bills.parquet",
+    }

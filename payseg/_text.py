@@ -8,6 +8,7 @@ full-width digits, ideographic spaces, Excel's ``="..."`` and ``'`` text markers
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -139,7 +140,7 @@ def arrow_text(series: pd.Series, placeholders: bool = False):
     return arr
 
 
-def run_codes(values) -> tuple[np.ndarray, object]:
+def run_codes(values) -> tuple[np.ndarray, Any]:
     """Integer codes of a string column, equal for equal values, and the distinct
     values (an Arrow array) they index.
 

@@ -149,7 +149,7 @@ def run_codes(values) -> tuple[np.ndarray, Any]:
     a row) and only the first value of each run is hashed: 24M ids of 1M customers
     are 1M hash lookups instead of 24M. Any order gives the same codes as a
     dictionary encoding of the whole column (tests/test_load_kernels.py); a column
-    with missing values is encoded whole.
+    with missing values is encoded whole, with code -1 for them.
 
     >>> codes, uniques = run_codes(pd.Series(["b", "b", "a", "b"], dtype="str"))
     >>> codes.tolist(), uniques.to_pylist()
@@ -167,7 +167,8 @@ def run_codes(values) -> tuple[np.ndarray, Any]:
     n = len(values)
     if n == 0 or values.null_count:
         encoded = pc.dictionary_encode(values)
-        return np.asarray(encoded.indices, dtype=np.int64), encoded.dictionary
+        codes = pc.fill_null(encoded.indices, -1)  # missing: -1
+        return np.asarray(codes, dtype=np.int64), encoded.dictionary
     change = np.ones(n, dtype=bool)
     if n > 1:
         change[1:] = np.asarray(

@@ -422,6 +422,8 @@ def test_run_codes_match_dictionary_encoding(order):
     assert uniques.to_pylist() == want.dictionary.to_pylist()
     assert (np.asarray(uniques.to_pylist(), dtype=object)[codes] == ids).all()
     empty, none = run_codes(pd.Series([], dtype="str"))
+    missing, uniques = run_codes(pa.array(["a", None, "a", None]))
+    assert missing.tolist() == [0, -1, 0, -1] and uniques.to_pylist() == ["a"]
     assert len(empty) == 0 and len(none) == 0
 
 

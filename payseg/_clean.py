@@ -48,7 +48,7 @@ from ._schema import (
     NON_NUMERIC_AMOUNT,
     UNKNOWN_CHANNEL,
 )
-from ._text import as_text, fold
+from ._text import as_text, fold, run_codes
 
 __all__ = ["clean_bills", "clean_customers", "clean_payments"]
 
@@ -326,7 +326,7 @@ def clean_payments(
         dup = reject_duplicates(
             ledger,
             [
-                id_key(ids),
+                run_codes(ids)[0],
                 stamp,
                 amount.to_numpy(),
                 codes.codes if codes is not None else np.zeros(len(raw), np.int8),
@@ -442,7 +442,7 @@ def clean_bills(
         reject_duplicates(
             ledger,
             [
-                id_key(ids),
+                run_codes(ids)[0],
                 period.array.asi8,
                 due.to_numpy(),
                 parsed["issued_on"].to_numpy().view(np.int64),

@@ -393,16 +393,144 @@ def _fast_dates(text) -> tuple[np.ndarray, np.ndarray]:
     :data:`_FAST_SLICE` rows (a distinct date part is parsed once for all of them,
     the times of day of each slice by Arrow kernels).
     """
+    import pyarrow as pa
+
     n = len(text)
     stamps = np.empty(n, dtype=np.int64)
-    rest = np.empty(n, dtype=bool)
+    rest = np.zeros(n, dtype=bool)
     days: dict = {}
-    for at in range(0, n, _FAST_SLICE):
+
+    def read_slice(at):
         stop = min(at + _FAST_SLICE, n)
-        stamps[at:stop], rest[at:stop] = _fast_dates_slice(
-            text.slice(at, stop - at), days
-        )
+        part = text.slice(at, stop - at)
+        # The fixed-width forms straight from the bytes; the others split and parsed
+        # per distinct part.
+        fixed, done = _fixed_width_dates(part)
+        stamps[at:stop] = fixed
+        if not done.all():
+            left = np.flatnonzero(~done)
+            sub = part.take(pa.array(left)) if len(left) < len(part) else part
+            stamps[at + left], rest[at + left] = _fast_dates_slice(sub, days)
+
+    starts = range(0, n, _FAST_SLICE)
+    if len(starts) > 1:
+        # Slices in two threads (their kernels release the GIL; each writes its
+        # own rows; ``days`` is only added to, the same value for a text).
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(read_slice, starts))
+    else:
+        for at in starts:
+            read_slice(at)
     return stamps.view("datetime64[ns]"), rest
+
+
+#: Fixed-width year-first forms read from the bytes of the column: length and the
+#: positions of year, month, day, hour, minute, second (None: absent) and of the
+#: date separators (one of - / . used twice) and the time separators (' ', ':').
+_FIXED_FORMS = (
+    (19, (0, 5, 8, 11, 14, 17), (4, 7), ((10, 32), (13, 58), (16, 58))),
+    (16, (0, 5, 8, 11, 14, None), (4, 7), ((10, 32), (13, 58))),
+    (10, (0, 5, 8, None, None, None), (4, 7), ()),
+    (8, (0, 4, 6, None, None, None), (), ()),
+)
+
+
+_DAY_TABLE: list = []
+
+
+def _day_table() -> np.ndarray:
+    """Days since 1970 of every (year, month, day) of [1990, 2100) at
+    ``((year - 1990) * 12 + month - 1) * 31 + day - 1``; -1 where no such day."""
+    if not _DAY_TABLE:
+        y, m, d = np.meshgrid(
+            np.arange(1990, 2100), np.arange(1, 13), np.arange(1, 32), indexing="ij"
+        )
+        zero = np.zeros(y.size, dtype=np.int64)
+        parts = {"y": y.ravel(), "m": m.ravel(), "d": d.ravel()}
+        ok, ns = _stamps_from_parts({**parts, "H": zero, "M": zero, "S": zero})
+        _DAY_TABLE.append(np.where(ok, ns // (86_400 * _NS_PER_S), -1))
+    return _DAY_TABLE[0]
+
+
+def _day_table_stamps(num: dict) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_stamps_from_parts` of small integer arrays through :func:`_day_table`
+    (a lookup instead of the calendar arithmetic per row)."""
+    y, m, d, hh, mm, ss = (num[k] for k in "ymdHMS")
+    inside = (
+        (y >= 1990)
+        & (y < 2100)
+        & (m >= 1)
+        & (m <= 12)
+        & (d >= 1)
+        & (d <= 31)
+        & (hh <= 23)
+        & (mm <= 59)
+        & (ss <= 59)
+    )
+    at = np.where(inside, ((y - 1990) * 12 + m - 1) * 31 + d - 1, 0)
+    days = _day_table()[at]
+    ok = inside & (days >= 0)
+    secs = days * 86_400 + ((hh * 60 + mm) * 60 + ss).astype(np.int64)
+    return ok, secs * _NS_PER_S
+
+
+def _fixed_width_dates(text) -> tuple[np.ndarray, np.ndarray]:
+    """Nanosecond stamps of the values of a fixed-width year-first form, and the
+    mask of the values read.
+
+    ``2025-04-01 10:30:00``, ``2025/04/01 10:30``, ``2025.04.01`` and ``20250401``
+    (two-digit month, day, hour, minute and second) are read in numpy from the
+    bytes of the Arrow column: the values of one length are taken out by an Arrow
+    filter into one contiguous block, a (rows x length) byte matrix, with no
+    Python string per row. A value is read only when it is a real date and time in
+    the window of :func:`_stamps_from_parts`; every other value (``2025/4/1 7:05``,
+    ``2025-02-30``, text) is left for :func:`_fast_dates_slice`, which reads these
+    forms to the same stamps (tests/test_load_kernels.py).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(text)
+    stamps = np.full(n, _NAT_NS, dtype=np.int64)
+    done = np.zeros(n, dtype=bool)
+    if n == 0:
+        return stamps, done
+    length = np.asarray(pc.fill_null(pc.binary_length(text), -1), dtype=np.int64)
+    for size, fields, date_seps, time_seps in _FIXED_FORMS:
+        hit = length == size
+        if not hit.any():
+            continue
+        rows = np.flatnonzero(hit)
+        block = pc.filter(text, pa.array(hit))
+        if isinstance(block, pa.ChunkedArray):
+            block = block.combine_chunks()
+        bufs = block.buffers()
+        width = np.int64 if pa.types.is_large_string(block.type) else np.int32
+        first = int(np.frombuffer(bufs[1], dtype=width)[block.offset])
+        raw = np.frombuffer(bufs[2], dtype=np.uint8)[first : first + len(rows) * size]
+        byte = raw.reshape(len(rows), size)
+        digits = byte - np.uint8(48)  # non-digits wrap above 9
+        good = np.ones(len(rows), dtype=bool)
+        num = {}
+        for key, at, w in zip("ymdHMS", fields, (4, 2, 2, 2, 2, 2), strict=True):
+            value = np.zeros(len(rows), dtype=np.int32)
+            if at is not None:
+                for k in range(at, at + w):
+                    good &= digits[:, k] <= 9
+                    value = value * np.int32(10) + digits[:, k]
+            num[key] = value
+        if date_seps:
+            sep, other = byte[:, date_seps[0]], byte[:, date_seps[1]]
+            good &= (sep == other) & ((sep == 45) | (sep == 46) | (sep == 47))  # - . /
+        for at, want in time_seps:
+            good &= byte[:, at] == want
+        ok, ns = _day_table_stamps(num)
+        ok &= good
+        stamps[rows[ok]] = ns[ok]
+        done[rows[ok]] = True
+    return stamps, done
 
 
 def _parsed_parts(values: list, cache: dict, parse) -> np.ndarray:

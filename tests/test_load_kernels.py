@@ -320,3 +320,176 @@ def test_repeated_keys_match_numpy_isin(seed):
     values, counts = np.unique(key, return_counts=True)
     want = np.isin(key, values[counts > 1])
     assert np.array_equal(repeated_keys(key), want)
+
+
+FIXED_WIDTH_SPELLINGS = [
+    "2024-04-30 07:51:43",
+    "2024/04/30 07:51:43",
+    "2024.04.30 07:51",
+    "2024/04/30",
+    "20240430",
+    "2024-04/30 10:00",
+    "2024/04.30",
+    "2024-13-01",
+    "2024-00-10",
+    "2024-04-00",
+    "2024-04-31",
+    "2024-02-29 12:00",
+    "2023-02-29",
+    "2000-02-29",
+    "1989-12-31",
+    "2100-01-01 00:00:00",
+    "2024-04-30 23:59:60",
+    "2024-04-30 24:00",
+    "2024-04-30 10:3a",
+    "2024-04-30x10:30",
+    "2024-04-30 10-30-00",
+    "2024 04 30",
+    "  2024-04-30 10:30 ",
+    "２０２４－０４－３０ １０：３０",
+    "2024年04月30",
+    "2024-04-3０",
+    "12345678",
+    "99999999",
+    "2024-4-30 7:51",
+    "",
+]
+
+
+def test_fixed_width_dates_match_the_split_kernel(monkeypatch):
+    # The byte-level reader of fixed-width forms takes only values the split
+    # kernel reads, to the same stamp; the rest go to the split kernel as before.
+    from payseg._text import arrow_text
+
+    rng = np.random.default_rng(7)
+    stamps = pd.Series(
+        pd.Timestamp("2023-01-01")
+        + pd.to_timedelta(rng.integers(0, 3 * 365 * 86_400, 3_000), unit="s")
+    )
+    col = pd.concat(
+        [
+            _column(FIXED_WIDTH_SPELLINGS, 2_000, 7),
+            stamps.dt.strftime("%Y-%m-%d %H:%M:%S").astype(object),
+            stamps.dt.strftime("%Y/%m/%d %H:%M").astype(object),
+        ],
+        ignore_index=True,
+    )
+    col[rng.random(len(col)) < 0.01] = None
+    text = arrow_text(col)
+    fixed, done = _parsers._fixed_width_dates(text)
+    split, _ = _parsers._fast_dates_slice(text.combine_chunks(), {})
+    assert done.sum() > 5_000
+    assert (fixed[done] == split[done]).all()
+    # By hand.
+    hand = pd.Series(["2024/04/30 07:51", "20240229", "2024-02-30", "2024.04.30"])
+    s, d = _parsers._fixed_width_dates(arrow_text(hand))
+    assert d.tolist() == [True, True, False, True]
+    assert list(s[d].view("datetime64[ns]")) == [
+        np.datetime64("2024-04-30T07:51"),
+        np.datetime64("2024-02-29"),
+        np.datetime64("2024-04-30"),
+    ]
+    got = _parsers._fast_dates(text)
+
+    def none_done(text):
+        n = len(text)
+        return np.full(n, _parsers._NAT_NS), np.zeros(n, dtype=bool)
+
+    monkeypatch.setattr(_parsers, "_fixed_width_dates", none_done)
+    want = _parsers._fast_dates(text)
+    assert np.array_equal(got[0], want[0], equal_nan=True)
+    assert (got[1] == want[1]).all()
+
+
+@pytest.mark.parametrize("order", ["grouped", "shuffled"])
+def test_run_codes_match_dictionary_encoding(order):
+    # Codes from runs of equal neighbours equal the plain dictionary encoding of
+    # the whole column, in id order or not (one value per run is hashed).
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from payseg._text import run_codes
+
+    rng = np.random.default_rng(3)
+    ids = np.repeat([f"{i:06d}" for i in range(300)], rng.integers(1, 30, 300))
+    ids = np.concatenate([ids, ["", "00001", "000001", "Ｂ7", "000001"]])
+    if order == "shuffled":
+        ids = ids[rng.permutation(len(ids))]
+    col = pd.Series(ids, dtype="str")
+    codes, uniques = run_codes(col)
+    want = pc.dictionary_encode(pa.array(ids))
+    assert codes.tolist() == np.asarray(want.indices).tolist()
+    assert uniques.to_pylist() == want.dictionary.to_pylist()
+    assert (np.asarray(uniques.to_pylist(), dtype=object)[codes] == ids).all()
+    empty, none = run_codes(pd.Series([], dtype="str"))
+    missing, uniques = run_codes(pa.array(["a", None, "a", None]))
+    assert missing.tolist() == [0, -1, 0, -1] and uniques.to_pylist() == ["a"]
+    assert len(empty) == 0 and len(none) == 0
+
+
+def test_bills_in_a_second_thread_load_as_in_turn(tmp_path, monkeypatch):
+    # Large bill files are loaded in a second thread while the payments are: the
+    # tables, ledger, counts, notes and health are those of loading in turn.
+    import threading
+    import warnings
+
+    import payseg
+    from payseg import _clean, data
+
+    raw = payseg.synth.generate(60, seed=5, months=6)
+    payseg.synth.write(raw, tmp_path, format="parquet", seed=5)
+    files = {k: tmp_path / f"{k}.parquet" for k in ("payments", "bills", "customers")}
+    # Rows for the ledger and the notes: a day-first date, an impossible one, a
+    # repeated row, an amount that is no number, an unknown channel.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for kind, rows in {
+        "bills": [
+            {"发行日期": "15/01/2024", "电费年月": "202401"},
+            {"发行日期": "2024-13-45", "电费年月": "202402"},
+            {"应收金额": "abc", "电费年月": "202403"},
+        ],
+        "payments": [{"缴费方式": "飞鸽传书"}, {"实收金额": "¥"}],
+    }.items():
+        table = pq.read_table(files[kind])
+        first = table.slice(0, 1).to_pylist()[0]
+        extra = pa.Table.from_pylist(
+            [{**first, **row} for row in rows] + [first], schema=table.schema
+        )
+        pq.write_table(pa.concat_tables([table, extra]), files[kind])
+    threads = []
+    clean = _clean.clean_bills
+
+    def spy(*args, **kw):
+        threads.append(threading.current_thread().name)
+        return clean(*args, **kw)
+
+    monkeypatch.setattr(data, "clean_bills", spy)
+
+    def load():
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            out = payseg.load(
+                files["payments"], bills=files["bills"], customers=files["customers"]
+            )
+        return out, sorted(str(w.message) for w in seen)
+
+    monkeypatch.setattr(data, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(data, "PARALLEL_MAX_ROWS", 0)  # too many rows: in turn
+    (seq, seq_warned), in_turn = load(), threads[-1]
+    monkeypatch.setattr(data, "PARALLEL_MAX_ROWS", 10**9)
+    par, par_warned = load()
+    assert in_turn == threading.current_thread().name
+    assert threads[-1].startswith("payseg-bills")
+    pd.testing.assert_frame_equal(par.payments, seq.payments)
+    pd.testing.assert_frame_equal(par.bills, seq.bills)
+    pd.testing.assert_frame_equal(par.customers, seq.customers)
+    pd.testing.assert_frame_equal(par.rejected, seq.rejected)
+    assert par.counts == seq.counts and par.notes == seq.notes
+    assert par.health == seq.health and par_warned == seq_warned
+    assert len(seq.bills) > 0 and len(seq.notes) > 0 and len(seq.rejected) >= 5
+    assert set(seq.rejected["source"].str.rsplit("/", n=1).str[-1]) >= {
+        "payments.parquet",
+        "bills.parquet",
+    }

@@ -762,3 +762,32 @@ def test_customers_without_features_warned_once_for_all_buckets(data, tmp_path):
     assert len(mine) == 1 and not per_bucket
     assert mine[0].n_empty == 6
     assert (labels.to_pandas()["segment"] == -1).sum() == 6
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["7", " 7", "００７", None, "a b", "7", None, "", "\u30007", "x-1"],
+        [7.0, None, 7.5, float("nan"), 7.0, -3.0],
+        [7, None, 3, 7],
+    ],
+)
+def test_bucket_of_each_distinct_id_equals_the_per_row_hash(tmp_path, ids):
+    # The partition hashes each distinct id once; the reference hashes every row
+    # with the same SQL expression, as the partition did before.
+    import pyarrow as pa
+
+    from payseg.scale import _partition
+
+    con = _partition._connect(2**28, 1, tmp_path)
+    for column in (pa.array(ids), pa.chunked_array([pa.array(ids[:2]), ids[2:]])):
+        expr = _partition._id_expression("id", column.type)
+        con.register("ref", pa.table({"id": column}))
+        want = con.execute(
+            f"SELECT CAST(hash({expr}) % 5 AS INTEGER) AS b FROM ref"
+        ).fetchnumpy()["b"]
+        con.unregister("ref")
+        got = _partition._bucket_numbers(con, column, column.type, 5)
+        np.testing.assert_array_equal(got, want)
+        assert len(set(got)) > 1  # a test that could fail
+    con.close()

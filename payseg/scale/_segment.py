@@ -48,31 +48,40 @@ def _sample_file(source: Path, fraction: float, random_state) -> pd.DataFrame:
     return X[sample_mask(X.index, fraction, random_state)]
 
 
-def _map(fn, tasks: list[tuple], n_jobs: int, desc: str, progress: bool) -> list:
-    """``[fn(*task) for task in tasks]``, in ``n_jobs`` processes when > 1 (results
-    in task order)."""
+def _map(fn, tasks: list[tuple], pool, desc: str, progress: bool) -> list:
+    """``[fn(*task) for task in tasks]``, in the process ``pool`` when given
+    (results in task order)."""
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(tasks), desc=desc, unit="bucket", disable=not progress)
     try:
-        if n_jobs <= 1 or len(tasks) <= 1:
+        if pool is None:
             out = []
             for task in tasks:
                 out.append(fn(*task))
                 bar.update()
             return out
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        # forkserver: DuckDB and pyarrow thread pools do not survive a plain fork.
-        ctx = mp.get_context("forkserver")
-        with ProcessPoolExecutor(min(n_jobs, len(tasks)), mp_context=ctx) as ex:
-            futures = [ex.submit(fn, *task) for task in tasks]
-            for fut in futures:
-                fut.add_done_callback(lambda _: bar.update())
-            return [fut.result() for fut in futures]
+        futures = [pool.submit(fn, *task) for task in tasks]
+        for fut in futures:
+            fut.add_done_callback(lambda _: bar.update())
+        return [fut.result() for fut in futures]
     finally:
         bar.close()
+
+
+def _pool(n_jobs: int, n_tasks: int):
+    """A pool of ``n_jobs`` processes, or a null context when one is enough."""
+    import contextlib
+
+    if n_jobs <= 1 or n_tasks <= 1:
+        return contextlib.nullcontext()
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    # forkserver: DuckDB and pyarrow thread pools do not survive a plain fork.
+    return ProcessPoolExecutor(
+        min(n_jobs, n_tasks), mp_context=mp.get_context("forkserver")
+    )
 
 
 def segment_out_of_core(
@@ -170,28 +179,29 @@ def segment_out_of_core(
     n_jobs = int(n_jobs)
     n = features.n_rows
     fraction = min(1.0, sample_size / max(n, 1))
-    parts = _map(
-        _sample_file,
-        [(p, fraction, random_state) for p in features.paths],
-        n_jobs,
-        "sample",
-        progress,
-    )
-    # Buckets hold disjoint customers: the sample is the same for any n_jobs.
-    segmenter.fit(pd.concat(parts).sort_index(kind="stable"))
-    del parts
-    # Labels of an earlier fit are stale: a folder payseg made is emptied, any other
-    # folder with files in it is refused, never deleted.
-    ldir = claim_dir(ldir, fresh=True)
+    with _pool(n_jobs, len(features.paths)) as pool:  # one pool for both passes
+        parts = _map(
+            _sample_file,
+            [(p, fraction, random_state) for p in features.paths],
+            pool,
+            "sample",
+            progress,
+        )
+        # Buckets hold disjoint customers: the sample is the same for any n_jobs.
+        segmenter.fit(pd.concat(parts).sort_index(kind="stable"))
+        del parts
+        # Labels of an earlier fit are stale: a folder payseg made is emptied, any
+        # other folder with files in it is refused, never deleted.
+        ldir = claim_dir(ldir, fresh=True)
+        done = _map(
+            _label_file,
+            [(segmenter, p, ldir / p.name) for p in features.paths],
+            pool,
+            "segment",
+            progress,
+        )
     from ..cluster import NoFeatureWarning
 
-    done = _map(
-        _label_file,
-        [(segmenter, p, ldir / p.name) for p in features.paths],
-        n_jobs,
-        "segment",
-        progress,
-    )
     empty = sum(e for e, _ in done)
     for _, other in done:
         for message, category in other:

@@ -187,7 +187,7 @@ def _column_part(path, cols):
 
 
 def _pool_map(fn, tasks, pool):
-    """``[fn(*t) for t in tasks]``, in the process ``pool`` when given (task order)."""
+    """``[fn(*t) for t in tasks]``, in ``pool`` when given (task order)."""
     if pool is None:
         return [fn(*t) for t in tasks]
     return list(pool.map(fn, *zip(*tasks, strict=True)))
@@ -197,7 +197,7 @@ def _labels_out_of_core(
     features, labels, sample_X, sample_labels, out: Path, n_jobs: int = 1
 ) -> dict:
     """Archetype names (on the sample), value matrix and pyramid for every customer;
-    the per-bucket passes in ``n_jobs`` processes."""
+    the per-bucket passes in ``n_jobs`` threads."""
     import payseg
 
     info = {}
@@ -212,13 +212,13 @@ def _labels_out_of_core(
     # (top 1/4/15 % by amount_per_year): one column pass for the global cuts.
     del payseg
     import contextlib
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor
 
+    # Threads: Parquet decoding and writing release the GIL, and a process pool's
+    # start (importing pandas, pyarrow, payseg in each worker) cost more than the
+    # labels at 1M customers.
     pool = (
-        ProcessPoolExecutor(n_jobs, mp_context=mp.get_context("forkserver"))
-        if n_jobs > 1 and len(features.paths) > 1
-        else None
+        ThreadPoolExecutor(n_jobs) if n_jobs > 1 and len(features.paths) > 1 else None
     )
     with pool or contextlib.nullcontext():
         return _labels_passes(features, labels, names, out, pool, info)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..exceptions import PaymentDataError
 from ._buckets import BucketedTable, write_parquet
-from ._sampling import sample_mask
+from ._sampling import sample_file
 from ._workdir import claim_dir
 
 __all__ = ["predict_bucket", "segment_out_of_core"]
@@ -40,12 +40,6 @@ def _label_file(segmenter, source: Path, dest: Path) -> tuple[int, list]:
         else:
             other.append((w.message, w.category))
     return empty, other
-
-
-def _sample_file(source: Path, fraction: float, random_state) -> pd.DataFrame:
-    """The rows of one features file that :func:`sample_mask` keeps."""
-    X = pd.read_parquet(source)
-    return X[sample_mask(X.index, fraction, random_state)]
 
 
 def _map(fn, tasks: list[tuple], pool, desc: str, progress: bool) -> list:
@@ -181,7 +175,7 @@ def segment_out_of_core(
     fraction = min(1.0, sample_size / max(n, 1))
     with _pool(n_jobs, len(features.paths)) as pool:  # one pool for both passes
         parts = _map(
-            _sample_file,
+            sample_file,
             [(p, fraction, random_state) for p in features.paths],
             pool,
             "sample",

@@ -25,6 +25,7 @@ tree (Dask workers, ``--n-jobs`` workers) sampled every 0.2 s.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import resource
@@ -151,13 +152,57 @@ def _cpu_seconds(tree: TreeRSS) -> float:
     return me.ru_utime + me.ru_stime + sum(tree.child_cpu.values())
 
 
-def _labels_out_of_core(features, labels, sample_X, sample_labels, out: Path) -> dict:
-    """Archetype names (on the sample), value matrix and pyramid for every customer."""
+def _label_bucket(fpath, lpath, names, t_count, t_amount, cuts, dest) -> dict:
+    """Archetype, value class and tier of one bucket's customers, written to
+    ``dest``; returns the archetype counts."""
+    from payseg.labels import ValuePyramid
+
+    X = pd.read_parquet(fpath, columns=["pay_count_per_year", "amount_per_year"])
+    seg = pd.read_parquet(lpath)["segment"]
+    count, amount = X["pay_count_per_year"], X["amount_per_year"]
+    value = np.select(
+        [
+            (count > t_count) & (amount > t_amount),
+            count > t_count,
+            amount > t_amount,
+        ],
+        ["high_value", "mass", "potential"],
+        "low_value",
+    )
+    tier = ValuePyramid(thresholds=cuts).fit(amount.fillna(0.0)).labels_
+    frame = pd.DataFrame(
+        {
+            "archetype": seg.map(names).to_numpy(),
+            "value_class": value,
+            "tier": tier.to_numpy(),
+        },
+        index=X.index,
+    )
+    frame.to_parquet(dest)
+    return {k: int(v) for k, v in frame["archetype"].value_counts().items()}
+
+
+def _column_part(path, cols):
+    return pd.read_parquet(path, columns=cols).reset_index(drop=True)
+
+
+def _pool_map(fn, tasks, pool):
+    """``[fn(*t) for t in tasks]``, in ``pool`` when given (task order)."""
+    if pool is None:
+        return [fn(*t) for t in tasks]
+    return list(pool.map(fn, *zip(*tasks, strict=True)))
+
+
+def _labels_out_of_core(
+    features, labels, sample_X, sample_labels, out: Path, n_jobs: int = 1
+) -> dict:
+    """Archetype names (on the sample), value matrix and pyramid for every customer;
+    the per-bucket passes in ``n_jobs`` threads."""
     import payseg
 
     info = {}
     try:
-        from payseg.labels import ArchetypeLabeller, ValuePyramid
+        from payseg.labels import ArchetypeLabeller
     except ImportError as exc:  # pragma: no cover - labels land later
         print(f"  labels skipped: {exc}", file=sys.stderr)
         return {"skipped": str(exc)}
@@ -165,11 +210,25 @@ def _labels_out_of_core(features, labels, sample_X, sample_labels, out: Path) ->
     # Value matrix (per year, against the mean: payseg.labels.ValueMatrix's rule on
     # the feature columns pay_count_per_year / amount_per_year) and value pyramid
     # (top 1/4/15 % by amount_per_year): one column pass for the global cuts.
+    del payseg
+    import contextlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Threads: Parquet decoding and writing release the GIL, and a process pool's
+    # start (importing pandas, pyarrow, payseg in each worker) cost more than the
+    # labels at 1M customers.
+    pool = (
+        ThreadPoolExecutor(n_jobs) if n_jobs > 1 and len(features.paths) > 1 else None
+    )
+    with pool or contextlib.nullcontext():
+        return _labels_passes(features, labels, names, out, pool, info)
+
+
+def _labels_passes(features, labels, names, out: Path, pool, info: dict) -> dict:
+    from payseg.labels import ValuePyramid
+
     cols = ["pay_count_per_year", "amount_per_year"]
-    parts = [
-        X.reset_index(drop=True)
-        for X in (features.read(i, columns=cols) for i in range(len(features)))
-    ]
+    parts = _pool_map(_column_part, [(p, cols) for p in features.paths], pool)
     allv = pd.concat(parts, ignore_index=True)
     t_count = float(allv["pay_count_per_year"].mean())
     t_amount = float(allv["amount_per_year"].mean())
@@ -177,35 +236,16 @@ def _labels_out_of_core(features, labels, sample_X, sample_labels, out: Path) ->
     cuts = tuple(float(v) for v in pyramid.thresholds_.iloc[:-1])
     del allv, parts
     out.mkdir(parents=True, exist_ok=True)
-    counts = {}
-    for i in range(len(features)):
-        X = features.read(i, columns=cols)
-        seg = labels.read(i)["segment"]
-        count, amount = X["pay_count_per_year"], X["amount_per_year"]
-        value = np.select(
-            [
-                (count > t_count) & (amount > t_amount),
-                count > t_count,
-                amount > t_amount,
-            ],
-            ["high_value", "mass", "potential"],
-            "low_value",
-        )
-        tier = ValuePyramid(thresholds=cuts).fit(amount.fillna(0.0)).labels_
-        frame = pd.DataFrame(
-            {
-                "archetype": seg.map(names).to_numpy(),
-                "value_class": value,
-                "tier": tier.to_numpy(),
-            },
-            index=X.index,
-        )
-        frame.to_parquet(out / f"b{i:05d}.parquet")
-        for k, v in frame["archetype"].value_counts().items():
-            counts[k] = counts.get(k, 0) + int(v)
+    tasks = [
+        (fp, lp, dict(names), t_count, t_amount, cuts, out / f"b{i:05d}.parquet")
+        for i, (fp, lp) in enumerate(zip(features.paths, labels.paths, strict=True))
+    ]
+    counts: dict = {}
+    for part in _pool_map(_label_bucket, tasks, pool):
+        for k, v in part.items():
+            counts[k] = counts.get(k, 0) + v
     info["archetypes"] = counts
     info["value_cuts"] = [t_count, t_amount]
-    del payseg
     return info
 
 
@@ -235,12 +275,19 @@ def run_out_of_core(data_dir: Path, work: Path, args) -> dict:
         t1 = time.perf_counter()
         times.update(features.timings)
         seg = Segmenter(n_clusters=args.k, random_state=0)
+        # n_jobs of segment_out_of_core is new in 0.3.0 (a --baseline may lack it)
+        kw = (
+            {"n_jobs": args.n_jobs}
+            if "n_jobs" in inspect.signature(segment_out_of_core).parameters
+            else {}
+        )
         segmenter, labels = segment_out_of_core(
             features,
             seg,
             sample_size=args.sample_size,
             random_state=0,
             progress=not args.quiet,
+            **kw,
         )
         t2 = time.perf_counter()
         times["segment"] = t2 - t1
@@ -254,6 +301,7 @@ def run_out_of_core(data_dir: Path, work: Path, args) -> dict:
             sample,
             pd.Series(segmenter.predict(sample), index=sample.index),
             work / "named",
+            args.n_jobs,
         )
         t3 = time.perf_counter()
         times["labels"] = t3 - t2

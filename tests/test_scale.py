@@ -265,14 +265,15 @@ def test_resume_skips_done_buckets_and_repairs(data, tmp_path):
     assert not other.to_pandas().equals(first)
 
 
-def test_segment_out_of_core_matches_in_memory(data, tmp_path):
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_segment_out_of_core_matches_in_memory(data, tmp_path, n_jobs):
     paths = _write_split(data, tmp_path)
     table = build_features_out_of_core(
         *paths, n_buckets=3, out=tmp_path / "w", progress=False
     )
     seg = payseg.Segmenter(n_clusters=4, random_state=0)
     fitted, labels = segment_out_of_core(
-        table, seg, sample_size=150, random_state=1, progress=False
+        table, seg, sample_size=150, random_state=1, progress=False, n_jobs=n_jobs
     )
     X = payseg.build_features(_load(paths))
     mask = sample_mask(X.index, 150 / len(X), random_state=1)
@@ -330,6 +331,11 @@ def test_sample_mask_is_seeded_and_order_free():
             lambda p: segment_out_of_core(pd.DataFrame()),
             TypeError,
             "must be the BucketedTable",
+        ),
+        (
+            lambda p: segment_out_of_core(BucketedTable(p.parent), n_jobs=0),
+            ValueError,
+            "n_jobs must be a positive int",
         ),
         (
             lambda p: build_features_out_of_core(p, memory_limit="lots"),
@@ -733,7 +739,8 @@ def test_partition_in_threads_writes_the_same_pieces(data, tmp_path, monkeypatch
             pd.testing.assert_frame_equal(got[2][key][0], frame)
 
 
-def test_customers_without_features_warned_once_for_all_buckets(data, tmp_path):
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_customers_without_features_warned_once_for_all_buckets(data, tmp_path, n_jobs):
     # Customers without a usable feature value sit in several buckets; the segment
     # stage gives one NoFeatureWarning with their total, not one per bucket.
     from payseg.cluster import NoFeatureWarning
@@ -750,7 +757,10 @@ def test_customers_without_features_warned_once_for_all_buckets(data, tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         _, labels = segment_out_of_core(
-            X, payseg.Segmenter(n_clusters=3, random_state=0), progress=False
+            X,
+            payseg.Segmenter(n_clusters=3, random_state=0),
+            progress=False,
+            n_jobs=n_jobs,
         )
     mine = [
         w.message
@@ -762,3 +772,32 @@ def test_customers_without_features_warned_once_for_all_buckets(data, tmp_path):
     assert len(mine) == 1 and not per_bucket
     assert mine[0].n_empty == 6
     assert (labels.to_pandas()["segment"] == -1).sum() == 6
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["7", " 7", "００７", None, "a b", "7", None, "", "\u30007", "x-1"],
+        [7.0, None, 7.5, float("nan"), 7.0, -3.0],
+        [7, None, 3, 7],
+    ],
+)
+def test_bucket_of_each_distinct_id_equals_the_per_row_hash(tmp_path, ids):
+    # The partition hashes each distinct id once; the reference hashes every row
+    # with the same SQL expression, as the partition did before.
+    import pyarrow as pa
+
+    from payseg.scale import _partition
+
+    con = _partition._connect(2**28, 1, tmp_path)
+    for column in (pa.array(ids), pa.chunked_array([pa.array(ids[:2]), ids[2:]])):
+        expr = _partition._id_expression("id", column.type)
+        con.register("ref", pa.table({"id": column}))
+        want = con.execute(
+            f"SELECT CAST(hash({expr}) % 5 AS INTEGER) AS b FROM ref"
+        ).fetchnumpy()["b"]
+        con.unregister("ref")
+        got = _partition._bucket_numbers(con, column, column.type, 5)
+        np.testing.assert_array_equal(got, want)
+        assert len(set(got)) > 1  # a test that could fail
+    con.close()

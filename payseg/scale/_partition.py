@@ -241,11 +241,24 @@ def _plain_column(field, column):
 
 
 def _bucket_numbers(con, ids, arrow_type, n_buckets: int) -> np.ndarray:
-    """Bucket of each id: DuckDB's ``hash`` of the normalised id (_id_expression)."""
-    import pyarrow as pa
+    """Bucket of each id: DuckDB's ``hash`` of the normalised id (_id_expression).
 
-    frame = pa.table({"id": ids})
-    con.register("_payseg_ids", frame)
+    The expression runs once per distinct id of the block, not once per row: a
+    block of :data:`SPLIT_ROWS` payments holds some 40,000 customers, and the
+    normalisation (a regular expression, a cast) and the hash cost 10x more than
+    Arrow's dictionary encoding. The rows take their id's bucket by its index.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    coded = ids if pa.types.is_dictionary(ids.type) else pc.dictionary_encode(ids)
+    values = coded.dictionary
+    # A missing id is one more distinct value (it hashes as '', as before).
+    values = pa.concat_arrays([values, pa.nulls(1, type=values.type)])
+    index = coded.indices.fill_null(len(values) - 1)
+    con.register("_payseg_ids", pa.table({"id": values}))
     try:
         got = con.execute(
             f"SELECT CAST(hash({_id_expression('id', arrow_type)}) % {n_buckets} "
@@ -253,7 +266,8 @@ def _bucket_numbers(con, ids, arrow_type, n_buckets: int) -> np.ndarray:
         ).fetchnumpy()["b"]
     finally:
         con.unregister("_payseg_ids")
-    return np.asarray(got, dtype=np.int32)
+    per_value = np.asarray(got, dtype=np.int32)
+    return per_value[index.to_numpy(zero_copy_only=False)]
 
 
 def partition_file(

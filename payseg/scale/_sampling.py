@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._buckets import BucketedTable
-
-__all__ = ["sample_mask", "sample_table"]
+__all__ = ["sample_file", "sample_mask"]
 
 
 def sample_mask(ids, fraction: float, random_state=0) -> np.ndarray:
@@ -49,15 +47,8 @@ def sample_mask(ids, fraction: float, random_state=0) -> np.ndarray:
     return h < np.uint64(int(fraction * 2**64))
 
 
-def sample_table(
-    table: BucketedTable, fraction: float, random_state, progress: bool
-) -> pd.DataFrame:
-    """The rows of ``table`` that :func:`sample_mask` keeps, sorted by id."""
-    from tqdm.auto import tqdm
-
-    parts = []
-    for X in tqdm(
-        table, total=len(table), desc="sample", unit="bucket", disable=not progress
-    ):
-        parts.append(X[sample_mask(X.index, fraction, random_state)])
-    return pd.concat(parts).sort_index(kind="stable")
+def sample_file(path, fraction: float, random_state) -> pd.DataFrame:
+    """The rows of one bucket file (Parquet indexed by customer id) that
+    :func:`sample_mask` keeps."""
+    X = pd.read_parquet(path)
+    return X[sample_mask(X.index, fraction, random_state)]

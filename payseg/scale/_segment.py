@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..exceptions import PaymentDataError
 from ._buckets import BucketedTable, write_parquet
-from ._sampling import sample_table
+from ._sampling import sample_file
 from ._workdir import claim_dir
 
 __all__ = ["predict_bucket", "segment_out_of_core"]
@@ -24,6 +24,60 @@ def predict_bucket(segmenter, X: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"segment": labels}, index=X.index)
 
 
+def _label_file(segmenter, source: Path, dest: Path) -> tuple[int, list]:
+    """Label one features file into ``dest``; returns the customers without a usable
+    feature value and the other warnings raised (as ``(message, category)``), so
+    the caller warns once for the whole run (277 buckets at 10M customers)."""
+    from ..cluster import NoFeatureWarning
+
+    empty, other = 0, []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NoFeatureWarning)
+        write_parquet(predict_bucket(segmenter, pd.read_parquet(source)), dest)
+    for w in caught:
+        if isinstance(w.message, NoFeatureWarning):
+            empty += w.message.n_empty
+        else:
+            other.append((w.message, w.category))
+    return empty, other
+
+
+def _map(fn, tasks: list[tuple], pool, desc: str, progress: bool) -> list:
+    """``[fn(*task) for task in tasks]``, in the process ``pool`` when given
+    (results in task order)."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(tasks), desc=desc, unit="bucket", disable=not progress)
+    try:
+        if pool is None:
+            out = []
+            for task in tasks:
+                out.append(fn(*task))
+                bar.update()
+            return out
+        futures = [pool.submit(fn, *task) for task in tasks]
+        for fut in futures:
+            fut.add_done_callback(lambda _: bar.update())
+        return [fut.result() for fut in futures]
+    finally:
+        bar.close()
+
+
+def _pool(n_jobs: int, n_tasks: int):
+    """A pool of ``n_jobs`` processes, or a null context when one is enough."""
+    import contextlib
+
+    if n_jobs <= 1 or n_tasks <= 1:
+        return contextlib.nullcontext()
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    # forkserver: DuckDB and pyarrow thread pools do not survive a plain fork.
+    return ProcessPoolExecutor(
+        min(n_jobs, n_tasks), mp_context=mp.get_context("forkserver")
+    )
+
+
 def segment_out_of_core(
     features,
     segmenter=None,
@@ -32,6 +86,7 @@ def segment_out_of_core(
     random_state=0,
     out=None,
     progress=True,
+    n_jobs=1,
 ):
     """Fit a Segmenter on a seeded sample of customers and label every bucket.
 
@@ -53,6 +108,9 @@ def segment_out_of_core(
         ``.payseg-work`` file and never deletes any other.
     progress : bool, default True
         Show a tqdm progress bar.
+    n_jobs : int, default 1
+        Buckets sampled and labelled in parallel processes (the fit itself runs
+        once, on the sample). The labels do not depend on it.
 
     Returns
     -------
@@ -83,7 +141,6 @@ def segment_out_of_core(
     ...     print(labels.to_pandas()["segment"].nunique())
     3
     """
-    from tqdm.auto import tqdm
 
     if not isinstance(features, BucketedTable):
         raise TypeError(
@@ -107,27 +164,42 @@ def segment_out_of_core(
             f"({str(features.path)!r}); pass another folder for the labels, or none "
             "for the default (labels/ beside the features)"
         )
+    if (
+        isinstance(n_jobs, bool)
+        or not isinstance(n_jobs, (int, np.integer))
+        or n_jobs < 1
+    ):
+        raise ValueError(f"n_jobs must be a positive int, got {n_jobs!r}")
+    n_jobs = int(n_jobs)
     n = features.n_rows
     fraction = min(1.0, sample_size / max(n, 1))
-    segmenter.fit(sample_table(features, fraction, random_state, progress))
-    # Labels of an earlier fit are stale: a folder payseg made is emptied, any other
-    # folder with files in it is refused, never deleted.
-    ldir = claim_dir(ldir, fresh=True)
+    with _pool(n_jobs, len(features.paths)) as pool:  # one pool for both passes
+        parts = _map(
+            sample_file,
+            [(p, fraction, random_state) for p in features.paths],
+            pool,
+            "sample",
+            progress,
+        )
+        # Buckets hold disjoint customers: the sample is the same for any n_jobs.
+        segmenter.fit(pd.concat(parts).sort_index(kind="stable"))
+        del parts
+        # Labels of an earlier fit are stale: a folder payseg made is emptied, any
+        # other folder with files in it is refused, never deleted.
+        ldir = claim_dir(ldir, fresh=True)
+        done = _map(
+            _label_file,
+            [(segmenter, p, ldir / p.name) for p in features.paths],
+            pool,
+            "segment",
+            progress,
+        )
     from ..cluster import NoFeatureWarning
 
-    empty = 0
-    for i, path in enumerate(
-        tqdm(features.paths, desc="segment", unit="bucket", disable=not progress)
-    ):
-        # One warning for the whole run, not one per bucket (277 at 10M customers).
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", NoFeatureWarning)
-            write_parquet(predict_bucket(segmenter, features.read(i)), ldir / path.name)
-        for w in caught:
-            if isinstance(w.message, NoFeatureWarning):
-                empty += w.message.n_empty
-            else:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    empty = sum(e for e, _ in done)
+    for _, other in done:
+        for message, category in other:
+            warnings.warn(message, category, stacklevel=2)
     if empty:
         warning = NoFeatureWarning(
             f"segment_out_of_core: {empty:,} of {n:,} customers have no usable "

@@ -121,6 +121,41 @@ def test_invoices_with_periods_only_are_settled_oldest_first_with_a_warning():
     assert "several bills in one period" in X.attrs["notes"][0]
 
 
+def test_several_bills_note_lists_customers_in_index_order_with_threads(monkeypatch):
+    # Each customer in its own block, built by two threads; the first block is made
+    # to finish last. The note must still name the customers in index order (it
+    # used to follow the order in which the threads finished).
+    import time
+
+    from payseg.features import _block
+
+    pay = _pay([r[:4] for r in INVOICE_PAYMENTS])
+    ids = ["a", "b", "c"]
+    pays = pd.concat([pay.assign(customer_id=c) for c in ids], ignore_index=True)
+    bills = INVOICES.drop(columns="bill_id")
+    bills = pd.concat([bills.assign(customer_id=c) for c in ids], ignore_index=True)
+    data = payseg.PaymentData(
+        payments=pays.astype({"customer_id": "str"}),
+        bills=bills.astype({"customer_id": "str"}),
+    )
+    original = _block.Block.multi_bill_periods
+
+    def slow_first(self):
+        if self.index[0] == "a":
+            time.sleep(0.3)
+        return original(self)
+
+    monkeypatch.setattr(_block, "BLOCK_ROWS", 1)
+    monkeypatch.setattr(_block.Block, "multi_bill_periods", slow_first)
+    notes = {}
+    for n_jobs in (None, 2):
+        with pytest.warns(UserWarning, match="several bills in one period"):
+            X = payseg.build_features(data, as_of="2024-03-31", n_jobs=n_jobs)
+        notes[n_jobs] = [n for n in X.attrs["notes"] if "several bills" in n]
+    assert notes[None] == notes[2]
+    assert "e.g. a 2024-01, b 2024-01, c 2024-01" in notes[2][0]
+
+
 LUMP_BILLS = _bills(
     [
         ("c", "2024-01", "2024-02-01", "2024-02-20", 100.0),

@@ -162,7 +162,7 @@ def build_features(
     trend_periods: int = trend.TREND_PERIODS,
     recent_periods: int = trend.RECENT_PERIODS,
     return_dominant: bool = False,
-    n_jobs: int | None = None,
+    n_jobs: int | None = -1,
     calendar: BillingCalendar | bool | None = None,
     cycle_months: int | pd.Series | None = None,
     _check_coverage: bool = True,
@@ -203,10 +203,11 @@ def build_features(
     return_dominant : bool, default False
         Also return the dominant channel code per customer (a str Series, NaN for
         customers without a known channel), which stays out of the numeric matrix.
-    n_jobs : int, optional
+    n_jobs : int or None, default -1
         Threads building blocks of customers at once (large data only; a block is
-        about a million rows). None means 1, -1 means every core. Results do not
-        depend on it.
+        about a million rows): -1 (the default) every core, -2 all but one, None or 1
+        one thread. The families run in numpy kernels that release the GIL, so the
+        threads share the work; results do not depend on it (bit for bit).
     calendar : BillingCalendar, None or False, default None
         For payments-only data (no bills table, payments carrying ``period``): the
         billing calendar whose issue and due dates are inferred for each customer
@@ -497,14 +498,13 @@ def build_blocks(
             if timer:
                 timer(f"family {fam}", clock() - t)
         found = channel.dominant_codes(block) if return_dominant else None
-        if not ctx.pay_bill_ids:
-            ids, periods = block.multi_bill_periods()
-            if len(ids):
-                multi.append((ids, periods))
-        return edge, columns, found
+        several = None if ctx.pay_bill_ids else block.multi_bill_periods()
+        return edge, columns, found, several
 
     edges = ctx.block_edges()
-    multi = []  # (customer ids, periods) with several bills in one period
+    # (customer ids, periods) with several bills in one period, in block order
+    # (whichever thread finishes first), so the note never depends on n_jobs.
+    multi = []
     workers = n_threads(n_jobs, len(edges))
     values, names, dominant = None, [], []
     # Blocks of consecutive customers keep temporaries small (no loop per customer);
@@ -517,8 +517,10 @@ def build_blocks(
     else:
         pool, results = None, map(run, edges)
     try:
-        for (c0, c1), columns, found in results:
+        for (c0, c1), columns, found, several in results:
             t = clock()
+            if several is not None and len(several[0]):
+                multi.append(several)
             if values is None:
                 # Fortran order: each column contiguous, pandas' own block layout.
                 names = list(columns)
@@ -569,7 +571,13 @@ def n_threads(n_jobs, n_blocks: int) -> int:
             "The 'n_jobs' parameter of build_features must be None, a positive int or "
             "a negative int (-1 for every core); got 0."
         )
-    cores = os.cpu_count() or 1
+    # The cores this process may run on (a container or taskset can allow fewer
+    # than the machine has).
+    cores = (
+        len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else (os.cpu_count() or 1)
+    )
     wanted = n_jobs if n_jobs > 0 else max(cores + 1 + n_jobs, 1)
     return max(1, min(wanted, n_blocks))
 

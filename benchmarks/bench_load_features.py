@@ -18,6 +18,8 @@ own, from ``getrusage``) and is timed against baselines measured in the same run
                  aggregate the core timing and channel columns per customer
   load           payseg.load(payments, bills=..., customers=...) from Parquet
   load+features  the same, then payseg.build_features
+  features       payseg.build_features alone (the load before it not timed; its
+                 CPU seconds are those of the build, its peak RSS load + features)
   read_csv str   pandas.read_csv(dtype=str) of payments.csv and bills.csv
   load csv       payseg.load of the CSV files
 
@@ -81,6 +83,12 @@ else:
                            customers=f"{d}/customers.{ext}")
     rows = len(data.payments) + len(data.bills) + int(
         (data.rejected["source"].str.contains("payments|bills")).sum())
+    if step == "features":
+        # build_features alone: the load before it is not timed.
+        t0 = time.perf_counter()
+        use0 = resource.getrusage(resource.RUSAGE_SELF)
+        X = payseg.build_features(data)
+        rows = len(X)
     if step == "load+features":
         t1 = time.perf_counter()
         X = payseg.build_features(data)
@@ -143,6 +151,7 @@ STEPS = [
     "duckdb query",
     "load",
     "load+features",
+    "features",
     "read_csv str",
     "load csv",
 ]
@@ -309,6 +318,7 @@ def main(argv=None) -> None:
                 if args.before is not None and step in (
                     "load",
                     "load+features",
+                    "features",
                     "load csv",
                 ):
                     runs.setdefault(f"{step} (before)", []).append(

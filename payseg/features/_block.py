@@ -104,8 +104,9 @@ class Context:
     in :meth:`blocks` of consecutive customers.
     """
 
-    def __init__(self, data, *, as_of=None, as_of_bills=True):
-        self.index, pay, bill = customer_index(data)
+    def __init__(self, data, *, as_of=None, as_of_bills=True, grouped=None):
+        # grouped: customer_index(data) when the caller has it already.
+        self.index, pay, bill = customer_index(data) if grouped is None else grouped
         self.n = len(self.index)
         p, b = data.payments, data.bills
         np_, nb = len(p), len(b)

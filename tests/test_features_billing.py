@@ -121,6 +121,41 @@ def test_invoices_with_periods_only_are_settled_oldest_first_with_a_warning():
     assert "several bills in one period" in X.attrs["notes"][0]
 
 
+def test_several_bills_note_lists_customers_in_index_order_with_threads(monkeypatch):
+    # Each customer in its own block, built by two threads; the first block is made
+    # to finish last. The note must still name the customers in index order (it
+    # used to follow the order in which the threads finished).
+    import time
+
+    from payseg.features import _block
+
+    pay = _pay([r[:4] for r in INVOICE_PAYMENTS])
+    ids = ["a", "b", "c"]
+    pays = pd.concat([pay.assign(customer_id=c) for c in ids], ignore_index=True)
+    bills = INVOICES.drop(columns="bill_id")
+    bills = pd.concat([bills.assign(customer_id=c) for c in ids], ignore_index=True)
+    data = payseg.PaymentData(
+        payments=pays.astype({"customer_id": "str"}),
+        bills=bills.astype({"customer_id": "str"}),
+    )
+    original = _block.Block.multi_bill_periods
+
+    def slow_first(self):
+        if self.index[0] == "a":
+            time.sleep(0.3)
+        return original(self)
+
+    monkeypatch.setattr(_block, "BLOCK_ROWS", 1)
+    monkeypatch.setattr(_block.Block, "multi_bill_periods", slow_first)
+    notes = {}
+    for n_jobs in (None, 2):
+        with pytest.warns(UserWarning, match="several bills in one period"):
+            X = payseg.build_features(data, as_of="2024-03-31", n_jobs=n_jobs)
+        notes[n_jobs] = [n for n in X.attrs["notes"] if "several bills" in n]
+    assert notes[None] == notes[2]
+    assert "e.g. a 2024-01, b 2024-01, c 2024-01" in notes[2][0]
+
+
 LUMP_BILLS = _bills(
     [
         ("c", "2024-01", "2024-02-01", "2024-02-20", 100.0),
@@ -474,3 +509,63 @@ def test_unbilled_check_agrees_with_pandas_isin(dtype):
     assert expected.tolist() == [True, False, True, True, True, False]
     np.testing.assert_array_equal(_isin(values, among), expected)
     assert not _isin(values, among[:0]).any()
+
+
+@pytest.mark.parametrize("ids", ["digits", "text"])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_unbilled_payments_agree_with_pandas_isin(ids, shuffle):
+    # build_features finds the payments of customers without any bill from the
+    # customer grouping it makes anyway; the same rows as pandas' isin of the ids,
+    # for payments sorted by customer or not, digit ids or not, and customers
+    # known only from the customers table.
+    from payseg.features._build import unbilled_payments
+    from payseg.features._grouping import customer_index
+
+    rng = np.random.default_rng(7)
+    names = [f"{i:05d}" if ids == "digits" else f"k{i}" for i in range(40)]
+    pay_ids = np.repeat(names[:30], rng.integers(1, 4, 30))
+    if shuffle:
+        pay_ids = rng.permutation(pay_ids)
+    bill_ids = sorted(rng.choice(names, 25, replace=False))
+    pay = pd.DataFrame(
+        {
+            "customer_id": pd.Series(pay_ids, dtype="str"),
+            "paid_at": pd.Timestamp("2024-01-05"),
+            "amount": 1.0,
+        }
+    )
+    bills = _bills([(c, "2024-01", "2024-01-01", "2024-01-31", 5.0) for c in bill_ids])
+    customers = pd.DataFrame(index=pd.Index(names, name="customer_id"))
+    data = payseg.PaymentData(payments=pay, bills=bills, customers=customers)
+    expected = ~pay["customer_id"].isin(bills["customer_id"]).to_numpy()
+    assert 0 < expected.sum() < len(expected)  # both kinds of rows
+    got = unbilled_payments(customer_index(data))
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_unbilled_customer_without_periods_infers_no_calendar():
+    # Customer "z" has payments but no bill and no period on them: nothing can be
+    # inferred, so the billed customer keeps its real-bill columns (unpaid_share is
+    # NaN only when bills were inferred) and no calendar note is raised.
+    pay = _pay(
+        [
+            ("a", "2024-01-20", 50.0, "2024-01"),
+            ("z", "2024-01-21", 10.0, None),
+            ("z", "2024-02-21", 10.0, None),
+        ]
+    )
+    bills = _bills(
+        [
+            ("a", "2024-01", "2024-01-05", "2024-02-04", 50.0),
+            ("a", "2024-02", "2024-02-05", "2024-03-04", 60.0),
+        ]
+    )
+    X = _no_warning(
+        payseg.build_features,
+        payseg.PaymentData(payments=pay, bills=bills),
+        as_of="2024-03-31",
+    )
+    assert X.attrs["calendar_inferred"] is False
+    assert X.loc["a", "unpaid_share"] == 0.5  # February's bill is overdue, unpaid
+    assert np.isnan(X.loc["z", "unpaid_share"])
+    assert X.loc["z", "amount_total"] == 20.0

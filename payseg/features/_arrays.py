@@ -76,9 +76,23 @@ class BillArrays:
         return len(self.cust)
 
 
-def zero_cents(amount: np.ndarray) -> np.ndarray:
-    """True where an amount rounds to 0 cents (round half to even, like np.round)."""
-    return np.abs(amount) * 100 <= 0.5
+def zero_cents(amount: np.ndarray, chunk: int = 1 << 18) -> np.ndarray:
+    """True where an amount rounds to 0 cents (round half to even, like np.round).
+
+    ``abs(amount) * 100 <= 0.5`` in chunks of ``chunk`` values: the temporaries stay
+    in cache instead of two fresh row-sized float arrays (0.45 s of page faults for
+    the 21M bills at 1M customers).
+    """
+    amount = np.asarray(amount, dtype=np.float64)
+    out = np.empty(len(amount), dtype=bool)
+    buf = np.empty(min(chunk, len(amount)), dtype=np.float64)
+    for start in range(0, len(amount), chunk):
+        part = amount[start : start + chunk]
+        tmp = buf[: len(part)]
+        np.abs(part, out=tmp)
+        np.multiply(tmp, 100, out=tmp)
+        np.less_equal(tmp, 0.5, out=out[start : start + chunk])
+    return out
 
 
 def day_numbers(ns: np.ndarray) -> np.ndarray:

@@ -104,8 +104,9 @@ class Context:
     in :meth:`blocks` of consecutive customers.
     """
 
-    def __init__(self, data, *, as_of=None, as_of_bills=True):
-        self.index, pay, bill = customer_index(data)
+    def __init__(self, data, *, as_of=None, as_of_bills=True, grouped=None):
+        # grouped: customer_index(data) when the caller has it already.
+        self.index, pay, bill = customer_index(data) if grouped is None else grouped
         self.n = len(self.index)
         p, b = data.payments, data.bills
         np_, nb = len(p), len(b)
@@ -387,16 +388,16 @@ class Block:
         sec = (ns - day * NS_PER_DAY) // NS_PER_SECOND
         cents = np.round(amount * 100).astype(np.int64)
         rank = ctx._chan_rank[chan_code]
-        cols[1:1] = [day, sec, cents]
+        # Both orders below sort within customers only: ``cust`` (non-decreasing)
+        # stays as it is, so it and ``ns`` (no longer needed) are not permuted.
+        cols = [day, sec, cents, amount, chan_code, rank, *cols[4:]]
         order = lex_order(cust, day * 86_400 + sec, rank)
         if order is not None:
             cols = [a[order] for a in cols]
-        order = _tie_order(
-            cols[0], cols[1], cols[2], rank if order is None else rank[order], cols[3]
-        )
+        order = _tie_order(cust, cols[0], cols[1], cols[5], cols[2])
         if order is not None:
             cols = [a[order] for a in cols]
-        cust, day, sec, cents, _, amount, chan_code, period = cols[:8]
+        day, sec, cents, amount, chan_code, _, period = cols[:7]
         return PaymentArrays(
             cust=cust,
             day=day,
@@ -406,7 +407,7 @@ class Block:
             chan=ctx._chan_lookup[chan_code],
             period=np.asarray(period, np.int64),
             bounds=bounds,
-            bill=cols[8] if len(cols) > 8 else None,
+            bill=cols[7] if len(cols) > 7 else None,
         )
 
     def _bills(self, ctx: Context, c0: int, c1: int) -> BillArrays:

@@ -32,6 +32,7 @@ from . import arrears, channel, trend
 from ._block import Block, Context
 from ._families import FAMILIES, MODULES, check_families
 from ._given_cycle import apply_given_cycle, given_cycle
+from ._grouping import customer_index
 from ._infer import describe, inferred_bills
 
 _AS_OF = [None, str, datetime.date, np.datetime64]
@@ -162,7 +163,7 @@ def build_features(
     trend_periods: int = trend.TREND_PERIODS,
     recent_periods: int = trend.RECENT_PERIODS,
     return_dominant: bool = False,
-    n_jobs: int | None = None,
+    n_jobs: int | None = -1,
     calendar: BillingCalendar | bool | None = None,
     cycle_months: int | pd.Series | None = None,
     _check_coverage: bool = True,
@@ -203,10 +204,11 @@ def build_features(
     return_dominant : bool, default False
         Also return the dominant channel code per customer (a str Series, NaN for
         customers without a known channel), which stays out of the numeric matrix.
-    n_jobs : int, optional
+    n_jobs : int or None, default -1
         Threads building blocks of customers at once (large data only; a block is
-        about a million rows). None means 1, -1 means every core. Results do not
-        depend on it.
+        about a million rows): -1 (the default) every core, -2 all but one, None or 1
+        one thread. The families run in numpy kernels that release the GIL, so the
+        threads share the work; results do not depend on it (bit for bit).
     calendar : BillingCalendar, None or False, default None
         For payments-only data (no bills table, payments carrying ``period``): the
         billing calendar whose issue and due dates are inferred for each customer
@@ -273,6 +275,7 @@ def build_features(
     n_threads(n_jobs, 1)  # refuse n_jobs=0 before the global pass
     check_finite_amounts(data)
     bills, n_real = None, len(data.bills)
+    grouped = None  # customer_index(data), reused by the Context when bills stay
     if calendar is not False:
         cal_arg = None if calendar is True else calendar
         if not n_real:
@@ -281,16 +284,18 @@ def build_features(
             # A payments-only source beside billed ones (one district exports no
             # bills table): customers with periods on their payments but no bill at
             # all get bills inferred too, else every timing feature is NaN for them.
-            unbilled = ~_isin(data.payments["customer_id"], data.bills["customer_id"])
+            grouped = customer_index(data)
+            unbilled = unbilled_payments(grouped)
             extra = (
                 inferred_bills(data.payments[unbilled], cal_arg)
                 if unbilled.any()
                 else None
             )
-            if extra is not None:
+            if extra is not None:  # None: those payments carry no period
                 bills = pd.concat([data.bills, extra], ignore_index=True)
+                grouped = None  # the bills changed: the Context groups them again
     if bills is None:
-        ctx = Context(data, as_of=as_of)
+        ctx = Context(data, as_of=as_of, grouped=grouped)
     else:
         # as_of from the data: inferred issue dates are not data.
         real = np.arange(len(bills)) < n_real
@@ -429,6 +434,22 @@ def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
     return found.to_numpy(zero_copy_only=False).astype(bool)
 
 
+def unbilled_payments(grouped) -> np.ndarray:
+    """bool per payment row: its customer has no bill row at all.
+
+    ``grouped`` is :func:`~payseg.features._grouping.customer_index` of the data: the
+    customers without bill rows are read off the bill offsets, and mapped to the
+    payment rows through their codes (or offsets, for rows already grouped), with no
+    second pass over the id strings (``pyarrow.compute.is_in`` of 25M ids took about
+    1 CPU s at 1M customers).
+    """
+    _, (pay_codes, pay_bounds), (_, bill_bounds) = grouped
+    none = np.diff(bill_bounds) == 0
+    if pay_codes is None:
+        return np.repeat(none, np.diff(pay_bounds))
+    return none[pay_codes]
+
+
 def _example_ids(ids, mask, n: int = 5) -> str:
     shown = ", ".join(str(i) for i in pd.unique(np.asarray(ids)[mask])[:n])
     return shown + (", ..." if int(mask.sum()) > n else "")
@@ -457,9 +478,11 @@ def check_finite(X: pd.DataFrame, caller: str) -> None:
     """Raise ``ValueError`` naming the columns of the feature table ``X`` that hold
     inf or -inf, with the number of rows and a few customer ids."""
     values = X.to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = np.isinf(values)
-    if not bad.any():
+    # Column by column (contiguous in the Fortran-ordered table): a small bool
+    # temporary per column instead of one of the whole table, in the common case.
+    if not any(np.isinf(values[:, j]).any() for j in range(values.shape[1])):
         return
+    bad = np.isinf(values)
     cols = np.flatnonzero(bad.any(axis=0))
     rows = bad.any(axis=1)
     named = ", ".join(
@@ -497,14 +520,13 @@ def build_blocks(
             if timer:
                 timer(f"family {fam}", clock() - t)
         found = channel.dominant_codes(block) if return_dominant else None
-        if not ctx.pay_bill_ids:
-            ids, periods = block.multi_bill_periods()
-            if len(ids):
-                multi.append((ids, periods))
-        return edge, columns, found
+        several = None if ctx.pay_bill_ids else block.multi_bill_periods()
+        return edge, columns, found, several
 
     edges = ctx.block_edges()
-    multi = []  # (customer ids, periods) with several bills in one period
+    # (customer ids, periods) with several bills in one period, in block order
+    # (whichever thread finishes first), so the note never depends on n_jobs.
+    multi = []
     workers = n_threads(n_jobs, len(edges))
     values, names, dominant = None, [], []
     # Blocks of consecutive customers keep temporaries small (no loop per customer);
@@ -517,8 +539,10 @@ def build_blocks(
     else:
         pool, results = None, map(run, edges)
     try:
-        for (c0, c1), columns, found in results:
+        for (c0, c1), columns, found, several in results:
             t = clock()
+            if several is not None and len(several[0]):
+                multi.append(several)
             if values is None:
                 # Fortran order: each column contiguous, pandas' own block layout.
                 names = list(columns)
@@ -569,7 +593,13 @@ def n_threads(n_jobs, n_blocks: int) -> int:
             "The 'n_jobs' parameter of build_features must be None, a positive int or "
             "a negative int (-1 for every core); got 0."
         )
-    cores = os.cpu_count() or 1
+    # The cores this process may run on (a container or taskset can allow fewer
+    # than the machine has).
+    cores = (
+        len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else (os.cpu_count() or 1)
+    )
     wanted = n_jobs if n_jobs > 0 else max(cores + 1 + n_jobs, 1)
     return max(1, min(wanted, n_blocks))
 

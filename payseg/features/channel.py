@@ -129,29 +129,38 @@ def _migration(n: int, cust: np.ndarray, online: np.ndarray) -> np.ndarray:
     share after ``t*`` less the share up to it, when ``max |D_t|`` exceeds
     :data:`MIGRATION_CRITICAL`.
     """
-    x = online.astype(np.float64)
     m = np.bincount(cust, minlength=n)
-    total = np.bincount(cust, weights=x, minlength=n)
-    start = np.concatenate([[0], np.cumsum(m)[:-1]])
-    csum = np.cumsum(x)
-    before = np.concatenate([[0.0], csum])[start]
-    s_t = csum - before[cust]  # online among the first t, t = pos + 1
-    t = np.arange(len(x)) - start[cust] + 1
-    mc = m[cust]
-    p = total[cust] / np.maximum(mc, 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        d = np.abs(s_t - t * p) / np.sqrt(mc * p * (1 - p))
-    d = np.where((t < mc) & np.isfinite(d), d, 0.0)
-    stat = np.zeros(n)
-    np.maximum.at(stat, cust, d)
-    # first row reaching the customer's maximum (up to rounding): t* is its t
-    hit = np.flatnonzero((d >= stat[cust] - 1e-9) & (d > 0))
-    first = np.ones(len(hit), dtype=bool)
-    first[1:] = cust[hit[1:]] != cust[hit[:-1]]
-    hit = hit[first]
+    total = np.bincount(cust, weights=online.astype(np.float64), minlength=n)
     shift = np.zeros(n)
-    c, tt, st = cust[hit], t[hit], s_t[hit]
-    shift[c] = (total[c] - st) / (m[c] - tt) - st / tt
+    stat = np.zeros(n)
+    # Only customers with enough payments and both kinds of channel can change:
+    # with none (or only) online, every D_t is 0 / 0 and the value is 0. The CUSUM
+    # runs over their rows alone (37% of the known-channel payments of the generator).
+    mixed = (m >= MIGRATION_MIN_PAYMENTS) & (total > 0) & (total < m)
+    keep = mixed[cust]
+    if keep.any():
+        cust = cust[keep]
+        x = online[keep].astype(np.float64)
+        start = np.zeros(n, dtype=np.int64)
+        np.cumsum(np.where(mixed, m, 0)[:-1], out=start[1:])
+        csum = np.cumsum(x)  # whole numbers: exact, whatever rows come before
+        before = np.concatenate([[0.0], csum])[start]
+        s_t = csum - before[cust]  # online among the first t, t = pos + 1
+        t = np.arange(len(x)) - start[cust] + 1
+        mc = m[cust]
+        p = total[cust] / mc
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = np.abs(s_t - t * p) / np.sqrt(mc * p * (1 - p))
+        d = np.where((t < mc) & np.isfinite(d), d, 0.0)
+        # rows grouped by customer: a segment maximum (d >= 0, as stat starts)
+        stat[mixed] = np.maximum.reduceat(d, start[mixed])
+        # first row reaching the customer's maximum (up to rounding): t* is its t
+        hit = np.flatnonzero((d >= stat[cust] - 1e-9) & (d > 0))
+        first = np.ones(len(hit), dtype=bool)
+        first[1:] = cust[hit[1:]] != cust[hit[:-1]]
+        hit = hit[first]
+        c, tt, st = cust[hit], t[hit], s_t[hit]
+        shift[c] = (total[c] - st) / (m[c] - tt) - st / tt
     shift = np.where(stat > MIGRATION_CRITICAL, shift, 0.0)
     shift = np.where(m >= MIGRATION_MIN_PAYMENTS, shift, 0.0)
     return np.where(m > 0, shift, np.nan)

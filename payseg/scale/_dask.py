@@ -141,7 +141,8 @@ def _features_part(pay, bills, cust, params) -> pd.DataFrame:
         families=params["families"],
         as_of=as_of,
         _check_coverage=False,
-        **params["feature_kw"],
+        # dask runs the partitions in parallel already (a given n_jobs wins)
+        **{"n_jobs": 1, **params["feature_kw"]},
     )
     X.attrs.pop("as_of_coverage", None)
     X = _conform.conform(X, families=params["families"], channels=params["channels"])

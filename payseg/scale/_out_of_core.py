@@ -454,8 +454,10 @@ def build_features_out_of_core(
         remove_dir(work / "labels")
     fdir.mkdir(exist_ok=True)
     write_json(kpath, fkey)
+    # build_features' own threads only when the buckets run in one process.
+    block_jobs = 1 if n_jobs > 1 else -1
     tasks = [
-        (work, b, params)
+        (work, b, params, block_jobs)
         for b in range(prep["n_buckets"])
         if not (fdir / f"b{b:05d}.parquet").exists()
     ]

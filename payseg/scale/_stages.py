@@ -189,8 +189,15 @@ def bucket_stats(work: Path, bucket: int) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def features_bucket(work: Path, bucket: int, params: dict) -> None:
-    """Stage 3 for one bucket: write ``features/b<k>.parquet`` (staged, renamed)."""
+def features_bucket(
+    work: Path, bucket: int, params: dict, block_jobs: int = -1
+) -> None:
+    """Stage 3 for one bucket: write ``features/b<k>.parquet`` (staged, renamed).
+
+    ``block_jobs`` is build_features' ``n_jobs``: 1 when the buckets already run in
+    several processes (more threads than cores would only add memory), else every
+    core; the features are the same either way.
+    """
     dest = work / "features" / f"b{bucket:05d}.parquet"
     if dest.exists():
         return
@@ -204,6 +211,7 @@ def features_bucket(work: Path, bucket: int, params: dict) -> None:
             families=params["families"],
             as_of=as_of,
             _check_coverage=False,
+            n_jobs=block_jobs,
             **params["feature_kw"],
         )
     # A given cycle's contradiction is warned once for the run, with the sum over

@@ -10,6 +10,7 @@ three-archetype subset at its planted k 0.59.
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import adjusted_rand_score
 
 import payseg
 from payseg.cluster import Segmenter, _select_k
@@ -171,3 +172,40 @@ def test_gap_parsimonious_ignores_a_gap_that_crept_past_the_groups():
     k, reason = _select_k.choose_k(scores, "gap_parsimonious", "t")
     assert k == 4
     assert "below 60% of the highest" in reason
+
+
+def test_gap_rule_can_stop_at_the_largest_k():
+    # gap 0.1, 0.3, 0.5 at k = 2..4 (se 0.05) keeps rising inside the range; with
+    # the gap of k_max + 1 = 5 at 0.52, gap(4) = 0.50 >= 0.52 - 0.05: stop at 4
+    scores = _gap_scores([0.1, 0.3, 0.5], [0.5, 0.60, 0.62])
+    assert _select_k._gap_stop(scores) is None
+    scores.attrs["gap_next"] = (0.52, 0.05)
+    assert _select_k._gap_stop(scores) == 4
+    k, reason = _select_k.choose_k(scores, "gap_parsimonious", "t")
+    assert k == 4
+    assert "gap statistic levels off" in reason
+    # still rising into k_max + 1 (0.70 - 0.05 > 0.50): no stop, silhouette decides
+    scores.attrs["gap_next"] = (0.70, 0.05)
+    assert _select_k._gap_stop(scores) is None
+    assert _select_k.choose_k(scores, "gap_parsimonious", "t")[0] == 3
+
+
+def test_default_rule_finds_twelve_blobs_at_the_top_of_the_range():
+    # 12 overlapping blobs with k_range=(2, 12): before k_max + 1 was scored the gap
+    # rule could not stop at 12 and the silhouette rule chose 10. Seed 41 is outside
+    # benchmarks/bench_select_k.py's tuning (0-2) and held-out (10-14) seeds.
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(
+        n_samples=1200,
+        n_features=8,
+        centers=12,
+        cluster_std=2.5,
+        center_box=(-10, 10),
+        random_state=41,
+    )
+    seg = Segmenter(k_range=(2, 12), random_state=41).fit(X)
+    assert seg.n_clusters_ == 12, seg.k_reason_
+    assert "gap statistic levels off" in seg.k_reason_
+    assert seg.k_scores_.index.tolist() == list(range(2, 13))  # 13 not kept
+    assert adjusted_rand_score(y, seg.labels_) > 0.95

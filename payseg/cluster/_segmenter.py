@@ -117,7 +117,9 @@ class Segmenter(
         the values; a transformer instance is cloned and used as the scaling step.
     k_range : tuple of int, default=(2, 12)
         Smallest and largest k tried by ``n_clusters="auto"`` (inclusive); a pair
-        ``(k_min, k_max)`` with ``2 <= k_min <= k_max``.
+        ``(k_min, k_max)`` with ``2 <= k_min <= k_max``. ``k_max + 1`` is also
+        fitted, only for the gap rule to be able to stop at ``k_max``; it is
+        never chosen and not in ``k_scores_``.
     selection : {"gap_parsimonious", "parsimonious", "silhouette", \
             "calinski_harabasz", "davies_bouldin", "bic", "gap", "elbow"}, \
             default="gap_parsimonious"
@@ -563,9 +565,22 @@ class Segmenter(
                 f"n_samples={n} customers is too few for k_range={self.k_range}; "
                 "lower k_range or segment more customers."
             )
-        # the (sub)sample is small: one thread, whatever the size of X
+        # k_max + 1 is scored too, for the gap rule at k_max only (it compares each
+        # k with the next); it is never chosen and not kept in k_scores_
+        ahead = ks[-1] + 1 if ks[-1] == hi and hi + 1 < Zs.shape[0] else None
         with _backends.limit_threads(Zs.shape[0]):
-            scores, fitted = _select_k.score_k(new_backend, Zs, ks, seed, n_cat)
+            scores, fitted = _select_k.score_k(
+                new_backend, Zs, ks + ([ahead] if ahead else []), seed, n_cat
+            )
+        if ahead is not None:
+            attrs = dict(scores.attrs)
+            attrs["gap_next"] = (
+                float(scores.at[ahead, "gap"]),
+                float(scores.at[ahead, "gap_se"]),
+            )
+            scores = scores.drop(index=ahead)
+            scores.attrs = attrs
+            del fitted[ahead]
         k, reason = _select_k.choose_k(scores, self.selection, note)
         self.structure_ = _select_k.structure_test(scores)
         self.null_scores_ = self.structure_.pop("table")

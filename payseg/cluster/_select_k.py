@@ -234,9 +234,17 @@ def _elbow_choice(scores: pd.DataFrame):
 
 def _gap_stop(scores: pd.DataFrame):
     """Tibshirani's rule: the smallest k with gap(k) >= gap(k+1) - se(k+1), or None
-    when the gap keeps rising over the whole range (the rule never stops)."""
+    when the gap keeps rising over the whole range (the rule never stops).
+
+    The rule at the largest k needs the gap of the next one: ``scores.attrs``
+    ``"gap_next"`` (gap, se) of ``k_max + 1``, scored for that only (see
+    ``Segmenter``); without it the largest k can never be chosen by this rule.
+    """
     gap, se = scores["gap"].to_numpy(), scores["gap_se"].to_numpy()
     ks = scores.index.to_numpy()
+    nxt = scores.attrs.get("gap_next")
+    if nxt is not None:
+        gap, se = np.r_[gap, nxt[0]], np.r_[se, nxt[1]]
     stop = np.flatnonzero(gap[:-1] >= gap[1:] - se[1:])
     return int(ks[stop[0]]) if stop.size else None
 

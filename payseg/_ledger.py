@@ -154,10 +154,28 @@ def repeated_keys(key: np.ndarray) -> np.ndarray:
     if not same.any():
         return np.zeros(len(key), dtype=bool)
     repeated = np.unique(ordered[1:][same])
-    # A binary search in the few repeated values (np.isin would sort the keys again).
-    at = np.searchsorted(repeated, key)
+    # Most keys do not repeat: a table of the repeated keys' low bits rules them out
+    # with one lookup each, and only the rest are binary-searched in the repeated
+    # values (np.isin would sort the keys again).
+    table = np.zeros(_TABLE_SIZE, dtype=bool)
+    table[_low_bits(repeated)] = True
+    maybe = np.flatnonzero(table[_low_bits(key)])
+    out = np.zeros(len(key), dtype=bool)
+    sub = key[maybe]
+    at = np.searchsorted(repeated, sub)
     at[at == len(repeated)] = 0
-    return repeated[at] == key
+    out[maybe] = repeated[at] == sub
+    return out
+
+
+#: Entries of the prefilter of :func:`repeated_keys` (4 MB of bools).
+_TABLE_SIZE = 1 << 22
+
+
+def _low_bits(key: np.ndarray) -> np.ndarray:
+    """The low 22 bits of integer keys, signed ones by their two's-complement bits."""
+    bits = key.view(np.uint64) if key.dtype.itemsize == 8 else key.astype(np.uint64)
+    return (bits & np.uint64(_TABLE_SIZE - 1)).astype(np.intp)
 
 
 def reject_duplicates(ledger: Ledger, parsed, reject=True) -> np.ndarray:

@@ -121,6 +121,25 @@ def test_amount_kernel_matches_general_parser(seed):
     assert parse_amounts(pd.Series(["RMB 5"] * 999 + ["-0"])).tolist()[-2:] == [5, 0]
 
 
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_amounts_read_once_per_text_equal_the_row_by_row_kernel(dtype):
+    # A long column is parsed once per distinct text and spread back by its codes;
+    # the kernels over every row (the earlier path) are the reference.
+    rng = np.random.default_rng(7)
+    col = pd.Series(
+        [f"{x:.2f}元" for x in rng.gamma(2.0, 80.0, 3_000).round(0)]
+        + list(AMOUNT_SPELLINGS) * 40,
+        dtype=dtype,
+    ).sample(frac=1.0, random_state=3, ignore_index=True)
+    values, rest = _parsers._fast_amounts(_parsers.arrow_text(col))
+    if rest.any():
+        values[rest] = _parse_amount_text(as_text(col[rest], placeholders=False))
+    got = parse_amounts(col)
+    assert got.index.equals(col.index)
+    assert np.array_equal(got.to_numpy(), values + 0.0, equal_nan=True)
+    assert got.isna().sum() >= 40 * 5  # None, '', '-', NULL, '—' at least
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_date_kernel_matches_general_parser(seed, monkeypatch):
     col = _column(DATE_SPELLINGS, 3_000, seed)
@@ -322,6 +341,19 @@ def test_repeated_keys_match_numpy_isin(seed):
     assert np.array_equal(repeated_keys(key), want)
 
 
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32])
+def test_repeated_keys_of_signed_keys(dtype):
+    from payseg._ledger import repeated_keys
+
+    rng = np.random.default_rng(5)
+    key = rng.integers(-3_000, 3_000, 10_000).astype(dtype)
+    # Keys equal in their low 22 bits but not equal: the prefilter lets both
+    # through, the search tells them apart.
+    key[:4] = [-1, (1 << 22) - 1, -(1 << 30), 0]
+    values, counts = np.unique(key, return_counts=True)
+    assert np.array_equal(repeated_keys(key), np.isin(key, values[counts > 1]))
+
 FIXED_WIDTH_SPELLINGS = [
     "2024-04-30 07:51:43",
     "2024/04/30 07:51:43",
@@ -493,3 +525,10 @@ def test_bills_in_a_second_thread_load_as_in_turn(tmp_path, monkeypatch):
         "payments.parquet",
         "bills.parquet",
     }
+
+
+def test_two_digit_table_reads_every_pair_and_nothing_else():
+    pairs = np.array([[48 + a, 48 + b] for a in range(10) for b in range(10)], np.uint8)
+    assert _parsers._two_digits()[pairs.view("<u2")[:, 0]].tolist() == list(range(100))
+    odd = np.array([[47, 48], [48, 58], [32, 49], [0, 0], [255, 57]], np.uint8)
+    assert (_parsers._two_digits()[odd.view("<u2")[:, 0]] == 255).all()

@@ -341,7 +341,6 @@ def test_repeated_keys_match_numpy_isin(seed):
     assert np.array_equal(repeated_keys(key), want)
 
 
-
 @pytest.mark.parametrize("dtype", [np.int64, np.int32])
 def test_repeated_keys_of_signed_keys(dtype):
     from payseg._ledger import repeated_keys
@@ -353,6 +352,7 @@ def test_repeated_keys_of_signed_keys(dtype):
     key[:4] = [-1, (1 << 22) - 1, -(1 << 30), 0]
     values, counts = np.unique(key, return_counts=True)
     assert np.array_equal(repeated_keys(key), np.isin(key, values[counts > 1]))
+
 
 FIXED_WIDTH_SPELLINGS = [
     "2024-04-30 07:51:43",

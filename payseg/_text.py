@@ -131,13 +131,47 @@ def arrow_text(series: pd.Series, placeholders: bool = False):
         other = other.combine_chunks()
         folded = pc.utf8_normalize(arr.filter(other), form="NFKC")
         arr = pa.chunked_array([pc.replace_with_mask(arr, other, folded)])
-    arr = pc.utf8_trim(arr, characters=STRIP)
+    if _ends_to_strip(arr):  # exports rarely pad: skip the copy of every value
+        arr = pc.utf8_trim(arr, characters=STRIP)
     if placeholders:
         blank = pc.is_in(
             arr, value_set=pa.array(sorted(PLACEHOLDERS), pa.large_string())
         )
         arr = pc.if_else(blank, "", arr)
     return arr
+
+
+#: Bytes of the ASCII characters of :data:`STRIP`; after NFKC folding every
+#: character of it is ASCII (U+3000 folds to a space).
+_STRIP_BYTES = np.zeros(256, dtype=bool)
+_STRIP_BYTES[[ord(c) for c in STRIP if ord(c) < 128]] = True
+
+
+def _ends_to_strip(arr) -> bool:
+    """Whether a value of a folded Arrow string column (no nulls) starts or ends
+    with a :data:`STRIP` character: two byte lookups per value, read from the
+    column's offsets and data buffers."""
+    import pyarrow as pa
+
+    for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
+        if not len(chunk):
+            continue
+        offsets_buf, data_buf = chunk.buffers()[1:3]
+        if data_buf is None:
+            continue
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(offsets_buf, dtype=width)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ]
+        data = np.frombuffer(data_buf, dtype=np.uint8)
+        start, stop = offsets[:-1], offsets[1:]
+        filled = stop > start
+        if (
+            _STRIP_BYTES[data[start[filled]]].any()
+            or _STRIP_BYTES[data[stop[filled] - 1]].any()
+        ):
+            return True
+    return False
 
 
 def run_codes(values) -> tuple[np.ndarray, Any]:

@@ -532,3 +532,22 @@ def test_two_digit_table_reads_every_pair_and_nothing_else():
     assert _parsers._two_digits()[pairs.view("<u2")[:, 0]].tolist() == list(range(100))
     odd = np.array([[47, 48], [48, 58], [32, 49], [0, 0], [255, 57]], np.uint8)
     assert (_parsers._two_digits()[odd.view("<u2")[:, 0]] == 255).all()
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [" 12", "12 ", "\t12", "12\r\n", "'12", '="12"', "\u300012", "12\u3000", "=12"],
+)
+def test_arrow_text_trims_only_when_an_end_needs_it(cell):
+    from payseg._text import STRIP, _ends_to_strip, arrow_text
+
+    plain = pd.Series(["12", "元", "a b", "", None] * 300, dtype="str")
+    assert not _ends_to_strip(arrow_text(plain))
+    assert arrow_text(plain).to_pylist() == [
+        v.strip(STRIP) if isinstance(v, str) else "" for v in plain.tolist()
+    ]
+    # One padded cell anywhere (the last of a sliced chunk too) is trimmed.
+    padded = pd.concat([plain, pd.Series([cell], dtype="str")], ignore_index=True)
+    got = arrow_text(padded.iloc[1:])
+    assert got.to_pylist()[-1] == "12"
+    assert got.to_pylist()[:-1] == arrow_text(plain.iloc[1:]).to_pylist()

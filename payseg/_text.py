@@ -19,6 +19,7 @@ __all__ = [
     "arrow_text",
     "as_text",
     "fold",
+    "merge_codes",
     "per_distinct",
     "repeats",
     "run_codes",
@@ -211,3 +212,36 @@ def run_codes(values) -> tuple[np.ndarray, Any]:
     encoded = pc.dictionary_encode(values.filter(pa.array(change)))
     run = np.cumsum(change) - 1
     return np.asarray(encoded.indices, dtype=np.int64)[run], encoded.dictionary
+
+
+def merge_codes(parts) -> tuple[np.ndarray, Any]:
+    """One coding of several :func:`run_codes` results: ``parts`` is a list of
+    ``(codes, distinct values)``; returns the codes of all parts, concatenated, into
+    one list of distinct values (equal values, equal codes; -1 stays -1), int32
+    when the distinct values allow it.
+
+    Only the distinct values are hashed again, not the rows.
+
+    >>> import pyarrow as pa
+    >>> codes, uniques = merge_codes([(np.array([0, 1, 0]), pa.array(["b", "a"])),
+    ...                               (np.array([1, -1]), pa.array(["c", "b"]))])
+    >>> codes.tolist(), uniques.to_pylist()
+    ([0, 1, 0, 0, -1], ['b', 'a', 'c'])
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not parts:
+        return np.array([], dtype=np.int64), pa.array([], pa.large_string())
+    dictionaries = [d.cast(pa.large_string()) for _, d in parts]
+    encoded = pc.dictionary_encode(pa.concat_arrays(dictionaries))
+    remap = np.asarray(encoded.indices, dtype=np.int64)
+    out, start = [], 0
+    for (codes, _), d in zip(parts, dictionaries, strict=True):
+        codes = np.asarray(codes, dtype=np.int64)
+        out.append(np.where(codes >= 0, remap[start + np.maximum(codes, 0)], -1))
+        start += len(d)
+    small = len(encoded.dictionary) < 2**31
+    return np.concatenate(out).astype(
+        np.int32 if small else np.int64
+    ), encoded.dictionary

@@ -54,7 +54,7 @@ from ._schema import (
     empty,
     empty_rejected,
 )
-from ._text import as_text, run_codes
+from ._text import as_text, merge_codes, run_codes
 from .exceptions import PaymentDataError
 
 __all__ = ["PaymentData", "PaymentDataError", "load"]
@@ -496,6 +496,7 @@ def _load_table(
     or bill rows.
     """
     frames, rejected, counts, sources, attributes = [], [], {}, {}, []
+    id_codes: list = []  # the cleaners' id codes of the kept rows, per source
     encodings = kw.pop("encodings", {})
     health = {
         "same_day_kept": 0,
@@ -556,6 +557,7 @@ def _load_table(
             ) from exc
         for k, v in kept.attrs.pop("health", {}).items():
             health[k] = health.get(k, 0) + v
+        id_codes.append(kept.attrs.pop("id_codes", None))
         frames.append(kept)
         if len(skipped):
             bad = pd.concat([skipped, bad], ignore_index=True).sort_values(
@@ -579,6 +581,12 @@ def _load_table(
         frames[0]
         if len(frames) == 1
         else pd.concat(frames, ignore_index=kind != "customers")
+    )
+    # One coding of the ids of all sources, for the health checks of load.
+    health["_id_codes"] = (
+        merge_codes(id_codes)
+        if id_codes and all(c is not None for c in id_codes)
+        else None
     )
     return table, rejected, counts, sources, health, attributes
 
@@ -1138,10 +1146,12 @@ def load(
             _wait_quietly(bill_job)
         raise
     bill_table, cust_table = empty("bills"), empty("customers")
+    pay_codes, bill_codes = health.pop("_id_codes"), None
     if bills is not None:
-        bill_table, r, c, src, _, a = (
+        bill_table, r, c, src, bill_health, a = (
             bill_job.result() if bill_job is not None else load_bills()
         )
+        bill_codes = bill_health["_id_codes"]
         notes.extend(bill_notes)
         encodings.update(bill_encodings)
         _nothing_kept("bills", bill_table, r, c)
@@ -1164,6 +1174,7 @@ def load(
         sources.update(src)
     cust_table = _merge_attributes(cust_table, attrs)
     if id_width is not None:
+        pay_codes = bill_codes = None  # padding can make two ids one
         pay["customer_id"] = _pad_ids(pay["customer_id"], id_width)
         bill_table["customer_id"] = _pad_ids(bill_table["customer_id"], id_width)
         cust_table.index = pd.Index(
@@ -1181,16 +1192,17 @@ def load(
         sources=sources,
         encodings=encodings,
     )
-    data.health = _health(data, health, id_with_region)
+    data.health = _health(data, health, id_with_region, (pay_codes, bill_codes))
     return data
 
 
-def _reused_ids(regions: list[pd.DataFrame]) -> pd.Index:
+def _reused_ids(regions: list[pd.DataFrame], id_codes=None) -> pd.Index:
     """Customer ids found with more than one non-empty region, in sorted order.
 
     Works on integer codes: each table's region codes (a categorical's own, or
     factorised) point into one list of labels, ids are dictionary-encoded by Arrow
-    over all tables, and distinct (id, region) pairs are found with one hash pass.
+    over all tables (``id_codes``: per table, the loader's id codes or None), and
+    distinct (id, region) pairs are found with one hash pass.
     """
     import pyarrow as pa
 
@@ -1208,9 +1220,7 @@ def _reused_ids(regions: list[pd.DataFrame]) -> pd.Index:
         regs.append(np.where(codes >= 0, codes + n_labels, -1))
         labels.append(np.asarray(pd.Index(uniques).astype("str"), dtype=object))
         n_labels += len(uniques)
-        ids.append(
-            pa.array(pd.Series(r["customer_id"], copy=False).astype("str").array)
-        )
+        ids.append(pd.Series(r["customer_id"], copy=False))
     # One code per distinct label; '' and 'nan' are no region.
     label = np.concatenate(labels) if labels else np.array([], dtype=object)
     label_codes, _ = pd.factorize(label)
@@ -1218,12 +1228,11 @@ def _reused_ids(regions: list[pd.DataFrame]) -> pd.Index:
     region_all = np.concatenate(regs)
     r_all = np.where(region_all >= 0, label_codes[np.maximum(region_all, 0)], -1)
     keep = r_all >= 0
-    chunks = [
-        c.cast(pa.large_string())
-        for a in ids
-        for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])
-    ]
-    c_all, dictionary = run_codes(pa.chunked_array(chunks, pa.large_string()))
+    if id_codes is None:
+        id_codes = [None] * len(ids)
+    c_all, dictionary = merge_codes(
+        [run_codes(a) if c is None else c for a, c in zip(ids, id_codes, strict=True)]
+    )
     # A row repeating its neighbour's (id, region) adds nothing: one per run.
     if len(c_all) > 1:
         keep[1:] &= (c_all[1:] != c_all[:-1]) | (r_all[1:] != r_all[:-1])
@@ -1241,22 +1250,30 @@ def _reused_ids(regions: list[pd.DataFrame]) -> pd.Index:
     return pd.Index(reused.to_pylist(), dtype=object).sort_values()
 
 
-def _repeated_bills(bills: pd.DataFrame) -> pd.Series:
+def _repeated_bills(bills: pd.DataFrame, id_codes=None) -> pd.Series:
     """``bills.duplicated(["customer_id", "period"], keep=False)`` among bills with a
-    period, from Arrow id codes and one sort of (id, month) integer keys."""
+    period, from Arrow id codes (``id_codes``: the loader's, else made here) and one
+    sort of (id, month) integer keys."""
 
     month = bills["period"].array.asi8
     has = month != np.iinfo(np.int64).min
     out = np.zeros(len(bills), dtype=bool)
     if has.any():
-        codes = run_codes(pd.Series(bills["customer_id"], copy=False))[0][has]
+        if id_codes is None:
+            id_codes = run_codes(pd.Series(bills["customer_id"], copy=False))
+        codes = id_codes[0][has].astype(np.int64)  # the key below needs 64 bits
         lo, hi = month[has].min(), month[has].max()
         out[has] = repeated_keys(codes * (hi - lo + 1) + (month[has] - lo))
     return pd.Series(out, index=bills.index)
 
 
-def _health(data: PaymentData, found: dict, id_with_region: bool) -> dict:
-    """Assumptions that did not hold, counted, with a warning for each that matters."""
+def _health(
+    data: PaymentData, found: dict, id_with_region: bool, id_codes=(None, None)
+) -> dict:
+    """Assumptions that did not hold, counted, with a warning for each that matters.
+
+    ``id_codes``: the loader's id codes of the payments and of the bills (or None),
+    row for row, so that the ids are not hashed again."""
     health = dict(found)
     n = len(data.payments) + health.get("same_day_kept", 0)
     if n and health.get("same_day_kept", 0) > 0.01 * n:
@@ -1269,17 +1286,17 @@ def _health(data: PaymentData, found: dict, id_with_region: bool) -> dict:
         )
     b = data.bills
     if len(b) and "bill_id" not in b:
-        dup = _repeated_bills(b)
+        dup = _repeated_bills(b, id_codes[1])
         health["duplicated_bills"] = int(dup.sum())
         health["customers_with_duplicated_bills"] = int(
             b.loc[dup, "customer_id"].nunique()
         )
     # An account number in two supply units: two customers under one id.
-    regions = [
-        t[["customer_id", "region"]]
-        for t in (data.payments, data.bills)
-        if "region" in t
-    ]
+    regions, codes = [], []
+    for t, c in zip((data.payments, data.bills), id_codes, strict=True):
+        if "region" in t:
+            regions.append(t[["customer_id", "region"]])
+            codes.append(c)
     c = data.customers
     if "region" in c and c["region"].notna().any():
         regions.append(
@@ -1287,9 +1304,10 @@ def _health(data: PaymentData, found: dict, id_with_region: bool) -> dict:
                 {"customer_id": c.index.to_numpy(), "region": c["region"].to_numpy()}
             )
         )
+        codes.append(None)
     health["reused_ids"] = 0
     if regions and not id_with_region:
-        reused = _reused_ids(regions)
+        reused = _reused_ids(regions, codes)
         health["reused_ids"] = len(reused)
         if len(reused):
             first = ", ".join(map(str, reused[:5]))

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import payseg
 from payseg import _parsers
 from payseg._parsers import _parse_amount_text, parse_amounts, parse_dates
 from payseg._text import as_text
@@ -551,3 +552,49 @@ def test_arrow_text_trims_only_when_an_end_needs_it(cell):
     got = arrow_text(padded.iloc[1:])
     assert got.to_pylist()[-1] == "12"
     assert got.to_pylist()[:-1] == arrow_text(plain.iloc[1:]).to_pylist()
+
+
+def test_merged_codes_equal_for_equal_ids_across_tables(tmp_path):
+    # The health checks of load reuse the cleaners' id codes of each file, merged
+    # into one coding; the checks must count what they count on the ids themselves.
+    from payseg.data import _health
+
+    def pay(rows):
+        return pd.DataFrame(rows, columns=["户号", "缴费日期", "金额", "供电单位"])
+
+    pay(
+        [
+            ["100", "2025-04-01 10:00:00", "50", "城东所"],
+            ["200", "2025-04-02 10:00:00", "20", "城东所"],
+            ["300", "2025-04-03 10:00:00", "30", "城西所"],
+        ]
+    ).to_csv(tmp_path / "p1.csv", index=False)
+    pay(
+        [
+            ["300", "2025-05-03 10:00:00", "30", "城西所"],
+            ["100", "2025-05-01 10:00:00", "50", "城西所"],  # 100 in a second unit
+            ["400", "2025-05-04 10:00:00", "10", "城南所"],
+        ]
+    ).to_csv(tmp_path / "p2.csv", index=False)
+    bills = pd.DataFrame(
+        {
+            "户号": ["400", "200", "200", "500", "400"],
+            "电费年月": ["202504", "202504", "202504", "202504", "202505"],
+            "应收金额": ["10", "20", "21", "5", "10"],
+            "供电单位": ["城南所", "城北所", "城东所", "城南所", "城南所"],
+        }
+    )
+    bills.iloc[:3].to_csv(tmp_path / "b1.csv", index=False)
+    bills.iloc[3:].to_csv(tmp_path / "b2.csv", index=False)
+    with pytest.warns(UserWarning, match="more than one 供电单位"):
+        data = payseg.load(
+            sorted(tmp_path.glob("p*.csv")), bills=sorted(tmp_path.glob("b*.csv"))
+        )
+    # By hand: ids 100 (城东/城西) and 200 (城北/城东) have two units; 200 has
+    # two bills of 2025-04.
+    assert data.health["reused_ids"] == 2
+    assert data.health["duplicated_bills"] == 2
+    with pytest.warns(UserWarning):
+        again = _health(data, {}, False)  # without the loader's codes
+    for key in ("reused_ids", "duplicated_bills", "customers_with_duplicated_bills"):
+        assert data.health[key] == again[key]

@@ -106,6 +106,7 @@ def _clean_bucket(
         raw.attrs["lines"] = LineNumbers(lines)
         raw.attrs["bad_lines"] = []
         kept, bad = _CLEANERS[kind](raw, source=names, offset=2, files=files, **kw)
+        kept.attrs.pop("id_codes", None)  # arrays: pd.concat cannot compare them
         frames.append(kept)
         if len(bad):
             rejected.append(bad)

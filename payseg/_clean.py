@@ -368,7 +368,8 @@ def clean_payments(
                 if period is not None
                 else pd.array([pd.NaT] * n_kept, dtype=_PAY["period"])
             ),
-        }
+        },
+        copy=False,  # fresh arrays: no copy into consolidated blocks
     )
     if "region" in raw:
         out["region"] = _categorical(raw["region"], keep)
@@ -464,7 +465,8 @@ def clean_bills(
             "issued_on": parsed["issued_on"][keep].to_numpy(dtype=_BILL["issued_on"]),
             "due_on": parsed["due_on"][keep].to_numpy(dtype=_BILL["due_on"]),
             "amount_due": due[keep].to_numpy(dtype=_BILL["amount_due"]),
-        }
+        },
+        copy=False,  # fresh arrays: no copy into consolidated blocks
     )
     if "region" in raw:
         out["region"] = _categorical(raw["region"], keep)

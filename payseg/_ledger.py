@@ -136,7 +136,8 @@ def _row_key(parsed) -> np.ndarray:
         if v.dtype.kind == "f":
             v = np.where(np.isnan(v), -1.0, v)
         bits = v.view(np.uint64) if v.dtype.itemsize == 8 else v.astype(np.uint64)
-        key = (key ^ bits) * np.uint64(0x100000001B3)  # FNV-style mixing
+        key ^= bits  # FNV-style mixing, in place: no row-sized temporaries
+        key *= np.uint64(0x100000001B3)
     return key
 
 

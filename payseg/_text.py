@@ -233,6 +233,11 @@ def merge_codes(parts) -> tuple[np.ndarray, Any]:
 
     if not parts:
         return np.array([], dtype=np.int64), pa.array([], pa.large_string())
+    if len(parts) == 1:  # the values of one run_codes are distinct already
+        codes, distinct = parts[0]
+        small = len(distinct) < 2**31
+        dtype = np.int32 if small else np.int64
+        return np.asarray(codes).astype(dtype, copy=False), distinct
     dictionaries = [d.cast(pa.large_string()) for _, d in parts]
     encoded = pc.dictionary_encode(pa.concat_arrays(dictionaries))
     remap = np.asarray(encoded.indices, dtype=np.int64)

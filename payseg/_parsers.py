@@ -517,7 +517,8 @@ def _fixed_width_dates(text) -> tuple[np.ndarray, np.ndarray]:
         if not hit.any():
             continue
         rows = np.flatnonzero(hit)
-        block = pc.filter(text, pa.array(hit))
+        # One form throughout (the usual export): the column itself, not a copy.
+        block = text if len(rows) == n else pc.filter(text, pa.array(hit))
         if isinstance(block, pa.ChunkedArray):
             block = block.combine_chunks()
         bufs = block.buffers()

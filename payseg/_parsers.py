@@ -770,12 +770,38 @@ def _amount_values(series: pd.Series) -> np.ndarray:
     thousand distinct texts), so one hash of the column and the Arrow kernels over
     the distinct texts cost a third of running the kernels over every row.
     """
+    plain = _cast_plain(series)
+    if plain is not None:
+        return plain
     codes, uniques = pd.factorize(series)  # missing: code -1
     distinct = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
     values, rest = _fast_amounts(arrow_text(distinct))
     if rest.any():
         values[rest] = per_distinct(distinct[rest], _parse_amount_text, np.nan)
     return np.append(values, np.nan)[codes]
+
+
+def _cast_plain(series: pd.Series) -> np.ndarray | None:
+    """A text column whose every value Arrow reads as a number ('129.28', '-0',
+    '1e5'; missing cells NaN), cast in one pass; None when a value is anything else
+    (the first such value stops the cast). The general parser reads these values the
+    same way: its first step is this cast (tests/test_load_kernels.py)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(series.dtype, pd.StringDtype) and series.dtype != object:
+        return None
+    try:
+        arr = pa.array(series.array)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        return None
+    try:
+        values = pc.cast(arr, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 # Plain decimals, and the currency marks and spaces taken off before reading one.

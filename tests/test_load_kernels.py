@@ -598,3 +598,22 @@ def test_merged_codes_equal_for_equal_ids_across_tables(tmp_path):
         again = _health(data, {}, False)  # without the loader's codes
     for key in ("reused_ids", "duplicated_bills", "customers_with_duplicated_bills"):
         assert data.health[key] == again[key]
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_amounts_arrow_reads_whole_equal_the_general_parser(dtype):
+    # Every value a number to Arrow: the column is cast in one pass; the general
+    # parser, value by value, is the reference.
+    castable = ["129.28", "-0", "1e5", "inf", "+3", ".5", "7.", "0012.10", None]
+    col = _column(castable, 2_000, 4).astype(dtype)
+    alone = {
+        v: _parse_amount_text(as_text(pd.Series([v], dtype=object)))[0] + 0.0
+        for v in castable
+    }
+    want = np.array([alone[v] if isinstance(v, str) else np.nan for v in col])
+    got = parse_amounts(col).to_numpy()
+    assert _parsers._cast_plain(col) is not None  # the one-pass cast was taken
+    assert np.array_equal(got, want, equal_nan=True)
+    assert not np.signbit(got[col.to_numpy(dtype=object) == "-0"]).any()  # -0 is 0
+    # One value that is not a number sends the column to the other kernels.
+    assert _parsers._cast_plain(pd.concat([col, pd.Series(["12元"])])) is None

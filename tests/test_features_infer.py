@@ -244,6 +244,35 @@ def test_billed_customers_keep_their_bills_beside_payments_only_ones():
     assert np.isnan(off.loc["a", "late_share"])
 
 
+def test_a_payment_without_period_in_the_gap_may_have_paid_it():
+    # "g" paid January on 02-10, something without 电费年月 on 03-12, then March
+    # on 04-10: February may be that payment, no bill is inferred for it. The gap
+    # from March to June (paid 07-10) has no such payment: April and May are
+    # skipped, 90 split into three 30s. A payment without period before the first
+    # paid period (01-05) explains no gap.
+    rows = [
+        ("g", "2024-01-05", 20.0, None),
+        ("g", "2024-02-10", 40.0, "2024-01"),
+        ("g", "2024-03-12", 40.0, None),
+        ("g", "2024-04-10", 40.0, "2024-03"),
+        ("g", "2024-07-10", 90.0, "2024-06"),
+        ("m", "2024-02-10", 40.0, "2024-01"),
+        ("m", "2024-03-10", 40.0, "2024-02"),
+    ]
+    bills = inferred_bills(_pay(rows), PLAIN, skipped=True)
+    g = bills[bills["customer_id"] == "g"]
+    assert [str(p) for p in g["period"]] == [
+        "2024-01",
+        "2024-03",
+        "2024-04",
+        "2024-05",
+        "2024-06",
+    ]
+    assert g["amount_due"].tolist() == [40.0, 40.0, 30.0, 30.0, 30.0]
+    info = bills.attrs["inference"]
+    assert info["skipped"] == 2 and info["paid_gaps"] == 1
+
+
 def test_lump_too_small_to_split_and_the_first_reading_day_rule():
     # 2 cents cannot pay three bills a cent or more each: nothing is inferred.
     rows = [
@@ -268,15 +297,24 @@ def _reference(pay: pd.DataFrame, cycle: int) -> pd.DataFrame:
     """Slow, obvious version of the rule for one cycle: a loop over customers and
     their paid periods, in integer cents."""
     out = []
-    for cid, g in pay.groupby("customer_id"):
+    for cid, g in pay.groupby("customer_id", sort=False):
+        loose = g.loc[g["period"].isna(), "paid_at"].tolist()
+        g = g[g["period"].notna()]
+        if not len(g):
+            continue
         cents = (g.groupby("period")["amount"].sum() * 100).round()
+        first = g.groupby("period")["paid_at"].min()
+        last = g.groupby("period")["paid_at"].max()
         months = sorted(cents.index)
         prev = None
         for p in months:
             total = int(cents[p])
             gap = None if prev is None else (p - prev).n
             skipped = []
-            if gap is not None and cycle < gap <= BREAK_MONTHS:
+            explained = prev is not None and any(
+                last[prev] < t < first[p] for t in loose
+            )
+            if gap is not None and cycle < gap <= BREAK_MONTHS and not explained:
                 skipped = [prev + cycle * j for j in range(1, -(-gap // cycle))]
                 if total < len(skipped) + 1:
                     skipped = []
@@ -292,13 +330,19 @@ def _reference(pay: pd.DataFrame, cycle: int) -> pd.DataFrame:
 def test_matches_a_slow_reference_on_random_payments(seed):
     rng = np.random.default_rng(seed)
     rows = []
+    start = pd.Timestamp("2022-01-01")
     for i in range(40):
         months = np.sort(rng.choice(30, size=rng.integers(1, 12), replace=False))
         for m in months:
-            for _ in range(rng.integers(1, 3)):  # sometimes two payments a period
+            for d in range(rng.integers(1, 3)):  # sometimes two payments a period
                 amount = round(float(rng.uniform(0.01, 300)), 2)
-                paid = pd.Timestamp("2022-01-01") + pd.DateOffset(months=int(m) + 1)
+                paid = start + pd.DateOffset(months=int(m) + 1, days=3 * d)
                 rows.append((f"c{i:02d}", paid, amount, pd.Period("2022-01", "M") + m))
+        # a few payments without period, anywhere (some inside gaps)
+        for m in rng.choice(31, size=rng.integers(0, 3), replace=False):
+            paid = start + pd.DateOffset(months=int(m), days=14)
+            rows.append((f"c{i:02d}", paid, 25.0, None))
+    rows.append(("loose_only", start, 10.0, None))  # no paid period: no bills
     pay = _pay(rows)
     for cycle in (1, 2, 3):
         got = inferred_bills(
@@ -312,3 +356,5 @@ def test_matches_a_slow_reference_on_random_payments(seed):
         assert np.round(got["amount_due"] * 100).astype(int).tolist() == (
             want["cents"].tolist()
         )
+        info = got.attrs["inference"]
+        assert info["skipped"] > 0 and info["paid_gaps"] > 0  # both rules at work

@@ -389,7 +389,9 @@ def skipped_note(info: dict | None) -> str:
         f"; {info['skipped']:,} of them for periods skipped between two paid ones "
         "(arrears: each the even share of the lump paid for the period after the "
         "gap, which pays only that period's bill, so they stay open; "
-        f"{breaks:,} gap(s) over {BREAK_MONTHS} months are breaks, without bills); "
+        f"{breaks:,} gap(s) over {BREAK_MONTHS} months are breaks, without bills; "
+        f"{info.get('paid_gaps', 0):,} gap(s) with a payment without period in "
+        "them count as paid); "
         f"export cycle per region: {', '.join(parts)}"
     )
 

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..calendar import BillingCalendar
-from ._arrays import PERIOD_NAT, period_ordinals
+from ._arrays import NS_PER_SECOND, PERIOD_NAT, ns_view, period_ordinals
 
 #: Gaps between two paid periods longer than this many months are breaks (the home
 #: was empty, the account dormant): no bills are inferred in them.
@@ -200,7 +200,7 @@ def inferred_bills(
     cust, per = keys // span, keys % span + lo
     cents = np.round(total * 100).astype(np.int64)
     cycle = np.full(len(keys), cal.months_per_bill, dtype=np.int64)
-    info = {"skipped": 0, "breaks": 0, "cycles": {}}
+    info = {"skipped": 0, "breaks": 0, "paid_gaps": 0, "cycles": {}}
     if skipped:
         cycle, info = _cycles(
             payments,
@@ -214,7 +214,8 @@ def inferred_bills(
             cycle_months,
             regions,
         )
-        cust, per, cents, cycle, info = _skipped(cust, per, cents, cycle, info)
+        paid = _paid_in_gap(payments, known, ids, inverse, cust, len(keys))
+        cust, per, cents, cycle, info = _skipped(cust, per, cents, cycle, paid, info)
     out = {
         "customer_id": pd.array(np.asarray(ids, dtype=object)[cust], dtype="str"),
         "period": pd.PeriodIndex.from_ordinals(per, freq="M"),
@@ -277,9 +278,45 @@ def _cycles(payments, known, codes, ids, cust, per, calendar, info, given, regio
     return per_cust[cust], info
 
 
-def _skipped(cust, per, cents, cycle, info):
+def _paid_in_gap(payments, known, ids, inverse, cust, n_keys) -> np.ndarray:
+    """bool per (customer, period) row: the customer made a payment without period
+    after the last payment of its previous paid period and before the first of this
+    one. Such a payment may well have paid the periods in between (an export that
+    leaves some 电费年月 blank): they are no arrears.
+
+    Times in whole seconds; one sort of (customer, second) keys of the payments
+    without period and two ``searchsorted`` per gap.
+    """
+    out = np.zeros(n_keys, dtype=bool)
+    amount = payments["amount"].to_numpy(dtype=np.float64, na_value=np.nan)
+    loose = ~known & payments["paid_at"].notna().to_numpy() & ~np.isnan(amount)
+    if not loose.any() or n_keys < 2:
+        return out
+    who = pd.Index(ids).get_indexer(payments["customer_id"].to_numpy()[loose])
+    mine = who >= 0  # only customers with a paid period have gaps
+    if not mine.any():
+        return out
+    sec = ns_view(payments["paid_at"]) // NS_PER_SECOND
+    t, t_loose = sec[known], sec[loose][mine]
+    first = np.full(n_keys, np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(n_keys, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first, inverse, t)
+    np.maximum.at(last, inverse, t)
+    t0 = int(min(t.min(), t_loose.min()))
+    # (customer, second) packed in one int64: 10M customers x 900 years fit
+    width = int(max(t.max(), t_loose.max())) - t0 + 2
+    keys = np.sort(who[mine].astype(np.int64) * width + (t_loose - t0))
+    base = cust[1:].astype(np.int64) * width
+    lo = np.searchsorted(keys, base + (last[:-1] - t0), side="right")
+    hi = np.searchsorted(keys, base + (first[1:] - t0), side="left")
+    out[1:] = (cust[1:] == cust[:-1]) & (hi > lo)
+    return out
+
+
+def _skipped(cust, per, cents, cycle, paid, info):
     """Rows for the skipped periods added: (cust, period, cents, cycle, info),
-    sorted by customer and period."""
+    sorted by customer and period. ``paid``: a payment without period was made in
+    the gap before that row (then no bill is inferred in it)."""
     nk = len(cust)
     same = np.zeros(nk, dtype=bool)
     same[1:] = cust[1:] == cust[:-1]
@@ -290,8 +327,13 @@ def _skipped(cust, per, cents, cycle, info):
     breaks = n_skip > 0
     breaks &= gap > BREAK_MONTHS
     # each piece of the split at least one cent (else nothing to settle them with)
-    n_skip = np.where(breaks | (cents < n_skip + 1), 0, n_skip)
-    info = dict(info, breaks=int(breaks.sum()), skipped=int(n_skip.sum()))
+    n_skip = np.where(breaks | paid | (cents < n_skip + 1), 0, n_skip)
+    info = dict(
+        info,
+        breaks=int(breaks.sum()),
+        paid_gaps=int((paid & ~breaks & same & (gap > cycle)).sum()),
+        skipped=int(n_skip.sum()),
+    )
     if not n_skip.any():
         return cust, per, cents, cycle, info
     share = cents // (n_skip + 1)

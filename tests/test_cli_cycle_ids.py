@@ -11,9 +11,10 @@ from test_cli import run
 
 # Bimonthly customers of a payments-only export (the bills are inferred from 电费年月):
 # B1 paid the bills of 2024-02, -06, -10 and -12 only (two skipped), so its paid
-# periods are 4, 4 and 2 months apart: the inferred cycle is the median gap, 4;
-# B2 paid one bill: no gap, no inferred cycle; B3 paid every bill: 2. The true cycle
-# is 2 for all three, which only --cycle-months 2 says.
+# periods are 4, 4 and 2 months apart; B3 paid every bill: 2 and 2. The export's
+# cycle is the modal gap over its customers, 2 (three gaps of 2, two of 4), so B1
+# gets bills for the skipped 2024-04 and -08 and its cycle is 2 too; B2 paid one
+# bill: no gap, no cycle of its own (only --cycle-months 2 gives it one).
 _BIMONTHLY = """户号,缴费日期,缴费方式,实收金额,电费年月
 B1,2024-02-10,支付宝,100,2024-02
 B1,2024-06-11,支付宝,100,2024-06
@@ -41,7 +42,7 @@ def test_cycle_months_is_passed_through(tmp_path):
     assert inferred.exit_code == 0, inferred.output
     given = run([*base, "--cycle-months", "2", "--out", tmp_path / "given"])
     assert given.exit_code == 0, given.output
-    assert _cycles(tmp_path / "inferred") == {"B1": "4.0", "B2": "", "B3": "2.0"}
+    assert _cycles(tmp_path / "inferred") == {"B1": "2.0", "B2": "", "B3": "2.0"}
     assert _cycles(tmp_path / "given") == {"B1": "2.0", "B2": "2.0", "B3": "2.0"}
     # a longer gap between paid periods is no contradiction (bills never paid)
     assert "contradicts" not in given.output

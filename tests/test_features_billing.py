@@ -227,7 +227,8 @@ PERIOD_PAYMENTS = [
     ("p", "2025-05-31", 120.0, "2025-04"),
     ("p", "2025-07-02", 90.0, "2025-05"),  # due 06-30: 2 days late
 ]
-PLAIN = BillingCalendar(holidays=None, roll_issue=False)  # read day 1, issued day 2
+# Inferred bills are read on the middle reading day (8 of 1-15) and issued on day 9.
+PLAIN = BillingCalendar(holidays=None, roll_issue=False)
 
 
 def test_payments_only_data_gets_timing_from_the_calendar():
@@ -235,8 +236,8 @@ def test_payments_only_data_gets_timing_from_the_calendar():
     with pytest.warns(UserWarning, match="no bills table: 3 bills of 1 customers"):
         X = payseg.build_features(data, calendar=PLAIN)
     p = X.loc["p"]
-    # issued 04-02, 05-02, 06-02; due 04-30, 05-31, 06-30
-    assert p["delay_days_mean"] == pytest.approx((8 + 29 + 30) / 3)
+    # issued 04-09, 05-09, 06-09; due 04-30, 05-31, 06-30
+    assert p["delay_days_mean"] == pytest.approx((1 + 22 + 23) / 3)
     assert p["days_to_due_mean"] == pytest.approx((20 + 0 - 2) / 3)
     assert p["late_share"] == pytest.approx(1 / 3)
     assert p["max_months_in_arrears"] == pytest.approx(2 / MONTH)
@@ -282,7 +283,7 @@ def test_bimonthly_calendar_inference():
     data = payseg.PaymentData(payments=_pay([("q", "2025-05-10", 80.0, "2025-03")]))
     with pytest.warns(UserWarning, match="bimonthly"):
         X = payseg.build_features(data, calendar=cal, as_of="2025-06-30")
-    assert X.loc["q", "delay_days_mean"] == 8  # issued 05-02, due 05-31
+    assert X.loc["q", "delay_days_mean"] == 1  # read 05-08, issued 05-09, due 05-31
     assert X.loc["q", "days_to_due_mean"] == 21
 
 

@@ -33,7 +33,7 @@ from ._block import Block, Context
 from ._families import FAMILIES, MODULES, check_families
 from ._given_cycle import apply_given_cycle, given_cycle
 from ._grouping import customer_index
-from ._infer import describe, inferred_bills
+from ._infer import BREAK_MONTHS, describe, inferred_bills
 
 _AS_OF = [None, str, datetime.date, np.datetime64]
 
@@ -276,22 +276,33 @@ def build_features(
     check_finite_amounts(data)
     bills, n_real = None, len(data.bills)
     grouped = None  # customer_index(data), reused by the Context when bills stay
+    info = None
     if calendar is not False:
         cal_arg = None if calendar is True else calendar
+
+        def infer(payments):
+            return inferred_bills(
+                payments,
+                cal_arg,
+                skipped=True,
+                cycle_months=_given_per_customer(data, payments, cycle_months),
+                regions=data.customers["region"]
+                if "region" in data.customers
+                else None,
+            )
+
         if not n_real:
-            bills = inferred_bills(data.payments, cal_arg)
+            bills = infer(data.payments)
+            info = None if bills is None else bills.attrs.get("inference")
         else:
             # A payments-only source beside billed ones (one district exports no
             # bills table): customers with periods on their payments but no bill at
             # all get bills inferred too, else every timing feature is NaN for them.
             grouped = customer_index(data)
             unbilled = unbilled_payments(grouped)
-            extra = (
-                inferred_bills(data.payments[unbilled], cal_arg)
-                if unbilled.any()
-                else None
-            )
+            extra = infer(data.payments[unbilled]) if unbilled.any() else None
             if extra is not None:  # None: those payments carry no period
+                info = extra.attrs.get("inference")
                 bills = pd.concat([data.bills, extra], ignore_index=True)
                 grouped = None  # the bills changed: the Context groups them again
     if bills is None:
@@ -313,8 +324,9 @@ def build_features(
                 else f"{whose:,} customers have payments with periods but no bill: "
             )
             + f"{n_inf:,} bills of {whose:,} customers inferred from the "
-            f"payments' periods with the standard calendar ({describe(cal)}); "
-            "pass calendar= to change it, calendar=False to turn this off"
+            f"payments' periods with the standard calendar ({describe(cal)})"
+            + skipped_note(info)
+            + "; pass calendar= to change it, calendar=False to turn this off"
         )
     if as_of is not None and _check_coverage:
         check_as_of_coverage(ctx, "build_features")
@@ -351,6 +363,37 @@ def build_features(
         else:
             out += (has_data(data, as_of=X.attrs["as_of"]),)
     return out if len(out) > 1 else X
+
+
+def _given_per_customer(data, payments: pd.DataFrame, cycle_months) -> pd.Series:
+    """Given billing cycle (``cycle_months=`` or ``customers.cycle_months``) per
+    customer id of ``payments``, NaN where none is given; the notes about the given
+    values come later, from the cycle family."""
+    ids = pd.Index(pd.unique(payments["customer_id"].to_numpy()))
+    if cycle_months is None and "cycle_months" not in data.customers:
+        return pd.Series(np.nan, index=ids)
+    return pd.Series(given_cycle(data, ids, cycle_months, lambda _text: None), ids)
+
+
+def skipped_note(info: dict | None) -> str:
+    """The part of the inference note on skipped periods and the cycle per region
+    (empty without ``info``)."""
+    if not info:
+        return ""
+    parts = []
+    for region, (months, how) in info["cycles"].items():
+        size = "mixed" if months is None else f"{months} month(s)"
+        parts.append(f"{region} {size} ({how})")
+    breaks = info["breaks"]
+    return (
+        f"; {info['skipped']:,} of them for periods skipped between two paid ones "
+        "(arrears: each the even share of the lump paid for the period after the "
+        "gap, which pays only that period's bill, so they stay open; "
+        f"{breaks:,} gap(s) over {BREAK_MONTHS} months are breaks, without bills; "
+        f"{info.get('paid_gaps', 0):,} gap(s) with a payment without period in "
+        "them count as paid); "
+        f"export cycle per region: {', '.join(parts)}"
+    )
 
 
 #: A given ``as_of`` that leaves more than this share of the customers with

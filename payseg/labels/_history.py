@@ -120,7 +120,9 @@ def _with_inferred(data) -> pd.DataFrame:
     unbilled = ~_billed(pay, bills)
     if not unbilled.any():
         return bills
-    extra = inferred_bills(pay.loc[unbilled], None)
+    # The older rule (paid periods only, read on the first reading day) that the
+    # early-warning evidence was tuned with; build_features infers skipped periods.
+    extra = inferred_bills(pay.loc[unbilled], None, reading_day="first")
     if extra is None:
         return bills
     return pd.concat([bills, extra], ignore_index=True)

@@ -1121,10 +1121,35 @@ def load(
             **common,
         )
 
+    cust_encodings: dict[str, str] = {}
+
+    def load_customers():
+        return _load_table(
+            customers,
+            "customers",
+            columns,
+            clean_customers,
+            sheet=sheets.get("customers"),
+            encodings=cust_encodings,
+            **common,
+        )
+
+    def load_side():
+        # The customers file after the bills, in the same thread: the bills take
+        # less time than the payments, so the customers fit in the difference. Its
+        # error is raised where one thread would raise it (after the bills' checks).
+        done = load_bills()
+        if customers is None:
+            return done, None
+        try:
+            return done, load_customers()
+        except Exception as exc:  # re-raised below, in order
+            return done, exc
+
     # Large bill files are read and checked in a second thread while the payments
     # are (most of the work is in Arrow, numpy and Parquet kernels that release the
     # GIL): the results, ledger, notes and their order are those of one thread.
-    bill_job = _in_parallel(payments, bills, load_bills)
+    bill_job = _in_parallel(payments, bills, load_side)
     try:
         pay, rej, counts, sources, health, attrs = _load_table(
             payments,
@@ -1147,9 +1172,10 @@ def load(
         raise
     bill_table, cust_table = empty("bills"), empty("customers")
     pay_codes, bill_codes = health.pop("_id_codes"), None
+    side, cust_result = (None, None) if bill_job is None else bill_job.result()
     if bills is not None:
         bill_table, r, c, src, bill_health, a = (
-            bill_job.result() if bill_job is not None else load_bills()
+            side if side is not None else load_bills()
         )
         bill_codes = bill_health["_id_codes"]
         notes.extend(bill_notes)
@@ -1160,15 +1186,12 @@ def load(
         sources.update(src)
         attrs += a
     if customers is not None:
-        cust_table, r, c, src, _, _ = _load_table(
-            customers,
-            "customers",
-            columns,
-            clean_customers,
-            sheet=sheets.get("customers"),
-            encodings=encodings,
-            **common,
+        if isinstance(cust_result, Exception):
+            raise cust_result
+        cust_table, r, c, src, _, _ = (
+            cust_result if cust_result is not None else load_customers()
         )
+        encodings.update(cust_encodings)
         rej += r
         counts.update(c)
         sources.update(src)

@@ -492,13 +492,19 @@ def test_bills_in_a_second_thread_load_as_in_turn(tmp_path, monkeypatch):
         )
         pq.write_table(pa.concat_tables([table, extra]), files[kind])
     threads = []
-    clean = _clean.clean_bills
+    cust_threads = []
 
-    def spy(*args, **kw):
-        threads.append(threading.current_thread().name)
-        return clean(*args, **kw)
+    def spying(clean, seen):
+        def spy(*args, **kw):
+            seen.append(threading.current_thread().name)
+            return clean(*args, **kw)
 
-    monkeypatch.setattr(data, "clean_bills", spy)
+        return spy
+
+    monkeypatch.setattr(data, "clean_bills", spying(_clean.clean_bills, threads))
+    monkeypatch.setattr(
+        data, "clean_customers", spying(_clean.clean_customers, cust_threads)
+    )
 
     def load():
         with warnings.catch_warnings(record=True) as seen:
@@ -515,6 +521,9 @@ def test_bills_in_a_second_thread_load_as_in_turn(tmp_path, monkeypatch):
     par, par_warned = load()
     assert in_turn == threading.current_thread().name
     assert threads[-1].startswith("payseg-bills")
+    # The customers file is checked after the bills, in their thread.
+    assert cust_threads[0] == in_turn and cust_threads[-1] == threads[-1]
+    assert par.encodings == seq.encodings and par.sources == seq.sources
     pd.testing.assert_frame_equal(par.payments, seq.payments)
     pd.testing.assert_frame_equal(par.bills, seq.bills)
     pd.testing.assert_frame_equal(par.customers, seq.customers)
@@ -617,3 +626,29 @@ def test_amounts_arrow_reads_whole_equal_the_general_parser(dtype):
     assert not np.signbit(got[col.to_numpy(dtype=object) == "-0"]).any()  # -0 is 0
     # One value that is not a number sends the column to the other kernels.
     assert _parsers._cast_plain(pd.concat([col, pd.Series(["12元"])])) is None
+
+
+def test_customers_error_in_the_bills_thread_is_raised_in_order(tmp_path, monkeypatch):
+    # With the customers checked in the bills' thread, a damaged customers file
+    # still fails the load with the error one thread gives, and a bills error
+    # still comes first.
+    from payseg import data
+
+    raw = payseg.synth.generate(40, seed=6, months=4)
+    payseg.synth.write(raw, tmp_path, format="parquet", seed=6)
+    files = {k: tmp_path / f"{k}.parquet" for k in ("payments", "bills", "customers")}
+    files["customers"].write_bytes(b"PAR1 not a parquet file PAR1")
+    monkeypatch.setattr(data, "PARALLEL_BYTES", 0)
+
+    def message(max_rows):
+        monkeypatch.setattr(data, "PARALLEL_MAX_ROWS", max_rows)
+        with pytest.raises(payseg.PaymentDataError) as err:
+            payseg.load(
+                files["payments"], bills=files["bills"], customers=files["customers"]
+            )
+        return str(err.value)
+
+    assert message(0) == message(10**9)
+    assert "customers.parquet" in message(10**9)
+    files["bills"].write_bytes(b"")
+    assert "bills.parquet" in message(10**9) and message(0) == message(10**9)

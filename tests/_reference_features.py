@@ -423,6 +423,7 @@ def reference_features(
         # ---- cycle
         periods = sorted({b["period"] for b in bl})
         gaps = [(b - a).n for a, b in zip(periods[:-1], periods[1:])]
+        gaps = [g for g in gaps if g <= 12]  # longer: a break, not a cycle
         f["cycle_months"] = float(np.median(gaps)) if gaps else NAN
         f["payments_per_cycle"] = (
             len({p["day"] for p in ps}) / len(periods) if periods else NAN

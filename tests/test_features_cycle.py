@@ -70,6 +70,31 @@ def test_cycle_features_by_hand():
     assert X.loc[["m", "b", "f"], "lump_share"].eq(0).all()
 
 
+def test_a_gap_over_a_year_is_a_break_not_a_cycle():
+    # Bill periods 2023-01, 2023-02 and 2024-06 (16 months later: the home stood
+    # empty): the cycle is 1 month, not the median of 1 and 16. Periods only 14
+    # months apart: no cycle at all, rather than a 14-month one.
+    bills = [_bill("v", p) for p in ("2023-01", "2023-02", "2024-06")]
+    bills += [_bill("d", p) for p in ("2023-01", "2024-03")]
+    bills += [_bill("y", p) for p in ("2023-01", "2024-01")]  # 12: still a cycle
+    b = pd.DataFrame(
+        bills, columns=["customer_id", "period", "issued_on", "due_on", "amount_due"]
+    ).astype({"customer_id": "str"})
+    b["period"] = pd.PeriodIndex(b["period"], freq="M")
+    p = pd.DataFrame(
+        {
+            "customer_id": pd.Series(["v", "d", "y"], dtype="str"),
+            "paid_at": pd.to_datetime(["2024-06-10", "2024-03-10", "2024-01-10"]),
+            "amount": [100.0, 100.0, 100.0],
+        }
+    )
+    data = payseg.PaymentData(payments=p, bills=b)
+    X = payseg.build_features(data, families=["cycle"], as_of="2024-06-30")
+    assert X.loc["v", "cycle_months"] == 1
+    assert np.isnan(X.loc["d", "cycle_months"])
+    assert X.loc["y", "cycle_months"] == 12
+
+
 def test_cycle_features_nan_without_bills():
     data = _data()
     data = payseg.PaymentData(payments=data.payments)

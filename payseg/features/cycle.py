@@ -6,7 +6,9 @@ look the same. The cycle is inferred per customer from the periods of their bill
 (bills inferred from payment periods too, for a payments-only export).
 
 - ``cycle_months``: median gap in months between the customer's consecutive distinct
-  bill periods (1 monthly, 2 bimonthly); NaN with fewer than two periods.
+  bill periods (1 monthly, 2 bimonthly); gaps over :data:`BREAK_MONTHS` (12) are
+  breaks (an empty home, a dormant account), not a cycle, and do not count; NaN
+  without a gap that counts.
 - ``payments_per_cycle``: distinct payment days per distinct bill period (about 1
   for a customer paying every bill once, whatever the cycle; below 1 for catch-up
   payers, above 1 for split payers); NaN without bills.
@@ -28,6 +30,7 @@ import numpy as np
 
 from .. import channels as _channels
 from ._block import Block
+from ._infer import BREAK_MONTHS
 from ._reduce import seg_count, seg_mean, seg_quantiles
 
 COLUMNS = ("cycle_months", "payments_per_cycle", "fallback_share", "lump_share")
@@ -55,8 +58,10 @@ def compute(block: Block) -> dict[str, np.ndarray]:
     is_gap = new & ~start
     gap = np.zeros(len(b), dtype=np.int64)
     gap[1:] = b.period[1:] - b.period[:-1]
+    # A gap over a year is a break, not a billing cycle (cycles are 1-12 months).
+    is_cycle = is_gap & (gap <= BREAK_MONTHS)
     (out["cycle_months"],) = seg_quantiles(
-        np.where(is_gap, gap, 0), bounds, is_gap, (0.5,)
+        np.where(is_cycle, gap, 0), bounds, is_cycle, (0.5,)
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         out["payments_per_cycle"] = np.where(

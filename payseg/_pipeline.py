@@ -407,7 +407,9 @@ def segment(
                     "credit_grade": "grade",
                     "warning_level": "warning",
                 }
-            ).assign(data=np.where(no_data, "no_data", "")),
+            )
+            .assign(data=np.where(no_data, "no_data", ""))
+            .join(X[sorted(set(lab.HABIT_COLUMNS.values()) & set(X.columns))]),
             table=table,
             small_arrears=small_arrears,
         )

@@ -143,3 +143,67 @@ def test_action_table_in_docs_matches_the_bundled_table():
     doc = (Path(__file__).parents[1] / "docs" / "labels.md").read_text(encoding="utf-8")
     for row in load_actions().itertuples():
         assert f"| {row.kind} | {row.key} | {row.priority:g} | `{row.action}` |" in doc
+
+
+def test_archetype_action_needs_the_customers_own_channel_habit():
+    # A segment named after a channel habit can hold customers without it (merged
+    # behaviours): they get the next matching action, not "keep auto-debit".
+    c = pd.DataFrame(
+        {
+            "archetype": ["auto_debit", "auto_debit", "auto_debit", "counter_loyal 2"],
+            "value_class": ["high_value", "high_value", "high_value", "mass"],
+            "automatic_share": [0.6, 0.0, float("nan"), 0.0],
+            "counter_share": [0.4, 1.0, float("nan"), 0.0],
+        },
+        index=pd.Index(list("pqrs"), name="customer_id"),
+    )
+    r = recommend(c)
+    # p pays by debit; q never does (its high-value care comes next); r has no
+    # known channel, which rules nothing out; s is a counter archetype without a
+    # counter payment: the default.
+    assert r["action"].tolist() == [
+        "loyalty_care",  # priority 16 comes before the archetype's 20
+        "loyalty_care",
+        "loyalty_care",
+        "standard_service",
+    ]
+    assert r.loc["p", "actions"] == "loyalty_care, keep_e_bill"
+    assert r.loc["r", "actions"] == "loyalty_care, keep_e_bill"
+    assert "keep_e_bill" not in r.loc["q", "actions"]
+    assert r.loc["s", "reason"] == "*=*"
+    # Without the share columns every archetype keeps its action.
+    plain = recommend(c.drop(columns=["automatic_share", "counter_share"]))
+    assert "keep_e_bill" in plain.loc["q", "actions"]
+    assert plain.loc["s", "action"] == "move_to_self_service"
+
+
+def test_segment_gives_no_habit_action_to_customers_without_the_habit():
+    # Counter-only and debit-only payers with the same timing share a segment
+    # (named auto-debit on this data); the counter payers are not told to keep it.
+    import numpy as np
+
+    import payseg
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for c in range(60):
+        gap = 1 if c % 3 else 3
+        for m in range(0, 24, gap):
+            per = pd.Period("2023-01", "M") + m
+            day = (per + 1).to_timestamp() + pd.Timedelta(days=int(rng.integers(0, 25)))
+            channel = ["支付宝", "柜台", "银行代扣"][c % 3]
+            rows.append((str(1000 + c), day, 50.0 * gap, per.strftime("%Y%m"), channel))
+    raw = pd.DataFrame(
+        rows, columns=["户号", "缴费时间", "实收金额", "电费年月", "缴费方式"]
+    )
+    with pytest.warns(UserWarning):
+        result = payseg.segment(payseg.load(raw), random_state=0)
+    cust = result.customers.join(result.features[["automatic_share", "online_share"]])
+    keep = cust["action"] == "keep_e_bill"
+    auto = cust["archetype"].eq("auto_debit")
+    assert not (keep & auto & cust["automatic_share"].eq(0)).any()
+    assert not (
+        keep & cust["archetype"].eq("prompt_online") & cust["online_share"].eq(0)
+    ).any()
+    counter = cust.index.astype(int) % 3 == 1  # 1001, 1004, ...: counter only
+    assert not cust.loc[counter, "action"].eq("keep_e_bill").any()

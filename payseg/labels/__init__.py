@@ -3,6 +3,7 @@ lifecycle stage and churn warning."""
 
 from ._actions import (
     ACTION_COLUMNS,
+    HABIT_COLUMNS,
     SMALL_ARREARS,
     action_text,
     action_texts,
@@ -28,6 +29,7 @@ from ._value_matrix import (
 from ._warning import EarlyWarning
 
 __all__ = [
+    "HABIT_COLUMNS",
     "ACTION_COLUMNS",
     "ARCHETYPES",
     "ArchetypeLabeller",

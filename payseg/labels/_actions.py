@@ -33,6 +33,19 @@ DEFAULT_COLUMNS = {
     "data": "data",
 }
 
+#: The channel habit an archetype's action takes for granted ("keep auto-debit"):
+#: the share column of the feature table that must be above 0 for a customer to get
+#: that archetype's action. A segment mixes habits (a counter payer in a segment
+#: named auto-debit when behaviours merge); such a customer gets the next action.
+HABIT_COLUMNS = {
+    "auto_debit": "automatic_share",
+    "prompt_online": "online_share",
+    "counter_loyal": "counter_share",
+    "agent_rural": "agent_share",
+    "prepaid_frequent": "prepaid_share",
+    "prepaid_occasional": "prepaid_share",
+}
+
 #: Arrears (yuan) below which a customer gets a reminder, never a cut-off notice.
 SMALL_ARREARS = 100.0
 
@@ -138,7 +151,12 @@ def recommend(
         ``grade``, ``value_class``, ``warning``, ``arrears``, ``data``: ``no_data``
         for a customer without any payment or bill, whose bundled action is
         ``data_check`` ahead of every other); missing columns are skipped. Without an ``arrears`` column, an ``arrears_amount`` column (yuan)
-        is classed by :func:`arrears_class`.
+        is classed by :func:`arrears_class`. Channel-family share columns of the
+        feature table (``automatic_share``, ``online_share``, ``counter_share``,
+        ``agent_share``, ``prepaid_share``), when present, keep an archetype's action
+        from a customer who never uses the channel it assumes
+        (:data:`HABIT_COLUMNS`): a counter payer in a segment named auto-debit is
+        not told to keep auto-debit, and gets the next matching action.
     small_arrears : float, default 100
         Arrears below this many yuan are ``small``: a reminder, never a cut-off
         notice (with the bundled table).
@@ -159,6 +177,10 @@ def recommend(
     ['vip_green_channel', 'move_to_self_service', 'standard_service']
     >>> recommend(c).loc["a", "actions"]
     'vip_green_channel, reminder_autodebit_offer'
+    >>> habit = pd.DataFrame({"archetype": ["auto_debit", "auto_debit"],
+    ...                       "automatic_share": [0.8, 0.0]}, index=["d", "e"])
+    >>> recommend(habit)["action"].tolist()
+    ['keep_e_bill', 'standard_service']
     """
     if not isinstance(customers, pd.DataFrame):
         raise TypeError(
@@ -190,6 +212,8 @@ def recommend(
             values = values.str.replace(r" \d+$", "", regex=True)
         rows = table[table["kind"] == kind]
         pos = pd.DataFrame({"_pos": np.arange(n), "key": values.to_numpy()})
+        if kind == "archetype":
+            pos = pos[~_lacks_habit(customers, values)]
         parts.append(pos.merge(rows.reset_index(names="_row"), on="key"))
     default = table[(table["kind"] == "*") & (table["key"] == "*")]
     if default.empty:
@@ -233,6 +257,20 @@ def recommend(
         index=customers.index,
     )
     return out.astype("str")
+
+
+def _lacks_habit(customers: pd.DataFrame, archetype: pd.Series) -> np.ndarray:
+    """Customers whose archetype's action assumes a channel they never use: their
+    share column (:data:`HABIT_COLUMNS`, when ``customers`` has it) is exactly 0.
+    A missing share (NaN, no payment with a known channel) rules nothing out."""
+    out = np.zeros(len(customers), dtype=bool)
+    for name, col in HABIT_COLUMNS.items():  # a handful of archetypes
+        if col in customers.columns:
+            share = pd.to_numeric(customers[col], errors="coerce").to_numpy(
+                dtype="float64", na_value=np.nan
+            )
+            out |= (archetype.to_numpy() == name) & (share == 0)
+    return out
 
 
 # ------------------------------------------------------------------ action wording

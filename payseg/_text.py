@@ -18,6 +18,7 @@ __all__ = [
     "STRIP",
     "arrow_text",
     "as_text",
+    "compact_codes",
     "fold",
     "merge_codes",
     "per_distinct",
@@ -235,9 +236,7 @@ def merge_codes(parts) -> tuple[np.ndarray, Any]:
         return np.array([], dtype=np.int64), pa.array([], pa.large_string())
     if len(parts) == 1:  # the values of one run_codes are distinct already
         codes, distinct = parts[0]
-        small = len(distinct) < 2**31
-        dtype = np.int32 if small else np.int64
-        return np.asarray(codes).astype(dtype, copy=False), distinct
+        return compact_codes(codes, len(distinct)), distinct
     dictionaries = [d.cast(pa.large_string()) for _, d in parts]
     encoded = pc.dictionary_encode(pa.concat_arrays(dictionaries))
     remap = np.asarray(encoded.indices, dtype=np.int64)
@@ -246,7 +245,17 @@ def merge_codes(parts) -> tuple[np.ndarray, Any]:
         codes = np.asarray(codes, dtype=np.int64)
         out.append(np.where(codes >= 0, remap[start + np.maximum(codes, 0)], -1))
         start += len(d)
-    small = len(encoded.dictionary) < 2**31
-    return np.concatenate(out).astype(
-        np.int32 if small else np.int64
+    return compact_codes(
+        np.concatenate(out), len(encoded.dictionary)
     ), encoded.dictionary
+
+
+def compact_codes(codes, n_distinct: int) -> np.ndarray:
+    """``codes`` as int32 when ``n_distinct`` values fit (half the memory of int64
+    for codes kept until the health checks), else int64; no copy when already so.
+
+    >>> compact_codes(np.array([0, 2, -1]), 3).dtype
+    dtype('int32')
+    """
+    dtype = np.int32 if n_distinct < 2**31 else np.int64
+    return np.asarray(codes).astype(dtype, copy=False)

@@ -1316,10 +1316,10 @@ def _health(
         )
     # An account number in two supply units: two customers under one id.
     regions, codes = [], []
-    for t, c in zip((data.payments, data.bills), id_codes, strict=True):
-        if "region" in t:
-            regions.append(t[["customer_id", "region"]])
-            codes.append(c)
+    for table, table_codes in zip((data.payments, data.bills), id_codes, strict=True):
+        if "region" in table:
+            regions.append(table[["customer_id", "region"]])
+            codes.append(table_codes)
     c = data.customers
     if "region" in c and c["region"].notna().any():
         regions.append(

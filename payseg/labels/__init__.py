@@ -29,7 +29,6 @@ from ._value_matrix import (
 from ._warning import EarlyWarning
 
 __all__ = [
-    "HABIT_COLUMNS",
     "ACTION_COLUMNS",
     "ARCHETYPES",
     "ArchetypeLabeller",
@@ -37,6 +36,7 @@ __all__ = [
     "CreditGrade",
     "EarlyWarning",
     "FEATURE_WORDS",
+    "HABIT_COLUMNS",
     "LIFECYCLE_STAGES",
     "Lifecycle",
     "Migration",

@@ -292,9 +292,12 @@ def run_out_of_core(data_dir: Path, work: Path, args) -> dict:
         t2 = time.perf_counter()
         times["segment"] = t2 - t1
         n = features.n_rows
-        frac = min(1.0, args.sample_size / n)
-        sample = pd.concat([X[sample_mask(X.index, frac, 0)] for X in features])
-        sample = sample.sort_index(kind="stable")
+        if hasattr(features, "sample"):  # the segmenter's sample, both cores
+            sample = features.sample(args.sample_size, random_state=0)
+        else:  # a --baseline before BucketedTable.sample
+            frac = min(1.0, args.sample_size / n)
+            sample = pd.concat([X[sample_mask(X.index, frac, 0)] for X in features])
+            sample = sample.sort_index(kind="stable")
         info = _labels_out_of_core(
             features,
             labels,

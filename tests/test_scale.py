@@ -391,6 +391,38 @@ def test_bucketed_table_handle(data, tmp_path):
     assert len(ddf.compute()) == data.n_customers
 
 
+def test_bucketed_table_sample_is_the_segmenters_sample(data, tmp_path):
+    paths = _write_split(data, tmp_path)
+    table = build_features_out_of_core(
+        *paths, n_buckets=3, out=tmp_path / "w", progress=False
+    )
+    whole = table.to_pandas()
+    n = 100
+    expected = whole[sample_mask(whole.index, n / len(whole), 4)]
+    assert 50 < len(expected) < 150
+    for n_jobs in (1, 2):
+        got = table.sample(n, random_state=4, n_jobs=n_jobs)
+        pd.testing.assert_frame_equal(got, expected)
+    cols = ["late_share", "amount_total"]
+    pd.testing.assert_frame_equal(
+        table.sample(n, random_state=4, columns=cols), expected[cols]
+    )
+    # More than the table holds: every customer.
+    pd.testing.assert_frame_equal(table.sample(10**6), whole)
+    # The rows segment_out_of_core fits on.
+    seg, _ = segment_out_of_core(
+        table,
+        payseg.Segmenter(n_clusters=3, random_state=0),
+        sample_size=n,
+        random_state=4,
+        progress=False,
+    )
+    assert len(seg.labels_) == len(expected)
+    np.testing.assert_array_equal(seg.predict(expected), seg.labels_)
+    with pytest.raises(ValueError, match="positive int"):
+        table.sample(0)
+
+
 # ------------------------------------------------------------------------- dask
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import _partition
+from ._sampling import sample_file
 
 __all__ = ["BucketedTable", "write_parquet"]
 
@@ -89,6 +91,59 @@ class BucketedTable:
     def read(self, bucket: int, columns=None) -> pd.DataFrame:
         """One bucket as a DataFrame (optionally only some columns)."""
         return pd.read_parquet(self.paths[bucket], columns=columns)
+
+    def sample(self, n: int = 200_000, *, random_state=0, columns=None, n_jobs=2):
+        """The seeded sample of about ``n`` customers, read bucket by bucket.
+
+        The very rows :func:`segment_out_of_core` fits its segmenter on with the
+        same ``sample_size`` and ``random_state`` (a customer is in or out by a
+        hash of its id alone, :func:`sample_mask`): what a labeller such as
+        :class:`payseg.labels.ArchetypeLabeller` is fitted on after an
+        out-of-core segmentation.
+
+        Parameters
+        ----------
+        n : int, default 200_000
+            Expected number of customers (all of them when the table has fewer).
+        random_state : int, default 0
+            Seed of the sample.
+        columns : list of str, optional
+            Columns to read (default all).
+        n_jobs : int, default 2
+            Buckets read at once, in threads (Parquet decoding releases the GIL).
+
+        Returns
+        -------
+        DataFrame
+            Sorted by ``customer_id``.
+
+        Examples
+        --------
+        >>> import tempfile, pandas as pd
+        >>> from payseg.scale import BucketedTable
+        >>> ids = pd.Index([f"{i:05d}" for i in range(1000)], name="customer_id")
+        >>> x = pd.DataFrame({"v": range(1000)}, index=ids, dtype=float)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     x.iloc[::2].to_parquet(f"{tmp}/b00000.parquet")
+        ...     x.iloc[1::2].to_parquet(f"{tmp}/b00001.parquet")
+        ...     s = BucketedTable(tmp).sample(100, random_state=0)
+        >>> bool(60 < len(s) < 140), s.index.is_monotonic_increasing
+        (True, True)
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive int, got {n!r}")
+        fraction = min(1.0, n / max(self.n_rows, 1))
+        tasks = [(p, fraction, random_state, columns) for p in self.paths]
+        if not tasks:
+            return pd.DataFrame()
+        if n_jobs > 1 and len(tasks) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(min(int(n_jobs), len(tasks))) as pool:
+                parts = list(pool.map(lambda t: sample_file(*t), tasks))
+        else:
+            parts = [sample_file(*t) for t in tasks]
+        return pd.concat(parts).sort_index(kind="stable")
 
     def to_pandas(self, columns=None):
         """All buckets in one DataFrame sorted by ``customer_id`` (needs the memory)."""

@@ -189,8 +189,13 @@ def prepare(
     progress=True,
     n_jobs=1,
     keep_parts=False,
+    early=None,
 ) -> dict:
-    """Stages 1 and 2; returns the data-wide facts and the combined ledger."""
+    """Stages 1 and 2; returns the data-wide facts and the combined ledger.
+
+    ``early``: the feature parameters for stage 2's early features (see
+    ``_stages``); None computes none.
+    """
     limit = _partition.parse_bytes(memory_limit)
     sources = _resolve_sources(payments, bills, customers)
     if n_buckets == "auto":
@@ -253,7 +258,7 @@ def prepare(
             canon.mkdir(exist_ok=True)
             write_json(started, key)
             tasks = [
-                (work, b, names, dict(columns or {}), drop_duplicates)
+                (work, b, names, dict(columns or {}), drop_duplicates, early)
                 for b in range(n_buckets)
                 if not (work / "canon" / f"b{b:05d}").exists()
             ]
@@ -406,6 +411,22 @@ def build_features_out_of_core(
     if isinstance(fill, str):
         _conform.fill_values(pd.DataFrame(), fill)  # raises with the explanation
     work = claim_dir(out)
+    given = as_of is not None
+    if given:
+        as_of = pd.Timestamp(as_of).normalize()  # build_features works in whole days
+    # What the features of a bucket depend on besides as_of and the channels: stage
+    # 2 computes them early under this key, stage 3 uses them when it matches.
+    early_key = _as_json(
+        {"families": fams, "feature_kw": _key_of(feature_kw), "format": 1}
+    )
+    early = {
+        "key": early_key,
+        "families": fams,
+        "feature_kw": feature_kw,
+        "as_of": as_of if given else None,
+        # build_features' own threads only when the buckets run in one process.
+        "block_jobs": 1 if n_jobs > 1 else -1,
+    }
     prep = prepare(
         payments,
         bills,
@@ -418,10 +439,10 @@ def build_features_out_of_core(
         threads=threads,
         progress=progress,
         n_jobs=n_jobs,
+        early=early,
     )
     stats = prep["stats"]
-    given = as_of is not None
-    if as_of is None:
+    if not given:
         last = [s["as_of_ns"] for s in stats if s["as_of_ns"] is not None]
         as_of = pd.Timestamp(max(last) if last else 0)
     as_of = pd.Timestamp(as_of).normalize()  # build_features works in whole days
@@ -454,10 +475,8 @@ def build_features_out_of_core(
         remove_dir(work / "labels")
     fdir.mkdir(exist_ok=True)
     write_json(kpath, fkey)
-    # build_features' own threads only when the buckets run in one process.
-    block_jobs = 1 if n_jobs > 1 else -1
     tasks = [
-        (work, b, params, block_jobs)
+        (work, b, params, early["block_jobs"], early_key)
         for b in range(prep["n_buckets"])
         if not (fdir / f"b{b:05d}.parquet").exists()
     ]

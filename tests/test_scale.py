@@ -266,7 +266,8 @@ def test_resume_skips_done_buckets_and_repairs(data, tmp_path):
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_segment_out_of_core_matches_in_memory(data, tmp_path, n_jobs):
+def test_segment_out_of_core_matches_in_memory(data, tmp_path, n_jobs, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     paths = _write_split(data, tmp_path)
     table = build_features_out_of_core(
         *paths, n_buckets=3, out=tmp_path / "w", progress=False
@@ -282,6 +283,8 @@ def test_segment_out_of_core_matches_in_memory(data, tmp_path, n_jobs):
     assert got.index.equals(X.index)
     np.testing.assert_array_equal(got.to_numpy(), np.asarray(ref.predict(X)))
     assert got.nunique() == 4 and not hasattr(seg, "labels_")
+    # The workers read the fitted segmenter from one temporary pickle: removed.
+    assert not list(tmp_path.glob("payseg-segmenter-*"))
 
 
 def test_sample_mask_is_seeded_and_order_free():

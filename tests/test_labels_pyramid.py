@@ -146,3 +146,43 @@ def test_property_matches_loop_reference(values):
     assert (t.groupby(s).nunique() == 1).all()
     srt = t[s.sort_values(ascending=False, kind="stable").index]
     assert srt.is_monotonic_increasing
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.integers(-5, 30).map(float), st.floats(-1e6, 1e6)),
+        min_size=1,
+        max_size=80,
+    ),
+    shares=st.sampled_from([(0.01, 0.04, 0.15), (0.2, 0.3, 0.3), (0.5, 0.1, 0.1)]),
+)
+def test_property_cuts_and_counts_match_loop_reference(values, shares):
+    tiers = ("A", "B", "C", "D")
+    pyr = ValuePyramid(shares=shares).fit(_amounts(values))
+    want = _slow_tiers(values, shares, tiers)
+    assert pyr.labels_.tolist() == want
+    for tier in tiers:
+        mine = [v for v, t in zip(values, want, strict=True) if t == tier]
+        assert pyr.counts_[tier] == len(mine)
+        got = pyr.thresholds_[tier]
+        assert (np.isnan(got) and not mine) or got == min(mine)
+    assert list(pyr.counts_.index) == list(tiers) == list(pyr.thresholds_.index)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.just(np.nan), st.integers(0, 9).map(float)), max_size=50
+    )
+)
+def test_share_positions_equal_the_rank_rule_with_missing_values(values):
+    # The rule before the partial sort, with pandas' rank (NaN ranks NaN).
+    from payseg.labels._pyramid import _share_positions
+
+    v = pd.Series(values, dtype="float64")
+    shares = (0.1, 0.2, 0.3)
+    sizes = np.ceil(np.cumsum(shares) * len(v) - 1e-9).astype(int)
+    rank = v.rank(method="min", ascending=False).to_numpy()
+    want = (rank[:, None] > sizes[None, :]).sum(axis=1)
+    np.testing.assert_array_equal(_share_positions(v.to_numpy(), shares), want)

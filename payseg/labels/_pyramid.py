@@ -11,10 +11,35 @@ from ._common import (
     check_cuts,
     check_fitted,
     check_names,
-    level_counts,
 )
 
 __all__ = ["ValuePyramid"]
+
+
+def _share_positions(value: np.ndarray, shares) -> np.ndarray:
+    """Tier index of each value when the tiers hold the top ``shares`` of customers.
+
+    The rule is the rank's: with ``rank`` the 1-based rank by value, largest first,
+    ties sharing the best rank (``method="min"``), a customer is past cut ``k`` when
+    ``rank > size_k`` (``size_k`` the cumulative share's head count, rounded up).
+    ``rank > m`` means at least ``m`` values are strictly larger, that is ``value``
+    below the ``m``-th largest: one partial sort for all cuts instead of a full
+    rank (3.4 s at 10M customers). NaN is never past a cut, as its rank is NaN.
+    """
+    n = len(value)
+    sizes = np.ceil(np.cumsum(shares) * n - 1e-9).astype(int)
+    known = ~np.isnan(value)
+    valid = value[known]
+    inside = [m for m in sizes if 0 < m <= len(valid)]
+    kth = sorted({len(valid) - m for m in inside})
+    part = np.partition(valid, kth) if kth else valid
+    pos = np.zeros(n, dtype=np.intp)
+    for m in sizes:
+        if m <= 0:
+            pos += known
+        elif m <= len(valid):
+            pos += value < part[len(valid) - m]
+    return pos
 
 
 def _amounts(X, amount_column: str) -> pd.Series:
@@ -173,10 +198,7 @@ class ValuePyramid(BaseEstimator):
             # Tier index = number of cuts the value does not reach.
             pos = (value.to_numpy()[:, None] < cuts[None, :]).sum(axis=1)
         else:
-            n = len(value)
-            sizes = np.ceil(np.cumsum(self.shares) * n - 1e-9).astype(int)
-            rank = value.rank(method="min", ascending=False).to_numpy()
-            pos = (rank[:, None] > sizes[None, :]).sum(axis=1)
+            pos = _share_positions(value.to_numpy(), self.shares)
         self.values_ = value.rename("value")
         self.labels_ = pd.Series(
             np.asarray(tiers, dtype=object)[pos],
@@ -184,10 +206,16 @@ class ValuePyramid(BaseEstimator):
             dtype="str",
             name="tier",
         )
-        self.thresholds_ = (
-            value.groupby(self.labels_).min().reindex(tiers).rename("min_value")
+        # Per tier on the integer positions (grouping 10M tier names took seconds).
+        lowest = pd.Series(value.to_numpy()).groupby(pos).min()
+        lowest.index = pd.Index(np.asarray(tiers, dtype=object)[lowest.index])
+        self.thresholds_ = lowest.reindex(tiers).rename("min_value")
+        self.thresholds_.index.name = "tier"
+        self.counts_ = pd.Series(
+            np.bincount(pos, minlength=len(tiers)),
+            index=pd.Index(tiers, name="tier"),
+            name="customers",
         )
-        self.counts_ = level_counts(self.labels_, tiers)
         return self
 
     def predict(self, X, *, tariff=None) -> pd.Series:

@@ -161,6 +161,12 @@ def segment_out_of_core(
     labels : BucketedTable
         Column ``segment`` per customer.
 
+    See Also
+    --------
+    BucketedTable.sample : the customers the segmenter was fitted on (same
+        ``sample_size`` and ``random_state``), e.g. to name the segments with
+        :class:`payseg.labels.ArchetypeLabeller`.
+
     Raises
     ------
     PaymentDataError

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import _partition
-from ._sampling import sample_file
+from ._sampling import sample_file, sample_fraction
 
 __all__ = ["BucketedTable", "write_parquet"]
 
@@ -132,7 +132,7 @@ class BucketedTable:
         """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n must be a positive int, got {n!r}")
-        fraction = min(1.0, n / max(self.n_rows, 1))
+        fraction = sample_fraction(n, self.n_rows)
         tasks = [(p, fraction, random_state, columns) for p in self.paths]
         if not tasks:
             return pd.DataFrame()

@@ -18,7 +18,7 @@ from .._sklearn_compat import InvalidParameterError
 from ..data import PaymentData
 from ..features import build_features, check_families, first_day
 from . import _conform
-from ._sampling import sample_mask
+from ._sampling import sample_fraction, sample_mask
 from ._segment import predict_bucket
 
 __all__ = ["dask_build_features", "dask_segment"]
@@ -372,7 +372,7 @@ def dask_segment(
     # workers' memory rather than recomputing them.
     features = features.persist()
     n = int(features.map_partitions(len).compute().sum())
-    fraction = min(1.0, sample_size / max(n, 1))
+    fraction = sample_fraction(sample_size, n)
     sample = (
         features.map_partitions(
             lambda X: X[sample_mask(X.index, fraction, random_state)],

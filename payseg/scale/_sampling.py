@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["sample_file", "sample_mask"]
+__all__ = ["sample_file", "sample_fraction", "sample_mask"]
 
 
 def sample_mask(ids, fraction: float, random_state=0) -> np.ndarray:
@@ -47,6 +47,12 @@ def sample_mask(ids, fraction: float, random_state=0) -> np.ndarray:
     return h < np.uint64(int(fraction * 2**64))
 
 
+def sample_fraction(size: int, n_rows: int) -> float:
+    """Share of customers to keep for a sample of about ``size`` of ``n_rows``
+    (every one when there are fewer): the one rule of every back-end's sample."""
+    return min(1.0, size / max(n_rows, 1))
+
+
 def sample_file(path, fraction: float, random_state, columns=None) -> pd.DataFrame:
     """The rows of one bucket file (Parquet indexed by customer id) that
     :func:`sample_mask` keeps (optionally only some columns).
@@ -56,22 +62,12 @@ def sample_file(path, fraction: float, random_state, columns=None) -> pd.DataFra
     """
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path, columns=_with_index(path, columns))
-    index = (table.schema.pandas_metadata or {}).get("index_columns") or []
+    pf = pq.ParquetFile(path)
+    # use_pandas_metadata: the index column is read too when columns are given.
+    table = pf.read(columns=columns, use_pandas_metadata=True)
+    index = (pf.schema_arrow.pandas_metadata or {}).get("index_columns") or []
     if len(index) != 1 or not isinstance(index[0], str):
         X = table.to_pandas()  # not a file of ours: the mask on the index itself
         return X[sample_mask(X.index, fraction, random_state)]
     ids = table.column(index[0]).to_numpy(zero_copy_only=False)
     return table.filter(sample_mask(ids, fraction, random_state)).to_pandas()
-
-
-def _with_index(path, columns):
-    """``columns`` plus the file's index column (pandas reads it back as the
-    index); None (every column) stays None."""
-    if columns is None:
-        return None
-    import pyarrow.parquet as pq
-
-    meta = pq.read_schema(path).pandas_metadata or {}
-    index = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
-    return [*columns, *(c for c in index if c not in columns)]

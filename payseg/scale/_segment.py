@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..exceptions import PaymentDataError
 from ._buckets import BucketedTable, write_parquet
-from ._sampling import sample_file
+from ._sampling import sample_file, sample_fraction
 from ._workdir import claim_dir
 
 __all__ = ["predict_bucket", "segment_out_of_core"]
@@ -220,7 +220,7 @@ def segment_out_of_core(
         raise ValueError(f"n_jobs must be a positive int, got {n_jobs!r}")
     n_jobs = int(n_jobs)
     n = features.n_rows
-    fraction = min(1.0, sample_size / max(n, 1))
+    fraction = sample_fraction(sample_size, n)
     with _pool(n_jobs, len(features.paths)) as pool:  # one pool for both passes
         parts = _map(
             sample_file,

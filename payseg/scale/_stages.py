@@ -241,15 +241,11 @@ def adopt_early_features(work: Path, bucket: int, params: dict, key) -> bool:
         return False
     dest = work / "features" / f"b{bucket:05d}.parquet"
     _warn_again(meta["notes"])
-    write_json(coverage_path(dest), meta["coverage"])
     if meta["channels"] == params["channels"] and params["fill"] is None:
+        write_json(coverage_path(dest), meta["coverage"])
         os.replace(early, dest)  # already the data-wide columns
     else:
-        X = pd.read_parquet(early)
-        X = _conform.conform(
-            X, families=params["families"], channels=params["channels"]
-        )
-        write_parquet(_conform.fill_values(X, params["fill"]), dest)
+        _write_features(pd.read_parquet(early), meta["coverage"], params, dest)
         early.unlink()
     return True
 
@@ -328,6 +324,12 @@ def features_bucket(
         return
     X, coverage, notes = _bucket_features(read_bucket(work, bucket), params, block_jobs)
     _warn_again(notes)
+    _write_features(X, coverage, params, dest)
+
+
+def _write_features(X: pd.DataFrame, coverage, params: dict, dest: Path) -> None:
+    """One bucket's features brought to the data-wide columns and ``fill``, written
+    to ``dest`` with its coverage."""
     X = _conform.conform(X, families=params["families"], channels=params["channels"])
     X = _conform.fill_values(X, params["fill"])
     # The coverage is written first: a features file always has its coverage.

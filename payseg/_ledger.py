@@ -8,6 +8,8 @@ rejected, always. Columns and reasons are those of :mod:`payseg._schema`.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 
@@ -130,13 +132,18 @@ def ledger_entries(source, lines, column, values, reason) -> pd.DataFrame:
 
 def _row_key(parsed) -> np.ndarray:
     """A 64-bit key per row from already parsed numeric columns (collisions allowed)."""
-    key = np.zeros(len(parsed[0]), dtype=np.uint64)
+    key = None
     for values in parsed:
         v = np.asarray(values)
         if v.dtype.kind == "f":
             v = np.where(np.isnan(v), -1.0, v)
-        bits = v.view(np.uint64) if v.dtype.itemsize == 8 else v.astype(np.uint64)
-        key ^= bits  # FNV-style mixing, in place: no row-sized temporaries
+        bits = v.view(np.uint64) if v.dtype.itemsize == 8 else _as_uint64(v)
+        if key is None:
+            # The first column's bits, copied (0 ^ bits): a np.zeros start is the
+            # kernel's shared zero page until written, a second fault per page.
+            key = np.array(bits, dtype=np.uint64)
+        else:
+            key ^= bits  # FNV-style mixing, in place: no row-sized temporaries
         key *= np.uint64(0x100000001B3)
     return key
 
@@ -175,8 +182,20 @@ _TABLE_SIZE = 1 << 22
 
 def _low_bits(key: np.ndarray) -> np.ndarray:
     """The low 22 bits of integer keys, signed ones by their two's-complement bits."""
-    bits = key.view(np.uint64) if key.dtype.itemsize == 8 else key.astype(np.uint64)
+    if key.dtype.itemsize == 8 and sys.byteorder == "little" and key.flags.c_contiguous:
+        # The low 32-bit half of each key, as a strided view: numpy's cast of
+        # uint64 to intp took 1.3 s for 24M keys, this masks 24M uint32 in 0.02 s.
+        return key.view(np.uint32)[::2] & np.uint32(_TABLE_SIZE - 1)
+    bits = key.view(np.uint64) if key.dtype.itemsize == 8 else _as_uint64(key)
     return (bits & np.uint64(_TABLE_SIZE - 1)).astype(np.intp)
+
+
+def _as_uint64(values: np.ndarray) -> np.ndarray:
+    """The two's-complement bits of narrower integers (or bools) as uint64; signed
+    ones widen to int64 first (numpy's direct int32 -> uint64 cast is 30x slower)."""
+    if values.dtype.kind == "i":
+        return values.astype(np.int64).view(np.uint64)
+    return values.astype(np.uint64)
 
 
 def reject_duplicates(ledger: Ledger, parsed, reject=True) -> np.ndarray:

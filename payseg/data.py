@@ -1229,36 +1229,42 @@ def _reused_ids(regions: list[pd.DataFrame], id_codes=None) -> pd.Index:
     """
     import pyarrow as pa
 
-    ids: list = []
+    if id_codes is None:
+        id_codes = [None] * len(regions)
+    parts: list = []
     regs: list[np.ndarray] = []
     labels: list[np.ndarray] = []
     n_labels = 0
-    for r in regions:
+    for r, table_codes in zip(regions, id_codes, strict=True):
         region = r["region"]
         if isinstance(region.dtype, pd.CategoricalDtype):
             codes, uniques = region.cat.codes.to_numpy(), region.cat.categories
         else:
             codes, uniques = pd.factorize(region)
+        ids, distinct = (
+            run_codes(pd.Series(r["customer_id"], copy=False))
+            if table_codes is None
+            else table_codes
+        )
+        # A row repeating its neighbour's (id, region) adds nothing: one per run,
+        # taken in each table before anything row-sized is joined or widened.
+        keep = np.ones(len(codes), dtype=bool)
+        if len(codes) > 1:
+            keep[1:] = (ids[1:] != ids[:-1]) | (codes[1:] != codes[:-1])
+        codes = codes[keep].astype(np.int64)
         # Codes into the labels of all tables so far (-1: missing).
         regs.append(np.where(codes >= 0, codes + n_labels, -1))
+        parts.append((ids[keep], distinct))
         labels.append(np.asarray(pd.Index(uniques).astype("str"), dtype=object))
         n_labels += len(uniques)
-        ids.append(pd.Series(r["customer_id"], copy=False))
     # One code per distinct label; '' and 'nan' are no region.
     label = np.concatenate(labels) if labels else np.array([], dtype=object)
     label_codes, _ = pd.factorize(label)
     label_codes = np.where((label == "") | (label == "nan"), -1, label_codes)
-    region_all = np.concatenate(regs)
+    region_all = np.concatenate(regs) if regs else np.array([], dtype=np.int64)
     r_all = np.where(region_all >= 0, label_codes[np.maximum(region_all, 0)], -1)
+    c_all, dictionary = merge_codes(parts)
     keep = r_all >= 0
-    if id_codes is None:
-        id_codes = [None] * len(ids)
-    c_all, dictionary = merge_codes(
-        [run_codes(a) if c is None else c for a, c in zip(ids, id_codes, strict=True)]
-    )
-    # A row repeating its neighbour's (id, region) adds nothing: one per run.
-    if len(c_all) > 1:
-        keep[1:] &= (c_all[1:] != c_all[:-1]) | (r_all[1:] != r_all[:-1])
     r_codes, c_codes = r_all[keep], c_all[keep]
     if not len(r_codes):
         return pd.Index([], dtype=object)

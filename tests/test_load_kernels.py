@@ -207,12 +207,20 @@ def test_date_kernel_values_by_hand():
     assert pd.isna(got[2]) and got[3] == pd.Timestamp("2024-04-05")
 
 
-def test_reused_ids_match_groupby_reference():
+@pytest.mark.parametrize("grouped", [False, True])
+@pytest.mark.parametrize("given_codes", [False, True])
+def test_reused_ids_match_groupby_reference(grouped, given_codes):
+    # Ids in any order or listed together (runs, as exports list them), with the
+    # loader's id codes or without.
+    from payseg._text import run_codes
     from payseg.data import _reused_ids
 
     rng = np.random.default_rng(0)
     n = 5_000
-    ids = pd.Series([f"{i:06d}" for i in rng.integers(0, 800, n)], dtype="str")
+    draw = rng.integers(0, 800, n)
+    if grouped:
+        draw = np.sort(draw)
+    ids = pd.Series([f"{i:06d}" for i in draw], dtype="str")
     units = np.array(["城东供电所", "城西供电所", "", None], dtype=object)
     region = pd.Series(units[rng.choice(4, n, p=[0.9, 0.07, 0.02, 0.01])])
     pay = pd.DataFrame({"customer_id": ids[: n // 2], "region": region[: n // 2]})
@@ -226,7 +234,8 @@ def test_reused_ids_match_groupby_reference():
     both = both[both["region"].notna() & (both["region"] != "")]
     want = both.groupby("customer_id")["region"].nunique()
     want = sorted(want[want > 1].index)
-    got = list(_reused_ids([pay, bills]))
+    codes = [run_codes(t["customer_id"]) for t in (pay, bills)] if given_codes else None
+    got = list(_reused_ids([pay, bills], codes))
     assert got == want and len(want) > 0
 
 
@@ -434,6 +443,41 @@ def test_fixed_width_dates_match_the_split_kernel(monkeypatch):
     assert (got[1] == want[1]).all()
 
 
+@pytest.mark.parametrize("fmt", ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"])
+@pytest.mark.parametrize(
+    "odd", [None, "2024-02-30", "1989-12-31", "2100-01-01", "2024-04-30T10:30:00"]
+)
+def test_iso_cast_reads_what_the_byte_kernel_reads(monkeypatch, fmt, odd):
+    # Arrow's ISO cast of a clean column gives the byte kernel's stamps and mask;
+    # an odd value (a day that does not exist, outside the window, a T) either
+    # stays unread by both or sends the block to the byte kernel.
+    from payseg._text import arrow_text
+
+    rng = np.random.default_rng(11)
+    stamps = pd.Timestamp("1990-01-01") + pd.to_timedelta(
+        rng.integers(0, 110 * 365 * 86_400, 5_000), unit="s"
+    )
+    col = pd.Series(stamps.strftime(fmt), dtype=object)
+    width = len(col[0])
+    if odd is not None:
+        odd = (odd + " 10:30:00")[:width] if len(odd) == 10 else odd[:width]
+        col[::97] = odd
+    text = arrow_text(col)
+    got = _parsers._fixed_width_dates(text)
+    calls = []
+    real = _parsers._iso_block
+    monkeypatch.setattr(
+        _parsers, "_iso_block", lambda *a: calls.append(real(*a)) or None
+    )
+    want = _parsers._fixed_width_dates(text)
+    assert np.array_equal(got[1], want[1])
+    assert np.array_equal(got[0], want[0])
+    assert got[1].sum() > 4_000
+    # The cast did the clean columns (not only the fallback).
+    refused = odd is not None and (odd.startswith("2024-02-30") or "T" in odd)
+    assert (calls[0] is None) == refused
+
+
 @pytest.mark.parametrize("order", ["grouped", "shuffled"])
 def test_run_codes_match_dictionary_encoding(order):
     # Codes from runs of equal neighbours equal the plain dictionary encoding of
@@ -454,10 +498,41 @@ def test_run_codes_match_dictionary_encoding(order):
     assert codes.tolist() == np.asarray(want.indices).tolist()
     assert uniques.to_pylist() == want.dictionary.to_pylist()
     assert (np.asarray(uniques.to_pylist(), dtype=object)[codes] == ids).all()
+    # A Parquet read's chunks, a run crossing a chunk boundary: the same codes.
+    bounds = [0, 1, 17, 17, 400, len(ids)]
+    chunked = pa.chunked_array(
+        [pa.array(ids[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    )
+    c2, u2 = run_codes(chunked)
+    assert c2.tolist() == codes.tolist() and u2.to_pylist() == uniques.to_pylist()
     empty, none = run_codes(pd.Series([], dtype="str"))
     missing, uniques = run_codes(pa.array(["a", None, "a", None]))
     assert missing.tolist() == [0, -1, 0, -1] and uniques.to_pylist() == ["a"]
     assert len(empty) == 0 and len(none) == 0
+
+
+@pytest.mark.parametrize("nulls", [False, True])
+def test_factorize_text_matches_pandas_on_chunked_columns(nulls):
+    # Arrow's chunk-by-chunk encoding gives pandas' codes and order of first
+    # appearance, missing values -1, whether the column comes in one chunk or many.
+    import pyarrow as pa
+
+    from payseg._text import factorize_text
+
+    rng = np.random.default_rng(4)
+    values = np.array([f"{v:.2f}" for v in rng.integers(0, 500, 3_000) / 4], object)
+    if nulls:
+        values[rng.random(len(values)) < 0.05] = None
+    for chunks in (1, 7):
+        parts = np.array_split(values, chunks)
+        col = pd.Series(
+            pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(p) for p in parts]))
+        ).astype("str")
+        codes, uniques = factorize_text(col)
+        want_codes, want_uniques = pd.factorize(pd.Series(values, dtype=object))
+        assert codes.tolist() == want_codes.tolist()
+        assert uniques.tolist() == list(want_uniques)
+        assert uniques.dtype == "str"
 
 
 def test_bills_in_a_second_thread_load_as_in_turn(tmp_path, monkeypatch):

@@ -253,9 +253,7 @@ def factorize_text(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
         codes, uniques = pd.factorize(series)
         return codes, pd.Series(np.asarray(uniques, dtype=object), dtype="str")
     dictionary = chunks[-1].dictionary
-    codes = np.concatenate(
-        [np.asarray(pc.fill_null(c.indices, -1), dtype=np.int64) for c in chunks]
-    )
+    codes = np.concatenate([np.asarray(pc.fill_null(c.indices, -1)) for c in chunks])
     return codes, pd.Series(pd.array(dictionary, dtype="str"))
 
 

@@ -159,6 +159,14 @@ def _cell_flags(raw, ledger, columns):
         ledger.reject(mask, col, reason, values=values)
 
 
+def _kept(ledger):
+    """The rows to keep: the ledger's mask, or ``slice(None)`` when every row is
+    kept (a clean export), so that each column is used as it is instead of copied
+    through a mask of all True."""
+    alive = ledger.alive
+    return slice(None) if alive.all() else alive
+
+
 def _ids(raw, ledger):
     """Parsed ids; untrustworthy and missing ones go to the ledger."""
     _cell_flags(
@@ -349,8 +357,8 @@ def clean_payments(
     )
     ledger.reject((amount < 0).to_numpy(), "amount", NEGATIVE_AMOUNT)
 
-    keep = ledger.alive
-    n_kept = int(keep.sum())
+    n_kept = int(ledger.alive.sum())
+    keep = _kept(ledger)
     out = pd.DataFrame(
         {
             "customer_id": ids[keep].reset_index(drop=True),
@@ -457,7 +465,7 @@ def clean_bills(
                 id_key(bill_id) if bill_id is not None else np.zeros(len(raw), np.int8),
             ],
         )
-    keep = ledger.alive
+    keep = _kept(ledger)
     out = pd.DataFrame(
         {
             "customer_id": ids[keep].reset_index(drop=True),

@@ -364,12 +364,60 @@ def test_parquet_small_dictionaries_read_as_categories_same_result(
     assert isinstance(bills["缴费截止日期"].dtype, pd.CategoricalDtype)
     got = _load_export(tmp_path)
     monkeypatch.setattr(_read, "DICTIONARY_PAGE_BYTES", -1)
+    monkeypatch.setattr(_read, "DICTIONARY_ROLES", frozenset())
     raw = _read.read_table(tmp_path / "payments.parquet")
     assert not any(isinstance(t, pd.CategoricalDtype) for t in raw.dtypes)
     want = _load_export(tmp_path)
     for name in ("payments", "bills", "customers", "rejected"):
         pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name))
     assert len(got.rejected) > 0
+
+
+def test_parquet_amounts_read_as_one_dictionary_same_result(tmp_path, monkeypatch):
+    # Amount columns are read as Arrow dictionaries whatever their size; a file of
+    # many row groups has one dictionary per group, joined into one by hand. The
+    # loaded data and ledger are what reading the amounts as text gives.
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from payseg import _read
+
+    rng = np.random.default_rng(8)
+    n = 4_000
+    amounts = np.array(
+        [f"{v:.2f}" for v in rng.integers(100, 900, n) / 4], dtype=object
+    )
+    amounts[::37] = "1,234.50元"
+    amounts[::101] = "12,34"  # commas that group nothing: rejected
+    amounts[::211] = None
+    amounts[::307] = "(12.00)"
+    pay = pa.table(
+        {
+            "户号": [f"{i:08d}" for i in np.sort(rng.integers(0, 300, n))],
+            "缴费日期": [f"2024-{m:02d}-15" for m in rng.integers(1, 13, n)],
+            "实收金额": amounts,
+            "缴费方式": rng.choice(["微信", "支付宝", "柜台"], n),
+        }
+    )
+    path = tmp_path / "payments.parquet"
+    pq.write_table(pay, path, row_group_size=500)  # 8 groups, 8 dictionaries
+    # No dictionary counts as small: only the amount rule reads one.
+    monkeypatch.setattr(_read, "DICTIONARY_PAGE_BYTES", -1)
+    raw = _read.read_table(path)
+    assert not isinstance(raw["缴费方式"].dtype, pd.CategoricalDtype)
+    assert isinstance(raw["实收金额"].dtype, pd.CategoricalDtype)
+    table = pq.read_table(path, read_dictionary=["实收金额"])
+    one = _read._one_dictionary(table.column("实收金额"))
+    assert one is not None and one.to_pylist() == list(amounts)
+    got = payseg.load(path)
+    monkeypatch.setattr(_read, "DICTIONARY_ROLES", frozenset())
+    raw = _read.read_table(path)
+    assert not isinstance(raw["实收金额"].dtype, pd.CategoricalDtype)
+    want = payseg.load(path)
+    for name in ("payments", "rejected"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name))
+    assert (got.rejected["column"] == "amount").sum() > 0
 
 
 def test_line_numbers_are_not_copied_with_the_frame():

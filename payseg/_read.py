@@ -1290,10 +1290,10 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         try:
             str(path).encode("utf-8")
             source = str(path)
-            table = pq.read_table(source, read_dictionary=_small_dictionaries(source))
+            table = pq.read_table(source, read_dictionary=_dictionary_columns(source))
         except UnicodeEncodeError:  # a GBK name kept as surrogates
             with open(path, "rb") as fh:
-                table = pq.read_table(fh, read_dictionary=_small_dictionaries(fh))
+                table = pq.read_table(fh, read_dictionary=_dictionary_columns(fh))
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise UnreadableFileError(
             f"{_show(path)} seems to be a damaged Parquet file ({exc}); write the "
@@ -1342,7 +1342,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 DICTIONARY_PAGE_BYTES = 64 << 10
 
 
-def _small_dictionaries(source) -> list[str]:
+def _dictionary_columns(source) -> list[str]:
     """Top-level text columns of a Parquet file stored with a small dictionary, and
     the amount columns (:data:`DICTIONARY_ROLES`) stored with any dictionary."""
     import pyarrow as pa

@@ -326,9 +326,9 @@ def main(argv=None) -> None:
                     "features",
                     "load csv",
                 ):
-                    # Before and now take turns at going first: the first of a
-                    # pair reads files the machine may have evicted meanwhile (an
-                    # A/A run of the same code gave the first 11% more seconds).
+                    # Before and now take turns at going first, so that the
+                    # order of a pair (files evicted meanwhile, a warm machine)
+                    # favours neither (docs/performance.md, the A/A check).
                     pair.append((f"{step} (before)", args.before))
                     if k % 2 == 0:
                         pair.reverse()

@@ -48,7 +48,7 @@ from ._schema import (
     NON_NUMERIC_AMOUNT,
     UNKNOWN_CHANNEL,
 )
-from ._text import as_text, compact_codes, fold, run_codes
+from ._text import as_text, compact_codes, factorize_text, fold, run_codes
 
 __all__ = ["clean_bills", "clean_customers", "clean_payments"]
 
@@ -81,19 +81,10 @@ def _submit(pool, fn, *args):
     return pool.submit(fn, *args) if pool is not None else _Later(fn, *args)
 
 
-def _factorize(series: pd.Series):
-    """``pd.factorize(series)`` (codes -1 where missing, and the values they index);
-    a categorical column (a Parquet dictionary) gives its own small codes and
-    categories, with no row-sized int64 codes (categories may go unused)."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy(), series.cat.categories
-    return pd.factorize(series)
-
-
 def _channel_column(raw, ledger, source):
     if "channel" not in raw:
         return None
-    inverse, uniques = _factorize(raw["channel"])
+    inverse, uniques = factorize_text(raw["channel"])
     folded = np.append(fold(uniques), "")
     u_codes, u_unknown = _channels.resolve(folded)
     # An empty cell is a payment of unknown channel, kept with NaN; only spellings
@@ -255,7 +246,7 @@ def _dates(raw, col, source, dates, notes):
 
 def _categorical(series: pd.Series, keep: np.ndarray) -> pd.Categorical:
     """Kept rows of a text column as a categorical of folded, non-empty labels."""
-    inverse, uniques = _factorize(series)
+    inverse, uniques = factorize_text(series)
     labels = np.append(fold(uniques), "")
     if isinstance(series.dtype, pd.CategoricalDtype):
         # Categories no row uses read as empty (pd.factorize would not list them).

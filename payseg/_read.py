@@ -1319,10 +1319,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
                     i, table.field(i).name, pc.strftime(col, "%Y-%m-%d %H:%M:%S")
                 )
     for i, field in enumerate(table.schema):
-        if (
-            pa.types.is_dictionary(field.type)
-            and HEADER_MAP.get(normalise_header(field.name)) in DICTIONARY_ROLES
-        ):
+        if pa.types.is_dictionary(field.type) and _amount_header(field.name):
             one = _one_dictionary(table.column(i))
             if one is not None:
                 table = table.set_column(i, field.name, one)
@@ -1358,11 +1355,7 @@ def _dictionary_columns(source) -> list[str]:
             continue
         # Leaf i is field i only in a flat schema: the path check says when not.
         name = field.name
-        limit = (
-            None
-            if HEADER_MAP.get(normalise_header(name)) in DICTIONARY_ROLES
-            else DICTIONARY_PAGE_BYTES
-        )
+        limit = None if _amount_header(name) else DICTIONARY_PAGE_BYTES
         small = meta.num_row_groups > 0
         for g in range(meta.num_row_groups):
             col = meta.row_group(g).column(i)
@@ -1387,6 +1380,11 @@ def _dictionary_columns(source) -> list[str]:
 #: customers hold 250k distinct texts), so the codes come with the read instead of
 #: a hash pass over every row, and the column takes a third of the memory.
 DICTIONARY_ROLES = frozenset({"amount", "amount_due", "arrears", "late_fee"})
+
+
+def _amount_header(name: str) -> bool:
+    """Whether a header names one of the :data:`DICTIONARY_ROLES` columns."""
+    return HEADER_MAP.get(normalise_header(name)) in DICTIONARY_ROLES
 
 
 def _one_dictionary(col):

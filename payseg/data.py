@@ -54,7 +54,7 @@ from ._schema import (
     empty,
     empty_rejected,
 )
-from ._text import as_text, merge_codes, run_codes
+from ._text import as_text, factorize_text, merge_codes, run_codes
 from .exceptions import PaymentDataError
 
 __all__ = ["PaymentData", "PaymentDataError", "load"]
@@ -1222,10 +1222,11 @@ def load(
 def _reused_ids(regions: list[pd.DataFrame], id_codes=None) -> pd.Index:
     """Customer ids found with more than one non-empty region, in sorted order.
 
-    Works on integer codes: each table's region codes (a categorical's own, or
-    factorised) point into one list of labels, ids are dictionary-encoded by Arrow
-    over all tables (``id_codes``: per table, the loader's id codes or None), and
-    distinct (id, region) pairs are found with one hash pass.
+    Works on integer codes: each table's region codes (:func:`factorize_text`)
+    point into one list of labels; each table keeps one row per run of equal
+    (id, region) before the ids' codes (``id_codes``: per table, the loader's run
+    codes or None) are merged over the tables; an id is reused when its smallest
+    and largest region codes differ.
     """
     import pyarrow as pa
 
@@ -1236,11 +1237,7 @@ def _reused_ids(regions: list[pd.DataFrame], id_codes=None) -> pd.Index:
     labels: list[np.ndarray] = []
     n_labels = 0
     for r, table_codes in zip(regions, id_codes, strict=True):
-        region = r["region"]
-        if isinstance(region.dtype, pd.CategoricalDtype):
-            codes, uniques = region.cat.codes.to_numpy(), region.cat.categories
-        else:
-            codes, uniques = pd.factorize(region)
+        codes, uniques = factorize_text(r["region"])
         ids, distinct = (
             run_codes(pd.Series(r["customer_id"], copy=False))
             if table_codes is None

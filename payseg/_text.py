@@ -319,3 +319,43 @@ def compact_codes(codes, n_distinct: int) -> np.ndarray:
     """
     dtype = np.int32 if n_distinct < 2**31 else np.int64
     return np.asarray(codes).astype(dtype, copy=False)
+
+
+def take_rows(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """``frame.iloc[positions]`` (positions ascending, index reset), Arrow-backed
+    text columns taken chunk by chunk.
+
+    pandas joins a chunked Arrow column (a Parquet read: one chunk per row group)
+    into one before a take: 2.8 s to take 222 of 25M rows of an export.
+
+    >>> import pyarrow as pa
+    >>> col = pd.Series(pd.array(pa.chunked_array([["a", "b"], ["c"]]), dtype="str"))
+    >>> take_rows(pd.DataFrame({"x": col, "y": [1, 2, 3]}), np.array([0, 2])).values.tolist()
+    [['a', 1], ['c', 3]]
+    """
+    import pyarrow as pa
+
+    positions = np.asarray(positions, dtype=np.int64)
+    columns = {}
+    for j in range(frame.shape[1]):
+        col = frame.iloc[:, j]
+        data = col.array
+        chunked = getattr(data, "_pa_array", None)
+        if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > 1:
+            starts = np.cumsum([0] + [len(c) for c in chunked.chunks])
+            which = np.searchsorted(starts, positions, side="right") - 1
+            cut = np.flatnonzero(np.diff(which)) + 1
+            parts = [
+                chunked.chunk(int(which[a])).take(
+                    pa.array(positions[a:b] - starts[which[a]])
+                )
+                for a, b in zip(np.r_[0, cut], np.r_[cut, len(positions)], strict=True)
+                if b > a
+            ]
+            taken = pa.chunked_array(parts, type=chunked.type)
+            columns[j] = pd.Series(pd.array(taken, dtype=col.dtype), copy=False)
+        else:
+            columns[j] = col.iloc[positions].reset_index(drop=True)
+    out = pd.DataFrame(columns, copy=False)
+    out.columns = frame.columns
+    return out

@@ -19,6 +19,7 @@ import pandas as pd
 from ._clean import clean_bills, clean_customers, clean_payments
 from ._headers import HEADER_MAP, header_unit, map_columns, normalise_header
 from ._ledger import ledger_entries, repeated_keys
+from ._memory import reuses_freed_memory
 from ._nondata import non_data_rows, reversal_kind, void_rows
 from ._parsers import DEFAULT_TZ, parse_amounts, parse_ids
 from ._plain import read_plain
@@ -235,12 +236,49 @@ def _health_lines(health: dict) -> list[str]:
 
 
 def _payments_without_bill(payments: pd.DataFrame, bills: pd.DataFrame) -> int:
-    with_period = payments[payments["period"].notna()]
-    keys = pd.MultiIndex.from_arrays([bills["customer_id"], bills["period"]])
-    probe = pd.MultiIndex.from_arrays(
-        [with_period["customer_id"], with_period["period"]]
+    """Payments with a period that no bill of their customer has.
+
+    The (customer, month) pairs are looked up in a bitmap of the bills' pairs when
+    it is small (customers x months of the span), else in their sorted keys: a
+    MultiIndex of 25M payments and 21M bills took 2.7 s of a 1M customer summary.
+    """
+    (pay_codes, bill_codes), n_ids = _shared_codes(
+        payments["customer_id"], bills["customer_id"]
     )
-    return int((~probe.isin(keys)).sum())
+    pay_month, bill_month = (
+        np.asarray(t["period"].array.asi8, dtype=np.int64) for t in (payments, bills)
+    )
+    nat = np.iinfo(np.int64).min  # a missing period
+    has = pay_month != nat
+    pay_codes, pay_month = pay_codes[has], pay_month[has]
+    ok = (bill_month != nat) & (bill_codes >= 0)
+    bill_codes, bill_month = bill_codes[ok], bill_month[ok]
+    if not len(pay_month):
+        return 0
+    if not len(bill_month):
+        return int(len(pay_month))
+    lo = min(pay_month.min(), bill_month.min())
+    span = int(max(pay_month.max(), bill_month.max()) - lo + 1)
+    # Codes shifted by one: a missing id (-1) is a row of the bitmap no bill fills.
+    pay_key = (pay_codes.astype(np.int64) + 1) * span + (pay_month - lo)
+    bill_key = (bill_codes.astype(np.int64) + 1) * span + (bill_month - lo)
+    if (n_ids + 1) * span <= _BITMAP_CELLS:
+        billed = np.zeros((n_ids + 1) * span, dtype=bool)
+        billed[bill_key] = True
+        return int(len(pay_key) - np.count_nonzero(billed[pay_key]))
+    return int(np.count_nonzero(~np.isin(pay_key, bill_key)))
+
+
+#: Largest bitmap of (customer, month) pairs :func:`_payments_without_bill` builds
+#: (256 MB); more pairs are looked up in sorted keys.
+_BITMAP_CELLS = 1 << 28
+
+
+def _shared_codes(*columns: pd.Series) -> tuple[list[np.ndarray], int]:
+    """Codes of several text columns in one coding, and the number of values."""
+    codes, distinct = merge_codes([run_codes(c) for c in columns])
+    bounds = np.cumsum([0] + [len(c) for c in columns])
+    return [codes[a:b] for a, b in zip(bounds[:-1], bounds[1:])], len(distinct)
 
 
 def _as_sources(
@@ -970,6 +1008,7 @@ def _wait_quietly(future) -> None:
     wait([future])
 
 
+@reuses_freed_memory
 def load(
     payments,
     bills=None,
@@ -1312,11 +1351,13 @@ def _health(
         )
     b = data.bills
     if len(b) and "bill_id" not in b:
-        dup = _repeated_bills(b, id_codes[1])
+        bill_codes = id_codes[1]
+        if bill_codes is None:
+            bill_codes = run_codes(pd.Series(b["customer_id"], copy=False))
+        dup = _repeated_bills(b, bill_codes).to_numpy()
         health["duplicated_bills"] = int(dup.sum())
-        health["customers_with_duplicated_bills"] = int(
-            b.loc[dup, "customer_id"].nunique()
-        )
+        # Counted on the id codes: a mask over the text column took 0.5 s at 21M.
+        health["customers_with_duplicated_bills"] = len(np.unique(bill_codes[0][dup]))
     # An account number in two supply units: two customers under one id.
     regions, codes = [], []
     for table, table_codes in zip((data.payments, data.bills), id_codes, strict=True):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import payseg
 from payseg import _parsers
@@ -727,3 +729,66 @@ def test_customers_error_in_the_bills_thread_is_raised_in_order(tmp_path, monkey
     assert "customers.parquet" in message(10**9)
     files["bills"].write_bytes(b"")
     assert "bills.parquet" in message(10**9) and message(0) == message(10**9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pay=st.lists(
+        st.tuples(st.sampled_from(["001", "002", "A-7", "x"]), st.integers(-1, 30)),
+        max_size=40,
+    ),
+    bills=st.lists(
+        st.tuples(st.sampled_from(["001", "002", "003", "x"]), st.integers(-1, 30)),
+        max_size=40,
+    ),
+    bitmap=st.booleans(),
+)
+def test_payments_without_bill_match_a_set_of_pairs(pay, bills, bitmap):
+    # Month -1 is a missing period; ``bitmap=False`` takes the sorted-keys path.
+    from unittest import mock
+
+    from payseg import data
+
+    def frame(rows):
+        period = [
+            pd.Period(ordinal=648 + m, freq="M") if m >= 0 else pd.NaT for _, m in rows
+        ]
+        return pd.DataFrame(
+            {
+                "customer_id": pd.Series([i for i, _ in rows], dtype="str"),
+                "period": pd.Series(period, dtype="period[M]"),
+            }
+        )
+
+    billed = {(i, m) for i, m in bills if m >= 0}
+    want = sum((i, m) not in billed for i, m in pay if m >= 0)
+    cells = data._BITMAP_CELLS if bitmap else 0
+    with mock.patch.object(data, "_BITMAP_CELLS", cells):
+        assert data._payments_without_bill(frame(pay), frame(bills)) == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    chunks=st.lists(
+        st.lists(st.one_of(st.none(), st.text(max_size=3)), min_size=0, max_size=6),
+        min_size=1,
+        max_size=5,
+    ),
+    data=st.data(),
+)
+def test_take_rows_of_chunked_columns_equal_iloc(chunks, data):
+    import pyarrow as pa
+
+    from payseg._text import take_rows
+
+    col = pd.Series(pd.array(pa.chunked_array(chunks, pa.large_string()), dtype="str"))
+    n = len(col)
+    frame = pd.DataFrame(
+        {"text": col, "n": np.arange(n), "cat": col.astype("category")}
+    )
+    picked = (
+        data.draw(st.sets(st.integers(0, max(n - 1, 0)), max_size=n)) if n else set()
+    )
+    positions = np.array(sorted(picked), dtype=np.int64)
+    want = frame.iloc[positions].reset_index(drop=True)
+    pd.testing.assert_frame_equal(take_rows(frame, positions), want)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_string_dtype
 
+from .._memory import reuses_freed_memory
 from .._schema import IMPLAUSIBLE_AMOUNT
 from .._sklearn_compat import (
     Interval,
@@ -150,6 +151,7 @@ def fill_missing(frame: pd.DataFrame, fill) -> pd.DataFrame:
     },
     prefer_skip_nested_validation=True,
 )
+@reuses_freed_memory
 def build_features(
     data,
     families: Sequence[str] | None = None,

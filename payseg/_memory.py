@@ -12,7 +12,8 @@ and the kernel's page clearing was a third of a 1M customer load's samples
 heap, freed blocks are reused, nothing is trimmed) and, on leaving, gives the free
 memory back (``malloc_trim``) and restores glibc's defaults, so the process holds
 no more afterwards than before. Only with glibc; ``PAYSEG_REUSE_MEMORY=0`` turns it
-off. Arrow's allocator keeps its own pool (:func:`payseg._read.release_memory`).
+off. Arrow allocates from the same heap meanwhile (its system pool instead of
+mimalloc), so the memory one library frees the other reuses.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ _KEEP = 2**31 - 1
 
 _lock = threading.Lock()
 _depth = 0
+_arrow_pool = None  # Arrow's default pool, restored on leaving
 
 
 def _libc():
@@ -68,20 +70,34 @@ def reuse_freed_memory():
     if libc is None:
         yield
         return
+    import pyarrow as pa
+
+    global _arrow_pool
     with _lock:
         _depth += 1
         if _depth == 1:
             libc.mallopt(_M_MMAP_MAX, 0)
             libc.mallopt(_M_TRIM_THRESHOLD, _KEEP)
+            # Arrow's buffers from the same heap: memory numpy frees is reused by
+            # Arrow and the other way round (mimalloc keeps a pool of its own).
+            _arrow_pool = pa.default_memory_pool()
+            pa.set_memory_pool(pa.system_memory_pool())
     try:
         yield
     finally:
         with _lock:
             _depth -= 1
             if _depth == 0:
+                pa.set_memory_pool(_arrow_pool)
+                _arrow_pool = None
                 libc.mallopt(_M_MMAP_MAX, _DEFAULT_MMAP_MAX)
                 libc.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_TRIM_THRESHOLD)
                 libc.malloc_trim(0)
+
+
+def reusing() -> bool:
+    """Whether :func:`reuse_freed_memory` is in effect (freed memory is kept)."""
+    return _depth > 0
 
 
 def reuses_freed_memory(func):

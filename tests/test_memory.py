@@ -17,6 +17,7 @@ pytestmark = pytest.mark.skipif(
 _CHILD = r"""
 import os, sys
 import numpy as np
+import pyarrow as pa
 from payseg._memory import reuse_freed_memory
 
 def rss():
@@ -33,8 +34,9 @@ with reuse_freed_memory():
     b = np.ones(256 * MB // 8)  # reuses it: no more resident memory
     again = rss() - base
     del b
+    pool_inside = pa.default_memory_pool().backend_name
 after = rss() - base  # given back on leaving
-print(inside // MB, again // MB, after // MB)
+print(inside // MB, again // MB, after // MB, pool_inside, pa.default_memory_pool().backend_name)
 """
 
 
@@ -48,19 +50,26 @@ def _run(env=None):
         check=True,
         env={**os.environ, **(env or {})},
     )
-    return [int(v) for v in out.stdout.split()]
+    *sizes, pool_inside, pool_after = out.stdout.split()
+    return [int(v) for v in sizes] + [pool_inside, pool_after]
 
 
 def test_freed_arrays_are_reused_inside_and_given_back_after():
-    inside, again, after = _run()
+    import pyarrow as pa
+
+    inside, again, after, pool_inside, pool_after = _run()
     assert inside >= 200  # kept after del
     assert again < inside + 100  # the second array took the freed memory
     assert after < 100  # malloc_trim on leaving
+    # Arrow on glibc's heap inside, its own pool again after.
+    assert pool_inside == "system"
+    assert pool_after == pa.default_memory_pool().backend_name
 
 
 def test_opt_out_leaves_glibc_alone():
-    inside, _, after = _run({"PAYSEG_REUSE_MEMORY": "0"})
+    inside, _, after, pool_inside, _ = _run({"PAYSEG_REUSE_MEMORY": "0"})
     assert inside < 100 and after < 100  # unmapped on del, as glibc does
+    assert pool_inside == _default_pool()  # Arrow left on its own pool
 
 
 def test_load_keeps_its_signature_and_docstring():
@@ -70,3 +79,9 @@ def test_load_keeps_its_signature_and_docstring():
 
     assert "progress" in inspect.signature(payseg.load).parameters
     assert payseg.load.__doc__ and "Parameters" in payseg.load.__doc__
+
+
+def _default_pool():
+    import pyarrow as pa
+
+    return pa.default_memory_pool().backend_name

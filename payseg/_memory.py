@@ -95,11 +95,6 @@ def reuse_freed_memory():
                 libc.malloc_trim(0)
 
 
-def reusing() -> bool:
-    """Whether :func:`reuse_freed_memory` is in effect (freed memory is kept)."""
-    return _depth > 0
-
-
 def reuses_freed_memory(func):
     """Decorator: ``func`` runs inside :func:`reuse_freed_memory`."""
 

@@ -299,11 +299,18 @@ def merge_codes(parts) -> tuple[np.ndarray, Any]:
         return compact_codes(codes, len(distinct)), distinct
     dictionaries = [d.cast(pa.large_string()) for _, d in parts]
     encoded = pc.dictionary_encode(pa.concat_arrays(dictionaries))
-    remap = np.asarray(encoded.indices, dtype=np.int64)
+    remap = compact_codes(encoded.indices, len(encoded.dictionary))
     out, start = [], 0
     for (codes, _), d in zip(parts, dictionaries, strict=True):
-        codes = np.asarray(codes, dtype=np.int64)
-        out.append(np.where(codes >= 0, remap[start + np.maximum(codes, 0)], -1))
+        codes = np.asarray(codes)
+        if start == 0:
+            # The first part's values are distinct and come first in the joined
+            # dictionary: its codes stay as they are (no pass over its rows).
+            out.append(codes)
+        elif len(codes) and codes.min() < 0:
+            out.append(np.where(codes >= 0, remap[start + np.maximum(codes, 0)], -1))
+        else:
+            out.append(remap[start + codes])
         start += len(d)
     return compact_codes(
         np.concatenate(out), len(encoded.dictionary)

@@ -18,7 +18,8 @@ _CHILD = r"""
 import os, sys
 import numpy as np
 import pyarrow as pa
-from payseg._memory import reuse_freed_memory
+from payseg._memory import keeping, reuse_freed_memory
+from payseg._read import release_memory
 
 def rss():
     with open("/proc/self/statm") as fh:
@@ -30,13 +31,16 @@ with reuse_freed_memory():
     with reuse_freed_memory():  # nested: one setting, left by the outer exit
         a = np.ones(256 * MB // 8)
         del a
+    release_memory()  # the loader's trims between stages: not while keeping
     inside = rss() - base  # freed, kept for reuse: still resident
+    kept = keeping()
     b = np.ones(256 * MB // 8)  # reuses it: no more resident memory
     again = rss() - base
     del b
     pool_inside = pa.default_memory_pool().backend_name
 after = rss() - base  # given back on leaving
-print(inside // MB, again // MB, after // MB, pool_inside, pa.default_memory_pool().backend_name)
+print(inside // MB, again // MB, after // MB, pool_inside,
+      pa.default_memory_pool().backend_name, kept, keeping())
 """
 
 
@@ -50,15 +54,16 @@ def _run(env=None):
         check=True,
         env={**os.environ, **(env or {})},
     )
-    *sizes, pool_inside, pool_after = out.stdout.split()
-    return [int(v) for v in sizes] + [pool_inside, pool_after]
+    *sizes, pool_inside, pool_after, kept, kept_after = out.stdout.split()
+    return [int(v) for v in sizes] + [pool_inside, pool_after, kept, kept_after]
 
 
 def test_freed_arrays_are_reused_inside_and_given_back_after():
     import pyarrow as pa
 
-    inside, again, after, pool_inside, pool_after = _run()
-    assert inside >= 200  # kept after del
+    inside, again, after, pool_inside, pool_after, kept, kept_after = _run()
+    assert inside >= 200  # kept after del and after release_memory
+    assert (kept, kept_after) == ("True", "False")
     assert again < inside + 100  # the second array took the freed memory
     assert after < 100  # malloc_trim on leaving
     # Arrow on glibc's heap inside, its own pool again after.
@@ -67,7 +72,8 @@ def test_freed_arrays_are_reused_inside_and_given_back_after():
 
 
 def test_opt_out_leaves_glibc_alone():
-    inside, _, after, pool_inside, _ = _run({"PAYSEG_REUSE_MEMORY": "0"})
+    inside, _, after, pool_inside, _, kept, _ = _run({"PAYSEG_REUSE_MEMORY": "0"})
+    assert kept == "False"  # release_memory trims as usual
     assert inside < 100 and after < 100  # unmapped on del, as glibc does
     assert pool_inside == _default_pool()  # Arrow left on its own pool
 

@@ -28,6 +28,15 @@ def rss():
 MB = 1 << 20
 base = rss()
 with reuse_freed_memory():
+    # A thread's large block comes from the main heap too and stays for reuse
+    # (a thread's own arena maps blocks above 64 MB and unmaps them on free).
+    import threading
+    def work():
+        c = np.ones(320 * MB // 8)
+        del c
+    t = threading.Thread(target=work)
+    t.start(); t.join()
+    threaded = rss() - base
     with reuse_freed_memory():  # nested: one setting, left by the outer exit
         a = np.ones(256 * MB // 8)
         del a
@@ -39,7 +48,7 @@ with reuse_freed_memory():
     del b
     pool_inside = pa.default_memory_pool().backend_name
 after = rss() - base  # given back on leaving
-print(inside // MB, again // MB, after // MB, pool_inside,
+print(inside // MB, again // MB, after // MB, threaded // MB, pool_inside,
       pa.default_memory_pool().backend_name, kept, keeping())
 """
 
@@ -61,18 +70,22 @@ def _run(env=None):
 def test_freed_arrays_are_reused_inside_and_given_back_after():
     import pyarrow as pa
 
-    inside, again, after, pool_inside, pool_after, kept, kept_after = _run()
+    inside, again, after, threaded, pool_inside, pool_after, kept, kept_after = _run()
     assert inside >= 200  # kept after del and after release_memory
     assert (kept, kept_after) == ("True", "False")
     assert again < inside + 100  # the second array took the freed memory
     assert after < 100  # malloc_trim on leaving
+    assert threaded >= 250  # a thread's freed 320 MB block kept for reuse
     # Arrow on glibc's heap inside, its own pool again after.
     assert pool_inside == "system"
     assert pool_after == pa.default_memory_pool().backend_name
 
 
 def test_opt_out_leaves_glibc_alone():
-    inside, _, after, pool_inside, _, kept, _ = _run({"PAYSEG_REUSE_MEMORY": "0"})
+    inside, _, after, threaded, pool_inside, _, kept, _ = _run(
+        {"PAYSEG_REUSE_MEMORY": "0"}
+    )
+    assert threaded < 100  # the thread's block unmapped on free
     assert kept == "False"  # release_memory trims as usual
     assert inside < 100 and after < 100  # unmapped on del, as glibc does
     assert pool_inside == _default_pool()  # Arrow left on its own pool

@@ -528,6 +528,25 @@ _TRUE = {
 _RESIDENTIAL = r"^(?:城镇|乡村|农村|城市)?居民|^resid|^domestic|^household"
 
 
+def _per_label(series: pd.Series, keep, read):
+    """``read`` (folded text Series -> Categorical or bool array) run on the distinct
+    cells of a column and spread over its kept rows: 1M customers hold a handful of
+    meter types and flags, and reading each row made a Python str per row."""
+    codes, uniques = factorize_text(series)
+    labels = pd.concat([uniques, pd.Series([""], dtype="str")], ignore_index=True)
+    values = read(as_text(labels))  # the last one: a missing cell
+    return values.take(codes[keep])  # code -1 takes the missing cell's value
+
+
+def _theft(text: pd.Series) -> np.ndarray:
+    """窃电标志: yes/1/是/有窃电 are theft; 无窃电, 否, 不 and the like are not."""
+    flag = text.str.lower()
+    return (
+        flag.isin(_TRUE)
+        | (flag.str.contains("窃电") & ~flag.str.contains("^[无否未没非]|不"))
+    ).to_numpy(dtype=bool)
+
+
 def _meter(text: pd.Series) -> pd.Categorical:
     low = text.str.lower()
     meter = low.map(_METER)
@@ -577,24 +596,19 @@ def clean_customers(raw, *, source, offset, files=None):
     ids = _ids(raw, ledger)
     ledger.reject(ledger.duplicated(ids), "customer_id", DUPLICATE_CUSTOMER)
     keep = ledger.alive
-    out = pd.DataFrame(
-        index=pd.Index(ids[keep].to_numpy(), dtype=_ID, name="customer_id")
-    )
+    # The ids' Arrow strings as they are (to_numpy made a Python str per customer).
+    out = pd.DataFrame(index=pd.Index(ids[keep].array, dtype=_ID, name="customer_id"))
     for col in ("region", "tariff"):
         if col in raw:
             out[col] = _categorical(raw[col], keep)
     if "meter" in raw:
-        out["meter"] = _meter(as_text(raw["meter"])[keep])
+        out["meter"] = _per_label(raw["meter"], keep, _meter)
     else:
         out["meter"] = pd.Categorical([np.nan] * len(out), categories=list(METER_TYPES))
     if "theft" in raw:
-        flag = as_text(raw["theft"])[keep].str.lower()
-        out["theft"] = (
-            flag.isin(_TRUE)
-            | (flag.str.contains("窃电") & ~flag.str.contains("^[无否未没非]|不"))
-        ).to_numpy()
+        out["theft"] = _per_label(raw["theft"], keep, _theft)
     if "customer_type" in raw:
-        out["customer_type"] = _customer_type(as_text(raw["customer_type"])[keep])
+        out["customer_type"] = _per_label(raw["customer_type"], keep, _customer_type)
     for col in ("customer_name", "address", "collector", "voltage"):
         if col in raw:
             out[col] = pd.Series(

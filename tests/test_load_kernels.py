@@ -792,3 +792,59 @@ def test_take_rows_of_chunked_columns_equal_iloc(chunks, data):
     positions = np.array(sorted(picked), dtype=np.int64)
     want = frame.iloc[positions].reset_index(drop=True)
     pd.testing.assert_frame_equal(take_rows(frame, positions), want)
+
+
+_CUSTOMER_CELLS = [
+    None,
+    "",
+    "-",
+    "NULL",
+    "预付费",
+    " 费控表 ",
+    "后付费",
+    "普通表",
+    "IC卡预付费",
+    "Prepaid",
+    "是",
+    "否",
+    "1",
+    "0",
+    "有窃电",
+    "无窃电",
+    "不窃电",
+    "窃电",
+    "居民生活用电",
+    "非居民照明",
+    "一般工商业",
+    "居民",
+    "ＹＥＳ",
+    "\u3000true",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cells=st.lists(st.sampled_from(_CUSTOMER_CELLS), min_size=1, max_size=40),
+    kind=st.sampled_from(["str", "category", "object"]),
+    data=st.data(),
+)
+def test_customer_attributes_per_label_equal_row_by_row(cells, kind, data):
+    """Meter type, theft flag and customer type read once per distinct cell (the
+    loader) equal the same readers run on every row."""
+    from payseg._clean import _customer_type, _meter, _per_label, _theft
+
+    series = pd.Series(cells, dtype=kind)
+    keep = np.array(
+        data.draw(st.lists(st.booleans(), min_size=len(cells), max_size=len(cells))),
+        dtype=bool,
+    )
+    for read in (_meter, _theft, _customer_type):
+        want = read(as_text(series)[keep])
+        got = _per_label(series, keep, read)
+        assert _plain(got) == _plain(want)
+        if isinstance(want, pd.Categorical):
+            assert list(got.categories) == list(want.categories)
+
+
+def _plain(values) -> list:
+    return [None if pd.isna(v) else v for v in np.asarray(values, dtype=object)]

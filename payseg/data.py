@@ -1369,9 +1369,8 @@ def _health(
     c = data.customers
     if "region" in c and c["region"].notna().any():
         regions.append(
-            pd.DataFrame(
-                {"customer_id": c.index.to_numpy(), "region": c["region"].to_numpy()}
-            )
+            # The arrays as they are: to_numpy made a Python str per customer.
+            pd.DataFrame({"customer_id": c.index.array, "region": c["region"].array})
         )
         codes.append(None)
     health["reused_ids"] = 0

@@ -779,7 +779,7 @@ def test_payments_without_bill_match_a_set_of_pairs(pay, bills, bitmap):
 def test_take_rows_of_chunked_columns_equal_iloc(chunks, data):
     import pyarrow as pa
 
-    from payseg._text import take_rows
+    from payseg._text import decode_categoricals, take_rows
 
     col = pd.Series(pd.array(pa.chunked_array(chunks, pa.large_string()), dtype="str"))
     n = len(col)
@@ -791,7 +791,13 @@ def test_take_rows_of_chunked_columns_equal_iloc(chunks, data):
     )
     positions = np.array(sorted(picked), dtype=np.int64)
     want = frame.iloc[positions].reset_index(drop=True)
-    pd.testing.assert_frame_equal(take_rows(frame, positions), want)
+    taken = take_rows(frame, positions)
+    pd.testing.assert_frame_equal(taken, want)
+    # The duplicate check compares the taken rows with categories decoded.
+    decoded = decode_categoricals(taken)
+    assert decoded["cat"].isna().tolist() == want["text"].isna().tolist()
+    assert decoded["cat"].dropna().tolist() == want["text"].dropna().tolist()
+    assert decoded.duplicated().tolist() == want.duplicated().tolist()
 
 
 _CUSTOMER_CELLS = [

@@ -10,8 +10,9 @@ and the kernel's page clearing was a third of a 1M customer load's samples
 
 :func:`reuse_freed_memory` turns mapping off for the duration (blocks come from the
 heap, freed blocks are reused, nothing is trimmed) and, on leaving, gives the free
-memory back (``malloc_trim``) and restores glibc's defaults, so the process holds
-no more afterwards than before. Only with glibc; ``PAYSEG_REUSE_MEMORY=0`` turns it
+memory back (``malloc_trim``) and restores glibc's settings (the defaults, or the
+``MALLOC_*`` / ``GLIBC_TUNABLES`` values the process was started with), so the
+process holds no more afterwards than before. Only with glibc; ``PAYSEG_REUSE_MEMORY=0`` turns it
 off. Arrow allocates from the same heap meanwhile (its system pool instead of
 mimalloc), so the memory one library frees the other reuses, and the loader's
 trims between stages (``_read.release_memory``) wait until leaving (:func:`keeping`).
@@ -37,9 +38,16 @@ from contextlib import contextmanager
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_MAX = -4
 _M_ARENA_MAX = -8
-# glibc's defaults, restored on leaving.
+# glibc's defaults, restored on leaving unless the environment set others.
 _DEFAULT_TRIM_THRESHOLD = 128 * 1024
 _DEFAULT_MMAP_MAX = 65536
+# Where a user sets them before the process starts: glibc's environment aliases
+# and its GLIBC_TUNABLES names (which win, as glibc reads them last).
+_SETTINGS = {
+    _M_MMAP_MAX: ("MALLOC_MMAP_MAX_", "glibc.malloc.mmap_max"),
+    _M_TRIM_THRESHOLD: ("MALLOC_TRIM_THRESHOLD_", "glibc.malloc.trim_threshold"),
+    _M_ARENA_MAX: ("MALLOC_ARENA_MAX", "glibc.malloc.arena_max"),
+}
 # Kept, not trimmed, while inside (the largest value mallopt accepts).
 _KEEP = 2**31 - 1
 
@@ -107,16 +115,50 @@ def reuse_freed_memory():
             if _depth == 0:
                 pa.set_memory_pool(_arrow_pool)
                 _arrow_pool = None
-                libc.mallopt(_M_MMAP_MAX, _DEFAULT_MMAP_MAX)
-                libc.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_TRIM_THRESHOLD)
-                libc.mallopt(_M_ARENA_MAX, _default_arenas())
+                for param, value in _RESTORE.items():
+                    libc.mallopt(param, value)
                 libc.malloc_trim(0)
+
+
+def _settings_to_restore(environ) -> dict[int, int]:
+    """The mallopt value of each setting changed inside, as the process started
+    with it: the user's ``MALLOC_*`` variable or GLIBC_TUNABLES entry where one is
+    set (and valid), else glibc's default.
+
+    >>> env = {"MALLOC_MMAP_MAX_": "0", "GLIBC_TUNABLES": "glibc.malloc.arena_max=2"}
+    >>> sorted(_settings_to_restore(env).items())
+    [(-8, 2), (-4, 0), (-1, 131072)]
+    """
+    tunables = {}
+    for item in environ.get("GLIBC_TUNABLES", "").split(":"):
+        name, _, value = item.partition("=")
+        tunables[name.strip()] = value.strip()
+    defaults = {
+        _M_MMAP_MAX: _DEFAULT_MMAP_MAX,
+        _M_TRIM_THRESHOLD: _DEFAULT_TRIM_THRESHOLD,
+        _M_ARENA_MAX: _default_arenas(),
+    }
+    out = {}
+    for param, (alias, tunable) in _SETTINGS.items():
+        out[param] = defaults[param]
+        for given in (environ.get(alias), tunables.get(tunable)):
+            try:
+                value = int(given, 0) if given else None
+            except ValueError:  # glibc ignores what it cannot read
+                value = None
+            if value is not None and 0 <= value < 2**31:
+                out[param] = value
+    return out
 
 
 def _default_arenas() -> int:
     """glibc's default limit on malloc arenas: 8 per core on 64-bit systems."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
     return 8 * (cores or os.cpu_count() or 2)
+
+
+# Read once: glibc took its settings from the environment the process started with.
+_RESTORE = _settings_to_restore(os.environ)
 
 
 def keeping() -> bool:

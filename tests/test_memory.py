@@ -48,7 +48,10 @@ with reuse_freed_memory():
     del b
     pool_inside = pa.default_memory_pool().backend_name
 after = rss() - base  # given back on leaving
-print(inside // MB, again // MB, after // MB, threaded // MB, pool_inside,
+e = np.ones(256 * MB // 8)  # glibc's settings again: unmapped on free
+del e
+post = rss() - base
+print(inside // MB, again // MB, after // MB, threaded // MB, post // MB, pool_inside,
       pa.default_memory_pool().backend_name, kept, keeping())
 """
 
@@ -70,25 +73,43 @@ def _run(env=None):
 def test_freed_arrays_are_reused_inside_and_given_back_after():
     import pyarrow as pa
 
-    inside, again, after, threaded, pool_inside, pool_after, kept, kept_after = _run()
+    inside, again, after, threaded, post, pool_inside, pool_after, kept, kept_after = (
+        _run()
+    )
     assert inside >= 200  # kept after del and after release_memory
     assert (kept, kept_after) == ("True", "False")
     assert again < inside + 100  # the second array took the freed memory
     assert after < 100  # malloc_trim on leaving
     assert threaded >= 250  # a thread's freed 320 MB block kept for reuse
+    assert post < 100  # glibc's default mapping restored: unmapped on free
     # Arrow on glibc's heap inside, its own pool again after.
     assert pool_inside == "system"
     assert pool_after == pa.default_memory_pool().backend_name
 
 
 def test_opt_out_leaves_glibc_alone():
-    inside, _, after, threaded, pool_inside, _, kept, _ = _run(
+    inside, _, after, threaded, _, pool_inside, _, kept, _ = _run(
         {"PAYSEG_REUSE_MEMORY": "0"}
     )
     assert threaded < 100  # the thread's block unmapped on free
     assert kept == "False"  # release_memory trims as usual
     assert inside < 100 and after < 100  # unmapped on del, as glibc does
     assert pool_inside == _default_pool()  # Arrow left on its own pool
+
+
+def test_the_users_malloc_settings_are_restored_not_glibcs_defaults():
+    # A process started with mapping off and no trimming keeps them after leaving
+    # (restoring glibc's defaults unmapped the freed block).
+    *_, post, _, _, _, _ = _run(
+        {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2**31 - 1)}
+    )
+    assert post >= 200
+    *_, post, _, _, _, _ = _run(
+        {
+            "GLIBC_TUNABLES": f"glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold={2**31 - 1}"
+        }
+    )
+    assert post >= 200
 
 
 def test_load_keeps_its_signature_and_docstring():

@@ -570,3 +570,22 @@ def test_unbilled_customer_without_periods_infers_no_calendar():
     assert X.loc["a", "unpaid_share"] == 0.5  # February's bill is overdue, unpaid
     assert np.isnan(X.loc["z", "unpaid_share"])
     assert X.loc["z", "amount_total"] == 20.0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_any_period_of_unbilled_rows_agrees_with_pandas(seed):
+    # build_features skips the inference (and the subset of the payments it takes)
+    # when no unbilled row has a period; the check agrees with pandas' notna.
+    from payseg.features._build import _any_period
+
+    rng = np.random.default_rng(seed)
+    n = 50
+    months = pd.period_range("2024-01", periods=6, freq="M")
+    period = pd.Series(months[rng.integers(0, 6, n)])
+    period[rng.random(n) < 0.8] = pd.NaT
+    pay = pd.DataFrame({"period": period})
+    rows = rng.random(n) < 0.3
+    expected = bool(pay["period"][rows].notna().any())
+    assert _any_period(pay, rows) is expected
+    assert _any_period(pay, np.zeros(n, dtype=bool)) is False
+    assert _any_period(pay.drop(columns="period"), rows) is False

@@ -30,6 +30,7 @@ from ..calendar import BillingCalendar
 from ..data import PaymentData
 from ..exceptions import PaymentDataError
 from . import arrears, channel, trend
+from ._arrays import PERIOD_NAT, period_ordinals
 from ._block import Block, Context
 from ._families import FAMILIES, MODULES, check_families
 from ._given_cycle import apply_given_cycle, given_cycle
@@ -302,7 +303,11 @@ def build_features(
             # all get bills inferred too, else every timing feature is NaN for them.
             grouped = customer_index(data)
             unbilled = unbilled_payments(grouped)
-            extra = infer(data.payments[unbilled]) if unbilled.any() else None
+            extra = (
+                infer(data.payments[unbilled])
+                if _any_period(data.payments, unbilled)
+                else None
+            )
             if extra is not None:  # None: those payments carry no period
                 info = extra.attrs.get("inference")
                 bills = pd.concat([data.bills, extra], ignore_index=True)
@@ -367,13 +372,14 @@ def build_features(
     return out if len(out) > 1 else X
 
 
-def _given_per_customer(data, payments: pd.DataFrame, cycle_months) -> pd.Series:
+def _given_per_customer(data, payments: pd.DataFrame, cycle_months) -> pd.Series | None:
     """Given billing cycle (``cycle_months=`` or ``customers.cycle_months``) per
-    customer id of ``payments``, NaN where none is given; the notes about the given
-    values come later, from the cycle family."""
-    ids = pd.Index(pd.unique(payments["customer_id"].to_numpy()))
+    customer id of ``payments``, NaN where none is given; None when none is given
+    at all (the ids' unique pass took 0.4 s for 5M payments). The notes about the
+    given values come later, from the cycle family."""
     if cycle_months is None and "cycle_months" not in data.customers:
-        return pd.Series(np.nan, index=ids)
+        return None
+    ids = pd.Index(pd.unique(payments["customer_id"].to_numpy()))
     return pd.Series(given_cycle(data, ids, cycle_months, lambda _text: None), ids)
 
 
@@ -477,6 +483,16 @@ def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):  # mixed object ids
         return values.isin(among).to_numpy(dtype=bool)
     return found.to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _any_period(payments: pd.DataFrame, rows: np.ndarray) -> bool:
+    """Whether any of ``rows`` has a period: without one, no bill can be inferred,
+    and the subset of the payments is not made (0.2 s for 5M prepaid rows)."""
+    if not rows.any() or "period" not in payments:
+        return False
+    if not isinstance(payments["period"].dtype, pd.PeriodDtype):
+        return True  # inferred_bills reads the column and decides
+    return bool((period_ordinals(payments["period"])[rows] != PERIOD_NAT).any())
 
 
 def unbilled_payments(grouped) -> np.ndarray:

@@ -132,21 +132,32 @@ def ledger_entries(source, lines, column, values, reason) -> pd.DataFrame:
 
 
 def _row_key(parsed) -> np.ndarray:
-    """A 64-bit key per row from already parsed numeric columns (collisions allowed)."""
-    key = None
-    for values in parsed:
-        v = np.asarray(values)
-        if v.dtype.kind == "f":
-            v = np.where(np.isnan(v), -1.0, v)
-        bits = v.view(np.uint64) if v.dtype.itemsize == 8 else _as_uint64(v)
-        if key is None:
-            # The first column's bits, copied (0 ^ bits): a np.zeros start is the
-            # kernel's shared zero page until written, a second fault per page.
-            key = np.array(bits, dtype=np.uint64)
-        else:
-            key ^= bits  # FNV-style mixing, in place: no row-sized temporaries
-        key *= np.uint64(0x100000001B3)
+    """A 64-bit key per row from already parsed numeric columns (collisions allowed).
+
+    Mixed in slices of :data:`_KEY_SLICE` rows: the widened and NaN-free copies of
+    each column are a few MB and reused, not row-sized (at 25M payments each was
+    200 MB of fresh memory, 1.1 s of the load against 0.2 s for the mixing).
+    """
+    columns = [np.asarray(v) for v in parsed]
+    n = len(columns[0]) if columns else 0
+    key = np.empty(n, dtype=np.uint64)
+    for start in range(0, n, _KEY_SLICE):
+        part = key[start : start + _KEY_SLICE]
+        for j, values in enumerate(columns):
+            v = values[start : start + _KEY_SLICE]
+            if v.dtype.kind == "f":
+                v = np.where(np.isnan(v), -1.0, v)
+            bits = v.view(np.uint64) if v.dtype.itemsize == 8 else _as_uint64(v)
+            if j == 0:
+                part[...] = bits
+            else:
+                part ^= bits  # FNV-style mixing, in place
+            part *= np.uint64(0x100000001B3)
     return key
+
+
+#: Rows per slice of :func:`_row_key` (2 MB per uint64 temporary).
+_KEY_SLICE = 1 << 18
 
 
 def repeated_keys(key: np.ndarray) -> np.ndarray:

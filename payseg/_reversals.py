@@ -102,13 +102,17 @@ def match_reversals(
     """
     n = len(ids)
     alive = ledger.alive.copy()
-    if status is None:
-        status = np.full(n, "", dtype=object)
     amt = amount.to_numpy(dtype="float64")
     negative = alive & (amt < 0)
-    action = alive & (status == "action") & ~negative
+    if status is None:
+        # No status column: no object array of 25M '' and no string comparisons
+        # over it (0.4 s of a 1M customer load with no reversal in it).
+        is_action = is_reversed = np.zeros(n, dtype=bool)
+    else:
+        is_action, is_reversed = status == "action", status == "reversed"
+    action = alive & is_action & ~negative
     counts = {"reversed_pairs": 0, "unmatched_negative": 0, "cancelled": 0}
-    if not (negative.any() or action.any() or (alive & (status == "reversed")).any()):
+    if not (negative.any() or action.any() or (alive & is_reversed).any()):
         return counts
     t = paid_at.to_numpy().view(np.int64) + np.arange(n, dtype=np.int64)
     # A cancelling row with a date only (midnight) may cancel a payment of that day
@@ -122,7 +126,7 @@ def match_reversals(
     keys_amount = {"c": cid.to_numpy(), "a": cents}
     rights = np.flatnonzero(negative | action)
     lefts_all = np.flatnonzero(alive & ~negative & ~action)
-    marked = np.flatnonzero(alive & (status == "reversed") & ~negative & ~action)
+    marked = np.flatnonzero(alive & is_reversed & ~negative & ~action)
     got_l, got_r = [], []
     steps = []
     if txn is not None:
@@ -160,7 +164,7 @@ def match_reversals(
     ledger.reject(
         left_action, "amount", REVERSAL, values="no matching payment in the file"
     )
-    left_marked = alive & ledger.alive & (status == "reversed")
+    left_marked = alive & ledger.alive & is_reversed
     counts["cancelled"] = int(left_marked.sum())
     ledger.reject(
         left_marked,

@@ -912,3 +912,31 @@ def test_row_key_matches_the_key_by_hand(n, dtypes, seed, slice_rows):
     assert got.dtype == np.uint64
     py = [[x.item() for x in c] for c in columns]
     assert got.tolist() == _row_key_by_hand(py)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    amounts=st.lists(
+        st.sampled_from([-50.0, -20.0, 20.0, 50.0, 80.0]), min_size=1, max_size=30
+    ),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_reversals_without_status_equal_an_empty_status_column(amounts, seed):
+    # Without a status column the reversal rules skip the status comparisons; the
+    # pairs, rejections and counts equal those of a status column of '' everywhere.
+    from payseg._ledger import Ledger
+    from payseg._reversals import match_reversals
+
+    rng = np.random.default_rng(seed)
+    n = len(amounts)
+    raw = pd.DataFrame({"customer_id": rng.choice(["a", "b"], n)})
+    ids = raw["customer_id"].astype("str")
+    days = np.sort(rng.integers(0, 120, n))
+    paid = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D"))
+    amount = pd.Series(amounts, dtype="float64")
+    results = []
+    for status in (None, np.full(n, "", dtype=object)):
+        ledger = Ledger(raw, "f.csv", 2, None)
+        counts = match_reversals(ledger, ids, paid, amount, status)
+        results.append((counts, ledger.alive.tolist()))
+    assert results[0] == results[1]

@@ -341,15 +341,21 @@ def test_categorical_columns_clean_like_text():
     assert "未用" not in got.categories and "B所" in got.categories
 
 
+@pytest.mark.parametrize("ordered", [False, True])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_repeated_keys_match_numpy_isin(seed):
+def test_repeated_keys_match_numpy_isin(seed, ordered):
+    # Shuffled keys go through the sort, keys in order (bills sorted by customer
+    # and period) through the neighbour comparison: both as numpy's isin says.
     from payseg._ledger import repeated_keys
 
     rng = np.random.default_rng(seed)
     key = rng.integers(0, [50, 5_000, 2**63][seed], 20_000, dtype=np.uint64)
     key[:3] = np.iinfo(np.uint64).max  # the largest key repeats
+    if ordered:
+        key = np.sort(key)
     values, counts = np.unique(key, return_counts=True)
     want = np.isin(key, values[counts > 1])
+    assert want.any()
     assert np.array_equal(repeated_keys(key), want)
 
 

@@ -338,6 +338,8 @@ def clean_payments(
                 else np.zeros(len(raw), np.int8),
             ],
             reject=timed,
+            # Exports sorted by account and date: only same-day neighbours keyed.
+            order=(id_codes[0], stamp // 86_400_000_000_000),
         )
         health["same_day_kept"] = int((dup & ~timed & ledger.alive).sum())
     status = raw["_reversal"].to_numpy(dtype=object) if "_reversal" in raw else None
@@ -455,6 +457,7 @@ def clean_bills(
                 parsed["issued_on"].to_numpy().view(np.int64),
                 id_key(bill_id) if bill_id is not None else np.zeros(len(raw), np.int8),
             ],
+            order=(id_codes[0], period.array.asi8),
         )
     keep = _kept(ledger)
     out = pd.DataFrame(

@@ -218,7 +218,33 @@ def _as_uint64(values: np.ndarray) -> np.ndarray:
     return values.astype(np.uint64)
 
 
-def reject_duplicates(ledger: Ledger, parsed, reject=True) -> np.ndarray:
+def _neighbour_candidates(first, second) -> np.ndarray | None:
+    """Rows whose (``first``, ``second``) equals a neighbour's, when the rows are in
+    (first, second) order (payments sorted by customer and time, bills by customer
+    and period); None when they are not.
+
+    In that order equal pairs are contiguous, so every row that repeats another
+    exactly is among them.
+
+    >>> _neighbour_candidates(np.array([1, 1, 2, 2]), np.array([5, 5, 6, 7])).tolist()
+    [True, True, False, False]
+    >>> _neighbour_candidates(np.array([2, 1]), np.array([5, 5])) is None
+    True
+    """
+    a, b = np.asarray(first), np.asarray(second)
+    if len(a) < 2 or a.dtype.kind not in "iub" or b.dtype.kind not in "iub":
+        return None
+    same_a = a[1:] == a[:-1]
+    if not (a[1:] >= a[:-1]).all() or not (b[1:] >= b[:-1])[same_a].all():
+        return None
+    same = same_a & (b[1:] == b[:-1])
+    out = np.zeros(len(a), dtype=bool)
+    out[1:] = same
+    out[:-1] |= same
+    return out
+
+
+def reject_duplicates(ledger: Ledger, parsed, reject=True, order=None) -> np.ndarray:
     """Reject rows that repeat an earlier row exactly; return the repeats.
 
     ``reject=False`` only finds them; a boolean array rejects only the repeats it
@@ -227,14 +253,26 @@ def reject_duplicates(ledger: Ledger, parsed, reject=True) -> np.ndarray:
 
     Comparing raw text rows is costly on millions of rows, so rows are first grouped
     by a key of their parsed values (equal raw rows have equal parsed values) and only
-    rows whose key repeats are compared as text.
+    rows whose key repeats are compared as text. ``order`` (optional): two integer
+    arrays, equal for equal rows (customer code, day of payment); when the rows are
+    in their order (exports sorted by account and date) only rows whose pair equals
+    a neighbour's are keyed.
     """
     raw = ledger.raw
     if ledger.files is not None:
         parsed = [*parsed, ledger.files]  # duplicates are found within a file
+    near = None if order is None else _neighbour_candidates(*order)
     with np.errstate(over="ignore"):
-        key = _row_key(parsed)
-    candidate = repeated_keys(key) & ledger.alive
+        if near is None:
+            candidate = repeated_keys(_row_key(parsed)) & ledger.alive
+        else:
+            # Rows in ``order``: a repeated row has a neighbour with its pair;
+            # only those few are keyed (no sort of 25M keys).
+            rows = np.flatnonzero(near)
+            key = _row_key([np.asarray(p)[rows] for p in parsed])
+            candidate = np.zeros(len(raw), dtype=bool)
+            candidate[rows[repeated_keys(key)]] = True
+            candidate &= ledger.alive
     none = np.zeros(len(raw), dtype=bool)
     if not candidate.any():
         return none

@@ -946,3 +946,45 @@ def test_reversals_without_status_equal_an_empty_status_column(amounts, seed):
         counts = match_reversals(ledger, ids, paid, amount, status)
         results.append((counts, ledger.alive.tolist()))
     assert results[0] == results[1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 3), st.integers(0, 4), st.sampled_from(["1.00", "2.50"])
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    order=st.booleans(),
+    dead=st.lists(st.integers(0, 39), max_size=5),
+)
+def test_duplicates_of_ordered_rows_equal_the_full_check(rows, order, dead):
+    # Rows in (id, time) order are keyed only where a neighbour has the same id
+    # and time; what is rejected, and as a repeat of which line, equals the check
+    # of every row's key (rows out of order, and rows already rejected, included).
+    from payseg import _ledger
+    from payseg._ledger import Ledger, reject_duplicates
+
+    if order:
+        rows = sorted(rows)
+    raw = pd.DataFrame(rows, columns=["customer_id", "paid_at", "amount"]).astype(str)
+    parsed = [
+        np.array([r[0] for r in rows]),
+        np.array([r[1] for r in rows], dtype=np.int64),
+        np.array([float(r[2]) for r in rows]),
+    ]
+    results = []
+    for neighbours in (True, False):
+        ledger = Ledger(raw, "f.csv", 2, None)
+        gone = np.zeros(len(rows), dtype=bool)
+        gone[[d for d in dead if d < len(rows)]] = True
+        ledger.reject(gone, "amount", "already rejected")
+        with pytest.MonkeyPatch.context() as mp:
+            if not neighbours:
+                mp.setattr(_ledger, "_neighbour_candidates", lambda a, b: None)
+            dup = reject_duplicates(ledger, parsed, order=parsed[:2])
+        results.append((dup.tolist(), ledger.alive.tolist(), ledger.frame()))
+    assert results[0][:2] == results[1][:2]
+    pd.testing.assert_frame_equal(results[0][2], results[1][2])

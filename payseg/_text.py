@@ -104,6 +104,19 @@ def per_distinct(series: pd.Series, parse, missing) -> np.ndarray:
     if not repeats(series):
         values = parse(as_text(series, placeholders=False))
         return np.asarray(values)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        # The categorical's own narrow codes: the used categories in order of
+        # first appearance (as factorize lists them) without factorize's
+        # row-sized int64 codes (21M bill dates: 0.4 s of fresh memory).
+        codes = series.cat.codes.to_numpy()
+        used = pd.unique(codes)
+        used = used[used >= 0]
+        labels = series.cat.categories.take(used)
+        parsed = np.asarray(parse(as_text(pd.Series(labels, dtype="str"))))
+        fill = np.array([missing], dtype=parsed.dtype)
+        table = np.repeat(fill, len(series.cat.categories) + 1)  # -1: missing
+        table[used] = parsed
+        return table[codes]
     codes, uniques = pd.factorize(series)
     parsed = np.asarray(parse(as_text(pd.Series(uniques, dtype="str"))))
     return np.append(parsed, np.array([missing], dtype=parsed.dtype))[codes]

@@ -988,3 +988,38 @@ def test_duplicates_of_ordered_rows_equal_the_full_check(rows, order, dead):
         results.append((dup.tolist(), ledger.alive.tolist(), ledger.frame()))
     assert results[0][:2] == results[1][:2]
     pd.testing.assert_frame_equal(results[0][2], results[1][2])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.none(), st.sampled_from(["2024-01-05", "x", "2024/2/1", " 7 "])),
+        min_size=1,
+        max_size=30,
+    ),
+    extra=st.lists(st.sampled_from(["unused", "2023-12-31", "zz"]), max_size=3),
+    shuffle=st.booleans(),
+)
+def test_per_distinct_of_a_categorical_equals_its_text(values, extra, shuffle):
+    # A categorical column is parsed per used category, from its own codes: the
+    # same values, and parse sees the same distinct texts in the same order (first
+    # appearance; unused categories left out), as for the column as text.
+    from payseg._text import per_distinct, repeats
+
+    values = values * (1_000 // len(values) + 1)  # enough rows to parse per value
+    text = pd.Series(values, dtype="str")
+    cats = list(dict.fromkeys([v for v in values if v is not None] + extra))
+    if shuffle:
+        cats = cats[::-1]
+    cat = pd.Series(pd.Categorical(values, categories=cats))
+    seen = []
+
+    def parse(folded):
+        seen.append(list(folded))
+        return folded.str.len().to_numpy()
+
+    assert repeats(cat) and repeats(text)
+    want = per_distinct(text, parse, -1)
+    got = per_distinct(cat, parse, -1)
+    np.testing.assert_array_equal(got, want)
+    assert seen[0] == seen[1]

@@ -57,6 +57,7 @@ _ID = _PAY["customer_id"]  # customers are indexed by id, of this dtype
 # From this many rows, amounts and periods are parsed in a second thread while the
 # ids and dates are parsed in the calling one (Arrow kernels release the GIL).
 _THREAD_ROWS = 200_000
+_NS_PER_DAY = 86_400_000_000_000  # a day in the int64 ns of datetime64[ns]
 
 
 class _Later:
@@ -323,9 +324,11 @@ def clean_payments(
     if drop_duplicates:
         id_codes = run_codes(ids)
         stamp = paid_at.to_numpy().view(np.int64)
+        # One pass for the day (the duplicate check's order) and the time of day.
+        day, time_of_day = np.divmod(stamp, _NS_PER_DAY)
         # A time of day (or a transaction id) tells an export's repeated row from a
         # second payment; a date alone does not: those repeats are kept, counted.
-        timed = (stamp % 86_400_000_000_000 != 0) | (txn is not None)
+        timed = (time_of_day != 0) | (txn is not None)
         dup = reject_duplicates(
             ledger,
             [
@@ -339,7 +342,7 @@ def clean_payments(
             ],
             reject=timed,
             # Exports sorted by account and date: only same-day neighbours keyed.
-            order=(id_codes[0], stamp // 86_400_000_000_000),
+            order=(id_codes[0], day),
         )
         health["same_day_kept"] = int((dup & ~timed & ledger.alive).sum())
     status = raw["_reversal"].to_numpy(dtype=object) if "_reversal" in raw else None

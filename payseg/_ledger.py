@@ -172,11 +172,7 @@ def repeated_keys(key: np.ndarray) -> np.ndarray:
     """
     if len(key) > 1 and (key[1:] >= key[:-1]).all():
         # Already in order (bills by customer and period): neighbours tell.
-        same = key[1:] == key[:-1]
-        out = np.zeros(len(key), dtype=bool)
-        out[1:] = same
-        out[:-1] |= same
-        return out
+        return _beside_an_equal(key[1:] == key[:-1])
     ordered = np.sort(key)
     same = ordered[1:] == ordered[:-1]
     if not same.any():
@@ -237,8 +233,13 @@ def _neighbour_candidates(first, second) -> np.ndarray | None:
     same_a = a[1:] == a[:-1]
     if not (a[1:] >= a[:-1]).all() or not (b[1:] >= b[:-1])[same_a].all():
         return None
-    same = same_a & (b[1:] == b[:-1])
-    out = np.zeros(len(a), dtype=bool)
+    return _beside_an_equal(same_a & (b[1:] == b[:-1]))
+
+
+def _beside_an_equal(same: np.ndarray) -> np.ndarray:
+    """Rows equal to the row before or after them, from ``same`` (row i + 1 equals
+    row i, one shorter than the rows)."""
+    out = np.zeros(len(same) + 1, dtype=bool)
     out[1:] = same
     out[:-1] |= same
     return out

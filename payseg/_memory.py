@@ -12,10 +12,11 @@ and the kernel's page clearing was a third of a 1M customer load's samples
 heap, freed blocks are reused, nothing is trimmed) and, on leaving, gives the free
 memory back (``malloc_trim``) and restores glibc's settings (the defaults, or the
 ``MALLOC_*`` / ``GLIBC_TUNABLES`` values the process was started with), so the
-process holds no more afterwards than before. Only with glibc; ``PAYSEG_REUSE_MEMORY=0`` turns it
-off. Arrow allocates from the same heap meanwhile (its system pool instead of
-mimalloc), so the memory one library frees the other reuses, and the loader's
-trims between stages (``_read.release_memory``) wait until leaving (:func:`keeping`).
+process holds no more afterwards than before. Only with glibc;
+``PAYSEG_REUSE_MEMORY=0`` turns it off. Arrow allocates from the same heap
+meanwhile (its system pool instead of mimalloc), so the memory one library frees
+the other reuses, and the loader's trims between stages
+(``_read.release_memory``) wait until leaving (:func:`keeping`).
 
 Threads that first allocate inside (the bills' thread, Arrow's readers) share the
 main malloc arena, so their large blocks come from the same heap too. glibc sets

@@ -255,13 +255,16 @@ def _categorical(series: pd.Series, keep: np.ndarray) -> pd.Categorical:
         used[pd.unique(inverse)] = True
         labels[~used] = ""
     categories, to_cat = np.unique(labels, return_inverse=True)
-    codes = to_cat[inverse[keep]]
-    empty = categories == ""
-    if empty.any():
-        # '' is the first category after sorting: drop it and shift the codes.
-        codes = codes - 1
-        categories = categories[1:]
-    return pd.Categorical.from_codes(codes, categories=categories.astype(str))
+    # '' (appended, so missing cells' -1 reads it) sorts first: it becomes code -1
+    # and leaves the categories. The shift and the narrowing are done on the few
+    # labels, so the rows take one gather into codes of the final width (25M
+    # payments: one int8 pass instead of three int64 ones).
+    lookup = (to_cat - 1).astype(np.min_scalar_type(-len(categories)))
+    return pd.Categorical.from_codes(
+        lookup[inverse[keep]],
+        dtype=pd.CategoricalDtype(categories[1:].astype(str)),
+        validate=False,
+    )
 
 
 def _text_column(raw, col, keep):

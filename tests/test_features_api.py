@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import payseg
 from payseg import channels
 from payseg._sklearn_compat import InvalidParameterError
-from payseg.features import _block, _grouping
+from payseg.features import _arrays, _block, _grouping
 
 
 def _shuffled(data, seed):
@@ -573,3 +573,22 @@ def test_context_rows_group_unsorted_files_for_any_customer_range(seed, rows, cu
         key = position[frame["customer_id"].to_numpy()[expected]].to_numpy()
         expected = expected[np.argsort(key, kind="stable")]
         assert got.tolist() == expected.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.just(_arrays.PERIOD_NAT),
+            st.integers(min_value=-(2**62), max_value=2**62),
+        ),
+        max_size=40,
+    ),
+    st.integers(min_value=1, max_value=7),
+)
+def test_dated_bounds_is_the_min_and_max_of_known_values(values, chunk):
+    # The obvious reference: drop the unknown values, then min and max.
+    known = [v for v in values if v != _arrays.PERIOD_NAT]
+    expected = (min(known), max(known)) if known else None
+    got = _arrays.dated_bounds(np.array(values, dtype=np.int64), chunk=chunk)
+    assert got == expected

@@ -341,6 +341,39 @@ def test_categorical_columns_clean_like_text():
     assert "未用" not in got.categories and "B所" in got.categories
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.sampled_from(["", " ", "-", "Ｂ所", "B所", "东区 "])),
+        max_size=30,
+    ),
+    st.integers(min_value=0, max_value=300),
+    st.booleans(),
+    st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_categorical_is_the_sorted_folded_labels_of_kept_rows(
+    cells, n_more, as_category, seed
+):
+    # Reference, cell by cell: folded (NFKC, stripped, placeholders empty), empty
+    # and missing cells missing. n_more
+    # distinct units push the codes past int8 (the narrowing is on the labels).
+    from payseg._clean import _categorical
+    from payseg._text import fold
+
+    cells = cells + [f"供电所{i:03d}" for i in range(n_more)]
+    keep = np.random.default_rng(seed).random(len(cells)) < 0.7
+    text = pd.Series(cells, dtype=object)
+    if as_category:
+        text = text.astype("category")
+    got = _categorical(text, keep)
+    every = ["" if c is None else fold([c])[0] for c in cells]
+    labels = [x for x, k in zip(every, keep) if k]
+    # Categories: the labels of every row, rejected ones too (a region whose
+    # rows were all rejected still has its name).
+    assert list(got.categories) == sorted({x for x in every if x})
+    assert [("" if pd.isna(v) else v) for v in got] == labels
+
+
 @pytest.mark.parametrize("ordered", [False, True])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_repeated_keys_match_numpy_isin(seed, ordered):
@@ -1023,3 +1056,29 @@ def test_per_distinct_of_a_categorical_equals_its_text(values, extra, shuffle):
     got = per_distinct(cat, parse, -1)
     np.testing.assert_array_equal(got, want)
     assert seen[0] == seen[1]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["a", "b", "c", "d", "ab"]), max_size=12),
+        min_size=1,
+        max_size=4,
+    ),
+    st.booleans(),
+)
+def test_merge_codes_decode_to_the_values_of_every_part(tables, same):
+    # Each part's codes decode, through the merged distinct values, to that part's
+    # values, and the distinct values are distinct. ``same`` makes every part the
+    # same values (each part's dictionary equal to the first's).
+    import pyarrow as pa
+
+    from payseg._text import merge_codes, run_codes
+
+    if same:
+        tables = [tables[0]] * len(tables)
+    parts = [run_codes(pa.array(t, pa.string())) for t in tables]
+    codes, distinct = merge_codes(parts)
+    values = distinct.to_pylist()
+    assert len(set(values)) == len(values)
+    assert [values[c] for c in codes] == [v for t in tables for v in t]

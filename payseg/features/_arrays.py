@@ -95,6 +95,32 @@ def zero_cents(amount: np.ndarray, chunk: int = 1 << 18) -> np.ndarray:
     return out
 
 
+def dated_bounds(values: np.ndarray, chunk: int = 1 << 20) -> tuple[int, int] | None:
+    """The smallest and the largest of int64 ``values`` other than
+    :data:`PERIOD_NAT` (None when there are none), read in chunks of ``chunk``.
+
+    A mask of the known values would be a row-sized temporary (the 25M payment
+    times at 1M customers: 0.7 s with the copy it selects). NaT is the smallest
+    int64, so a chunk whose minimum is not NaT has none and needs no mask.
+
+    >>> dated_bounds(np.array([5, PERIOD_NAT, 2, 9]), chunk=2)
+    (2, 9)
+    """
+    lo = hi = None
+    for start in range(0, len(values), chunk):
+        part = values[start : start + chunk]
+        low = part.min() if len(part) else PERIOD_NAT
+        if low == PERIOD_NAT:
+            part = part[part != PERIOD_NAT]
+            if not len(part):
+                continue
+            low = part.min()
+        high = part.max()
+        lo = int(low) if lo is None else min(lo, int(low))
+        hi = int(high) if hi is None else max(hi, int(high))
+    return None if lo is None else (lo, hi)
+
+
 def day_numbers(ns: np.ndarray) -> np.ndarray:
     """float64 day numbers of int64 ns (NaN for NaT)."""
     out = np.floor_divide(ns, NS_PER_DAY).astype(np.float64)

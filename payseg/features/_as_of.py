@@ -13,7 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._arrays import NS_PER_DAY, PERIOD_NAT, ns_view, period_ordinals, zero_cents
+from ._arrays import (
+    NS_PER_DAY,
+    PERIOD_NAT,
+    dated_bounds,
+    ns_view,
+    period_ordinals,
+    zero_cents,
+)
 
 
 def latest_ns(pay_ns: np.ndarray, issue_ns: np.ndarray, bill_usable) -> int | None:
@@ -193,7 +200,7 @@ def dated_range(
     months since 1970-01 (``PERIOD_NAT`` unknown). The one rule behind
     ``Context.date_range`` and :func:`first_day`.
     """
-    parts = [pay_ns[pay_ns != PERIOD_NAT]]
+    parts = [dated_bounds(pay_ns)]
     if len(issue_ns):
         start = np.where(
             bill_periods != PERIOD_NAT,
@@ -202,13 +209,12 @@ def dated_range(
             .view(np.int64),
             PERIOD_NAT,
         )
-        when = np.where(issue_ns != PERIOD_NAT, issue_ns, start)
-        parts.append(when[when != PERIOD_NAT])
-    parts = [p for p in parts if len(p)]
+        parts.append(dated_bounds(np.where(issue_ns != PERIOD_NAT, issue_ns, start)))
+    parts = [p for p in parts if p is not None]
     if not parts:
         return None
-    lo = min(int(p.min()) for p in parts) // NS_PER_DAY * NS_PER_DAY
-    hi = max(int(p.max()) for p in parts) // NS_PER_DAY * NS_PER_DAY
+    lo = min(p[0] for p in parts) // NS_PER_DAY * NS_PER_DAY
+    hi = max(p[1] for p in parts) // NS_PER_DAY * NS_PER_DAY
     return lo, hi
 
 

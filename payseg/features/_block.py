@@ -26,6 +26,7 @@ from ._arrays import (
     PERIOD_NAT,
     BillArrays,
     PaymentArrays,
+    dated_bounds,
     day_numbers,
     ns_view,
     period_ordinals,
@@ -267,11 +268,11 @@ class Context:
     def extract_days(self) -> float:
         """Days from the first dated payment or bill issue to ``as_of`` (NaN
         without any): the length of the extract, for the credit grade's "new"."""
-        firsts = [
-            a[a != PERIOD_NAT].min()
+        bounds = [
+            dated_bounds(a)
             for a in (self._ns, self._b_issue if self.has_bills else self._ns[:0])
-            if np.any(a != PERIOD_NAT)
         ]
+        firsts = [b[0] for b in bounds if b is not None]
         if not firsts:
             return float("nan")
         return float(self.as_of_day - min(firsts) // NS_PER_DAY)

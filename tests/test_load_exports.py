@@ -1145,3 +1145,29 @@ def test_misread_amounts_rejected_with_reason():
     reasons = data.rejected["reason"].tolist()
     assert reasons.count("non-finite or implausible amount") == 3
     assert any("thousands" in r for r in reasons)
+
+
+@pytest.mark.parametrize("rows", [4, 250_000])  # in one thread, and with side threads
+def test_bill_with_bad_period_and_bad_date_is_rejected_for_its_period(rows):
+    # The ledger keeps a row's first reason, in column order: a bill whose period
+    # and issue date are both unreadable is rejected for its period, whichever
+    # parser finishes first.
+    ids = [f"{i:08d}" for i in range(rows)]
+    bills = pd.DataFrame(
+        {
+            "户号": ids,
+            "电费年月": ["202401"] * rows,
+            "发行日期": ["2024-02-03"] * rows,
+            "应收金额": ["10.00"] * rows,
+        }
+    )
+    bills.loc[1, ["电费年月", "发行日期"]] = ["2024-13", "2024-02-31"]
+    bills.loc[2, "发行日期"] = "2024-02-31"
+    pays = pd.DataFrame(
+        {"户号": ids[:3], "缴费日期": ["2024-02-10"] * 3, "实收金额": ["10"] * 3}
+    )
+    data = payseg.load(pays, bills=bills)
+    rej = data.rejected.set_index("line")
+    assert rej.loc[3, "column"] == "period"
+    assert rej.loc[4, "column"] == "issued_on"
+    assert len(data.bills) == rows - 2

@@ -1082,3 +1082,25 @@ def test_merge_codes_decode_to_the_values_of_every_part(tables, same):
     values = distinct.to_pylist()
     assert len(set(values)) == len(values)
     assert [values[c] for c in codes] == [v for t in tables for v in t]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.just(np.iinfo(np.int64).min),  # NaT
+            st.integers(min_value=-(10**18), max_value=4 * 10**18),
+        ),
+        max_size=30,
+    ),
+    st.integers(min_value=1, max_value=8),
+    st.booleans(),
+)
+def test_days_and_timed_are_floor_days_and_nonzero_times(stamps, chunk, all_timed):
+    # Reference with Python integers: floor division by a day, and a remainder.
+    from payseg._clean import _days_and_timed
+
+    day_ns = 86_400 * 10**9
+    day, timed = _days_and_timed(np.array(stamps, dtype=np.int64), all_timed, chunk)
+    assert day.tolist() == [s // day_ns for s in stamps]
+    assert timed.tolist() == [all_timed or s % day_ns != 0 for s in stamps]

@@ -490,7 +490,10 @@ def test_digit_keys_refuse_other_ids():
 
 
 @pytest.mark.parametrize("prefix", ["", "c"])  # digit ids, hashed strings
-def test_customer_index_unions_tables_without_a_superset(prefix):
+@pytest.mark.parametrize("threaded", [False, True])
+def test_customer_index_unions_tables_without_a_superset(prefix, threaded, monkeypatch):
+    # threaded: the bills' ids are grouped in a second thread (large tables).
+    monkeypatch.setattr(_grouping, "THREAD_ROWS", 1 if threaded else 10**9)
     data = random_data(4, n_customers=12)
     every = (
         set(data.payments["customer_id"])

@@ -178,12 +178,3 @@ def lump_by_amount(block: Block) -> np.ndarray:
     n_open -= _count_upto(b_cust[done], closed, cust, day)
     out[cand] = n_open - n_by[cand] >= 1
     return out
-    # open that day = opened on or before it, minus those also settled before it
-    cust, day = pay.cust[cand], pay.day[cand]
-    open_from = _open_from(b)
-    n_open = _count_upto(b.cust, open_from, cust, day)
-    done = ~np.isnan(mt.settle_day)
-    closed = np.maximum(open_from[done], mt.settle_day[done].astype(np.int64) + 1)
-    n_open -= _count_upto(b.cust[done], closed, cust, day)
-    out[cand] = n_open - n_by[cand] >= 1
-    return out
